@@ -1,0 +1,45 @@
+"""Org units (divisions, departments, teams in a hierarchy) and employees."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenants.base import IdMixin, TenantBase, TimestampMixin, str_enum
+
+
+class OrgUnitKind(enum.StrEnum):
+    DIVISION = "division"
+    DEPARTMENT = "department"
+    TEAM = "team"
+
+
+class OrgUnit(IdMixin, TimestampMixin, TenantBase):
+    __tablename__ = "org_units"
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[OrgUnitKind] = mapped_column(str_enum(OrgUnitKind, "org_unit_kind"))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+
+
+class Employee(IdMixin, TimestampMixin, TenantBase):
+    __tablename__ = "employees"
+    __table_args__ = (Index("uq_employees_email_lower", text("lower(email)"), unique=True),)
+
+    email: Mapped[str] = mapped_column(String(320))
+    full_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
+    org_unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    role_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("roles.id"), index=True)
+    level: Mapped[int | None] = mapped_column(Integer)
+    location: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # People leave; their history (skills, moves, applications) stays, so nobody is deleted.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")

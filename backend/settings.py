@@ -1,0 +1,89 @@
+"""Settings from environment variables; the README's settings table documents every one."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    environment: Literal["dev", "test", "prod"] = "dev"
+    # The owner connection: migrations, provisioning and the CLI. Unset means "start the embedded
+    # PostgreSQL in DATA_DIR" (the one-command local run).
+    database_url: str | None = None
+    # The serving connection. Unset: the owner URL with the user swapped for the app role, which
+    # `crosswalk migrate` creates; traffic is then served by a role that owns no table.
+    app_database_url: str | None = None
+    app_database_password: SecretStr | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".crosswalk")
+
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # Postgres caches catalog entries per backend for every schema it touched (~0.6 MiB a tenant);
+    # a connection that has served this many tenants is replaced at its next checkout.
+    db_max_tenants_per_connection: int = Field(default=100, ge=1)
+    db_pool_recycle_seconds: int = Field(default=1800, ge=60)
+    migrate_jobs: int = Field(default=4, ge=1, le=64)
+
+    # ES256 private key (PEM) that signs access tokens. Unset outside prod: a key is generated
+    # once into DATA_DIR so tokens survive restarts of the local run.
+    token_signing_key: SecretStr | None = None
+    token_issuer: str = "crosswalk"  # noqa: S105 - an issuer name, not a secret
+    token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    tenant_cache_seconds: float = Field(default=5.0, ge=0)
+
+    @property
+    def owner_url(self) -> URL:
+        if self.database_url is None:
+            raise RuntimeError("DATABASE_URL is not set and the embedded database was not started")
+        return as_asyncpg_url(self.database_url)
+
+    @property
+    def database_name(self) -> str:
+        name = self.owner_url.database
+        if not name:
+            raise RuntimeError("DATABASE_URL must name a database")
+        return name
+
+    @property
+    def role_prefix(self) -> str:
+        # Roles are cluster-wide while schemas are per database: prefixing roles with the database
+        # name lets several Crosswalk databases (dev, test, bench) share one server.
+        return f"{self.database_name}_"
+
+    @property
+    def app_role(self) -> str:
+        return f"{self.role_prefix}app"
+
+    @property
+    def serving_url(self) -> URL:
+        if self.app_database_url:
+            return as_asyncpg_url(self.app_database_url)
+        password = self.app_database_password.get_secret_value() if self.app_database_password else None
+        return self.owner_url.set(username=self.app_role, password=password)
+
+
+def as_asyncpg_url(url: str) -> URL:
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg")
+
+
+def as_psycopg_url(url: URL) -> URL:
+    return url.set(drivername="postgresql+psycopg")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,64 @@
+"""Declarative bases: control-plane tables live in the `control` schema, tenant tables in none.
+
+Tenant tables carry no schema on purpose: the session's transaction-scoped `search_path` picks the
+tenant, so the SQL text is the same for every tenant and prepared-statement caches stay small.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+import uuid_utils
+from sqlalchemy import DateTime, Enum, MetaData, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+CONTROL_SCHEMA = "control"
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> uuid.UUID:
+    # UUIDv7 ids grow with time, so ordering by id is ordering by creation: that is what the
+    # cursor pagination of every list relies on, and it keeps b-tree inserts local.
+    return uuid.UUID(bytes=uuid_utils.uuid7().bytes)
+
+
+def str_enum(enum_type: type[enum.StrEnum], name: str) -> Enum:
+    """A string column checked against the enum's values; a new value needs no ALTER TYPE."""
+    return Enum(
+        enum_type,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class ControlBase(DeclarativeBase):
+    metadata = MetaData(schema=CONTROL_SCHEMA, naming_convention=NAMING_CONVENTION)
+
+
+class TenantBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class IdMixin:
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )

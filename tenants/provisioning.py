@@ -1,0 +1,188 @@
+"""Creating tenants, their schema and their Postgres role; changing their status.
+
+Each tenant has a schema `t_<slug>` and a role that may use only that schema. Serving traffic runs as
+an app login role that owns nothing and holds no privilege of its own on tenant tables (NOINHERIT):
+it reaches a tenant's tables only after `SET LOCAL ROLE` to that tenant's role, so a query that names
+another tenant's schema is refused by Postgres itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from tenants.base import CONTROL_SCHEMA, new_id
+from tenants.migrator import TENANT_TREE, VERSION_TABLE, script_directory, upgrade_in_schema
+from tenants.models import Tenant, TenantStatus
+from tenants.registry import tenant_ref
+from tenants.sessions import TenantRef
+from tenants.slugs import schema_for, validate_slug
+
+# Control tables the serving role reads (tenant lookup on every request).
+_APP_READABLE_CONTROL_TABLES = ("tenants",)
+# Control tables every tenant role reads: the global skills catalogue.
+_TENANT_READABLE_CONTROL_TABLES = ("catalog_concepts",)
+
+
+@dataclass(frozen=True)
+class RoleNames:
+    """Role names of one Crosswalk database; see Settings.role_prefix for why they are prefixed."""
+
+    prefix: str
+
+    @property
+    def app(self) -> str:
+        return f"{self.prefix}app"
+
+    @property
+    def tenant_group(self) -> str:
+        return f"{self.prefix}tenants"
+
+    def tenant(self, slug: str) -> str:
+        return f"{self.prefix}{schema_for(slug)}"
+
+
+class TenantExistsError(ValueError):
+    pass
+
+
+class TenantNotFoundError(LookupError):
+    pass
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _role_exists(connection: Connection, role: str) -> bool:
+    return bool(connection.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}))
+
+
+def ensure_platform_roles(engine: Engine, roles: RoleNames, app_password: str | None = None) -> None:
+    """Create or update the app login role and the group role of all tenants (idempotent)."""
+    with engine.begin() as connection:
+        if not _role_exists(connection, roles.tenant_group):
+            connection.execute(text(f"CREATE ROLE {_quote(roles.tenant_group)} NOLOGIN"))
+        if not _role_exists(connection, roles.app):
+            connection.execute(text(f"CREATE ROLE {_quote(roles.app)} LOGIN NOINHERIT"))
+        connection.execute(text(f"ALTER ROLE {_quote(roles.app)} LOGIN NOINHERIT NOSUPERUSER NOCREATEDB"))
+        if app_password is not None:
+            # Postgres stores it as a SCRAM verifier; the literal is escaped, never logged.
+            escaped = app_password.replace("'", "''")
+            connection.execute(text(f"ALTER ROLE {_quote(roles.app)} PASSWORD '{escaped}'"))
+        schema = _quote(CONTROL_SCHEMA)
+        for role in (roles.app, roles.tenant_group):
+            connection.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {_quote(role)}"))
+        for table in _APP_READABLE_CONTROL_TABLES:
+            connection.execute(text(f"GRANT SELECT ON {schema}.{_quote(table)} TO {_quote(roles.app)}"))
+        for table in _TENANT_READABLE_CONTROL_TABLES:
+            connection.execute(
+                text(f"GRANT SELECT ON {schema}.{_quote(table)} TO {_quote(roles.tenant_group)}")
+            )
+
+
+def create_tenant(
+    engine: Engine, roles: RoleNames, slug: str, name: str, placement: str = "default"
+) -> TenantRef:
+    """Provision a tenant; re-running it for a tenant stuck in `provisioning` resumes the work."""
+    validate_slug(slug)
+    name = name.strip()
+    if not name:
+        raise ValueError("tenant name is empty")
+    with engine.begin() as connection:
+        existing = connection.execute(select(Tenant.status).where(Tenant.slug == slug)).scalar()
+        if existing is not None and existing != TenantStatus.PROVISIONING:
+            raise TenantExistsError(f"tenant {slug!r} already exists ({existing.value})")
+        if existing is None:
+            connection.execute(
+                insert(Tenant).values(
+                    id=new_id(),
+                    slug=slug,
+                    name=name,
+                    placement=placement,
+                    status=TenantStatus.PROVISIONING,
+                    schema_name=schema_for(slug),
+                    role_name=roles.tenant(slug),
+                )
+            )
+    with engine.begin() as connection:
+        _create_schema_and_role(connection, roles, slug)
+        upgrade_in_schema(connection, script_directory(TENANT_TREE), schema_for(slug))
+        # The tenant role may read and write its own tables, but not rewrite its migration history.
+        connection.execute(
+            text(
+                f"REVOKE ALL ON {_quote(schema_for(slug))}.{VERSION_TABLE} FROM {_quote(roles.tenant(slug))}"
+            )
+        )
+        connection.execute(
+            update(Tenant).where(Tenant.slug == slug).values(status=TenantStatus.ACTIVE, name=name)
+        )
+    return get_tenant(engine, slug)
+
+
+def _create_schema_and_role(connection: Connection, roles: RoleNames, slug: str) -> None:
+    schema = _quote(schema_for(slug))
+    role = _quote(roles.tenant(slug))
+    if not _role_exists(connection, roles.tenant(slug)):
+        connection.execute(text(f"CREATE ROLE {role} NOLOGIN IN ROLE {_quote(roles.tenant_group)}"))
+    connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+    connection.execute(text(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC"))
+    connection.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {role}"))
+    # Default privileges cover every table later revisions create, since the owner runs them too.
+    connection.execute(
+        text(
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} "
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}"
+        )
+    )
+    connection.execute(
+        text(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {role}")
+    )
+    connection.execute(text(f"GRANT {role} TO {_quote(roles.app)}"))
+
+
+def get_tenant(engine: Engine, slug: str) -> TenantRef:
+    with Session(engine) as session:
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+        if tenant is None:
+            raise TenantNotFoundError(f"no tenant {slug!r}")
+        return tenant_ref(tenant)
+
+
+def list_tenants(engine: Engine, include_archived: bool = True) -> list[TenantRef]:
+    query = select(Tenant).order_by(Tenant.slug)
+    if not include_archived:
+        query = query.where(Tenant.status != TenantStatus.ARCHIVED)
+    with Session(engine) as session:
+        return [tenant_ref(tenant) for tenant in session.scalars(query)]
+
+
+def set_status(engine: Engine, roles: RoleNames, slug: str, status: TenantStatus) -> TenantRef:
+    """Suspend, archive or reactivate. Nothing is ever dropped: archiving only cuts the app's access."""
+    tenant = get_tenant(engine, slug)
+    if tenant.status == TenantStatus.PROVISIONING:
+        raise ValueError(f"tenant {slug!r} is still provisioning; run `crosswalk tenants create` again")
+    with engine.begin() as connection:
+        connection.execute(update(Tenant).where(Tenant.slug == slug).values(status=status))
+        role, app = _quote(tenant.role_name), _quote(roles.app)
+        # An archived tenant's data stays, but the serving role can no longer become its role.
+        if status == TenantStatus.ARCHIVED:
+            connection.execute(text(f"REVOKE {role} FROM {app}"))
+        else:
+            connection.execute(text(f"GRANT {role} TO {app}"))
+    return get_tenant(engine, slug)
+
+
+def tenant_schemas(engine: Engine) -> list[str]:
+    """Every tenant schema that exists, whatever the tenant's status (archived ones stay migrated)."""
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                text(
+                    "SELECT t.schema_name FROM control.tenants t "
+                    "JOIN pg_namespace n ON n.nspname = t.schema_name ORDER BY t.schema_name"
+                )
+            ).scalars()
+        )
