@@ -162,9 +162,7 @@ def _upgrade_one(schema: str) -> SchemaResult:
     return upgrade_tenant_schema(_worker_engine, schema, _worker_tree)
 
 
-def upgrade_tenant_schema(
-    engine: Engine, schema: str, extra_version_locations: tuple[Path, ...] = ()
-) -> SchemaResult:
+def upgrade_tenant_schema(engine: Engine, schema: str, extra_version_locations: tuple[Path, ...] = ()) -> SchemaResult:
     script = script_directory(TENANT_TREE, extra_version_locations)
     started = time.perf_counter()
     try:

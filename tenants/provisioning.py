@@ -78,14 +78,10 @@ def ensure_platform_roles(engine: Engine, roles: RoleNames, app_password: str | 
         for table in _APP_READABLE_CONTROL_TABLES:
             connection.execute(text(f"GRANT SELECT ON {schema}.{_quote(table)} TO {_quote(roles.app)}"))
         for table in _TENANT_READABLE_CONTROL_TABLES:
-            connection.execute(
-                text(f"GRANT SELECT ON {schema}.{_quote(table)} TO {_quote(roles.tenant_group)}")
-            )
+            connection.execute(text(f"GRANT SELECT ON {schema}.{_quote(table)} TO {_quote(roles.tenant_group)}"))
 
 
-def create_tenant(
-    engine: Engine, roles: RoleNames, slug: str, name: str, placement: str = "default"
-) -> TenantRef:
+def create_tenant(engine: Engine, roles: RoleNames, slug: str, name: str, placement: str = "default") -> TenantRef:
     """Provision a tenant; re-running it for a tenant stuck in `provisioning` resumes the work."""
     validate_slug(slug)
     name = name.strip()
@@ -112,13 +108,9 @@ def create_tenant(
         upgrade_in_schema(connection, script_directory(TENANT_TREE), schema_for(slug))
         # The tenant role may read and write its own tables, but not rewrite its migration history.
         connection.execute(
-            text(
-                f"REVOKE ALL ON {_quote(schema_for(slug))}.{VERSION_TABLE} FROM {_quote(roles.tenant(slug))}"
-            )
+            text(f"REVOKE ALL ON {_quote(schema_for(slug))}.{VERSION_TABLE} FROM {_quote(roles.tenant(slug))}")
         )
-        connection.execute(
-            update(Tenant).where(Tenant.slug == slug).values(status=TenantStatus.ACTIVE, name=name)
-        )
+        connection.execute(update(Tenant).where(Tenant.slug == slug).values(status=TenantStatus.ACTIVE, name=name))
     return get_tenant(engine, slug)
 
 
@@ -132,14 +124,9 @@ def _create_schema_and_role(connection: Connection, roles: RoleNames, slug: str)
     connection.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {role}"))
     # Default privileges cover every table later revisions create, since the owner runs them too.
     connection.execute(
-        text(
-            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} "
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}"
-        )
+        text(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}")
     )
-    connection.execute(
-        text(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {role}")
-    )
+    connection.execute(text(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {role}"))
     connection.execute(text(f"GRANT {role} TO {_quote(roles.app)}"))
 
 

@@ -43,9 +43,7 @@ def validate_slug(slug: str) -> str:
     if len(slug) > SLUG_MAX_LENGTH:
         raise InvalidSlugError(f"tenant slug {slug!r} is longer than {SLUG_MAX_LENGTH} characters")
     if not _SLUG_PATTERN.fullmatch(slug):
-        raise InvalidSlugError(
-            f"tenant slug {slug!r} must start with a lowercase letter and hold only a-z, 0-9 and _"
-        )
+        raise InvalidSlugError(f"tenant slug {slug!r} must start with a lowercase letter and hold only a-z, 0-9 and _")
     if slug.endswith("_") or "__" in slug:
         raise InvalidSlugError(f"tenant slug {slug!r} may not end with _ or contain __")
     if slug in RESERVED_WORDS or slug in _PLATFORM_WORDS or slug.startswith("pg_"):

@@ -1,0 +1,27 @@
+"""The one database session of a request: pinned to the caller's tenant, committed on success."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.api import idempotency
+from backend.auth.principal import Principal
+from backend.state import services_of
+
+
+async def provide_db(request: Request[Principal, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+    session = services_of(request.app).database.tenant_session(request.user.tenant)
+    try:
+        await idempotency.check(session, request)
+        yield session
+        idempotency.record(session, request)
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()

@@ -1,0 +1,59 @@
+"""OpenAPI details Litestar 2 gets wrong or leaves out for msgspec structs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.openapi.spec import Schema
+from litestar.typing import FieldDefinition
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
+
+# msgspec constraint -> JSON Schema keyword
+_CONSTRAINTS = {
+    "ge": "minimum",
+    "le": "maximum",
+    "gt": "exclusive_minimum",
+    "lt": "exclusive_maximum",
+    "min_length": "min_length",
+    "max_length": "max_length",
+    "pattern": "pattern",
+}
+
+
+def _constraints(info: Any) -> dict[str, Any]:
+    """The constraints of a field's type, looking through `X | None | UNSET` unions."""
+    types = info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
+    found: dict[str, Any] = {}
+    for member in types:
+        for name, keyword in _CONSTRAINTS.items():
+            value = getattr(member, name, None)
+            if value is not None:
+                found[keyword] = value
+    return found
+
+
+class StrictStructSchemaPlugin(StructSchemaPlugin):
+    """Two repairs:
+    - request bodies refuse unknown fields (a typo must not be silently dropped), so the schema says
+      `additionalProperties: false`; Litestar 2's struct plugin does not look at that option;
+    - on optional fields Litestar 2 drops a bound that is falsy (`ge=0`), so every constraint is
+      copied again from msgspec's own description of the type.
+    """
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        info = msgspec.inspect.type_info(field_definition.type_)
+        if not isinstance(info, msgspec.inspect.StructType):
+            return schema
+        if info.forbid_unknown_fields:
+            schema.additional_properties = False
+        for field in info.fields:
+            prop = (schema.properties or {}).get(field.encode_name)
+            if isinstance(prop, Schema):
+                for keyword, value in _constraints(field.type).items():
+                    setattr(prop, keyword, value)
+        return schema

@@ -1,0 +1,66 @@
+"""Cursor pagination over UUIDv7 ids (ordered by creation), opaque to clients."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import msgspec
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from backend.errors import InvalidInputError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """One page of a list. Pass `cursor` back for the next page; it is null on the last page."""
+
+    items: list[T]
+    results_per_page: int
+    cursor: str | None
+
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+def encode_cursor(last_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(last_id.bytes).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> uuid.UUID:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return uuid.UUID(bytes=raw)
+    except (ValueError, binascii.Error) as exc:
+        raise InvalidInputError("cursor", "the cursor is not one this API returned") from exc
+
+
+async def paginate(
+    session: AsyncSession,
+    query: Select[Any],
+    id_column: InstrumentedAttribute[uuid.UUID],
+    cursor: str | None,
+    limit: int,
+) -> tuple[Sequence[Any], str | None]:
+    """One page of `query` after `cursor`; the next cursor is None on the last page."""
+    if cursor:
+        query = query.where(id_column > decode_cursor(cursor))
+    rows = list((await session.scalars(query.order_by(id_column).limit(limit + 1))).all())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(getattr(rows[-1], id_column.key))
+
+
+def page_of(
+    items: Sequence[R], next_cursor: str | None, limit: int, to_schema: Callable[[R], T]
+) -> Page[T]:
+    return Page(items=[to_schema(i) for i in items], results_per_page=limit, cursor=next_cursor)

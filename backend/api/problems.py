@@ -1,0 +1,159 @@
+"""RFC 9457 problem+json for every error, and the documentation of those errors in OpenAPI."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Litestar, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from backend.errors import ConflictError, DomainError, InvalidInputError, NotFoundError, PermissionDeniedError
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger()
+
+
+class FieldError(msgspec.Struct):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """An RFC 9457 problem detail."""
+
+    title: str
+    status: int
+    detail: str | None = None
+    type: str = "about:blank"
+    errors: list[FieldError] | None = None
+
+
+def problem_response(
+    status: int,
+    detail: str | None = None,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    return Response(
+        Problem(title=HTTPStatus(status).phrase, status=status, detail=detail, errors=errors),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _field_name(key: Any) -> str:
+    return str(key) if key else "body"
+
+
+def _validation_errors(extra: Any) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if isinstance(extra, list):
+        for item in extra:
+            if isinstance(item, dict):
+                errors.append(FieldError(field=_field_name(item.get("key")), message=str(item.get("message", ""))))
+    return errors
+
+
+def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    errors = _validation_errors(exc.extra)
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or exc.detail
+    return problem_response(400, detail, errors=errors or None)
+
+
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    if exc.status_code >= 500:
+        log.error("http_error", status=exc.status_code, detail=exc.detail)
+        return problem_response(exc.status_code)
+    return problem_response(exc.status_code, exc.detail or None, headers=exc.headers)
+
+
+def handle_domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+    if isinstance(exc, NotFoundError):
+        return problem_response(404, exc.detail)
+    if isinstance(exc, PermissionDeniedError):
+        return problem_response(403, exc.detail)
+    if isinstance(exc, ConflictError):
+        return problem_response(409, exc.detail)
+    if isinstance(exc, InvalidInputError):
+        return problem_response(422, exc.detail, errors=[FieldError(field=exc.field, message=exc.detail)])
+    return problem_response(400, exc.detail)
+
+
+def handle_integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Problem]:
+    # Services check what they can; the database is the last word on races (two requests creating
+    # the same email at once), and its answer is a client error, never a 500.
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if sqlstate == "23505":
+        return problem_response(409, "an object with the same unique value already exists")
+    if sqlstate == "23503":
+        return problem_response(422, "the request refers to an object that does not exist")
+    if sqlstate in ("23514", "23502"):
+        return problem_response(422, "a value is outside its allowed range")
+    log.error("integrity_error", sqlstate=sqlstate)
+    return problem_response(409, "the change conflicts with existing data")
+
+
+def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    if sqlstate.startswith("22"):
+        # A value the schema let through but Postgres cannot store (too long, out of range, encoding).
+        log.warning("data_error", sqlstate=sqlstate)
+        return problem_response(400, "a value in the request cannot be stored")
+    return handle_unexpected(request, exc)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.exception("unhandled_error", path=request.url.path)
+    return problem_response(500, "an unexpected error occurred; it has been logged")
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    ValidationException: handle_validation,
+    HTTPException: handle_http,
+    DomainError: handle_domain,
+    IntegrityError: handle_integrity,
+    DBAPIError: handle_database_error,
+    Exception: handle_unexpected,
+}
+
+
+def _spec(status: int, description: str) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem,
+        description=description,
+        media_type=PROBLEM_JSON,
+        examples=[Example(value={"title": HTTPStatus(status).phrase, "status": status})],
+    )
+
+
+def document_problems(app: Litestar) -> None:
+    """Declare on every route the errors it can return, so the OpenAPI schema documents them all."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not isinstance(handler, HTTPRouteHandler):
+                continue
+            responses = dict(handler.responses or {})
+            public = bool(handler.opt.get("exclude_from_auth"))
+            wanted = {400: "The request is malformed or a field is invalid."}
+            if not public:
+                wanted |= {
+                    401: "No valid bearer token.",
+                    403: "The token lacks the scope or role, or the tenant is suspended.",
+                    404: "The tenant or the object does not exist (or is not visible to the caller).",
+                    422: "The request is well-formed but refers to unknown objects or breaks a rule.",
+                }
+            if handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"}:
+                wanted[409] = "The change conflicts with existing data."
+            for status, description in wanted.items():
+                responses.setdefault(status, _spec(status, description))
+            handler.responses = responses

@@ -1,0 +1,131 @@
+"""The ASGI application: API v1 under /api/v1, health at /health and /ready, OpenAPI at /schema."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request, Router
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from redis.asyncio import Redis
+
+from backend.api import idempotency
+from backend.api.context import request_scope_middleware
+from backend.api.deps import provide_db
+from backend.api.openapi import StrictStructSchemaPlugin
+from backend.api.problems import EXCEPTION_HANDLERS, document_problems
+from backend.aspirations.routes import AspirationController
+from backend.auth.middleware import BearerAuthMiddleware, scope_guard
+from backend.auth.principal import Principal
+from backend.auth.tokens import TokenSigner, load_or_create_key
+from backend.framework.routes import CareerPathController, JobFamilyController, RoleController
+from backend.health.routes import health, ready
+from backend.org.routes import EmployeeController, MeController, OrgUnitController
+from backend.settings import Settings, get_settings
+from backend.skills.routes import (
+    CatalogController,
+    EmployeeSkillController,
+    ProficiencyController,
+    SkillCategoryController,
+    SkillController,
+)
+from backend.state import Services
+from tenants.registry import TenantRegistry
+from tenants.sessions import Database
+
+API_CONTROLLERS: list[Any] = [
+    OrgUnitController,
+    EmployeeController,
+    MeController,
+    CatalogController,
+    SkillCategoryController,
+    SkillController,
+    ProficiencyController,
+    EmployeeSkillController,
+    JobFamilyController,
+    RoleController,
+    CareerPathController,
+    AspirationController,
+]
+
+
+def build_signer(settings: Settings) -> TokenSigner:
+    pem = settings.token_signing_key.get_secret_value() if settings.token_signing_key else None
+    if pem is None and settings.environment == "prod":
+        raise RuntimeError("TOKEN_SIGNING_KEY must be set in production")
+    key = load_or_create_key(pem, settings.data_dir / "token-signing-key.pem")
+    return TokenSigner(key, settings.token_issuer, settings.token_ttl_seconds)
+
+
+def build_services(settings: Settings) -> Services:
+    database = Database(
+        settings.serving_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        max_tenants_per_connection=settings.db_max_tenants_per_connection,
+        pool_recycle_seconds=settings.db_pool_recycle_seconds,
+    )
+    if settings.redis_url is None:
+        raise RuntimeError("REDIS_URL is not set and the embedded Redis was not started")
+    return Services(
+        settings=settings,
+        database=database,
+        registry=TenantRegistry(database, settings.tenant_cache_seconds),
+        signer=build_signer(settings),
+        redis=Redis.from_url(settings.redis_url),
+    )
+
+
+def provide_principal(request: Request[Principal, Any, Any]) -> Principal:
+    return request.user
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    services = build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await services.database.dispose()
+            await services.redis.aclose()
+
+    api_v1 = Router(
+        path="/api/v1",
+        route_handlers=API_CONTROLLERS,
+        guards=[scope_guard],
+        dependencies={
+            "db": Provide(provide_db),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+        },
+        security=[{"bearer": []}],
+    )
+    app = Litestar(
+        route_handlers=[health, ready, api_v1],
+        middleware=[request_scope_middleware, DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
+        exception_handlers={**EXCEPTION_HANDLERS, idempotency.IdempotentReplay: idempotency.replay_response},
+        after_request=idempotency.capture,
+        plugins=[StrictStructSchemaPlugin()],
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="Crosswalk API",
+            version="1.0.0",
+            description="Internal career mobility: org, skills, role framework, aspirations. "
+            "Errors are RFC 9457 problem+json; lists use cursor pagination.",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                }
+            ),
+        ),
+        debug=False,
+    )
+    app.state.services = services
+    document_problems(app)
+    return app

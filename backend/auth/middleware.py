@@ -1,0 +1,72 @@
+"""Bearer-token authentication: the tenant comes from the verified token, never from the request."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from backend.auth.principal import Principal, Scope, UserRole
+from backend.auth.tokens import InvalidTokenError
+from backend.state import services_of
+from tenants.models import TenantStatus
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="crosswalk"'}
+_KNOWN_SCOPES = {s.value for s in Scope}
+_KNOWN_ROLES = {r.value for r in UserRole}
+
+
+class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthorizedException("a bearer token is required", headers=_CHALLENGE)
+        services = services_of(connection.app)
+        try:
+            claims = services.signer.verify(token.strip())
+        except InvalidTokenError as exc:
+            raise NotAuthorizedException(f"the bearer token is invalid: {exc}", headers=_CHALLENGE) from exc
+        tenant = await services.registry.get(claims.tenant_slug)
+        if tenant is None:
+            raise NotFoundException(f"tenant {claims.tenant_slug!r} does not exist")
+        if tenant.id != claims.tenant_id:
+            # Same slug, different tenant: the token predates an archive and re-creation.
+            raise NotAuthorizedException("the bearer token belongs to another tenant", headers=_CHALLENGE)
+        if tenant.status != TenantStatus.ACTIVE:
+            raise PermissionDeniedException(f"tenant {tenant.slug!r} is {tenant.status.value}")
+        if unknown := set(claims.roles) - _KNOWN_ROLES:
+            raise NotAuthorizedException(f"unknown roles in token: {sorted(unknown)}", headers=_CHALLENGE)
+        principal = Principal(
+            tenant=tenant,
+            subject=claims.subject,
+            employee_id=claims.employee_id,
+            roles=frozenset(UserRole(r) for r in claims.roles),
+            scopes=frozenset(Scope(s) for s in claims.scopes if s in _KNOWN_SCOPES),
+        )
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def scope_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Every authenticated route must name the scope it needs; a route that names none is closed."""
+    # OPTIONS (answered by Litestar itself) only lists allowed methods, and is not authenticated.
+    if handler.opt.get("exclude_from_auth") or connection.scope.get("method") == "OPTIONS":
+        return
+    needed = handler.opt.get("scope")
+    principal = connection.user
+    if not isinstance(principal, Principal):
+        raise NotAuthorizedException("a bearer token is required", headers=_CHALLENGE)
+    if not isinstance(needed, Scope):
+        raise PermissionDeniedException("this route declares no scope and is closed")
+    if needed not in principal.scopes:
+        raise PermissionDeniedException(f"the token lacks the scope {needed.value!r}")
+
+
+def principal_employee(principal: Principal) -> uuid.UUID:
+    if principal.employee_id is None:
+        raise PermissionDeniedException("this route is for a signed-in employee")
+    return principal.employee_id

@@ -1,0 +1,75 @@
+"""Who is calling: one type for every way in (CLI-minted tokens now; SSO, partners and SCIM later)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+
+from tenants.sessions import TenantRef
+
+
+class UserRole(enum.StrEnum):
+    EMPLOYEE = "employee"
+    MANAGER = "manager"
+    HR_ADMIN = "hr_admin"
+
+
+class Scope(enum.StrEnum):
+    ORG_READ = "org:read"
+    ORG_WRITE = "org:write"
+    EMPLOYEES_READ = "employees:read"
+    EMPLOYEES_WRITE = "employees:write"
+    TAXONOMY_READ = "taxonomy:read"
+    TAXONOMY_WRITE = "taxonomy:write"
+    SKILLS_READ = "skills:read"
+    SKILLS_WRITE = "skills:write"
+    ROLES_READ = "roles:read"
+    ROLES_WRITE = "roles:write"
+    ASPIRATIONS_READ = "aspirations:read"
+    ASPIRATIONS_WRITE = "aspirations:write"
+
+
+_EVERYONE = frozenset(
+    {
+        Scope.ORG_READ,
+        Scope.EMPLOYEES_READ,
+        Scope.TAXONOMY_READ,
+        Scope.SKILLS_READ,
+        Scope.ROLES_READ,
+        # Writing skills and aspirations is limited to one's own profile (and reports, for a
+        # manager) by the services; the scope only opens the door.
+        Scope.SKILLS_WRITE,
+        Scope.ASPIRATIONS_READ,
+        Scope.ASPIRATIONS_WRITE,
+    }
+)
+ROLE_SCOPES: dict[UserRole, frozenset[Scope]] = {
+    UserRole.EMPLOYEE: _EVERYONE,
+    UserRole.MANAGER: _EVERYONE,
+    UserRole.HR_ADMIN: frozenset(Scope),
+}
+
+
+def scopes_for(roles: frozenset[UserRole]) -> frozenset[Scope]:
+    scopes: set[Scope] = set()
+    for role in roles:
+        scopes |= ROLE_SCOPES[role]
+    return frozenset(scopes)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    tenant: TenantRef
+    subject: str
+    # The employee this caller is, when it is a person of the tenant (absent for admin tools).
+    employee_id: uuid.UUID | None
+    roles: frozenset[UserRole]
+    scopes: frozenset[Scope]
+
+    def has_role(self, role: UserRole) -> bool:
+        return role in self.roles
+
+    @property
+    def is_hr(self) -> bool:
+        return UserRole.HR_ADMIN in self.roles

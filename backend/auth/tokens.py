@@ -1,0 +1,101 @@
+"""Signed, short-lived bearer tokens (JWT, ES256) that carry a principal."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+
+AUDIENCE = "crosswalk-api"
+ALGORITHM = "ES256"
+
+
+class InvalidTokenError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    subject: str
+    tenant_slug: str
+    tenant_id: uuid.UUID
+    roles: tuple[str, ...]
+    scopes: tuple[str, ...]
+    employee_id: uuid.UUID | None
+
+
+def load_or_create_key(pem: str | None, key_file: Path) -> ECKey:
+    """The signing key from settings; in development, one generated once into the data folder."""
+    if pem:
+        return ECKey.import_key(pem)
+    if key_file.exists():
+        return ECKey.import_key(key_file.read_bytes())
+    key = ECKey.generate_key("P-256", private=True)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    # Written with owner-only permissions from the start: never world-readable, not even briefly.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key.as_pem(private=True))
+    return key
+
+
+class TokenSigner:
+    def __init__(self, key: ECKey, issuer: str, ttl_seconds: int) -> None:
+        self._key = key
+        self._issuer = issuer
+        self._ttl = ttl_seconds
+        self._registry = jwt.JWTClaimsRegistry(
+            leeway=30,
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": AUDIENCE},
+            exp={"essential": True},
+            sub={"essential": True},
+            tid={"essential": True},
+            tenant={"essential": True},
+        )
+
+    def mint(self, claims: TokenClaims, ttl_seconds: int | None = None) -> str:
+        now = int(time.time())
+        payload: dict[str, Any] = {
+            "iss": self._issuer,
+            "aud": AUDIENCE,
+            "sub": claims.subject,
+            "tenant": claims.tenant_slug,
+            "tid": str(claims.tenant_id),
+            "roles": list(claims.roles),
+            "scope": " ".join(claims.scopes),
+            "iat": now,
+            "exp": now + (self._ttl if ttl_seconds is None else ttl_seconds),
+            "jti": uuid.uuid4().hex,
+        }
+        if claims.employee_id is not None:
+            payload["emp"] = str(claims.employee_id)
+        return jwt.encode({"alg": ALGORITHM, "kid": self._key.thumbprint()}, payload, self._key, [ALGORITHM])
+
+    def verify(self, token: str) -> TokenClaims:
+        try:
+            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
+            self._registry.validate(decoded.claims)
+            data = decoded.claims
+            roles = data.get("roles", [])
+            scope = data.get("scope", "")
+            if not isinstance(roles, list) or not isinstance(scope, str):
+                raise InvalidTokenError("malformed roles or scope claim")
+            employee = data.get("emp")
+            return TokenClaims(
+                subject=str(data["sub"]),
+                tenant_slug=str(data["tenant"]),
+                tenant_id=uuid.UUID(str(data["tid"])),
+                roles=tuple(str(r) for r in roles),
+                scopes=tuple(scope.split()),
+                employee_id=uuid.UUID(str(employee)) if employee else None,
+            )
+        except (JoseError, ValueError, KeyError) as exc:
+            raise InvalidTokenError(str(exc) or type(exc).__name__) from exc

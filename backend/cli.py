@@ -1,0 +1,370 @@
+"""The `crosswalk` command: run the service, migrate, manage tenants, mint tokens, import skills.
+
+Errors are one line on stderr and exit code 1; nothing is changed by a command that fails.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine, create_engine
+
+from backend.settings import Settings, as_psycopg_url, get_settings
+from tenants.models import TenantStatus
+
+app = typer.Typer(
+    help="Crosswalk: internal career mobility backend.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+tenants_app = typer.Typer(help="Create and manage client tenants.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Mint access tokens.", no_args_is_help=True)
+skills_app = typer.Typer(help="The global skills catalogue.", no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(skills_app, name="skills")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def guarded(action: Callable[[], T]) -> T:
+    from tenants.provisioning import TenantExistsError, TenantNotFoundError
+    from tenants.slugs import InvalidSlugError
+
+    try:
+        return action()
+    except (CliError, InvalidSlugError, TenantExistsError, TenantNotFoundError, ValueError) as exc:
+        raise fail(str(exc)) from None
+
+
+@contextmanager
+def database_settings() -> Iterator[Settings]:
+    """Settings whose DATABASE_URL/REDIS_URL point somewhere: the given servers or the embedded ones."""
+    settings = get_settings()
+    if settings.database_url:
+        yield settings
+        return
+    from backend.embedded import start_embedded_services
+
+    services = start_embedded_services(settings.data_dir.resolve())
+    try:
+        os.environ["DATABASE_URL"] = services.database_url
+        os.environ["REDIS_URL"] = services.redis_url
+        get_settings.cache_clear()
+        yield get_settings()
+    finally:
+        services.stop()
+
+
+def owner_engine(settings: Settings) -> Engine:
+    return create_engine(as_psycopg_url(settings.owner_url), pool_size=2, max_overflow=0)
+
+
+def role_names(settings: Settings) -> Any:
+    from tenants.provisioning import RoleNames
+
+    return RoleNames(settings.role_prefix)
+
+
+def migrate_everything(settings: Settings, jobs: int, quiet: bool = False) -> bool:
+    from tenants.migrator import upgrade_control, upgrade_tenant_schemas
+    from tenants.provisioning import ensure_platform_roles, tenant_schemas
+
+    engine = owner_engine(settings)
+    try:
+        before, after = upgrade_control(engine)
+        password = settings.app_database_password.get_secret_value() if settings.app_database_password else None
+        ensure_platform_roles(engine, role_names(settings), password)
+        if not quiet:
+            out.print(f"control schema: {before or 'empty'} -> {after}")
+        schemas = tenant_schemas(engine)
+        with Progress(
+            TextColumn("tenant schemas"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=out,
+            disable=quiet,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("migrate", total=None)
+
+            def on_progress(done: int, total: int, _: Any) -> None:
+                progress.update(task, completed=done, total=total)
+
+            summary = upgrade_tenant_schemas(engine, schemas, jobs=jobs, on_progress=on_progress)
+    finally:
+        engine.dispose()
+    if not quiet or summary.failed:
+        out.print(
+            f"tenant schemas: {summary.total} in all, {summary.already_current} already at {summary.head}, "
+            f"{len(summary.upgraded)} upgraded, {len(summary.failed)} failed ({summary.seconds:.2f}s)"
+        )
+    for failure in summary.failed:
+        err.print(f"[red]failed:[/red] {failure.schema}: {failure.error}", highlight=False)
+    return summary.ok
+
+
+@app.command()
+def migrate(
+    jobs: Annotated[int | None, typer.Option(min=1, max=64, help="Schemas migrated in parallel.")] = None,
+) -> None:
+    """Migrate the control schema and every tenant schema to the newest revision (resumable)."""
+    with database_settings() as settings:
+        ok = migrate_everything(settings, jobs or settings.migrate_jobs)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@tenants_app.command("create")
+def tenants_create(
+    slug: Annotated[str, typer.Argument(help="Lowercase letters, digits and _; becomes schema t_<slug>.")],
+    name: Annotated[str, typer.Option("--name", help="The company's display name.")],
+    placement: Annotated[str, typer.Option(help="The database cluster that holds the tenant.")] = "default",
+) -> None:
+    """Provision a tenant: its schema, its Postgres role, its tables."""
+    from tenants.provisioning import create_tenant
+    from tenants.slugs import validate_slug
+
+    guarded(lambda: validate_slug(slug))
+    with database_settings() as settings:
+        engine = owner_engine(settings)
+        try:
+            if placement != "default":
+                raise fail(f"unknown placement {placement!r}; this deployment has only 'default'")
+            tenant = guarded(lambda: create_tenant(engine, role_names(settings), slug, name, placement))
+        finally:
+            engine.dispose()
+    out.print(f"tenant {tenant.slug} ({tenant.name}) is {tenant.status.value}: schema {tenant.schema_name}")
+
+
+@tenants_app.command("list")
+def tenants_list() -> None:
+    """List tenants with their status and placement."""
+    from tenants.provisioning import list_tenants
+
+    with database_settings() as settings:
+        engine = owner_engine(settings)
+        try:
+            tenants = list_tenants(engine)
+        finally:
+            engine.dispose()
+    table = Table("slug", "name", "status", "placement", "schema")
+    for tenant in tenants:
+        table.add_row(tenant.slug, tenant.name, tenant.status.value, tenant.placement, tenant.schema_name)
+    out.print(table)
+
+
+def _change_status(slug: str, status: TenantStatus) -> None:
+    from tenants.provisioning import set_status
+
+    with database_settings() as settings:
+        engine = owner_engine(settings)
+        try:
+            tenant = guarded(lambda: set_status(engine, role_names(settings), slug, status))
+        finally:
+            engine.dispose()
+    out.print(f"tenant {tenant.slug} is {tenant.status.value}")
+
+
+@tenants_app.command("suspend")
+def tenants_suspend(slug: str) -> None:
+    """Suspend a tenant: its users and partners get 403; data stays."""
+    _change_status(slug, TenantStatus.SUSPENDED)
+
+
+@tenants_app.command("archive")
+def tenants_archive(slug: str) -> None:
+    """Archive a tenant: nothing is dropped, but the API can no longer reach its schema."""
+    _change_status(slug, TenantStatus.ARCHIVED)
+
+
+@tenants_app.command("activate")
+def tenants_activate(slug: str) -> None:
+    """Reactivate a suspended or archived tenant."""
+    _change_status(slug, TenantStatus.ACTIVE)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")],
+    role: Annotated[list[str], typer.Option("--role", help="employee, manager or hr_admin; repeatable.")],
+    employee: Annotated[
+        str | None, typer.Option("--employee", help="The employee (id or email) the token acts as.")
+    ] = None,
+    ttl: Annotated[int | None, typer.Option(min=60, max=86400, help="Lifetime in seconds.")] = None,
+) -> None:
+    """Mint a short-lived bearer token for a tenant (until SSO and partner logins arrive)."""
+    from backend.app import build_signer
+    from backend.auth.principal import UserRole, scopes_for
+    from backend.auth.tokens import TokenClaims
+    from tenants.provisioning import get_tenant
+
+    try:
+        roles = frozenset(UserRole(r) for r in role)
+    except ValueError:
+        raise fail(f"unknown role in {role}; use employee, manager or hr_admin") from None
+    with database_settings() as settings:
+        engine = owner_engine(settings)
+        try:
+            ref = guarded(lambda: get_tenant(engine, tenant))
+            employee_id = guarded(lambda: _find_employee(engine, ref.schema_name, employee)) if employee else None
+        finally:
+            engine.dispose()
+        if ref.status != TenantStatus.ACTIVE:
+            raise fail(f"tenant {tenant!r} is {ref.status.value}")
+        signer = build_signer(settings)
+    subject = f"employee:{employee_id}" if employee_id else f"cli:{uuid.uuid4()}"
+    claims = TokenClaims(
+        subject=subject,
+        tenant_slug=ref.slug,
+        tenant_id=ref.id,
+        roles=tuple(sorted(roles)),
+        scopes=tuple(sorted(scopes_for(roles))),
+        employee_id=employee_id,
+    )
+    print(signer.mint(claims, ttl))
+
+
+def _find_employee(engine: Engine, schema: str, employee: str) -> uuid.UUID:
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        connection.execute(text("SELECT set_config('search_path', :s, true)"), {"s": schema})
+        try:
+            by_id = uuid.UUID(employee)
+            found = connection.scalar(text("SELECT id FROM employees WHERE id = :v"), {"v": by_id})
+        except ValueError:
+            found = connection.scalar(text("SELECT id FROM employees WHERE lower(email) = lower(:v)"), {"v": employee})
+    if found is None:
+        raise CliError(f"no employee {employee!r} in this tenant")
+    assert isinstance(found, uuid.UUID)
+    return found
+
+
+@skills_app.command("import")
+def skills_import(
+    path: Annotated[
+        Path | None, typer.Argument(help="An ESCO CSV (.csv or .csv.gz); default: the bundled catalogue.")
+    ] = None,
+    kind: Annotated[str, typer.Option(help="skill or occupation")] = "skill",
+) -> None:
+    """Import ESCO skills or occupations into the global catalogue (upserts by concept URI)."""
+    from backend.skills.catalog import import_catalog
+    from backend.skills.esco import BUNDLED_OCCUPATIONS, BUNDLED_SKILLS, EscoFormatError
+    from backend.skills.models import CatalogKind
+
+    try:
+        catalog_kind = CatalogKind(kind)
+    except ValueError:
+        raise fail("--kind must be skill or occupation") from None
+    source = path or (BUNDLED_SKILLS if catalog_kind == CatalogKind.SKILL else BUNDLED_OCCUPATIONS)
+    if not source.is_file():
+        raise fail(f"{source}: no such file")
+    with database_settings() as settings:
+        engine = owner_engine(settings)
+        try:
+            count = import_catalog(engine, source, catalog_kind)
+        except EscoFormatError as exc:
+            raise fail(str(exc)) from None
+        finally:
+            engine.dispose()
+    out.print(f"imported {count} {catalog_kind.value} concepts from {source.name}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API on servers that are already migrated (production)."""
+    import uvicorn
+
+    settings = get_settings()
+    if not settings.database_url:
+        raise fail("DATABASE_URL is not set; use `crosswalk run` for the embedded local setup")
+    uvicorn.run(
+        "backend.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def run(
+    demo: Annotated[bool, typer.Option(help="Seed the demo company on first run.")] = True,
+) -> None:
+    """One command for a local run: embedded Postgres and Redis (unless DATABASE_URL is set),
+    migrations, the skills catalogue, the demo company, and the API on http://localhost:8000."""
+    import uvicorn
+
+    with database_settings() as settings:
+        if not migrate_everything(settings, settings.migrate_jobs):
+            raise typer.Exit(1)
+        from backend.demo.bootstrap import ensure_catalog_and_demo
+
+        engine = owner_engine(settings)
+        try:
+            for line in ensure_catalog_and_demo(engine, settings, demo=demo):
+                out.print(line)
+        finally:
+            engine.dispose()
+        out.print(f"API docs: http://{settings.host}:{settings.port}/schema   (Ctrl-C stops everything)")
+        config = uvicorn.Config(
+            "backend.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+        )
+        # uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown; leaving the `with` block then
+        # stops the embedded servers.
+        uvicorn.Server(config).run()
+
+
+def main() -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except SQLAlchemyError as exc:
+        # One line, without the SQL or parameters (they may hold data); the cause is what helps.
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        hint = " (has `crosswalk migrate` run?)" if "does not exist" in cause else ""
+        err.print(f"[red]error:[/red] database: {cause}{hint}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except RuntimeError as exc:
+        err.print(f"[red]error:[/red] {str(exc).strip().splitlines()[0]}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

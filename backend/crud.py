@@ -1,0 +1,63 @@
+"""The few steps every service repeats: fetch by id or fail, check a reference, apply a patch."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.errors import InvalidInputError, NotFoundError
+
+M = TypeVar("M")
+
+
+async def get_or_404(session: AsyncSession, model: type[M], object_id: Any, what: str) -> M:
+    obj = await session.get(model, object_id)
+    if obj is None:
+        raise NotFoundError(f"{what} {object_id} does not exist")
+    return obj
+
+
+async def require_reference(session: AsyncSession, model: type[Any], object_id: uuid.UUID | None, field: str) -> None:
+    """A field that names another object: unknown ids are the caller's error (422), not a 404."""
+    if object_id is not None and await session.get(model, object_id) is None:
+        raise InvalidInputError(field, f"{field} {object_id} does not exist")
+
+
+def changes(patch: msgspec.Struct) -> dict[str, Any]:
+    """The fields a PATCH body actually sent (msgspec.UNSET marks the ones it left out)."""
+    return {f: v for f in patch.__struct_fields__ if (v := getattr(patch, f)) is not msgspec.UNSET}
+
+
+def apply(obj: Any, values: dict[str, Any]) -> None:
+    for field, value in values.items():
+        setattr(obj, field, value)
+
+
+def to_schema(obj: Any, schema: type[M]) -> M:
+    return msgspec.convert(obj, schema, from_attributes=True)
+
+
+async def would_cycle(
+    session: AsyncSession, model: Any, parent_column: str, node_id: uuid.UUID, new_parent_id: uuid.UUID | None
+) -> bool:
+    """Whether making `new_parent_id` the parent of `node_id` closes a loop (org tree, manager chain)."""
+    if new_parent_id is None:
+        return False
+    if new_parent_id == node_id:
+        return True
+    table = model.__table__
+    parent = table.c[parent_column]
+    chain = select(parent.label("id")).where(table.c.id == new_parent_id).cte("chain", recursive=True)
+    chain = chain.union(select(parent).where(table.c.id == chain.c.id))
+    found = await session.scalar(select(chain.c.id).where(chain.c.id == node_id).limit(1))
+    return found is not None
+
+
+def like_pattern(text: str) -> str:
+    """A user's search text as a substring pattern for ILIKE, with its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

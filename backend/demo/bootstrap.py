@@ -1,0 +1,78 @@
+"""First-run set-up of the local run: the skills catalogue and the demo company, then demo tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+from sqlalchemy import Engine
+
+from backend.settings import Settings
+from backend.skills.catalog import catalog_size, import_catalog
+from backend.skills.esco import BUNDLED_OCCUPATIONS, BUNDLED_SKILLS
+from backend.skills.models import CatalogKind
+from tenants.models import TenantStatus
+from tenants.provisioning import RoleNames, TenantNotFoundError, create_tenant, get_tenant
+from tenants.sessions import Database, TenantRef
+
+DEMO_SLUG = "northwind"
+DEMO_NAME = "Northwind Logistics"
+
+
+def ensure_catalog_and_demo(engine: Engine, settings: Settings, *, demo: bool) -> Iterator[str]:
+    if catalog_size(engine) == 0:
+        skills = import_catalog(engine, BUNDLED_SKILLS, CatalogKind.SKILL)
+        occupations = import_catalog(engine, BUNDLED_OCCUPATIONS, CatalogKind.OCCUPATION)
+        yield f"skills catalogue: imported {skills} ESCO skills and {occupations} occupations"
+    if not demo:
+        return
+    try:
+        tenant = get_tenant(engine, DEMO_SLUG)
+    except TenantNotFoundError:
+        tenant = create_tenant(engine, RoleNames(settings.role_prefix), DEMO_SLUG, DEMO_NAME)
+        yield f"demo company: provisioned tenant {DEMO_SLUG}"
+    if tenant.status != TenantStatus.ACTIVE:
+        yield f"demo company: tenant {DEMO_SLUG} is {tenant.status.value}; not seeding"
+        return
+    seeded = asyncio.run(_seed_if_empty(settings, tenant))
+    if seeded:
+        yield f"demo company: seeded {seeded}"
+    yield from demo_tokens(settings, tenant)
+
+
+async def _seed_if_empty(settings: Settings, tenant: TenantRef) -> str | None:
+    from backend.demo.seed import DemoTenantNotEmptyError, seed_demo_company
+
+    database = Database(settings.serving_url, pool_size=1, max_overflow=0)
+    try:
+        async with database.tenant_session(tenant) as session:
+            try:
+                summary = await seed_demo_company(session)
+            except DemoTenantNotEmptyError:
+                return None
+            await session.commit()
+            return f"{summary.employees} employees, {summary.skills} skills, {summary.roles} roles"
+    finally:
+        await database.dispose()
+
+
+def demo_tokens(settings: Settings, tenant: TenantRef) -> Iterator[str]:
+    """Print ready-to-use tokens so that a newcomer can call the API at once."""
+    from backend.app import build_signer
+    from backend.auth.principal import UserRole, scopes_for
+    from backend.auth.tokens import TokenClaims
+
+    signer = build_signer(settings)
+    hr = frozenset({UserRole.HR_ADMIN})
+    claims = TokenClaims(
+        subject="demo:hr_admin",
+        tenant_slug=tenant.slug,
+        tenant_id=tenant.id,
+        roles=tuple(hr),
+        scopes=tuple(sorted(scopes_for(hr))),
+        employee_id=None,
+    )
+    token = signer.mint(claims)
+    yield f"demo HR admin token (valid {settings.token_ttl_seconds // 60} min; more with `crosswalk tokens create`):"
+    yield token
+    yield f'try: curl -H "Authorization: Bearer $TOKEN" http://{settings.host}:{settings.port}/api/v1/employees'

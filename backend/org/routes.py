@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, get, patch, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.api.pagination import Page, page_of
+from backend.api.params import LIMIT_DEFAULT, Cursor, Limit, Search
+from backend.auth.middleware import principal_employee
+from backend.auth.principal import Principal, Scope
+from backend.crud import to_schema
+from backend.org.models import OrgUnitKind
+from backend.org.schemas import (
+    EmployeeCreate,
+    EmployeeRead,
+    EmployeeUpdate,
+    OrgUnitCreate,
+    OrgUnitRead,
+    OrgUnitUpdate,
+)
+from backend.org.service import OrgService
+
+
+class OrgUnitController(Controller):
+    path = "/org-units"
+    tags = ["Org"]
+
+    @get("/", opt={"scope": Scope.ORG_READ}, summary="List org units")
+    async def list_org_units(
+        self,
+        db: AsyncSession,
+        parent_id: uuid.UUID | None = None,
+        kind: OrgUnitKind | None = None,
+        q: Search = None,
+        cursor: Cursor = None,
+        limit: Limit = LIMIT_DEFAULT,
+    ) -> Page[OrgUnitRead]:
+        items, next_cursor = await OrgService(db).list_units(
+            parent_id=parent_id, kind=kind, q=q, cursor=cursor, limit=limit
+        )
+        return page_of(items, next_cursor, limit, lambda u: to_schema(u, OrgUnitRead))
+
+    @post("/", opt={"scope": Scope.ORG_WRITE}, summary="Create an org unit")
+    async def create_org_unit(self, db: AsyncSession, data: OrgUnitCreate) -> OrgUnitRead:
+        return to_schema(await OrgService(db).create_unit(data), OrgUnitRead)
+
+    @get("/{unit_id:uuid}", opt={"scope": Scope.ORG_READ}, summary="Get an org unit")
+    async def get_org_unit(self, db: AsyncSession, unit_id: uuid.UUID) -> OrgUnitRead:
+        return to_schema(await OrgService(db).get_unit(unit_id), OrgUnitRead)
+
+    @patch("/{unit_id:uuid}", opt={"scope": Scope.ORG_WRITE}, summary="Update an org unit")
+    async def update_org_unit(self, db: AsyncSession, unit_id: uuid.UUID, data: OrgUnitUpdate) -> OrgUnitRead:
+        return to_schema(await OrgService(db).update_unit(unit_id, data), OrgUnitRead)
+
+
+class EmployeeController(Controller):
+    path = "/employees"
+    tags = ["Employees"]
+
+    @get("/", opt={"scope": Scope.EMPLOYEES_READ}, summary="List employees")
+    async def list_employees(
+        self,
+        db: AsyncSession,
+        org_unit_id: uuid.UUID | None = None,
+        manager_id: uuid.UUID | None = None,
+        role_id: uuid.UUID | None = None,
+        location: Search = None,
+        active: bool | None = None,
+        q: Search = None,
+        cursor: Cursor = None,
+        limit: Limit = LIMIT_DEFAULT,
+    ) -> Page[EmployeeRead]:
+        items, next_cursor = await OrgService(db).list_employees(
+            org_unit_id=org_unit_id,
+            manager_id=manager_id,
+            role_id=role_id,
+            location=location,
+            active=active,
+            q=q,
+            cursor=cursor,
+            limit=limit,
+        )
+        return page_of(items, next_cursor, limit, lambda e: to_schema(e, EmployeeRead))
+
+    @post("/", opt={"scope": Scope.EMPLOYEES_WRITE}, summary="Create an employee")
+    async def create_employee(self, db: AsyncSession, data: EmployeeCreate) -> EmployeeRead:
+        return to_schema(await OrgService(db).create_employee(data), EmployeeRead)
+
+    @get("/{employee_id:uuid}", opt={"scope": Scope.EMPLOYEES_READ}, summary="Get an employee")
+    async def get_employee(self, db: AsyncSession, employee_id: uuid.UUID) -> EmployeeRead:
+        return to_schema(await OrgService(db).get_employee(employee_id), EmployeeRead)
+
+    @patch(
+        "/{employee_id:uuid}",
+        opt={"scope": Scope.EMPLOYEES_WRITE},
+        summary="Update an employee",
+        description="Set `active` to false when someone leaves: employees are never deleted, history stays.",
+    )
+    async def update_employee(self, db: AsyncSession, employee_id: uuid.UUID, data: EmployeeUpdate) -> EmployeeRead:
+        return to_schema(await OrgService(db).update_employee(employee_id, data), EmployeeRead)
+
+
+class MeController(Controller):
+    path = "/me"
+    tags = ["Employees"]
+
+    @get("/", opt={"scope": Scope.EMPLOYEES_READ}, summary="The signed-in employee")
+    async def get_me(self, db: AsyncSession, principal: Principal) -> EmployeeRead:
+        return to_schema(await OrgService(db).get_employee(principal_employee(principal)), EmployeeRead)

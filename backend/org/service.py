@@ -1,0 +1,127 @@
+"""Org units and employees."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.api.pagination import paginate
+from backend.crud import apply, changes, get_or_404, like_pattern, require_reference, would_cycle
+from backend.errors import ConflictError, InvalidInputError
+from backend.framework.models import Role
+from backend.org.models import Employee, OrgUnit, OrgUnitKind
+from backend.org.schemas import EmployeeCreate, EmployeeUpdate, OrgUnitCreate, OrgUnitUpdate
+
+
+class OrgService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def list_units(
+        self, *, parent_id: uuid.UUID | None, kind: OrgUnitKind | None, q: str | None, cursor: str | None, limit: int
+    ) -> tuple[Sequence[OrgUnit], str | None]:
+        query = select(OrgUnit)
+        if parent_id is not None:
+            query = query.where(OrgUnit.parent_id == parent_id)
+        if kind is not None:
+            query = query.where(OrgUnit.kind == kind)
+        if q:
+            query = query.where(OrgUnit.name.ilike(like_pattern(q)))
+        return await paginate(self.session, query, OrgUnit.id, cursor, limit)
+
+    async def get_unit(self, unit_id: uuid.UUID) -> OrgUnit:
+        return await get_or_404(self.session, OrgUnit, unit_id, "org unit")
+
+    async def create_unit(self, data: OrgUnitCreate) -> OrgUnit:
+        await require_reference(self.session, OrgUnit, data.parent_id, "parent_id")
+        unit = OrgUnit(name=data.name.strip(), kind=data.kind, parent_id=data.parent_id)
+        self.session.add(unit)
+        await self.session.flush()
+        return unit
+
+    async def update_unit(self, unit_id: uuid.UUID, patch: OrgUnitUpdate) -> OrgUnit:
+        unit = await self.get_unit(unit_id)
+        values = changes(patch)
+        if "parent_id" in values:
+            await require_reference(self.session, OrgUnit, values["parent_id"], "parent_id")
+            if await would_cycle(self.session, OrgUnit, "parent_id", unit.id, values["parent_id"]):
+                raise InvalidInputError("parent_id", "an org unit cannot sit below itself")
+        apply(unit, values)
+        await self.session.flush()
+        return unit
+
+    async def list_employees(
+        self,
+        *,
+        org_unit_id: uuid.UUID | None,
+        manager_id: uuid.UUID | None,
+        role_id: uuid.UUID | None,
+        location: str | None,
+        active: bool | None,
+        q: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[Sequence[Employee], str | None]:
+        query = select(Employee)
+        for column, value in (
+            (Employee.org_unit_id, org_unit_id),
+            (Employee.manager_id, manager_id),
+            (Employee.role_id, role_id),
+            (Employee.active, active),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if location:
+            query = query.where(func.lower(Employee.location) == location.lower())
+        if q:
+            pattern = like_pattern(q)
+            query = query.where(or_(Employee.full_name.ilike(pattern), Employee.email.ilike(pattern)))
+        return await paginate(self.session, query, Employee.id, cursor, limit)
+
+    async def get_employee(self, employee_id: uuid.UUID) -> Employee:
+        return await get_or_404(self.session, Employee, employee_id, "employee")
+
+    async def _check_employee_references(self, values: dict[str, object]) -> None:
+        for field, model in (("org_unit_id", OrgUnit), ("manager_id", Employee), ("role_id", Role)):
+            if field in values:
+                reference = values[field]
+                assert reference is None or isinstance(reference, uuid.UUID)
+                await require_reference(self.session, model, reference, field)
+        if "email" in values:
+            values["email"] = str(values["email"]).strip().lower()
+
+    async def _ensure_email_free(self, email: str, employee_id: uuid.UUID | None = None) -> None:
+        query = select(Employee.id).where(func.lower(Employee.email) == email.lower())
+        existing = await self.session.scalar(query)
+        if existing is not None and existing != employee_id:
+            raise ConflictError(f"an employee with email {email} already exists")
+
+    async def create_employee(self, data: EmployeeCreate) -> Employee:
+        values = {f: getattr(data, f) for f in data.__struct_fields__}
+        await self._check_employee_references(values)
+        await self._ensure_email_free(str(values["email"]))
+        employee = Employee(**values)
+        self.session.add(employee)
+        await self.session.flush()
+        return employee
+
+    async def update_employee(self, employee_id: uuid.UUID, patch: EmployeeUpdate) -> Employee:
+        employee = await self.get_employee(employee_id)
+        values = changes(patch)
+        await self._check_employee_references(values)
+        if "email" in values:
+            await self._ensure_email_free(str(values["email"]), employee.id)
+        if "manager_id" in values and await would_cycle(
+            self.session,
+            Employee,
+            "manager_id",
+            employee.id,
+            values["manager_id"],
+        ):
+            raise InvalidInputError("manager_id", "an employee cannot report to themselves, directly or not")
+        apply(employee, values)
+        await self.session.flush()
+        return employee

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar import Controller, delete, get, patch, post, put
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.api.pagination import Page, page_of
+from backend.api.params import LIMIT_DEFAULT, Cursor, Limit, Moment, Search, parse_moment
+from backend.auth.principal import Principal, Scope
+from backend.crud import to_schema
+from backend.skills.models import CatalogKind
+from backend.skills.schemas import (
+    CatalogConceptRead,
+    EmployeeSkillRead,
+    EmployeeSkillSet,
+    ProficiencyLevelRead,
+    ProficiencyLevelUpdate,
+    SkillCategoryCreate,
+    SkillCategoryRead,
+    SkillCategoryUpdate,
+    SkillCreate,
+    SkillRead,
+    SkillUpdate,
+)
+from backend.skills.service import SkillService
+
+ProficiencyPath = Annotated[int, Parameter(ge=1, le=5)]
+
+
+class CatalogController(Controller):
+    path = "/catalog/concepts"
+    tags = ["Skills catalogue"]
+
+    @get(
+        "/",
+        opt={"scope": Scope.TAXONOMY_READ},
+        summary="Search or browse the global ESCO catalogue",
+        description="With `q`: the best matches on label and alternative labels, most relevant first "
+        "(one page, no cursor). Without: every concept in a stable order, cursor-paginated.",
+    )
+    async def list_concepts(
+        self,
+        db: AsyncSession,
+        q: Search = None,
+        kind: CatalogKind | None = None,
+        cursor: Cursor = None,
+        limit: Limit = LIMIT_DEFAULT,
+    ) -> Page[CatalogConceptRead]:
+        items, next_cursor = await SkillService(db).browse_catalog(q=q, kind=kind, cursor=cursor, limit=limit)
+        return page_of(items, next_cursor, limit, lambda c: to_schema(c, CatalogConceptRead))
+
+    @get("/{concept_id:uuid}", opt={"scope": Scope.TAXONOMY_READ}, summary="Get a catalogue concept")
+    async def get_concept(self, db: AsyncSession, concept_id: uuid.UUID) -> CatalogConceptRead:
+        return to_schema(await SkillService(db).get_concept(concept_id), CatalogConceptRead)
+
+
+class SkillCategoryController(Controller):
+    path = "/skill-categories"
+    tags = ["Skills"]
+
+    @get("/", opt={"scope": Scope.TAXONOMY_READ}, summary="List skill categories")
+    async def list_categories(
+        self, db: AsyncSession, cursor: Cursor = None, limit: Limit = LIMIT_DEFAULT
+    ) -> Page[SkillCategoryRead]:
+        items, next_cursor = await SkillService(db).list_categories(cursor, limit)
+        return page_of(items, next_cursor, limit, lambda c: to_schema(c, SkillCategoryRead))
+
+    @post("/", opt={"scope": Scope.TAXONOMY_WRITE}, summary="Create a skill category")
+    async def create_category(self, db: AsyncSession, data: SkillCategoryCreate) -> SkillCategoryRead:
+        return to_schema(await SkillService(db).create_category(data), SkillCategoryRead)
+
+    @patch("/{category_id:uuid}", opt={"scope": Scope.TAXONOMY_WRITE}, summary="Update a skill category")
+    async def update_category(
+        self, db: AsyncSession, category_id: uuid.UUID, data: SkillCategoryUpdate
+    ) -> SkillCategoryRead:
+        return to_schema(await SkillService(db).update_category(category_id, data), SkillCategoryRead)
+
+
+class SkillController(Controller):
+    path = "/skills"
+    tags = ["Skills"]
+
+    @get("/", opt={"scope": Scope.TAXONOMY_READ}, summary="List or search the tenant's skill library")
+    async def list_skills(
+        self,
+        db: AsyncSession,
+        q: Search = None,
+        category_id: uuid.UUID | None = None,
+        cursor: Cursor = None,
+        limit: Limit = LIMIT_DEFAULT,
+    ) -> Page[SkillRead]:
+        items, next_cursor = await SkillService(db).list_skills(
+            q=q, category_id=category_id, cursor=cursor, limit=limit
+        )
+        return page_of(items, next_cursor, limit, lambda s: to_schema(s, SkillRead))
+
+    @post(
+        "/",
+        opt={"scope": Scope.TAXONOMY_WRITE},
+        summary="Add a skill to the library",
+        description="Adopt a catalogue skill with `catalog_uri`, or define the tenant's own with `label`.",
+    )
+    async def create_skill(self, db: AsyncSession, data: SkillCreate) -> SkillRead:
+        return to_schema(await SkillService(db).create_skill(data), SkillRead)
+
+    @get("/{skill_id:uuid}", opt={"scope": Scope.TAXONOMY_READ}, summary="Get a skill")
+    async def get_skill(self, db: AsyncSession, skill_id: uuid.UUID) -> SkillRead:
+        return to_schema(await SkillService(db).get_skill(skill_id), SkillRead)
+
+    @patch("/{skill_id:uuid}", opt={"scope": Scope.TAXONOMY_WRITE}, summary="Update a skill")
+    async def update_skill(self, db: AsyncSession, skill_id: uuid.UUID, data: SkillUpdate) -> SkillRead:
+        return to_schema(await SkillService(db).update_skill(skill_id, data), SkillRead)
+
+
+class ProficiencyController(Controller):
+    path = "/proficiency-levels"
+    tags = ["Skills"]
+
+    @get("/", opt={"scope": Scope.TAXONOMY_READ}, summary="The proficiency scale, 1 to 5")
+    async def list_levels(self, db: AsyncSession) -> list[ProficiencyLevelRead]:
+        return [to_schema(row, ProficiencyLevelRead) for row in await SkillService(db).proficiency_levels()]
+
+    @put("/{level:int}", opt={"scope": Scope.TAXONOMY_WRITE}, summary="Rename a proficiency level")
+    async def rename_level(
+        self, db: AsyncSession, level: ProficiencyPath, data: ProficiencyLevelUpdate
+    ) -> ProficiencyLevelRead:
+        return to_schema(await SkillService(db).rename_level(level, data), ProficiencyLevelRead)
+
+
+class EmployeeSkillController(Controller):
+    path = "/employees/{employee_id:uuid}/skills"
+    tags = ["Skill profiles"]
+
+    @get(
+        "/",
+        opt={"scope": Scope.SKILLS_READ},
+        summary="An employee's current skills, or those at a past moment (`at`)",
+    )
+    async def list_employee_skills(
+        self, db: AsyncSession, employee_id: uuid.UUID, at: Moment = None
+    ) -> list[EmployeeSkillRead]:
+        return await SkillService(db).profile(employee_id, parse_moment(at, "at"))
+
+    @get("/history", opt={"scope": Scope.SKILLS_READ}, summary="Every version of an employee's skills")
+    async def skill_history(
+        self, db: AsyncSession, employee_id: uuid.UUID, skill_id: uuid.UUID | None = None
+    ) -> list[EmployeeSkillRead]:
+        return await SkillService(db).history(employee_id, skill_id)
+
+    @put(
+        "/{skill_id:uuid}",
+        opt={"scope": Scope.SKILLS_WRITE},
+        summary="Record or re-confirm an employee's level in a skill",
+        description="The same level, source and evidence only moves `last_confirmed`; any change closes the "
+        "current version and opens a new one. Employees record their own skills (self, project, course), "
+        "managers their reports' (manager), HR any.",
+    )
+    async def set_employee_skill(
+        self,
+        db: AsyncSession,
+        principal: Principal,
+        employee_id: uuid.UUID,
+        skill_id: uuid.UUID,
+        data: EmployeeSkillSet,
+    ) -> EmployeeSkillRead:
+        return await SkillService(db).set_skill(principal, employee_id, skill_id, data)
+
+    @delete("/{skill_id:uuid}", opt={"scope": Scope.SKILLS_WRITE}, summary="End an employee's skill (kept in history)")
+    async def remove_employee_skill(
+        self, db: AsyncSession, principal: Principal, employee_id: uuid.UUID, skill_id: uuid.UUID
+    ) -> None:
+        await SkillService(db).remove_skill(principal, employee_id, skill_id)

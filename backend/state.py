@@ -1,0 +1,28 @@
+"""What the app holds for its lifetime: the database, the tenant registry, the token signer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from backend.auth.tokens import TokenSigner
+from backend.settings import Settings
+from tenants.registry import TenantRegistry
+from tenants.sessions import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    registry: TenantRegistry
+    signer: TokenSigner
+    redis: Redis
+
+
+def services_of(app: Any) -> Services:
+    services = app.state.services
+    assert isinstance(services, Services)
+    return services

@@ -1,0 +1,157 @@
+"""Shared fixtures: a fresh database on a real Postgres, real Redis, the app, tenants and tokens.
+
+With DATABASE_URL and REDIS_URL set (CI), the tests use those servers; unset, they start the embedded
+ones in .crosswalk/test-services, as the README's test command does on a fresh machine. Every run
+creates its own database (and roles prefixed with its name) and drops both at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from joserfc.jwk import ECKey
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from backend.app import create_app
+from backend.auth.principal import UserRole, scopes_for
+from backend.auth.tokens import TokenClaims, TokenSigner
+from backend.settings import Settings, as_psycopg_url
+from backend.skills.catalog import import_catalog
+from backend.skills.esco import BUNDLED_SKILLS
+from backend.skills.models import CatalogKind
+from tenants.migrator import upgrade_control
+from tenants.provisioning import RoleNames, create_tenant, ensure_platform_roles
+from tenants.sessions import TenantRef
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def server_urls() -> Iterator[tuple[str, str]]:
+    database_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    embedded = None
+    if not database_url or not redis_url:
+        from backend.embedded import start_embedded_services
+
+        embedded = start_embedded_services(REPO / ".crosswalk" / "test-services")
+        database_url = database_url or embedded.database_url
+        redis_url = redis_url or embedded.redis_url
+    yield database_url, redis_url
+    if embedded is not None:
+        embedded.stop()
+
+
+def _admin_engine(url: str) -> Engine:
+    return create_engine(as_psycopg_url(make_url(url)), isolation_level="AUTOCOMMIT", pool_size=1)
+
+
+@pytest.fixture(scope="session")
+def settings(server_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    server_url, redis_url = server_urls
+    name = f"cwt_{secrets.token_hex(4)}"
+    admin = _admin_engine(server_url)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    database_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    key = ECKey.generate_key("P-256", private=True)
+    test_settings = Settings(
+        environment="test",
+        database_url=database_url,
+        redis_url=redis_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        token_signing_key=key.as_pem(private=True).decode(),
+        tenant_cache_seconds=0,
+    )
+    owner = create_engine(as_psycopg_url(test_settings.owner_url))
+    upgrade_control(owner)
+    ensure_platform_roles(owner, RoleNames(test_settings.role_prefix))
+    import_catalog(owner, BUNDLED_SKILLS, CatalogKind.SKILL)
+    owner.dispose()
+    yield test_settings
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        roles = connection.execute(
+            text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"), {"p": f"{name}\\_%"}
+        ).scalars()
+        for role in list(roles):
+            connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_engine(settings: Settings) -> Iterator[Engine]:
+    engine = create_engine(as_psycopg_url(settings.owner_url), pool_size=2)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def roles(settings: Settings) -> RoleNames:
+    return RoleNames(settings.role_prefix)
+
+
+TenantFactory = Callable[..., TenantRef]
+
+
+@pytest.fixture(scope="session")
+def make_tenant(owner_engine: Engine, roles: RoleNames) -> TenantFactory:
+    def make(slug: str | None = None, name: str | None = None) -> TenantRef:
+        slug = slug or f"co_{secrets.token_hex(4)}"
+        return create_tenant(owner_engine, roles, slug, name or slug.replace("_", " ").title())
+
+    return make
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Litestar]:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def signer(app: Litestar) -> TokenSigner:
+    signer = app.state.services.signer
+    assert isinstance(signer, TokenSigner)
+    return signer
+
+
+TokenFactory = Callable[..., dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def auth(signer: TokenSigner) -> TokenFactory:
+    """Authorization headers for a caller of `tenant` with `roles` (and optionally an employee id)."""
+
+    def headers(
+        tenant: TenantRef,
+        *roles: UserRole,
+        employee_id: uuid.UUID | None = None,
+        scopes: tuple[str, ...] | None = None,
+        ttl: int | None = None,
+    ) -> dict[str, str]:
+        role_set = frozenset(roles or (UserRole.HR_ADMIN,))
+        claims = TokenClaims(
+            subject=f"employee:{employee_id}" if employee_id else f"test:{uuid.uuid4()}",
+            tenant_slug=tenant.slug,
+            tenant_id=tenant.id,
+            roles=tuple(role_set),
+            scopes=scopes if scopes is not None else tuple(scopes_for(role_set)),
+            employee_id=employee_id,
+        )
+        return {"Authorization": f"Bearer {signer.mint(claims, ttl)}"}
+
+    return headers
