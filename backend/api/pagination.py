@@ -60,7 +60,5 @@ async def paginate(
     return rows, encode_cursor(getattr(rows[-1], id_column.key))
 
 
-def page_of(
-    items: Sequence[R], next_cursor: str | None, limit: int, to_schema: Callable[[R], T]
-) -> Page[T]:
+def page_of(items: Sequence[R], next_cursor: str | None, limit: int, to_schema: Callable[[R], T]) -> Page[T]:
     return Page(items=[to_schema(i) for i in items], results_per_page=limit, cursor=next_cursor)
