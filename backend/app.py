@@ -24,6 +24,7 @@ from backend.auth.principal import Principal
 from backend.auth.tokens import TokenSigner, load_or_create_key
 from backend.framework.routes import CareerPathController, JobFamilyController, RoleController
 from backend.health.routes import health, ready
+from backend.logs import configure_logging
 from backend.org.routes import EmployeeController, MeController, OrgUnitController
 from backend.settings import Settings, get_settings
 from backend.skills.routes import (
@@ -86,6 +87,7 @@ def provide_principal(request: Request[Principal, Any, Any]) -> Principal:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    configure_logging(settings.log_level, json=settings.environment == "prod")
     services = build_services(settings)
 
     @asynccontextmanager

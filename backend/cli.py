@@ -332,7 +332,8 @@ def run(
         engine = owner_engine(settings)
         try:
             for line in ensure_catalog_and_demo(engine, settings, demo=demo):
-                out.print(line)
+                # soft_wrap: a token must stay on one line to be copied (or grepped) whole.
+                out.print(line, soft_wrap=True, highlight=False)
         finally:
             engine.dispose()
         out.print(f"API docs: http://{settings.host}:{settings.port}/schema   (Ctrl-C stops everything)")

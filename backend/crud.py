@@ -6,10 +6,10 @@ import uuid
 from typing import Any, TypeVar
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.errors import InvalidInputError, NotFoundError
+from backend.errors import ConflictError, InvalidInputError, NotFoundError
 
 M = TypeVar("M")
 
@@ -25,6 +25,15 @@ async def require_reference(session: AsyncSession, model: type[Any], object_id: 
     """A field that names another object: unknown ids are the caller's error (422), not a 404."""
     if object_id is not None and await session.get(model, object_id) is None:
         raise InvalidInputError(field, f"{field} {object_id} does not exist")
+
+
+async def ensure_unique(
+    session: AsyncSession, model: Any, condition: ColumnElement[bool], own_id: uuid.UUID | None, message: str
+) -> None:
+    """Refuse (409) a value that another object of `model` already has; `own_id` is the object edited."""
+    existing = await session.scalar(select(model.id).where(condition).limit(1))
+    if existing is not None and existing != own_id:
+        raise ConflictError(message)
 
 
 def changes(patch: msgspec.Struct) -> dict[str, Any]:

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from joserfc.jwk import ECKey
 from litestar import Litestar
@@ -127,6 +132,48 @@ def signer(app: Litestar) -> TokenSigner:
     signer = app.state.services.signer
     assert isinstance(signer, TokenSigner)
     return signer
+
+
+@pytest.fixture(scope="session")
+def app_base_url(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The API served by `crosswalk serve` in its own process, on a free port, for the test database."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    assert settings.token_signing_key is not None
+    log_dir = tmp_path_factory.mktemp("server")
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": settings.owner_url.render_as_string(hide_password=False),
+        "REDIS_URL": str(settings.redis_url),
+        "TOKEN_SIGNING_KEY": settings.token_signing_key.get_secret_value(),
+        "TENANT_CACHE_SECONDS": "0",
+        "DATA_DIR": str(log_dir),
+        "LOG_LEVEL": "WARNING",
+    }
+    log = (log_dir / "server.log").open("w")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "crosswalk"), "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not start: " + (log_dir / "server.log").read_text())
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
 
 
 TokenFactory = Callable[..., dict[str, str]]

@@ -5,25 +5,25 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from backend.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from backend.errors import InvalidInputError
 
-Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Items per page.")]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page.")]
 Cursor = Annotated[
     str | None,
-    Parameter(
+    QueryParameter(
         pattern=r"^[A-Za-z0-9_-]{22}$", description="The `cursor` of the previous page; omit for the first page."
     ),
 ]
 Search = Annotated[
     str | None,
-    Parameter(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$", description="Case-insensitive substring."),
+    QueryParameter(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$", description="Case-insensitive substring."),
 ]
 Moment = Annotated[
     str | None,
-    Parameter(
+    QueryParameter(
         pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$",
         description="An ISO 8601 date or date-time; without a zone it is UTC.",
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import structlog
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
@@ -48,6 +49,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
             roles=frozenset(UserRole(r) for r in claims.roles),
             scopes=frozenset(Scope(s) for s in claims.scopes if s in _KNOWN_SCOPES),
         )
+        structlog.contextvars.bind_contextvars(tenant=tenant.slug)
         return AuthenticationResult(user=principal, auth=token)
 
 

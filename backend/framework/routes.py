@@ -4,7 +4,8 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import Page, page_of
@@ -27,7 +28,7 @@ from backend.framework.schemas import (
 )
 from backend.framework.service import FrameworkService
 
-RoleLevelFilter = Annotated[int | None, Parameter(ge=1, le=10)]
+RoleLevelFilter = Annotated[int | None, QueryParameter(ge=1, le=10)]
 
 
 class JobFamilyController(Controller):
@@ -36,21 +37,23 @@ class JobFamilyController(Controller):
 
     @get("/", opt={"scope": Scope.ROLES_READ}, summary="List job families")
     async def list_families(
-        self, db: AsyncSession, q: Search = None, cursor: Cursor = None, limit: Limit = LIMIT_DEFAULT
+        self, db: NamedDependency[AsyncSession], q: Search = None, cursor: Cursor = None, limit: Limit = LIMIT_DEFAULT
     ) -> Page[JobFamilyRead]:
         items, next_cursor = await FrameworkService(db).list_families(q, cursor, limit)
         return page_of(items, next_cursor, limit, lambda f: to_schema(f, JobFamilyRead))
 
     @post("/", opt={"scope": Scope.ROLES_WRITE}, summary="Create a job family")
-    async def create_family(self, db: AsyncSession, data: JobFamilyCreate) -> JobFamilyRead:
+    async def create_family(self, db: NamedDependency[AsyncSession], data: JSONBody[JobFamilyCreate]) -> JobFamilyRead:
         return to_schema(await FrameworkService(db).create_family(data), JobFamilyRead)
 
     @get("/{family_id:uuid}", opt={"scope": Scope.ROLES_READ}, summary="Get a job family")
-    async def get_family(self, db: AsyncSession, family_id: uuid.UUID) -> JobFamilyRead:
+    async def get_family(self, db: NamedDependency[AsyncSession], family_id: FromPath[uuid.UUID]) -> JobFamilyRead:
         return to_schema(await FrameworkService(db).get_family(family_id), JobFamilyRead)
 
     @patch("/{family_id:uuid}", opt={"scope": Scope.ROLES_WRITE}, summary="Update a job family")
-    async def update_family(self, db: AsyncSession, family_id: uuid.UUID, data: JobFamilyUpdate) -> JobFamilyRead:
+    async def update_family(
+        self, db: NamedDependency[AsyncSession], family_id: FromPath[uuid.UUID], data: JSONBody[JobFamilyUpdate]
+    ) -> JobFamilyRead:
         return to_schema(await FrameworkService(db).update_family(family_id, data), JobFamilyRead)
 
 
@@ -61,8 +64,8 @@ class RoleController(Controller):
     @get("/", opt={"scope": Scope.ROLES_READ}, summary="List roles")
     async def list_roles(
         self,
-        db: AsyncSession,
-        job_family_id: uuid.UUID | None = None,
+        db: NamedDependency[AsyncSession],
+        job_family_id: FromQuery[uuid.UUID | None] = None,
         level: RoleLevelFilter = None,
         q: Search = None,
         cursor: Cursor = None,
@@ -74,19 +77,23 @@ class RoleController(Controller):
         return page_of(items, next_cursor, limit, lambda r: to_schema(r, RoleRead))
 
     @post("/", opt={"scope": Scope.ROLES_WRITE}, summary="Create a role")
-    async def create_role(self, db: AsyncSession, data: RoleCreate) -> RoleRead:
+    async def create_role(self, db: NamedDependency[AsyncSession], data: JSONBody[RoleCreate]) -> RoleRead:
         return to_schema(await FrameworkService(db).create_role(data), RoleRead)
 
     @get("/{role_id:uuid}", opt={"scope": Scope.ROLES_READ}, summary="Get a role")
-    async def get_role(self, db: AsyncSession, role_id: uuid.UUID) -> RoleRead:
+    async def get_role(self, db: NamedDependency[AsyncSession], role_id: FromPath[uuid.UUID]) -> RoleRead:
         return to_schema(await FrameworkService(db).get_role(role_id), RoleRead)
 
     @patch("/{role_id:uuid}", opt={"scope": Scope.ROLES_WRITE}, summary="Update a role")
-    async def update_role(self, db: AsyncSession, role_id: uuid.UUID, data: RoleUpdate) -> RoleRead:
+    async def update_role(
+        self, db: NamedDependency[AsyncSession], role_id: FromPath[uuid.UUID], data: JSONBody[RoleUpdate]
+    ) -> RoleRead:
         return to_schema(await FrameworkService(db).update_role(role_id, data), RoleRead)
 
     @get("/{role_id:uuid}/skills", opt={"scope": Scope.ROLES_READ}, summary="The skills a role requires")
-    async def list_role_skills(self, db: AsyncSession, role_id: uuid.UUID) -> list[RoleSkillRead]:
+    async def list_role_skills(
+        self, db: NamedDependency[AsyncSession], role_id: FromPath[uuid.UUID]
+    ) -> list[RoleSkillRead]:
         return await FrameworkService(db).role_skills(role_id)
 
     @put(
@@ -95,12 +102,18 @@ class RoleController(Controller):
         summary="Require a skill for a role (or change the requirement)",
     )
     async def set_role_skill(
-        self, db: AsyncSession, role_id: uuid.UUID, skill_id: uuid.UUID, data: RoleSkillSet
+        self,
+        db: NamedDependency[AsyncSession],
+        role_id: FromPath[uuid.UUID],
+        skill_id: FromPath[uuid.UUID],
+        data: JSONBody[RoleSkillSet],
     ) -> RoleSkillRead:
         return await FrameworkService(db).set_role_skill(role_id, skill_id, data)
 
     @delete("/{role_id:uuid}/skills/{skill_id:uuid}", opt={"scope": Scope.ROLES_WRITE}, summary="Drop a requirement")
-    async def remove_role_skill(self, db: AsyncSession, role_id: uuid.UUID, skill_id: uuid.UUID) -> None:
+    async def remove_role_skill(
+        self, db: NamedDependency[AsyncSession], role_id: FromPath[uuid.UUID], skill_id: FromPath[uuid.UUID]
+    ) -> None:
         await FrameworkService(db).remove_role_skill(role_id, skill_id)
 
 
@@ -111,10 +124,10 @@ class CareerPathController(Controller):
     @get("/", opt={"scope": Scope.ROLES_READ}, summary="List career path steps (role-to-role moves)")
     async def list_paths(
         self,
-        db: AsyncSession,
-        from_role_id: uuid.UUID | None = None,
-        to_role_id: uuid.UUID | None = None,
-        kind: TransitionKind | None = None,
+        db: NamedDependency[AsyncSession],
+        from_role_id: FromQuery[uuid.UUID | None] = None,
+        to_role_id: FromQuery[uuid.UUID | None] = None,
+        kind: FromQuery[TransitionKind | None] = None,
         cursor: Cursor = None,
         limit: Limit = LIMIT_DEFAULT,
     ) -> Page[CareerPathRead]:
@@ -124,17 +137,19 @@ class CareerPathController(Controller):
         return page_of(items, next_cursor, limit, lambda p: to_schema(p, CareerPathRead))
 
     @post("/", opt={"scope": Scope.ROLES_WRITE}, summary="Create a career path step")
-    async def create_path(self, db: AsyncSession, data: CareerPathCreate) -> CareerPathRead:
+    async def create_path(self, db: NamedDependency[AsyncSession], data: JSONBody[CareerPathCreate]) -> CareerPathRead:
         return to_schema(await FrameworkService(db).create_path(data), CareerPathRead)
 
     @get("/{path_id:uuid}", opt={"scope": Scope.ROLES_READ}, summary="Get a career path step")
-    async def get_path(self, db: AsyncSession, path_id: uuid.UUID) -> CareerPathRead:
+    async def get_path(self, db: NamedDependency[AsyncSession], path_id: FromPath[uuid.UUID]) -> CareerPathRead:
         return to_schema(await FrameworkService(db).get_path(path_id), CareerPathRead)
 
     @patch("/{path_id:uuid}", opt={"scope": Scope.ROLES_WRITE}, summary="Update a career path step")
-    async def update_path(self, db: AsyncSession, path_id: uuid.UUID, data: CareerPathUpdate) -> CareerPathRead:
+    async def update_path(
+        self, db: NamedDependency[AsyncSession], path_id: FromPath[uuid.UUID], data: JSONBody[CareerPathUpdate]
+    ) -> CareerPathRead:
         return to_schema(await FrameworkService(db).update_path(path_id, data), CareerPathRead)
 
     @delete("/{path_id:uuid}", opt={"scope": Scope.ROLES_WRITE}, summary="Delete a career path step")
-    async def delete_path(self, db: AsyncSession, path_id: uuid.UUID) -> None:
+    async def delete_path(self, db: NamedDependency[AsyncSession], path_id: FromPath[uuid.UUID]) -> None:
         await FrameworkService(db).delete_path(path_id)

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
-from backend.crud import apply, changes, get_or_404, like_pattern, require_reference
+from backend.crud import apply, changes, ensure_unique, get_or_404, like_pattern, require_reference
 from backend.errors import ConflictError, InvalidInputError, NotFoundError
 from backend.framework.models import CareerPath, JobFamily, Role, RoleSkill, TransitionKind
 from backend.framework.schemas import (
@@ -57,9 +57,13 @@ class FrameworkService:
         return family
 
     async def _ensure_family_name_free(self, name: str, own_id: uuid.UUID | None = None) -> None:
-        existing = await self.session.scalar(select(JobFamily.id).where(JobFamily.name == name.strip()))
-        if existing is not None and existing != own_id:
-            raise ConflictError(f"a job family named {name!r} already exists")
+        await ensure_unique(
+            self.session,
+            JobFamily,
+            JobFamily.name == name.strip(),
+            own_id,
+            f"a job family named {name!r} already exists",
+        )
 
     async def list_roles(
         self, *, job_family_id: uuid.UUID | None, level: int | None, q: str | None, cursor: str | None, limit: int
@@ -100,11 +104,13 @@ class FrameworkService:
         return role
 
     async def _ensure_title_free(self, family_id: uuid.UUID, title: str, own_id: uuid.UUID | None = None) -> None:
-        existing = await self.session.scalar(
-            select(Role.id).where(Role.job_family_id == family_id, Role.title == title.strip())
+        await ensure_unique(
+            self.session,
+            Role,
+            (Role.job_family_id == family_id) & (Role.title == title.strip()),
+            own_id,
+            f"the job family already has a role titled {title!r}",
         )
-        if existing is not None and existing != own_id:
-            raise ConflictError(f"the job family already has a role titled {title!r}")
 
     async def role_skills(self, role_id: uuid.UUID) -> list[RoleSkillRead]:
         await self.get_role(role_id)
@@ -122,7 +128,7 @@ class FrameworkService:
                 target_level=r.target_level,
                 importance=r.importance,
             )
-            for r, label in rows.tuples()
+            for r, label in rows
         ]
 
     async def set_role_skill(self, role_id: uuid.UUID, skill_id: uuid.UUID, data: RoleSkillSet) -> RoleSkillRead:

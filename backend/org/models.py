@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import date
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.base import IdMixin, TenantBase, TimestampMixin, str_enum
@@ -20,7 +20,8 @@ class OrgUnitKind(enum.StrEnum):
 
 class OrgUnit(IdMixin, TimestampMixin, TenantBase):
     __tablename__ = "org_units"
-    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+    # NULLS NOT DISTINCT: two top-level units (no parent) may not share a name either.
+    __table_args__ = (UniqueConstraint("parent_id", "name", postgresql_nulls_not_distinct=True),)
 
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[OrgUnitKind] = mapped_column(str_enum(OrgUnitKind, "org_unit_kind"))
@@ -29,7 +30,11 @@ class OrgUnit(IdMixin, TimestampMixin, TenantBase):
 
 class Employee(IdMixin, TimestampMixin, TenantBase):
     __tablename__ = "employees"
-    __table_args__ = (Index("uq_employees_email_lower", text("lower(email)"), unique=True),)
+    __table_args__ = (
+        Index("uq_employees_email_lower", text("lower(email)"), unique=True),
+        CheckConstraint("level BETWEEN 1 AND 10", name="level_range"),
+        CheckConstraint("manager_id <> id", name="not_own_manager"),
+    )
 
     email: Mapped[str] = mapped_column(String(320))
     full_name: Mapped[str] = mapped_column(String(200))

@@ -3,6 +3,8 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import Page, page_of
@@ -29,9 +31,9 @@ class OrgUnitController(Controller):
     @get("/", opt={"scope": Scope.ORG_READ}, summary="List org units")
     async def list_org_units(
         self,
-        db: AsyncSession,
-        parent_id: uuid.UUID | None = None,
-        kind: OrgUnitKind | None = None,
+        db: NamedDependency[AsyncSession],
+        parent_id: FromQuery[uuid.UUID | None] = None,
+        kind: FromQuery[OrgUnitKind | None] = None,
         q: Search = None,
         cursor: Cursor = None,
         limit: Limit = LIMIT_DEFAULT,
@@ -42,15 +44,17 @@ class OrgUnitController(Controller):
         return page_of(items, next_cursor, limit, lambda u: to_schema(u, OrgUnitRead))
 
     @post("/", opt={"scope": Scope.ORG_WRITE}, summary="Create an org unit")
-    async def create_org_unit(self, db: AsyncSession, data: OrgUnitCreate) -> OrgUnitRead:
+    async def create_org_unit(self, db: NamedDependency[AsyncSession], data: JSONBody[OrgUnitCreate]) -> OrgUnitRead:
         return to_schema(await OrgService(db).create_unit(data), OrgUnitRead)
 
     @get("/{unit_id:uuid}", opt={"scope": Scope.ORG_READ}, summary="Get an org unit")
-    async def get_org_unit(self, db: AsyncSession, unit_id: uuid.UUID) -> OrgUnitRead:
+    async def get_org_unit(self, db: NamedDependency[AsyncSession], unit_id: FromPath[uuid.UUID]) -> OrgUnitRead:
         return to_schema(await OrgService(db).get_unit(unit_id), OrgUnitRead)
 
     @patch("/{unit_id:uuid}", opt={"scope": Scope.ORG_WRITE}, summary="Update an org unit")
-    async def update_org_unit(self, db: AsyncSession, unit_id: uuid.UUID, data: OrgUnitUpdate) -> OrgUnitRead:
+    async def update_org_unit(
+        self, db: NamedDependency[AsyncSession], unit_id: FromPath[uuid.UUID], data: JSONBody[OrgUnitUpdate]
+    ) -> OrgUnitRead:
         return to_schema(await OrgService(db).update_unit(unit_id, data), OrgUnitRead)
 
 
@@ -61,12 +65,12 @@ class EmployeeController(Controller):
     @get("/", opt={"scope": Scope.EMPLOYEES_READ}, summary="List employees")
     async def list_employees(
         self,
-        db: AsyncSession,
-        org_unit_id: uuid.UUID | None = None,
-        manager_id: uuid.UUID | None = None,
-        role_id: uuid.UUID | None = None,
+        db: NamedDependency[AsyncSession],
+        org_unit_id: FromQuery[uuid.UUID | None] = None,
+        manager_id: FromQuery[uuid.UUID | None] = None,
+        role_id: FromQuery[uuid.UUID | None] = None,
         location: Search = None,
-        active: bool | None = None,
+        active: FromQuery[bool | None] = None,
         q: Search = None,
         cursor: Cursor = None,
         limit: Limit = LIMIT_DEFAULT,
@@ -84,11 +88,11 @@ class EmployeeController(Controller):
         return page_of(items, next_cursor, limit, lambda e: to_schema(e, EmployeeRead))
 
     @post("/", opt={"scope": Scope.EMPLOYEES_WRITE}, summary="Create an employee")
-    async def create_employee(self, db: AsyncSession, data: EmployeeCreate) -> EmployeeRead:
+    async def create_employee(self, db: NamedDependency[AsyncSession], data: JSONBody[EmployeeCreate]) -> EmployeeRead:
         return to_schema(await OrgService(db).create_employee(data), EmployeeRead)
 
     @get("/{employee_id:uuid}", opt={"scope": Scope.EMPLOYEES_READ}, summary="Get an employee")
-    async def get_employee(self, db: AsyncSession, employee_id: uuid.UUID) -> EmployeeRead:
+    async def get_employee(self, db: NamedDependency[AsyncSession], employee_id: FromPath[uuid.UUID]) -> EmployeeRead:
         return to_schema(await OrgService(db).get_employee(employee_id), EmployeeRead)
 
     @patch(
@@ -97,7 +101,9 @@ class EmployeeController(Controller):
         summary="Update an employee",
         description="Set `active` to false when someone leaves: employees are never deleted, history stays.",
     )
-    async def update_employee(self, db: AsyncSession, employee_id: uuid.UUID, data: EmployeeUpdate) -> EmployeeRead:
+    async def update_employee(
+        self, db: NamedDependency[AsyncSession], employee_id: FromPath[uuid.UUID], data: JSONBody[EmployeeUpdate]
+    ) -> EmployeeRead:
         return to_schema(await OrgService(db).update_employee(employee_id, data), EmployeeRead)
 
 
@@ -106,5 +112,5 @@ class MeController(Controller):
     tags = ["Employees"]
 
     @get("/", opt={"scope": Scope.EMPLOYEES_READ}, summary="The signed-in employee")
-    async def get_me(self, db: AsyncSession, principal: Principal) -> EmployeeRead:
+    async def get_me(self, db: NamedDependency[AsyncSession], principal: NamedDependency[Principal]) -> EmployeeRead:
         return to_schema(await OrgService(db).get_employee(principal_employee(principal)), EmployeeRead)

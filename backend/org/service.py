@@ -9,8 +9,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
-from backend.crud import apply, changes, get_or_404, like_pattern, require_reference, would_cycle
-from backend.errors import ConflictError, InvalidInputError
+from backend.crud import apply, changes, ensure_unique, get_or_404, like_pattern, require_reference, would_cycle
+from backend.errors import InvalidInputError
 from backend.framework.models import Role
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.org.schemas import EmployeeCreate, EmployeeUpdate, OrgUnitCreate, OrgUnitUpdate
@@ -94,10 +94,13 @@ class OrgService:
             values["email"] = str(values["email"]).strip().lower()
 
     async def _ensure_email_free(self, email: str, employee_id: uuid.UUID | None = None) -> None:
-        query = select(Employee.id).where(func.lower(Employee.email) == email.lower())
-        existing = await self.session.scalar(query)
-        if existing is not None and existing != employee_id:
-            raise ConflictError(f"an employee with email {email} already exists")
+        await ensure_unique(
+            self.session,
+            Employee,
+            func.lower(Employee.email) == email.lower(),
+            employee_id,
+            f"an employee with email {email} already exists",
+        )
 
     async def create_employee(self, data: EmployeeCreate) -> Employee:
         values = {f: getattr(data, f) for f in data.__struct_fields__}

@@ -4,7 +4,8 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import Page, page_of
@@ -27,7 +28,7 @@ from backend.skills.schemas import (
 )
 from backend.skills.service import SkillService
 
-ProficiencyPath = Annotated[int, Parameter(ge=1, le=5)]
+ProficiencyPath = Annotated[int, PathParameter(ge=1, le=5)]
 
 
 class CatalogController(Controller):
@@ -43,9 +44,9 @@ class CatalogController(Controller):
     )
     async def list_concepts(
         self,
-        db: AsyncSession,
+        db: NamedDependency[AsyncSession],
         q: Search = None,
-        kind: CatalogKind | None = None,
+        kind: FromQuery[CatalogKind | None] = None,
         cursor: Cursor = None,
         limit: Limit = LIMIT_DEFAULT,
     ) -> Page[CatalogConceptRead]:
@@ -53,7 +54,9 @@ class CatalogController(Controller):
         return page_of(items, next_cursor, limit, lambda c: to_schema(c, CatalogConceptRead))
 
     @get("/{concept_id:uuid}", opt={"scope": Scope.TAXONOMY_READ}, summary="Get a catalogue concept")
-    async def get_concept(self, db: AsyncSession, concept_id: uuid.UUID) -> CatalogConceptRead:
+    async def get_concept(
+        self, db: NamedDependency[AsyncSession], concept_id: FromPath[uuid.UUID]
+    ) -> CatalogConceptRead:
         return to_schema(await SkillService(db).get_concept(concept_id), CatalogConceptRead)
 
 
@@ -63,18 +66,20 @@ class SkillCategoryController(Controller):
 
     @get("/", opt={"scope": Scope.TAXONOMY_READ}, summary="List skill categories")
     async def list_categories(
-        self, db: AsyncSession, cursor: Cursor = None, limit: Limit = LIMIT_DEFAULT
+        self, db: NamedDependency[AsyncSession], cursor: Cursor = None, limit: Limit = LIMIT_DEFAULT
     ) -> Page[SkillCategoryRead]:
         items, next_cursor = await SkillService(db).list_categories(cursor, limit)
         return page_of(items, next_cursor, limit, lambda c: to_schema(c, SkillCategoryRead))
 
     @post("/", opt={"scope": Scope.TAXONOMY_WRITE}, summary="Create a skill category")
-    async def create_category(self, db: AsyncSession, data: SkillCategoryCreate) -> SkillCategoryRead:
+    async def create_category(
+        self, db: NamedDependency[AsyncSession], data: JSONBody[SkillCategoryCreate]
+    ) -> SkillCategoryRead:
         return to_schema(await SkillService(db).create_category(data), SkillCategoryRead)
 
     @patch("/{category_id:uuid}", opt={"scope": Scope.TAXONOMY_WRITE}, summary="Update a skill category")
     async def update_category(
-        self, db: AsyncSession, category_id: uuid.UUID, data: SkillCategoryUpdate
+        self, db: NamedDependency[AsyncSession], category_id: FromPath[uuid.UUID], data: JSONBody[SkillCategoryUpdate]
     ) -> SkillCategoryRead:
         return to_schema(await SkillService(db).update_category(category_id, data), SkillCategoryRead)
 
@@ -86,9 +91,9 @@ class SkillController(Controller):
     @get("/", opt={"scope": Scope.TAXONOMY_READ}, summary="List or search the tenant's skill library")
     async def list_skills(
         self,
-        db: AsyncSession,
+        db: NamedDependency[AsyncSession],
         q: Search = None,
-        category_id: uuid.UUID | None = None,
+        category_id: FromQuery[uuid.UUID | None] = None,
         cursor: Cursor = None,
         limit: Limit = LIMIT_DEFAULT,
     ) -> Page[SkillRead]:
@@ -103,15 +108,17 @@ class SkillController(Controller):
         summary="Add a skill to the library",
         description="Adopt a catalogue skill with `catalog_uri`, or define the tenant's own with `label`.",
     )
-    async def create_skill(self, db: AsyncSession, data: SkillCreate) -> SkillRead:
+    async def create_skill(self, db: NamedDependency[AsyncSession], data: JSONBody[SkillCreate]) -> SkillRead:
         return to_schema(await SkillService(db).create_skill(data), SkillRead)
 
     @get("/{skill_id:uuid}", opt={"scope": Scope.TAXONOMY_READ}, summary="Get a skill")
-    async def get_skill(self, db: AsyncSession, skill_id: uuid.UUID) -> SkillRead:
+    async def get_skill(self, db: NamedDependency[AsyncSession], skill_id: FromPath[uuid.UUID]) -> SkillRead:
         return to_schema(await SkillService(db).get_skill(skill_id), SkillRead)
 
     @patch("/{skill_id:uuid}", opt={"scope": Scope.TAXONOMY_WRITE}, summary="Update a skill")
-    async def update_skill(self, db: AsyncSession, skill_id: uuid.UUID, data: SkillUpdate) -> SkillRead:
+    async def update_skill(
+        self, db: NamedDependency[AsyncSession], skill_id: FromPath[uuid.UUID], data: JSONBody[SkillUpdate]
+    ) -> SkillRead:
         return to_schema(await SkillService(db).update_skill(skill_id, data), SkillRead)
 
 
@@ -120,12 +127,12 @@ class ProficiencyController(Controller):
     tags = ["Skills"]
 
     @get("/", opt={"scope": Scope.TAXONOMY_READ}, summary="The proficiency scale, 1 to 5")
-    async def list_levels(self, db: AsyncSession) -> list[ProficiencyLevelRead]:
+    async def list_levels(self, db: NamedDependency[AsyncSession]) -> list[ProficiencyLevelRead]:
         return [to_schema(row, ProficiencyLevelRead) for row in await SkillService(db).proficiency_levels()]
 
     @put("/{level:int}", opt={"scope": Scope.TAXONOMY_WRITE}, summary="Rename a proficiency level")
     async def rename_level(
-        self, db: AsyncSession, level: ProficiencyPath, data: ProficiencyLevelUpdate
+        self, db: NamedDependency[AsyncSession], level: ProficiencyPath, data: JSONBody[ProficiencyLevelUpdate]
     ) -> ProficiencyLevelRead:
         return to_schema(await SkillService(db).rename_level(level, data), ProficiencyLevelRead)
 
@@ -140,13 +147,16 @@ class EmployeeSkillController(Controller):
         summary="An employee's current skills, or those at a past moment (`at`)",
     )
     async def list_employee_skills(
-        self, db: AsyncSession, employee_id: uuid.UUID, at: Moment = None
+        self, db: NamedDependency[AsyncSession], employee_id: FromPath[uuid.UUID], at: Moment = None
     ) -> list[EmployeeSkillRead]:
         return await SkillService(db).profile(employee_id, parse_moment(at, "at"))
 
     @get("/history", opt={"scope": Scope.SKILLS_READ}, summary="Every version of an employee's skills")
     async def skill_history(
-        self, db: AsyncSession, employee_id: uuid.UUID, skill_id: uuid.UUID | None = None
+        self,
+        db: NamedDependency[AsyncSession],
+        employee_id: FromPath[uuid.UUID],
+        skill_id: FromQuery[uuid.UUID | None] = None,
     ) -> list[EmployeeSkillRead]:
         return await SkillService(db).history(employee_id, skill_id)
 
@@ -160,16 +170,20 @@ class EmployeeSkillController(Controller):
     )
     async def set_employee_skill(
         self,
-        db: AsyncSession,
-        principal: Principal,
-        employee_id: uuid.UUID,
-        skill_id: uuid.UUID,
-        data: EmployeeSkillSet,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        employee_id: FromPath[uuid.UUID],
+        skill_id: FromPath[uuid.UUID],
+        data: JSONBody[EmployeeSkillSet],
     ) -> EmployeeSkillRead:
         return await SkillService(db).set_skill(principal, employee_id, skill_id, data)
 
     @delete("/{skill_id:uuid}", opt={"scope": Scope.SKILLS_WRITE}, summary="End an employee's skill (kept in history)")
     async def remove_employee_skill(
-        self, db: AsyncSession, principal: Principal, employee_id: uuid.UUID, skill_id: uuid.UUID
+        self,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        employee_id: FromPath[uuid.UUID],
+        skill_id: FromPath[uuid.UUID],
     ) -> None:
         await SkillService(db).remove_skill(principal, employee_id, skill_id)

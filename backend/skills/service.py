@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
 from backend.auth.principal import Principal, UserRole
-from backend.crud import apply, changes, get_or_404, like_pattern, require_reference
+from backend.crud import apply, changes, ensure_unique, get_or_404, like_pattern, require_reference
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.org.models import Employee
 from backend.skills.catalog import search_catalog
@@ -94,9 +94,13 @@ class SkillService:
         return category
 
     async def _ensure_category_name_free(self, name: str, own_id: uuid.UUID | None = None) -> None:
-        existing = await self.session.scalar(select(SkillCategory.id).where(SkillCategory.name == name.strip()))
-        if existing is not None and existing != own_id:
-            raise ConflictError(f"a skill category named {name!r} already exists")
+        await ensure_unique(
+            self.session,
+            SkillCategory,
+            SkillCategory.name == name.strip(),
+            own_id,
+            f"a skill category named {name!r} already exists",
+        )
 
     # The skill library -----------------------------------------------------------------------
 
@@ -164,9 +168,13 @@ class SkillService:
         return skill
 
     async def _ensure_label_free(self, label: str, own_id: uuid.UUID | None = None) -> None:
-        existing = await self.session.scalar(select(Skill.id).where(func.lower(Skill.label) == label.lower()))
-        if existing is not None and existing != own_id:
-            raise ConflictError(f"a skill labelled {label!r} is already in the library")
+        await ensure_unique(
+            self.session,
+            Skill,
+            func.lower(Skill.label) == label.lower(),
+            own_id,
+            f"a skill labelled {label!r} is already in the library",
+        )
 
     # Proficiency names -----------------------------------------------------------------------
 
@@ -205,7 +213,7 @@ class SkillService:
                 valid_from=row.valid_from,
                 valid_to=row.valid_to,
             )
-            for row, label, level_name in (await self.session.execute(query)).tuples()
+            for row, label, level_name in await self.session.execute(query)
         ]
 
     async def profile(self, employee_id: uuid.UUID, at: datetime | None = None) -> list[EmployeeSkillRead]:

@@ -22,8 +22,10 @@ boot() {
   local token
   token=$(grep -A1 "demo HR admin token" "$log" | tail -n1)
   local count
-  count=$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/employees?limit=200" \
-    | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
+  local body
+  body=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/employees?limit=200")
+  count=$(printf '%s' "$body" | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("items", [])))') \
+    || { echo "the API did not answer with employees: $body"; cat "$log"; exit 1; }
   [ "$count" -ge 100 ] || { echo "expected the demo employees, got $count"; cat "$log"; exit 1; }
   kill -INT "$pid"
   wait "$pid" || { echo "run command did not stop cleanly on Ctrl-C"; cat "$log"; exit 1; }

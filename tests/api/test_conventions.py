@@ -81,3 +81,14 @@ async def test_every_error_status_is_documented(client: Client) -> None:
             if path.startswith("/api/"):
                 assert {"401", "403", "404"} <= set(responses), (method, path)
                 assert responses["404"]["content"]["application/problem+json"]
+
+
+async def test_every_response_carries_a_request_id(
+    client: Client, make_tenant: TenantFactory, auth: TokenFactory
+) -> None:
+    generated = await client.get("/health")
+    assert len(generated.headers["x-request-id"]) == 32
+    kept = await client.get("/api/v1/employees", headers={**auth(make_tenant()), "X-Request-ID": "trace-123"})
+    assert kept.headers["x-request-id"] == "trace-123"
+    replaced = await client.get("/health", headers={"X-Request-ID": "bad id\twith spaces"})
+    assert replaced.headers["x-request-id"] != "bad id\twith spaces"

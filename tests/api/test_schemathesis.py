@@ -5,68 +5,22 @@ HR tokens as peers)."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from backend.auth.principal import UserRole
-from backend.settings import Settings
 from tests.conftest import TenantFactory, TokenFactory
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
-CROSSWALK = Path(sys.executable).parent / "crosswalk"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def server(settings: Settings, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    assert settings.token_signing_key is not None
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "test",
-        "DATABASE_URL": settings.owner_url.render_as_string(hide_password=False),
-        "REDIS_URL": str(settings.redis_url),
-        "TOKEN_SIGNING_KEY": settings.token_signing_key.get_secret_value(),
-        "TENANT_CACHE_SECONDS": "0",
-        "DATA_DIR": str(tmp_path),
-        "LOG_LEVEL": "WARNING",
-    }
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [str(CROSSWALK), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start: " + (tmp_path / "server.log").read_text())
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_schemathesis_finds_no_failure(
-    server: str, make_tenant: TenantFactory, auth: TokenFactory, tmp_path: Path
+    app_base_url: str, make_tenant: TenantFactory, auth: TokenFactory, tmp_path: Path
 ) -> None:
+    server = app_base_url
     peers = {"tenant-a": make_tenant(), "tenant-b": make_tenant()}
     headers = {name: auth(tenant, UserRole.HR_ADMIN, ttl=3600) for name, tenant in peers.items()}
     # A token that silently fails would turn the run green on 401s alone.

@@ -61,7 +61,9 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(["parent_id"], ["org_units.id"], name=op.f("fk_org_units_parent_id_org_units")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_org_units")),
-        sa.UniqueConstraint("parent_id", "name", name=op.f("uq_org_units_parent_id_name")),
+        sa.UniqueConstraint(
+            "parent_id", "name", name=op.f("uq_org_units_parent_id_name"), postgresql_nulls_not_distinct=True
+        ),
     )
     op.create_index(op.f("ix_org_units_parent_id"), "org_units", ["parent_id"], unique=False)
     op.create_table(
@@ -171,6 +173,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint("level BETWEEN 1 AND 10", name=op.f("ck_employees_level_range")),
+        sa.CheckConstraint("manager_id <> id", name=op.f("ck_employees_not_own_manager")),
         sa.ForeignKeyConstraint(["manager_id"], ["employees.id"], name=op.f("fk_employees_manager_id_employees")),
         sa.ForeignKeyConstraint(["org_unit_id"], ["org_units.id"], name=op.f("fk_employees_org_unit_id_org_units")),
         sa.ForeignKeyConstraint(["role_id"], ["roles.id"], name=op.f("fk_employees_role_id_roles")),

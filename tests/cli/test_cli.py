@@ -1,0 +1,95 @@
+"""The `crosswalk` command as a user runs it: real process, real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+from backend.settings import Settings
+
+CROSSWALK = Path(sys.executable).parent / "crosswalk"
+
+
+def crosswalk(settings: Settings, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert settings.token_signing_key is not None
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.owner_url.render_as_string(hide_password=False),
+        "REDIS_URL": str(settings.redis_url),
+        "TOKEN_SIGNING_KEY": settings.token_signing_key.get_secret_value(),
+        "DATA_DIR": str(tmp_path),
+        "ENVIRONMENT": "test",
+    }
+    return subprocess.run([str(CROSSWALK), *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def _counts(engine: Engine) -> tuple[int, int]:
+    with engine.connect() as connection:
+        tenants = connection.scalar(text("SELECT count(*) FROM control.tenants"))
+        schemas = connection.scalar(text("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 't\\_%'"))
+    return int(tenants or 0), int(schemas or 0)
+
+
+def test_tenant_lifecycle_through_the_cli(settings: Settings, tmp_path: Path) -> None:
+    created = crosswalk(settings, tmp_path, "tenants", "create", "cli_co", "--name", "CLI Company")
+    assert created.returncode == 0, created.stderr
+    assert "tenant cli_co (CLI Company) is active: schema t_cli_co" in created.stdout
+    listed = crosswalk(settings, tmp_path, "tenants", "list")
+    assert "cli_co" in listed.stdout
+    assert "CLI Company" in listed.stdout
+    suspended = crosswalk(settings, tmp_path, "tenants", "suspend", "cli_co")
+    assert "cli_co is suspended" in suspended.stdout
+    archived = crosswalk(settings, tmp_path, "tenants", "archive", "cli_co")
+    assert "cli_co is archived" in archived.stdout
+    again = crosswalk(settings, tmp_path, "tenants", "create", "cli_co", "--name", "Again")
+    assert again.returncode == 1
+    assert again.stderr.strip() == "error: tenant 'cli_co' already exists (archived)"
+
+
+@pytest.mark.parametrize("slug", ["Acme", "acme;drop table x", "select", "a" * 31, "acme-corp"])
+def test_bad_slugs_get_one_line_and_change_nothing(
+    settings: Settings, tmp_path: Path, owner_engine: Engine, slug: str
+) -> None:
+    before = _counts(owner_engine)
+    result = crosswalk(settings, tmp_path, "tenants", "create", slug, "--name", "Bad")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: tenant slug"), result.stderr
+    assert _counts(owner_engine) == before
+
+
+def test_unknown_tenant_and_role_are_one_line_errors(settings: Settings, tmp_path: Path) -> None:
+    unknown = crosswalk(settings, tmp_path, "tokens", "create", "--tenant", "nobody_here", "--role", "hr_admin")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == "error: no tenant 'nobody_here'"
+    bad_role = crosswalk(settings, tmp_path, "tenants", "suspend", "nobody_here")
+    assert bad_role.stderr.strip() == "error: no tenant 'nobody_here'"
+
+
+def test_migrate_reports_a_summary(settings: Settings, tmp_path: Path) -> None:
+    result = crosswalk(settings, tmp_path, "migrate", "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    assert "control schema: c0001 -> c0001" in result.stdout
+    assert "0 upgraded, 0 failed" in result.stdout
+
+
+def test_a_minted_token_works_against_the_api(settings: Settings, tmp_path: Path, app_base_url: str) -> None:
+    crosswalk(settings, tmp_path, "tenants", "create", "token_co", "--name", "Token Co")
+    token = crosswalk(settings, tmp_path, "tokens", "create", "--tenant", "token_co", "--role", "hr_admin")
+    assert token.returncode == 0, token.stderr
+    headers = {"Authorization": f"Bearer {token.stdout.strip()}"}
+    assert httpx.get(f"{app_base_url}/api/v1/employees", headers=headers).status_code == 200
+    employee = crosswalk(settings, tmp_path, "tokens", "create", "--tenant", "token_co", "--role", "employee")
+    created = httpx.post(
+        f"{app_base_url}/api/v1/org-units",
+        json={"name": "Ops", "kind": "team"},
+        headers={"Authorization": f"Bearer {employee.stdout.strip()}"},
+    )
+    assert created.status_code == 403
