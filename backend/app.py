@@ -6,12 +6,14 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from litestar import Litestar, Request, Router
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from redis.asyncio import Redis
+from sqlalchemy import text
 
 from backend.api import idempotency
 from backend.api.context import request_scope_middleware
@@ -37,6 +39,8 @@ from backend.skills.routes import (
 from backend.state import Services
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database
+
+log = structlog.get_logger()
 
 API_CONTROLLERS: list[Any] = [
     OrgUnitController,
@@ -81,6 +85,31 @@ def build_services(settings: Settings) -> Services:
     )
 
 
+class UnsafeServingRoleError(RuntimeError):
+    pass
+
+
+async def refuse_privileged_serving_role(services: Services) -> None:
+    """Tenant isolation by Postgres roles holds only if the serving login cannot bypass it: a superuser
+    may SET ROLE to anyone (even an archived tenant's role), and an INHERIT role has its tenants' rights
+    without SET ROLE at all."""
+    try:
+        async with services.database.control_session() as session:
+            row = (
+                await session.execute(
+                    text("SELECT rolsuper, rolinherit, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+                )
+            ).one()
+    except OSError:
+        log.warning("serving_role_unchecked", reason="the database is not reachable yet")
+        return
+    if any(row):
+        raise UnsafeServingRoleError(
+            "the serving database role must be NOSUPERUSER NOINHERIT NOBYPASSRLS; "
+            "leave APP_DATABASE_URL unset to use the app role that `crosswalk migrate` creates"
+        )
+
+
 def provide_principal(request: Request[Principal, Any, Any]) -> Principal:
     return request.user
 
@@ -92,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        await refuse_privileged_serving_role(services)
         try:
             yield
         finally:

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 
 from backend.settings import Settings, as_psycopg_url, get_settings
 from tenants.models import TenantStatus
@@ -79,7 +79,7 @@ def database_settings() -> Iterator[Settings]:
 
 
 def owner_engine(settings: Settings) -> Engine:
-    return create_engine(as_psycopg_url(settings.owner_url), pool_size=2, max_overflow=0)
+    return create_engine(as_psycopg_url(settings.owner_url), pool_size=2, max_overflow=0, hide_parameters=True)
 
 
 def role_names(settings: Settings) -> Any:
@@ -93,7 +93,10 @@ def migrate_everything(settings: Settings, jobs: int, quiet: bool = False) -> bo
     from tenants.provisioning import ensure_platform_roles, tenant_schemas
 
     engine = owner_engine(settings)
+    lock = engine.connect()
     try:
+        # One migration at a time per database (session-level: the run spans many transactions).
+        lock.execute(text("SELECT pg_advisory_lock(hashtext('crosswalk:migrate'))"))
         before, after = upgrade_control(engine)
         password = settings.app_database_password.get_secret_value() if settings.app_database_password else None
         ensure_platform_roles(engine, role_names(settings), password)
@@ -116,6 +119,7 @@ def migrate_everything(settings: Settings, jobs: int, quiet: bool = False) -> bo
 
             summary = upgrade_tenant_schemas(engine, schemas, jobs=jobs, on_progress=on_progress)
     finally:
+        lock.close()
         engine.dispose()
     if not quiet or summary.failed:
         out.print(
@@ -123,7 +127,7 @@ def migrate_everything(settings: Settings, jobs: int, quiet: bool = False) -> bo
             f"{len(summary.upgraded)} upgraded, {len(summary.failed)} failed ({summary.seconds:.2f}s)"
         )
     for failure in summary.failed:
-        err.print(f"[red]failed:[/red] {failure.schema}: {failure.error}", highlight=False)
+        err.print(f"[red]failed:[/red] {failure.schema}: {failure.error}", highlight=False, soft_wrap=True)
     return summary.ok
 
 
@@ -236,7 +240,8 @@ def tokens_create(
         if ref.status != TenantStatus.ACTIVE:
             raise fail(f"tenant {tenant!r} is {ref.status.value}")
         signer = build_signer(settings)
-    subject = f"employee:{employee_id}" if employee_id else f"cli:{uuid.uuid4()}"
+    # A stable subject: Idempotency-Keys are remembered per subject, so a retry with a fresh token counts.
+    subject = f"employee:{employee_id}" if employee_id else f"cli:{'+'.join(sorted(roles))}"
     claims = TokenClaims(
         subject=subject,
         tenant_slug=ref.slug,
@@ -306,6 +311,9 @@ def serve(
     settings = get_settings()
     if not settings.database_url:
         raise fail("DATABASE_URL is not set; use `crosswalk run` for the embedded local setup")
+    if settings.token_signing_key is None:
+        # Replicas must share one key; a key generated per working directory would not be shared.
+        raise fail("TOKEN_SIGNING_KEY is not set; every replica must sign and verify with the same key")
     uvicorn.run(
         "backend.app:create_app",
         factory=True,

@@ -6,7 +6,7 @@ import uuid
 from typing import Any, TypeVar
 
 import msgspec
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.errors import ConflictError, InvalidInputError, NotFoundError
@@ -50,20 +50,33 @@ def to_schema(obj: Any, schema: type[M]) -> M:
     return msgspec.convert(obj, schema, from_attributes=True)
 
 
+async def lock_hierarchy(session: AsyncSession, name: str) -> None:
+    """Serialise changes to one tenant's tree (org units, manager chain) until the transaction ends.
+
+    A cycle check reads committed data only: two concurrent edits (A under B, B under A) would each
+    pass it. Everything that moves a node takes this lock first, so the second edit sees the first.
+    """
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || :name))"), {"name": name}
+    )
+
+
+async def ancestors(session: AsyncSession, model: Any, parent_column: str, node_id: uuid.UUID) -> set[uuid.UUID]:
+    """Every node above `node_id` (its parent, the parent's parent, ...)."""
+    table = model.__table__
+    parent = table.c[parent_column]
+    chain = select(parent.label("id")).where(table.c.id == node_id).cte("chain", recursive=True)
+    chain = chain.union(select(parent).where(table.c.id == chain.c.id))
+    return {row for row in (await session.scalars(select(chain.c.id))).all() if row is not None}
+
+
 async def would_cycle(
     session: AsyncSession, model: Any, parent_column: str, node_id: uuid.UUID, new_parent_id: uuid.UUID | None
 ) -> bool:
     """Whether making `new_parent_id` the parent of `node_id` closes a loop (org tree, manager chain)."""
     if new_parent_id is None:
         return False
-    if new_parent_id == node_id:
-        return True
-    table = model.__table__
-    parent = table.c[parent_column]
-    chain = select(parent.label("id")).where(table.c.id == new_parent_id).cte("chain", recursive=True)
-    chain = chain.union(select(parent).where(table.c.id == chain.c.id))
-    found = await session.scalar(select(chain.c.id).where(chain.c.id == node_id).limit(1))
-    return found is not None
+    return new_parent_id == node_id or node_id in await ancestors(session, model, parent_column, new_parent_id)
 
 
 def like_pattern(text: str) -> str:

@@ -153,7 +153,7 @@ _worker_tree: tuple[Path, ...] = ()
 
 def _init_worker(url: URL, extra_version_locations: tuple[Path, ...]) -> None:
     global _worker_engine, _worker_tree
-    _worker_engine = create_engine(url, pool_size=1, max_overflow=0)
+    _worker_engine = create_engine(url, pool_size=1, max_overflow=0, hide_parameters=True)
     _worker_tree = extra_version_locations
 
 
@@ -169,8 +169,15 @@ def upgrade_tenant_schema(engine: Engine, schema: str, extra_version_locations: 
         with engine.begin() as connection:
             before, after = upgrade_in_schema(connection, script, schema)
     except Exception as exc:  # one schema's failure must not stop the others; it is reported
-        return SchemaResult(schema, None, None, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
+        return SchemaResult(schema, None, None, time.perf_counter() - started, _one_line(exc))
     return SchemaResult(schema, before, after, time.perf_counter() - started)
+
+
+def _one_line(exc: BaseException) -> str:
+    # The database's message without the SQL and its parameters, which may hold personal data.
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {first}"
 
 
 def upgrade_tenant_schemas(
@@ -198,17 +205,22 @@ def upgrade_tenant_schemas(
         for done, schema in enumerate(behind, start=1):
             record(done, upgrade_tenant_schema(engine, schema, extra_version_locations))
     else:
-        # Forked children must not share the parent's pooled sockets.
+        # forkserver: children start from a clean process, not a fork of one that holds pooled sockets
+        # or runs threads (the CLI's progress bar).
         engine.dispose()
-        context = multiprocessing.get_context("fork")
+        context = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(
             max_workers=min(jobs, len(behind)),
             mp_context=context,
             initializer=_init_worker,
             initargs=(engine.url, extra_version_locations),
         ) as pool:
-            futures = [pool.submit(_upgrade_one, schema) for schema in behind]
+            futures = {pool.submit(_upgrade_one, schema): schema for schema in behind}
             for done, future in enumerate(as_completed(futures), start=1):
-                record(done, future.result())
+                try:
+                    result = future.result()
+                except Exception as exc:  # a worker that died: its schema is reported, the run goes on
+                    result = SchemaResult(futures[future], None, None, 0.0, _one_line(exc))
+                record(done, result)
     summary.seconds = time.perf_counter() - started
     return summary

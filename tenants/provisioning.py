@@ -20,6 +20,9 @@ from tenants.registry import tenant_ref
 from tenants.sessions import TenantRef
 from tenants.slugs import schema_for, validate_slug
 
+# Held while a schema is created or migrated, so that two processes never change the same schema at once.
+SCHEMA_CHANGE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('crosswalk:schema-changes'))")
+
 # Control tables the serving role reads (tenant lookup on every request).
 _APP_READABLE_CONTROL_TABLES = ("tenants",)
 # Control tables every tenant role reads: the global skills catalogue.
@@ -67,11 +70,18 @@ def ensure_platform_roles(engine: Engine, roles: RoleNames, app_password: str | 
             connection.execute(text(f"CREATE ROLE {_quote(roles.tenant_group)} NOLOGIN"))
         if not _role_exists(connection, roles.app):
             connection.execute(text(f"CREATE ROLE {_quote(roles.app)} LOGIN NOINHERIT"))
-        connection.execute(text(f"ALTER ROLE {_quote(roles.app)} LOGIN NOINHERIT NOSUPERUSER NOCREATEDB"))
+        connection.execute(
+            text(
+                f"ALTER ROLE {_quote(roles.app)} LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                "NOBYPASSRLS NOREPLICATION"
+            )
+        )
         if app_password is not None:
-            # Postgres stores it as a SCRAM verifier; the literal is escaped, never logged.
-            escaped = app_password.replace("'", "''")
-            connection.execute(text(f"ALTER ROLE {_quote(roles.app)} PASSWORD '{escaped}'"))
+            # Only a SCRAM verifier computed here by libpq crosses the wire, so the password itself
+            # never appears in statement logs, pg_stat_activity or pg_stat_statements.
+            pgconn = connection.connection.driver_connection.pgconn  # type: ignore[union-attr]
+            verifier = pgconn.encrypt_password(app_password.encode(), roles.app.encode(), b"scram-sha-256").decode()
+            connection.execute(text(f"ALTER ROLE {_quote(roles.app)} PASSWORD '{verifier}'"))
         schema = _quote(CONTROL_SCHEMA)
         for role in (roles.app, roles.tenant_group):
             connection.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {_quote(role)}"))
@@ -104,6 +114,7 @@ def create_tenant(engine: Engine, roles: RoleNames, slug: str, name: str, placem
                 )
             )
     with engine.begin() as connection:
+        connection.execute(SCHEMA_CHANGE_LOCK)
         _create_schema_and_role(connection, roles, slug)
         upgrade_in_schema(connection, script_directory(TENANT_TREE), schema_for(slug))
         # The tenant role may read and write its own tables, but not rewrite its migration history.

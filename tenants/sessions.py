@@ -82,6 +82,8 @@ class Database:
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_recycle=pool_recycle_seconds,
+            # Errors and logs must not carry row data (emails, names) from statement parameters.
+            hide_parameters=True,
             **engine_options,
         )
         self.max_tenants_per_connection = max_tenants_per_connection

@@ -105,6 +105,10 @@ def handle_integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Re
 
 def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    if sqlstate == "42501":
+        # The serving role may no longer become the tenant's role: the tenant was archived after this
+        # process cached it as active (for at most TENANT_CACHE_SECONDS).
+        return problem_response(403, "the tenant is not available")
     if sqlstate.startswith("22"):
         # A value the schema let through but Postgres cannot store (too long, out of range, encoding).
         log.warning("data_error", sqlstate=sqlstate)

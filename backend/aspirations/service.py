@@ -1,8 +1,8 @@
 """Aspirations: target roles, skills to grow, and how openly the employee is looking.
 
 Who may see them follows `open_to_move`: the employee always; HR unless hidden; managers only when
-the employee chose `hiring_managers`, and never their own manager (a confidential search stays
-confidential). Anyone else gets 404, so the existence of a search is not revealed either.
+the employee chose `hiring_managers`, and never anyone in their management chain (a confidential
+search stays confidential). Anyone else gets 404, so the existence of a search is not revealed either.
 """
 
 from __future__ import annotations
@@ -15,19 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.aspirations.models import Aspiration, AspirationRole, AspirationSkill, OpenToMove
 from backend.aspirations.schemas import AspirationRead, AspirationSet
 from backend.auth.principal import Principal, UserRole
-from backend.crud import get_or_404
+from backend.crud import ancestors, get_or_404
 from backend.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Role
 from backend.org.models import Employee
 from backend.skills.models import Skill
 
 
-def may_see(principal: Principal, employee: Employee, level: OpenToMove) -> bool:
+def may_see(principal: Principal, employee: Employee, level: OpenToMove, management_chain: set[uuid.UUID]) -> bool:
     if principal.employee_id == employee.id:
         return True
     if principal.is_hr:
         return level != OpenToMove.HIDDEN
-    if principal.has_role(UserRole.MANAGER) and principal.employee_id != employee.manager_id:
+    if principal.has_role(UserRole.MANAGER) and principal.employee_id not in management_chain:
         return level == OpenToMove.HIRING_MANAGERS
     return False
 
@@ -40,7 +40,9 @@ class AspirationService:
         employee = await get_or_404(self.session, Employee, employee_id, "employee")
         aspiration = await self.session.get(Aspiration, employee_id)
         level = aspiration.open_to_move if aspiration else OpenToMove.HIDDEN
-        if not may_see(principal, employee, level):
+        # Anyone above the employee (manager, skip-level, ...) is kept out of a confidential search.
+        chain = await ancestors(self.session, Employee, "manager_id", employee.id)
+        if not may_see(principal, employee, level, chain):
             raise NotFoundError(f"employee {employee_id} has no aspirations visible to you")
         return await self._read(employee_id, aspiration)
 

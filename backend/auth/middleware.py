@@ -31,7 +31,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         try:
             claims = services.signer.verify(token.strip())
         except InvalidTokenError as exc:
-            raise NotAuthorizedException(f"the bearer token is invalid: {exc}", headers=_CHALLENGE) from exc
+            raise NotAuthorizedException(str(exc), headers=_CHALLENGE) from exc
         tenant = await services.registry.get(claims.tenant_slug)
         if tenant is None:
             raise NotFoundException(f"tenant {claims.tenant_slug!r} does not exist")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import ECKey
 
 AUDIENCE = "crosswalk-api"
@@ -39,11 +40,18 @@ def load_or_create_key(pem: str | None, key_file: Path) -> ECKey:
         return ECKey.import_key(key_file.read_bytes())
     key = ECKey.generate_key("P-256", private=True)
     key_file.parent.mkdir(parents=True, exist_ok=True)
-    # Written with owner-only permissions from the start: never world-readable, not even briefly.
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key.as_pem(private=True))
-    return key
+    # Written to a private temporary file (never world-readable, not even briefly), then linked into
+    # place: of several processes starting at once, one key wins and every process reads that one.
+    fd, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".key-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key.as_pem(private=True))
+        os.link(temporary, key_file)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
+    return ECKey.import_key(key_file.read_bytes())
 
 
 class TokenSigner:
@@ -97,5 +105,8 @@ class TokenSigner:
                 scopes=tuple(scope.split()),
                 employee_id=uuid.UUID(str(employee)) if employee else None,
             )
+        except ExpiredTokenError as exc:
+            raise InvalidTokenError("the bearer token has expired") from exc
         except (JoseError, ValueError, KeyError) as exc:
-            raise InvalidTokenError(str(exc) or type(exc).__name__) from exc
+            # Which check failed is for our logs, not for the caller.
+            raise InvalidTokenError("the bearer token is invalid") from exc

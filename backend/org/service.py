@@ -9,7 +9,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
-from backend.crud import apply, changes, ensure_unique, get_or_404, like_pattern, require_reference, would_cycle
+from backend.crud import (
+    apply,
+    changes,
+    ensure_unique,
+    get_or_404,
+    like_pattern,
+    lock_hierarchy,
+    require_reference,
+    would_cycle,
+)
 from backend.errors import InvalidInputError
 from backend.framework.models import Role
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
@@ -47,6 +56,7 @@ class OrgService:
         values = changes(patch)
         if "parent_id" in values:
             await require_reference(self.session, OrgUnit, values["parent_id"], "parent_id")
+            await lock_hierarchy(self.session, "org_units")
             if await would_cycle(self.session, OrgUnit, "parent_id", unit.id, values["parent_id"]):
                 raise InvalidInputError("parent_id", "an org unit cannot sit below itself")
         apply(unit, values)
@@ -117,6 +127,8 @@ class OrgService:
         await self._check_employee_references(values)
         if "email" in values:
             await self._ensure_email_free(str(values["email"]), employee.id)
+        if "manager_id" in values:
+            await lock_hierarchy(self.session, "managers")
         if "manager_id" in values and await would_cycle(
             self.session,
             Employee,

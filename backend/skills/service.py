@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -238,7 +238,13 @@ class SkillService:
     async def _writable_employee(
         self, principal: Principal, employee_id: uuid.UUID, source: SkillSource | None
     ) -> Employee:
-        employee = await get_or_404(self.session, Employee, employee_id, "employee")
+        # Locking the employee serialises all changes to one profile: two concurrent changes of the
+        # same skill would otherwise both find "no current row" and one would fail on the unique index.
+        employee = await self.session.get(Employee, employee_id, with_for_update=True)
+        if employee is None:
+            raise NotFoundError(f"employee {employee_id} does not exist")
+        if not employee.active:
+            raise ConflictError("the employee is inactive; their profile is read-only")
         if principal.is_hr:
             return employee
         if principal.employee_id == employee.id:
@@ -259,14 +265,12 @@ class SkillService:
         self, principal: Principal, employee_id: uuid.UUID, skill_id: uuid.UUID, data: EmployeeSkillSet
     ) -> EmployeeSkillRead:
         """Record a level. An unchanged level only re-confirms it; a change starts a new version."""
-        employee = await self._writable_employee(principal, employee_id, data.source)
-        if not employee.active:
-            raise ConflictError("the employee is inactive; their profile is read-only")
+        await self._writable_employee(principal, employee_id, data.source)
         await get_or_404(self.session, Skill, skill_id, "skill")
         confirmed = data.last_confirmed or date.today()
         if confirmed > date.today():
             raise InvalidInputError("last_confirmed", "last_confirmed cannot be in the future")
-        current = await self._current(employee_id, skill_id, lock=True)
+        current = await self._current(employee_id, skill_id)
         if current is not None and (current.level, current.source, current.evidence_url) == (
             data.level,
             data.source,
@@ -274,7 +278,8 @@ class SkillService:
         ):
             current.last_confirmed = max(current.last_confirmed, confirmed)
         else:
-            now = datetime.now(UTC)
+            # The database's clock, not this host's: validity ranges from several app hosts must line up.
+            now = await self.session.scalar(select(func.statement_timestamp()))
             if current is not None:
                 current.valid_to = now
                 await self.session.flush()
@@ -296,13 +301,13 @@ class SkillService:
     async def remove_skill(self, principal: Principal, employee_id: uuid.UUID, skill_id: uuid.UUID) -> None:
         """End the current version; the history keeps it."""
         await self._writable_employee(principal, employee_id, None)
-        current = await self._current(employee_id, skill_id, lock=True)
+        current = await self._current(employee_id, skill_id)
         if current is None:
             raise NotFoundError(f"employee {employee_id} has no current skill {skill_id}")
-        current.valid_to = datetime.now(UTC)
+        current.valid_to = await self.session.scalar(select(func.statement_timestamp()))
         await self.session.flush()
 
-    async def _current(self, employee_id: uuid.UUID, skill_id: uuid.UUID, *, lock: bool) -> EmployeeSkill | None:
+    async def _current(self, employee_id: uuid.UUID, skill_id: uuid.UUID) -> EmployeeSkill | None:
         query = select(EmployeeSkill).where(
             and_(
                 EmployeeSkill.employee_id == employee_id,
@@ -310,6 +315,4 @@ class SkillService:
                 EmployeeSkill.valid_to.is_(None),
             )
         )
-        if lock:
-            query = query.with_for_update()
         return await self.session.scalar(query)

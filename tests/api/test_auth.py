@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import Engine
 
+from backend.app import UnsafeServingRoleError, create_app
 from backend.auth.principal import Scope, UserRole
 from backend.auth.tokens import TokenClaims, TokenSigner
+from backend.settings import Settings
 from tenants.models import TenantStatus
 from tenants.provisioning import RoleNames, set_status
 from tests.conftest import TenantFactory, TokenFactory
@@ -98,3 +101,27 @@ async def test_tenant_cannot_be_chosen_by_header_or_query(
     listed = await client.get(f"/api/v1/org-units?tenant={b.slug}", headers=tricks)
     assert listed.status_code == 200
     assert listed.json()["items"] == []
+
+
+async def test_the_app_refuses_to_serve_as_a_privileged_role(settings: Settings) -> None:
+    owner_as_server = settings.model_copy(
+        update={"app_database_url": settings.owner_url.render_as_string(hide_password=False)}
+    )
+    # The test client runs the lifespan in a task group, which wraps the start-up error in a group.
+    with pytest.raises(BaseExceptionGroup) as failure:
+        async with AsyncTestClient(create_app(owner_as_server)):
+            pass
+    assert failure.group_contains(UnsafeServingRoleError, match="NOSUPERUSER NOINHERIT")
+
+
+async def test_archiving_a_cached_tenant_answers_403_at_once(
+    settings: Settings, make_tenant: TenantFactory, auth: TokenFactory, owner_engine: Engine, roles: RoleNames
+) -> None:
+    tenant = make_tenant()
+    headers = auth(tenant)
+    caching = settings.model_copy(update={"tenant_cache_seconds": 600})
+    async with AsyncTestClient(create_app(caching)) as cached_client:
+        assert (await cached_client.get("/api/v1/employees", headers=headers)).status_code == 200
+        set_status(owner_engine, roles, tenant.slug, TenantStatus.ARCHIVED)
+        # The process still believes the tenant is active; Postgres refuses the role all the same.
+        problem(await cached_client.get("/api/v1/employees", headers=headers), 403)
