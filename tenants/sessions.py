@@ -1,9 +1,12 @@
 """Sessions pinned to one tenant for the whole of every transaction.
 
-The pin is `set_config(..., is_local => true)` for both `search_path` and `role`, sent as one
-statement in the `after_begin` hook: transaction-scoped settings vanish at COMMIT/ROLLBACK, so a
-pooled connection never carries one tenant's settings into the next user's transaction (a plain
-`SET` would), and they also survive pgbouncer in transaction mode. The statement text is the same for
+The pin is `set_config(..., is_local => true)` for both `search_path` and `role`: transaction-scoped
+settings vanish at COMMIT/ROLLBACK, so a pooled connection never carries one tenant's settings into
+the next user's transaction (a plain `SET` would), and they are what pgbouncer's transaction mode keeps.
+
+It costs no round trip of its own: the `after_begin` hook stages it on the driver connection, and
+`PinningConnection` sends it in the same simple-query message as the BEGIN that asyncpg sends before
+the transaction's first statement. The statements of the transaction itself are the same text for
 every tenant, so asyncpg's and Postgres's prepared-statement caches stay at one entry per query.
 """
 
@@ -13,15 +16,49 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, text
+import asyncpg
+from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
 
 from tenants.models import TenantStatus
 
-_PIN_STATEMENT = text("SELECT set_config('search_path', :schema, true), set_config('role', :role, true)")
 _TOUCHED_TENANTS = "crosswalk_tenants_touched"
+
+
+def _literal(value: str) -> str:
+    # standard_conforming_strings is on (the default since Postgres 9.1): only quotes need doubling.
+    return "'" + value.replace("'", "''") + "'"
+
+
+def pin_sql(tenant: TenantRef) -> str:
+    return (
+        f"SELECT set_config('search_path', {_literal(tenant.schema_name)}, true), "
+        f"set_config('role', {_literal(tenant.role_name)}, true)"
+    )
+
+
+class PinningConnection(asyncpg.Connection):  # type: ignore[misc]
+    """An asyncpg connection that sends a staged tenant pin together with the next BEGIN."""
+
+    _crosswalk_pin: str | None = None
+
+    # Same signature as asyncpg's execute, which this overrides (hence `timeout`).
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:  # noqa: ASYNC109
+        pin, self._crosswalk_pin = self._crosswalk_pin, None
+        if pin is None or args or not query.startswith("BEGIN"):
+            if pin is not None:
+                self._crosswalk_pin = pin
+            return str(await super().execute(query, *args, timeout=timeout))
+        try:
+            return str(await super().execute(f"{query};{pin}", timeout=timeout))
+        except BaseException:
+            # BEGIN went through but the pin did not (say, the tenant's role was revoked since it was
+            # cached). asyncpg does not expect a failed BEGIN and would treat the next one as nested, so
+            # this connection is dropped; the pool opens a fresh one. It is rare, so that is cheap.
+            self.terminate()
+            raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +87,10 @@ def _pin_transaction(session: Session, transaction: SessionTransaction, connecti
     tenant = session.info.get("tenant")
     if not isinstance(tenant, TenantRef):
         raise TenantNotPinnedError("a tenant session was used without a tenant")
-    connection.execute(_PIN_STATEMENT, {"schema": tenant.schema_name, "role": tenant.role_name})
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, PinningConnection):
+        raise TenantNotPinnedError("tenant sessions need an engine made by tenants.sessions.Database")
+    driver._crosswalk_pin = pin_sql(tenant)
     _retire_when_catalog_cache_is_large(connection, tenant, int(session.info["max_tenants"]))
 
 
@@ -62,6 +102,14 @@ def _retire_when_catalog_cache_is_large(connection: Connection, tenant: TenantRe
     touched.add(tenant.schema_name)
     if len(touched) >= limit:
         connection.connection.invalidate(soft=True)
+
+
+def _drop_staged_pin(dbapi_connection: Any, record: Any) -> None:
+    # A session that began but never executed leaves its pin staged; the next user must not inherit it.
+    if dbapi_connection is not None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if isinstance(driver, PinningConnection):
+            driver._crosswalk_pin = None
 
 
 class Database:
@@ -77,8 +125,10 @@ class Database:
         pool_recycle_seconds: int = 1800,
         **engine_options: Any,
     ) -> None:
+        connect_args = {"connection_class": PinningConnection, **engine_options.pop("connect_args", {})}
         self.engine: AsyncEngine = create_async_engine(
             url,
+            connect_args=connect_args,
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_recycle=pool_recycle_seconds,
@@ -87,6 +137,7 @@ class Database:
             **engine_options,
         )
         self.max_tenants_per_connection = max_tenants_per_connection
+        event.listen(self.engine.sync_engine.pool, "checkin", _drop_staged_pin)
         self._tenant_sessions = async_sessionmaker(
             self.engine, sync_session_class=TenantSession, expire_on_commit=False
         )

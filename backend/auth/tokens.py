@@ -15,6 +15,8 @@ from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import ECKey
 
 AUDIENCE = "crosswalk-api"
+_LEEWAY_SECONDS = 30
+_VERIFIED_CACHE_SIZE = 10_000
 ALGORITHM = "ES256"
 
 
@@ -59,8 +61,11 @@ class TokenSigner:
         self._key = key
         self._issuer = issuer
         self._ttl = ttl_seconds
+        # Verifying ES256 costs more than serving a simple read; tokens are immutable, so a verified one
+        # is remembered (in insertion order, oldest dropped first) until its expiry.
+        self._verified: dict[str, tuple[TokenClaims, float]] = {}
         self._registry = jwt.JWTClaimsRegistry(
-            leeway=30,
+            leeway=_LEEWAY_SECONDS,
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": AUDIENCE},
             exp={"essential": True},
@@ -88,6 +93,21 @@ class TokenSigner:
         return jwt.encode({"alg": ALGORITHM, "kid": self._key.thumbprint()}, payload, self._key, [ALGORITHM])
 
     def verify(self, token: str) -> TokenClaims:
+        """Verify a token; a token verified before is taken from a small cache until it expires."""
+        now = time.time()
+        cached = self._verified.get(token)
+        if cached is not None:
+            claims, expires_at = cached
+            if now < expires_at:
+                return claims
+            del self._verified[token]
+        claims, expires_at = self._verify(token)
+        if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = (claims, expires_at)
+        return claims
+
+    def _verify(self, token: str) -> tuple[TokenClaims, float]:
         try:
             decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
             self._registry.validate(decoded.claims)
@@ -97,7 +117,7 @@ class TokenSigner:
             if not isinstance(roles, list) or not isinstance(scope, str):
                 raise InvalidTokenError("malformed roles or scope claim")
             employee = data.get("emp")
-            return TokenClaims(
+            claims = TokenClaims(
                 subject=str(data["sub"]),
                 tenant_slug=str(data["tenant"]),
                 tenant_id=uuid.UUID(str(data["tid"])),
@@ -105,6 +125,8 @@ class TokenSigner:
                 scopes=tuple(scope.split()),
                 employee_id=uuid.UUID(str(employee)) if employee else None,
             )
+            # Within the leeway the registry accepted; the cache must not keep it any longer than that.
+            return claims, float(data["exp"]) + _LEEWAY_SECONDS
         except ExpiredTokenError as exc:
             raise InvalidTokenError("the bearer token has expired") from exc
         except (JoseError, ValueError, KeyError) as exc:

@@ -117,11 +117,13 @@ async def test_the_app_refuses_to_serve_as_a_privileged_role(settings: Settings)
 async def test_archiving_a_cached_tenant_answers_403_at_once(
     settings: Settings, make_tenant: TenantFactory, auth: TokenFactory, owner_engine: Engine, roles: RoleNames
 ) -> None:
-    tenant = make_tenant()
+    tenant, neighbour = make_tenant(), make_tenant()
     headers = auth(tenant)
-    caching = settings.model_copy(update={"tenant_cache_seconds": 600})
+    caching = settings.model_copy(update={"tenant_cache_seconds": 600, "db_pool_size": 1, "db_max_overflow": 0})
     async with AsyncTestClient(create_app(caching)) as cached_client:
         assert (await cached_client.get("/api/v1/employees", headers=headers)).status_code == 200
         set_status(owner_engine, roles, tenant.slug, TenantStatus.ARCHIVED)
         # The process still believes the tenant is active; Postgres refuses the role all the same.
         problem(await cached_client.get("/api/v1/employees", headers=headers), 403)
+        # The one pooled connection that was refused is clean for the next tenant's request.
+        assert (await cached_client.get("/api/v1/employees", headers=auth(neighbour))).status_code == 200
