@@ -30,6 +30,9 @@ async def test_health_and_docs_need_no_token(client: Client) -> None:
     schema = await client.get("/schema/openapi.json")
     assert schema.status_code == 200
     assert schema.json()["openapi"].startswith("3.1")
+    docs = await client.get("/schema")
+    assert docs.status_code == 200
+    assert "<title>Crosswalk API</title>" in docs.text
 
 
 async def test_missing_or_malformed_token_is_401(client: Client) -> None:
