@@ -10,6 +10,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
+from tenants.provisioning import RoleNames
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
@@ -65,7 +67,7 @@ class Settings(BaseSettings):
 
     @property
     def app_role(self) -> str:
-        return f"{self.role_prefix}app"
+        return RoleNames(self.role_prefix).app
 
     @property
     def serving_url(self) -> URL:

@@ -40,9 +40,3 @@ class TenantRegistry:
         ref = tenant_ref(tenant) if tenant is not None else None
         self._cache[slug] = (now, ref)
         return ref
-
-    def forget(self, slug: str | None = None) -> None:
-        if slug is None:
-            self._cache.clear()
-        else:
-            self._cache.pop(slug, None)
