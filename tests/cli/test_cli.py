@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -93,3 +94,64 @@ def test_a_minted_token_works_against_the_api(settings: Settings, tmp_path: Path
         headers={"Authorization": f"Bearer {employee.stdout.strip()}"},
     )
     assert created.status_code == 403
+
+
+def write_official_esco(path: Path) -> None:
+    """One concept in the official ESCO layout: extra columns, newline-separated altLabels."""
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "conceptType",
+                "conceptUri",
+                "skillType",
+                "reuseLevel",
+                "preferredLabel",
+                "altLabels",
+                "status",
+                "description",
+            ]
+        )
+        writer.writerow(
+            [
+                "KnowledgeSkillCompetence",
+                "http://data.europa.eu/esco/skill/test-0001",
+                "skill/competence",
+                "cross-sector",
+                "orchestrate quantum widgets",
+                "wrangle quantum widgets\nherd quantum widgets",
+                "released",
+                "Arrange quantum widgets so that they work together.",
+            ]
+        )
+
+
+def test_skills_import_reads_the_official_esco_format(settings: Settings, tmp_path: Path, owner_engine: Engine) -> None:
+    source = tmp_path / "skills_en.csv"
+    write_official_esco(source)
+    result = crosswalk(settings, tmp_path, "skills", "import", str(source))
+    assert result.returncode == 0, result.stderr
+    assert "imported 1 skill concepts from skills_en.csv" in result.stdout
+    with owner_engine.connect() as connection:
+        label, alt = connection.execute(
+            text("SELECT label, alt_labels FROM control.catalog_concepts WHERE uri LIKE '%test-0001'")
+        ).one()
+    assert label == "orchestrate quantum widgets"
+    assert alt == ["wrangle quantum widgets", "herd quantum widgets"]
+
+
+def test_a_malformed_esco_file_is_one_line_and_changes_nothing(
+    settings: Settings, tmp_path: Path, owner_engine: Engine
+) -> None:
+    source = tmp_path / "broken.csv"
+    source.write_text(
+        "conceptUri,preferredLabel\nhttp://data.europa.eu/esco/skill/test-0002,fine label\nnot-a-uri,bad\n"
+    )
+    result = crosswalk(settings, tmp_path, "skills", "import", str(source))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "broken.csv" in lines[0]
+    with owner_engine.connect() as connection:
+        kept = connection.scalar(text("SELECT count(*) FROM control.catalog_concepts WHERE uri LIKE '%test-0002'"))
+    assert kept == 0, "an import is one transaction: a bad line later in the file keeps the good ones out too"
