@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from backend.settings import Settings, as_psycopg_url, get_settings
 from tenants.models import TenantStatus
+from tenants.provisioning import RoleNames
 
 app = typer.Typer(
     help="Crosswalk: internal career mobility backend.",
@@ -82,9 +83,7 @@ def owner_engine(settings: Settings) -> Engine:
     return create_engine(as_psycopg_url(settings.owner_url), pool_size=2, max_overflow=0, hide_parameters=True)
 
 
-def role_names(settings: Settings) -> Any:
-    from tenants.provisioning import RoleNames
-
+def role_names(settings: Settings) -> RoleNames:
     return RoleNames(settings.role_prefix)
 
 
@@ -222,8 +221,8 @@ def tokens_create(
 ) -> None:
     """Mint a short-lived bearer token for a tenant (until SSO and partner logins arrive)."""
     from backend.app import build_signer
-    from backend.auth.principal import UserRole, scopes_for
-    from backend.auth.tokens import TokenClaims
+    from backend.auth.principal import UserRole
+    from backend.auth.tokens import user_claims
     from tenants.provisioning import get_tenant
 
     try:
@@ -242,15 +241,7 @@ def tokens_create(
         signer = build_signer(settings)
     # A stable subject: Idempotency-Keys are remembered per subject, so a retry with a fresh token counts.
     subject = f"employee:{employee_id}" if employee_id else f"cli:{'+'.join(sorted(roles))}"
-    claims = TokenClaims(
-        subject=subject,
-        tenant_slug=ref.slug,
-        tenant_id=ref.id,
-        roles=tuple(sorted(roles)),
-        scopes=tuple(sorted(scopes_for(roles))),
-        employee_id=employee_id,
-    )
-    print(signer.mint(claims, ttl))
+    print(signer.mint(user_claims(ref, roles, subject=subject, employee_id=employee_id), ttl))
 
 
 def _find_employee(engine: Engine, schema: str, employee: str) -> uuid.UUID:

@@ -39,8 +39,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backend.app import create_app
-from backend.auth.principal import UserRole, scopes_for
-from backend.auth.tokens import TokenClaims, TokenSigner
+from backend.auth.principal import UserRole
+from backend.auth.tokens import TokenSigner, user_claims
 from backend.org.models import OrgUnit
 from backend.settings import Settings, as_psycopg_url
 from tenants.migrator import TENANT_TREE, script_directory, upgrade_control, upgrade_tenant_schemas
@@ -145,11 +145,7 @@ async def measure_reads(
     owner_url: URL,
 ) -> dict[str, Any]:
     hr = frozenset({UserRole.HR_ADMIN})
-    tokens = {
-        t.slug: "Bearer "
-        + signer.mint(TokenClaims(f"bench:{t.slug}", t.slug, t.id, tuple(hr), tuple(scopes_for(hr)), None))
-        for t in tenants
-    }
+    tokens = {t.slug: "Bearer " + signer.mint(user_claims(t, hr, subject=f"bench:{t.slug}")) for t in tenants}
     picks = zipf_indices(args.requests, len(tenants), seed=7)
     results: dict[str, Any] = {}
 

@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL
 
 from tenants.base import CONTROL_SCHEMA
+from tenants.sql import quote_identifier, quote_literal
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CONTROL_TREE = MIGRATIONS_DIR / "control"
@@ -98,20 +99,12 @@ def schema_versions(connection: Connection, schemas: Iterable[str]) -> dict[str,
         # Schema names come from control.tenants, where provisioning validated them; quoting them
         # anyway keeps this safe even if a row were edited by hand.
         union = " UNION ALL ".join(
-            f"SELECT {_literal(s)} AS schema, version_num FROM {_quote(s)}.{VERSION_TABLE}"  # noqa: S608
+            f"SELECT {quote_literal(s)} AS schema, version_num FROM {quote_identifier(s)}.{VERSION_TABLE}"  # noqa: S608
             for s in batch
         )
         for schema, version in connection.execute(text(union)):
             versions[schema] = version
     return versions
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def upgrade_control(engine: Engine) -> tuple[str | None, str | None]:

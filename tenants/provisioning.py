@@ -19,6 +19,7 @@ from tenants.models import Tenant, TenantStatus
 from tenants.registry import tenant_ref
 from tenants.sessions import TenantRef
 from tenants.slugs import schema_for, validate_slug
+from tenants.sql import quote_identifier
 
 # Held while a schema is created or migrated, so that two processes never change the same schema at once.
 SCHEMA_CHANGE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('crosswalk:schema-changes'))")
@@ -55,10 +56,6 @@ class TenantNotFoundError(LookupError):
     pass
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _role_exists(connection: Connection, role: str) -> bool:
     return bool(connection.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}))
 
@@ -67,12 +64,12 @@ def ensure_platform_roles(engine: Engine, roles: RoleNames, app_password: str | 
     """Create or update the app login role and the group role of all tenants (idempotent)."""
     with engine.begin() as connection:
         if not _role_exists(connection, roles.tenant_group):
-            connection.execute(text(f"CREATE ROLE {_quote(roles.tenant_group)} NOLOGIN"))
+            connection.execute(text(f"CREATE ROLE {quote_identifier(roles.tenant_group)} NOLOGIN"))
         if not _role_exists(connection, roles.app):
-            connection.execute(text(f"CREATE ROLE {_quote(roles.app)} LOGIN NOINHERIT"))
+            connection.execute(text(f"CREATE ROLE {quote_identifier(roles.app)} LOGIN NOINHERIT"))
         connection.execute(
             text(
-                f"ALTER ROLE {_quote(roles.app)} LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                f"ALTER ROLE {quote_identifier(roles.app)} LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE "
                 "NOBYPASSRLS NOREPLICATION"
             )
         )
@@ -81,14 +78,14 @@ def ensure_platform_roles(engine: Engine, roles: RoleNames, app_password: str | 
             # never appears in statement logs, pg_stat_activity or pg_stat_statements.
             pgconn = connection.connection.driver_connection.pgconn  # type: ignore[union-attr]
             verifier = pgconn.encrypt_password(app_password.encode(), roles.app.encode(), b"scram-sha-256").decode()
-            connection.execute(text(f"ALTER ROLE {_quote(roles.app)} PASSWORD '{verifier}'"))
-        schema = _quote(CONTROL_SCHEMA)
+            connection.execute(text(f"ALTER ROLE {quote_identifier(roles.app)} PASSWORD '{verifier}'"))
+        schema = quote_identifier(CONTROL_SCHEMA)
         for role in (roles.app, roles.tenant_group):
-            connection.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {_quote(role)}"))
-        for table in _APP_READABLE_CONTROL_TABLES:
-            connection.execute(text(f"GRANT SELECT ON {schema}.{_quote(table)} TO {_quote(roles.app)}"))
-        for table in _TENANT_READABLE_CONTROL_TABLES:
-            connection.execute(text(f"GRANT SELECT ON {schema}.{_quote(table)} TO {_quote(roles.tenant_group)}"))
+            connection.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {quote_identifier(role)}"))
+        grants = [(t, roles.app) for t in _APP_READABLE_CONTROL_TABLES]
+        grants += [(t, roles.tenant_group) for t in _TENANT_READABLE_CONTROL_TABLES]
+        for table, role in grants:
+            connection.execute(text(f"GRANT SELECT ON {schema}.{quote_identifier(table)} TO {quote_identifier(role)}"))
 
 
 def create_tenant(engine: Engine, roles: RoleNames, slug: str, name: str, placement: str = "default") -> TenantRef:
@@ -119,17 +116,20 @@ def create_tenant(engine: Engine, roles: RoleNames, slug: str, name: str, placem
         upgrade_in_schema(connection, script_directory(TENANT_TREE), schema_for(slug))
         # The tenant role may read and write its own tables, but not rewrite its migration history.
         connection.execute(
-            text(f"REVOKE ALL ON {_quote(schema_for(slug))}.{VERSION_TABLE} FROM {_quote(roles.tenant(slug))}")
+            text(
+                f"REVOKE ALL ON {quote_identifier(schema_for(slug))}.{VERSION_TABLE} "
+                f"FROM {quote_identifier(roles.tenant(slug))}"
+            )
         )
         connection.execute(update(Tenant).where(Tenant.slug == slug).values(status=TenantStatus.ACTIVE, name=name))
     return get_tenant(engine, slug)
 
 
 def _create_schema_and_role(connection: Connection, roles: RoleNames, slug: str) -> None:
-    schema = _quote(schema_for(slug))
-    role = _quote(roles.tenant(slug))
+    schema = quote_identifier(schema_for(slug))
+    role = quote_identifier(roles.tenant(slug))
     if not _role_exists(connection, roles.tenant(slug)):
-        connection.execute(text(f"CREATE ROLE {role} NOLOGIN IN ROLE {_quote(roles.tenant_group)}"))
+        connection.execute(text(f"CREATE ROLE {role} NOLOGIN IN ROLE {quote_identifier(roles.tenant_group)}"))
     connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
     connection.execute(text(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC"))
     connection.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {role}"))
@@ -138,7 +138,7 @@ def _create_schema_and_role(connection: Connection, roles: RoleNames, slug: str)
         text(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}")
     )
     connection.execute(text(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {role}"))
-    connection.execute(text(f"GRANT {role} TO {_quote(roles.app)}"))
+    connection.execute(text(f"GRANT {role} TO {quote_identifier(roles.app)}"))
 
 
 def get_tenant(engine: Engine, slug: str) -> TenantRef:
@@ -164,7 +164,7 @@ def set_status(engine: Engine, roles: RoleNames, slug: str, status: TenantStatus
         raise ValueError(f"tenant {slug!r} is still provisioning; run `crosswalk tenants create` again")
     with engine.begin() as connection:
         connection.execute(update(Tenant).where(Tenant.slug == slug).values(status=status))
-        role, app = _quote(tenant.role_name), _quote(roles.app)
+        role, app = quote_identifier(tenant.role_name), quote_identifier(roles.app)
         # An archived tenant's data stays, but the serving role can no longer become its role.
         if status == TenantStatus.ARCHIVED:
             connection.execute(text(f"REVOKE {role} FROM {app}"))

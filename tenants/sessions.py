@@ -23,19 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
 from tenants.models import TenantStatus
+from tenants.sql import quote_literal
 
 _TOUCHED_TENANTS = "crosswalk_tenants_touched"
 
 
-def _literal(value: str) -> str:
-    # standard_conforming_strings is on (the default since Postgres 9.1): only quotes need doubling.
-    return "'" + value.replace("'", "''") + "'"
-
-
 def pin_sql(tenant: TenantRef) -> str:
     return (
-        f"SELECT set_config('search_path', {_literal(tenant.schema_name)}, true), "
-        f"set_config('role', {_literal(tenant.role_name)}, true)"
+        f"SELECT set_config('search_path', {quote_literal(tenant.schema_name)}, true), "
+        f"set_config('role', {quote_literal(tenant.role_name)}, true)"
     )
 
 

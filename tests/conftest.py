@@ -7,6 +7,7 @@ creates its own database (and roles prefixed with its name) and drops both at th
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import socket
@@ -26,8 +27,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from backend.app import create_app
-from backend.auth.principal import UserRole, scopes_for
-from backend.auth.tokens import TokenClaims, TokenSigner
+from backend.auth.principal import UserRole
+from backend.auth.tokens import TokenSigner, user_claims
 from backend.settings import Settings, as_psycopg_url
 from backend.skills.catalog import import_catalog
 from backend.skills.esco import BUNDLED_SKILLS
@@ -190,15 +191,10 @@ def auth(signer: TokenSigner) -> TokenFactory:
         scopes: tuple[str, ...] | None = None,
         ttl: int | None = None,
     ) -> dict[str, str]:
-        role_set = frozenset(roles or (UserRole.HR_ADMIN,))
-        claims = TokenClaims(
-            subject=f"employee:{employee_id}" if employee_id else f"test:{uuid.uuid4()}",
-            tenant_slug=tenant.slug,
-            tenant_id=tenant.id,
-            roles=tuple(role_set),
-            scopes=scopes if scopes is not None else tuple(scopes_for(role_set)),
-            employee_id=employee_id,
-        )
+        subject = f"employee:{employee_id}" if employee_id else f"test:{uuid.uuid4()}"
+        claims = user_claims(tenant, frozenset(roles or (UserRole.HR_ADMIN,)), subject=subject, employee_id=employee_id)
+        if scopes is not None:
+            claims = dataclasses.replace(claims, scopes=scopes)
         return {"Authorization": f"Bearer {signer.mint(claims, ttl)}"}
 
     return headers

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar.params import QueryParameter
 
-from backend.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from backend.api.pagination import MAX_LIMIT
 from backend.errors import InvalidInputError
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Items per page.")]
@@ -28,7 +28,6 @@ Moment = Annotated[
         description="An ISO 8601 date or date-time; without a zone it is UTC.",
     ),
 ]
-LIMIT_DEFAULT = DEFAULT_LIMIT
 
 
 def parse_moment(value: str | None, field: str) -> datetime | None:

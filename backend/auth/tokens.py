@@ -14,6 +14,9 @@ from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import ECKey
 
+from backend.auth.principal import UserRole, scopes_for
+from tenants.sessions import TenantRef
+
 AUDIENCE = "crosswalk-api"
 _LEEWAY_SECONDS = 30
 _VERIFIED_CACHE_SIZE = 10_000
@@ -32,6 +35,20 @@ class TokenClaims:
     roles: tuple[str, ...]
     scopes: tuple[str, ...]
     employee_id: uuid.UUID | None
+
+
+def user_claims(
+    tenant: TenantRef, roles: frozenset[UserRole], *, subject: str, employee_id: uuid.UUID | None = None
+) -> TokenClaims:
+    """The claims of a person's token: the scopes follow from the roles."""
+    return TokenClaims(
+        subject=subject,
+        tenant_slug=tenant.slug,
+        tenant_id=tenant.id,
+        roles=tuple(sorted(roles)),
+        scopes=tuple(sorted(scopes_for(roles))),
+        employee_id=employee_id,
+    )
 
 
 def load_or_create_key(pem: str | None, key_file: Path) -> ECKey:

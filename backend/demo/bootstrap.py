@@ -59,20 +59,11 @@ async def _seed_if_empty(settings: Settings, tenant: TenantRef) -> str | None:
 def demo_tokens(settings: Settings, tenant: TenantRef) -> Iterator[str]:
     """Print ready-to-use tokens so that a newcomer can call the API at once."""
     from backend.app import build_signer
-    from backend.auth.principal import UserRole, scopes_for
-    from backend.auth.tokens import TokenClaims
+    from backend.auth.principal import UserRole
+    from backend.auth.tokens import user_claims
 
-    signer = build_signer(settings)
-    hr = frozenset({UserRole.HR_ADMIN})
-    claims = TokenClaims(
-        subject="demo:hr_admin",
-        tenant_slug=tenant.slug,
-        tenant_id=tenant.id,
-        roles=tuple(hr),
-        scopes=tuple(sorted(scopes_for(hr))),
-        employee_id=None,
-    )
-    token = signer.mint(claims)
+    claims = user_claims(tenant, frozenset({UserRole.HR_ADMIN}), subject="demo:hr_admin")
+    token = build_signer(settings).mint(claims)
     yield f"demo HR admin token (valid {settings.token_ttl_seconds // 60} min; more with `crosswalk tokens create`):"
     yield token
     yield f'try: curl -H "Authorization: Bearer $TOKEN" http://{settings.host}:{settings.port}/api/v1/employees'

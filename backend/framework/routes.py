@@ -8,8 +8,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.api.pagination import Page, page_of
-from backend.api.params import LIMIT_DEFAULT, Cursor, Limit, Search
+from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
+from backend.api.params import Cursor, Limit, Search
 from backend.auth.principal import Scope
 from backend.crud import to_schema
 from backend.framework.models import TransitionKind
@@ -37,7 +37,7 @@ class JobFamilyController(Controller):
 
     @get("/", opt={"scope": Scope.ROLES_READ}, summary="List job families")
     async def list_families(
-        self, db: NamedDependency[AsyncSession], q: Search = None, cursor: Cursor = None, limit: Limit = LIMIT_DEFAULT
+        self, db: NamedDependency[AsyncSession], q: Search = None, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
     ) -> Page[JobFamilyRead]:
         items, next_cursor = await FrameworkService(db).list_families(q, cursor, limit)
         return page_of(items, next_cursor, limit, lambda f: to_schema(f, JobFamilyRead))
@@ -69,7 +69,7 @@ class RoleController(Controller):
         level: RoleLevelFilter = None,
         q: Search = None,
         cursor: Cursor = None,
-        limit: Limit = LIMIT_DEFAULT,
+        limit: Limit = DEFAULT_LIMIT,
     ) -> Page[RoleRead]:
         items, next_cursor = await FrameworkService(db).list_roles(
             job_family_id=job_family_id, level=level, q=q, cursor=cursor, limit=limit
@@ -129,7 +129,7 @@ class CareerPathController(Controller):
         to_role_id: FromQuery[uuid.UUID | None] = None,
         kind: FromQuery[TransitionKind | None] = None,
         cursor: Cursor = None,
-        limit: Limit = LIMIT_DEFAULT,
+        limit: Limit = DEFAULT_LIMIT,
     ) -> Page[CareerPathRead]:
         items, next_cursor = await FrameworkService(db).list_paths(
             from_role_id=from_role_id, to_role_id=to_role_id, kind=kind, cursor=cursor, limit=limit

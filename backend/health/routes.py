@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
 from sqlalchemy import text
 
@@ -32,7 +33,11 @@ async def health() -> Health:
     opt={"exclude_from_auth": True},
     tags=["Operations"],
     summary="Postgres and Redis answer",
-    responses={},
+    responses={
+        503: ResponseSpec(
+            data_container=Readiness, description="Postgres or Redis does not answer (which one is named)."
+        )
+    },
 )
 async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
     services = services_of(request.app)

@@ -7,8 +7,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.api.pagination import Page, page_of
-from backend.api.params import LIMIT_DEFAULT, Cursor, Limit, Search
+from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
+from backend.api.params import Cursor, Limit, Search
 from backend.auth.middleware import principal_employee
 from backend.auth.principal import Principal, Scope
 from backend.crud import to_schema
@@ -36,7 +36,7 @@ class OrgUnitController(Controller):
         kind: FromQuery[OrgUnitKind | None] = None,
         q: Search = None,
         cursor: Cursor = None,
-        limit: Limit = LIMIT_DEFAULT,
+        limit: Limit = DEFAULT_LIMIT,
     ) -> Page[OrgUnitRead]:
         items, next_cursor = await OrgService(db).list_units(
             parent_id=parent_id, kind=kind, q=q, cursor=cursor, limit=limit
@@ -73,7 +73,7 @@ class EmployeeController(Controller):
         active: FromQuery[bool | None] = None,
         q: Search = None,
         cursor: Cursor = None,
-        limit: Limit = LIMIT_DEFAULT,
+        limit: Limit = DEFAULT_LIMIT,
     ) -> Page[EmployeeRead]:
         items, next_cursor = await OrgService(db).list_employees(
             org_unit_id=org_unit_id,

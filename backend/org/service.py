@@ -94,7 +94,8 @@ class OrgService:
     async def get_employee(self, employee_id: uuid.UUID) -> Employee:
         return await get_or_404(self.session, Employee, employee_id, "employee")
 
-    async def _check_employee_references(self, values: dict[str, object]) -> None:
+    async def _prepare_employee_values(self, values: dict[str, object]) -> None:
+        """Check the ids the values name, and store emails lower-cased (they are unique case-insensitively)."""
         for field, model in (("org_unit_id", OrgUnit), ("manager_id", Employee), ("role_id", Role)):
             if field in values:
                 reference = values[field]
@@ -114,7 +115,7 @@ class OrgService:
 
     async def create_employee(self, data: EmployeeCreate) -> Employee:
         values = {f: getattr(data, f) for f in data.__struct_fields__}
-        await self._check_employee_references(values)
+        await self._prepare_employee_values(values)
         await self._ensure_email_free(str(values["email"]))
         employee = Employee(**values)
         self.session.add(employee)
@@ -124,7 +125,7 @@ class OrgService:
     async def update_employee(self, employee_id: uuid.UUID, patch: EmployeeUpdate) -> Employee:
         employee = await self.get_employee(employee_id)
         values = changes(patch)
-        await self._check_employee_references(values)
+        await self._prepare_employee_values(values)
         if "email" in values:
             await self._ensure_email_free(str(values["email"]), employee.id)
         if "manager_id" in values:

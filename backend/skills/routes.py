@@ -8,8 +8,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.api.pagination import Page, page_of
-from backend.api.params import LIMIT_DEFAULT, Cursor, Limit, Moment, Search, parse_moment
+from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
+from backend.api.params import Cursor, Limit, Moment, Search, parse_moment
 from backend.auth.principal import Principal, Scope
 from backend.crud import to_schema
 from backend.skills.models import CatalogKind
@@ -48,7 +48,7 @@ class CatalogController(Controller):
         q: Search = None,
         kind: FromQuery[CatalogKind | None] = None,
         cursor: Cursor = None,
-        limit: Limit = LIMIT_DEFAULT,
+        limit: Limit = DEFAULT_LIMIT,
     ) -> Page[CatalogConceptRead]:
         items, next_cursor = await SkillService(db).browse_catalog(q=q, kind=kind, cursor=cursor, limit=limit)
         return page_of(items, next_cursor, limit, lambda c: to_schema(c, CatalogConceptRead))
@@ -66,7 +66,7 @@ class SkillCategoryController(Controller):
 
     @get("/", opt={"scope": Scope.TAXONOMY_READ}, summary="List skill categories")
     async def list_categories(
-        self, db: NamedDependency[AsyncSession], cursor: Cursor = None, limit: Limit = LIMIT_DEFAULT
+        self, db: NamedDependency[AsyncSession], cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
     ) -> Page[SkillCategoryRead]:
         items, next_cursor = await SkillService(db).list_categories(cursor, limit)
         return page_of(items, next_cursor, limit, lambda c: to_schema(c, SkillCategoryRead))
@@ -95,7 +95,7 @@ class SkillController(Controller):
         q: Search = None,
         category_id: FromQuery[uuid.UUID | None] = None,
         cursor: Cursor = None,
-        limit: Limit = LIMIT_DEFAULT,
+        limit: Limit = DEFAULT_LIMIT,
     ) -> Page[SkillRead]:
         items, next_cursor = await SkillService(db).list_skills(
             q=q, category_id=category_id, cursor=cursor, limit=limit
