@@ -22,7 +22,10 @@ from backend.api.openapi import StrictStructSchemaPlugin
 from backend.api.problems import EXCEPTION_HANDLERS, document_problems
 from backend.aspirations.routes import AspirationController
 from backend.auth.middleware import BearerAuthMiddleware, scope_guard
+from backend.auth.portal_sessions import PortalSessions
 from backend.auth.principal import Principal
+from backend.auth.revocations import ClientRevocations
+from backend.auth.secretbox import SecretBox
 from backend.auth.tokens import TokenSigner, load_or_create_key
 from backend.framework.routes import CareerPathController, JobFamilyController, RoleController
 from backend.health.routes import health, ready
@@ -76,12 +79,20 @@ def build_services(settings: Settings) -> Services:
     )
     if settings.redis_url is None:
         raise RuntimeError("REDIS_URL is not set and the embedded Redis was not started")
+    secrets_key = settings.secrets_key.get_secret_value() if settings.secrets_key else None
+    if secrets_key is None and settings.environment == "prod":
+        raise RuntimeError("SECRETS_KEY must be set in production")
+    redis = Redis.from_url(settings.redis_url)
     return Services(
         settings=settings,
         database=database,
         registry=TenantRegistry(database, settings.tenant_cache_seconds),
         signer=build_signer(settings),
-        redis=Redis.from_url(settings.redis_url),
+        redis=redis,
+        secretbox=SecretBox.from_setting(secrets_key, settings.data_dir / "secrets.key"),
+        portal_sessions=PortalSessions(redis, settings.session_ttl_seconds),
+        # A revoked client is remembered as long as its last token could still pass verification.
+        revocations=ClientRevocations(redis, settings.partner_token_ttl_seconds + 60),
     )
 
 

@@ -4,8 +4,10 @@ from backend.api.models import IdempotencyRecord
 from backend.aspirations.models import Aspiration, AspirationRole, AspirationSkill
 from backend.framework.models import CareerPath, JobFamily, Role, RoleSkill
 from backend.org.models import Employee, OrgUnit
+from backend.scim.models import DirectoryGroup, DirectoryGroupMember
 from backend.skills.models import CatalogConcept, EmployeeSkill, ProficiencyLevel, Skill, SkillCategory
-from tenants.models import Tenant
+from backend.sso.models import EmployeeIdentity
+from tenants.models import IdentityProvider, PartnerClient, ScimToken, Tenant
 
 __all__ = [
     "Aspiration",
@@ -13,14 +15,20 @@ __all__ = [
     "AspirationSkill",
     "CareerPath",
     "CatalogConcept",
+    "DirectoryGroup",
+    "DirectoryGroupMember",
     "Employee",
+    "EmployeeIdentity",
     "EmployeeSkill",
     "IdempotencyRecord",
+    "IdentityProvider",
     "JobFamily",
     "OrgUnit",
+    "PartnerClient",
     "ProficiencyLevel",
     "Role",
     "RoleSkill",
+    "ScimToken",
     "Skill",
     "SkillCategory",
     "Tenant",

@@ -41,10 +41,28 @@ class Settings(BaseSettings):
     token_issuer: str = "crosswalk"  # noqa: S105 - an issuer name, not a secret
     token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
 
+    # Fernet key(s), comma-separated, that encrypt stored secrets such as an IdP's client secret; the
+    # first encrypts, every one decrypts (rotation). Unset outside prod: generated once into DATA_DIR.
+    secrets_key: SecretStr | None = None
+    # Where browsers and partners reach this API; the SSO redirect URI is built from it.
+    # Unset: http://HOST:PORT.
+    public_url: str | None = None
+    # A portal session (cookie) lasts this long after an SSO login; logout ends it at once.
+    session_ttl_seconds: int = Field(default=8 * 3600, ge=300, le=7 * 86400)
+    # Partner access tokens are short-lived: a revoked client loses access within this time at worst,
+    # and at once for tokens checked against the revocation list.
+    partner_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    # After a rotation, the previous partner secret keeps working this long unless told otherwise.
+    partner_secret_grace_seconds: int = Field(default=86400, ge=0, le=30 * 86400)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     tenant_cache_seconds: float = Field(default=5.0, ge=0)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def owner_url(self) -> URL:

@@ -1,4 +1,4 @@
-"""What the app holds for its lifetime: the database, the tenant registry, the token signer."""
+"""What the app holds for its lifetime: the database, the tenant registry, keys, Redis-backed stores."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from backend.auth.portal_sessions import PortalSessions
+from backend.auth.revocations import ClientRevocations
+from backend.auth.secretbox import SecretBox
 from backend.auth.tokens import TokenSigner
 from backend.settings import Settings
 from tenants.registry import TenantRegistry
@@ -20,6 +23,9 @@ class Services:
     registry: TenantRegistry
     signer: TokenSigner
     redis: Redis
+    secretbox: SecretBox
+    portal_sessions: PortalSessions
+    revocations: ClientRevocations
 
 
 def services_of(app: Any) -> Services:

@@ -24,10 +24,18 @@ from tenants.sql import quote_identifier
 # Held while a schema is created or migrated, so that two processes never change the same schema at once.
 SCHEMA_CHANGE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('crosswalk:schema-changes'))")
 
-# Control tables the serving role reads (tenant lookup on every request).
-_APP_READABLE_CONTROL_TABLES = ("tenants",)
+_READ = "SELECT"
+_READ_WRITE = "SELECT, INSERT, UPDATE, DELETE"
+# What the serving role may do in the control schema: look tenants up on every request, and keep the
+# credentials that authenticate callers (the lookup happens before any tenant is known).
+_APP_CONTROL_GRANTS = {
+    "tenants": _READ,
+    "identity_providers": _READ_WRITE,
+    "partner_clients": _READ_WRITE,
+    "scim_tokens": _READ_WRITE,
+}
 # Control tables every tenant role reads: the global skills catalogue.
-_TENANT_READABLE_CONTROL_TABLES = ("catalog_concepts",)
+_TENANT_CONTROL_GRANTS = {"catalog_concepts": _READ}
 
 
 @dataclass(frozen=True)
@@ -82,10 +90,12 @@ def ensure_platform_roles(engine: Engine, roles: RoleNames, app_password: str | 
         schema = quote_identifier(CONTROL_SCHEMA)
         for role in (roles.app, roles.tenant_group):
             connection.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {quote_identifier(role)}"))
-        grants = [(t, roles.app) for t in _APP_READABLE_CONTROL_TABLES]
-        grants += [(t, roles.tenant_group) for t in _TENANT_READABLE_CONTROL_TABLES]
-        for table, role in grants:
-            connection.execute(text(f"GRANT SELECT ON {schema}.{quote_identifier(table)} TO {quote_identifier(role)}"))
+        grants = [(t, p, roles.app) for t, p in _APP_CONTROL_GRANTS.items()]
+        grants += [(t, p, roles.tenant_group) for t, p in _TENANT_CONTROL_GRANTS.items()]
+        for table, privileges, role in grants:
+            connection.execute(
+                text(f"GRANT {privileges} ON {schema}.{quote_identifier(table)} TO {quote_identifier(role)}")
+            )
 
 
 def create_tenant(engine: Engine, roles: RoleNames, slug: str, name: str, placement: str = "default") -> TenantRef:

@@ -1,4 +1,4 @@
-"""Bearer-token authentication: the tenant comes from the verified token, never from the request."""
+"""Authentication: the tenant comes from the verified token or session, never from the request."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException, Permi
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from backend.auth.portal_sessions import SESSION_COOKIE
 from backend.auth.principal import Principal, Scope, UserRole
-from backend.auth.tokens import InvalidTokenError
-from backend.state import services_of
+from backend.auth.tokens import InvalidTokenError, TokenClaims
+from backend.state import Services, services_of
 from tenants.models import TenantStatus
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="crosswalk"'}
@@ -22,35 +23,52 @@ _KNOWN_ROLES = {r.value for r in UserRole}
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    """A bearer token (CLI, partner app, portal front end) or the session cookie of an SSO login."""
+
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        services = services_of(connection.app)
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        if header:
+            if scheme.lower() != "bearer" or not token.strip():
+                raise NotAuthorizedException("a bearer token is required", headers=_CHALLENGE)
+            try:
+                claims = services.signer.verify(token.strip())
+            except InvalidTokenError as exc:
+                raise NotAuthorizedException(str(exc), headers=_CHALLENGE) from exc
+            if claims.client_id is not None and await services.revocations.is_revoked(claims.client_id):
+                raise NotAuthorizedException("the partner client has been revoked", headers=_CHALLENGE)
+            credential = token.strip()
+        elif session_id := connection.cookies.get(SESSION_COOKIE):
+            session = await services.portal_sessions.get(session_id)
+            if session is None:
+                raise NotAuthorizedException("the session has ended; sign in again", headers=_CHALLENGE)
+            claims, credential = session.claims(), session_id
+        else:
             raise NotAuthorizedException("a bearer token is required", headers=_CHALLENGE)
-        services = services_of(connection.app)
-        try:
-            claims = services.signer.verify(token.strip())
-        except InvalidTokenError as exc:
-            raise NotAuthorizedException(str(exc), headers=_CHALLENGE) from exc
-        tenant = await services.registry.get(claims.tenant_slug)
-        if tenant is None:
-            raise NotFoundException(f"tenant {claims.tenant_slug!r} does not exist")
-        if tenant.id != claims.tenant_id:
-            # Same slug, different tenant: the token predates an archive and re-creation.
-            raise NotAuthorizedException("the bearer token belongs to another tenant", headers=_CHALLENGE)
-        if tenant.status != TenantStatus.ACTIVE:
-            raise PermissionDeniedException(f"tenant {tenant.slug!r} is {tenant.status.value}")
-        if unknown := set(claims.roles) - _KNOWN_ROLES:
-            raise NotAuthorizedException(f"unknown roles in token: {sorted(unknown)}", headers=_CHALLENGE)
-        principal = Principal(
-            tenant=tenant,
-            subject=claims.subject,
-            employee_id=claims.employee_id,
-            roles=frozenset(UserRole(r) for r in claims.roles),
-            scopes=frozenset(Scope(s) for s in claims.scopes if s in _KNOWN_SCOPES),
-        )
-        structlog.contextvars.bind_contextvars(tenant=tenant.slug)
-        return AuthenticationResult(user=principal, auth=token)
+        principal = await principal_from_claims(services, claims)
+        structlog.contextvars.bind_contextvars(tenant=principal.tenant.slug)
+        return AuthenticationResult(user=principal, auth=credential)
+
+
+async def principal_from_claims(services: Services, claims: TokenClaims) -> Principal:
+    tenant = await services.registry.get(claims.tenant_slug)
+    if tenant is None:
+        raise NotFoundException(f"tenant {claims.tenant_slug!r} does not exist")
+    if tenant.id != claims.tenant_id:
+        # Same slug, different tenant: the token predates an archive and re-creation.
+        raise NotAuthorizedException("the bearer token belongs to another tenant", headers=_CHALLENGE)
+    if tenant.status != TenantStatus.ACTIVE:
+        raise PermissionDeniedException(f"tenant {tenant.slug!r} is {tenant.status.value}")
+    if unknown := set(claims.roles) - _KNOWN_ROLES:
+        raise NotAuthorizedException(f"unknown roles in token: {sorted(unknown)}", headers=_CHALLENGE)
+    return Principal(
+        tenant=tenant,
+        subject=claims.subject,
+        employee_id=claims.employee_id,
+        roles=frozenset(UserRole(r) for r in claims.roles),
+        scopes=frozenset(Scope(s) for s in claims.scopes if s in _KNOWN_SCOPES),
+    )
 
 
 def scope_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

@@ -1,4 +1,4 @@
-"""Who is calling: one type for every way in (CLI-minted tokens now; SSO, partners and SCIM later)."""
+"""Who is calling: one type for every way in (SSO sessions, partner tokens, CLI-minted tokens)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ class Scope(enum.StrEnum):
     ROLES_WRITE = "roles:write"
     ASPIRATIONS_READ = "aspirations:read"
     ASPIRATIONS_WRITE = "aspirations:write"
+    # The tenant's own identity settings: its SSO provider, partner apps and SCIM tokens.
+    IDENTITY_ADMIN = "identity:admin"
 
 
 _EVERYONE = frozenset(
@@ -49,6 +51,11 @@ ROLE_SCOPES: dict[UserRole, frozenset[Scope]] = {
     UserRole.MANAGER: _EVERYONE,
     UserRole.HR_ADMIN: frozenset(Scope),
 }
+
+
+# What a partner app may be granted: anything but managing the tenant's identity settings, so that a
+# leaked partner secret cannot mint more credentials.
+PARTNER_SCOPES = frozenset(Scope) - {Scope.IDENTITY_ADMIN}
 
 
 def scopes_for(roles: frozenset[UserRole]) -> frozenset[Scope]:

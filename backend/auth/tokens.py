@@ -6,6 +6,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ class TokenClaims:
     roles: tuple[str, ...]
     scopes: tuple[str, ...]
     employee_id: uuid.UUID | None
+    # Set on a partner app's token (RFC 9068 `client_id`): its revocation ends the token at once.
+    client_id: str | None = None
 
 
 def user_claims(
@@ -55,22 +58,28 @@ def load_or_create_key(pem: str | None, key_file: Path) -> ECKey:
     """The signing key from settings; in development, one generated once into the data folder."""
     if pem:
         return ECKey.import_key(pem)
-    if key_file.exists():
-        return ECKey.import_key(key_file.read_bytes())
-    key = ECKey.generate_key("P-256", private=True)
-    key_file.parent.mkdir(parents=True, exist_ok=True)
+    return ECKey.import_key(
+        read_or_create_private_file(key_file, lambda: ECKey.generate_key("P-256", private=True).as_pem(private=True))
+    )
+
+
+def read_or_create_private_file(path: Path, generate: Callable[[], bytes]) -> bytes:
+    """A development secret kept in the data folder: read it, or generate and write it the first time."""
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
     # Written to a private temporary file (never world-readable, not even briefly), then linked into
-    # place: of several processes starting at once, one key wins and every process reads that one.
-    fd, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".key-")
+    # place: of several processes starting at once, one secret wins and every process reads that one.
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(key.as_pem(private=True))
-        os.link(temporary, key_file)
+            handle.write(generate())
+        os.link(temporary, path)
     except FileExistsError:
         pass
     finally:
         os.unlink(temporary)
-    return ECKey.import_key(key_file.read_bytes())
+    return path.read_bytes()
 
 
 class TokenSigner:
@@ -107,7 +116,19 @@ class TokenSigner:
         }
         if claims.employee_id is not None:
             payload["emp"] = str(claims.employee_id)
-        return jwt.encode({"alg": ALGORITHM, "kid": self._key.thumbprint()}, payload, self._key, [ALGORITHM])
+        if claims.client_id is not None:
+            payload["client_id"] = claims.client_id
+        header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": self.key_id}
+        return jwt.encode(header, payload, self._key, [ALGORITHM])
+
+    @property
+    def key_id(self) -> str:
+        return self._key.thumbprint()
+
+    def public_jwks(self) -> dict[str, Any]:
+        """The public half of the signing key as a JWK Set, for partners that verify tokens themselves."""
+        public = self._key.as_dict(private=False)
+        return {"keys": [{**public, "kid": self.key_id, "use": "sig", "alg": ALGORITHM}]}
 
     def verify(self, token: str) -> TokenClaims:
         """Verify a token; a token verified before is taken from a small cache until it expires."""
@@ -134,6 +155,7 @@ class TokenSigner:
             if not isinstance(roles, list) or not isinstance(scope, str):
                 raise InvalidTokenError("malformed roles or scope claim")
             employee = data.get("emp")
+            client_id = data.get("client_id")
             claims = TokenClaims(
                 subject=str(data["sub"]),
                 tenant_slug=str(data["tenant"]),
@@ -141,6 +163,7 @@ class TokenSigner:
                 roles=tuple(str(r) for r in roles),
                 scopes=tuple(scope.split()),
                 employee_id=uuid.UUID(str(employee)) if employee else None,
+                client_id=str(client_id) if client_id else None,
             )
             # Within the leeway the registry accepted; the cache must not keep it any longer than that.
             return claims, float(data["exp"]) + _LEEWAY_SECONDS

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.base import IdMixin, TenantBase, TimestampMixin, str_enum
@@ -32,6 +43,7 @@ class Employee(IdMixin, TimestampMixin, TenantBase):
     __tablename__ = "employees"
     __table_args__ = (
         Index("uq_employees_email_lower", text("lower(email)"), unique=True),
+        Index("uq_employees_user_name_lower", text("lower(user_name)"), unique=True),
         CheckConstraint("level BETWEEN 1 AND 10", name="level_range"),
         CheckConstraint("manager_id <> id", name="not_own_manager"),
     )
@@ -45,6 +57,16 @@ class Employee(IdMixin, TimestampMixin, TenantBase):
     level: Mapped[int | None] = mapped_column(Integer)
     location: Mapped[str | None] = mapped_column(String(200))
     start_date: Mapped[date | None] = mapped_column(Date)
+    # The person's id in the company's system of record (SCIM's enterprise employeeNumber).
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Set by SCIM provisioning: the sign-in name at the identity provider, its id for the person
+    # (SCIM externalId) and the name parts it sends.
+    user_name: Mapped[str | None] = mapped_column(String(320))
+    scim_external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    given_name: Mapped[str | None] = mapped_column(String(100))
+    family_name: Mapped[str | None] = mapped_column(String(100))
+    # The identity provider deleted the user: the employee is inactive and out of SCIM's view, and
+    # their history stays. Provisioning the same userName again brings the employee back.
+    deprovisioned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # People leave; their history (skills, moves, applications) stays, so nobody is deleted.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from backend.settings import Settings
+from tenants.migrator import CONTROL_TREE, script_directory
 
 CROSSWALK = Path(sys.executable).parent / "crosswalk"
 
@@ -77,7 +78,8 @@ def test_unknown_tenant_and_role_are_one_line_errors(settings: Settings, tmp_pat
 def test_migrate_reports_a_summary(settings: Settings, tmp_path: Path) -> None:
     result = crosswalk(settings, tmp_path, "migrate", "--jobs", "2")
     assert result.returncode == 0, result.stderr
-    assert "control schema: c0001 -> c0001" in result.stdout
+    head = script_directory(CONTROL_TREE).get_current_head()
+    assert f"control schema: {head} -> {head}" in result.stdout
     assert "0 upgraded, 0 failed" in result.stdout
 
 

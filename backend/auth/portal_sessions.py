@@ -1,0 +1,73 @@
+"""Portal sessions after an SSO login: an opaque cookie value, the session itself in Redis.
+
+Only a SHA-256 of the cookie value names the Redis key, so whoever reads Redis cannot replay a
+session. Logout deletes the key, which ends the session everywhere at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+import msgspec
+from redis.asyncio import Redis
+
+from backend.auth.tokens import TokenClaims
+
+SESSION_COOKIE = "crosswalk_session"
+_PREFIX = "crosswalk:portal-session:"
+
+
+class PortalSession(msgspec.Struct, frozen=True):
+    subject: str
+    tenant_slug: str
+    tenant_id: uuid.UUID
+    employee_id: uuid.UUID
+    roles: tuple[str, ...]
+    scopes: tuple[str, ...]
+    # For RP-initiated logout at the tenant's identity provider.
+    issuer: str
+    id_token: str
+
+    def claims(self) -> TokenClaims:
+        return TokenClaims(
+            subject=self.subject,
+            tenant_slug=self.tenant_slug,
+            tenant_id=self.tenant_id,
+            roles=self.roles,
+            scopes=self.scopes,
+            employee_id=self.employee_id,
+        )
+
+
+def _key(session_id: str) -> str:
+    return _PREFIX + hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class PortalSessions:
+    def __init__(self, redis: Redis, ttl_seconds: int) -> None:
+        self._redis = redis
+        self.ttl_seconds = ttl_seconds
+
+    async def create(self, session: PortalSession) -> str:
+        session_id = secrets.token_urlsafe(32)
+        await self._redis.set(_key(session_id), msgspec.json.encode(session), ex=self.ttl_seconds)
+        return session_id
+
+    async def get(self, session_id: str) -> PortalSession | None:
+        raw = await self._redis.get(_key(session_id))
+        return None if raw is None else msgspec.json.decode(raw, type=PortalSession)
+
+    async def end(self, session_id: str) -> PortalSession | None:
+        raw = await self._redis.getdel(_key(session_id))
+        return None if raw is None else msgspec.json.decode(raw, type=PortalSession)
+
+    async def count_for_tenant(self, tenant_slug: str) -> int:
+        """How many live sessions a tenant has (for tests and the console; scans, so not for hot paths)."""
+        count = 0
+        async for key in self._redis.scan_iter(match=_PREFIX + "*", count=500):
+            raw = await self._redis.get(key)
+            if raw is not None and msgspec.json.decode(raw, type=PortalSession).tenant_slug == tenant_slug:
+                count += 1
+        return count
