@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from backend.api import idempotency
 from backend.api.context import request_scope_middleware
-from backend.api.deps import provide_db
+from backend.api.deps import provide_control_db, provide_db
 from backend.api.openapi import StrictStructSchemaPlugin
 from backend.api.problems import EXCEPTION_HANDLERS, document_problems
 from backend.aspirations.routes import AspirationController
@@ -59,6 +59,11 @@ API_CONTROLLERS: list[Any] = [
     CareerPathController,
     AspirationController,
 ]
+
+
+# Paths that authenticate on their own terms (SSO login, the OAuth2 token endpoint, SCIM's bearer
+# tokens) or are public (docs, published keys); health and readiness opt out per route.
+UNAUTHENTICATED_PATHS = ["^/schema", "^/auth/", "^/oauth/", "^/\\.well-known/", "^/scim/"]
 
 
 def build_signer(settings: Settings) -> TokenSigner:
@@ -145,13 +150,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         guards=[scope_guard],
         dependencies={
             "db": Provide(provide_db),
+            "control_db": Provide(provide_control_db),
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
         security=[{"bearer": []}],
     )
     app = Litestar(
         route_handlers=[health, ready, api_v1],
-        middleware=[request_scope_middleware, DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
+        middleware=[request_scope_middleware, DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS)],
         exception_handlers={**EXCEPTION_HANDLERS, idempotency.IdempotentReplay: idempotency.replay_response},
         after_request=idempotency.capture,
         plugins=[StrictStructSchemaPlugin()],

@@ -30,3 +30,18 @@ async def provide_db(
         raise
     finally:
         await session.close()
+
+
+async def provide_control_db(request: Request[Principal, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+    """A session on the control schema, for the tenant's identity settings (its IdP, partner clients,
+    SCIM tokens). Those rows carry a tenant_id, and every service that takes this session filters by
+    the caller's tenant: the tenant role of `db` cannot read the control schema at all."""
+    session = services_of(request.app).database.control_session()
+    try:
+        yield session
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()
