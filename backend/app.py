@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx2
 import structlog
 from litestar import Litestar, Request, Router
 from litestar.di import Provide
@@ -39,6 +40,8 @@ from backend.skills.routes import (
     SkillCategoryController,
     SkillController,
 )
+from backend.sso.oidc import RelyingParty
+from backend.sso.routes import IdentityProviderController, SsoController
 from backend.state import Services
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database
@@ -58,6 +61,7 @@ API_CONTROLLERS: list[Any] = [
     RoleController,
     CareerPathController,
     AspirationController,
+    IdentityProviderController,
 ]
 
 
@@ -98,6 +102,7 @@ def build_services(settings: Settings) -> Services:
         portal_sessions=PortalSessions(redis, settings.session_ttl_seconds),
         # A revoked client is remembered as long as its last token could still pass verification.
         revocations=ClientRevocations(redis, settings.partner_token_ttl_seconds + 60),
+        relying_party=RelyingParty(httpx2.AsyncClient(timeout=10.0, follow_redirects=False)),
     )
 
 
@@ -143,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await services.database.dispose()
             await services.redis.aclose()
+            await services.relying_party.aclose()
 
     api_v1 = Router(
         path="/api/v1",
@@ -156,7 +162,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=[{"bearer": []}],
     )
     app = Litestar(
-        route_handlers=[health, ready, api_v1],
+        route_handlers=[health, ready, api_v1, SsoController],
         middleware=[request_scope_middleware, DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS)],
         exception_handlers={**EXCEPTION_HANDLERS, idempotency.IdempotentReplay: idempotency.replay_response},
         after_request=idempotency.capture,

@@ -12,6 +12,7 @@ from backend.auth.revocations import ClientRevocations
 from backend.auth.secretbox import SecretBox
 from backend.auth.tokens import TokenSigner
 from backend.settings import Settings
+from backend.sso.oidc import RelyingParty
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database
 
@@ -26,6 +27,7 @@ class Services:
     secretbox: SecretBox
     portal_sessions: PortalSessions
     revocations: ClientRevocations
+    relying_party: RelyingParty
 
 
 def services_of(app: Any) -> Services:

@@ -59,6 +59,9 @@ class PortalSessions:
         raw = await self._redis.get(_key(session_id))
         return None if raw is None else msgspec.json.decode(raw, type=PortalSession)
 
+    async def remaining_seconds(self, session_id: str) -> int:
+        return max(0, int(await self._redis.ttl(_key(session_id))))
+
     async def end(self, session_id: str) -> PortalSession | None:
         raw = await self._redis.getdel(_key(session_id))
         return None if raw is None else msgspec.json.decode(raw, type=PortalSession)

@@ -1,0 +1,278 @@
+"""The portal's sign-in: /auth/<tenant>/login, the provider's callback, logout, and the session.
+
+These routes are outside the bearer middleware: a person arrives here without credentials. Errors
+are problem+json, or a short HTML page for a browser that asks for HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.response import Redirect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.api.problems import PROBLEM_JSON, problem_response
+from backend.auth.portal_sessions import SESSION_COOKIE, PortalSession
+from backend.auth.principal import Principal, Scope
+from backend.sso.schemas import IdentityProviderRead, IdentityProviderWrite, PortalToken, RoleMapping, SessionRead
+from backend.sso.service import (
+    CallbackParams,
+    IdentityProviderService,
+    LoginError,
+    LoginFailure,
+    SsoLogins,
+    callback_url,
+    logged_out_url,
+    login_url,
+)
+from backend.state import Services, services_of
+from tenants.models import IdentityProvider, TenantStatus
+from tenants.sessions import TenantRef
+
+LOGIN_BINDING_COOKIE = "crosswalk_login"
+_STATUS = {
+    LoginFailure.BAD_REQUEST: 400,
+    LoginFailure.BAD_TOKEN: 401,
+    LoginFailure.REFUSED: 403,
+    LoginFailure.NOT_CONFIGURED: 404,
+    LoginFailure.PROVIDER_DOWN: 502,
+}
+_PUBLIC = {"exclude_from_auth": True}
+
+
+def _logins(services: Services) -> SsoLogins:
+    return SsoLogins(services.redis, services.relying_party, services.secretbox, services.settings.base_url)
+
+
+def _secure_cookies(services: Services) -> bool:
+    return services.settings.environment == "prod"
+
+
+def _error(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
+    accept = request.headers.get("accept", "")
+    if "text/html" in accept and PROBLEM_JSON not in accept:
+        title = HTTPStatus(status).phrase
+        body = (
+            f"<!doctype html><html lang=en><meta charset=utf-8><title>Sign-in failed</title>"
+            f"<h1>Sign-in failed: {html.escape(title)}</h1><p>{html.escape(detail)}</p>"
+            f"<p>Nothing was changed. Start again from your company's portal.</p></html>"
+        )
+        return Response(body, status_code=status, media_type="text/html")
+    return problem_response(status, detail)
+
+
+async def _tenant_and_provider(services: Services, slug: str) -> tuple[TenantRef, IdentityProvider]:
+    tenant = await services.registry.get(slug)
+    if tenant is None or tenant.status != TenantStatus.ACTIVE:
+        raise LoginError(LoginFailure.NOT_CONFIGURED, f"no active company {slug!r} signs in here")
+    async with services.database.control_session() as session:
+        provider = await IdentityProviderService(session, tenant.id, services.secretbox).find()
+    if provider is None or not provider.enabled:
+        raise LoginError(LoginFailure.NOT_CONFIGURED, f"single sign-on is not set up for {slug!r}")
+    return tenant, provider
+
+
+class SsoController(Controller):
+    path = "/auth"
+    tags = ["Sign-in"]
+
+    @get("/{tenant_slug:str}/login", opt=_PUBLIC, summary="Start single sign-on at the company's identity provider")
+    async def login(
+        self, request: Request[Any, Any, Any], tenant_slug: FromPath[str], return_to: FromQuery[str | None] = None
+    ) -> Response[Any]:
+        services = services_of(request.app)
+        try:
+            tenant, provider = await _tenant_and_provider(services, tenant_slug)
+            start = await _logins(services).begin(tenant, provider, return_to)
+        except LoginError as exc:
+            return _error(request, _STATUS[exc.failure], exc.detail)
+        response: Response[Any] = Redirect(start.redirect_url, status_code=303)
+        response.set_cookie(
+            LOGIN_BINDING_COOKIE,
+            start.browser_binding,
+            path=f"/auth/{tenant.slug}/",
+            max_age=600,
+            httponly=True,
+            secure=_secure_cookies(services),
+            samesite="lax",
+        )
+        return response
+
+    @get("/{tenant_slug:str}/callback", opt=_PUBLIC, summary="Where the identity provider sends the browser back")
+    async def callback(
+        self,
+        request: Request[Any, Any, Any],
+        tenant_slug: FromPath[str],
+    ) -> Response[Any]:
+        services = services_of(request.app)
+        # Read by hand: `state` is a name Litestar reserves for its own application state.
+        query = request.query_params
+        params = CallbackParams(
+            code=query.get("code"),
+            state=query.get("state"),
+            iss=query.get("iss"),
+            error=query.get("error"),
+            error_description=query.get("error_description"),
+        )
+        try:
+            tenant, provider = await _tenant_and_provider(services, tenant_slug)
+            async with services.database.tenant_session(tenant) as session:
+                completed = await _logins(services).complete(
+                    tenant, provider, params, request.cookies.get(LOGIN_BINDING_COOKIE), session
+                )
+                await session.commit()
+        except LoginError as exc:
+            response = _error(request, _STATUS[exc.failure], exc.detail)
+            response.delete_cookie(LOGIN_BINDING_COOKIE, path=f"/auth/{tenant_slug}/")
+            return response
+        session_id = await services.portal_sessions.create(completed.session)
+        response = Redirect(completed.return_to, status_code=303)
+        response.delete_cookie(LOGIN_BINDING_COOKIE, path=f"/auth/{tenant.slug}/")
+        response.set_cookie(
+            SESSION_COOKIE,
+            session_id,
+            path="/",
+            max_age=services.portal_sessions.ttl_seconds,
+            httponly=True,
+            secure=_secure_cookies(services),
+            samesite="lax",
+        )
+        return response
+
+    @get("/{tenant_slug:str}/logout", opt=_PUBLIC, summary="Sign out (also at the identity provider)")
+    async def logout_link(self, request: Request[Any, Any, Any], tenant_slug: FromPath[str]) -> Response[Any]:
+        return await _logout(request, tenant_slug)
+
+    @post("/{tenant_slug:str}/logout", opt=_PUBLIC, status_code=303, summary="Sign out (also at the identity provider)")
+    async def logout(self, request: Request[Any, Any, Any], tenant_slug: FromPath[str]) -> Response[Any]:
+        return await _logout(request, tenant_slug)
+
+    @get("/{tenant_slug:str}/logged-out", opt=_PUBLIC, summary="Signed out", media_type="text/html")
+    async def logged_out(self, tenant_slug: FromPath[str]) -> str:
+        return (
+            "<!doctype html><html lang=en><meta charset=utf-8><title>Signed out</title>"
+            "<h1>You are signed out</h1>"
+            f'<p><a href="/auth/{html.escape(tenant_slug)}/login">Sign in again</a></p></html>'
+        )
+
+    @get("/session", opt=_PUBLIC, summary="Who is signed in (the portal session cookie)")
+    async def session(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        portal = await _current_session(request)
+        if portal is None:
+            return problem_response(401, "nobody is signed in")
+        return Response(
+            SessionRead(
+                tenant=portal.tenant_slug,
+                employee_id=str(portal.employee_id),
+                subject=portal.subject,
+                roles=list(portal.roles),
+                scopes=list(portal.scopes),
+            )
+        )
+
+    @post(
+        "/session/token",
+        opt=_PUBLIC,
+        status_code=200,
+        summary="A bearer token for the portal front end, from the session",
+    )
+    async def session_token(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        portal = await _current_session(request)
+        if portal is None:
+            return problem_response(401, "nobody is signed in")
+        services = services_of(request.app)
+        # Never outlive the session: logout must leave no token behind that lasts longer than it.
+        remaining = await services.portal_sessions.remaining_seconds(request.cookies[SESSION_COOKIE])
+        ttl = max(1, min(services.settings.token_ttl_seconds, remaining))
+        token = services.signer.mint(portal.claims(), ttl)
+        return Response(
+            PortalToken(access_token=token, token_type="Bearer", expires_in=ttl),  # noqa: S106
+            headers={"Cache-Control": "no-store"},
+        )
+
+
+async def _current_session(request: Request[Any, Any, Any]) -> PortalSession | None:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return None
+    return await services_of(request.app).portal_sessions.get(session_id)
+
+
+async def _logout(request: Request[Any, Any, Any], tenant_slug: FromPath[str]) -> Response[Any]:
+    services = services_of(request.app)
+    session_id = request.cookies.get(SESSION_COOKIE)
+    ended = await services.portal_sessions.end(session_id) if session_id else None
+    target = logged_out_url(services.settings.base_url, tenant_slug)
+    tenant = await services.registry.get(tenant_slug)
+    if ended is not None and tenant is not None and ended.tenant_slug == tenant.slug:
+        async with services.database.control_session() as session:
+            provider = await IdentityProviderService(session, tenant.id, services.secretbox).find()
+        target = await _logins(services).logout_redirect(tenant, provider, ended.id_token)
+    response: Response[Any] = Redirect(target, status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _read(provider: IdentityProvider, tenant: TenantRef, base_url: str) -> IdentityProviderRead:
+    return IdentityProviderRead(
+        issuer=provider.issuer,
+        client_id=provider.client_id,
+        client_secret_set=bool(provider.client_secret_encrypted),
+        allowed_domains=list(provider.allowed_domains),
+        groups_claim=provider.groups_claim,
+        role_mapping=RoleMapping(
+            manager=list(provider.role_mapping.get("manager", [])),
+            hr_admin=list(provider.role_mapping.get("hr_admin", [])),
+        ),
+        enabled=provider.enabled,
+        redirect_uri=callback_url(base_url, tenant.slug),
+        post_logout_redirect_uri=logged_out_url(base_url, tenant.slug),
+        login_url=login_url(base_url, tenant.slug),
+        created_at=provider.created_at,
+        updated_at=provider.updated_at,
+    )
+
+
+class IdentityProviderController(Controller):
+    """The tenant's own SSO settings, for its HR admins (consultants use `crosswalk sso`)."""
+
+    path = "/identity-provider"
+    tags = ["Identity"]
+
+    @get("/", opt={"scope": Scope.IDENTITY_ADMIN}, summary="The company's SSO settings (never the secret)")
+    async def get_provider(
+        self,
+        request: Request[Any, Any, Any],
+        control_db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+    ) -> IdentityProviderRead:
+        services = services_of(request.app)
+        provider = await IdentityProviderService(control_db, principal.tenant.id, services.secretbox).get()
+        return _read(provider, principal.tenant, services.settings.base_url)
+
+    @put("/", opt={"scope": Scope.IDENTITY_ADMIN}, summary="Configure SSO (the issuer is checked by discovery)")
+    async def put_provider(
+        self,
+        request: Request[Any, Any, Any],
+        control_db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        data: JSONBody[IdentityProviderWrite],
+    ) -> IdentityProviderRead:
+        services = services_of(request.app)
+        service = IdentityProviderService(control_db, principal.tenant.id, services.secretbox)
+        provider = await service.configure(data, services.relying_party)
+        return _read(provider, principal.tenant, services.settings.base_url)
+
+    @delete("/", opt={"scope": Scope.IDENTITY_ADMIN}, summary="Remove the SSO settings")
+    async def delete_provider(
+        self,
+        request: Request[Any, Any, Any],
+        control_db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+    ) -> None:
+        await IdentityProviderService(control_db, principal.tenant.id, services_of(request.app).secretbox).remove()

@@ -1,0 +1,363 @@
+"""Single sign-on for a tenant's portal: its identity-provider settings and the login itself.
+
+A login is only ever completed for the tenant it was started for, with the state, nonce and PKCE
+verifier stored server-side (used once) and bound to the browser that started it. Nothing is
+written (no employee, no session) until every check on the provider's answer has passed.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import msgspec
+from redis.asyncio import Redis
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.portal_sessions import PortalSession
+from backend.auth.principal import UserRole, scopes_for
+from backend.auth.secretbox import SecretBox
+from backend.errors import DomainError, InvalidInputError, NotFoundError
+from backend.org.models import Employee
+from backend.scim.models import DirectoryGroup, DirectoryGroupMember
+from backend.sso.models import EmployeeIdentity
+from backend.sso.oidc import ClientCredentials, OidcError, ProviderMetadata, RelyingParty
+from backend.sso.schemas import IdentityProviderWrite
+from tenants.models import IdentityProvider
+from tenants.sessions import TenantRef
+
+LOGIN_TTL_SECONDS = 600
+DEFAULT_RETURN_TO = "/auth/session"
+_PENDING_PREFIX = "crosswalk:sso-login:"
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class LoginFailure(enum.Enum):
+    """Why a login stopped; the API turns each into a status code."""
+
+    BAD_REQUEST = "bad_request"
+    BAD_TOKEN = "bad_token"  # noqa: S105 - a failure kind
+    REFUSED = "refused"
+    NOT_CONFIGURED = "not_configured"
+    PROVIDER_DOWN = "provider_down"
+
+
+class LoginError(DomainError):
+    def __init__(self, failure: LoginFailure, detail: str) -> None:
+        super().__init__(detail)
+        self.failure = failure
+
+
+def callback_url(base_url: str, slug: str) -> str:
+    return f"{base_url}/auth/{slug}/callback"
+
+
+def logged_out_url(base_url: str, slug: str) -> str:
+    return f"{base_url}/auth/{slug}/logged-out"
+
+
+def login_url(base_url: str, slug: str) -> str:
+    return f"{base_url}/auth/{slug}/login"
+
+
+def roles_from_groups(groups: Iterable[str], mapping: Mapping[str, Iterable[str]]) -> frozenset[UserRole]:
+    """Everyone who signs in is an employee; a group named in the mapping adds that role.
+    Group names compare without regard to case, as identity providers differ in how they send them."""
+    held = {g.casefold() for g in groups}
+    roles = {UserRole.EMPLOYEE}
+    for role in (UserRole.MANAGER, UserRole.HR_ADMIN):
+        if any(g.casefold() in held for g in mapping.get(role.value, ())):
+            roles.add(role)
+    return frozenset(roles)
+
+
+def safe_return_to(value: str | None) -> str:
+    """Only a path on this site: an open redirect after login would hand the session's first page to
+    whoever crafted the link."""
+    if not value:
+        return DEFAULT_RETURN_TO
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        raise LoginError(LoginFailure.BAD_REQUEST, "return_to must be a path on this site")
+    return value
+
+
+class IdentityProviderService:
+    """A tenant's OIDC provider settings, in the control schema, always filtered by the tenant."""
+
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID, secretbox: SecretBox) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.secretbox = secretbox
+
+    async def find(self) -> IdentityProvider | None:
+        return await self.session.scalar(select(IdentityProvider).where(IdentityProvider.tenant_id == self.tenant_id))
+
+    async def get(self) -> IdentityProvider:
+        provider = await self.find()
+        if provider is None:
+            raise NotFoundError("this tenant has no identity provider configured")
+        return provider
+
+    async def configure(self, data: IdentityProviderWrite, relying_party: RelyingParty) -> IdentityProvider:
+        issuer = data.issuer.rstrip("/") if data.issuer.count("/") > 2 else data.issuer
+        host = urlsplit(issuer).hostname or ""
+        if not issuer.startswith("https://") and host not in _LOOPBACK_HOSTS:
+            raise InvalidInputError("issuer", "the issuer must be an https URL (plain http only on loopback)")
+        try:
+            # Refuse settings that could not work: the issuer must publish a matching configuration.
+            await relying_party.discover(issuer, refresh=True)
+        except OidcError as exc:
+            raise InvalidInputError("issuer", str(exc)) from exc
+        provider = await self.find()
+        if provider is None:
+            if not isinstance(data.client_secret, str):
+                raise InvalidInputError("client_secret", "client_secret is required when SSO is first configured")
+            provider = IdentityProvider(tenant_id=self.tenant_id)
+            self.session.add(provider)
+        provider.issuer = issuer
+        provider.client_id = data.client_id
+        if isinstance(data.client_secret, str):
+            provider.client_secret_encrypted = self.secretbox.encrypt(data.client_secret)
+        provider.allowed_domains = sorted({d.lower() for d in data.allowed_domains})
+        provider.groups_claim = data.groups_claim
+        provider.role_mapping = msgspec.to_builtins(data.role_mapping)
+        provider.enabled = data.enabled
+        await self.session.flush()
+        return provider
+
+    async def remove(self) -> None:
+        await self.session.delete(await self.get())
+        await self.session.flush()
+
+
+class PendingLogin(msgspec.Struct, frozen=True):
+    tenant_slug: str
+    issuer: str
+    nonce: str
+    code_verifier: str
+    return_to: str
+    # SHA-256 of a random value kept in a cookie of the browser that started the login: a callback
+    # URL sent to somebody else (login CSRF) does not sign them in as the sender.
+    browser_binding: str
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    redirect_url: str
+    browser_binding: str
+
+
+@dataclass(frozen=True)
+class CompletedLogin:
+    session: PortalSession
+    return_to: str
+
+
+@dataclass(frozen=True)
+class CallbackParams:
+    code: str | None
+    state: str | None
+    iss: str | None
+    error: str | None
+    error_description: str | None
+
+
+class SsoLogins:
+    def __init__(self, redis: Redis, relying_party: RelyingParty, secretbox: SecretBox, base_url: str) -> None:
+        self.redis = redis
+        self.relying_party = relying_party
+        self.secretbox = secretbox
+        self.base_url = base_url
+
+    async def metadata(self, provider: IdentityProvider) -> ProviderMetadata:
+        try:
+            return await self.relying_party.discover(provider.issuer)
+        except OidcError as exc:
+            raise LoginError(LoginFailure.PROVIDER_DOWN, str(exc)) from exc
+
+    def _client(self, tenant: TenantRef, provider: IdentityProvider) -> ClientCredentials:
+        return ClientCredentials(
+            client_id=provider.client_id,
+            client_secret=self.secretbox.decrypt(provider.client_secret_encrypted),
+            redirect_uri=callback_url(self.base_url, tenant.slug),
+        )
+
+    async def begin(self, tenant: TenantRef, provider: IdentityProvider, return_to: str | None) -> LoginStart:
+        target = safe_return_to(return_to)
+        metadata = await self.metadata(provider)
+        request = await self.relying_party.authorization_request(metadata, self._client(tenant, provider))
+        binding = secrets.token_urlsafe(32)
+        pending = PendingLogin(
+            tenant_slug=tenant.slug,
+            issuer=provider.issuer,
+            nonce=request.nonce,
+            code_verifier=request.code_verifier,
+            return_to=target,
+            browser_binding=_digest(binding),
+        )
+        await self.redis.set(
+            _PENDING_PREFIX + _digest(request.state), msgspec.json.encode(pending), ex=LOGIN_TTL_SECONDS
+        )
+        return LoginStart(redirect_url=request.url, browser_binding=binding)
+
+    async def complete(
+        self,
+        tenant: TenantRef,
+        provider: IdentityProvider,
+        params: CallbackParams,
+        browser_binding: str | None,
+        session: AsyncSession,
+    ) -> CompletedLogin:
+        """Check the provider's answer, then link or create the employee; returns the session to open."""
+        if params.error:
+            detail = f"the identity provider refused the login: {params.error}"
+            if params.error_description:
+                detail += f" ({params.error_description[:200]})"
+            raise LoginError(LoginFailure.REFUSED, detail)
+        if not params.state:
+            raise LoginError(LoginFailure.BAD_REQUEST, "the login response has no state; start the login again")
+        # GETDEL: a state is good for one callback, whatever its outcome.
+        raw = await self.redis.getdel(_PENDING_PREFIX + _digest(params.state))
+        if raw is None:
+            raise LoginError(LoginFailure.BAD_REQUEST, "the login state is unknown or expired; start the login again")
+        pending = msgspec.json.decode(raw, type=PendingLogin)
+        if pending.tenant_slug != tenant.slug or pending.issuer != provider.issuer:
+            raise LoginError(LoginFailure.BAD_REQUEST, "the login state belongs to another login")
+        if browser_binding is None or not secrets.compare_digest(_digest(browser_binding), pending.browser_binding):
+            raise LoginError(LoginFailure.BAD_REQUEST, "the login was started in another browser; start it again")
+        metadata = await self.metadata(provider)
+        # RFC 9207: a provider that announces the iss parameter must send it, and it must be our
+        # provider; this stops a response from another provider (mix-up) before the code is used.
+        if (params.iss is not None or metadata.iss_parameter_supported) and params.iss != metadata.issuer:
+            raise LoginError(LoginFailure.BAD_REQUEST, "the login response comes from another identity provider")
+        if not params.code:
+            raise LoginError(LoginFailure.BAD_REQUEST, "the login response has no authorization code")
+        client = self._client(tenant, provider)
+        try:
+            id_token = await self.relying_party.exchange_code(
+                metadata, client, code=params.code, code_verifier=pending.code_verifier
+            )
+            claims = await self.relying_party.verify_id_token(
+                metadata, id_token, client_id=client.client_id, nonce=pending.nonce
+            )
+        except OidcError as exc:
+            raise LoginError(LoginFailure.BAD_TOKEN, str(exc)) from exc
+        employee = await link_employee(
+            session, issuer=metadata.issuer, claims=claims, allowed_domains=provider.allowed_domains
+        )
+        groups = _claim_strings(claims.get(provider.groups_claim))
+        groups += await directory_group_names(session, employee.id)
+        roles = roles_from_groups(groups, provider.role_mapping)
+        portal = PortalSession(
+            subject=f"sso:{employee.id}",
+            tenant_slug=tenant.slug,
+            tenant_id=tenant.id,
+            employee_id=employee.id,
+            roles=tuple(sorted(roles)),
+            scopes=tuple(sorted(scopes_for(roles))),
+            issuer=metadata.issuer,
+            id_token=id_token,
+        )
+        return CompletedLogin(session=portal, return_to=pending.return_to)
+
+    async def logout_redirect(self, tenant: TenantRef, provider: IdentityProvider | None, id_token: str) -> str:
+        """Where the browser goes after the local session ended: the provider's end_session_endpoint
+        (RP-initiated logout) when it has one, else our signed-out page."""
+        done = logged_out_url(self.base_url, tenant.slug)
+        if provider is None:
+            return done
+        try:
+            metadata = await self.relying_party.discover(provider.issuer)
+        except OidcError:
+            return done
+        if not metadata.end_session_endpoint:
+            return done
+        query = urlencode(
+            {
+                "id_token_hint": id_token,
+                "post_logout_redirect_uri": done,
+                "client_id": provider.client_id,
+                "state": secrets.token_urlsafe(16),
+            }
+        )
+        return f"{metadata.end_session_endpoint}?{query}"
+
+
+def _claim_strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+async def directory_group_names(session: AsyncSession, employee_id: uuid.UUID) -> list[str]:
+    names = await session.scalars(
+        select(DirectoryGroup.display_name)
+        .join(DirectoryGroupMember, DirectoryGroupMember.group_id == DirectoryGroup.id)
+        .where(DirectoryGroupMember.employee_id == employee_id)
+    )
+    return list(names)
+
+
+async def link_employee(
+    session: AsyncSession, *, issuer: str, claims: Mapping[str, Any], allowed_domains: Iterable[str]
+) -> Employee:
+    """The employee this identity is: by (issuer, subject), else by email within the allowed domains,
+    else a new employee (just-in-time)."""
+    email = claims.get("email")
+    if not isinstance(email, str) or "@" not in email:
+        raise LoginError(LoginFailure.REFUSED, "the identity provider did not share an email address")
+    if claims.get("email_verified") is False:
+        raise LoginError(LoginFailure.REFUSED, "the email address is not verified at the identity provider")
+    email = email.strip().lower()
+    domain = email.rsplit("@", 1)[1]
+    if domain not in {d.lower() for d in allowed_domains}:
+        raise LoginError(LoginFailure.REFUSED, f"sign-in with an address at {domain} is not allowed for this company")
+    subject = str(claims["sub"])
+    now = datetime.now(UTC)
+    identity = await session.scalar(
+        select(EmployeeIdentity).where(EmployeeIdentity.issuer == issuer, EmployeeIdentity.subject == subject)
+    )
+    if identity is not None:
+        employee = await session.get_one(Employee, identity.employee_id)
+    else:
+        found = await session.scalar(select(Employee).where(func.lower(Employee.email) == email))
+        employee = found if found is not None else _new_employee(email, claims)
+        if found is None:
+            session.add(employee)
+            await session.flush()
+        identity = EmployeeIdentity(employee_id=employee.id, issuer=issuer, subject=subject)
+        session.add(identity)
+    if not employee.active or employee.deprovisioned_at is not None:
+        raise LoginError(LoginFailure.REFUSED, "this account is deactivated")
+    identity.last_login_at = now
+    await session.flush()
+    return employee
+
+
+def _new_employee(email: str, claims: Mapping[str, Any]) -> Employee:
+    given, family = claims.get("given_name"), claims.get("family_name")
+    name = claims.get("name")
+    if not isinstance(name, str) or not name.strip():
+        parts = [p for p in (given, family) if isinstance(p, str) and p.strip()]
+        name = " ".join(parts) or email.split("@", 1)[0]
+    return Employee(
+        email=email,
+        full_name=name.strip()[:200],
+        given_name=given[:100] if isinstance(given, str) else None,
+        family_name=family[:100] if isinstance(family, str) else None,
+    )

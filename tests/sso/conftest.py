@@ -1,0 +1,262 @@
+"""Real OpenID providers for the SSO tests: panva's oidc-provider (OpenID Certified) on loopback, one
+per tenant, each with its own issuer and signing key, and a browser-less driver of its login pages."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import Engine, text
+
+from backend.auth.principal import UserRole
+from backend.settings import Settings
+from backend.sso.service import callback_url, logged_out_url
+from tenants.sessions import TenantRef
+from tests.conftest import REPO, TenantFactory, TokenFactory
+
+IDP_DIR = REPO / "infra" / "idp"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class OpenIdProvider:
+    issuer: str
+    client_id: str
+    client_secret: str
+    key_file: Path
+    process: subprocess.Popen[str]
+
+    def private_jwk(self) -> dict[str, Any]:
+        key: dict[str, Any] = json.loads(self.key_file.read_text())
+        return key
+
+
+@pytest.fixture(scope="session")
+def idp_installed() -> Path:
+    """`npm ci` in infra/idp once, as a newcomer's first test run would."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.fail("the SSO tests need Node.js and npm on PATH (they run the real OpenID provider)")
+    if not (IDP_DIR / "node_modules" / "oidc-provider").exists():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=IDP_DIR, check=True, capture_output=True)
+    return IDP_DIR / "provider.mjs"
+
+
+def start_provider(
+    script: Path, workdir: Path, settings: Settings, slug: str, accounts: dict[str, dict[str, Any]]
+) -> OpenIdProvider:
+    port = _free_port()
+    client_id, client_secret = f"crosswalk-{slug}", secrets.token_urlsafe(24)
+    key_file = workdir / f"{slug}-key.json"
+    config = {
+        "port": port,
+        "clients": [
+            {
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "redirect_uris": [callback_url(settings.base_url, slug)],
+                "post_logout_redirect_uris": [logged_out_url(settings.base_url, slug)],
+            }
+        ],
+        "accounts": accounts,
+        "key_file": str(key_file),
+    }
+    config_file = workdir / f"{slug}-idp.json"
+    config_file.write_text(json.dumps(config))
+    process = subprocess.Popen(
+        ["node", str(script), str(config_file)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.startswith("READY "):
+            return OpenIdProvider(line.split()[1], client_id, client_secret, key_file, process)
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    pytest.fail(f"the OpenID provider for {slug} did not start")
+
+
+@dataclass
+class SsoTenant:
+    tenant: TenantRef
+    provider: OpenIdProvider
+    domain: str
+
+
+ACCOUNTS_A = {
+    "alice": {"email": "alice@alpha.example", "name": "Alice Archer", "groups": ["hr-team"]},
+    "adam": {"email": "Adam@Alpha.example", "name": "Adam Ames", "groups": ["staff"]},
+    "mallory": {"email": "mallory@evil.example", "name": "Mallory", "groups": ["hr-team"]},
+    "known": {"email": "known.person@alpha.example", "name": "Known Person"},
+    "gone": {"email": "gone@alpha.example", "name": "Gone Person"},
+}
+ACCOUNTS_B = {"bob": {"email": "bob@beta.example", "name": "Bob Baker", "groups": ["leads"]}}
+
+
+def provider_settings(provider: OpenIdProvider, domain: str) -> dict[str, Any]:
+    return {
+        "issuer": provider.issuer,
+        "client_id": provider.client_id,
+        "client_secret": provider.client_secret,
+        "allowed_domains": [domain],
+        "role_mapping": {"hr_admin": ["HR-Team"], "manager": ["leads"]},
+    }
+
+
+@pytest.fixture(scope="session")
+async def sso_tenants(
+    idp_installed: Path,
+    settings: Settings,
+    make_tenant: TenantFactory,
+    client: AsyncTestClient[Litestar],
+    auth: TokenFactory,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[dict[str, SsoTenant]]:
+    workdir = tmp_path_factory.mktemp("idp")
+    tenants: dict[str, SsoTenant] = {}
+    providers: list[OpenIdProvider] = []
+    try:
+        for name, accounts, domain in (("a", ACCOUNTS_A, "alpha.example"), ("b", ACCOUNTS_B, "beta.example")):
+            tenant = make_tenant(f"sso_{name}_{secrets.token_hex(3)}")
+            provider = start_provider(idp_installed, workdir, settings, tenant.slug, accounts)
+            providers.append(provider)
+            headers = auth(tenant, UserRole.HR_ADMIN)
+            response = await client.put(
+                "/api/v1/identity-provider", json=provider_settings(provider, domain), headers=headers
+            )
+            assert response.status_code == 200, response.text
+            tenants[name] = SsoTenant(tenant, provider, domain)
+        yield tenants
+    finally:
+        for provider in providers:
+            provider.process.terminate()
+            provider.process.wait(timeout=10)
+
+
+class AppTab:
+    """Our app as one browser sees it: the session's test client (the app runs in its event loop),
+    with this browser's own cookie jar swapped in for each request."""
+
+    def __init__(self, client: AsyncTestClient[Litestar]) -> None:
+        self._client = client
+        self.cookies = httpx.Cookies()
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        saved = httpx.Cookies(self._client.cookies)
+        self._client.cookies = self.cookies
+        try:
+            return await self._client.request(method, url, follow_redirects=False, **kwargs)
+        finally:
+            self.cookies = httpx.Cookies(self._client.cookies)
+            self._client.cookies = saved
+
+    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("POST", url, **kwargs)
+
+
+class BrowserlessLogin:
+    """Plays the browser between our app (its own cookie jar) and the provider (plain HTTP, with the
+    provider's cookies), following redirects by hand so that each hop can be inspected or altered."""
+
+    def __init__(self, client: AsyncTestClient[Litestar], sso: SsoTenant, base_url: str) -> None:
+        self.app = AppTab(client)
+        self.sso = sso
+        self.base_url = base_url
+        self.idp = httpx.AsyncClient(follow_redirects=False, timeout=10)
+
+    async def aclose(self) -> None:
+        await self.idp.aclose()
+
+    def _callback_prefix(self) -> str:
+        return callback_url(self.base_url, self.sso.tenant.slug) + "?"
+
+    async def start(self, return_to: str | None = None) -> str:
+        params = {"return_to": return_to} if return_to else None
+        response = await self.app.get(f"/auth/{self.sso.tenant.slug}/login", params=params)
+        assert response.status_code == 303, response.text
+        location = response.headers["location"]
+        assert location.startswith(self.sso.provider.issuer + "/auth?")
+        return location
+
+    async def sign_in_at_provider(self, authorize_url: str, login: str) -> dict[str, str]:
+        """The query of the provider's redirect back to our callback: code, state and iss."""
+        url = authorize_url
+        for _ in range(12):
+            if url.startswith(self._callback_prefix()):
+                return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+            response = await self.idp.get(url)
+            if response.status_code in (302, 303):
+                url = urljoin(url, response.headers["location"])
+                continue
+            assert response.status_code == 200, response.text
+            action = re.search(r'action="([^"]+)"', response.text)
+            assert action is not None, response.text
+            form_action = urljoin(url, action.group(1))
+            if 'name="login"' in response.text:
+                data = {"prompt": "login", "login": login, "password": "any"}
+            else:
+                data = {"prompt": "consent"}
+            posted = await self.idp.post(form_action, data=data)
+            assert posted.status_code in (302, 303), posted.text
+            url = urljoin(form_action, posted.headers["location"])
+        raise AssertionError("the provider's login did not come back to the callback")
+
+    async def callback(self, params: dict[str, str], slug: str | None = None) -> httpx.Response:
+        return await self.app.get(f"/auth/{slug or self.sso.tenant.slug}/callback", params=params)
+
+    async def login(self, login: str) -> httpx.Response:
+        return await self.callback(await self.sign_in_at_provider(await self.start(), login))
+
+
+Browser = Callable[..., Awaitable[BrowserlessLogin]]
+
+
+@pytest.fixture
+async def browser(
+    client: AsyncTestClient[Litestar], settings: Settings, sso_tenants: dict[str, SsoTenant]
+) -> AsyncIterator[Browser]:
+    """Opens fresh browsers (own cookie jars) for tenant "a" or "b"; closed after the test."""
+    drivers: list[BrowserlessLogin] = []
+
+    async def open_browser(name: str = "a") -> BrowserlessLogin:
+        driver = BrowserlessLogin(client, sso_tenants[name], settings.base_url)
+        drivers.append(driver)
+        return driver
+
+    yield open_browser
+    for driver in drivers:
+        await driver.aclose()
+
+
+def counts(owner_engine: Engine, tenant: TenantRef) -> tuple[int, int]:
+    """(employees, identity links) in the tenant's schema."""
+    with owner_engine.connect() as connection:
+        employees = connection.execute(text(f'SELECT count(*) FROM "{tenant.schema_name}".employees')).scalar_one()
+        links = connection.execute(
+            text(f'SELECT count(*) FROM "{tenant.schema_name}".employee_identities')
+        ).scalar_one()
+    return int(employees), int(links)
