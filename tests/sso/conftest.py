@@ -20,6 +20,7 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from redis import Redis
 from sqlalchemy import Engine, text
 
 from backend.auth.principal import UserRole
@@ -260,3 +261,16 @@ def counts(owner_engine: Engine, tenant: TenantRef) -> tuple[int, int]:
             text(f'SELECT count(*) FROM "{tenant.schema_name}".employee_identities')
         ).scalar_one()
     return int(employees), int(links)
+
+
+def live_sessions(settings: Settings, tenant: TenantRef) -> int:
+    """Portal sessions of the tenant in Redis (read with a client of the test's own)."""
+    redis = Redis.from_url(str(settings.redis_url))
+    try:
+        return sum(
+            1
+            for key in redis.scan_iter(match="crosswalk:portal-session:*", count=500)
+            if (raw := redis.get(key)) is not None and json.loads(raw)["tenant_slug"] == tenant.slug
+        )
+    finally:
+        redis.close()
