@@ -78,6 +78,13 @@ def build_signer(settings: Settings) -> TokenSigner:
     return TokenSigner(key, settings.token_issuer, settings.token_ttl_seconds)
 
 
+def build_secretbox(settings: Settings) -> SecretBox:
+    secrets_key = settings.secrets_key.get_secret_value() if settings.secrets_key else None
+    if secrets_key is None and settings.environment == "prod":
+        raise RuntimeError("SECRETS_KEY must be set in production")
+    return SecretBox.from_setting(secrets_key, settings.data_dir / "secrets.key")
+
+
 def build_services(settings: Settings) -> Services:
     database = Database(
         settings.serving_url,
@@ -88,9 +95,6 @@ def build_services(settings: Settings) -> Services:
     )
     if settings.redis_url is None:
         raise RuntimeError("REDIS_URL is not set and the embedded Redis was not started")
-    secrets_key = settings.secrets_key.get_secret_value() if settings.secrets_key else None
-    if secrets_key is None and settings.environment == "prod":
-        raise RuntimeError("SECRETS_KEY must be set in production")
     redis = Redis.from_url(settings.redis_url)
     return Services(
         settings=settings,
@@ -98,7 +102,7 @@ def build_services(settings: Settings) -> Services:
         registry=TenantRegistry(database, settings.tenant_cache_seconds),
         signer=build_signer(settings),
         redis=redis,
-        secretbox=SecretBox.from_setting(secrets_key, settings.data_dir / "secrets.key"),
+        secretbox=build_secretbox(settings),
         portal_sessions=PortalSessions(redis, settings.session_ttl_seconds),
         # A revoked client is remembered as long as its last token could still pass verification.
         revocations=ClientRevocations(redis, settings.partner_token_ttl_seconds + 60),

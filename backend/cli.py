@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -32,9 +32,11 @@ app = typer.Typer(
 tenants_app = typer.Typer(help="Create and manage client tenants.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Mint access tokens.", no_args_is_help=True)
 skills_app = typer.Typer(help="The global skills catalogue.", no_args_is_help=True)
+sso_app = typer.Typer(help="A tenant's single sign-on (OpenID Connect) settings.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(skills_app, name="skills")
+app.add_typer(sso_app, name="sso")
 
 out = Console()
 err = Console(stderr=True)
@@ -288,6 +290,123 @@ def skills_import(
         finally:
             engine.dispose()
     out.print(f"imported {count} {catalog_kind.value} concepts from {source.name}")
+
+
+async def _with_control_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(session)` in one transaction on the control schema, as the owner."""
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    engine = create_async_engine(settings.owner_url, pool_size=1, max_overflow=0, hide_parameters=True)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def _active_tenant(settings: Settings, slug: str) -> Any:
+    from tenants.provisioning import get_tenant
+
+    engine = owner_engine(settings)
+    try:
+        tenant = guarded(lambda: get_tenant(engine, slug))
+    finally:
+        engine.dispose()
+    return tenant
+
+
+@sso_app.command("configure")
+def sso_configure(
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")],
+    issuer: Annotated[str, typer.Option(help="The provider's issuer URL (discovery must work).")],
+    client_id: Annotated[str, typer.Option(help="The client id registered at the provider.")],
+    client_secret: Annotated[
+        str,
+        typer.Option(
+            envvar="SSO_CLIENT_SECRET",
+            prompt=True,
+            hide_input=True,
+            help="The client secret; read from SSO_CLIENT_SECRET or asked for, never an argument.",
+            show_envvar=True,
+            parser=str,
+        ),
+    ],
+    allowed_domain: Annotated[list[str], typer.Option("--allowed-domain", help="Email domain; repeatable.")],
+    hr_group: Annotated[list[str] | None, typer.Option("--hr-group", help="Group granting hr_admin.")] = None,
+    manager_group: Annotated[list[str] | None, typer.Option("--manager-group", help="Group granting manager.")] = None,
+    groups_claim: Annotated[str, typer.Option(help="The id_token claim with the groups.")] = "groups",
+) -> None:
+    """Set (or replace) a tenant's OpenID Connect provider; prints the redirect URI to register."""
+    import asyncio
+
+    import httpx2
+    import msgspec
+
+    from backend.app import build_secretbox
+    from backend.errors import DomainError
+    from backend.sso.oidc import RelyingParty
+    from backend.sso.schemas import IdentityProviderWrite
+    from backend.sso.service import IdentityProviderService, callback_url, logged_out_url
+
+    with database_settings() as settings:
+        ref = _active_tenant(settings, tenant)
+        try:
+            data = msgspec.convert(
+                {
+                    "issuer": issuer,
+                    "client_id": client_id,
+                    "client_secret": client_secret,
+                    "allowed_domains": allowed_domain,
+                    "groups_claim": groups_claim,
+                    "role_mapping": {"hr_admin": hr_group or [], "manager": manager_group or []},
+                },
+                IdentityProviderWrite,
+            )
+        except msgspec.ValidationError as exc:
+            raise fail(str(exc)) from None
+        box = build_secretbox(settings)
+
+        async def configure(session: Any) -> None:
+            relying_party = RelyingParty(httpx2.AsyncClient(timeout=10.0))
+            try:
+                await IdentityProviderService(session, ref.id, box).configure(data, relying_party)
+            finally:
+                await relying_party.aclose()
+
+        try:
+            asyncio.run(_with_control_session(settings, configure))
+        except DomainError as exc:
+            raise fail(exc.detail) from None
+    out.print(f"SSO configured for {tenant}; register at the provider:")
+    out.print(f"  redirect URI:             {callback_url(settings.base_url, ref.slug)}")
+    out.print(f"  post-logout redirect URI: {logged_out_url(settings.base_url, ref.slug)}")
+
+
+@sso_app.command("show")
+def sso_show(tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")]) -> None:
+    """A tenant's SSO settings (never the client secret)."""
+    import asyncio
+
+    from backend.app import build_secretbox
+    from backend.sso.service import IdentityProviderService, callback_url
+
+    with database_settings() as settings:
+        ref = _active_tenant(settings, tenant)
+
+        async def find(session: Any) -> Any:
+            return await IdentityProviderService(session, ref.id, build_secretbox(settings)).find()
+
+        provider = asyncio.run(_with_control_session(settings, find))
+    if provider is None:
+        raise fail(f"tenant {tenant!r} has no identity provider configured")
+    out.print(f"issuer:          {provider.issuer}")
+    out.print(f"client id:       {provider.client_id}")
+    out.print(f"allowed domains: {', '.join(provider.allowed_domains)}")
+    out.print(f"role mapping:    {provider.role_mapping} (groups claim {provider.groups_claim!r})")
+    out.print(f"enabled:         {provider.enabled}")
+    out.print(f"redirect URI:    {callback_url(settings.base_url, ref.slug)}")
 
 
 @app.command()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from joserfc.jwk import ECKey
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -70,6 +71,7 @@ def settings(server_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFact
     database_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     key = ECKey.generate_key("P-256", private=True)
     test_settings = Settings(
+        secrets_key=Fernet.generate_key().decode(),
         environment="test",
         database_url=database_url,
         redis_url=redis_url,
@@ -135,6 +137,22 @@ def signer(app: Litestar) -> TokenSigner:
     return signer
 
 
+def process_env(settings: Settings, data_dir: Path) -> dict[str, str]:
+    """The environment of a `crosswalk` process (server or CLI) that shares the test run's database,
+    Redis and keys."""
+    assert settings.token_signing_key is not None
+    assert settings.secrets_key is not None
+    return {
+        **os.environ,
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": settings.owner_url.render_as_string(hide_password=False),
+        "REDIS_URL": str(settings.redis_url),
+        "TOKEN_SIGNING_KEY": settings.token_signing_key.get_secret_value(),
+        "SECRETS_KEY": settings.secrets_key.get_secret_value(),
+        "DATA_DIR": str(data_dir),
+    }
+
+
 @pytest.fixture(scope="session")
 def app_base_url(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The API served by `crosswalk serve` in its own process, on a free port, for the test database."""
@@ -143,16 +161,7 @@ def app_base_url(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
         port = int(probe.getsockname()[1])
     assert settings.token_signing_key is not None
     log_dir = tmp_path_factory.mktemp("server")
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "test",
-        "DATABASE_URL": settings.owner_url.render_as_string(hide_password=False),
-        "REDIS_URL": str(settings.redis_url),
-        "TOKEN_SIGNING_KEY": settings.token_signing_key.get_secret_value(),
-        "TENANT_CACHE_SECONDS": "0",
-        "DATA_DIR": str(log_dir),
-        "LOG_LEVEL": "WARNING",
-    }
+    env = {**process_env(settings, log_dir), "TENANT_CACHE_SECONDS": "0", "LOG_LEVEL": "WARNING"}
     log = (log_dir / "server.log").open("w")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "crosswalk"), "serve", "--port", str(port)],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,21 +13,15 @@ from sqlalchemy import Engine, text
 
 from backend.settings import Settings
 from tenants.migrator import CONTROL_TREE, script_directory
+from tests.conftest import process_env
 
 CROSSWALK = Path(sys.executable).parent / "crosswalk"
 
 
 def crosswalk(settings: Settings, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert settings.token_signing_key is not None
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.owner_url.render_as_string(hide_password=False),
-        "REDIS_URL": str(settings.redis_url),
-        "TOKEN_SIGNING_KEY": settings.token_signing_key.get_secret_value(),
-        "DATA_DIR": str(tmp_path),
-        "ENVIRONMENT": "test",
-    }
-    return subprocess.run([str(CROSSWALK), *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(CROSSWALK), *args], env=process_env(settings, tmp_path), capture_output=True, text=True, timeout=120
+    )
 
 
 def _counts(engine: Engine) -> tuple[int, int]:

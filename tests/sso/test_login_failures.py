@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -51,7 +51,7 @@ def relying_party(app: Litestar) -> RelyingParty:
 
 
 @pytest.fixture
-def tamper(relying_party: RelyingParty, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+def tamper(relying_party: RelyingParty, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """Replace the id_token of the provider's (real) token response with `change(id_token)`."""
     real = relying_party.exchange_code
 
@@ -61,7 +61,7 @@ def tamper(relying_party: RelyingParty, monkeypatch: pytest.MonkeyPatch) -> Iter
 
         monkeypatch.setattr(relying_party, "exchange_code", exchange)
 
-    yield install
+    return install
 
 
 class Observed:

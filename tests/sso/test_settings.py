@@ -1,0 +1,108 @@
+"""A tenant's SSO settings: set by its HR admins (API) or a consultant (CLI); the secret stays secret."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import Engine, text
+
+from backend.auth.principal import UserRole
+from backend.settings import Settings
+from tests.conftest import TenantFactory, TokenFactory, process_env
+from tests.helpers import problem
+from tests.sso.conftest import SsoTenant, provider_settings
+
+CROSSWALK = Path(sys.executable).parent / "crosswalk"
+
+
+async def test_the_secret_is_stored_encrypted_and_never_returned(
+    client: AsyncTestClient[Litestar],
+    auth: TokenFactory,
+    sso_tenants: dict[str, SsoTenant],
+    owner_engine: Engine,
+    settings: Settings,
+) -> None:
+    a = sso_tenants["a"]
+    response = await client.get("/api/v1/identity-provider", headers=auth(a.tenant, UserRole.HR_ADMIN))
+    assert response.status_code == 200
+    body = response.json()
+    assert a.provider.client_secret not in response.text
+    assert "client_secret" not in body
+    assert body["client_secret_set"] is True
+    assert body["issuer"] == a.provider.issuer
+    assert body["allowed_domains"] == ["alpha.example"]
+    assert body["redirect_uri"] == f"{settings.base_url}/auth/{a.tenant.slug}/callback"
+    assert body["role_mapping"] == {"manager": ["leads"], "hr_admin": ["HR-Team"]}
+    with owner_engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT client_secret_encrypted FROM control.identity_providers WHERE tenant_id = :t"),
+            {"t": a.tenant.id},
+        ).scalar_one()
+    assert a.provider.client_secret not in stored
+    assert stored.startswith("gAAAA")  # a Fernet token
+
+
+async def test_only_hr_admins_see_or_change_the_settings(
+    client: AsyncTestClient[Litestar], auth: TokenFactory, sso_tenants: dict[str, SsoTenant]
+) -> None:
+    a = sso_tenants["a"]
+    employee = auth(a.tenant, UserRole.EMPLOYEE)
+    problem(await client.get("/api/v1/identity-provider", headers=employee), 403)
+    body = provider_settings(a.provider, a.domain)
+    problem(await client.put("/api/v1/identity-provider", json=body, headers=employee), 403)
+
+
+async def test_settings_that_cannot_work_are_refused(
+    client: AsyncTestClient[Litestar], auth: TokenFactory, make_tenant: TenantFactory, sso_tenants: dict[str, SsoTenant]
+) -> None:
+    tenant = make_tenant()
+    hr = auth(tenant, UserRole.HR_ADMIN)
+    good = provider_settings(sso_tenants["a"].provider, "gamma.example")
+    unreachable = {**good, "issuer": "http://127.0.0.1:9/nothing-here"}
+    body = problem(await client.put("/api/v1/identity-provider", json=unreachable, headers=hr), 422)
+    assert body["errors"][0]["field"] == "issuer"
+    plain_http = {**good, "issuer": "http://idp.example.com"}
+    assert "https" in problem(await client.put("/api/v1/identity-provider", json=plain_http, headers=hr), 422)["detail"]
+    no_secret = {k: v for k, v in good.items() if k != "client_secret"}
+    body = problem(await client.put("/api/v1/identity-provider", json=no_secret, headers=hr), 422)
+    assert body["errors"][0]["field"] == "client_secret"
+    problem(await client.put("/api/v1/identity-provider", json={**good, "allowed_domains": []}, headers=hr), 400)
+    problem(await client.get("/api/v1/identity-provider", headers=hr), 404)
+
+
+async def test_another_tenant_cannot_see_the_settings(
+    client: AsyncTestClient[Litestar], auth: TokenFactory, sso_tenants: dict[str, SsoTenant]
+) -> None:
+    b_view = await client.get("/api/v1/identity-provider", headers=auth(sso_tenants["b"].tenant, UserRole.HR_ADMIN))
+    assert b_view.json()["issuer"] == sso_tenants["b"].provider.issuer
+    assert sso_tenants["a"].provider.client_secret not in b_view.text
+
+
+def test_a_consultant_configures_sso_from_the_cli(
+    settings: Settings, make_tenant: TenantFactory, sso_tenants: dict[str, SsoTenant], tmp_path: Path
+) -> None:
+    tenant = make_tenant()
+    provider = sso_tenants["a"].provider
+    env = {**process_env(settings, tmp_path), "SSO_CLIENT_SECRET": "from-the-environment"}
+    args = [str(CROSSWALK), "sso", "configure", "--tenant", tenant.slug, "--issuer", provider.issuer]
+    args += ["--client-id", "portal", "--allowed-domain", "delta.example", "--hr-group", "hr"]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert f"/auth/{tenant.slug}/callback" in done.stdout
+    assert "from-the-environment" not in done.stdout + done.stderr
+    shown = subprocess.run(
+        [str(CROSSWALK), "sso", "show", "--tenant", tenant.slug], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert provider.issuer in shown.stdout
+    assert "from-the-environment" not in shown.stdout
+    bad = subprocess.run(
+        [*args[:6], "http://127.0.0.1:9", *args[7:]], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("error: ")
+    assert len(bad.stderr.strip().splitlines()) == 1
