@@ -9,7 +9,7 @@ import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -317,6 +317,38 @@ def _active_tenant(settings: Settings, slug: str) -> Any:
     return tenant
 
 
+def configure_sso(settings: Settings, tenant: Any, settings_document: dict[str, Any]) -> None:
+    """Validate and store a tenant's SSO settings (the same checks as the API's PUT)."""
+    import asyncio
+
+    import httpx2
+    import msgspec
+
+    from backend.app import build_secretbox
+    from backend.errors import DomainError
+    from backend.sso.oidc import RelyingParty
+    from backend.sso.schemas import IdentityProviderWrite
+    from backend.sso.service import IdentityProviderService
+
+    try:
+        data = msgspec.convert(settings_document, IdentityProviderWrite)
+    except msgspec.ValidationError as exc:
+        raise fail(str(exc)) from None
+    box = build_secretbox(settings)
+
+    async def configure(session: Any) -> None:
+        relying_party = RelyingParty(httpx2.AsyncClient(timeout=10.0))
+        try:
+            await IdentityProviderService(session, tenant.id, box).configure(data, relying_party)
+        finally:
+            await relying_party.aclose()
+
+    try:
+        asyncio.run(_with_control_session(settings, configure))
+    except DomainError as exc:
+        raise fail(exc.detail) from None
+
+
 @sso_app.command("configure")
 def sso_configure(
     tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")],
@@ -339,46 +371,22 @@ def sso_configure(
     groups_claim: Annotated[str, typer.Option(help="The id_token claim with the groups.")] = "groups",
 ) -> None:
     """Set (or replace) a tenant's OpenID Connect provider; prints the redirect URI to register."""
-    import asyncio
-
-    import httpx2
-    import msgspec
-
-    from backend.app import build_secretbox
-    from backend.errors import DomainError
-    from backend.sso.oidc import RelyingParty
-    from backend.sso.schemas import IdentityProviderWrite
-    from backend.sso.service import IdentityProviderService, callback_url, logged_out_url
+    from backend.sso.service import callback_url, logged_out_url
 
     with database_settings() as settings:
         ref = _active_tenant(settings, tenant)
-        try:
-            data = msgspec.convert(
-                {
-                    "issuer": issuer,
-                    "client_id": client_id,
-                    "client_secret": client_secret,
-                    "allowed_domains": allowed_domain,
-                    "groups_claim": groups_claim,
-                    "role_mapping": {"hr_admin": hr_group or [], "manager": manager_group or []},
-                },
-                IdentityProviderWrite,
-            )
-        except msgspec.ValidationError as exc:
-            raise fail(str(exc)) from None
-        box = build_secretbox(settings)
-
-        async def configure(session: Any) -> None:
-            relying_party = RelyingParty(httpx2.AsyncClient(timeout=10.0))
-            try:
-                await IdentityProviderService(session, ref.id, box).configure(data, relying_party)
-            finally:
-                await relying_party.aclose()
-
-        try:
-            asyncio.run(_with_control_session(settings, configure))
-        except DomainError as exc:
-            raise fail(exc.detail) from None
+        configure_sso(
+            settings,
+            ref,
+            {
+                "issuer": issuer,
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "allowed_domains": allowed_domain,
+                "groups_claim": groups_claim,
+                "role_mapping": {"hr_admin": hr_group or [], "manager": manager_group or []},
+            },
+        )
     out.print(f"SSO configured for {tenant}; register at the provider:")
     out.print(f"  redirect URI:             {callback_url(settings.base_url, ref.slug)}")
     out.print(f"  post-logout redirect URI: {logged_out_url(settings.base_url, ref.slug)}")
@@ -452,19 +460,73 @@ def run(
             for line in ensure_catalog_and_demo(engine, settings, demo=demo):
                 # soft_wrap: a token must stay on one line to be copied (or grepped) whole.
                 out.print(line, soft_wrap=True, highlight=False)
+            accounts = _demo_sso_accounts(engine, demo)
         finally:
             engine.dispose()
-        out.print(f"API docs: http://{settings.host}:{settings.port}/schema   (Ctrl-C stops everything)")
-        config = uvicorn.Config(
-            "backend.app:create_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level.lower(),
+        with ExitStack() as stack:
+            if accounts is not None:
+                _start_demo_sso(stack, settings, *accounts)
+            out.print(f"API docs: http://{settings.host}:{settings.port}/schema   (Ctrl-C stops everything)")
+            config = uvicorn.Config(
+                "backend.app:create_app",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level.lower(),
+            )
+            # uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown; leaving the `with` blocks
+            # then stops the demo identity provider and the embedded servers.
+            uvicorn.Server(config).run()
+
+
+def _demo_sso_accounts(engine: Engine, demo: bool) -> tuple[Any, dict[str, Any]] | None:
+    from backend.demo.bootstrap import DEMO_SLUG
+    from backend.demo.idp import demo_accounts
+    from tenants.provisioning import TenantNotFoundError, get_tenant
+
+    if not demo:
+        return None
+    try:
+        tenant = get_tenant(engine, DEMO_SLUG)
+    except TenantNotFoundError:
+        return None
+    if tenant.status != TenantStatus.ACTIVE:
+        return None
+    return tenant, demo_accounts(engine, tenant)
+
+
+def _start_demo_sso(stack: ExitStack, settings: Settings, tenant: Any, accounts: dict[str, Any]) -> None:
+    """The demo company signs in through a local OpenID provider (infra/idp), configured afresh each run."""
+    from backend.demo.idp import HR_GROUP, LEADS_GROUP, DemoIdpUnavailableError, demo_identity_provider
+    from backend.sso.service import login_url
+
+    try:
+        idp = stack.enter_context(
+            demo_identity_provider(settings.data_dir, settings.base_url, settings.demo_idp_port, tenant, accounts)
         )
-        # uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown; leaving the `with` block then
-        # stops the embedded servers.
-        uvicorn.Server(config).run()
+    except DemoIdpUnavailableError as exc:
+        out.print(f"demo SSO: off ({exc}); the demo token above still works", highlight=False, soft_wrap=True)
+        return
+    domains = sorted({login.rsplit("@", 1)[1] for login in accounts})
+    configure_sso(
+        settings,
+        tenant,
+        {
+            "issuer": idp.issuer,
+            "client_id": idp.client_id,
+            "client_secret": idp.client_secret,
+            "allowed_domains": domains,
+            "role_mapping": {"hr_admin": [HR_GROUP], "manager": [LEADS_GROUP]},
+        },
+    )
+    out.print(
+        f"demo SSO: sign in at {login_url(settings.base_url, tenant.slug)} (any password) as",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for login, what in ((idp.hr_login, "HR admin"), (idp.lead_login, "manager"), (idp.employee_login, "employee")):
+        if login:
+            out.print(f"  {login}  ({what})", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

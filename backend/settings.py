@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # After a rotation, the previous partner secret keeps working this long unless told otherwise.
     partner_secret_grace_seconds: int = Field(default=86400, ge=0, le=30 * 86400)
 
+    # The local OpenID provider that `crosswalk run` starts for the demo company's SSO.
+    demo_idp_port: int = Field(default=8001, ge=1, le=65535)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

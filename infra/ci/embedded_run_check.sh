@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=$(mktemp -d /tmp/crosswalk-ci.XXXXXX)
 port=18123
+export DEMO_IDP_PORT=18124
 trap 'rm -rf "$data_dir"' EXIT
 
 boot() {
@@ -27,6 +28,12 @@ boot() {
   count=$(printf '%s' "$body" | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("items", [])))') \
     || { echo "the API did not answer with employees: $body"; cat "$log"; exit 1; }
   [ "$count" -ge 100 ] || { echo "expected the demo employees, got $count"; cat "$log"; exit 1; }
+  # Single sign-on through the demo's local OpenID provider, as the HR admin the log names.
+  local hr
+  hr=$(grep "(HR admin)" "$log" | awk '{print $1}')
+  [ -n "$hr" ] || { echo "the run did not start the demo's SSO"; cat "$log"; exit 1; }
+  .venv/bin/python infra/ci/demo_sso_login.py "http://127.0.0.1:$port" "$hr" | tee -a "$log" | grep -q "hr_admin" \
+    || { echo "demo SSO sign-in failed"; cat "$log"; exit 1; }
   kill -INT "$pid"
   wait "$pid" || { echo "run command did not stop cleanly on Ctrl-C"; cat "$log"; exit 1; }
   if pgrep -f "$data_dir" >/dev/null; then echo "servers left running:"; pgrep -af "$data_dir"; exit 1; fi

@@ -88,3 +88,6 @@ const server = provider.listen(port, '127.0.0.1', () => {
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => server.close(() => process.exit(0)));
 }
+// Whoever started us holds our stdin open; when it goes away (even killed), so do we.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();

@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import shutil
 import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,12 +22,11 @@ from redis import Redis
 from sqlalchemy import Engine, text
 
 from backend.auth.principal import UserRole
+from backend.demo.idp import DemoIdpUnavailableError, client_config, ensure_installed, local_provider
 from backend.settings import Settings
-from backend.sso.service import callback_url, logged_out_url
+from backend.sso.service import callback_url
 from tenants.sessions import TenantRef
-from tests.conftest import REPO, TenantFactory, TokenFactory
-
-IDP_DIR = REPO / "infra" / "idp"
+from tests.conftest import TenantFactory, TokenFactory
 
 
 def _free_port() -> int:
@@ -44,7 +41,6 @@ class OpenIdProvider:
     client_id: str
     client_secret: str
     key_file: Path
-    process: subprocess.Popen[str]
 
     def private_jwk(self) -> dict[str, Any]:
         key: dict[str, Any] = json.loads(self.key_file.read_text())
@@ -52,50 +48,27 @@ class OpenIdProvider:
 
 
 @pytest.fixture(scope="session")
-def idp_installed() -> Path:
-    """`npm ci` in infra/idp once, as a newcomer's first test run would."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.fail("the SSO tests need Node.js and npm on PATH (they run the real OpenID provider)")
-    if not (IDP_DIR / "node_modules" / "oidc-provider").exists():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=IDP_DIR, check=True, capture_output=True)
-    return IDP_DIR / "provider.mjs"
+def idp_installed() -> None:
+    """`npm ci` in infra/idp once, as a newcomer's first test run does; Node.js is required."""
+    try:
+        ensure_installed()
+    except DemoIdpUnavailableError as exc:
+        pytest.fail(f"the SSO tests run the real OpenID provider: {exc}")
 
 
 def start_provider(
-    script: Path, workdir: Path, settings: Settings, slug: str, accounts: dict[str, dict[str, Any]]
+    stack: ExitStack, workdir: Path, settings: Settings, tenant: TenantRef, accounts: dict[str, dict[str, Any]]
 ) -> OpenIdProvider:
-    port = _free_port()
-    client_id, client_secret = f"crosswalk-{slug}", secrets.token_urlsafe(24)
-    key_file = workdir / f"{slug}-key.json"
+    client_id, client_secret = f"crosswalk-{tenant.slug}", secrets.token_urlsafe(24)
+    key_file = workdir / f"{tenant.slug}-key.json"
     config = {
-        "port": port,
-        "clients": [
-            {
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "redirect_uris": [callback_url(settings.base_url, slug)],
-                "post_logout_redirect_uris": [logged_out_url(settings.base_url, slug)],
-            }
-        ],
+        "port": _free_port(),
+        "clients": [client_config(client_id, client_secret, settings.base_url, tenant)],
         "accounts": accounts,
         "key_file": str(key_file),
     }
-    config_file = workdir / f"{slug}-idp.json"
-    config_file.write_text(json.dumps(config))
-    process = subprocess.Popen(
-        ["node", str(script), str(config_file)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.startswith("READY "):
-            return OpenIdProvider(line.split()[1], client_id, client_secret, key_file, process)
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    pytest.fail(f"the OpenID provider for {slug} did not start")
+    issuer = stack.enter_context(local_provider(config, workdir / f"{tenant.slug}-idp.json"))
+    return OpenIdProvider(issuer, client_id, client_secret, key_file)
 
 
 @dataclass
@@ -127,7 +100,7 @@ def provider_settings(provider: OpenIdProvider, domain: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 async def sso_tenants(
-    idp_installed: Path,
+    idp_installed: None,
     settings: Settings,
     make_tenant: TenantFactory,
     client: AsyncTestClient[Litestar],
@@ -136,12 +109,10 @@ async def sso_tenants(
 ) -> AsyncIterator[dict[str, SsoTenant]]:
     workdir = tmp_path_factory.mktemp("idp")
     tenants: dict[str, SsoTenant] = {}
-    providers: list[OpenIdProvider] = []
-    try:
+    with ExitStack() as stack:
         for name, accounts, domain in (("a", ACCOUNTS_A, "alpha.example"), ("b", ACCOUNTS_B, "beta.example")):
             tenant = make_tenant(f"sso_{name}_{secrets.token_hex(3)}")
-            provider = start_provider(idp_installed, workdir, settings, tenant.slug, accounts)
-            providers.append(provider)
+            provider = start_provider(stack, workdir, settings, tenant, accounts)
             headers = auth(tenant, UserRole.HR_ADMIN)
             response = await client.put(
                 "/api/v1/identity-provider", json=provider_settings(provider, domain), headers=headers
@@ -149,10 +120,6 @@ async def sso_tenants(
             assert response.status_code == 200, response.text
             tenants[name] = SsoTenant(tenant, provider, domain)
         yield tenants
-    finally:
-        for provider in providers:
-            provider.process.terminate()
-            provider.process.wait(timeout=10)
 
 
 class AppTab:

@@ -1,0 +1,153 @@
+"""The demo company's identity provider: the same oidc-provider the SSO tests use, on loopback, so a
+newcomer can sign in to Northwind's portal through a browser. It needs Node.js; without it the run
+goes on and says how to get SSO."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from backend.sso.service import callback_url, logged_out_url
+from tenants.sessions import TenantRef
+
+IDP_DIR = Path(__file__).resolve().parent.parent.parent / "infra" / "idp"
+HR_GROUP = "hr"
+LEADS_GROUP = "people-leads"
+_START_TIMEOUT_SECONDS = 30
+
+
+class DemoIdpUnavailableError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class DemoIdp:
+    issuer: str
+    client_id: str
+    client_secret: str
+    hr_login: str | None
+    lead_login: str | None
+    employee_login: str | None
+
+
+def demo_accounts(engine: Engine, tenant: TenantRef) -> dict[str, dict[str, Any]]:
+    """Every active demo employee can sign in with their email; People & HR staff are in the "hr"
+    group, people with reports in "people-leads"."""
+    with engine.begin() as connection:
+        connection.execute(text("SELECT set_config('search_path', :s, true)"), {"s": tenant.schema_name})
+        rows = connection.execute(
+            text(
+                "SELECT e.email, e.full_name, "
+                "  EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active) AS leads, "
+                "  coalesce(u.name ILIKE '%people%' OR u.name ILIKE '%HR%', false) AS hr "
+                "FROM employees e LEFT JOIN org_units u ON u.id = e.org_unit_id "
+                "WHERE e.active ORDER BY e.email"
+            )
+        ).all()
+    accounts: dict[str, dict[str, Any]] = {}
+    for email, name, leads, hr in rows:
+        groups = [g for g, member in ((HR_GROUP, hr), (LEADS_GROUP, leads)) if member]
+        accounts[email] = {"email": email, "name": name, "groups": groups}
+    return accounts
+
+
+def _first(accounts: dict[str, dict[str, Any]], wanted: set[str]) -> str | None:
+    for login, claims in accounts.items():
+        if set(claims["groups"]) == wanted:
+            return login
+    return None
+
+
+def ensure_installed() -> str:
+    """Node's path, after `npm ci` in infra/idp if the provider is not installed yet."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        raise DemoIdpUnavailableError("Node.js (20 or later) and npm are needed for the local OpenID provider")
+    if not (IDP_DIR / "node_modules" / "oidc-provider").exists():
+        # argv from our own paths and the npm found on PATH
+        done = subprocess.run(  # noqa: S603
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=IDP_DIR, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise DemoIdpUnavailableError(f"`npm ci` in {IDP_DIR} failed: {done.stderr.strip()[-300:]}")
+    return node
+
+
+def client_config(client_id: str, client_secret: str, base_url: str, tenant: TenantRef) -> dict[str, Any]:
+    """The provider-side registration of a tenant's portal (what a company's IT enters at its IdP)."""
+    return {
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "redirect_uris": [callback_url(base_url, tenant.slug)],
+        "post_logout_redirect_uris": [logged_out_url(base_url, tenant.slug)],
+    }
+
+
+@contextmanager
+def local_provider(config: dict[str, Any], config_file: Path) -> Iterator[str]:
+    """Run infra/idp/provider.mjs with `config` (see that file); yields the issuer, stops it after."""
+    node = ensure_installed()
+    # The file holds client secrets: private to the user.
+    config_file.touch(mode=0o600)
+    config_file.write_text(json.dumps(config))
+    process = subprocess.Popen(  # noqa: S603 - argv from our own paths and the node found on PATH
+        [node, str(IDP_DIR / "provider.mjs"), str(config_file)],
+        # The provider exits when this pipe closes, so it never outlives us, even if we are killed.
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        yield _wait_ready(process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def demo_identity_provider(
+    data_dir: Path, base_url: str, port: int, tenant: TenantRef, accounts: dict[str, dict[str, Any]]
+) -> Iterator[DemoIdp]:
+    client_id, client_secret = f"crosswalk-{tenant.slug}", secrets.token_urlsafe(24)
+    config = {
+        "port": port,
+        "clients": [client_config(client_id, client_secret, base_url, tenant)],
+        "accounts": accounts,
+        "key_file": str(data_dir / "demo-idp-key.json"),
+    }
+    with local_provider(config, data_dir / "demo-idp.json") as issuer:
+        yield DemoIdp(
+            issuer=issuer,
+            client_id=client_id,
+            client_secret=client_secret,
+            hr_login=_first(accounts, {HR_GROUP}),
+            lead_login=_first(accounts, {LEADS_GROUP}),
+            employee_login=_first(accounts, set()),
+        )
+
+
+def _wait_ready(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.startswith("READY "):
+            return line.split()[1]
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    raise DemoIdpUnavailableError("the local OpenID provider did not start (is its port free?)")
