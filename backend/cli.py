@@ -339,7 +339,9 @@ def configure_sso(settings: Settings, tenant: Any, settings_document: dict[str, 
     async def configure(session: Any) -> None:
         relying_party = RelyingParty(httpx2.AsyncClient(timeout=10.0))
         try:
-            await IdentityProviderService(session, tenant.id, box).configure(data, relying_party)
+            await IdentityProviderService(session, tenant.id, box).configure(
+                data, relying_party, allow_loopback_http=settings.environment != "prod"
+            )
         finally:
             await relying_party.aclose()
 

@@ -131,7 +131,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 }
 
 
-def _spec(status: int, description: str) -> ResponseSpec:
+def problem_spec(status: int, description: str) -> ResponseSpec:
     return ResponseSpec(
         data_container=Problem,
         description=description,
@@ -159,5 +159,5 @@ def document_problems(app: Litestar) -> None:
             if handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"}:
                 wanted[409] = "The change conflicts with existing data."
             for status, description in wanted.items():
-                responses.setdefault(status, _spec(status, description))
+                responses.setdefault(status, problem_spec(status, description))
             handler.responses = responses

@@ -12,11 +12,12 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.api.problems import PROBLEM_JSON, problem_response
+from backend.api.problems import PROBLEM_JSON, problem_response, problem_spec
 from backend.auth.portal_sessions import SESSION_COOKIE, PortalSession
 from backend.auth.principal import Principal, Scope
 from backend.sso.schemas import IdentityProviderRead, IdentityProviderWrite, PortalToken, RoleMapping, SessionRead
@@ -43,6 +44,15 @@ _STATUS = {
     LoginFailure.PROVIDER_DOWN: 502,
 }
 _PUBLIC = {"exclude_from_auth": True}
+_REDIRECT = ResponseSpec(data_container=None, description="Redirects the browser (Location header).")
+_LOGIN_ERRORS = {
+    400: problem_spec(400, "The login response is incomplete, stale, or from another login or provider."),
+    401: problem_spec(401, "The provider's code or id_token failed a check."),
+    403: problem_spec(403, "The provider refused, or the person may not sign in to this company."),
+    404: problem_spec(404, "No active company with SSO under this name."),
+    502: problem_spec(502, "The company's identity provider cannot be reached."),
+}
+_NOBODY = {401: problem_spec(401, "Nobody is signed in.")}
 
 
 def _logins(services: Services) -> SsoLogins:
@@ -81,7 +91,13 @@ class SsoController(Controller):
     path = "/auth"
     tags = ["Sign-in"]
 
-    @get("/{tenant_slug:str}/login", opt=_PUBLIC, summary="Start single sign-on at the company's identity provider")
+    @get(
+        "/{tenant_slug:str}/login",
+        opt=_PUBLIC,
+        status_code=303,
+        summary="Start single sign-on at the company's identity provider",
+        responses={303: _REDIRECT, **_LOGIN_ERRORS},
+    )
     async def login(
         self, request: Request[Any, Any, Any], tenant_slug: FromPath[str], return_to: FromQuery[str | None] = None
     ) -> Response[Any]:
@@ -103,7 +119,13 @@ class SsoController(Controller):
         )
         return response
 
-    @get("/{tenant_slug:str}/callback", opt=_PUBLIC, summary="Where the identity provider sends the browser back")
+    @get(
+        "/{tenant_slug:str}/callback",
+        opt=_PUBLIC,
+        status_code=303,
+        summary="Where the identity provider sends the browser back",
+        responses={303: _REDIRECT, **_LOGIN_ERRORS},
+    )
     async def callback(
         self,
         request: Request[Any, Any, Any],
@@ -144,11 +166,23 @@ class SsoController(Controller):
         )
         return response
 
-    @get("/{tenant_slug:str}/logout", opt=_PUBLIC, summary="Sign out (also at the identity provider)")
+    @get(
+        "/{tenant_slug:str}/logout",
+        opt=_PUBLIC,
+        status_code=303,
+        summary="Sign out (also at the identity provider)",
+        responses={303: _REDIRECT},
+    )
     async def logout_link(self, request: Request[Any, Any, Any], tenant_slug: FromPath[str]) -> Response[Any]:
         return await _logout(request, tenant_slug)
 
-    @post("/{tenant_slug:str}/logout", opt=_PUBLIC, status_code=303, summary="Sign out (also at the identity provider)")
+    @post(
+        "/{tenant_slug:str}/logout",
+        opt=_PUBLIC,
+        status_code=303,
+        summary="Sign out (also at the identity provider)",
+        responses={303: _REDIRECT},
+    )
     async def logout(self, request: Request[Any, Any, Any], tenant_slug: FromPath[str]) -> Response[Any]:
         return await _logout(request, tenant_slug)
 
@@ -160,7 +194,12 @@ class SsoController(Controller):
             f'<p><a href="/auth/{html.escape(tenant_slug)}/login">Sign in again</a></p></html>'
         )
 
-    @get("/session", opt=_PUBLIC, summary="Who is signed in (the portal session cookie)")
+    @get(
+        "/session",
+        opt=_PUBLIC,
+        summary="Who is signed in (the portal session cookie)",
+        responses={200: ResponseSpec(SessionRead, description="The signed-in person."), **_NOBODY},
+    )
     async def session(self, request: Request[Any, Any, Any]) -> Response[Any]:
         portal = await _current_session(request)
         if portal is None:
@@ -180,6 +219,7 @@ class SsoController(Controller):
         opt=_PUBLIC,
         status_code=200,
         summary="A bearer token for the portal front end, from the session",
+        responses={200: ResponseSpec(PortalToken, description="A bearer token."), **_NOBODY},
     )
     async def session_token(self, request: Request[Any, Any, Any]) -> Response[Any]:
         portal = await _current_session(request)
@@ -265,7 +305,9 @@ class IdentityProviderController(Controller):
     ) -> IdentityProviderRead:
         services = services_of(request.app)
         service = IdentityProviderService(control_db, principal.tenant.id, services.secretbox)
-        provider = await service.configure(data, services.relying_party)
+        provider = await service.configure(
+            data, services.relying_party, allow_loopback_http=services.settings.environment != "prod"
+        )
         return _read(provider, principal.tenant, services.settings.base_url)
 
     @delete("/", opt={"scope": Scope.IDENTITY_ADMIN}, summary="Remove the SSO settings")

@@ -107,11 +107,16 @@ class IdentityProviderService:
             raise NotFoundError("this tenant has no identity provider configured")
         return provider
 
-    async def configure(self, data: IdentityProviderWrite, relying_party: RelyingParty) -> IdentityProvider:
+    async def configure(
+        self, data: IdentityProviderWrite, relying_party: RelyingParty, *, allow_loopback_http: bool
+    ) -> IdentityProvider:
+        """Store the settings after checking the issuer's discovery document. Plain http is allowed
+        for a provider on this machine outside production only (local providers, tests): the check
+        fetches the URL, and an admin must not be able to point the server at internal services."""
         issuer = data.issuer.rstrip("/") if data.issuer.count("/") > 2 else data.issuer
         host = urlsplit(issuer).hostname or ""
-        if not issuer.startswith("https://") and host not in _LOOPBACK_HOSTS:
-            raise InvalidInputError("issuer", "the issuer must be an https URL (plain http only on loopback)")
+        if not issuer.startswith("https://") and not (allow_loopback_http and host in _LOOPBACK_HOSTS):
+            raise InvalidInputError("issuer", "the issuer must be an https URL")
         try:
             # Refuse settings that could not work: the issuer must publish a matching configuration.
             await relying_party.discover(issuer, refresh=True)

@@ -6,12 +6,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx2
+import msgspec
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import Engine, text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from backend.app import build_secretbox
 from backend.auth.principal import UserRole
+from backend.errors import InvalidInputError
 from backend.settings import Settings
+from backend.sso.oidc import RelyingParty
+from backend.sso.schemas import IdentityProviderWrite
+from backend.sso.service import IdentityProviderService
 from tests.conftest import TenantFactory, TokenFactory, process_env
 from tests.helpers import problem
 from tests.sso.conftest import SsoTenant, provider_settings
@@ -106,3 +115,25 @@ def test_a_consultant_configures_sso_from_the_cli(
     assert bad.returncode == 1
     assert bad.stderr.startswith("error: ")
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+async def test_production_refuses_plain_http_even_on_loopback(
+    settings: Settings, make_tenant: TenantFactory, sso_tenants: dict[str, SsoTenant]
+) -> None:
+    # The discovery check fetches the issuer URL: in prod only https, so that an admin cannot point
+    # the server at services on its own machine.
+    tenant = make_tenant()
+    engine = create_async_engine(settings.owner_url)
+    relying_party = RelyingParty(httpx2.AsyncClient())
+    try:
+        async with AsyncSession(engine) as session:
+            service = IdentityProviderService(session, tenant.id, build_secretbox(settings))
+            document = provider_settings(sso_tenants["a"].provider, "epsilon.example")
+            with pytest.raises(InvalidInputError, match="https"):
+                await service.configure(
+                    msgspec.convert(document, IdentityProviderWrite), relying_party, allow_loopback_http=False
+                )
+            assert await service.find() is None
+    finally:
+        await relying_party.aclose()
+        await engine.dispose()
