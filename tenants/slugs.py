@@ -7,7 +7,7 @@ import re
 from sqlalchemy.dialects.postgresql.base import RESERVED_WORDS
 
 SLUG_MAX_LENGTH = 30
-_SLUG_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 # Names that would read as part of the platform in URLs, logs or the console.
 _PLATFORM_WORDS = frozenset(
     {
@@ -42,7 +42,7 @@ def validate_slug(slug: str) -> str:
         raise InvalidSlugError("tenant slug is empty")
     if len(slug) > SLUG_MAX_LENGTH:
         raise InvalidSlugError(f"tenant slug {slug!r} is longer than {SLUG_MAX_LENGTH} characters")
-    if not _SLUG_PATTERN.fullmatch(slug):
+    if not SLUG_PATTERN.fullmatch(slug):
         raise InvalidSlugError(f"tenant slug {slug!r} must start with a lowercase letter and hold only a-z, 0-9 and _")
     if slug.endswith("_") or "__" in slug:
         raise InvalidSlugError(f"tenant slug {slug!r} may not end with _ or contain __")

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import html
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, Parameter
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,8 +34,13 @@ from backend.sso.service import (
 from backend.state import Services, services_of
 from tenants.models import IdentityProvider, TenantStatus
 from tenants.sessions import TenantRef
+from tenants.slugs import SLUG_PATTERN
 
 LOGIN_BINDING_COOKIE = "crosswalk_login"
+TenantSlug = Annotated[
+    str,
+    Parameter(pattern=SLUG_PATTERN.pattern, max_length=30, description="The company's tenant name, as in its URLs."),
+]
 _STATUS = {
     LoginFailure.BAD_REQUEST: 400,
     LoginFailure.BAD_TOKEN: 401,
@@ -99,7 +104,7 @@ class SsoController(Controller):
         responses={303: _REDIRECT, **_LOGIN_ERRORS},
     )
     async def login(
-        self, request: Request[Any, Any, Any], tenant_slug: FromPath[str], return_to: FromQuery[str | None] = None
+        self, request: Request[Any, Any, Any], tenant_slug: TenantSlug, return_to: FromQuery[str | None] = None
     ) -> Response[Any]:
         services = services_of(request.app)
         try:
@@ -129,7 +134,7 @@ class SsoController(Controller):
     async def callback(
         self,
         request: Request[Any, Any, Any],
-        tenant_slug: FromPath[str],
+        tenant_slug: TenantSlug,
     ) -> Response[Any]:
         services = services_of(request.app)
         # Read by hand: `state` is a name Litestar reserves for its own application state.
@@ -173,7 +178,7 @@ class SsoController(Controller):
         summary="Sign out (also at the identity provider)",
         responses={303: _REDIRECT},
     )
-    async def logout_link(self, request: Request[Any, Any, Any], tenant_slug: FromPath[str]) -> Response[Any]:
+    async def logout_link(self, request: Request[Any, Any, Any], tenant_slug: TenantSlug) -> Response[Any]:
         return await _logout(request, tenant_slug)
 
     @post(
@@ -183,11 +188,11 @@ class SsoController(Controller):
         summary="Sign out (also at the identity provider)",
         responses={303: _REDIRECT},
     )
-    async def logout(self, request: Request[Any, Any, Any], tenant_slug: FromPath[str]) -> Response[Any]:
+    async def logout(self, request: Request[Any, Any, Any], tenant_slug: TenantSlug) -> Response[Any]:
         return await _logout(request, tenant_slug)
 
     @get("/{tenant_slug:str}/logged-out", opt=_PUBLIC, summary="Signed out", media_type="text/html")
-    async def logged_out(self, tenant_slug: FromPath[str]) -> str:
+    async def logged_out(self, tenant_slug: TenantSlug) -> str:
         return (
             "<!doctype html><html lang=en><meta charset=utf-8><title>Signed out</title>"
             "<h1>You are signed out</h1>"
@@ -243,7 +248,7 @@ async def _current_session(request: Request[Any, Any, Any]) -> PortalSession | N
     return await services_of(request.app).portal_sessions.get(session_id)
 
 
-async def _logout(request: Request[Any, Any, Any], tenant_slug: FromPath[str]) -> Response[Any]:
+async def _logout(request: Request[Any, Any, Any], tenant_slug: TenantSlug) -> Response[Any]:
     services = services_of(request.app)
     session_id = request.cookies.get(SESSION_COOKIE)
     ended = await services.portal_sessions.end(session_id) if session_id else None
