@@ -32,6 +32,9 @@ from backend.framework.routes import CareerPathController, JobFamilyController, 
 from backend.health.routes import health, ready
 from backend.logs import configure_logging
 from backend.org.routes import EmployeeController, MeController, OrgUnitController
+from backend.partners.routes import PUBLIC_HANDLERS as PARTNER_PUBLIC_HANDLERS
+from backend.partners.routes import PartnerClientController
+from backend.scim.routes import ScimTokenController, scim_router
 from backend.settings import Settings, get_settings
 from backend.skills.routes import (
     CatalogController,
@@ -62,6 +65,8 @@ API_CONTROLLERS: list[Any] = [
     CareerPathController,
     AspirationController,
     IdentityProviderController,
+    PartnerClientController,
+    ScimTokenController,
 ]
 
 
@@ -166,7 +171,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=[{"bearer": []}],
     )
     app = Litestar(
-        route_handlers=[health, ready, api_v1, SsoController],
+        route_handlers=[health, ready, api_v1, SsoController, scim_router, *PARTNER_PUBLIC_HANDLERS],
         middleware=[request_scope_middleware, DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS)],
         exception_handlers={**EXCEPTION_HANDLERS, idempotency.IdempotentReplay: idempotency.replay_response},
         after_request=idempotency.capture,
@@ -180,6 +185,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                    "scim_bearer": SecurityScheme(
+                        type="http", scheme="bearer", description="A SCIM token (POST /api/v1/scim-tokens)"
+                    ),
                 }
             ),
         ),

@@ -37,6 +37,10 @@ app.add_typer(tenants_app, name="tenants")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(skills_app, name="skills")
 app.add_typer(sso_app, name="sso")
+scim_app = typer.Typer(help="SCIM provisioning from a tenant's identity provider.", no_args_is_help=True)
+scim_tokens_app = typer.Typer(help="The bearer tokens identity providers provision with.", no_args_is_help=True)
+scim_app.add_typer(scim_tokens_app, name="tokens")
+app.add_typer(scim_app, name="scim")
 
 out = Console()
 err = Console(stderr=True)
@@ -417,6 +421,226 @@ def sso_show(tenant: Annotated[str, typer.Option("--tenant", help="The tenant's 
     out.print(f"role mapping:    {provider.role_mapping} (groups claim {provider.groups_claim!r})")
     out.print(f"enabled:         {provider.enabled}")
     out.print(f"redirect URI:    {callback_url(settings.base_url, ref.slug)}")
+
+
+def _scim_tokens(settings: Settings, tenant: Any, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(tokens)` with the tenant's ScimTokenService, the one the API uses."""
+    import asyncio
+
+    from backend.errors import DomainError
+    from backend.scim.tokens import ScimTokenService
+
+    async def run(session: Any) -> T:
+        return await work(ScimTokenService(session, tenant.id))
+
+    try:
+        return asyncio.run(_with_control_session(settings, run))
+    except DomainError as exc:
+        raise fail(exc.detail) from None
+
+
+@scim_tokens_app.command("create")
+def scim_tokens_create(
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")],
+    name: Annotated[str, typer.Option("--name", help="Which identity provider holds it, e.g. 'Okta'.")],
+) -> None:
+    """Create a SCIM token; it is printed once (last line) and never stored or shown again."""
+    with database_settings() as settings:
+        ref = _active_tenant(settings, tenant)
+        if ref.status != TenantStatus.ACTIVE:
+            raise fail(f"tenant {tenant!r} is {ref.status.value}")
+        issued = _scim_tokens(settings, ref, lambda tokens: tokens.create(name, "cli"))
+    out.print(
+        f"SCIM token {issued.row.name!r} (id {issued.row.id}) for {ref.slug}; "
+        f"SCIM base URL {settings.base_url}/scim/v2. Copy the token now, it is not shown again:",
+        highlight=False,
+        soft_wrap=True,
+    )
+    print(issued.token)
+
+
+@scim_tokens_app.command("list")
+def scim_tokens_list(tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")]) -> None:
+    """List a tenant's SCIM tokens (never the tokens themselves)."""
+
+    async def every(tokens: Any) -> list[Any]:
+        rows, cursor = await tokens.list(None, 200)
+        found = list(rows)
+        while cursor:
+            rows, cursor = await tokens.list(cursor, 200)
+            found.extend(rows)
+        return found
+
+    with database_settings() as settings:
+        ref = _active_tenant(settings, tenant)
+        found = _scim_tokens(settings, ref, every)
+    if not found:
+        out.print(f"tenant {ref.slug} has no SCIM tokens")
+    # One line per token, never wrapped: the id is what `revoke` takes.
+    for token in found:
+        if token.revoked_at is not None:
+            state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}"
+        elif token.last_used_at is not None:
+            state = f"last used {token.last_used_at:%Y-%m-%d %H:%M}"
+        else:
+            state = "never used"
+        out.print(
+            f"{token.id}  {token.token_prefix}...  {token.name!r}  created {token.created_at:%Y-%m-%d %H:%M}  {state}",
+            soft_wrap=True,
+            highlight=False,
+        )
+
+
+@scim_tokens_app.command("revoke")
+def scim_tokens_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (see `crosswalk scim tokens list`).")],
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")],
+) -> None:
+    """Revoke a SCIM token: the identity provider's next request with it is refused."""
+    try:
+        key = uuid.UUID(token_id)
+    except ValueError:
+        raise fail(f"{token_id!r} is not a token id (see `crosswalk scim tokens list`)") from None
+    with database_settings() as settings:
+        ref = _active_tenant(settings, tenant)
+        revoked = _scim_tokens(settings, ref, lambda tokens: tokens.revoke(key))
+    out.print(f"SCIM token {revoked.id} ({revoked.name!r}) of {ref.slug} is revoked", highlight=False)
+
+
+partners_app = typer.Typer(help="A tenant's partner apps (OAuth2 client credentials).", no_args_is_help=True)
+app.add_typer(partners_app, name="partners")
+
+
+def _partner_clients(settings: Settings, tenant: Any, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(service)` with the tenant's PartnerClientService, the one the API uses."""
+    import asyncio
+
+    from backend.errors import DomainError
+    from backend.partners.service import PartnerClientService
+
+    async def run(session: Any) -> T:
+        return await work(PartnerClientService(session, tenant.id))
+
+    try:
+        return asyncio.run(_with_control_session(settings, run))
+    except DomainError as exc:
+        raise fail(exc.detail) from None
+
+
+def _show_secret_once(client_id: str, secret: str) -> None:
+    # Plain print, one value a line: nothing wraps or colours what has to be copied whole.
+    print(f"client_id:     {client_id}")
+    print(f"client_secret: {secret}")
+
+
+@partners_app.command("create")
+def partners_create(
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")],
+    name: Annotated[str, typer.Option("--name", help="The partner app, e.g. 'Acme LMS'.")],
+    scope: Annotated[list[str], typer.Option("--scope", help="A scope to grant, e.g. employees:read; repeatable.")],
+) -> None:
+    """Register a partner app; its client id and secret are printed once."""
+    import msgspec
+
+    from backend.partners.schemas import PartnerClientCreate
+
+    try:
+        data = msgspec.convert({"name": name, "scopes": scope}, PartnerClientCreate)
+    except msgspec.ValidationError as exc:
+        raise fail(str(exc)) from None
+    with database_settings() as settings:
+        ref = _active_tenant(settings, tenant)
+        if ref.status != TenantStatus.ACTIVE:
+            raise fail(f"tenant {tenant!r} is {ref.status.value}")
+        made = _partner_clients(
+            settings, ref, lambda clients: clients.create(name=data.name, scopes=data.scopes, created_by="cli")
+        )
+    out.print(
+        f"partner app {made.client.name!r} of {ref.slug} with scopes {' '.join(made.client.scopes)}; "
+        f"token endpoint {settings.base_url}/oauth/token. Copy the secret now, it is not shown again:",
+        highlight=False,
+        soft_wrap=True,
+    )
+    _show_secret_once(made.client.client_id, made.secret)
+
+
+@partners_app.command("list")
+def partners_list(tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")]) -> None:
+    """List a tenant's partner apps (never their secrets)."""
+    with database_settings() as settings:
+        ref = _active_tenant(settings, tenant)
+        found = _partner_clients(settings, ref, lambda clients: clients.all_clients())
+    from rich.table import Column
+
+    # The id is what gets copied into the next command: never wrapped.
+    table = Table(Column("client id", no_wrap=True), "name", "scopes", "status")
+    for client in found:
+        if client.revoked_at:
+            status = f"revoked {client.revoked_at:%Y-%m-%d %H:%M %Z}"
+        elif client.previous_secret_expires_at:
+            status = f"active; old secret until {client.previous_secret_expires_at:%Y-%m-%d %H:%M %Z}"
+        else:
+            status = "active"
+        table.add_row(client.client_id, client.name, "\n".join(client.scopes), status)
+    out.print(table)
+
+
+@partners_app.command("rotate")
+def partners_rotate(
+    client_id: Annotated[str, typer.Argument(help="The partner app's client id (pc_...).")],
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")],
+    grace_seconds: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=30 * 86400, help="How long the old secret keeps working; default PARTNER_SECRET_GRACE_SECONDS."
+        ),
+    ] = None,
+) -> None:
+    """Give a partner app a new secret, printed once; the old one keeps working for the grace period."""
+    with database_settings() as settings:
+        ref = _active_tenant(settings, tenant)
+        grace = settings.partner_secret_grace_seconds if grace_seconds is None else grace_seconds
+        made = _partner_clients(settings, ref, lambda clients: clients.rotate(client_id, grace_seconds=grace))
+    until = made.client.previous_secret_expires_at
+    old = f"the old secret works until {until:%Y-%m-%d %H:%M:%S %Z}" if until else "the old secret no longer works"
+    out.print(f"new secret for {client_id} of {ref.slug}; {old}. Copy it now:", highlight=False, soft_wrap=True)
+    _show_secret_once(made.client.client_id, made.secret)
+
+
+@partners_app.command("revoke")
+def partners_revoke(
+    client_id: Annotated[str, typer.Argument(help="The partner app's client id (pc_...).")],
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")],
+) -> None:
+    """Revoke a partner app: no new tokens, and the ones it holds stop working now, in every API process."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    from backend.auth.revocations import ClientRevocations
+
+    with database_settings() as settings:
+        ref = _active_tenant(settings, tenant)
+        if settings.redis_url is None:
+            raise fail("REDIS_URL is not set; revoking must reach the API's Redis")
+        redis_url = settings.redis_url
+        # Remembered as long as the client's last token could pass verification (as in app.build_services).
+        lifetime = settings.partner_token_ttl_seconds + 60
+
+        async def revoke(clients: Any) -> Any:
+            redis = Redis.from_url(redis_url)
+            try:
+                return await clients.revoke(client_id, ClientRevocations(redis, lifetime))
+            except RedisError as exc:
+                # Before the commit: the client stays as it was, and the command can be run again.
+                raise fail(f"Redis: {exc}; nothing was revoked") from None
+            finally:
+                await redis.aclose()
+
+        revoked = _partner_clients(settings, ref, revoke)
+    out.print(
+        f"partner app {revoked.client_id} ({revoked.name!r}) of {ref.slug} is revoked; its tokens no longer work",
+        highlight=False,
+    )
 
 
 @app.command()

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response
+from litestar.exceptions import ClientException
 from litestar.serialization import encode_json
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,16 @@ HEADER = "idempotency-key"
 RETENTION = timedelta(hours=24)
 _PENDING = "idempotency_pending"
 _CAPTURED = "idempotency_response"
+
+
+def refuse_for_secrets(request: Request[Any, Any, Any]) -> None:
+    """For POSTs whose response carries a secret shown once (partner secrets, SCIM tokens): a replay
+    would have to store that response, secret and all, so a key is refused rather than ignored."""
+    if HEADER in request.headers:
+        raise ClientException(
+            "Idempotency-Key is not supported here: the response carries a secret that is shown once and "
+            "never stored; if a response was lost, list what exists and revoke the one nobody holds"
+        )
 
 
 @dataclass(frozen=True)

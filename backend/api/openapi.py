@@ -23,25 +23,47 @@ _CONSTRAINTS = {
     "pattern": "pattern",
 }
 
+_COLLECTIONS = (msgspec.inspect.ListType, msgspec.inspect.SetType, msgspec.inspect.FrozenSetType)
+
 
 def _constraints(info: Any) -> dict[str, Any]:
     """The constraints of a field's type, looking through `X | None | UNSET` unions."""
     types = info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
     found: dict[str, Any] = {}
     for member in types:
+        collection = isinstance(member, _COLLECTIONS)
         for name, keyword in _CONSTRAINTS.items():
             value = getattr(member, name, None)
             if value is not None:
-                found[keyword] = value
+                # A collection's length bounds are its number of items.
+                found[keyword.replace("length", "items") if collection else keyword] = value
     return found
 
 
+def _item_type(info: Any) -> Any:
+    """The item type of a list or set field (through `X | None | UNSET` unions), or None."""
+    types = info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
+    for member in types:
+        if isinstance(member, _COLLECTIONS):
+            return member.item_type
+    return None
+
+
+def _schema_of(prop: Schema) -> Schema:
+    """The non-null branch of an optional property's `oneOf`, or the property itself."""
+    for branch in prop.one_of or ():
+        if isinstance(branch, Schema) and branch.type != "null":
+            return branch
+    return prop
+
+
 class StrictStructSchemaPlugin(StructSchemaPlugin):
-    """Two repairs:
+    """Three repairs:
     - request bodies refuse unknown fields (a typo must not be silently dropped), so the schema says
       `additionalProperties: false`; Litestar 2's struct plugin does not look at that option;
     - on optional fields Litestar 2 drops a bound that is falsy (`ge=0`), so every constraint is
-      copied again from msgspec's own description of the type.
+      copied again from msgspec's own description of the type;
+    - Litestar 2 drops the constraints of a list's items (`list[Domain]`), so they are copied too.
     """
 
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
@@ -56,4 +78,9 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
             if isinstance(prop, Schema):
                 for keyword, value in _constraints(field.type).items():
                     setattr(prop, keyword, value)
+                item_type = _item_type(field.type)
+                items = _schema_of(prop).items
+                if item_type is not None and isinstance(items, Schema):
+                    for keyword, value in _constraints(item_type).items():
+                        setattr(items, keyword, value)
         return schema

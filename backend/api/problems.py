@@ -144,7 +144,8 @@ def document_problems(app: Litestar) -> None:
     """Declare on every route the errors it can return, so the OpenAPI schema documents them all."""
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
-            if not isinstance(handler, HTTPRouteHandler):
+            # SCIM routes answer with SCIM errors, not problem+json, and document them themselves.
+            if not isinstance(handler, HTTPRouteHandler) or handler.opt.get("documents_own_errors"):
                 continue
             responses = dict(handler.responses or {})
             public = bool(handler.opt.get("exclude_from_auth"))

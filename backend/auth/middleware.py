@@ -68,6 +68,7 @@ async def principal_from_claims(services: Services, claims: TokenClaims) -> Prin
         employee_id=claims.employee_id,
         roles=frozenset(UserRole(r) for r in claims.roles),
         scopes=frozenset(Scope(s) for s in claims.scopes if s in _KNOWN_SCOPES),
+        client_id=claims.client_id,
     )
 
 

@@ -53,9 +53,9 @@ ROLE_SCOPES: dict[UserRole, frozenset[Scope]] = {
 }
 
 
-# What a partner app may be granted: anything but managing the tenant's identity settings, so that a
-# leaked partner secret cannot mint more credentials.
-PARTNER_SCOPES = frozenset(Scope) - {Scope.IDENTITY_ADMIN}
+# What a partner app may be granted: not the tenant's identity settings (a leaked partner secret must
+# not mint more credentials), and not aspirations, which belong to people and their chosen audience.
+PARTNER_SCOPES = frozenset(Scope) - {Scope.IDENTITY_ADMIN, Scope.ASPIRATIONS_READ, Scope.ASPIRATIONS_WRITE}
 
 
 def scopes_for(roles: frozenset[UserRole]) -> frozenset[Scope]:
@@ -73,6 +73,8 @@ class Principal:
     employee_id: uuid.UUID | None
     roles: frozenset[UserRole]
     scopes: frozenset[Scope]
+    # The partner app this caller is, when it is one (client credentials); it holds no role.
+    client_id: str | None = None
 
     def has_role(self, role: UserRole) -> bool:
         return role in self.roles

@@ -166,7 +166,7 @@ class EmployeeSkillController(Controller):
         summary="Record or re-confirm an employee's level in a skill",
         description="The same level, source and evidence only moves `last_confirmed`; any change closes the "
         "current version and opens a new one. Employees record their own skills (self, project, course), "
-        "managers their reports' (manager), HR any.",
+        "managers their reports' (manager), partner apps anyone's (assessment, course, project), HR any.",
     )
     async def set_employee_skill(
         self,

@@ -38,6 +38,8 @@ from backend.skills.schemas import (
 # assessment systems record any source.
 _SELF_SOURCES = frozenset({SkillSource.SELF, SkillSource.PROJECT, SkillSource.COURSE})
 _MANAGER_SOURCES = frozenset({SkillSource.MANAGER})
+# A partner app (an LMS, an assessment tool) records what it has evidence of, on anyone's profile.
+_PARTNER_SOURCES = frozenset({SkillSource.ASSESSMENT, SkillSource.COURSE, SkillSource.PROJECT})
 
 
 def clean_labels(labels: list[str]) -> list[str]:
@@ -247,7 +249,9 @@ class SkillService:
             raise ConflictError("the employee is inactive; their profile is read-only")
         if principal.is_hr:
             return employee
-        if principal.employee_id == employee.id:
+        if principal.client_id is not None:
+            allowed = _PARTNER_SOURCES
+        elif principal.employee_id == employee.id:
             allowed = _SELF_SOURCES
         elif (
             principal.has_role(UserRole.MANAGER)

@@ -79,7 +79,7 @@ class RelyingParty:
             response = await self._http.get(url)
             response.raise_for_status()
             document = response.json()
-        except (httpx2.HTTPError, ValueError) as exc:
+        except (httpx2.HTTPError, httpx2.InvalidURL, ValueError) as exc:
             raise OidcError(f"the identity provider's configuration could not be read from {url}") from exc
         # OpenID Connect Discovery 4.3: the document must name exactly the issuer it was fetched for.
         if not isinstance(document, dict) or document.get("issuer") != issuer:
@@ -131,7 +131,7 @@ class RelyingParty:
                 )
             except OAuthError as exc:
                 raise OidcError(f"the identity provider rejected the authorization code ({exc.error})") from exc
-            except httpx2.HTTPError as exc:
+            except (httpx2.HTTPError, httpx2.InvalidURL) as exc:
                 raise OidcError("the identity provider's token endpoint could not be reached") from exc
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
@@ -190,7 +190,7 @@ class RelyingParty:
             response = await self._http.get(jwks_uri)
             response.raise_for_status()
             keys = KeySet.import_key_set(response.json())
-        except (httpx2.HTTPError, ValueError, JoseError) as exc:
+        except (httpx2.HTTPError, httpx2.InvalidURL, ValueError, JoseError) as exc:
             raise OidcError("the identity provider's signing keys could not be read") from exc
         self._jwks[jwks_uri] = (time.monotonic(), keys)
         return keys

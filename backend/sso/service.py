@@ -27,7 +27,7 @@ from backend.auth.principal import UserRole, scopes_for
 from backend.auth.secretbox import SecretBox
 from backend.errors import DomainError, InvalidInputError, NotFoundError
 from backend.org.models import Employee
-from backend.scim.models import DirectoryGroup, DirectoryGroupMember
+from backend.scim.service import directory_group_names
 from backend.sso.models import EmployeeIdentity
 from backend.sso.oidc import ClientCredentials, OidcError, ProviderMetadata, RelyingParty
 from backend.sso.schemas import IdentityProviderWrite
@@ -307,15 +307,6 @@ def _claim_strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [v for v in value if isinstance(v, str)]
     return []
-
-
-async def directory_group_names(session: AsyncSession, employee_id: uuid.UUID) -> list[str]:
-    names = await session.scalars(
-        select(DirectoryGroup.display_name)
-        .join(DirectoryGroupMember, DirectoryGroupMember.group_id == DirectoryGroup.id)
-        .where(DirectoryGroupMember.employee_id == employee_id)
-    )
-    return list(names)
 
 
 async def link_employee(

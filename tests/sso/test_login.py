@@ -158,3 +158,30 @@ async def test_a_deactivated_employee_cannot_sign_in(
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert "deactivated" in refused.json()["detail"]
     assert session_cookie(refused) is None
+
+
+async def test_scim_groups_grant_roles_at_sign_in(
+    browser: Browser, sso_tenants: dict[str, SsoTenant], client: AsyncTestClient[Litestar], auth: TokenFactory
+) -> None:
+    a = sso_tenants["a"]
+    person = await browser("a")
+    await person.login("adam")
+    me = (await person.app.get("/api/v1/me")).json()
+    assert set((await person.app.get("/auth/session")).json()["roles"]) == {"employee"}
+
+    # The company's IdP pushes a "leads" group with Adam in it; the tenant maps "leads" to manager.
+    hr = auth(a.tenant, UserRole.HR_ADMIN)
+    token = (await client.post("/api/v1/scim-tokens", json={"name": "IdP"}, headers=hr)).json()["token"]
+    group = await client.post(
+        "/scim/v2/Groups",
+        json={
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Leads",
+            "members": [{"value": me["id"]}],
+        },
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"},
+    )
+    assert group.status_code == 201, group.text
+    again = await browser("a")
+    await again.login("adam")
+    assert set((await again.app.get("/auth/session")).json()["roles"]) == {"employee", "manager"}

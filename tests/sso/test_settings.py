@@ -74,6 +74,12 @@ async def test_settings_that_cannot_work_are_refused(
     unreachable = {**good, "issuer": "http://127.0.0.1:9/nothing-here"}
     body = problem(await client.put("/api/v1/identity-provider", json=unreachable, headers=hr), 422)
     assert body["errors"][0]["field"] == "issuer"
+    # A URL that no HTTP client can even request is refused the same way.
+    garbled = {**good, "issuer": "https://\u00a3\u0117"}
+    assert (
+        problem(await client.put("/api/v1/identity-provider", json=garbled, headers=hr), 422)["errors"][0]["field"]
+        == "issuer"
+    )
     plain_http = {**good, "issuer": "http://idp.example.com"}
     assert "https" in problem(await client.put("/api/v1/identity-provider", json=plain_http, headers=hr), 422)["detail"]
     no_secret = {k: v for k, v in good.items() if k != "client_secret"}

@@ -1,0 +1,612 @@
+"""SCIM 2.0 at /scim/v2 (RFC 7644) for identity providers, and /api/v1/scim-tokens for HR admins.
+
+The SCIM router authenticates on its own (a SCIM token, see auth.py), answers in
+application/scim+json, and turns every error into the SCIM Error schema. Routes only translate
+HTTP: parsing, headers and status codes; ScimService does the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+import structlog
+from litestar import Controller, Request, Response, Router, delete, get, patch, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.types import ExceptionHandlersMap
+from pydantic import ValidationError
+from scim2_models import (
+    Context,
+    Error,
+    Group,
+    InvalidSyntaxException,
+    ListResponse,
+    NotFoundException,
+    Resource,
+    ResourceType,
+    ResponseParameters,
+    Schema,
+    SCIMException,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.api import idempotency
+from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
+from backend.api.params import Cursor, Limit
+from backend.auth.principal import Principal, Scope
+from backend.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from backend.scim.auth import provide_scim_db, scim_guard
+from backend.scim.schemas import ScimTokenCreate, ScimTokenCreated, ScimTokenRead
+from backend.scim.service import (
+    DEFAULT_COUNT,
+    MAX_COUNT,
+    Listing,
+    ScimService,
+    UnsupportedMediaTypeException,
+    UserResource,
+    etag_matches,
+    resource_types,
+    schemas,
+    scim_error,
+    service_provider_config,
+)
+from backend.scim.tokens import ScimTokenService
+from backend.state import services_of
+from tenants.models import ScimToken
+
+SCIM_JSON = "application/scim+json"
+SCIM_PATH = "/scim/v2"
+_ACCEPTED_BODIES = {SCIM_JSON, "application/json"}
+# Errors here are SCIM errors, documented per route (not the API's problem+json).
+_SCIM = {"documents_own_errors": True}
+log = structlog.get_logger()
+
+Json = dict[str, Any]
+IfMatch = Annotated[
+    str | None, HeaderParameter(name="If-Match", description="Change only this version (an ETag); else 412.")
+]
+IfNoneMatch = Annotated[
+    str | None, HeaderParameter(name="If-None-Match", description="304 when the resource still has this version.")
+]
+FilterParam = Annotated[
+    str | None, QueryParameter(name="filter", description='A SCIM filter, e.g. userName eq "ana@example.com".')
+]
+StartIndex = Annotated[int | None, QueryParameter(name="startIndex", description="1-based index of the first result.")]
+Count = Annotated[
+    int | None, QueryParameter(name="count", description=f"Page size ({DEFAULT_COUNT}; at most {MAX_COUNT}).")
+]
+Attributes = Annotated[str | None, QueryParameter(name="attributes", description="Return only these attributes.")]
+ExcludedAttributes = Annotated[
+    str | None, QueryParameter(name="excludedAttributes", description="Leave these attributes out.")
+]
+
+
+# -- responses
+
+
+def scim_response(content: Json | None, status_code: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(content, status_code=status_code, media_type=SCIM_JSON, headers=headers)
+
+
+def _error(status: int, detail: str | None, scim_type: str | None = None, headers: Any = None) -> Response[Any]:
+    error = Error(status=status, scim_type=scim_type, detail=detail)
+    return scim_response(error.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE), status, headers)
+
+
+def _resource(
+    resource: Resource[Any],
+    context: Context,
+    parameters: ResponseParameters[Any] | None,
+    status_code: int = 200,
+    *,
+    with_location: bool = False,
+) -> Response[Any]:
+    headers = {"ETag": _version(resource)}
+    if with_location and resource.meta and resource.meta.location:
+        headers["Location"] = resource.meta.location
+    content = resource.model_dump(scim_ctx=context, response_parameters=parameters)
+    return scim_response(content, status_code, headers)
+
+
+def _version(resource: Resource[Any]) -> str:
+    version = resource.meta.version if resource.meta else None
+    assert version is not None, "every resource is rendered with its version"
+    return version
+
+
+def _not_modified(resource: Resource[Any], if_none_match: str | None) -> Response[Any] | None:
+    if if_none_match is not None and etag_matches(if_none_match, _version(resource)):
+        return scim_response(None, 304, {"ETag": _version(resource)})
+    return None
+
+
+def _list(model: Any, listing: Listing[Any], parameters: ResponseParameters[Any] | None) -> Response[Any]:
+    response = ListResponse.__class_getitem__(model)(
+        total_results=listing.total,
+        start_index=listing.start_index,
+        items_per_page=len(listing.resources),
+        resources=listing.resources,
+    )
+    return scim_response(response.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=parameters))
+
+
+def _parameters(model: Any, attributes: str | None, excluded: str | None) -> ResponseParameters[Any] | None:
+    if not attributes and not excluded:
+        return None
+    # Subscripted through the call the syntax stands for: mypy reads `ResponseParameters[model]` as a type.
+    parameters: type[ResponseParameters[Any]] = ResponseParameters.__class_getitem__(model)  # type: ignore[assignment]
+    try:
+        return parameters.model_validate({"attributes": attributes, "excludedAttributes": excluded})
+    except ValidationError as exc:
+        raise scim_error(exc) from None
+
+
+def _names(attributes: str | None) -> set[str]:
+    """Attribute names of an attributes parameter, without their schema or sub-attribute."""
+    return {item.strip().rsplit(":", 1)[-1].split(".")[0].lower() for item in (attributes or "").split(",")}
+
+
+def _with_members(attributes: str | None, excluded: str | None) -> bool:
+    # Entra lists groups with excludedAttributes=members: loading thousands of members would be waste.
+    if attributes:
+        return "members" in _names(attributes)
+    return "members" not in _names(excluded)
+
+
+def _page(start_index: int | None, count: int | None) -> tuple[int, int]:
+    # RFC 7644 §3.4.2.4: a startIndex below 1 is 1, a negative count is 0.
+    start = max(1, start_index or 1)
+    size = DEFAULT_COUNT if count is None else min(max(count, 0), MAX_COUNT)
+    return start, size
+
+
+async def _body(request: Request[Any, Any, Any]) -> Any:
+    content_type = request.headers.get("content-type")
+    if content_type and content_type.split(";", 1)[0].strip().lower() not in _ACCEPTED_BODIES:
+        raise UnsupportedMediaTypeException(detail=f"send {SCIM_JSON} or application/json, not {content_type}")
+    try:
+        return json.loads(await request.body())
+    except (ValueError, RecursionError):
+        raise InvalidSyntaxException(detail="the body is not a JSON document") from None
+
+
+def _service(request: Request[Any, Any, Any], session: AsyncSession) -> ScimService:
+    return ScimService(session, services_of(request.app).settings.base_url + SCIM_PATH)
+
+
+# -- errors
+
+
+def handle_scim(request: Request[Any, Any, Any], exc: SCIMException) -> Response[Any]:
+    error = exc.to_error()
+    return _error(exc.status, error.detail, error.scim_type, getattr(exc, "headers", None))
+
+
+def handle_pydantic(request: Request[Any, Any, Any], exc: ValidationError) -> Response[Any]:
+    return handle_scim(request, scim_error(exc))
+
+
+def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    fields = (
+        [f"{item.get('key') or 'body'}: {item.get('message')}" for item in exc.extra or [] if isinstance(item, dict)]
+        if isinstance(exc.extra, list)
+        else []
+    )
+    return _error(400, "; ".join(fields) or exc.detail, "invalidValue")
+
+
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code >= 500:
+        log.error("http_error", status=exc.status_code, detail=exc.detail)
+        return _error(exc.status_code, None)
+    return _error(exc.status_code, exc.detail or None, headers=exc.headers)
+
+
+def handle_domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if isinstance(exc, NotFoundError):
+        return _error(404, exc.detail)
+    if isinstance(exc, PermissionDeniedError):
+        return _error(403, exc.detail)
+    if isinstance(exc, ConflictError):
+        return _error(409, exc.detail, "uniqueness")
+    return _error(400, exc.detail, "invalidValue")
+
+
+def handle_integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
+    if getattr(exc.orig, "sqlstate", None) == "23505":
+        return _error(409, "a value that must be unique is already in use", "uniqueness")
+    return _error(400, "the request refers to something that does not exist or breaks a rule", "invalidValue")
+
+
+def handle_database(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    if sqlstate == "42501":
+        # The tenant was archived after its token was checked (see backend/api/problems.py).
+        return _error(403, "the tenant is not available")
+    if sqlstate.startswith("22"):
+        return _error(400, "a value in the request cannot be stored", "invalidValue")
+    return handle_unexpected(request, exc)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled_error", path=request.url.path)
+    return _error(500, "an unexpected error occurred; it has been logged")
+
+
+SCIM_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    SCIMException: handle_scim,
+    ValidationError: handle_pydantic,
+    ValidationException: handle_validation,
+    HTTPException: handle_http,
+    DomainError: handle_domain,
+    IntegrityError: handle_integrity,
+    DBAPIError: handle_database,
+    Exception: handle_unexpected,
+}
+
+
+# -- OpenAPI
+
+
+_STATUS_TEXT = {
+    304: "Not modified: the resource still has the version named by If-None-Match.",
+    400: "Malformed or invalid (scimType invalidSyntax, invalidValue, invalidFilter, invalidPath, mutability, "
+    "noTarget).",
+    401: "No valid SCIM token (unknown, revoked or missing).",
+    403: "The tenant is suspended or archived.",
+    404: "No such resource in this tenant.",
+    409: "A unique value (userName, email, externalId, employeeNumber, group displayName) is taken "
+    "(scimType uniqueness).",
+    412: "If-Match names an older version.",
+    415: f"The body is neither {SCIM_JSON} nor application/json.",
+}
+
+
+def _documented(*statuses: int) -> dict[int, ResponseSpec]:
+    responses = {}
+    for status in (400, 401, 403, *statuses):
+        if status == 304:
+            responses[status] = ResponseSpec(None, description=_STATUS_TEXT[status])
+            continue
+        example = Error(status=status, detail=_STATUS_TEXT[status]).model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+        responses[status] = ResponseSpec(
+            data_container=Json,
+            description=_STATUS_TEXT[status],
+            media_type=SCIM_JSON,
+            generate_examples=False,
+            examples=[Example(value=example)],
+        )
+    return responses
+
+
+_READ = _documented()
+_READ_ONE = _documented(304, 404)
+_CREATE = _documented(409, 415)
+_CHANGE = _documented(404, 409, 412, 415)
+_DELETE = _documented(404, 412)
+
+
+# -- /scim/v2
+
+
+class ScimUserController(Controller):
+    path = "/Users"
+
+    @get("/", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, summary="List or filter users")
+    async def list_users(
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        filter_: FilterParam = None,
+        start_index: StartIndex = None,
+        count: Count = None,
+        attributes: Attributes = None,
+        excluded_attributes: ExcludedAttributes = None,
+    ) -> Response[Json]:
+        parameters = _parameters(UserResource, attributes, excluded_attributes)
+        listing = await _service(request, scim_db).list_users(filter_, *_page(start_index, count))
+        return _list(UserResource, listing, parameters)
+
+    @post("/", opt=_SCIM, media_type=SCIM_JSON, responses=_CREATE, summary="Provision a user")
+    async def create_user(
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        attributes: Attributes = None,
+        excluded_attributes: ExcludedAttributes = None,
+    ) -> Response[Json]:
+        parameters = _parameters(UserResource, attributes, excluded_attributes)
+        user = await _service(request, scim_db).create_user(await _body(request))
+        return _resource(user, Context.RESOURCE_CREATION_RESPONSE, parameters, 201, with_location=True)
+
+    @get("/{user_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_READ_ONE, summary="Get a user")
+    async def get_user(
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        user_id: FromPath[str],
+        if_none_match: IfNoneMatch = None,
+        attributes: Attributes = None,
+        excluded_attributes: ExcludedAttributes = None,
+    ) -> Response[Json]:
+        parameters = _parameters(UserResource, attributes, excluded_attributes)
+        user = await _service(request, scim_db).get_user(user_id)
+        return _not_modified(user, if_none_match) or _resource(user, Context.RESOURCE_QUERY_RESPONSE, parameters)
+
+    @put("/{user_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_CHANGE, summary="Replace a user")
+    async def replace_user(
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        user_id: FromPath[str],
+        if_match: IfMatch = None,
+        attributes: Attributes = None,
+        excluded_attributes: ExcludedAttributes = None,
+    ) -> Response[Json]:
+        parameters = _parameters(UserResource, attributes, excluded_attributes)
+        user = await _service(request, scim_db).replace_user(user_id, await _body(request), if_match)
+        return _resource(user, Context.RESOURCE_REPLACEMENT_RESPONSE, parameters)
+
+    @patch(
+        "/{user_id:str}",
+        opt=_SCIM,
+        media_type=SCIM_JSON,
+        responses=_CHANGE,
+        summary="Change a user (active: false deactivates and keeps their history)",
+    )
+    async def patch_user(
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        user_id: FromPath[str],
+        if_match: IfMatch = None,
+        attributes: Attributes = None,
+        excluded_attributes: ExcludedAttributes = None,
+    ) -> Response[Json]:
+        parameters = _parameters(UserResource, attributes, excluded_attributes)
+        user = await _service(request, scim_db).patch_user(user_id, await _body(request), if_match)
+        return _resource(user, Context.RESOURCE_PATCH_RESPONSE, parameters)
+
+    @delete(
+        "/{user_id:str}",
+        opt=_SCIM,
+        media_type=SCIM_JSON,
+        responses=_DELETE,
+        summary="Deprovision a user",
+        description="The employee becomes inactive, leaves their groups and SCIM's view; their history stays. "
+        "Provisioning the same userName again brings the same employee back.",
+    )
+    async def delete_user(
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        user_id: FromPath[str],
+        if_match: IfMatch = None,
+    ) -> None:
+        await _service(request, scim_db).delete_user(user_id, if_match)
+
+
+class ScimGroupController(Controller):
+    path = "/Groups"
+
+    @get("/", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, summary="List or filter groups")
+    async def list_groups(
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        filter_: FilterParam = None,
+        start_index: StartIndex = None,
+        count: Count = None,
+        attributes: Attributes = None,
+        excluded_attributes: ExcludedAttributes = None,
+    ) -> Response[Json]:
+        parameters = _parameters(Group, attributes, excluded_attributes)
+        listing = await _service(request, scim_db).list_groups(
+            filter_, *_page(start_index, count), with_members=_with_members(attributes, excluded_attributes)
+        )
+        return _list(Group, listing, parameters)
+
+    @post("/", opt=_SCIM, media_type=SCIM_JSON, responses=_CREATE, summary="Create a group")
+    async def create_group(
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        attributes: Attributes = None,
+        excluded_attributes: ExcludedAttributes = None,
+    ) -> Response[Json]:
+        parameters = _parameters(Group, attributes, excluded_attributes)
+        group = await _service(request, scim_db).create_group(await _body(request))
+        return _resource(group, Context.RESOURCE_CREATION_RESPONSE, parameters, 201, with_location=True)
+
+    @get("/{group_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_READ_ONE, summary="Get a group")
+    async def get_group(
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        group_id: FromPath[str],
+        if_none_match: IfNoneMatch = None,
+        attributes: Attributes = None,
+        excluded_attributes: ExcludedAttributes = None,
+    ) -> Response[Json]:
+        parameters = _parameters(Group, attributes, excluded_attributes)
+        group = await _service(request, scim_db).get_group(
+            group_id, with_members=_with_members(attributes, excluded_attributes)
+        )
+        return _not_modified(group, if_none_match) or _resource(group, Context.RESOURCE_QUERY_RESPONSE, parameters)
+
+    @put("/{group_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_CHANGE, summary="Replace a group")
+    async def replace_group(
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        group_id: FromPath[str],
+        if_match: IfMatch = None,
+        attributes: Attributes = None,
+        excluded_attributes: ExcludedAttributes = None,
+    ) -> Response[Json]:
+        parameters = _parameters(Group, attributes, excluded_attributes)
+        group = await _service(request, scim_db).replace_group(group_id, await _body(request), if_match)
+        return _resource(group, Context.RESOURCE_REPLACEMENT_RESPONSE, parameters)
+
+    @patch(
+        "/{group_id:str}",
+        opt=_SCIM,
+        media_type=SCIM_JSON,
+        responses=_CHANGE,
+        summary="Change a group (rename, add or remove members)",
+    )
+    async def patch_group(
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        group_id: FromPath[str],
+        if_match: IfMatch = None,
+        attributes: Attributes = None,
+        excluded_attributes: ExcludedAttributes = None,
+    ) -> Response[Json]:
+        parameters = _parameters(Group, attributes, excluded_attributes)
+        group = await _service(request, scim_db).patch_group(group_id, await _body(request), if_match)
+        return _resource(group, Context.RESOURCE_PATCH_RESPONSE, parameters)
+
+    @delete("/{group_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_DELETE, summary="Delete a group")
+    async def delete_group(
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        group_id: FromPath[str],
+        if_match: IfMatch = None,
+    ) -> None:
+        await _service(request, scim_db).delete_group(group_id, if_match)
+
+
+def _base_url(request: Request[Any, Any, Any]) -> str:
+    return services_of(request.app).settings.base_url + SCIM_PATH
+
+
+class ScimDiscoveryController(Controller):
+    path = "/"
+
+    @get(
+        "/ServiceProviderConfig", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, summary="What this service supports"
+    )
+    async def get_service_provider_config(self, request: Request[Any, Any, Any]) -> Response[Json]:
+        config = service_provider_config(_base_url(request))
+        return scim_response(config.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
+
+    @get("/ResourceTypes", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, summary="The resource types: User, Group")
+    async def list_resource_types(self, request: Request[Any, Any, Any]) -> Response[Json]:
+        found = resource_types(_base_url(request))
+        return _list(ResourceType, Listing(len(found), 1, found), None)
+
+    @get(
+        "/ResourceTypes/{name:str}",
+        opt=_SCIM,
+        media_type=SCIM_JSON,
+        responses=_documented(404),
+        summary="A resource type",
+    )
+    async def get_resource_type(self, request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Json]:
+        for resource_type in resource_types(_base_url(request)):
+            if str(resource_type.id).lower() == name.lower():
+                return scim_response(resource_type.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
+        raise NotFoundException(detail=f"ResourceType {name} not found")
+
+    @get("/Schemas", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, summary="The schemas: User, enterprise, Group")
+    async def list_schemas(self, request: Request[Any, Any, Any]) -> Response[Json]:
+        found = schemas(_base_url(request))
+        return _list(Schema, Listing(len(found), 1, found), None)
+
+    @get("/Schemas/{schema_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_documented(404), summary="A schema")
+    async def get_schema(self, request: Request[Any, Any, Any], schema_id: FromPath[str]) -> Response[Json]:
+        for schema in schemas(_base_url(request)):
+            if str(schema.id).lower() == schema_id.lower():
+                return scim_response(schema.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
+        raise NotFoundException(detail=f"Schema {schema_id} not found")
+
+
+scim_router = Router(
+    path=SCIM_PATH,
+    route_handlers=[ScimUserController, ScimGroupController, ScimDiscoveryController],
+    guards=[scim_guard],
+    dependencies={"scim_db": Provide(provide_scim_db)},
+    exception_handlers=SCIM_EXCEPTION_HANDLERS,
+    security=[{"scim_bearer": []}],
+    tags=["SCIM"],
+)
+
+
+# -- /api/v1/scim-tokens
+
+
+def _token_read(token: ScimToken) -> ScimTokenRead:
+    return ScimTokenRead(
+        id=token.id,
+        name=token.name,
+        prefix=token.token_prefix,
+        created_by=token.created_by,
+        created_at=token.created_at,
+        last_used_at=token.last_used_at,
+        revoked_at=token.revoked_at,
+    )
+
+
+class ScimTokenController(Controller):
+    """The company's SCIM tokens, for its HR admins (consultants use `crosswalk scim tokens`)."""
+
+    path = "/scim-tokens"
+    tags = ["Identity"]
+
+    @post(
+        "/",
+        opt={"scope": Scope.IDENTITY_ADMIN},
+        summary="Create a SCIM token for the identity provider (shown only in this response)",
+        description="The token is in this response only (it is stored as a hash); `Idempotency-Key` is refused.",
+    )
+    async def create_scim_token(
+        self,
+        request: Request[Any, Any, Any],
+        control_db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        data: JSONBody[ScimTokenCreate],
+    ) -> Response[ScimTokenCreated]:
+        idempotency.refuse_for_secrets(request)
+        issued = await ScimTokenService(control_db, principal.tenant.id).create(data.name, principal.subject)
+        created = ScimTokenCreated(
+            id=issued.row.id,
+            name=issued.row.name,
+            prefix=issued.row.token_prefix,
+            created_at=issued.row.created_at,
+            token=issued.token,
+            scim_base_url=_base_url(request),
+        )
+        return Response(created, status_code=201, headers={"Cache-Control": "no-store"})
+
+    @get("/", opt={"scope": Scope.IDENTITY_ADMIN}, summary="List the company's SCIM tokens (never the tokens)")
+    async def list_scim_tokens(
+        self,
+        control_db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[ScimTokenRead]:
+        items, next_cursor = await ScimTokenService(control_db, principal.tenant.id).list(cursor, limit)
+        return page_of(items, next_cursor, limit, _token_read)
+
+    @delete(
+        "/{token_id:uuid}",
+        opt={"scope": Scope.IDENTITY_ADMIN},
+        summary="Revoke a SCIM token (it stops working at once)",
+    )
+    async def revoke_scim_token(
+        self,
+        control_db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        token_id: FromPath[uuid.UUID],
+    ) -> None:
+        await ScimTokenService(control_db, principal.tenant.id).revoke(token_id)

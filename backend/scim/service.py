@@ -1,0 +1,883 @@
+"""SCIM 2.0 provisioning (RFC 7643/7644) over the tenant's own tables.
+
+A SCIM User is an employee; a SCIM Group is a directory group. scim2-models reads and writes the
+SCIM documents (validation, PATCH, filters); this module maps them onto the rows and back.
+
+How identity providers behave decides a few things here:
+- Every employee that has not been deleted over SCIM is a User, also one created before
+  provisioning started: its userName is then its email, so the provider's first lookup
+  (`userName eq "..."`) finds and links it instead of creating a duplicate.
+- Changes are applied attribute by attribute, only where the document differs from what we show:
+  a PUT or PATCH that repeats a department or manager leaves the employee where HR put them.
+- A PUT without the enterprise extension leaves its attributes (employee number, department,
+  manager) as they are: providers send it only when those attributes are mapped.
+- Entra sends the enterprise `manager` as a plain string, and removes group members with a value
+  list; both are read as it means them (see POLICY and `_normalize_manager`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import EmailStr, TypeAdapter, ValidationError
+from scim2_models import (
+    AuthenticationScheme,
+    Bulk,
+    ChangePassword,
+    Context,
+    Email,
+    EnterpriseUser,
+    Error,
+    ETag,
+    Filter,
+    Group,
+    GroupMember,
+    InvalidSyntaxException,
+    InvalidValueException,
+    Manager,
+    Meta,
+    Name,
+    NotFoundException,
+    Pagination,
+    Patch,
+    PatchOp,
+    PreconditionFailedException,
+    Reference,
+    Resource,
+    ResourceType,
+    Schema,
+    SCIMException,
+    ScimPolicy,
+    ScimProvider,
+    ServiceProviderConfig,
+    Sort,
+    UniquenessException,
+    User,
+)
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, true, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.crud import lock_hierarchy, would_cycle
+from backend.org.models import Employee, OrgUnit, OrgUnitKind
+from backend.scim.filters import group_filter, user_filter
+from backend.scim.models import DirectoryGroup, DirectoryGroupMember
+
+UserResource = User[EnterpriseUser]
+R = TypeVar("R", bound=Resource[Any])
+
+ENTERPRISE_URN = str(EnterpriseUser.__schema__)
+DEFAULT_COUNT = 100
+MAX_COUNT = 500
+
+# What we tolerate from identity providers: attributes we do not keep are ignored (Entra and Okta
+# send locale, phone numbers, custom extensions), Entra removes members with a value list, and it
+# replaces `emails[type eq "work"].value` on a user who has no work address yet.
+POLICY = ScimPolicy(
+    unknown=ScimPolicy.Unknown.ignore,
+    remove_value_as_filter=ScimPolicy.RemoveValue.apply,
+    unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
+)
+
+PROVIDER = ScimProvider(
+    models=[User, EnterpriseUser, Group],
+    resource_types=[ResourceType.from_resource(UserResource), ResourceType.from_resource(Group)],
+    config=ServiceProviderConfig(
+        patch=Patch(supported=True),
+        bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
+        filter=Filter(supported=True, max_results=MAX_COUNT),
+        change_password=ChangePassword(supported=False),
+        sort=Sort(supported=False),
+        etag=ETag(supported=True),
+        authentication_schemes=[
+            AuthenticationScheme(
+                type=AuthenticationScheme.Type.oauthbearertoken,
+                name="SCIM bearer token",
+                description="A token from POST /api/v1/scim-tokens or `crosswalk scim tokens create`, "
+                "sent as `Authorization: Bearer <token>`.",
+                primary=True,
+            )
+        ],
+        pagination=Pagination(
+            cursor=False,
+            index=True,
+            default_pagination_method=Pagination.DefaultPaginationMethod.index,
+            default_page_size=DEFAULT_COUNT,
+            max_page_size=MAX_COUNT,
+        ),
+    ),
+    policy=POLICY,
+)
+
+# Column sizes of the rows the documents land in; longer values are refused with invalidValue.
+_USER_NAME_MAX = 320
+_EMAIL_MAX = 320
+_FULL_NAME_MAX = 200
+_NAME_PART_MAX = 100
+_TITLE_MAX = 200
+_EXTERNAL_ID_MAX = 255
+_EMPLOYEE_NUMBER_MAX = 200
+_DEPARTMENT_MAX = 200
+_GROUP_NAME_MAX = 255
+
+_EMAIL = TypeAdapter(EmailStr)
+
+
+class UnsupportedMediaTypeException(SCIMException):
+    """415: the body is neither application/scim+json nor application/json (RFC 7644 §3.1)."""
+
+    status = 415
+    _default_detail = "request bodies are application/scim+json or application/json"
+
+
+@dataclass(frozen=True)
+class Listing(Generic[R]):
+    """One page of a SCIM list: RFC 7644's totalResults, startIndex and Resources."""
+
+    total: int
+    start_index: int
+    resources: list[R]
+
+
+# -- ETags
+
+
+def version_of(resource: Resource[Any]) -> str:
+    """meta.version of a user: a weak ETag over everything the representation says (its department's
+    name and its manager included), so any change a client could see gives a new version."""
+    shown = resource.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+    shown.pop("meta", None)
+    digest = hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()
+    return f'W/"{digest[:24]}"'
+
+
+def _group_version(group: DirectoryGroup) -> str:
+    # From the row, not the members: a list without members (Entra asks for that) still carries the
+    # version, and every membership change touches the group's updated_at.
+    digest = hashlib.sha256(f"{group.id}:{group.updated_at.isoformat()}".encode()).hexdigest()
+    return f'W/"{digest[:24]}"'
+
+
+def etag_matches(header: str, version: str | None) -> bool:
+    """Whether an If-Match/If-None-Match header names this version ("*" names any). Weak comparison:
+    SCIM clients send back the W/"..." tags they were given (RFC 7644 §3.14)."""
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in tags or (version is not None and version.removeprefix("W/") in tags)
+
+
+def check_if_match(if_match: str | None, resource: Resource[Any]) -> None:
+    if if_match is not None and not etag_matches(if_match, resource.meta.version if resource.meta else None):
+        raise PreconditionFailedException(detail="the resource has changed since that version; read it again")
+
+
+# -- reading SCIM documents
+
+
+def _one_line(detail: str) -> str:
+    lines = [line.strip() for line in detail.splitlines() if line.strip()]
+    return "; ".join(line for line in lines if not line.startswith("For further information"))
+
+
+def scim_error(exc: ValidationError) -> SCIMException:
+    """The first problem of a document as the SCIM error RFC 7644 §3.12 defines for it."""
+    errors = Error.from_validation_errors(exc)
+    error = errors[0] if errors else Error(status=400, scim_type="invalidValue", detail=str(exc))
+    if error.detail:
+        error.detail = _one_line(error.detail)
+    return SCIMException.from_error(error)
+
+
+def _parse(model: type[R], payload: Any, context: Context) -> R:
+    if not isinstance(payload, dict):
+        raise InvalidSyntaxException(detail="the body must be a JSON object")
+    try:
+        return model.model_validate(payload, scim_ctx=context, scim_policy=POLICY)
+    except ValidationError as exc:
+        raise scim_error(exc) from None
+
+
+def _patch(model: type[R], payload: Any, resource: R) -> R:
+    """`resource` with the PATCH operations of `payload` applied (a copy; the original is kept)."""
+    if not isinstance(payload, dict):
+        raise InvalidSyntaxException(detail="the body must be a JSON object")
+    patched = resource.model_copy(deep=True)
+    try:
+        operations = PatchOp.__class_getitem__(model).model_validate(
+            payload, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
+        )
+        operations.patch(patched, scim_policy=POLICY)
+    except ValidationError as exc:
+        raise scim_error(exc) from None
+    except SCIMException as exc:
+        raise SCIMException.from_error(
+            Error(status=exc.status, scim_type=exc.scim_type or None, detail=_one_line(exc.detail))
+        ) from None
+    return patched
+
+
+def _is_manager_key(key: Any, prefix: str = "") -> bool:
+    return isinstance(key, str) and key.lower() == (prefix + "manager").lower()
+
+
+def _manager_object(value: Any, base_url: str) -> Any:
+    """Entra's plain-string manager as the complex value RFC 7643 defines; an empty one as none."""
+    if isinstance(value, str):
+        value = {"value": value}
+    if isinstance(value, dict):
+        manager_id = value.get("value")
+        if manager_id in ("", None):
+            return None
+        # `$ref` is required by the schema but sent by no provider; it follows from the id.
+        value = {"$ref": f"{base_url}/Users/{manager_id}", **value}
+    return value
+
+
+def _normalize_manager(payload: Any, base_url: str) -> Any:
+    """Rewrite the manager wherever a user document or PATCH body can carry it."""
+    if not isinstance(payload, dict):
+        return payload
+    payload = dict(payload)
+    for key, value in list(payload.items()):
+        if isinstance(key, str) and key.lower() == ENTERPRISE_URN.lower() and isinstance(value, dict):
+            payload[key] = {k: _manager_object(v, base_url) if _is_manager_key(k) else v for k, v in value.items()}
+        elif _is_manager_key(key, ENTERPRISE_URN + ":"):
+            payload[key] = _manager_object(value, base_url)
+        elif isinstance(key, str) and key.lower() == "operations" and isinstance(value, list):
+            payload[key] = [_normalize_operation(operation, base_url) for operation in value]
+    return payload
+
+
+def _normalize_operation(operation: Any, base_url: str) -> Any:
+    if not isinstance(operation, dict):
+        return operation
+    path = operation.get("path")
+    value = operation.get("value")
+    if isinstance(path, str) and _is_manager_key(path, ENTERPRISE_URN + ":") and value is not None:
+        if str(operation.get("op", "")).lower() == "remove":
+            # Entra may name the manager it removes; there is only one.
+            return {"op": "remove", "path": path}
+        managed = _manager_object(value, base_url)
+        return {**operation, "value": managed} if managed is not None else {"op": "remove", "path": path}
+    if path is None or (isinstance(path, str) and path.lower() == ENTERPRISE_URN.lower()):
+        if isinstance(value, dict) and path is not None:
+            return {**operation, "value": _normalize_manager({ENTERPRISE_URN: value}, base_url)[ENTERPRISE_URN]}
+        return {**operation, "value": _normalize_manager(value, base_url)}
+    return operation
+
+
+def _text(value: str | None, attribute: str, max_length: int) -> str | None:
+    """A string attribute as stored: trimmed, empty as absent, within its column's size."""
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > max_length or "\x00" in value:
+        raise InvalidValueException(
+            attribute=attribute, detail=f"{attribute} is at most {max_length} characters (and has no NUL)"
+        )
+    return value or None
+
+
+def _is_email(value: str) -> bool:
+    try:
+        _EMAIL.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+# -- the employee a SCIM User describes
+
+
+@dataclass(frozen=True)
+class _Person:
+    """What a SCIM User says about an employee, in the employee's terms."""
+
+    user_name: str
+    email: str
+    full_name: str
+    given_name: str | None
+    family_name: str | None
+    scim_external_id: str | None
+    title: str | None
+    active: bool | None
+    # None: the document does not speak about the enterprise attributes at all (keep them).
+    enterprise: _Enterprise | None
+
+
+@dataclass(frozen=True)
+class _Enterprise:
+    employee_number: str | None
+    department: str | None
+    manager: str | None
+
+
+def _name_sources(user: UserResource) -> tuple[str | None, str | None, str | None]:
+    """The full name's sources in order of precedence: displayName, name.formatted, given + family."""
+    name = user.name or Name()
+    joined = " ".join(part.strip() for part in (name.given_name, name.family_name) if part and part.strip())
+    return (
+        _text(user.display_name, "displayName", _FULL_NAME_MAX),
+        _text(name.formatted, "name.formatted", _FULL_NAME_MAX),
+        _text(joined[:_FULL_NAME_MAX], "name", _FULL_NAME_MAX),
+    )
+
+
+def _email_of(user: UserResource, user_name: str) -> str:
+    """The primary email, else the work one, else the first; else the userName if it is an email."""
+    emails = [email for email in user.emails or [] if email.value]
+    chosen = (
+        next((e for e in emails if e.primary), None)
+        or next((e for e in emails if e.type is not None and str(e.type).lower() == "work"), None)
+        or (emails[0] if emails else None)
+    )
+    address = str(chosen.value) if chosen is not None else (user_name if _is_email(user_name) else None)
+    if address is None:
+        raise InvalidValueException(
+            attribute="emails", detail="a user needs an email: send emails, or a userName that is an email address"
+        )
+    email = _text(address, "emails.value", _EMAIL_MAX)
+    assert email is not None
+    return email.lower()
+
+
+def _person(user: UserResource, before: UserResource | None = None, *, patching: bool = False) -> _Person:
+    """Read a User document. For a PATCH, `before` is what we showed: the full name then follows the
+    one of its sources the operations changed."""
+    user_name = _text(user.user_name, "userName", _USER_NAME_MAX)
+    if user_name is None:
+        raise InvalidValueException(attribute="userName", detail="userName is required")
+    sources = _name_sources(user)
+    full_name: str | None = None
+    if before is not None:
+        full_name = next(
+            (new for new, old in zip(sources, _name_sources(before), strict=True) if new and new != old), None
+        )
+    full_name = full_name or next((source for source in sources if source), None) or user_name[:_FULL_NAME_MAX]
+    name = user.name or Name()
+    extension = user[EnterpriseUser]
+    if extension is None and patching:
+        # A PATCH that removed the whole extension cleared its attributes.
+        extension = EnterpriseUser()
+    enterprise = None
+    if extension is not None:
+        enterprise = _Enterprise(
+            employee_number=_text(extension.employee_number, "employeeNumber", _EMPLOYEE_NUMBER_MAX),
+            department=_text(extension.department, "department", _DEPARTMENT_MAX),
+            manager=_text(extension.manager.value if extension.manager else None, "manager.value", 64),
+        )
+    return _Person(
+        user_name=user_name,
+        email=_email_of(user, user_name),
+        full_name=full_name,
+        given_name=_text(name.given_name, "name.givenName", _NAME_PART_MAX),
+        family_name=_text(name.family_name, "name.familyName", _NAME_PART_MAX),
+        scim_external_id=_text(user.external_id, "externalId", _EXTERNAL_ID_MAX),
+        title=_text(user.title, "title", _TITLE_MAX),
+        active=user.active,
+        enterprise=enterprise,
+    )
+
+
+def _current(employee: Employee, department: str | None) -> _Person:
+    """What the employee's row says, in the same terms, to see what a document changes."""
+    return _Person(
+        user_name=employee.user_name or employee.email,
+        email=employee.email,
+        full_name=employee.full_name,
+        given_name=employee.given_name,
+        family_name=employee.family_name,
+        scim_external_id=employee.scim_external_id,
+        title=employee.title,
+        active=employee.active,
+        enterprise=_Enterprise(
+            employee_number=employee.external_id,
+            department=department,
+            manager=str(employee.manager_id) if employee.manager_id else None,
+        ),
+    )
+
+
+def _member_ids(members: Iterable[GroupMember] | None) -> set[uuid.UUID]:
+    ids: set[uuid.UUID] = set()
+    for member in members or ():
+        if member.type is not None and str(member.type) != "User":
+            raise InvalidValueException(
+                attribute="members", detail="group members are users (nested groups are not kept)"
+            )
+        try:
+            ids.add(uuid.UUID(str(member.value)))
+        except ValueError:
+            raise InvalidValueException(attribute="members", detail=f"no user {member.value!r}") from None
+    return ids
+
+
+class ScimService:
+    """Users and Groups of one tenant, on its pinned session. `base_url` is the SCIM base
+    (`<PUBLIC_URL>/scim/v2`), which locations and `$ref`s start with."""
+
+    def __init__(self, session: AsyncSession, base_url: str) -> None:
+        self.session = session
+        self.base_url = base_url
+
+    def location(self, endpoint: str, resource_id: Any) -> str:
+        return f"{self.base_url}/{endpoint}/{resource_id}"
+
+    # -- Users
+
+    async def list_users(self, filter_text: str | None, start_index: int, count: int) -> Listing[UserResource]:
+        condition: ColumnElement[bool] = Employee.deprovisioned_at.is_(None)
+        if filter_text:
+            condition = and_(condition, user_filter(filter_text))
+        total, employees = await self._page(Employee, condition, start_index, count)
+        return Listing(total, start_index, await self._render_users(employees))
+
+    async def get_user(self, user_id: str) -> UserResource:
+        return (await self._render_users([await self._employee(user_id)]))[0]
+
+    async def create_user(self, payload: Any) -> UserResource:
+        user = _parse(UserResource, _normalize_manager(payload, self.base_url), Context.RESOURCE_CREATION_REQUEST)
+        wanted = _person(user)
+        # Deleted over SCIM and provisioned again: the same employee comes back, with their history.
+        employee = await self.session.scalar(
+            select(Employee)
+            .where(func.lower(Employee.user_name) == wanted.user_name.lower(), Employee.deprovisioned_at.is_not(None))
+            .with_for_update()
+        )
+        if employee is None:
+            employee = Employee()
+        employee.deprovisioned_at = None
+        wanted = replace(wanted, active=True if wanted.active is None else wanted.active)
+        await self._write(employee, wanted, None)
+        return (await self._render_users([employee]))[0]
+
+    async def replace_user(self, user_id: str, payload: Any, if_match: str | None) -> UserResource:
+        employee = await self._employee(user_id, lock=True)
+        before = (await self._render_users([employee]))[0]
+        check_if_match(if_match, before)
+        user = _parse(UserResource, _normalize_manager(payload, self.base_url), Context.RESOURCE_REPLACEMENT_REQUEST)
+        # RFC 7644 §3.5.1: read-only attributes come from the resource, immutable ones must not change.
+        user.replace(before)
+        await self._write(employee, _person(user), _current(employee, await self._department_name(employee)))
+        return (await self._render_users([employee]))[0]
+
+    async def patch_user(self, user_id: str, payload: Any, if_match: str | None) -> UserResource:
+        employee = await self._employee(user_id, lock=True)
+        before = (await self._render_users([employee]))[0]
+        check_if_match(if_match, before)
+        after = _patch(UserResource, _normalize_manager(payload, self.base_url), before)
+        wanted = _person(after, before, patching=True)
+        await self._write(employee, wanted, _current(employee, await self._department_name(employee)))
+        return (await self._render_users([employee]))[0]
+
+    async def delete_user(self, user_id: str, if_match: str | None) -> None:
+        """Deprovision: the employee turns inactive and leaves SCIM's view and its groups; their
+        history stays, and provisioning the same userName again brings them back."""
+        employee = await self._employee(user_id, lock=True)
+        if if_match is not None:
+            check_if_match(if_match, (await self._render_users([employee]))[0])
+        employee.active = False
+        employee.deprovisioned_at = await self._now()
+        # Kept, so that the same userName finds this employee again (it may have been the email).
+        employee.user_name = employee.user_name or employee.email
+        member_of = select(DirectoryGroupMember.group_id).where(DirectoryGroupMember.employee_id == employee.id)
+        await self.session.execute(
+            update(DirectoryGroup).where(DirectoryGroup.id.in_(member_of)).values(updated_at=func.now())
+        )
+        await self.session.execute(delete(DirectoryGroupMember).where(DirectoryGroupMember.employee_id == employee.id))
+        await self._flush()
+
+    # -- Groups
+
+    async def list_groups(
+        self, filter_text: str | None, start_index: int, count: int, *, with_members: bool = True
+    ) -> Listing[Group]:
+        condition: ColumnElement[bool] = true()
+        if filter_text:
+            condition = group_filter(filter_text)
+        total, groups = await self._page(DirectoryGroup, condition, start_index, count)
+        return Listing(total, start_index, await self._render_groups(groups, with_members=with_members))
+
+    async def get_group(self, group_id: str, *, with_members: bool = True) -> Group:
+        return (await self._render_groups([await self._group(group_id)], with_members=with_members))[0]
+
+    async def create_group(self, payload: Any) -> Group:
+        document = _parse(Group, payload, Context.RESOURCE_CREATION_REQUEST)
+        group = DirectoryGroup()
+        await self._write_group(group, document, set())
+        return (await self._render_groups([group]))[0]
+
+    async def replace_group(self, group_id: str, payload: Any, if_match: str | None) -> Group:
+        group = await self._group(group_id, lock=True)
+        before = (await self._render_groups([group]))[0]
+        check_if_match(if_match, before)
+        document = _parse(Group, payload, Context.RESOURCE_REPLACEMENT_REQUEST)
+        document.replace(before)
+        await self._write_group(group, document, _member_ids(before.members))
+        return (await self._render_groups([group]))[0]
+
+    async def patch_group(self, group_id: str, payload: Any, if_match: str | None) -> Group:
+        group = await self._group(group_id, lock=True)
+        before = (await self._render_groups([group]))[0]
+        check_if_match(if_match, before)
+        after = _patch(Group, payload, before)
+        await self._write_group(group, after, _member_ids(before.members))
+        return (await self._render_groups([group]))[0]
+
+    async def delete_group(self, group_id: str, if_match: str | None) -> None:
+        group = await self._group(group_id, lock=True)
+        if if_match is not None:
+            check_if_match(if_match, (await self._render_groups([group], with_members=False))[0])
+        # Its memberships go with it (ON DELETE CASCADE).
+        await self.session.execute(delete(DirectoryGroup).where(DirectoryGroup.id == group.id))
+
+    # -- loading
+
+    async def _page(
+        self, model: type[Employee] | type[DirectoryGroup], condition: ColumnElement[bool], start_index: int, count: int
+    ) -> tuple[int, Sequence[Any]]:
+        total = await self.session.scalar(select(func.count()).select_from(model).where(condition))
+        rows: Sequence[Any] = []
+        if count > 0:
+            # Ids are UUIDv7: by id is by creation, a stable order for startIndex paging.
+            query = select(model).where(condition).order_by(model.id).offset(start_index - 1).limit(count)
+            rows = (await self.session.scalars(query)).all()
+        return int(total or 0), rows
+
+    async def _employee(self, user_id: str, *, lock: bool = False) -> Employee:
+        try:
+            employee_id = uuid.UUID(user_id)
+        except ValueError:
+            raise NotFoundException(detail=f"User {user_id} not found") from None
+        query = select(Employee).where(Employee.id == employee_id, Employee.deprovisioned_at.is_(None))
+        # Edits lock the row, so that two concurrent PATCHes apply one after the other.
+        employee = await self.session.scalar(query.with_for_update() if lock else query)
+        if employee is None:
+            raise NotFoundException(detail=f"User {user_id} not found")
+        return employee
+
+    async def _group(self, group_id: str, *, lock: bool = False) -> DirectoryGroup:
+        try:
+            key = uuid.UUID(group_id)
+        except ValueError:
+            raise NotFoundException(detail=f"Group {group_id} not found") from None
+        query = select(DirectoryGroup).where(DirectoryGroup.id == key)
+        group = await self.session.scalar(query.with_for_update() if lock else query)
+        if group is None:
+            raise NotFoundException(detail=f"Group {group_id} not found")
+        return group
+
+    async def _department_name(self, employee: Employee) -> str | None:
+        if employee.org_unit_id is None:
+            return None
+        return await self.session.scalar(select(OrgUnit.name).where(OrgUnit.id == employee.org_unit_id))
+
+    async def _now(self) -> datetime:
+        now = await self.session.scalar(select(func.now()))
+        assert isinstance(now, datetime)
+        return now
+
+    # -- rendering
+
+    async def _render_users(self, employees: Sequence[Employee]) -> list[UserResource]:
+        unit_ids = {e.org_unit_id for e in employees if e.org_unit_id}
+        manager_ids = {e.manager_id for e in employees if e.manager_id}
+        units: dict[uuid.UUID, str] = {}
+        if unit_ids:
+            rows = await self.session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(unit_ids)))
+            units = {unit_id: name for unit_id, name in rows}
+        managers: dict[uuid.UUID, str] = {}
+        if manager_ids:
+            query = select(Employee.id, Employee.full_name).where(Employee.id.in_(manager_ids))
+            rows = await self.session.execute(query)
+            managers = {manager_id: name for manager_id, name in rows}
+        users = []
+        for employee in employees:
+            manager = None
+            if employee.manager_id is not None:
+                manager = Manager(
+                    value=str(employee.manager_id),
+                    ref=Reference[User[Any]](self.location("Users", employee.manager_id)),
+                    display_name=managers.get(employee.manager_id),
+                )
+            extension = EnterpriseUser(
+                employee_number=employee.external_id,
+                department=units.get(employee.org_unit_id) if employee.org_unit_id else None,
+                manager=manager,
+            )
+            user = UserResource(
+                id=str(employee.id),
+                external_id=employee.scim_external_id,
+                user_name=employee.user_name or employee.email,
+                name=Name(
+                    given_name=employee.given_name, family_name=employee.family_name, formatted=employee.full_name
+                ),
+                display_name=employee.full_name,
+                title=employee.title,
+                active=employee.active,
+                emails=[_email_entry(employee.email)],
+                meta=Meta(
+                    resource_type="User",
+                    created=employee.created_at,
+                    last_modified=employee.updated_at,
+                    location=self.location("Users", employee.id),
+                ),
+            )
+            if extension.employee_number or extension.department or extension.manager:
+                user[EnterpriseUser] = extension
+            assert user.meta is not None
+            user.meta.version = version_of(user)
+            users.append(user)
+        return users
+
+    async def _render_groups(self, groups: Sequence[DirectoryGroup], *, with_members: bool = True) -> list[Group]:
+        members: dict[uuid.UUID, list[GroupMember]] = {group.id: [] for group in groups}
+        if with_members and groups:
+            rows = await self.session.execute(
+                select(DirectoryGroupMember.group_id, Employee.id, Employee.full_name)
+                .join(Employee, Employee.id == DirectoryGroupMember.employee_id)
+                .where(DirectoryGroupMember.group_id.in_(members))
+                .order_by(DirectoryGroupMember.group_id, Employee.id)
+            )
+            for group_id, employee_id, full_name in rows:
+                members[group_id].append(
+                    GroupMember(
+                        value=str(employee_id),
+                        display=full_name,
+                        ref=Reference[User[Any] | Group](self.location("Users", employee_id)),
+                        type="User",
+                    )
+                )
+        return [
+            Group(
+                id=str(group.id),
+                external_id=group.scim_external_id,
+                display_name=group.display_name,
+                members=members[group.id] if with_members else None,
+                meta=Meta(
+                    resource_type="Group",
+                    created=group.created_at,
+                    last_modified=group.updated_at,
+                    location=self.location("Groups", group.id),
+                    version=_group_version(group),
+                ),
+            )
+            for group in groups
+        ]
+
+    # -- writing
+
+    async def _write(self, employee: Employee, wanted: _Person, current: _Person | None) -> None:
+        """Apply what `wanted` changes against `current` (None: a new or returning employee, so all of it)."""
+
+        def changed(field: str) -> bool:
+            return current is None or getattr(wanted, field) != getattr(current, field)
+
+        await self._ensure_unique(employee.id, wanted, current)
+        # The enterprise attributes first: they query (and may create a department), and the row
+        # should not be flushed half-changed by those queries.
+        if wanted.enterprise is not None:
+            await self._write_enterprise(employee, wanted.enterprise, current.enterprise if current else None)
+        for field in ("email", "full_name", "given_name", "family_name", "scim_external_id", "title"):
+            if changed(field):
+                setattr(employee, field, getattr(wanted, field))
+        if changed("user_name") or employee.user_name is None:
+            # Pinned at the first SCIM write: an employee shown with their email as userName keeps that
+            # userName if the email changes later, as the identity provider expects.
+            employee.user_name = wanted.user_name
+        if wanted.active is not None and changed("active"):
+            # Deactivation keeps everything else: skills, aspirations and history stay as they are.
+            employee.active = wanted.active
+        if employee not in self.session:
+            self.session.add(employee)
+        await self._flush()
+        await self.session.refresh(employee)
+
+    async def _write_enterprise(self, employee: Employee, wanted: _Enterprise, current: _Enterprise | None) -> None:
+        # A department or manager is looked up only when the document changes it: repeating the name
+        # of the unit HR placed someone in (a team, say) must not move them to a namesake department.
+        if current is None or (wanted.department or "").casefold() != (current.department or "").casefold():
+            employee.org_unit_id = await self._department(wanted.department) if wanted.department else None
+        if current is None or wanted.manager != current.manager:
+            employee.manager_id = await self._manager(wanted.manager, employee) if wanted.manager else None
+        if current is None or wanted.employee_number != current.employee_number:
+            employee.external_id = wanted.employee_number
+
+    async def _department(self, name: str) -> uuid.UUID:
+        """The org unit named `name` (a department first, then a top-level one); a new top-level
+        department when there is none, so provisioning never stops for a missing unit."""
+        # Serialised with every other change to the org tree, so two requests cannot both create it.
+        await lock_hierarchy(self.session, "org_units")
+        unit = await self.session.scalar(
+            select(OrgUnit)
+            .where(func.lower(OrgUnit.name) == name.lower())
+            .order_by(OrgUnit.kind != OrgUnitKind.DEPARTMENT, OrgUnit.parent_id.is_not(None), OrgUnit.id)
+            .limit(1)
+        )
+        if unit is None:
+            unit = OrgUnit(name=name, kind=OrgUnitKind.DEPARTMENT, parent_id=None)
+            self.session.add(unit)
+            await self._flush()
+        return unit.id
+
+    async def _manager(self, value: str, employee: Employee) -> uuid.UUID:
+        invalid = InvalidValueException(
+            attribute="manager", detail=f"manager {value!r} is not a user of this directory"
+        )
+        try:
+            manager_id = uuid.UUID(value)
+        except ValueError:
+            raise invalid from None
+        found = await self.session.scalar(
+            select(Employee.id).where(Employee.id == manager_id, Employee.deprovisioned_at.is_(None))
+        )
+        if found is None:
+            raise invalid
+        if employee.id is not None:
+            await lock_hierarchy(self.session, "managers")
+            if await would_cycle(self.session, Employee, "manager_id", employee.id, manager_id):
+                raise InvalidValueException(
+                    attribute="manager", detail="a user cannot report to themselves, directly or not"
+                )
+        return manager_id
+
+    async def _ensure_unique(self, own_id: uuid.UUID | None, wanted: _Person, current: _Person | None) -> None:
+        checks: list[tuple[str, str, ColumnElement[bool]]] = []
+        if current is None or wanted.user_name.lower() != current.user_name.lower():
+            name = wanted.user_name.lower()
+            checks.append(
+                (
+                    "userName",
+                    wanted.user_name,
+                    func.lower(func.coalesce(Employee.user_name, Employee.email)) == name,
+                )
+            )
+        if current is None or wanted.email != current.email:
+            checks.append(("emails", wanted.email, func.lower(Employee.email) == wanted.email))
+        if wanted.scim_external_id and (current is None or wanted.scim_external_id != current.scim_external_id):
+            checks.append(("externalId", wanted.scim_external_id, Employee.scim_external_id == wanted.scim_external_id))
+        number = wanted.enterprise.employee_number if wanted.enterprise else None
+        if number and (current is None or current.enterprise is None or number != current.enterprise.employee_number):
+            checks.append(("employeeNumber", number, Employee.external_id == number))
+        for attribute, value, condition in checks:
+            query = select(Employee.id).where(condition)
+            if own_id is not None:
+                query = query.where(Employee.id != own_id)
+            if await self.session.scalar(query.limit(1)) is not None:
+                raise UniquenessException(attribute=attribute, detail=f"{attribute} {value!r} is already in use")
+
+    async def _write_group(self, group: DirectoryGroup, document: Group, current_members: set[uuid.UUID]) -> None:
+        display_name = _text(document.display_name, "displayName", _GROUP_NAME_MAX)
+        if display_name is None:
+            raise InvalidValueException(attribute="displayName", detail="displayName is required")
+        external_id = _text(document.external_id, "externalId", _EXTERNAL_ID_MAX)
+        for attribute, value, condition in (
+            ("displayName", display_name, func.lower(DirectoryGroup.display_name) == display_name.lower()),
+            ("externalId", external_id, DirectoryGroup.scim_external_id == external_id),
+        ):
+            if value is None:
+                continue
+            query = select(DirectoryGroup.id).where(condition)
+            if group.id is not None:
+                query = query.where(DirectoryGroup.id != group.id)
+            if await self.session.scalar(query.limit(1)) is not None:
+                raise UniquenessException(attribute=attribute, detail=f"a group with {attribute} {value!r} exists")
+        wanted_members = _member_ids(document.members)
+        added = wanted_members - current_members
+        removed = current_members - wanted_members
+        if added:
+            known = set(
+                (
+                    await self.session.scalars(
+                        select(Employee.id).where(Employee.id.in_(added), Employee.deprovisioned_at.is_(None))
+                    )
+                ).all()
+            )
+            if unknown := added - known:
+                raise InvalidValueException(attribute="members", detail=f"no user {sorted(map(str, unknown))[0]}")
+        group.display_name = display_name
+        group.scim_external_id = external_id
+        if group not in self.session:
+            self.session.add(group)
+        await self._flush()
+        if added:
+            await self.session.execute(
+                insert(DirectoryGroupMember), [{"group_id": group.id, "employee_id": member} for member in added]
+            )
+        if removed:
+            await self.session.execute(
+                delete(DirectoryGroupMember).where(
+                    DirectoryGroupMember.group_id == group.id, DirectoryGroupMember.employee_id.in_(removed)
+                )
+            )
+        if added or removed:
+            # Membership is part of the group: its lastModified (and version) move with it.
+            await self.session.execute(
+                update(DirectoryGroup).where(DirectoryGroup.id == group.id).values(updated_at=func.now())
+            )
+        await self.session.refresh(group)
+
+    async def _flush(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            # Checked above; the database has the last word when two requests race.
+            if getattr(exc.orig, "sqlstate", None) == "23505":
+                raise UniquenessException(detail="a value that must be unique is already in use") from exc
+            raise InvalidValueException(detail="the request refers to something that does not exist") from exc
+
+
+def _email_entry(address: str) -> Email:
+    try:
+        return Email(value=address, type=Email.Type.work, primary=True)
+    except ValidationError:
+        # Addresses entered before provisioning are checked by a looser rule; show them as they are.
+        return Email.model_construct(value=address, type=Email.Type.work, primary=True)
+
+
+# -- discovery (RFC 7644 §4)
+
+
+def service_provider_config(base_url: str) -> ServiceProviderConfig:
+    config = PROVIDER.config
+    assert config is not None
+    shown = config.model_copy(deep=True)
+    shown.meta = Meta(resource_type="ServiceProviderConfig", location=f"{base_url}/ServiceProviderConfig")
+    return shown
+
+
+def resource_types(base_url: str) -> list[ResourceType]:
+    shown = []
+    for resource_type in PROVIDER.resource_types:
+        copy = resource_type.model_copy(deep=True)
+        copy.meta = Meta(resource_type="ResourceType", location=f"{base_url}/ResourceTypes/{resource_type.id}")
+        shown.append(copy)
+    return shown
+
+
+def schemas(base_url: str) -> list[Schema]:
+    shown = []
+    for schema in PROVIDER.schemas:
+        copy = schema.model_copy(deep=True)
+        copy.meta = Meta(resource_type="Schema", location=f"{base_url}/Schemas/{schema.id}")
+        shown.append(copy)
+    return shown
+
+
+# -- for single sign-on
+
+
+async def directory_group_names(session: AsyncSession, employee_id: uuid.UUID) -> list[str]:
+    """The display names of the directory groups the employee is in (SSO maps them to roles)."""
+    rows = await session.scalars(
+        select(DirectoryGroup.display_name)
+        .join(DirectoryGroupMember, DirectoryGroupMember.group_id == DirectoryGroup.id)
+        .where(DirectoryGroupMember.employee_id == employee_id)
+        .order_by(DirectoryGroup.display_name)
+    )
+    return list(rows.all())
