@@ -38,6 +38,8 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
                 raise NotAuthorizedException(str(exc), headers=_CHALLENGE) from exc
             if claims.client_id is not None and await services.revocations.is_revoked(claims.client_id):
                 raise NotAuthorizedException("the partner client has been revoked", headers=_CHALLENGE)
+            if claims.session is not None and not await services.portal_sessions.is_live(claims.session):
+                raise NotAuthorizedException("the session has ended; sign in again", headers=_CHALLENGE)
             credential = token.strip()
         elif session_id := connection.cookies.get(SESSION_COOKIE):
             session = await services.portal_sessions.get(session_id)

@@ -41,8 +41,13 @@ class PortalSession(msgspec.Struct, frozen=True):
         )
 
 
+def session_hash(session_id: str) -> str:
+    """What names a session outside the cookie (the Redis key, a token's `sid`): never the id itself."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
 def _key(session_id: str) -> str:
-    return _PREFIX + hashlib.sha256(session_id.encode()).hexdigest()
+    return _PREFIX + session_hash(session_id)
 
 
 class PortalSessions:
@@ -58,6 +63,9 @@ class PortalSessions:
     async def get(self, session_id: str) -> PortalSession | None:
         raw = await self._redis.get(_key(session_id))
         return None if raw is None else msgspec.json.decode(raw, type=PortalSession)
+
+    async def is_live(self, hashed_session_id: str) -> bool:
+        return bool(await self._redis.exists(_PREFIX + hashed_session_id))
 
     async def remaining_seconds(self, session_id: str) -> int:
         return max(0, int(await self._redis.ttl(_key(session_id))))

@@ -38,6 +38,9 @@ class TokenClaims:
     employee_id: uuid.UUID | None
     # Set on a partner app's token (RFC 9068 `client_id`): its revocation ends the token at once.
     client_id: str | None = None
+    # Set on a portal front end's token: the (hashed) id of the SSO session it came from, so that
+    # logout ends the token with the session.
+    session: str | None = None
 
 
 def user_claims(
@@ -118,6 +121,8 @@ class TokenSigner:
             payload["emp"] = str(claims.employee_id)
         if claims.client_id is not None:
             payload["client_id"] = claims.client_id
+        if claims.session is not None:
+            payload["sid"] = claims.session
         header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": self.key_id}
         return jwt.encode(header, payload, self._key, [ALGORITHM])
 
@@ -156,6 +161,7 @@ class TokenSigner:
                 raise InvalidTokenError("malformed roles or scope claim")
             employee = data.get("emp")
             client_id = data.get("client_id")
+            session = data.get("sid")
             claims = TokenClaims(
                 subject=str(data["sub"]),
                 tenant_slug=str(data["tenant"]),
@@ -164,6 +170,7 @@ class TokenSigner:
                 scopes=tuple(scope.split()),
                 employee_id=uuid.UUID(str(employee)) if employee else None,
                 client_id=str(client_id) if client_id else None,
+                session=str(session) if session else None,
             )
             # Within the leeway the registry accepted; the cache must not keep it any longer than that.
             return claims, float(data["exp"]) + _LEEWAY_SECONDS

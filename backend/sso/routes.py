@@ -6,6 +6,7 @@ are problem+json, or a short HTML page for a browser that asks for HTML.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -18,7 +19,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.problems import PROBLEM_JSON, problem_response, problem_spec
-from backend.auth.portal_sessions import SESSION_COOKIE, PortalSession
+from backend.auth.portal_sessions import SESSION_COOKIE, PortalSession, session_hash
 from backend.auth.principal import Principal, Scope
 from backend.sso.schemas import IdentityProviderRead, IdentityProviderWrite, PortalToken, RoleMapping, SessionRead
 from backend.sso.service import (
@@ -231,10 +232,12 @@ class SsoController(Controller):
         if portal is None:
             return problem_response(401, "nobody is signed in")
         services = services_of(request.app)
-        # Never outlive the session: logout must leave no token behind that lasts longer than it.
-        remaining = await services.portal_sessions.remaining_seconds(request.cookies[SESSION_COOKIE])
+        # Bound to the session: never longer than it, and refused as soon as it ends (logout).
+        session_id = request.cookies[SESSION_COOKIE]
+        remaining = await services.portal_sessions.remaining_seconds(session_id)
         ttl = max(1, min(services.settings.token_ttl_seconds, remaining))
-        token = services.signer.mint(portal.claims(), ttl)
+        claims = dataclasses.replace(portal.claims(), session=session_hash(session_id))
+        token = services.signer.mint(claims, ttl)
         return Response(
             PortalToken(access_token=token, token_type="Bearer", expires_in=ttl),  # noqa: S106
             headers={"Cache-Control": "no-store"},

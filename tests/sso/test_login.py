@@ -102,18 +102,27 @@ async def test_two_tenants_sign_in_at_their_own_providers(browser: Browser, sso_
     assert b_people == {"bob@beta.example"}
 
 
-async def test_the_portal_gets_a_bearer_token_from_its_session(browser: Browser) -> None:
+async def test_the_portal_gets_a_bearer_token_from_its_session(
+    browser: Browser, sso_tenants: dict[str, SsoTenant]
+) -> None:
     person = await browser("a")
     await person.login("adam")
     issued = await person.app.post("/auth/session/token")
     assert issued.status_code == 200, issued.text
     assert issued.headers["cache-control"] == "no-store"
     token = issued.json()["access_token"]
+    cookies = person.app.cookies
     person.app.cookies = httpx.Cookies()
     assert (await person.app.get("/api/v1/me")).status_code == 401
     me = await person.app.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200
     assert me.json()["email"] == "adam@alpha.example"
+    # The token is bound to the session: logging out ends both.
+    person.app.cookies = cookies
+    await person.app.post(f"/auth/{sso_tenants['a'].tenant.slug}/logout")
+    ended = await person.app.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert ended.status_code == 401
+    assert "session has ended" in ended.json()["detail"]
 
 
 async def test_logout_ends_the_session_and_signs_out_at_the_provider(
