@@ -84,9 +84,15 @@ def safe_return_to(value: str | None) -> str:
     whoever crafted the link."""
     if not value:
         return DEFAULT_RETURN_TO
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        raise LoginError(LoginFailure.BAD_REQUEST, "return_to must be a path on this site")
+    refused = LoginError(LoginFailure.BAD_REQUEST, "return_to must be a path on this site")
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        raise refused
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise refused from None
+    if parts.scheme or parts.netloc:
+        raise refused
     return value
 
 
@@ -114,7 +120,10 @@ class IdentityProviderService:
         for a provider on this machine outside production only (local providers, tests): the check
         fetches the URL, and an admin must not be able to point the server at internal services."""
         issuer = data.issuer.rstrip("/") if data.issuer.count("/") > 2 else data.issuer
-        host = urlsplit(issuer).hostname or ""
+        try:
+            host = urlsplit(issuer).hostname or ""
+        except ValueError:
+            raise InvalidInputError("issuer", "the issuer is not a valid URL") from None
         if not issuer.startswith("https://") and not (allow_loopback_http and host in _LOOPBACK_HOSTS):
             raise InvalidInputError("issuer", "the issuer must be an https URL")
         try:
