@@ -32,8 +32,11 @@ boot() {
   local hr
   hr=$(grep "(HR admin)" "$log" | awk '{print $1}')
   [ -n "$hr" ] || { echo "the run did not start the demo's SSO"; cat "$log"; exit 1; }
-  .venv/bin/python infra/ci/demo_sso_login.py "http://127.0.0.1:$port" "$hr" | tee -a "$log" | grep -q "hr_admin" \
-    || { echo "demo SSO sign-in failed"; cat "$log"; exit 1; }
+  local signed_in
+  signed_in=$(.venv/bin/python infra/ci/demo_sso_login.py "http://127.0.0.1:$port" "$hr" 2>&1) \
+    || { echo "demo SSO sign-in failed: $signed_in"; cat "$log"; exit 1; }
+  printf '%s\n' "$signed_in" | grep -q "hr_admin" || { echo "demo SSO gave no HR role: $signed_in"; exit 1; }
+  echo "$signed_in"
   kill -INT "$pid"
   wait "$pid" || { echo "run command did not stop cleanly on Ctrl-C"; cat "$log"; exit 1; }
   if pgrep -f "$data_dir" >/dev/null; then echo "servers left running:"; pgrep -af "$data_dir"; exit 1; fi
