@@ -109,8 +109,7 @@ def build_services(settings: Settings) -> Services:
         redis=redis,
         secretbox=build_secretbox(settings),
         portal_sessions=PortalSessions(redis, settings.session_ttl_seconds),
-        # A revoked client is remembered as long as its last token could still pass verification.
-        revocations=ClientRevocations(redis, settings.partner_token_ttl_seconds + 60),
+        revocations=ClientRevocations(redis),
         relying_party=RelyingParty(httpx2.AsyncClient(timeout=10.0, follow_redirects=False)),
     )
 

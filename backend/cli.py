@@ -623,13 +623,11 @@ def partners_revoke(
         if settings.redis_url is None:
             raise fail("REDIS_URL is not set; revoking must reach the API's Redis")
         redis_url = settings.redis_url
-        # Remembered as long as the client's last token could pass verification (as in app.build_services).
-        lifetime = settings.partner_token_ttl_seconds + 60
 
         async def revoke(clients: Any) -> Any:
             redis = Redis.from_url(redis_url)
             try:
-                return await clients.revoke(client_id, ClientRevocations(redis, lifetime))
+                return await clients.revoke(client_id, ClientRevocations(redis))
             except RedisError as exc:
                 # Before the commit: the client stays as it was, and the command can be run again.
                 raise fail(f"Redis: {exc}; nothing was revoked") from None

@@ -13,6 +13,9 @@ from sqlalchemy.engine import URL, make_url
 from tenants.provisioning import RoleNames
 
 
+MAX_PARTNER_TOKEN_TTL_SECONDS = 3600
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
@@ -51,7 +54,7 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = Field(default=8 * 3600, ge=300, le=7 * 86400)
     # Partner access tokens are short-lived: a revoked client loses access within this time at worst,
     # and at once for tokens checked against the revocation list.
-    partner_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    partner_token_ttl_seconds: int = Field(default=900, ge=60, le=MAX_PARTNER_TOKEN_TTL_SECONDS)
     # After a rotation, the previous partner secret keeps working this long unless told otherwise.
     partner_secret_grace_seconds: int = Field(default=86400, ge=0, le=30 * 86400)
 

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from backend.settings import MAX_PARTNER_TOKEN_TTL_SECONDS
+
 _PREFIX = "crosswalk:revoked-client:"
+# Kept as long as the longest partner token any process may issue could still pass verification
+# (with its leeway), whatever the TTL of the process that revokes: the CLI's may differ from the API's.
+_REMEMBER_SECONDS = MAX_PARTNER_TOKEN_TTL_SECONDS + 60
 
 
 class ClientRevocations:
-    def __init__(self, redis: Redis, token_lifetime_seconds: int) -> None:
+    def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._lifetime = token_lifetime_seconds
 
     async def revoke(self, client_id: str) -> None:
-        await self._redis.set(_PREFIX + client_id, b"1", ex=self._lifetime)
+        await self._redis.set(_PREFIX + client_id, b"1", ex=_REMEMBER_SECONDS)
 
     async def is_revoked(self, client_id: str) -> bool:
         return bool(await self._redis.exists(_PREFIX + client_id))

@@ -23,6 +23,8 @@ from joserfc.jwk import KeySet
 
 _LEEWAY_SECONDS = 60
 _DISCOVERY_TTL_SECONDS = 3600
+# Keys are fetched again after this long too, so that a key the provider withdrew stops being trusted.
+_JWKS_TTL_SECONDS = 3600
 # An unknown kid triggers a JWKS refetch at most this often per provider, so that tokens with made-up
 # key ids cannot make us hammer the provider.
 _JWKS_REFETCH_INTERVAL_SECONDS = 10.0
@@ -184,7 +186,7 @@ class RelyingParty:
 
     async def _keys(self, jwks_uri: str, *, refresh: bool = False) -> KeySet:
         cached = self._jwks.get(jwks_uri)
-        if cached is not None and not refresh:
+        if cached is not None and not refresh and time.monotonic() - cached[0] < _JWKS_TTL_SECONDS:
             return cached[1]
         try:
             response = await self._http.get(jwks_uri)
@@ -198,9 +200,9 @@ class RelyingParty:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    def forget_keys(self, jwks_uri: str, keys: KeySet) -> None:
-        """Replace the cached keys (used when a provider is reconfigured, and by tests of the refresh)."""
-        self._jwks[jwks_uri] = (0.0, keys)
+    def cache_keys(self, jwks_uri: str, keys: KeySet, *, age_seconds: float = 0.0) -> None:
+        """Put keys in the cache as if fetched `age_seconds` ago (tests of the rotation handling)."""
+        self._jwks[jwks_uri] = (time.monotonic() - age_seconds, keys)
 
     def _oauth_client(self, metadata: ProviderMetadata, client: ClientCredentials) -> AsyncOAuth2Client:
         scopes = ["openid", "email", "profile"]

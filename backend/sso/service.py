@@ -119,7 +119,9 @@ class IdentityProviderService:
         """Store the settings after checking the issuer's discovery document. Plain http is allowed
         for a provider on this machine outside production only (local providers, tests): the check
         fetches the URL, and an admin must not be able to point the server at internal services."""
-        issuer = data.issuer.rstrip("/") if data.issuer.count("/") > 2 else data.issuer
+        # Kept exactly as entered: the discovery document and every id_token must name this same string
+        # (some providers' issuers end in a slash).
+        issuer = data.issuer
         try:
             host = urlsplit(issuer).hostname or ""
         except ValueError:
@@ -326,7 +328,9 @@ async def link_employee(
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise LoginError(LoginFailure.REFUSED, "the identity provider did not share an email address")
-    if claims.get("email_verified") is False:
+    # `true`, or absent: some providers (Entra ID) send no such claim, and vouch for the addresses of
+    # their own directory. Anything else (false, null, "false") is not a verified address.
+    if claims.get("email_verified", True) is not True:
         raise LoginError(LoginFailure.REFUSED, "the email address is not verified at the identity provider")
     email = email.strip().lower()
     domain = email.rsplit("@", 1)[1]
@@ -341,6 +345,14 @@ async def link_employee(
         employee = await session.get_one(Employee, identity.employee_id)
     else:
         found = await session.scalar(select(Employee).where(func.lower(Employee.email) == email))
+        if found is not None and await session.scalar(
+            select(EmployeeIdentity.id).where(
+                EmployeeIdentity.employee_id == found.id, EmployeeIdentity.issuer == issuer
+            )
+        ):
+            # The employee already signs in as another account of this provider: an email match must
+            # not hand their record to a second account.
+            raise LoginError(LoginFailure.REFUSED, "this email address belongs to another account of the provider")
         employee = found if found is not None else _new_employee(email, claims)
         if found is None:
             session.add(employee)

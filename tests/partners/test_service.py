@@ -50,7 +50,7 @@ async def test_authenticate_accepts_current_and_graced_secrets_and_refuses_the_r
 
     redis = Redis.from_url(str(settings.redis_url))
     async with database.control_session() as session:
-        await PartnerClientService(session, tenant.id).revoke(client_id, ClientRevocations(redis, 60))
+        await PartnerClientService(session, tenant.id).revoke(client_id, ClientRevocations(redis))
         await session.commit()
     await redis.aclose()
     async with database.control_session() as session:

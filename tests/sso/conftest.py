@@ -84,6 +84,10 @@ ACCOUNTS_A = {
     "mallory": {"email": "mallory@evil.example", "name": "Mallory", "groups": ["hr-team"]},
     "known": {"email": "known.person@alpha.example", "name": "Known Person"},
     "gone": {"email": "gone@alpha.example", "name": "Gone Person"},
+    # Accounts that claim Alice's address: unverified, or a second account of the same provider.
+    "eve": {"email": "alice@alpha.example", "email_verified": False, "name": "Eve"},
+    "eve_null": {"email": "alice@alpha.example", "email_verified": None, "name": "Eve"},
+    "eve_verified": {"email": "alice@alpha.example", "name": "Eve"},
 }
 ACCOUNTS_B = {"bob": {"email": "bob@beta.example", "name": "Bob Baker", "groups": ["leads"]}}
 

@@ -224,6 +224,17 @@ async def test_an_email_outside_the_allowed_domains_is_refused(browser: Browser,
     observed.assert_refused(await person.login("mallory"), 403, "evil.example is not allowed")
 
 
+async def test_another_account_claiming_an_employees_email_is_refused(
+    browser: Browser, owner_engine: Engine, settings: Settings, sso_tenants: dict[str, SsoTenant]
+) -> None:
+    assert (await (await browser("a")).login("alice")).status_code == 303
+    observed = Observed(owner_engine, settings, sso_tenants["a"])
+    for account in ("eve", "eve_null"):
+        observed.assert_refused(await (await browser("a")).login(account), 403, "not verified")
+    # Verified, but Alice already signs in with her own account at this provider.
+    observed.assert_refused(await (await browser("a")).login("eve_verified"), 403, "another account")
+
+
 async def test_an_error_from_the_provider_is_shown(browser: Browser, observed: Observed) -> None:
     person = await browser("a")
     authorize = await person.start()
@@ -267,7 +278,8 @@ async def test_keys_are_refetched_when_the_provider_rotates(
     # Pretend our cache holds keys from before a rotation: the id_token's kid is not among them.
     jwks_uri = sso_tenants["a"].provider.issuer + "/jwks"
     stale = KeySet([RSAKey.generate_key(2048, parameters={"kid": "retired-key"}, private=False)])
-    relying_party.forget_keys(jwks_uri, stale)
+    # Fetched half a minute ago: within the cache's lifetime, past the minimum interval between fetches.
+    relying_party.cache_keys(jwks_uri, stale, age_seconds=30)
     person = await browser("a")
     assert (await person.login("adam")).status_code == 303
     assert (await person.app.get("/api/v1/me")).status_code == 200
