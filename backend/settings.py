@@ -12,7 +12,6 @@ from sqlalchemy.engine import URL, make_url
 
 from tenants.provisioning import RoleNames
 
-
 MAX_PARTNER_TOKEN_TTL_SECONDS = 3600
 
 
