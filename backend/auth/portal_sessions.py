@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
 
 import msgspec
 from redis.asyncio import Redis
@@ -17,6 +18,8 @@ from backend.auth.tokens import TokenClaims
 
 SESSION_COOKIE = "crosswalk_session"
 _PREFIX = "crosswalk:portal-session:"
+# The sessions of one employee, so that deactivating them or changing their groups ends them.
+_EMPLOYEE_PREFIX = "crosswalk:employee-sessions:"
 
 
 class PortalSession(msgspec.Struct, frozen=True):
@@ -46,6 +49,10 @@ def session_hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
+def _employee_key(tenant_id: uuid.UUID, employee_id: uuid.UUID) -> str:
+    return f"{_EMPLOYEE_PREFIX}{tenant_id}:{employee_id}"
+
+
 def _key(session_id: str) -> str:
     return _PREFIX + session_hash(session_id)
 
@@ -57,8 +64,22 @@ class PortalSessions:
 
     async def create(self, session: PortalSession) -> str:
         session_id = secrets.token_urlsafe(32)
-        await self._redis.set(_key(session_id), msgspec.json.encode(session), ex=self.ttl_seconds)
+        index = _employee_key(session.tenant_id, session.employee_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(_key(session_id), msgspec.json.encode(session), ex=self.ttl_seconds)
+            pipe.sadd(index, session_hash(session_id))
+            pipe.expire(index, self.ttl_seconds)
+            await pipe.execute()
         return session_id
+
+    async def end_for_employees(self, tenant_id: uuid.UUID, employee_ids: Iterable[uuid.UUID]) -> None:
+        """End every session of these employees: they were deactivated, or their roles may have changed
+        (the next sign-in works them out afresh)."""
+        for employee_id in employee_ids:
+            index = _employee_key(tenant_id, employee_id)
+            hashes = await self._redis.smembers(index)
+            keys = [_PREFIX + (h.decode() if isinstance(h, bytes) else str(h)) for h in hashes]
+            await self._redis.delete(*keys, index)
 
     async def get(self, session_id: str) -> PortalSession | None:
         raw = await self._redis.get(_key(session_id))

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from backend.org.schemas import (
     OrgUnitUpdate,
 )
 from backend.org.service import OrgService
+from backend.state import services_of
 
 
 class OrgUnitController(Controller):
@@ -102,9 +104,18 @@ class EmployeeController(Controller):
         description="Set `active` to false when someone leaves: employees are never deleted, history stays.",
     )
     async def update_employee(
-        self, db: NamedDependency[AsyncSession], employee_id: FromPath[uuid.UUID], data: JSONBody[EmployeeUpdate]
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        employee_id: FromPath[uuid.UUID],
+        data: JSONBody[EmployeeUpdate],
     ) -> EmployeeRead:
-        return to_schema(await OrgService(db).update_employee(employee_id, data), EmployeeRead)
+        employee = await OrgService(db).update_employee(employee_id, data)
+        if not employee.active:
+            # Someone who left is signed out everywhere at once.
+            await services_of(request.app).portal_sessions.end_for_employees(principal.tenant.id, [employee.id])
+        return to_schema(employee, EmployeeRead)
 
 
 class MeController(Controller):

@@ -41,7 +41,7 @@ from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit
 from backend.auth.principal import Principal, Scope
 from backend.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
-from backend.scim.auth import provide_scim_db, scim_guard
+from backend.scim.auth import provide_scim_db, scim_guard, scim_tenant
 from backend.scim.schemas import ScimTokenCreate, ScimTokenCreated, ScimTokenRead
 from backend.scim.service import (
     DEFAULT_COUNT,
@@ -350,7 +350,9 @@ class ScimUserController(Controller):
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(UserResource, attributes, excluded_attributes)
-        user = await _service(request, scim_db).replace_user(user_id, await _body(request), if_match)
+        service = _service(request, scim_db)
+        user = await service.replace_user(user_id, await _body(request), if_match)
+        await _end_sessions_of_changed(request, service)
         return _resource(user, Context.RESOURCE_REPLACEMENT_RESPONSE, parameters)
 
     @patch(
@@ -370,7 +372,9 @@ class ScimUserController(Controller):
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(UserResource, attributes, excluded_attributes)
-        user = await _service(request, scim_db).patch_user(user_id, await _body(request), if_match)
+        service = _service(request, scim_db)
+        user = await service.patch_user(user_id, await _body(request), if_match)
+        await _end_sessions_of_changed(request, service)
         return _resource(user, Context.RESOURCE_PATCH_RESPONSE, parameters)
 
     @delete(
@@ -389,7 +393,9 @@ class ScimUserController(Controller):
         user_id: FromPath[str],
         if_match: IfMatch = None,
     ) -> None:
-        await _service(request, scim_db).delete_user(user_id, if_match)
+        service = _service(request, scim_db)
+        await service.delete_user(user_id, if_match)
+        await _end_sessions_of_changed(request, service)
 
 
 class ScimGroupController(Controller):
@@ -421,7 +427,9 @@ class ScimGroupController(Controller):
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(Group, attributes, excluded_attributes)
-        group = await _service(request, scim_db).create_group(await _body(request))
+        service = _service(request, scim_db)
+        group = await service.create_group(await _body(request))
+        await _end_sessions_of_changed(request, service)
         return _resource(group, Context.RESOURCE_CREATION_RESPONSE, parameters, 201, with_location=True)
 
     @get("/{group_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_READ_ONE, summary="Get a group")
@@ -451,7 +459,9 @@ class ScimGroupController(Controller):
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(Group, attributes, excluded_attributes)
-        group = await _service(request, scim_db).replace_group(group_id, await _body(request), if_match)
+        service = _service(request, scim_db)
+        group = await service.replace_group(group_id, await _body(request), if_match)
+        await _end_sessions_of_changed(request, service)
         return _resource(group, Context.RESOURCE_REPLACEMENT_RESPONSE, parameters)
 
     @patch(
@@ -471,7 +481,9 @@ class ScimGroupController(Controller):
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(Group, attributes, excluded_attributes)
-        group = await _service(request, scim_db).patch_group(group_id, await _body(request), if_match)
+        service = _service(request, scim_db)
+        group = await service.patch_group(group_id, await _body(request), if_match)
+        await _end_sessions_of_changed(request, service)
         return _resource(group, Context.RESOURCE_PATCH_RESPONSE, parameters)
 
     @delete("/{group_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_DELETE, summary="Delete a group")
@@ -482,7 +494,16 @@ class ScimGroupController(Controller):
         group_id: FromPath[str],
         if_match: IfMatch = None,
     ) -> None:
-        await _service(request, scim_db).delete_group(group_id, if_match)
+        service = _service(request, scim_db)
+        await service.delete_group(group_id, if_match)
+        await _end_sessions_of_changed(request, service)
+
+
+async def _end_sessions_of_changed(request: Request[Any, Any, Any], service: ScimService) -> None:
+    """Deactivated people, and people whose groups (so roles) changed, sign in again."""
+    if service.access_changed:
+        sessions = services_of(request.app).portal_sessions
+        await sessions.end_for_employees(scim_tenant(request).id, service.access_changed)
 
 
 def _base_url(request: Request[Any, Any, Any]) -> str:

@@ -424,6 +424,9 @@ class ScimService:
     def __init__(self, session: AsyncSession, base_url: str) -> None:
         self.session = session
         self.base_url = base_url
+        # Employees whose access changed (deactivated, deprovisioned, or their groups, which map to
+        # roles): the caller ends their portal sessions.
+        self.access_changed: set[uuid.UUID] = set()
 
     def location(self, endpoint: str, resource_id: Any) -> str:
         return f"{self.base_url}/{endpoint}/{resource_id}"
@@ -464,6 +467,8 @@ class ScimService:
         # RFC 7644 §3.5.1: read-only attributes come from the resource, immutable ones must not change.
         user.replace(before)
         await self._write(employee, _person(user), _current(employee, await self._department_name(employee)))
+        if not employee.active:
+            self.access_changed.add(employee.id)
         return (await self._render_users([employee]))[0]
 
     async def patch_user(self, user_id: str, payload: Any, if_match: str | None) -> UserResource:
@@ -473,6 +478,8 @@ class ScimService:
         after = _patch(UserResource, _normalize_manager(payload, self.base_url), before)
         wanted = _person(after, before, patching=True)
         await self._write(employee, wanted, _current(employee, await self._department_name(employee)))
+        if not employee.active:
+            self.access_changed.add(employee.id)
         return (await self._render_users([employee]))[0]
 
     async def delete_user(self, user_id: str, if_match: str | None) -> None:
@@ -483,6 +490,7 @@ class ScimService:
             check_if_match(if_match, (await self._render_users([employee]))[0])
         employee.active = False
         employee.deprovisioned_at = await self._now()
+        self.access_changed.add(employee.id)
         # Kept, so that the same userName finds this employee again (it may have been the email).
         employee.user_name = employee.user_name or employee.email
         member_of = select(DirectoryGroupMember.group_id).where(DirectoryGroupMember.employee_id == employee.id)
@@ -533,6 +541,10 @@ class ScimService:
         group = await self._group(group_id, lock=True)
         if if_match is not None:
             check_if_match(if_match, (await self._render_groups([group], with_members=False))[0])
+        members = await self.session.scalars(
+            select(DirectoryGroupMember.employee_id).where(DirectoryGroupMember.group_id == group.id)
+        )
+        self.access_changed.update(members.all())
         # Its memberships go with it (ON DELETE CASCADE).
         await self.session.execute(delete(DirectoryGroup).where(DirectoryGroup.id == group.id))
 
@@ -800,6 +812,9 @@ class ScimService:
             )
             if unknown := added - known:
                 raise InvalidValueException(attribute="members", detail=f"no user {sorted(map(str, unknown))[0]}")
+        renamed = group.id is not None and group.display_name.lower() != display_name.lower()
+        # Group names map to roles: a renamed group changes its members' roles, a membership its member's.
+        self.access_changed.update(added | removed | (current_members if renamed else set()))
         group.display_name = display_name
         group.scim_external_id = external_id
         if group not in self.session:

@@ -84,6 +84,8 @@ ACCOUNTS_A = {
     "mallory": {"email": "mallory@evil.example", "name": "Mallory", "groups": ["hr-team"]},
     "known": {"email": "known.person@alpha.example", "name": "Known Person"},
     "gone": {"email": "gone@alpha.example", "name": "Gone Person"},
+    "leaver": {"email": "leaver@alpha.example", "name": "Lee Leaver", "groups": ["hr-team"]},
+    "quitter": {"email": "quitter@alpha.example", "name": "Quinn Quitter"},
     # Accounts that claim Alice's address: unverified, or a second account of the same provider.
     "eve": {"email": "alice@alpha.example", "email_verified": False, "name": "Eve"},
     "eve_null": {"email": "alice@alpha.example", "email_verified": None, "name": "Eve"},

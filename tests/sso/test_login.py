@@ -191,6 +191,40 @@ async def test_scim_groups_grant_roles_at_sign_in(
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"},
     )
     assert group.status_code == 201, group.text
+    # Adam's roles changed, so his session ended: his next sign-in works them out afresh.
+    assert (await person.app.get("/api/v1/me")).status_code == 401
     again = await browser("a")
     await again.login("adam")
     assert set((await again.app.get("/auth/session")).json()["roles"]) == {"employee", "manager"}
+
+
+async def test_deprovisioning_over_scim_signs_the_person_out_at_once(
+    browser: Browser, sso_tenants: dict[str, SsoTenant], client: AsyncTestClient[Litestar], auth: TokenFactory
+) -> None:
+    a = sso_tenants["a"]
+    person = await browser("a")
+    await person.login("leaver")
+    portal_token = (await person.app.post("/auth/session/token")).json()["access_token"]
+    me = (await person.app.get("/api/v1/me")).json()
+    hr = auth(a.tenant, UserRole.HR_ADMIN)
+    token = (await client.post("/api/v1/scim-tokens", json={"name": "IdP"}, headers=hr)).json()["token"]
+    deleted = await client.delete(f"/scim/v2/Users/{me['id']}", headers={"Authorization": f"Bearer {token}"})
+    assert deleted.status_code == 204, deleted.text
+    # An HR admin who left keeps nothing: not the session, not the token made from it.
+    assert (await person.app.get("/api/v1/me")).status_code == 401
+    assert (await person.app.post("/auth/session/token")).status_code == 401
+    bearer = {"Authorization": f"Bearer {portal_token}"}
+    assert (await person.app.get("/api/v1/identity-provider", headers=bearer)).status_code == 401
+    assert (await (await browser("a")).login("leaver")).status_code == 403
+
+
+async def test_deactivating_through_the_api_signs_the_person_out(
+    browser: Browser, sso_tenants: dict[str, SsoTenant], client: AsyncTestClient[Litestar], auth: TokenFactory
+) -> None:
+    person = await browser("a")
+    await person.login("quitter")
+    me = (await person.app.get("/api/v1/me")).json()
+    hr = auth(sso_tenants["a"].tenant, UserRole.HR_ADMIN)
+    changed = await client.patch(f"/api/v1/employees/{me['id']}", json={"active": False}, headers=hr)
+    assert changed.status_code == 200, changed.text
+    assert (await person.app.get("/api/v1/me")).status_code == 401
