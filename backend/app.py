@@ -110,7 +110,9 @@ def build_services(settings: Settings) -> Services:
         secretbox=build_secretbox(settings),
         portal_sessions=PortalSessions(redis, settings.session_ttl_seconds),
         revocations=ClientRevocations(redis),
-        relying_party=RelyingParty(httpx2.AsyncClient(timeout=10.0, follow_redirects=False)),
+        relying_party=RelyingParty(
+            httpx2.AsyncClient(timeout=10.0, follow_redirects=False), local_providers=settings.environment != "prod"
+        ),
     )
 
 

@@ -341,11 +341,9 @@ def configure_sso(settings: Settings, tenant: Any, settings_document: dict[str, 
     box = build_secretbox(settings)
 
     async def configure(session: Any) -> None:
-        relying_party = RelyingParty(httpx2.AsyncClient(timeout=10.0))
+        relying_party = RelyingParty(httpx2.AsyncClient(timeout=10.0), local_providers=settings.environment != "prod")
         try:
-            await IdentityProviderService(session, tenant.id, box).configure(
-                data, relying_party, allow_loopback_http=settings.environment != "prod"
-            )
+            await IdentityProviderService(session, tenant.id, box).configure(data, relying_party)
         finally:
             await relying_party.aclose()
 

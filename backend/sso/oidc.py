@@ -8,10 +8,14 @@ the RFC 9207 `iss` response parameter, `aud`/`azp`, and the refresh of the JWKS 
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 from authlib.common.security import generate_token
@@ -64,11 +68,44 @@ class ClientCredentials:
     redirect_uri: str
 
 
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+async def check_provider_url(url: str, *, local_providers: bool) -> None:
+    """Every URL of a provider that this server fetches or sends people to must be https, and must not
+    lead into the server's own networks: a tenant admin types the issuer, and the server fetches what
+    it and its discovery document name. Outside production (`local_providers`), plain http to a
+    provider on this machine is allowed, for the demo's and the tests' local provider."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise OidcError(f"{url!r} is not a valid URL") from exc
+    if not host:
+        raise OidcError(f"{url!r} names no host")
+    if local_providers:
+        if parts.scheme != "https" and not (parts.scheme == "http" and host in _LOOPBACK_HOSTS):
+            raise OidcError(f"the provider's URLs must be https (plain http only on loopback): {url}")
+        return
+    if parts.scheme != "https":
+        raise OidcError(f"the provider's URLs must be https: {url}")
+    try:
+        addresses = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise OidcError(f"the provider's host {host!r} cannot be resolved") from exc
+    for *_, sockaddr in addresses:
+        address = ipaddress.ip_address(sockaddr[0])
+        if not address.is_global:
+            raise OidcError(f"the provider's host {host!r} is not on the public internet")
+
+
 class RelyingParty:
     """Per-process caches of provider metadata and keys, shared by every tenant's logins."""
 
-    def __init__(self, http: httpx2.AsyncClient) -> None:
+    def __init__(self, http: httpx2.AsyncClient, *, local_providers: bool) -> None:
         self._http = http
+        self._local_providers = local_providers
         self._metadata: dict[str, tuple[float, ProviderMetadata]] = {}
         self._jwks: dict[str, tuple[float, KeySet]] = {}
 
@@ -77,6 +114,7 @@ class RelyingParty:
         if cached is not None and not refresh and time.monotonic() - cached[0] < _DISCOVERY_TTL_SECONDS:
             return cached[1]
         url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+        await check_provider_url(url, local_providers=self._local_providers)
         try:
             response = await self._http.get(url)
             response.raise_for_status()
@@ -106,6 +144,10 @@ class RelyingParty:
             )
         except KeyError as exc:
             raise OidcError(f"the identity provider's configuration lacks {exc.args[0]}") from exc
+        for endpoint in (metadata.authorization_endpoint, metadata.token_endpoint, metadata.jwks_uri):
+            await check_provider_url(endpoint, local_providers=self._local_providers)
+        if metadata.end_session_endpoint is not None:
+            await check_provider_url(metadata.end_session_endpoint, local_providers=self._local_providers)
         self._metadata[issuer] = (time.monotonic(), metadata)
         return metadata
 

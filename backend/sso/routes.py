@@ -313,9 +313,7 @@ class IdentityProviderController(Controller):
     ) -> IdentityProviderRead:
         services = services_of(request.app)
         service = IdentityProviderService(control_db, principal.tenant.id, services.secretbox)
-        provider = await service.configure(
-            data, services.relying_party, allow_loopback_http=services.settings.environment != "prod"
-        )
+        provider = await service.configure(data, services.relying_party)
         return _read(provider, principal.tenant, services.settings.base_url)
 
     @delete("/", opt={"scope": Scope.IDENTITY_ADMIN}, summary="Remove the SSO settings")

@@ -123,22 +123,28 @@ def test_a_consultant_configures_sso_from_the_cli(
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
-async def test_production_refuses_plain_http_even_on_loopback(
+async def test_production_refuses_providers_inside_its_own_networks(
     settings: Settings, make_tenant: TenantFactory, sso_tenants: dict[str, SsoTenant]
 ) -> None:
-    # The discovery check fetches the issuer URL: in prod only https, so that an admin cannot point
-    # the server at services on its own machine.
+    # The discovery check fetches the issuer URL, and logins fetch what its document names: in prod
+    # only https to public hosts, so that an admin cannot point the server at its own networks.
     tenant = make_tenant()
     engine = create_async_engine(settings.owner_url)
-    relying_party = RelyingParty(httpx2.AsyncClient())
+    relying_party = RelyingParty(httpx2.AsyncClient(), local_providers=False)
     try:
         async with AsyncSession(engine) as session:
             service = IdentityProviderService(session, tenant.id, build_secretbox(settings))
-            document = provider_settings(sso_tenants["a"].provider, "epsilon.example")
-            with pytest.raises(InvalidInputError, match="https"):
-                await service.configure(
-                    msgspec.convert(document, IdentityProviderWrite), relying_party, allow_loopback_http=False
-                )
+            local = provider_settings(sso_tenants["a"].provider, "epsilon.example")
+            for issuer, words in (
+                (local["issuer"], "https"),
+                ("https://127.0.0.1:8443", "not on the public internet"),
+                ("https://localhost", "not on the public internet"),
+                ("https://10.1.2.3", "not on the public internet"),
+                ("https://169.254.169.254", "not on the public internet"),
+            ):
+                document = msgspec.convert({**local, "issuer": issuer}, IdentityProviderWrite)
+                with pytest.raises(InvalidInputError, match=words):
+                    await service.configure(document, relying_party)
             assert await service.find() is None
     finally:
         await relying_party.aclose()
