@@ -60,7 +60,7 @@ from scim2_models import (
     UniquenessException,
     User,
 )
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, true, update
+from sqlalchemy import ColumnElement, and_, delete, false, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -446,12 +446,20 @@ class ScimService:
     async def create_user(self, payload: Any) -> UserResource:
         user = _parse(UserResource, _normalize_manager(payload, self.base_url), Context.RESOURCE_CREATION_REQUEST)
         wanted = _person(user)
-        # Deleted over SCIM and provisioned again: the same employee comes back, with their history.
-        employee = await self.session.scalar(
-            select(Employee)
-            .where(func.lower(Employee.user_name) == wanted.user_name.lower(), Employee.deprovisioned_at.is_not(None))
-            .with_for_update()
-        )
+        # Deleted over SCIM and provisioned again: the same employee comes back, with their history. It is
+        # found by any of its unique keys (the userName, the email or the provider's id may have changed
+        # in between), in that order; otherwise a hidden row would block the new user as a duplicate.
+        employee = None
+        for matches in (
+            func.lower(Employee.user_name) == wanted.user_name.lower(),
+            func.lower(Employee.email) == wanted.email.lower(),
+            Employee.scim_external_id == wanted.scim_external_id if wanted.scim_external_id else false(),
+        ):
+            employee = await self.session.scalar(
+                select(Employee).where(matches, Employee.deprovisioned_at.is_not(None)).with_for_update()
+            )
+            if employee is not None:
+                break
         if employee is None:
             employee = Employee()
         employee.deprovisioned_at = None

@@ -461,3 +461,21 @@ async def test_responses_are_scim_json(client: Client, directory: DirectoryFacto
     created = await client.post("/scim/v2/Users", json=okta_user("plain@example.com"), headers=plain_json)
     assert created.status_code == 201
     assert created.headers["content-type"].startswith(SCIM_JSON)
+
+
+async def test_a_deleted_user_comes_back_under_a_new_user_name(client: Client, directory: DirectoryFactory) -> None:
+    # Deleted, then provisioned again with a new userName but the same email (or the same provider id):
+    # the hidden employee must come back rather than block the new user as a duplicate nobody can see.
+    d = await directory()
+    first = await provision(client, d, okta_user("pat@example.com", externalId="00u-pat"))
+    assert (await client.delete(f"/scim/v2/Users/{first['id']}", headers=d.headers)).status_code == 204
+    renamed = okta_user("pat.smith@example.com", externalId="00u-pat")
+    renamed["emails"] = [{"primary": True, "value": "pat@example.com", "type": "work"}]
+    again = await provision(client, d, renamed)
+    assert again["id"] == first["id"]
+    assert again["userName"] == "pat.smith@example.com"
+    assert again["active"] is True
+    # By the provider's id alone (new userName and new email).
+    assert (await client.delete(f"/scim/v2/Users/{first['id']}", headers=d.headers)).status_code == 204
+    third = await provision(client, d, okta_user("p.smith@example.com", externalId="00u-pat"))
+    assert third["id"] == first["id"]
