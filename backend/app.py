@@ -30,7 +30,9 @@ from backend.auth.secretbox import SecretBox
 from backend.auth.tokens import TokenSigner, load_or_create_key
 from backend.framework.routes import CareerPathController, JobFamilyController, RoleController
 from backend.health.routes import health, ready
+from backend.jobs.routes import JobController
 from backend.logs import configure_logging
+from backend.mentoring.routes import MENTORING_CONTROLLERS
 from backend.org.routes import EmployeeController, MeController, OrgUnitController
 from backend.partners.routes import PUBLIC_HANDLERS as PARTNER_PUBLIC_HANDLERS
 from backend.partners.routes import PartnerClientController
@@ -46,8 +48,10 @@ from backend.skills.routes import (
 from backend.sso.oidc import RelyingParty
 from backend.sso.routes import IdentityProviderController, SsoController
 from backend.state import Services
+from backend.training.routes import TRAINING_CONTROLLERS
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database
+from worker.broker import DramatiqSender, build_broker
 
 log = structlog.get_logger()
 
@@ -67,6 +71,9 @@ API_CONTROLLERS: list[Any] = [
     IdentityProviderController,
     PartnerClientController,
     ScimTokenController,
+    JobController,
+    *MENTORING_CONTROLLERS,
+    *TRAINING_CONTROLLERS,
 ]
 
 
@@ -113,6 +120,7 @@ def build_services(settings: Settings) -> Services:
         relying_party=RelyingParty(
             httpx2.AsyncClient(timeout=10.0, follow_redirects=False), local_providers=settings.environment != "prod"
         ),
+        job_sender=DramatiqSender(build_broker(settings)),
     )
 
 
@@ -159,6 +167,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await services.database.dispose()
             await services.redis.aclose()
             await services.relying_party.aclose()
+            services.job_sender.close()
 
     api_v1 = Router(
         path="/api/v1",

@@ -41,6 +41,8 @@ scim_app = typer.Typer(help="SCIM provisioning from a tenant's identity provider
 scim_tokens_app = typer.Typer(help="The bearer tokens identity providers provision with.", no_args_is_help=True)
 scim_app.add_typer(scim_tokens_app, name="tokens")
 app.add_typer(scim_app, name="scim")
+jobs_app = typer.Typer(help="Background jobs: the dead-letter list across tenants.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 out = Console()
 err = Console(stderr=True)
@@ -664,12 +666,129 @@ def serve(
     )
 
 
+def worker_argv(processes: int, threads: int) -> list[str]:
+    # Dramatiq's own CLI supervises the worker processes (graceful stop on SIGTERM/Ctrl-C, restarts).
+    return [sys.executable, "-m", "dramatiq", "worker.entry", "--processes", str(processes), "--threads", str(threads)]
+
+
+def _dies_with_parent() -> None:
+    # Linux: a child started by `crosswalk run` gets SIGTERM when `run` dies, even by SIGKILL, so no
+    # worker is left consuming from servers that are gone. Elsewhere `run` stops them on its way out.
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def start_child(stack: ExitStack, argv: list[str], what: str) -> None:
+    import subprocess
+
+    process = subprocess.Popen(argv, preexec_fn=_dies_with_parent)  # noqa: S603 - our own argv
+
+    def stop() -> None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+    stack.callback(stop)
+    out.print(f"{what}: pid {process.pid}", highlight=False)
+
+
+@app.command()
+def worker(
+    processes: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Threads per process.")] = 4,
+) -> None:
+    """Run background jobs (Dramatiq) from the broker: REDIS_URL, or BROKER_URL=amqp://... for RabbitMQ."""
+    import subprocess
+
+    with database_settings():
+        raise typer.Exit(subprocess.call(worker_argv(processes, threads)))  # noqa: S603 - our own argv
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the scheduler: the outbox relay and the nightly jobs. Start one or more; one leads at a time."""
+    import asyncio
+    import signal
+
+    from worker.broker import DramatiqSender, build_broker
+    from worker.resources import WorkerResources
+    from worker.scheduler import run_scheduler
+
+    with database_settings() as settings:
+        from backend.logs import configure_logging
+
+        configure_logging(settings.log_level, json=settings.environment == "prod")
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            resources = WorkerResources(settings)
+            sender = DramatiqSender(build_broker(settings))
+            try:
+                await run_scheduler(
+                    resources.database, resources.registry, sender, stop, relay_seconds=settings.outbox_relay_seconds
+                )
+            finally:
+                sender.close()
+                await resources.close()
+
+        asyncio.run(main())
+
+
+@jobs_app.command("dead-letters")
+def jobs_dead_letters(
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Only this tenant's (slug).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 50,
+) -> None:
+    """Messages the worker gave up on, newest first: when, which tenant and job, and why."""
+    from backend.jobs.models import DeadLetter
+    from tenants.models import Tenant
+
+    async def newest(session: Any) -> list[Any]:
+        from sqlalchemy import select
+
+        query = (
+            select(DeadLetter, Tenant.slug)
+            .outerjoin(Tenant, Tenant.id == DeadLetter.tenant_id)
+            .order_by(DeadLetter.failed_at.desc())
+            .limit(limit)
+        )
+        if tenant is not None:
+            query = query.where(Tenant.slug == tenant)
+        return list((await session.execute(query)).all())
+
+    import asyncio
+
+    with database_settings() as settings:
+        rows = asyncio.run(_with_control_session(settings, newest))
+    table = Table("failed at", "tenant", "job", "actor", "attempts", "error")
+    for letter, slug in rows:
+        table.add_row(
+            letter.failed_at.isoformat(timespec="seconds"),
+            slug or "-",
+            letter.message_id,
+            letter.actor,
+            str(letter.attempts),
+            letter.error,
+        )
+    out.print(table)
+
+
 @app.command()
 def run(
     demo: Annotated[bool, typer.Option(help="Seed the demo company on first run.")] = True,
 ) -> None:
     """One command for a local run: embedded Postgres and Redis (unless DATABASE_URL is set),
-    migrations, the skills catalogue, the demo company, and the API on http://localhost:8000."""
+    migrations, the skills catalogue, the demo company, the job worker and scheduler, and the API on
+    http://localhost:8000."""
     import uvicorn
 
     with database_settings() as settings:
@@ -688,6 +807,9 @@ def run(
         with ExitStack() as stack:
             if accounts is not None:
                 _start_demo_sso(stack, settings, *accounts)
+            # The children inherit DATABASE_URL/REDIS_URL of the servers just started (or given).
+            start_child(stack, worker_argv(processes=1, threads=4), "worker")
+            start_child(stack, [sys.executable, "-c", "from backend.cli import main; main()", "scheduler"], "scheduler")
             out.print(f"API docs: http://{settings.host}:{settings.port}/schema   (Ctrl-C stops everything)")
             config = uvicorn.Config(
                 "backend.app:create_app",

@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     app_database_url: str | None = None
     app_database_password: SecretStr | None = None
     redis_url: str | None = None
+    # The job broker: unset means Redis at REDIS_URL; an amqp:// URL selects RabbitMQ.
+    broker_url: str | None = None
+    # Prefix of the broker's Redis keys, so several deployments (or test runs) can share one Redis.
+    broker_namespace: str = Field(default="crosswalk", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    # The scheduler re-sends jobs that committed but never reached the broker this often.
+    outbox_relay_seconds: float = Field(default=15.0, gt=0, le=3600)
+    # Current skills not confirmed for this long get a reminder in the nightly run.
+    skill_stale_days: int = Field(default=365, ge=30, le=3650)
     data_dir: Path = Path(".crosswalk")
 
     db_pool_size: int = Field(default=10, ge=1, le=200)

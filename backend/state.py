@@ -11,6 +11,7 @@ from backend.auth.portal_sessions import PortalSessions
 from backend.auth.revocations import ClientRevocations
 from backend.auth.secretbox import SecretBox
 from backend.auth.tokens import TokenSigner
+from backend.jobs.outbox import JobSender
 from backend.settings import Settings
 from backend.sso.oidc import RelyingParty
 from tenants.registry import TenantRegistry
@@ -28,6 +29,8 @@ class Services:
     portal_sessions: PortalSessions
     revocations: ClientRevocations
     relying_party: RelyingParty
+    # Puts committed jobs on the broker (see backend.jobs.outbox).
+    job_sender: JobSender
 
 
 def services_of(app: Any) -> Services:

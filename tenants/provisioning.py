@@ -33,6 +33,7 @@ _APP_CONTROL_GRANTS = {
     "identity_providers": _READ_WRITE,
     "partner_clients": _READ_WRITE,
     "scim_tokens": _READ_WRITE,
+    "dead_letters": _READ_WRITE,
 }
 # Control tables every tenant role reads: the global skills catalogue.
 _TENANT_CONTROL_GRANTS = {"catalog_concepts": _READ}

@@ -78,6 +78,8 @@ def settings(server_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFact
         data_dir=tmp_path_factory.mktemp("data"),
         token_signing_key=key.as_pem(private=True).decode(),
         tenant_cache_seconds=0,
+        # The run's own broker keys: jobs of parallel test runs on one Redis never meet.
+        broker_namespace=name,
     )
     owner = create_engine(as_psycopg_url(test_settings.owner_url))
     upgrade_control(owner)
@@ -150,6 +152,7 @@ def process_env(settings: Settings, data_dir: Path) -> dict[str, str]:
         "TOKEN_SIGNING_KEY": settings.token_signing_key.get_secret_value(),
         "SECRETS_KEY": settings.secrets_key.get_secret_value(),
         "DATA_DIR": str(data_dir),
+        "BROKER_NAMESPACE": settings.broker_namespace,
     }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api import idempotency
 from backend.auth.principal import Principal
+from backend.jobs import outbox
 from backend.state import services_of
 
 
@@ -19,7 +20,8 @@ async def provide_db(
 ) -> AsyncGenerator[AsyncSession, None]:
     # Taking `principal` makes the two dependencies a chain: Litestar resolves dependencies of the same
     # depth concurrently, in a task group, which costs more per request than the work itself.
-    session = services_of(request.app).database.tenant_session(principal.tenant)
+    services = services_of(request.app)
+    session = services.database.tenant_session(principal.tenant)
     try:
         await idempotency.check(session, request)
         yield session
@@ -30,6 +32,8 @@ async def provide_db(
         raise
     finally:
         await session.close()
+    # Jobs the request asked for go to the broker only now that they exist (the transactional outbox).
+    await outbox.send_committed(services.database, principal.tenant, services.job_sender, session)
 
 
 async def provide_control_db(request: Request[Principal, Any, Any]) -> AsyncGenerator[AsyncSession, None]:

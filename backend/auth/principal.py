@@ -30,6 +30,11 @@ class Scope(enum.StrEnum):
     ASPIRATIONS_WRITE = "aspirations:write"
     # The tenant's own identity settings: its SSO provider, partner apps and SCIM tokens.
     IDENTITY_ADMIN = "identity:admin"
+    MENTORING_READ = "mentoring:read"
+    MENTORING_WRITE = "mentoring:write"
+    TRAINING_READ = "training:read"
+    TRAINING_WRITE = "training:write"
+    JOBS_READ = "jobs:read"
 
 
 _EVERYONE = frozenset(
@@ -44,6 +49,14 @@ _EVERYONE = frozenset(
         Scope.SKILLS_WRITE,
         Scope.ASPIRATIONS_READ,
         Scope.ASPIRATIONS_WRITE,
+        # Mentor profiles, mentee requests, check-ins and course completions are one's own; running
+        # programmes and importing the course catalogue is for HR, as the services check.
+        Scope.MENTORING_READ,
+        Scope.MENTORING_WRITE,
+        Scope.TRAINING_READ,
+        Scope.TRAINING_WRITE,
+        # The jobs one asked for; HR sees every job of the tenant.
+        Scope.JOBS_READ,
     }
 )
 ROLE_SCOPES: dict[UserRole, frozenset[Scope]] = {

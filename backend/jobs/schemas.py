@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from msgspec import Struct
+
+from backend.jobs.models import JobStatus
+
+
+class JobRead(Struct):
+    """A background job: `progress` runs 0-100 while `running`; `error` says why a job `failed` (or why
+    the last attempt of a job that is `queued` again for a retry failed)."""
+
+    id: uuid.UUID
+    kind: str
+    status: JobStatus
+    progress: int
+    attempts: int
+    error: str | None
+    result: dict[str, Any] | None
+    requested_by: uuid.UUID | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None

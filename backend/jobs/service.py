@@ -1,0 +1,98 @@
+"""Asking for jobs and reading their records. Enqueueing writes the job row in the caller's transaction
+(see `backend.jobs.outbox`); the job runs only if that transaction commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.api.pagination import paginate
+from backend.auth.principal import Principal
+from backend.errors import NotFoundError
+from backend.jobs import outbox
+from backend.jobs.models import Job, JobStatus
+from tenants.sessions import TenantRef
+
+
+def tenant_of(session: AsyncSession) -> TenantRef:
+    tenant = session.info.get("tenant")
+    if not isinstance(tenant, TenantRef):
+        raise RuntimeError("jobs are enqueued on a tenant session")
+    return tenant
+
+
+async def enqueue(
+    session: AsyncSession,
+    kind: str,
+    arguments: dict[str, Any],
+    *,
+    requested_by: uuid.UUID | None = None,
+    dedupe_key: str | None = None,
+) -> Job:
+    """Ask for a job as part of the session's transaction. With a `dedupe_key` already used, the
+    existing job is returned and nothing new is enqueued."""
+    if dedupe_key is not None:
+        job_id = await session.scalar(
+            insert(Job)
+            .values(kind=kind, arguments=arguments, requested_by=requested_by, dedupe_key=dedupe_key)
+            .on_conflict_do_nothing(index_elements=[Job.dedupe_key])
+            .returning(Job.id)
+        )
+        if job_id is None:
+            existing = await session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
+            assert existing is not None
+            return existing
+        job = await session.get_one(Job, job_id)
+    else:
+        job = Job(kind=kind, arguments=arguments, requested_by=requested_by)
+        session.add(job)
+        await session.flush()
+    outbox.note(session, outbox.OutboxMessage(job.id, tenant_of(session).id, kind, arguments))
+    return job
+
+
+class JobService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, principal: Principal, job_id: uuid.UUID) -> Job:
+        job = await self.session.get(Job, job_id)
+        # Someone else's job is as absent as a missing one: its kind and arguments are not theirs to see.
+        if job is None or not self._may_see(principal, job):
+            raise NotFoundError(f"job {job_id} does not exist")
+        return job
+
+    async def list(
+        self,
+        principal: Principal,
+        *,
+        status: JobStatus | None,
+        kind: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[Sequence[Job], str | None]:
+        query = select(Job)
+        if not _sees_every_job(principal):
+            query = query.where(Job.requested_by == principal.employee_id)
+        if status is not None:
+            query = query.where(Job.status == status)
+        if kind is not None:
+            query = query.where(Job.kind == kind)
+        return await paginate(self.session, query, Job.id, cursor, limit)
+
+    @staticmethod
+    def _may_see(principal: Principal, job: Job) -> bool:
+        return _sees_every_job(principal) or (
+            principal.employee_id is not None and job.requested_by == principal.employee_id
+        )
+
+
+def _sees_every_job(principal: Principal) -> bool:
+    # HR runs the tenant's programmes and imports; a partner app granted jobs:read watches the jobs it
+    # and the tenant's integrations started (it holds no employee to narrow them to).
+    return principal.is_hr or principal.client_id is not None

@@ -1,0 +1,89 @@
+"""The Dramatiq broker: Redis by default (REDIS_URL, the embedded one in the local run), RabbitMQ when
+BROKER_URL is an amqp:// URL. The API process uses it only to send; the worker also consumes.
+
+Redis: a worker killed with SIGKILL leaves its in-flight messages in its own "acked" set until some
+other consumer's maintenance pass sees that its heartbeat stopped and requeues them. Dramatiq's
+defaults (60 s heartbeat timeout, maintenance on 0.1 % of commands) left them stuck for minutes; here
+the timeout is 30 s and one command in ten runs maintenance (a few cheap Redis calls), so they run
+again within about 40 s. RabbitMQ gives unacknowledged messages back as soon as the connection drops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dramatiq
+import redis
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
+from dramatiq.message import Message
+from dramatiq.middleware import AgeLimit, AsyncIO, Middleware, Retries, ShutdownNotifications, TimeLimit
+
+from backend.jobs.outbox import OutboxMessage
+from backend.settings import Settings
+from worker.runner import QUEUE
+
+REDIS_HEARTBEAT_TIMEOUT_MS = 30_000
+REDIS_MAINTENANCE_CHANCE = MAINTENANCE_SCALE // 10
+# Transient failures are retried from 1 s, doubling, up to 5 minutes apart.
+MIN_BACKOFF_MS = 1_000
+MAX_BACKOFF_MS = 300_000
+
+
+def broker_url(settings: Settings) -> str:
+    url = settings.broker_url or settings.redis_url
+    if url is None:
+        raise RuntimeError("neither BROKER_URL nor REDIS_URL is set and the embedded Redis was not started")
+    return url
+
+
+def build_broker(settings: Settings, *, extra_middleware: Sequence[Middleware] = ()) -> dramatiq.Broker:
+    """The broker with its middleware. Order matters: the event loop (AsyncIO) boots first and stops
+    last; the extra (tenant) middleware sits before Retries, so after a failure it runs after Retries
+    has decided whether the message is retried or given up."""
+    middleware: list[Middleware] = [
+        AsyncIO(),
+        AgeLimit(),
+        TimeLimit(),
+        ShutdownNotifications(),
+        *extra_middleware,
+        Retries(min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS),
+    ]
+    url = broker_url(settings)
+    broker: dramatiq.Broker
+    if url.startswith(("amqp://", "amqps://")):
+        broker = RabbitmqBroker(url=url, middleware=middleware)
+    else:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30)
+        broker = RedisBroker(  # type: ignore[no-untyped-call]
+            client=client,
+            middleware=middleware,
+            namespace=settings.broker_namespace,
+            heartbeat_timeout=REDIS_HEARTBEAT_TIMEOUT_MS,
+            maintenance_chance=REDIS_MAINTENANCE_CHANCE,
+        )
+    broker.declare_queue(QUEUE)
+    return broker
+
+
+class DramatiqSender:
+    """Sends outbox messages: the job's id is the message's id, the tenant rides in the options."""
+
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self.broker = broker
+
+    def send(self, messages: Sequence[OutboxMessage]) -> None:
+        for message in messages:
+            self.broker.enqueue(
+                Message(
+                    queue_name=QUEUE,
+                    actor_name=message.kind,
+                    args=(),
+                    kwargs=dict(message.arguments),
+                    options={"tenant_id": str(message.tenant_id)},
+                    message_id=str(message.job_id),
+                )
+            )
+
+    def close(self) -> None:
+        self.broker.close()

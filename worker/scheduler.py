@@ -1,0 +1,129 @@
+"""The scheduler: periodic work for every tenant, from exactly one process.
+
+Any number of `crosswalk scheduler` processes may run (say, one per host for failover); the one that
+holds a session-level Postgres advisory lock schedules, the others wait on standby. The lock belongs to
+a database connection, so a scheduler that dies (even by SIGKILL) frees it at once and a standby takes
+over. Nightly jobs carry a dedupe key per date, so a hand-over in the middle of a night does not ask
+for the same job twice.
+
+Its work: the outbox relay (jobs committed but never sent, e.g. while the broker was down), and the
+nightly runs (training plans for everyone's target roles, reminders to re-confirm stale skills).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from functools import partial
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backend.jobs import outbox
+from backend.jobs.service import enqueue
+from tenants.registry import TenantRegistry
+from tenants.sessions import Database, TenantRef
+
+log = structlog.get_logger()
+
+# "cwk-sched" as a number: the advisory lock every scheduler of this database competes for.
+SCHEDULER_LOCK_KEY = 0x63776B2D7363686
+STANDBY_POLL_SECONDS = 5.0
+# The jobs of the nightly run, for every active tenant; the worker has an actor for each.
+NIGHTLY_JOBS = ("training.recommend_all", "skills.remind_stale")
+NIGHTLY_AT = {"hour": 2, "minute": 0}
+
+
+async def acquire_leadership(database: Database, stop: asyncio.Event) -> AsyncConnection | None:
+    """Wait until this process holds the scheduler lock; None if told to stop first."""
+    while not stop.is_set():
+        connection = await database.engine.connect()
+        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        if await connection.scalar(select(func.pg_try_advisory_lock(SCHEDULER_LOCK_KEY))):
+            log.info("scheduler_leading")
+            return connection
+        await connection.close()
+        try:
+            await asyncio.wait_for(stop.wait(), STANDBY_POLL_SECONDS)
+        except TimeoutError:
+            continue
+    return None
+
+
+async def relay_all(database: Database, registry: TenantRegistry, sender: outbox.JobSender) -> int:
+    sent = 0
+    for tenant in await registry.active():
+        try:
+            sent += await outbox.relay_unsent(database, tenant, sender)
+        except Exception:
+            # One tenant's trouble (a migration in progress, a dropped role) must not stall the others.
+            log.exception("relay_failed", tenant=tenant.slug)
+    if sent:
+        log.info("relay_sent", jobs=sent)
+    return sent
+
+
+async def enqueue_nightly(database: Database, tenant: TenantRef, sender: outbox.JobSender, day: dt.date) -> list[str]:
+    async with database.tenant_session(tenant) as session:
+        async with session.begin():
+            kinds = [
+                (await enqueue(session, kind, {}, dedupe_key=f"nightly:{kind}:{day.isoformat()}")).kind
+                for kind in NIGHTLY_JOBS
+            ]
+        await outbox.send_committed(database, tenant, sender, session)
+    return kinds
+
+
+async def nightly(database: Database, registry: TenantRegistry, sender: outbox.JobSender) -> None:
+    day = dt.datetime.now(dt.UTC).date()
+    for tenant in await registry.active():
+        try:
+            await enqueue_nightly(database, tenant, sender, day)
+        except Exception:
+            log.exception("nightly_failed", tenant=tenant.slug)
+
+
+async def run_scheduler(
+    database: Database,
+    registry: TenantRegistry,
+    sender: outbox.JobSender,
+    stop: asyncio.Event,
+    *,
+    relay_seconds: float,
+) -> None:
+    """Lead (or wait to lead) until `stop` is set. Losing the lock's connection ends the leadership;
+    the loop then competes for it again."""
+    while not stop.is_set():
+        connection = await acquire_leadership(database, stop)
+        if connection is None:
+            return
+        scheduler = AsyncIOScheduler(timezone=dt.UTC)
+        # Partials of coroutine functions, which APScheduler awaits on this loop (a lambda it would not).
+        jobs: list[tuple[Callable[[], Awaitable[object]], object]] = [
+            (partial(relay_all, database, registry, sender), IntervalTrigger(seconds=relay_seconds)),
+            (partial(nightly, database, registry, sender), CronTrigger(timezone=dt.UTC, **NIGHTLY_AT)),
+        ]
+        for work, trigger in jobs:
+            # coalesce + one instance: a slow run is not stacked up behind itself after a pause.
+            scheduler.add_job(work, trigger, coalesce=True, max_instances=1, misfire_grace_time=3600)
+        scheduler.start()
+        try:
+            await relay_all(database, registry, sender)
+            while not stop.is_set():
+                try:
+                    await asyncio.wait_for(stop.wait(), relay_seconds)
+                except TimeoutError:
+                    await connection.scalar(select(1))  # still holding the lock's connection?
+        except Exception:
+            log.exception("scheduler_lost_leadership")
+        finally:
+            scheduler.shutdown(wait=False)
+            try:
+                await connection.close()
+            except Exception:
+                log.warning("scheduler_lock_connection_lost")
