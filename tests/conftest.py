@@ -36,7 +36,7 @@ from backend.skills.esco import BUNDLED_SKILLS
 from backend.skills.models import CatalogKind
 from tenants.migrator import upgrade_control
 from tenants.provisioning import RoleNames, create_tenant, ensure_platform_roles
-from tenants.sessions import TenantRef
+from tenants.sessions import Database, TenantRef
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -130,6 +130,15 @@ async def app(settings: Settings) -> AsyncIterator[Litestar]:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """The serving database for tests that read or write as a tenant directly (the app's own pool
+    belongs to the test client's event loop)."""
+    database = Database(settings.serving_url, pool_size=4)
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture(scope="session")

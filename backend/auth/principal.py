@@ -35,6 +35,7 @@ class Scope(enum.StrEnum):
     TRAINING_READ = "training:read"
     TRAINING_WRITE = "training:write"
     JOBS_READ = "jobs:read"
+    NOTIFICATIONS_READ = "notifications:read"
 
 
 _EVERYONE = frozenset(
@@ -57,6 +58,7 @@ _EVERYONE = frozenset(
         Scope.TRAINING_WRITE,
         # The jobs one asked for; HR sees every job of the tenant.
         Scope.JOBS_READ,
+        Scope.NOTIFICATIONS_READ,
     }
 )
 ROLE_SCOPES: dict[UserRole, frozenset[Scope]] = {

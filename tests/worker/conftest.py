@@ -10,14 +10,12 @@ from typing import Any
 
 import dramatiq
 import pytest
-from litestar import Litestar
 from sqlalchemy import select
 
 from backend.jobs import outbox
 from backend.jobs.models import Job, JobStatus
 from backend.jobs.service import enqueue
 from backend.settings import Settings
-from backend.state import services_of
 from tenants.sessions import Database, TenantRef
 from worker.bootstrap import configure
 from worker.broker import DramatiqSender
@@ -48,11 +46,6 @@ def worker(broker: dramatiq.Broker) -> Iterator[dramatiq.Worker]:
 @pytest.fixture(scope="session")
 def sender(broker: dramatiq.Broker) -> DramatiqSender:
     return DramatiqSender(broker)
-
-
-@pytest.fixture(scope="session")
-def database(app: Litestar) -> Database:
-    return services_of(app).database
 
 
 Enqueue = Callable[..., Awaitable[uuid.UUID]]

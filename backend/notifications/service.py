@@ -1,0 +1,81 @@
+"""Reading one's notifications, and raising the ones of the nightly run (stale skills)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.api.pagination import paginate
+from backend.errors import NotFoundError
+from backend.notifications.models import Notification
+from backend.org.models import Employee
+from backend.skills.models import EmployeeSkill, Skill
+
+STALE_SKILLS = "skills.stale"
+
+
+class NotificationService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def list(
+        self, employee_id: uuid.UUID, *, unread: bool | None, cursor: str | None, limit: int
+    ) -> tuple[Sequence[Notification], str | None]:
+        query = select(Notification).where(Notification.employee_id == employee_id)
+        if unread is not None:
+            query = query.where(Notification.read_at.is_(None) if unread else Notification.read_at.is_not(None))
+        return await paginate(self.session, query, Notification.id, cursor, limit)
+
+    async def mark_read(self, employee_id: uuid.UUID, notification_id: uuid.UUID) -> Notification:
+        notification = await self.session.get(Notification, notification_id)
+        if notification is None or notification.employee_id != employee_id:
+            raise NotFoundError(f"notification {notification_id} does not exist")
+        if notification.read_at is None:
+            notification.read_at = dt.datetime.now(dt.UTC)
+            await self.session.flush()
+        return notification
+
+    async def remind_stale_skills(self, today: dt.date, stale_days: int) -> int:
+        """One reminder per active employee whose current skills include some not confirmed for
+        `stale_days`, at most once a month; returns how many were raised. One statement, whatever
+        the number of employees."""
+        cutoff = today - dt.timedelta(days=stale_days)
+        month = today.strftime("%Y-%m")
+        stale = (
+            select(
+                EmployeeSkill.employee_id,
+                func.count().label("skills"),
+                func.array_agg(aggregate_order_by(Skill.label, Skill.label)).label("names"),
+            )
+            .join(Skill, Skill.id == EmployeeSkill.skill_id)
+            .join(Employee, Employee.id == EmployeeSkill.employee_id)
+            .where(EmployeeSkill.valid_to.is_(None), EmployeeSkill.last_confirmed < cutoff, Employee.active.is_(True))
+            .group_by(EmployeeSkill.employee_id)
+            .subquery()
+        )
+        rows = select(
+            func.gen_random_uuid(),
+            stale.c.employee_id,
+            literal(STALE_SKILLS),
+            literal("Are your skills still up to date?"),
+            func.format(
+                "%s of your skills were last confirmed before %s: %s. Confirm or update them.",
+                stale.c.skills,
+                literal(cutoff.isoformat()),
+                func.array_to_string(stale.c.names[1:5], ", "),
+            ),
+            func.jsonb_build_object("skills", stale.c.skills, "confirmed_before", literal(cutoff.isoformat())),
+            func.concat(literal(f"{STALE_SKILLS}:{month}:"), stale.c.employee_id),
+        )
+        result = await self.session.execute(
+            insert(Notification)
+            .from_select(["id", "employee_id", "kind", "title", "body", "data", "dedupe_key"], rows)
+            .on_conflict_do_nothing(index_elements=[Notification.dedupe_key])
+            .returning(Notification.id)
+        )
+        return len(result.all())
