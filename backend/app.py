@@ -33,6 +33,7 @@ from backend.health.routes import health, ready
 from backend.jobs.routes import JobController
 from backend.logs import configure_logging
 from backend.mentoring.routes import MENTORING_CONTROLLERS
+from backend.notifications.routes import NotificationController
 from backend.org.routes import EmployeeController, MeController, OrgUnitController
 from backend.partners.routes import PUBLIC_HANDLERS as PARTNER_PUBLIC_HANDLERS
 from backend.partners.routes import PartnerClientController
@@ -51,7 +52,7 @@ from backend.state import Services
 from backend.training.routes import TRAINING_CONTROLLERS
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database
-from worker.broker import DramatiqSender, build_broker
+from worker.broker import DramatiqSender, build_broker, queue_name
 
 log = structlog.get_logger()
 
@@ -72,6 +73,7 @@ API_CONTROLLERS: list[Any] = [
     PartnerClientController,
     ScimTokenController,
     JobController,
+    NotificationController,
     *MENTORING_CONTROLLERS,
     *TRAINING_CONTROLLERS,
 ]
@@ -120,7 +122,7 @@ def build_services(settings: Settings) -> Services:
         relying_party=RelyingParty(
             httpx2.AsyncClient(timeout=10.0, follow_redirects=False), local_providers=settings.environment != "prod"
         ),
-        job_sender=DramatiqSender(build_broker(settings)),
+        job_sender=DramatiqSender(build_broker(settings), queue_name(settings)),
     )
 
 

@@ -716,7 +716,7 @@ def scheduler() -> None:
     import asyncio
     import signal
 
-    from worker.broker import DramatiqSender, build_broker
+    from worker.broker import DramatiqSender, build_broker, queue_name
     from worker.resources import WorkerResources
     from worker.scheduler import run_scheduler
 
@@ -731,7 +731,7 @@ def scheduler() -> None:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
             resources = WorkerResources(settings)
-            sender = DramatiqSender(build_broker(settings))
+            sender = DramatiqSender(build_broker(settings), queue_name(settings))
             try:
                 await run_scheduler(
                     resources.database, resources.registry, sender, stop, relay_seconds=settings.outbox_relay_seconds

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dramatiq
 
 from backend.settings import Settings
-from worker.broker import DramatiqSender, build_broker
+from worker.broker import DramatiqSender, build_broker, queue_name
 from worker.middleware import TenantMiddleware
 from worker.resources import WorkerResources
 from worker.runner import declare_actors
@@ -17,7 +17,7 @@ def configure(settings: Settings) -> tuple[dramatiq.Broker, WorkerResources]:
 
     resources = WorkerResources(settings)
     broker = build_broker(settings, extra_middleware=[TenantMiddleware(resources)])
-    resources.sender = DramatiqSender(broker)
-    declare_actors(broker)
+    resources.sender = DramatiqSender(broker, queue_name(settings))
+    declare_actors(broker, queue_name(settings))
     dramatiq.set_broker(broker)
     return broker, resources

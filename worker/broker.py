@@ -21,13 +21,18 @@ from dramatiq.middleware import AgeLimit, AsyncIO, Middleware, Retries, Shutdown
 
 from backend.jobs.outbox import OutboxMessage
 from backend.settings import Settings
-from worker.runner import QUEUE
 
 REDIS_HEARTBEAT_TIMEOUT_MS = 30_000
 REDIS_MAINTENANCE_CHANCE = MAINTENANCE_SCALE // 10
 # Transient failures are retried from 1 s, doubling, up to 5 minutes apart.
 MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 300_000
+
+
+def queue_name(settings: Settings) -> str:
+    """One queue for every job, named after the namespace: RabbitMQ has no key prefix of its own, so
+    this keeps two deployments (or test runs) on one broker apart there too."""
+    return settings.broker_namespace
 
 
 def broker_url(settings: Settings) -> str:
@@ -62,21 +67,22 @@ def build_broker(settings: Settings, *, extra_middleware: Sequence[Middleware] =
             heartbeat_timeout=REDIS_HEARTBEAT_TIMEOUT_MS,
             maintenance_chance=REDIS_MAINTENANCE_CHANCE,
         )
-    broker.declare_queue(QUEUE)
+    broker.declare_queue(queue_name(settings))
     return broker
 
 
 class DramatiqSender:
     """Sends outbox messages: the job's id is the message's id, the tenant rides in the options."""
 
-    def __init__(self, broker: dramatiq.Broker) -> None:
+    def __init__(self, broker: dramatiq.Broker, queue: str) -> None:
         self.broker = broker
+        self.queue = queue
 
     def send(self, messages: Sequence[OutboxMessage]) -> None:
         for message in messages:
             self.broker.enqueue(
                 Message(
-                    queue_name=QUEUE,
+                    queue_name=self.queue,
                     actor_name=message.kind,
                     args=(),
                     kwargs=dict(message.arguments),

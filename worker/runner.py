@@ -35,7 +35,6 @@ from worker.errors import JobBusyError, PoisonMessageError, is_transient
 
 log = structlog.get_logger()
 
-QUEUE = "default"
 DEFAULT_MAX_RETRIES = 5
 
 
@@ -128,12 +127,12 @@ def job_actor(
     return register
 
 
-def declare_actors(broker: dramatiq.Broker) -> None:
+def declare_actors(broker: dramatiq.Broker, queue: str) -> None:
     for job_kind in JOB_KINDS.values():
-        _declare(broker, job_kind)
+        _declare(broker, queue, job_kind)
 
 
-def _declare(broker: dramatiq.Broker, job_kind: JobKind) -> None:
+def _declare(broker: dramatiq.Broker, queue: str, job_kind: JobKind) -> None:
     kind, body, max_retries = job_kind.kind, job_kind.body, job_kind.max_retries
 
     def retry_when(retries: int, exception: BaseException) -> bool:
@@ -150,7 +149,7 @@ def _declare(broker: dramatiq.Broker, job_kind: JobKind) -> None:
     dramatiq.actor(
         broker=broker,
         actor_name=kind,
-        queue_name=QUEUE,
+        queue_name=queue,
         time_limit=int(job_kind.time_limit.total_seconds() * 1000),
         max_retries=max_retries,
         retry_when=retry_when,
@@ -163,10 +162,6 @@ def _lock_key(job_id: uuid.UUID) -> int:
 
 async def execute(delivery: Delivery, kind: str, body: JobBody, arguments: dict[str, Any]) -> None:
     tenant, job_id, resources = delivery.tenant, delivery.job_id, delivery.resources
-    try:
-        inspect.signature(body).bind(None, **arguments)
-    except TypeError as exc:
-        raise PoisonMessageError(f"the arguments do not fit {kind}: {exc}") from exc
     with structlog.contextvars.bound_contextvars(tenant=tenant.slug, job_id=str(job_id), actor=kind):
         await _execute(tenant, job_id, resources, kind, body, arguments)
 
@@ -193,6 +188,10 @@ async def _execute(
             log.info("job_already_done", job_id=str(job_id), kind=kind)
             return
         attempt = await _mark_running(database, tenant, job_id)
+        try:
+            inspect.signature(body).bind(None, **arguments)
+        except TypeError as exc:
+            raise PoisonMessageError(f"the arguments do not fit {kind}: {exc}") from exc
         context = JobContext(tenant=tenant, job_id=job_id, attempt=attempt, session=session, database=database)
         result = await body(context, **arguments)
         await session.execute(

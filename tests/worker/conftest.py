@@ -18,7 +18,7 @@ from backend.jobs.service import enqueue
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
 from worker.bootstrap import configure
-from worker.broker import DramatiqSender
+from worker.broker import DramatiqSender, queue_name
 
 TERMINAL = {JobStatus.SUCCEEDED, JobStatus.FAILED}
 
@@ -44,8 +44,8 @@ def worker(broker: dramatiq.Broker) -> Iterator[dramatiq.Worker]:
 
 
 @pytest.fixture(scope="session")
-def sender(broker: dramatiq.Broker) -> DramatiqSender:
-    return DramatiqSender(broker)
+def sender(broker: dramatiq.Broker, settings: Settings) -> DramatiqSender:
+    return DramatiqSender(broker, queue_name(settings))
 
 
 Enqueue = Callable[..., Awaitable[uuid.UUID]]

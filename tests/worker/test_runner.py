@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from backend.jobs.models import DeadLetter, JobStatus
 from backend.jobs.outbox import OutboxMessage
 from backend.org.models import OrgUnit
+from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory
 from tests.worker import actors
@@ -21,7 +22,7 @@ from tests.worker.conftest import Enqueue, job_of, wait_for_job
 from worker.broker import DramatiqSender
 from worker.errors import JobBusyError
 from worker.middleware import TenantMiddleware
-from worker.runner import QUEUE, Delivery, delivery_or_none, execute
+from worker.runner import Delivery, delivery_or_none, execute
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -181,7 +182,12 @@ async def test_a_job_cannot_read_another_tenants_schema(
 
 @pytest.mark.parametrize("outcome", ["success", "failure", "skip"])
 async def test_the_tenant_is_cleared_after_every_message(
-    outcome: str, make_tenant: TenantFactory, submit: Enqueue, database: Database, broker: dramatiq.Broker
+    outcome: str,
+    make_tenant: TenantFactory,
+    submit: Enqueue,
+    database: Database,
+    broker: dramatiq.Broker,
+    settings: Settings,
 ) -> None:
     tenant = make_tenant()
     job_id = await submit(tenant, "test.write_marker", {"marker": "cleared"})
@@ -189,7 +195,7 @@ async def test_the_tenant_is_cleared_after_every_message(
     middleware = next(m for m in broker.middleware if isinstance(m, TenantMiddleware))
     message = dramatiq.MessageProxy(
         Message(
-            queue_name=QUEUE,
+            queue_name=settings.broker_namespace,
             actor_name="test.write_marker",
             args=(),
             kwargs={"marker": "cleared"},
@@ -218,6 +224,6 @@ def _resources(database: Database, broker: dramatiq.Broker) -> object:
     class Resources:
         def __init__(self) -> None:
             self.database = database
-            self.sender = DramatiqSender(broker)
+            self.sender = DramatiqSender(broker, "unused")
 
     return Resources()
