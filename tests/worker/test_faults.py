@@ -169,7 +169,7 @@ async def test_a_worker_killed_mid_pairing_run_loses_nothing_and_the_run_finishe
         job = await wait_for_job(database, tenant, run.job_id, timeout=120)
         requeued_after = asyncio.get_running_loop().time() - killed_at
         assert job.status == JobStatus.SUCCEEDED, second.output()
-    print(f"requeued and finished {requeued_after:.1f} s after the kill")  # noqa: T201 - the measured figure
+    print(f"requeued and finished {requeued_after:.1f} s after the kill")
     assert job.attempts == 2
     assert requeued_after < 120
     async with database.tenant_session(tenant) as session:
