@@ -9,6 +9,14 @@ port=18123
 export DEMO_IDP_PORT=18124
 trap 'rm -rf "$data_dir"' EXIT
 
+descendants() {
+  local child
+  for child in $(ps -o pid= --ppid "$1"); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
 boot() {
   local log=$1
   env -u DATABASE_URL -u REDIS_URL DATA_DIR="$data_dir" PORT=$port python3 infra/dev.py run >"$log" 2>&1 &
@@ -37,9 +45,27 @@ boot() {
     || { echo "demo SSO sign-in failed: $signed_in"; cat "$log"; exit 1; }
   printf '%s\n' "$signed_in" | grep -q "hr_admin" || { echo "demo SSO gave no HR role: $signed_in"; exit 1; }
   echo "$signed_in"
+  # A background job through the run's own worker: every training plan of the demo company.
+  local job
+  job=$(curl -sf -X POST -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/training-plans/recompute" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || { echo "could not start a job"; cat "$log"; exit 1; }
+  local status=""
+  for _ in $(seq 1 120); do
+    status=$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/jobs/$job" \
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')
+    [ "$status" = "succeeded" ] || [ "$status" = "failed" ] && break
+    sleep 1
+  done
+  [ "$status" = "succeeded" ] || { echo "the run's worker did not run job $job: $status"; cat "$log"; exit 1; }
+  echo "job $job ran in the run's worker"
+  local children
+  children=$(descendants "$pid")
   kill -INT "$pid"
   wait "$pid" || { echo "run command did not stop cleanly on Ctrl-C"; cat "$log"; exit 1; }
   if pgrep -f "$data_dir" >/dev/null; then echo "servers left running:"; pgrep -af "$data_dir"; exit 1; fi
+  for child in $children; do
+    if kill -0 "$child" 2>/dev/null; then echo "process $child outlived the run:"; ps -o pid,args -p "$child"; exit 1; fi
+  done
   echo "run command served $count demo employees on port $port and stopped cleanly"
 }
 
