@@ -41,6 +41,8 @@ scim_app = typer.Typer(help="SCIM provisioning from a tenant's identity provider
 scim_tokens_app = typer.Typer(help="The bearer tokens identity providers provision with.", no_args_is_help=True)
 scim_app.add_typer(scim_tokens_app, name="tokens")
 app.add_typer(scim_app, name="scim")
+courses_app = typer.Typer(help="A tenant's course catalogue.", no_args_is_help=True)
+app.add_typer(courses_app, name="courses")
 jobs_app = typer.Typer(help="Background jobs: the dead-letter list across tenants.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 
@@ -780,6 +782,48 @@ def jobs_dead_letters(
             letter.error,
         )
     out.print(table)
+
+
+@courses_app.command("import")
+def courses_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The catalogue CSV.")],
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")],
+) -> None:
+    """Upsert a course catalogue CSV (columns in docs/training.md) into a tenant, all or nothing."""
+    import asyncio
+
+    from backend.errors import InvalidInputError
+    from backend.training.service import CatalogImportRefused, import_courses
+    from tenants.sessions import Database
+
+    try:
+        csv_text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise fail(f"{file} is not UTF-8 text") from None
+
+    with database_settings() as settings:
+        ref = _active_tenant(settings, tenant)
+
+        async def load() -> Any:
+            database = Database(settings.serving_url, pool_size=1, max_overflow=0)
+            try:
+                async with database.tenant_session(ref) as session, session.begin():
+                    return await import_courses(session, csv_text)
+            finally:
+                await database.dispose()
+
+        try:
+            report = asyncio.run(load())
+        except CatalogImportRefused as exc:
+            for line, column, reason in exc.problems:
+                err.print(f"line {line}: {column}: {reason}", highlight=False, soft_wrap=True)
+            raise fail(str(exc)) from None
+        except InvalidInputError as exc:
+            raise fail(exc.detail) from None
+    out.print(
+        f"{report.rows} rows: {report.created} created, {report.updated} updated, {report.unchanged} unchanged",
+        highlight=False,
+    )
 
 
 @app.command()

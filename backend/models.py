@@ -1,8 +1,13 @@
 """Every model, imported once so that both metadatas (control and tenant) are complete."""
 
+# The domains whose models are imported for their tables only (the rest are named below).
+import backend.mentoring.models
+import backend.training.models  # noqa: F401
 from backend.api.models import IdempotencyRecord
 from backend.aspirations.models import Aspiration, AspirationRole, AspirationSkill
 from backend.framework.models import CareerPath, JobFamily, Role, RoleSkill
+from backend.jobs.models import DeadLetter, Job
+from backend.notifications.models import Notification
 from backend.org.models import Employee, OrgUnit
 from backend.scim.models import DirectoryGroup, DirectoryGroupMember
 from backend.skills.models import CatalogConcept, EmployeeSkill, ProficiencyLevel, Skill, SkillCategory
@@ -15,6 +20,7 @@ __all__ = [
     "AspirationSkill",
     "CareerPath",
     "CatalogConcept",
+    "DeadLetter",
     "DirectoryGroup",
     "DirectoryGroupMember",
     "Employee",
@@ -22,7 +28,9 @@ __all__ = [
     "EmployeeSkill",
     "IdempotencyRecord",
     "IdentityProvider",
+    "Job",
     "JobFamily",
+    "Notification",
     "OrgUnit",
     "PartnerClient",
     "ProficiencyLevel",

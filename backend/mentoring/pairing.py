@@ -275,3 +275,47 @@ def greedy(candidates: Candidates, capacity: IntArray, mentees: int) -> Assignme
             chosen.append(int(row))
     rows = np.array(chosen, np.int64)
     return Assignment(mentor_of, rows, float(candidates.score[rows].sum()) if chosen else 0.0, len(chosen))
+
+
+# Why a mentee was left unmatched: the first hard constraint that leaves no mentor, in this order.
+UNMATCHED_REASONS = {
+    "no_mentors": "the programme has no mentors yet",
+    "no_shared_language": "no mentor shares a language with you",
+    "only_self": "the only mentor who shares a language with you is you",
+    "reporting_line": "every mentor who shares a language with you is in your reporting line",
+    "same_department": "every remaining mentor is in your department, and the programme pairs across departments",
+    "excluded": "every remaining mentor is excluded for you (asked for, or a former mentor)",
+    "at_capacity": "every suitable mentor is at capacity",
+}
+
+
+def unmatched_reason(pool: Pool, mentee: int) -> str:
+    """The code (a key of `UNMATCHED_REASONS`) of why `mentee` has no mentor: the first hard
+    constraint that rules out every mentor, or `at_capacity` when suitable mentors exist but the
+    solve gave their places to others (or they had none left)."""
+    if pool.mentors == 0:
+        return "no_mentors"
+    ok = (pool.mentor_language & pool.mentee_language[mentee]) != 0
+    if not ok.any():
+        return "no_shared_language"
+    ok &= pool.mentor_employee != pool.mentee_employee[mentee]
+    if not ok.any():
+        return "only_self"
+    me = pool.mentee_employee[mentee]
+    above = pool.line_employee[pool.line_start[mentee] : pool.line_start[mentee + 1]]
+    ok &= ~np.isin(pool.mentor_employee, above)
+    for mentor in np.flatnonzero(ok):
+        if me in pool.mentor_line_employee[pool.mentor_line_start[mentor] : pool.mentor_line_start[mentor + 1]]:
+            ok[mentor] = False
+    if not ok.any():
+        return "reporting_line"
+    if pool.different_department:
+        ok &= pool.mentor_department != pool.mentee_department[mentee]
+        if not ok.any():
+            return "same_department"
+    for excluded_mentee, excluded_mentor in pool.excluded:
+        if excluded_mentee == mentee:
+            ok[excluded_mentor] = False
+    if not ok.any():
+        return "excluded"
+    return "at_capacity"

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 
 from backend.settings import Settings
 from tenants.migrator import CONTROL_TREE, script_directory
-from tests.conftest import process_env
+from tests.conftest import TenantFactory, process_env
 
 CROSSWALK = Path(sys.executable).parent / "crosswalk"
 
@@ -150,3 +150,32 @@ def test_a_malformed_esco_file_is_one_line_and_changes_nothing(
     with owner_engine.connect() as connection:
         kept = connection.scalar(text("SELECT count(*) FROM control.catalog_concepts WHERE uri LIKE '%test-0002'"))
     assert kept == 0, "an import is one transaction: a bad line later in the file keeps the good ones out too"
+
+
+def test_courses_import_through_the_cli_is_all_or_nothing(
+    settings: Settings, tmp_path: Path, owner_engine: Engine, make_tenant: TenantFactory
+) -> None:
+    tenant = make_tenant()
+    good = tmp_path / "courses.csv"
+    good.write_text(
+        "provider,external_id,title,format,duration_hours,cost,currency\n"
+        "Acme,A,Data basics,online,8,100,EUR\n"
+        "Acme,B,SQL in depth,classroom,16,300,EUR\n"
+    )
+    imported = crosswalk(settings, tmp_path, "courses", "import", str(good), "--tenant", tenant.slug)
+    assert imported.returncode == 0, imported.stderr
+    assert "2 rows: 2 created, 0 updated, 0 unchanged" in imported.stdout
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "provider,external_id,title,format,duration_hours,cost,currency\n"
+        "Acme,C,Fine,online,8,100,EUR\n"
+        "Acme,D,Broken,hologram,-3,100,EUR\n"
+    )
+    refused = crosswalk(settings, tmp_path, "courses", "import", str(bad), "--tenant", tenant.slug)
+    assert refused.returncode == 1
+    assert "line 3: format" in refused.stderr
+    assert refused.stderr.strip().splitlines()[-1].startswith("error: the file was refused, nothing was imported")
+    with owner_engine.connect() as connection:
+        titles = connection.scalars(text(f'SELECT title FROM "{tenant.schema_name}".courses ORDER BY title')).all()
+    assert titles == ["Data basics", "SQL in depth"]

@@ -1,0 +1,368 @@
+"""Pairing runs through the service and the database: hard constraints on a generated pool, both
+objectives on a pool with a known optimum, and idempotency of the run and of its actor."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from backend.jobs.models import Job, JobStatus
+from backend.mentoring.models import (
+    MenteeRequest,
+    MentorProfile,
+    Pairing,
+    PairingObjective,
+    PairingRun,
+    PairingState,
+    ProgrammeKind,
+    ProgrammeStatus,
+    RequestStatus,
+    RunStatus,
+    WaitlistEntry,
+)
+from backend.mentoring.schemas import ProgrammeCreate, RunCreate, Weights
+from backend.mentoring.service import PAIRING_RUN_JOB, MentoringService
+from tenants.sessions import Database, TenantRef
+from tests.conftest import TenantFactory
+from tests.mentoring.seed import Org, add_mentee, add_mentor, compute, hr, seed_org
+from worker.actors.mentoring import run_pairing
+from worker.runner import Delivery, JobContext, execute
+
+
+async def new_programme(database: Database, tenant: TenantRef, **values: Any) -> uuid.UUID:
+    data = ProgrammeCreate(
+        **{"name": "Grow", "kind": ProgrammeKind.EVERGREEN, "status": ProgrammeStatus.OPEN, **values}
+    )
+    async with database.tenant_session(tenant) as session, session.begin():
+        return (await MentoringService(session).create_programme(hr(tenant), data)).id
+
+
+async def start(
+    database: Database, tenant: TenantRef, programme_id: uuid.UUID, objective: PairingObjective | None = None
+) -> PairingRun:
+    async with database.tenant_session(tenant) as session, session.begin():
+        return await MentoringService(session).start_run(hr(tenant), programme_id, RunCreate(objective=objective))
+
+
+async def publish(database: Database, tenant: TenantRef, run_id: uuid.UUID) -> None:
+    async with database.tenant_session(tenant) as session, session.begin():
+        await MentoringService(session).publish_run(hr(tenant), run_id)
+
+
+async def pairs_of(database: Database, tenant: TenantRef, run_id: uuid.UUID) -> list[Pairing]:
+    async with database.tenant_session(tenant) as session:
+        query = select(Pairing).where(Pairing.run_id == run_id).order_by(Pairing.mentee_request_id)
+        rows = await session.scalars(query)
+        return list(rows.all())
+
+
+async def waitlist_of(database: Database, tenant: TenantRef, run_id: uuid.UUID) -> list[WaitlistEntry]:
+    async with database.tenant_session(tenant) as session:
+        rows = await session.scalars(
+            select(WaitlistEntry).where(WaitlistEntry.run_id == run_id).order_by(WaitlistEntry.position)
+        )
+        return list(rows.all())
+
+
+@dataclass
+class Generated:
+    org: Org
+    programme_id: uuid.UUID
+    mentor_languages: dict[uuid.UUID, set[str]]
+    capacity: dict[uuid.UUID, int]
+    profile_employee: dict[uuid.UUID, uuid.UUID]
+    mentee_languages: dict[uuid.UUID, set[str]]
+    excluded: dict[uuid.UUID, set[uuid.UUID]]
+    request_employee: dict[uuid.UUID, uuid.UUID]
+
+
+LANGUAGES = ["en", "pt", "de", "ja"]
+
+
+def languages(rng: random.Random) -> list[str]:
+    chosen = {code for code in LANGUAGES[1:] if rng.random() < 0.25}
+    if rng.random() < 0.75:
+        chosen.add("en")
+    return sorted(chosen or {rng.choice(LANGUAGES[1:])})
+
+
+async def generated_pool(
+    database: Database, tenant: TenantRef, *, different_department: bool, seed: int, mentees: int = 50
+) -> Generated:
+    rng = random.Random(seed)
+    people = 90
+    # A tree: person i reports to someone between i/4 and i; the top (0) sits in no org unit.
+    managers: list[int | None] = [None] + [rng.randrange(i // 4, i) for i in range(1, people)]
+    departments: list[int | None] = [None] + [rng.randrange(3) for _ in range(1, people)]
+    levels = {(p, s): rng.randint(1, 5) for p in range(people) for s in range(6) if rng.random() < 0.4}
+    roles = [rng.randrange(3) if rng.random() < 0.7 else None for _ in range(people)]
+    org = await seed_org(
+        database, tenant, managers=managers, departments=departments, levels=levels, skills=6, roles=roles, tag="g"
+    )
+    programme_id = await new_programme(database, tenant, require_different_department=different_department)
+    mentor_people = rng.sample(range(people), 30)
+    # Some mentors are mentees too (never of themselves); managers and their reports are both in.
+    others = [p for p in range(people) if p not in mentor_people]
+    mentee_people = rng.sample(mentor_people, 8) + rng.sample(others, mentees - 8)
+    g = Generated(org, programme_id, {}, {}, {}, {}, {}, {})
+    for p in mentor_people:
+        person = org.people[p]
+        langs = languages(rng)
+        profile = await add_mentor(
+            database,
+            tenant,
+            programme_id,
+            person,
+            capacity=rng.randint(1, 3),
+            languages=langs,
+            teaches=rng.sample(org.skills, rng.randint(0, 3)),
+            utc_offset_minutes=rng.choice([-300, 0, 60, 330]),
+        )
+        g.mentor_languages[person] = set(langs)
+        g.profile_employee[profile] = person
+    async with database.tenant_session(tenant) as session:
+        for profile_id, capacity in await session.execute(
+            select(MentorProfile.id, MentorProfile.capacity).where(MentorProfile.programme_id == programme_id)
+        ):
+            g.capacity[profile_id] = capacity
+    for p in mentee_people:
+        await add_generated_mentee(database, tenant, g, rng, p)
+    return g
+
+
+async def add_generated_mentee(database: Database, tenant: TenantRef, g: Generated, rng: random.Random, p: int) -> None:
+    person = g.org.people[p]
+    langs = languages(rng)
+    mentor_ids = list(g.mentor_languages)
+    excluded = set(rng.sample(mentor_ids, rng.randint(0, 2)))
+    request = await add_mentee(
+        database,
+        tenant,
+        g.programme_id,
+        person,
+        languages=langs,
+        wants=rng.sample(g.org.skills, rng.randint(1, 3)),
+        target_role_id=rng.choice([None, *g.org.roles]),
+        excluded=sorted(excluded),
+        utc_offset_minutes=rng.choice([-300, 0, 60, 330]),
+    )
+    g.mentee_languages[person] = set(langs)
+    g.excluded[person] = excluded
+    g.request_employee[request] = person
+
+
+def assert_no_hard_constraint_broken(g: Generated, pairs: list[Pairing], live: list[Pairing], different: bool) -> None:
+    load: dict[uuid.UUID, int] = {}
+    for pair in [*live, *pairs]:
+        load[pair.mentor_profile_id] = load.get(pair.mentor_profile_id, 0) + 1
+    for profile, used in load.items():
+        assert used <= g.capacity[profile], "a mentor got more mentees than their capacity"
+    live_requests = {p.mentee_request_id for p in live}
+    for pair in pairs:
+        mentor, mentee = pair.mentor_employee_id, pair.mentee_employee_id
+        assert g.profile_employee[pair.mentor_profile_id] == mentor
+        assert g.request_employee[pair.mentee_request_id] == mentee
+        assert pair.mentee_request_id not in live_requests, "a mentee already paired came back into the pool"
+        assert mentor != mentee
+        assert mentor not in g.org.line(mentee), "a manager mentors their report"
+        assert mentee not in g.org.line(mentor), "a report mentors their manager"
+        assert g.mentor_languages[mentor] & g.mentee_languages[mentee], "no shared language"
+        assert mentor not in g.excluded[mentee], "an excluded mentor was paired"
+        if different:
+            dept_a, dept_b = g.org.department[mentor], g.org.department[mentee]
+            assert dept_a is None or dept_b is None or dept_a != dept_b, "same department"
+
+
+@pytest.mark.parametrize("different_department", [False, True])
+async def test_no_pair_breaks_a_hard_constraint(
+    database: Database, make_tenant: TenantFactory, different_department: bool
+) -> None:
+    tenant = make_tenant()
+    g = await generated_pool(database, tenant, different_department=different_department, seed=3)
+    # The constraints bite in this pool: some mentor is in the reporting line of some mentee.
+    assert any(m in g.org.line(e) for e in g.mentee_languages for m in g.mentor_languages)
+    assert set(g.mentor_languages) & set(g.mentee_languages)
+
+    first = await start(database, tenant, g.programme_id)
+    summary = await compute(database, tenant, first.id)
+    pairs = await pairs_of(database, tenant, first.id)
+    waitlist = await waitlist_of(database, tenant, first.id)
+    assert summary["matched"] == len(pairs) > 10
+    assert summary["unmatched"] == len(waitlist)
+    assert len(pairs) + len(waitlist) == 50
+    assert [w.position for w in waitlist] == list(range(1, len(waitlist) + 1))
+    assert_no_hard_constraint_broken(g, pairs, [], different_department)
+    await publish(database, tenant, first.id)
+
+    # More mentees join; the published pairs keep their mentors' places and their mentees stay out.
+    rng = random.Random(99)
+    in_pool = {g.org.people.index(e) for e in g.mentee_languages}
+    for p in rng.sample([p for p in range(90) if p not in in_pool], 20):
+        await add_generated_mentee(database, tenant, g, rng, p)
+    second = await start(database, tenant, g.programme_id, PairingObjective.MOST_MATCHED)
+    await compute(database, tenant, second.id)
+    live = await pairs_of(database, tenant, first.id)
+    assert {p.state for p in live} == {PairingState.PUBLISHED}
+    again = await pairs_of(database, tenant, second.id)
+    assert again
+    assert_no_hard_constraint_broken(g, again, live, different_department)
+    assert len(again) + len(await waitlist_of(database, tenant, second.id)) == 70 - len(live)
+
+
+async def test_both_objectives_reach_the_known_optimum(database: Database, make_tenant: TenantFactory) -> None:
+    """Mentor A (level 5, capacity 1) suits both mentees; mentor B (level 2) only mentee 0, who alone
+    shares a language with B. Skill lead alone counts: scores 0->A 1.0, 0->B 0.4, 1->A 0.2."""
+    tenant = make_tenant()
+    org = await seed_org(
+        database,
+        tenant,
+        managers=[None, None, None, None],
+        departments=[0, 0, 1, 1],
+        levels={(0, 0): 5, (1, 0): 2, (3, 0): 4},
+        skills=1,
+        tag="k",
+    )
+    a, b, mentee0, mentee1 = org.people
+    only_lead = Weights(skill_lead=1, wants_to_teach=0, made_the_move=0, time_zone_overlap=0)
+    programme_id = await new_programme(database, tenant, weights=only_lead)
+    mentor_a = await add_mentor(database, tenant, programme_id, a, capacity=1, languages=["de", "en"])
+    mentor_b = await add_mentor(database, tenant, programme_id, b, capacity=1, languages=["en"])
+    request0 = await add_mentee(database, tenant, programme_id, mentee0, languages=["en"], wants=org.skills)
+    request1 = await add_mentee(database, tenant, programme_id, mentee1, languages=["de"], wants=org.skills)
+
+    best = await start(database, tenant, programme_id, PairingObjective.TOTAL_SCORE)
+    summary = await compute(database, tenant, best.id)
+    assert summary["matched"] == 1
+    assert summary["total_score"] == pytest.approx(1.0)
+    [pair] = await pairs_of(database, tenant, best.id)
+    assert (pair.mentee_request_id, pair.mentor_profile_id) == (request0, mentor_a)
+    assert pair.reasons["factors"]["skill_lead"] == {"value": 1.0, "weight": 1.0, "points": 1.0}
+    assert "Mentor is level 5 in Skill 0 k, you are not yet rated" in pair.reasons["sentences"]
+    assert "You both speak en" in pair.reasons["sentences"]
+    [waiting] = await waitlist_of(database, tenant, best.id)
+    assert (waiting.mentee_request_id, waiting.position, waiting.reason_code) == (request1, 1, "at_capacity")
+
+    most = await start(database, tenant, programme_id, PairingObjective.MOST_MATCHED)
+    summary = await compute(database, tenant, most.id)
+    assert summary["matched"] == 2
+    assert summary["total_score"] == pytest.approx(0.6)
+    chosen = {(p.mentee_request_id, p.mentor_profile_id) for p in await pairs_of(database, tenant, most.id)}
+    assert chosen == {(request0, mentor_b), (request1, mentor_a)}
+    assert await waitlist_of(database, tenant, most.id) == []
+    # Starting the second run discarded the first, which nobody published.
+    async with database.tenant_session(tenant) as session:
+        assert (await session.get_one(PairingRun, best.id)).status == RunStatus.DISCARDED
+
+
+async def small_pool(database: Database, tenant: TenantRef) -> tuple[uuid.UUID, Org]:
+    org = await seed_org(
+        database,
+        tenant,
+        managers=[None, 0, None, None, None],
+        departments=[0, 0, 1, 1, 1],
+        levels={(0, 0): 5, (2, 0): 4, (1, 0): 1},
+        skills=1,
+        tag="i",
+    )
+    programme_id = await new_programme(database, tenant)
+    for person in org.people[:3]:
+        await add_mentor(database, tenant, programme_id, person, capacity=1, languages=["en"])
+    for person in org.people[1:]:
+        await add_mentee(database, tenant, programme_id, person, languages=["en"], wants=org.skills)
+    return programme_id, org
+
+
+def pair_set(pairs: list[Pairing]) -> list[tuple[uuid.UUID, uuid.UUID, float]]:
+    return sorted((p.mentee_request_id, p.mentor_profile_id, p.score) for p in pairs)
+
+
+async def test_running_a_run_again_leaves_one_set_of_pairs(database: Database, make_tenant: TenantFactory) -> None:
+    tenant = make_tenant()
+    programme_id, _ = await small_pool(database, tenant)
+    run = await start(database, tenant, programme_id)
+    first = await compute(database, tenant, run.id)
+    pairs, waitlist = await pairs_of(database, tenant, run.id), await waitlist_of(database, tenant, run.id)
+    assert pairs
+    assert waitlist
+    # A retry (e.g. after a crash after the commit, before the acknowledgement): the same result, once.
+    assert await compute(database, tenant, run.id) == first
+    again = await pairs_of(database, tenant, run.id)
+    assert pair_set(again) == pair_set(pairs)
+    assert len(again) == first["matched"]
+    assert [(w.mentee_request_id, w.position, w.reason) for w in await waitlist_of(database, tenant, run.id)] == [
+        (w.mentee_request_id, w.position, w.reason) for w in waitlist
+    ]
+    # Once published, a late duplicate of the job changes nothing.
+    await publish(database, tenant, run.id)
+    assert (await compute(database, tenant, run.id))["status"] == "published"
+    published = await pairs_of(database, tenant, run.id)
+    assert pair_set(published) == pair_set(pairs)
+    assert {p.state for p in published} == {PairingState.PUBLISHED}
+    async with database.tenant_session(tenant) as session:
+        statuses = {r: status for r, status in await session.execute(select(MenteeRequest.id, MenteeRequest.status))}
+    matched = {p.mentee_request_id for p in pairs}
+    for request_id, status in statuses.items():
+        assert status == (RequestStatus.MATCHED if request_id in matched else RequestStatus.WAITLISTED)
+
+
+class _Sender:
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send(self, messages: Any) -> None:
+        self.sent.extend(messages)
+
+
+async def test_the_actor_is_idempotent(database: Database, make_tenant: TenantFactory) -> None:
+    tenant = make_tenant()
+    programme_id, _ = await small_pool(database, tenant)
+    run = await start(database, tenant, programme_id)
+    assert run.job_id is not None
+    async with database.tenant_session(tenant) as session:
+        job = await session.get_one(Job, run.job_id)
+        assert (job.kind, job.arguments) == (PAIRING_RUN_JOB, {"run_id": str(run.id)})
+
+    # The body run twice, as by a retry whose first attempt's transaction committed.
+    for attempt in (1, 2):
+        async with database.tenant_session(tenant) as session, session.begin():
+            context = JobContext(tenant=tenant, job_id=run.job_id, attempt=attempt, session=session, database=database)
+            result = await run_pairing(context, str(run.id))
+        assert result["matched"] == len(await pairs_of(database, tenant, run.id))
+    async with database.tenant_session(tenant) as session:
+        count = await session.scalar(select(func.count()).select_from(Pairing).where(Pairing.run_id == run.id))
+    assert count == result["matched"]
+
+    # Through the runner: the job succeeds once, and a second delivery of its message does nothing.
+    delivery = Delivery(tenant, run.job_id, SimpleNamespace(database=database, sender=_Sender()))  # type: ignore[arg-type]
+    for _ in range(2):
+        await execute(delivery, PAIRING_RUN_JOB, run_pairing, {"run_id": str(run.id)})
+    async with database.tenant_session(tenant) as session:
+        job = await session.get_one(Job, run.job_id)
+        assert job.status == JobStatus.SUCCEEDED
+        assert job.attempts == 1
+        assert job.result is not None
+        assert job.result["matched"] == result["matched"]
+        count = await session.scalar(select(func.count()).select_from(Pairing).where(Pairing.run_id == run.id))
+        assert count == result["matched"]
+
+
+async def test_a_cohort_needs_its_dates(database: Database, make_tenant: TenantFactory) -> None:
+    from backend.errors import InvalidInputError
+
+    tenant = make_tenant()
+    with pytest.raises(InvalidInputError):
+        await new_programme(database, tenant, kind=ProgrammeKind.COHORT)
+    with pytest.raises(InvalidInputError):
+        await new_programme(
+            database, tenant, kind=ProgrammeKind.COHORT, starts_on=date(2027, 3, 1), ends_on=date(2027, 1, 1)
+        )
+    assert await new_programme(
+        database, tenant, kind=ProgrammeKind.COHORT, starts_on=date(2027, 1, 1), ends_on=date(2027, 6, 30)
+    )
