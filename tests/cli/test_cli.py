@@ -19,9 +19,9 @@ CROSSWALK = Path(sys.executable).parent / "crosswalk"
 
 
 def crosswalk(settings: Settings, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CROSSWALK), *args], env=process_env(settings, tmp_path), capture_output=True, text=True, timeout=120
-    )
+    # Wide enough that rich's tables do not fold an error message across lines.
+    env = {**process_env(settings, tmp_path), "COLUMNS": "240"}
+    return subprocess.run([str(CROSSWALK), *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 def _counts(engine: Engine) -> tuple[int, int]:
@@ -179,3 +179,27 @@ def test_courses_import_through_the_cli_is_all_or_nothing(
     with owner_engine.connect() as connection:
         titles = connection.scalars(text(f'SELECT title FROM "{tenant.schema_name}".courses ORDER BY title')).all()
     assert titles == ["Data basics", "SQL in depth"]
+
+
+def test_dead_letters_are_listed_across_tenants_and_per_tenant(
+    settings: Settings, tmp_path: Path, owner_engine: Engine, make_tenant: TenantFactory
+) -> None:
+    tenant, other = make_tenant(), make_tenant()
+    with owner_engine.begin() as connection:
+        for who, message_id, error in ((tenant, "m-one", "ValueError: row 7"), (other, "m-two", "KeyError: 'x'")):
+            connection.execute(
+                text(
+                    "INSERT INTO control.dead_letters"
+                    " (id, message_id, tenant_id, actor, queue, error, attempts, message)"
+                    " VALUES (gen_random_uuid(), :m, :t, 'training.recommend_all', 'q', :e, 1, '{}')"
+                ),
+                {"m": message_id, "t": who.id, "e": error},
+            )
+    everyone = crosswalk(settings, tmp_path, "jobs", "dead-letters", "--limit", "1000")
+    assert everyone.returncode == 0, everyone.stderr
+    assert "m-one" in everyone.stdout
+    assert "m-two" in everyone.stdout
+    mine = crosswalk(settings, tmp_path, "jobs", "dead-letters", "--tenant", tenant.slug)
+    assert "m-one" in mine.stdout
+    assert "ValueError: row 7" in mine.stdout
+    assert "m-two" not in mine.stdout
