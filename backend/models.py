@@ -7,6 +7,7 @@ from backend.api.models import IdempotencyRecord
 from backend.aspirations.models import Aspiration, AspirationRole, AspirationSkill
 from backend.framework.models import CareerPath, JobFamily, Role, RoleSkill
 from backend.jobs.models import DeadLetter, Job
+from backend.matching.models import MatchingChange, MatchingRun, MatchingSettings
 from backend.notifications.models import Notification
 from backend.org.models import Employee, OrgUnit
 from backend.scim.models import DirectoryGroup, DirectoryGroupMember
@@ -30,6 +31,9 @@ __all__ = [
     "IdentityProvider",
     "Job",
     "JobFamily",
+    "MatchingChange",
+    "MatchingRun",
+    "MatchingSettings",
     "Notification",
     "OrgUnit",
     "PartnerClient",
