@@ -736,7 +736,13 @@ def scheduler() -> None:
             sender = DramatiqSender(build_broker(settings), queue_name(settings))
             try:
                 await run_scheduler(
-                    resources.database, resources.registry, sender, stop, relay_seconds=settings.outbox_relay_seconds
+                    resources.database,
+                    resources.registry,
+                    sender,
+                    stop,
+                    relay_seconds=settings.outbox_relay_seconds,
+                    matching_debounce_seconds=settings.matching_debounce_seconds,
+                    matching_max_wait_seconds=settings.matching_max_wait_seconds,
                 )
             finally:
                 sender.close()

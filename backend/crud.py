@@ -70,6 +70,16 @@ async def ancestors(session: AsyncSession, model: Any, parent_column: str, node_
     return {row for row in (await session.scalars(select(chain.c.id))).all() if row is not None}
 
 
+async def descendants(session: AsyncSession, model: Any, parent_column: str, node_id: uuid.UUID) -> set[uuid.UUID]:
+    """Every node below `node_id` (its children, their children, ...)."""
+    table = model.__table__
+    parent = table.c[parent_column]
+    tree = select(table.c.id).where(parent == node_id).cte("tree", recursive=True)
+    # UNION (not UNION ALL) also ends on a loop, should one ever exist.
+    tree = tree.union(select(table.c.id).where(parent == tree.c.id))
+    return set((await session.scalars(select(tree.c.id))).all())
+
+
 async def would_cycle(
     session: AsyncSession, model: Any, parent_column: str, node_id: uuid.UUID, new_parent_id: uuid.UUID | None
 ) -> bool:

@@ -5,9 +5,29 @@ import backend.mentoring.models
 import backend.training.models  # noqa: F401
 from backend.api.models import IdempotencyRecord
 from backend.aspirations.models import Aspiration, AspirationRole, AspirationSkill
+from backend.audit.models import AuditEvent
 from backend.framework.models import CareerPath, JobFamily, Role, RoleSkill
 from backend.jobs.models import DeadLetter, Job
-from backend.matching.models import MatchingChange, MatchingRun, MatchingSettings
+from backend.marketplace.models import (
+    Application,
+    ApplicationEvent,
+    ManagerRelease,
+    ManagerReleaseEvent,
+    MobilityPolicy,
+    Move,
+    Opportunity,
+    OpportunitySkill,
+    OpportunityType,
+    OpportunityVisibilityUnit,
+)
+from backend.matching.models import (
+    MatchingChange,
+    MatchingRun,
+    MatchingSettings,
+    OpportunityCandidate,
+    OpportunityRecommendation,
+    SkillAdjacency,
+)
 from backend.notifications.models import Notification
 from backend.org.models import Employee, OrgUnit
 from backend.scim.models import DirectoryGroup, DirectoryGroupMember
@@ -16,9 +36,12 @@ from backend.sso.models import EmployeeIdentity
 from tenants.models import IdentityProvider, PartnerClient, ScimToken, Tenant
 
 __all__ = [
+    "Application",
+    "ApplicationEvent",
     "Aspiration",
     "AspirationRole",
     "AspirationSkill",
+    "AuditEvent",
     "CareerPath",
     "CatalogConcept",
     "DeadLetter",
@@ -31,10 +54,20 @@ __all__ = [
     "IdentityProvider",
     "Job",
     "JobFamily",
+    "ManagerRelease",
+    "ManagerReleaseEvent",
     "MatchingChange",
     "MatchingRun",
     "MatchingSettings",
+    "MobilityPolicy",
+    "Move",
     "Notification",
+    "Opportunity",
+    "OpportunityCandidate",
+    "OpportunityRecommendation",
+    "OpportunitySkill",
+    "OpportunityType",
+    "OpportunityVisibilityUnit",
     "OrgUnit",
     "PartnerClient",
     "ProficiencyLevel",
@@ -42,6 +75,7 @@ __all__ = [
     "RoleSkill",
     "ScimToken",
     "Skill",
+    "SkillAdjacency",
     "SkillCategory",
     "Tenant",
 ]

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     outbox_relay_seconds: float = Field(default=15.0, gt=0, le=3600)
     # Current skills not confirmed for this long get a reminder in the nightly run.
     skill_stale_days: int = Field(default=365, ge=30, le=3650)
+    # Matches are recomputed once changes have been quiet this long, or at the latest this long after
+    # the first change waiting, so a burst of edits costs one recompute and none waits forever.
+    matching_debounce_seconds: float = Field(default=30.0, ge=0, le=3600)
+    matching_max_wait_seconds: float = Field(default=300.0, ge=0, le=86400)
     data_dir: Path = Path(".crosswalk")
 
     db_pool_size: int = Field(default=10, ge=1, le=200)

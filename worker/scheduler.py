@@ -6,8 +6,9 @@ a database connection, so a scheduler that dies (even by SIGKILL) frees it at on
 over. Nightly jobs carry a dedupe key per date, so a hand-over in the middle of a night does not ask
 for the same job twice.
 
-Its work: the outbox relay (jobs committed but never sent, e.g. while the broker was down), and the
-nightly runs (training plans for everyone's target roles, reminders to re-confirm stale skills).
+Its work: the outbox relay (jobs committed but never sent, e.g. while the broker was down), the
+debounced recompute of recommendations after changes, and the nightly runs (matches, training plans
+for everyone's target roles, reminders to re-confirm stale skills).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend.jobs import outbox
 from backend.jobs.service import enqueue
+from backend.matching.service import enqueue_if_due
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database, TenantRef
 
@@ -35,7 +37,7 @@ log = structlog.get_logger()
 SCHEDULER_LOCK_KEY = 0x63776B2D7363686
 STANDBY_POLL_SECONDS = 5.0
 # The jobs of the nightly run, for every active tenant; the worker has an actor for each.
-NIGHTLY_JOBS = ("training.recommend_all", "skills.remind_stale")
+NIGHTLY_JOBS = ("matching.recompute", "training.recommend_all", "skills.remind_stale")
 NIGHTLY_AT = {"hour": 2, "minute": 0}
 
 
@@ -68,6 +70,23 @@ async def relay_all(database: Database, registry: TenantRegistry, sender: outbox
     return sent
 
 
+async def refresh_matches(
+    database: Database, registry: TenantRegistry, sender: outbox.JobSender, *, debounce: float, max_wait: float
+) -> int:
+    """Ask for a recompute of recommendations in every tenant whose changes are due (debounced)."""
+    asked = 0
+    for tenant in await registry.active():
+        try:
+            async with database.tenant_session(tenant) as session:
+                async with session.begin():
+                    job = await enqueue_if_due(session, debounce, max_wait)
+                await outbox.send_committed(database, tenant, sender, session)
+            asked += job is not None
+        except Exception:
+            log.exception("matching_refresh_failed", tenant=tenant.slug)
+    return asked
+
+
 async def enqueue_nightly(database: Database, tenant: TenantRef, sender: outbox.JobSender, day: dt.date) -> list[str]:
     async with database.tenant_session(tenant) as session:
         async with session.begin():
@@ -95,6 +114,8 @@ async def run_scheduler(
     stop: asyncio.Event,
     *,
     relay_seconds: float,
+    matching_debounce_seconds: float = 30.0,
+    matching_max_wait_seconds: float = 300.0,
 ) -> None:
     """Lead (or wait to lead) until `stop` is set. Losing the lock's connection ends the leadership;
     the loop then competes for it again."""
@@ -106,6 +127,18 @@ async def run_scheduler(
         # Partials of coroutine functions, which APScheduler awaits on this loop (a lambda it would not).
         jobs: list[tuple[Callable[[], Awaitable[object]], object]] = [
             (partial(relay_all, database, registry, sender), IntervalTrigger(seconds=relay_seconds)),
+            (
+                partial(
+                    refresh_matches,
+                    database,
+                    registry,
+                    sender,
+                    debounce=matching_debounce_seconds,
+                    max_wait=matching_max_wait_seconds,
+                ),
+                # Often enough that a quiet burst is picked up soon after its debounce ends.
+                IntervalTrigger(seconds=max(1.0, min(relay_seconds, matching_debounce_seconds / 2 or 1.0))),
+            ),
             (partial(nightly, database, registry, sender), CronTrigger(timezone=dt.UTC, **NIGHTLY_AT)),
         ]
         for work, trigger in jobs:

@@ -84,8 +84,9 @@ async def check(session: AsyncSession, request: Request[Principal, Any, Any]) ->
     request.scope.setdefault("state", {})[_PENDING] = _Pending(key, request_hash)
 
 
-def capture(response: Response[Any]) -> Response[Any]:
-    """After the handler (an after_request hook): keep the body of a successful keyed POST."""
+async def capture(response: Response[Any]) -> Response[Any]:
+    """After the handler (an after_request hook): keep the body of a successful keyed POST. Async so
+    that Litestar runs it on the loop, not in a thread per request."""
     state = current_state()
     if state is not None and _PENDING in state and 200 <= (response.status_code or 0) < 300:
         state[_CAPTURED] = (response.status_code, response.media_type, encode_json(response.content))

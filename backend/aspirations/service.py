@@ -3,6 +3,7 @@
 Who may see them follows `open_to_move`: the employee always; HR unless hidden; managers only when
 the employee chose `hiring_managers`, and never anyone in their management chain (a confidential
 search stays confidential). Anyone else gets 404, so the existence of a search is not revealed either.
+Every view by someone other than the employee is written to the audit log.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.aspirations.models import Aspiration, AspirationRole, AspirationSkill, OpenToMove
 from backend.aspirations.schemas import AspirationRead, AspirationSet
+from backend.audit.service import record_view
 from backend.auth.principal import Principal, UserRole
 from backend.crud import ancestors, get_or_404
 from backend.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Role
+from backend.matching.refresh import note_change
 from backend.org.models import Employee
 from backend.skills.models import Skill
 
@@ -44,6 +47,16 @@ class AspirationService:
         chain = await ancestors(self.session, Employee, "manager_id", employee.id)
         if not may_see(principal, employee, level, chain):
             raise NotFoundError(f"employee {employee_id} has no aspirations visible to you")
+        # Where someone wants to go next is a confidential signal: every view by another is logged.
+        await record_view(
+            self.session,
+            principal,
+            subject_employee_id=employee.id,
+            action="aspirations.viewed",
+            object_type="aspirations",
+            object_id=employee.id,
+            details={"open_to_move": level.value},
+        )
         return await self._read(employee_id, aspiration)
 
     async def replace(self, principal: Principal, employee_id: uuid.UUID, data: AspirationSet) -> AspirationRead:
@@ -70,6 +83,7 @@ class AspirationService:
                 insert(AspirationSkill), [{"employee_id": employee_id, "skill_id": s} for s in skill_ids]
             )
         await self.session.flush()
+        await note_change(self.session, "aspirations.changed")
         await self.session.refresh(aspiration)
         return await self._read(employee_id, aspiration)
 

@@ -74,8 +74,9 @@ async def principal_from_claims(services: Services, claims: TokenClaims) -> Prin
     )
 
 
-def scope_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Every authenticated route must name the scope it needs; a route that names none is closed."""
+async def scope_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Every authenticated route must name the scope it needs; a route that names none is closed.
+    Async so that Litestar runs it on the loop: a sync guard would cost a thread hop per request."""
     # OPTIONS (answered by Litestar itself) only lists allowed methods, and is not authenticated.
     if handler.opt.get("exclude_from_auth") or connection.scope.get("method") == "OPTIONS":
         return

@@ -36,6 +36,16 @@ class Scope(enum.StrEnum):
     TRAINING_WRITE = "training:write"
     JOBS_READ = "jobs:read"
     NOTIFICATIONS_READ = "notifications:read"
+    OPPORTUNITIES_READ = "opportunities:read"
+    OPPORTUNITIES_WRITE = "opportunities:write"
+    APPLICATIONS_READ = "applications:read"
+    APPLICATIONS_WRITE = "applications:write"
+    # The tenant's audit log of confidential views: HR's only.
+    AUDIT_READ = "audit:read"
+    # Recommendations, next roles, candidates (HR and hiring managers, as the service checks).
+    MATCHING_READ = "matching:read"
+    # The tenant's factor weights and recomputes: HR's, as the service checks.
+    MATCHING_WRITE = "matching:write"
 
 
 _EVERYONE = frozenset(
@@ -59,6 +69,13 @@ _EVERYONE = frozenset(
         # The jobs one asked for; HR sees every job of the tenant.
         Scope.JOBS_READ,
         Scope.NOTIFICATIONS_READ,
+        # Everyone reads the openings visible to them; managers (and HR) post openings, as the
+        # marketplace service checks. Applications are one's own, or those to one's openings.
+        Scope.OPPORTUNITIES_READ,
+        Scope.OPPORTUNITIES_WRITE,
+        Scope.APPLICATIONS_READ,
+        Scope.APPLICATIONS_WRITE,
+        Scope.MATCHING_READ,
     }
 )
 ROLE_SCOPES: dict[UserRole, frozenset[Scope]] = {
@@ -69,8 +86,21 @@ ROLE_SCOPES: dict[UserRole, frozenset[Scope]] = {
 
 
 # What a partner app may be granted: not the tenant's identity settings (a leaked partner secret must
-# not mint more credentials), and not aspirations, which belong to people and their chosen audience.
-PARTNER_SCOPES = frozenset(Scope) - {Scope.IDENTITY_ADMIN, Scope.ASPIRATIONS_READ, Scope.ASPIRATIONS_WRITE}
+# not mint more credentials), not aspirations, which belong to people and their chosen audience, and
+# not applications or the audit log: who applied where is a confidential signal that its applicant sent
+# to one hiring manager (an ATS manages the openings, not the people looking), and the audit log is
+# the record of who saw those signals. Matching lists candidates by their open-to-move choice, the
+# same kind of signal.
+PARTNER_SCOPES = frozenset(Scope) - {
+    Scope.IDENTITY_ADMIN,
+    Scope.ASPIRATIONS_READ,
+    Scope.ASPIRATIONS_WRITE,
+    Scope.APPLICATIONS_READ,
+    Scope.APPLICATIONS_WRITE,
+    Scope.AUDIT_READ,
+    Scope.MATCHING_READ,
+    Scope.MATCHING_WRITE,
+}
 
 
 def scopes_for(roles: frozenset[UserRole]) -> frozenset[Scope]:

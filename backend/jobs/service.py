@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +17,9 @@ from backend.errors import NotFoundError
 from backend.jobs import outbox
 from backend.jobs.models import Job, JobStatus
 from tenants.sessions import TenantRef
+
+# How a long job reports its progress (0-100) to its record.
+Progress = Callable[[int], Awaitable[None]]
 
 
 def tenant_of(session: AsyncSession) -> TenantRef:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -32,7 +32,7 @@ from backend.auth.principal import Principal
 from backend.crud import apply, changes
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Role, RoleSkill
-from backend.jobs.service import enqueue
+from backend.jobs.service import Progress, enqueue
 from backend.mentoring.models import (
     CheckIn,
     MenteeRequest,
@@ -80,8 +80,6 @@ from backend.skills.models import EmployeeSkill, Skill
 PAIRING_RUN_JOB = "mentoring.pairing_run"
 LIVE_STATES = (PairingState.PUBLISHED, PairingState.ACTIVE)
 IN_POOL = (RequestStatus.OPEN, RequestStatus.WAITLISTED)
-
-Progress = Callable[[int], Awaitable[None]]
 
 
 def _require_hr(principal: Principal, what: str) -> None:

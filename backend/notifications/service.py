@@ -1,10 +1,12 @@
-"""Reading one's notifications, and raising the ones of the nightly run (stale skills)."""
+"""Reading one's notifications, raising the ones of the nightly run (stale skills), and sending the
+ones other services raise (the marketplace's)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, literal, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
@@ -17,6 +19,14 @@ from backend.org.models import Employee
 from backend.skills.models import EmployeeSkill, Skill
 
 STALE_SKILLS = "skills.stale"
+# The marketplace's (backend/marketplace): to a hiring manager, a new applicant or interest; to an
+# applicant, a stage change; to an applicant's manager, the policy's moment to learn of the
+# application and the release asked of them at offer; to the hiring manager, the manager's answer.
+APPLICATION_RECEIVED = "marketplace.application_received"
+APPLICATION_STAGE = "marketplace.application_stage"
+REPORT_APPLIED = "marketplace.report_applied"
+RELEASE_REQUESTED = "marketplace.release_requested"
+RELEASE_ANSWERED = "marketplace.release_answered"
 
 
 class NotificationService:
@@ -30,6 +40,11 @@ class NotificationService:
         if unread is not None:
             query = query.where(Notification.read_at.is_(None) if unread else Notification.read_at.is_not(None))
         return await paginate(self.session, query, Notification.id, cursor, limit)
+
+    async def send(self, employee_id: uuid.UUID, *, kind: str, title: str, body: str, data: dict[str, Any]) -> None:
+        """Tell one employee something, in the caller's transaction (told only if it commits)."""
+        self.session.add(Notification(employee_id=employee_id, kind=kind, title=title[:200], body=body, data=data))
+        await self.session.flush()
 
     async def mark_read(self, employee_id: uuid.UUID, notification_id: uuid.UUID) -> Notification:
         notification = await self.session.get(Notification, notification_id)

@@ -21,8 +21,12 @@ from backend.crud import (
 )
 from backend.errors import InvalidInputError
 from backend.framework.models import Role
+from backend.matching.refresh import note_change
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.org.schemas import EmployeeCreate, EmployeeUpdate, OrgUnitCreate, OrgUnitUpdate
+
+# What matching reads of an employee: a change to any of these makes their matches stale.
+_MATCHED_FIELDS = {"org_unit_id", "role_id", "level", "location", "manager_id", "active"}
 
 
 class OrgService:
@@ -120,6 +124,7 @@ class OrgService:
         employee = Employee(**values)
         self.session.add(employee)
         await self.session.flush()
+        await note_change(self.session, "employee.created")
         return employee
 
     async def update_employee(self, employee_id: uuid.UUID, patch: EmployeeUpdate) -> Employee:
@@ -140,4 +145,6 @@ class OrgService:
             raise InvalidInputError("manager_id", "an employee cannot report to themselves, directly or not")
         apply(employee, values)
         await self.session.flush()
+        if values.keys() & _MATCHED_FIELDS:
+            await note_change(self.session, "employee.changed")
         return employee

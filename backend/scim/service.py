@@ -65,6 +65,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.crud import lock_hierarchy, would_cycle
+from backend.matching.refresh import note_change
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.scim.filters import group_filter, user_filter
 from backend.scim.models import DirectoryGroup, DirectoryGroupMember
@@ -498,6 +499,7 @@ class ScimService:
             check_if_match(if_match, (await self._render_users([employee]))[0])
         employee.active = False
         employee.deprovisioned_at = await self._now()
+        await note_change(self.session, "employee.deprovisioned")
         self.access_changed.add(employee.id)
         # Kept, so that the same userName finds this employee again (it may have been the email).
         employee.user_name = employee.user_name or employee.email
@@ -717,6 +719,8 @@ class ScimService:
             self.session.add(employee)
         await self._flush()
         await self.session.refresh(employee)
+        # Department, manager, activity: what matching reads may have changed.
+        await note_change(self.session, "employee.provisioned")
 
     async def _write_enterprise(self, employee: Employee, wanted: _Enterprise, current: _Enterprise | None) -> None:
         # A department or manager is looked up only when the document changes it: repeating the name

@@ -13,6 +13,7 @@ from backend.api.pagination import paginate
 from backend.auth.principal import Principal, UserRole
 from backend.crud import apply, changes, ensure_unique, get_or_404, like_pattern, require_reference
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from backend.matching.refresh import note_change
 from backend.org.models import Employee
 from backend.skills.catalog import search_catalog
 from backend.skills.models import (
@@ -298,6 +299,7 @@ class SkillService:
                 valid_from=now,
             )
             self.session.add(current)
+            await note_change(self.session, "skills.changed")
         await self.session.flush()
         rows = await self._read(self._profile_query().where(EmployeeSkill.id == current.id))
         return rows[0]
@@ -310,6 +312,7 @@ class SkillService:
             raise NotFoundError(f"employee {employee_id} has no current skill {skill_id}")
         current.valid_to = await self.session.scalar(select(func.statement_timestamp()))
         await self.session.flush()
+        await note_change(self.session, "skills.changed")
 
     async def _current(self, employee_id: uuid.UUID, skill_id: uuid.UUID) -> EmployeeSkill | None:
         query = select(EmployeeSkill).where(

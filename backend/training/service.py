@@ -20,7 +20,7 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -52,7 +52,7 @@ from backend.crud import ancestors, changes, get_or_404, like_pattern, lock_hier
 from backend.errors import ConflictError, DomainError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Importance, Role, RoleSkill
 from backend.jobs.models import Job
-from backend.jobs.service import enqueue
+from backend.jobs.service import Progress, enqueue
 from backend.org.models import Employee
 from backend.skills.models import EmployeeSkill, Skill, SkillSource
 from backend.skills.schemas import EmployeeSkillSet
@@ -93,7 +93,6 @@ from backend.training.schemas import (
 )
 from tenants.base import new_id
 
-Progress = Callable[[int], Awaitable[None]]
 T = TypeVar("T")
 
 # A catalogue import: at most this many data rows (the route also caps the body at MAX_IMPORT_BYTES).

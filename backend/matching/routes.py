@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+from msgspec import Meta, structs
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.principal import Principal, Scope
+from backend.crud import to_schema
+from backend.jobs.schemas import JobRead
+from backend.matching.engine import Weights
+from backend.matching.schemas import CandidatesRead, MatchingWeights, NextRolesRead, RecommendationsRead
+from backend.matching.service import TOP_CANDIDATES, MatchingService, MatchingSettingsService
+from backend.matching.serving import MatchServingService
+
+_READ = {"scope": Scope.MATCHING_READ}
+_WRITE = {"scope": Scope.MATCHING_WRITE}
+
+
+def _weights(weights: Weights) -> MatchingWeights:
+    return MatchingWeights(**weights.as_dict())
+
+
+class RecommendationController(Controller):
+    path = "/me/recommendations"
+    tags = ["Matching"]
+
+    @get(
+        "/",
+        opt=_READ,
+        summary="My recommended opportunities, with the reasons",
+        description="The open opportunities that fit the caller best, best first, each with its score, every "
+        "factor's contribution and the required skills matched and missing ('You have 7 of 9 required skills; "
+        "missing: SQL (level 3).'). Precomputed: `computed_at` says when, `pending_changes` that a recompute "
+        "is on its way.",
+    )
+    async def my_recommendations(
+        self, db: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
+    ) -> RecommendationsRead:
+        return await MatchServingService(db).recommendations(principal)
+
+
+class CandidateController(Controller):
+    path = "/opportunities/{opportunity_id:uuid}/candidates"
+    tags = ["Matching"]
+
+    @get(
+        "/",
+        opt=_READ,
+        summary="Internal candidates for an opening (HR and its hiring manager)",
+        description="The people who fit the opening best among those whose open-to-move choice lets the caller "
+        "see them (HR: open to HR or to hiring managers; a hiring manager: open to hiring managers, never "
+        "their own reports). Hidden people never appear. Every person shown is recorded in the audit log.",
+    )
+    async def opportunity_candidates(
+        self,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        opportunity_id: FromPath[uuid.UUID],
+        limit: FromQuery[Annotated[int, Meta(ge=1, le=TOP_CANDIDATES)]] = TOP_CANDIDATES,
+    ) -> CandidatesRead:
+        return await MatchServingService(db).candidates(principal, opportunity_id, limit)
+
+
+class NextRoleController(Controller):
+    path = "/employees/{employee_id:uuid}/next-roles"
+    tags = ["Matching"]
+
+    @get(
+        "/",
+        opt=_READ,
+        summary="An employee's next roles on their career paths, ranked by fit",
+        description="Roles one or two career-path steps from the employee's role, and the roles they aim at, "
+        "scored now with the skills each step needs. For the employee, their managers and HR; the "
+        "aspirations factor counts only for callers who may see the employee's aspirations.",
+    )
+    async def next_roles(
+        self, db: NamedDependency[AsyncSession], principal: NamedDependency[Principal], employee_id: FromPath[uuid.UUID]
+    ) -> NextRolesRead:
+        return await MatchServingService(db).next_roles(principal, employee_id)
+
+
+class MatchingSettingsController(Controller):
+    path = "/matching"
+    tags = ["Matching"]
+
+    @get("/weights", opt=_READ, summary="The tenant's weights of the matching factors")
+    async def get_matching_weights(self, db: NamedDependency[AsyncSession]) -> MatchingWeights:
+        return _weights(await MatchingSettingsService(db).get())
+
+    @put(
+        "/weights",
+        opt=_WRITE,
+        summary="Set the weights of the matching factors (HR)",
+        description="Recommendations and candidate lists are recomputed with them shortly after.",
+    )
+    async def set_matching_weights(
+        self,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        data: JSONBody[MatchingWeights],
+    ) -> MatchingWeights:
+        return _weights(await MatchingSettingsService(db).set(principal, structs.asdict(data)))
+
+    @post(
+        "/recompute",
+        opt=_WRITE,
+        status_code=202,
+        summary="Recompute every recommendation and candidate list now (HR)",
+        description="Starts the `matching.recompute` job (also run after changes, debounced, and nightly). "
+        "Poll `/api/v1/jobs/{id}`.",
+    )
+    async def recompute_matches(
+        self, db: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
+    ) -> JobRead:
+        return to_schema(await MatchingService(db).start_recompute(principal), JobRead)
+
+
+# Every controller of the domain; backend/app.py mounts them under /api/v1.
+MATCHING_CONTROLLERS: list[Any] = [
+    RecommendationController,
+    CandidateController,
+    NextRoleController,
+    MatchingSettingsController,
+]

@@ -1,0 +1,281 @@
+"""Precomputed matching: the recompute job, its debounce, the tenant's weights.
+
+The recompute reads the whole tenant into arrays, ranks with the pure engine (in a thread, so the
+worker's event loop stays responsive), and replaces every stored recommendation and candidate list
+in one transaction: readers see the old set until the new one commits, never half of each. What it
+ranks is stored with each factor's contribution, so the API serves explanations without recomputing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.principal import Principal
+from backend.errors import InvalidInputError, PermissionDeniedError
+from backend.jobs.models import Job
+from backend.jobs.service import Progress, enqueue
+from backend.matching import engine
+from backend.matching.adjacency import adjacency as skill_adjacency
+from backend.matching.arrays import (
+    HR_POOL,
+    MANAGER_POOL,
+    Universe,
+    csr,
+    load_openings,
+    load_people,
+    load_universe,
+)
+from backend.matching.models import (
+    MatchingChange,
+    MatchingRun,
+    MatchingSettings,
+    OpportunityCandidate,
+    OpportunityRecommendation,
+    SkillAdjacency,
+)
+from backend.matching.refresh import note_change
+from tenants.base import new_id
+
+RECOMPUTE = "matching.recompute"
+TOP_OPPORTUNITIES = 20
+TOP_CANDIDATES = 50
+# Skills of one tenant category are related "in the taxonomy"; weaker than learnt co-occurrence.
+CATEGORY_RELATEDNESS = 0.3
+# Categories larger than this say little about any two of their skills (and would make the
+# relation matrix quadratic in their size).
+CATEGORY_RELATION_LIMIT = 300
+
+
+async def tenant_weights(session: AsyncSession) -> engine.Weights:
+    row = await session.get(MatchingSettings, 1)
+    return engine.Weights.from_dict(row.weights) if row is not None else engine.Weights()
+
+
+class MatchingSettingsService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self) -> engine.Weights:
+        return await tenant_weights(self.session)
+
+    async def set(self, principal: Principal, weights: dict[str, float]) -> engine.Weights:
+        if not principal.is_hr:
+            raise PermissionDeniedError("only HR sets the tenant's matching weights")
+        try:
+            parsed = engine.Weights.from_dict(weights)
+        except (KeyError, ValueError, TypeError) as error:
+            raise InvalidInputError("weights", f"weights: {error}") from None
+        row = await self.session.get(MatchingSettings, 1, with_for_update=True)
+        if row is None:
+            row = MatchingSettings(id=1, weights=parsed.as_dict(), updated_by=principal.employee_id)
+            self.session.add(row)
+        else:
+            row.weights = parsed.as_dict()
+            row.updated_by = principal.employee_id
+            row.updated_at = dt.datetime.now(dt.UTC)
+        await note_change(self.session, "weights.changed")
+        await self.session.flush()
+        return parsed
+
+
+def category_relations(universe: Universe) -> sparse.csr_array:
+    """Skills sharing a (not too large) tenant category, as a symmetric relation without diagonal."""
+    members: dict[uuid.UUID, list[int]] = {}
+    for index, category in enumerate(universe.skill_categories):
+        if category is not None:
+            members.setdefault(category, []).append(index)
+    rows: list[int] = []
+    cols: list[int] = []
+    for skills in members.values():
+        if 1 < len(skills) <= CATEGORY_RELATION_LIMIT:
+            block = np.array(skills, dtype=np.int64)
+            left, right = np.meshgrid(block, block, indexing="ij")
+            keep = left != right
+            rows.extend(left[keep].tolist())
+            cols.extend(right[keep].tolist())
+    size = len(universe.skills)
+    return csr(rows, cols, [CATEGORY_RELATEDNESS] * len(rows), (size, size))
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    rows: list[tuple[Any, ...]]
+    columns: tuple[str, ...]
+
+
+class MatchingService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def start_recompute(self, principal: Principal) -> Job:
+        if not principal.is_hr:
+            raise PermissionDeniedError("only HR recomputes the tenant's recommendations")
+        return await enqueue(self.session, RECOMPUTE, {}, requested_by=principal.employee_id)
+
+    async def recompute(self, *, progress: Progress | None = None, job_id: uuid.UUID | None = None) -> dict[str, Any]:
+        """Rank every active employee against every open opportunity and replace the stored results.
+        Idempotent: a rerun replaces the same rows with the same rows."""
+        # One recompute at a time per tenant; a second waits and then computes from fresher data.
+        await self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext('matching.recompute'))"))
+        covered = await self.session.scalar(select(func.coalesce(func.max(MatchingChange.id), 0)))
+        weights = await tenant_weights(self.session)
+        universe = await load_universe(self.session)
+        loaded = await load_people(self.session, universe)
+        openings = await load_openings(self.session, universe, loaded)
+        if progress is not None:
+            await progress(15)
+        relations = category_relations(universe)
+        role_skills = await _role_skill_matrix(self.session, universe)
+        loop = asyncio.get_running_loop()
+
+        async def advance(percent: int) -> None:
+            if progress is not None:
+                await progress(percent)
+
+        def report(fraction: float) -> None:
+            # Called from the engine's thread: the record is written on the job's own loop.
+            asyncio.run_coroutine_threadsafe(advance(15 + int(65 * fraction)), loop)
+
+        def compute() -> tuple[sparse.csr_array, _Ranked, _Ranked]:
+            adjacency = skill_adjacency(loaded.people.skills, role_skills, relations)
+            ranking = engine.rank(
+                loaded.people,
+                openings.openings,
+                adjacency,
+                weights,
+                k_opportunities=TOP_OPPORTUNITIES,
+                k_candidates=TOP_CANDIDATES,
+                candidate_pools=loaded.pools,
+                exclude=openings.exclude,
+                progress=report,
+            )
+            employees = np.array(loaded.employee_ids, dtype=object)
+            opportunities = np.array(openings.opportunity_ids, dtype=object)
+            index, _ = ranking.opportunities
+            people_at, rank_at = np.nonzero(index >= 0)
+            recommendations = _ranked_rows(
+                ("employee_id", "rank", "opportunity_id"),
+                (employees[people_at], rank_at + 1, opportunities[index[people_at, rank_at]]),
+                engine.breakdown(
+                    loaded.people, people_at, openings.openings, index[people_at, rank_at], adjacency, weights
+                ),
+                run_id,
+            )
+            candidate_rows: list[tuple[Any, ...]] = []
+            for pool in (HR_POOL, MANAGER_POOL):
+                index, _ = ranking.candidates[pool]
+                openings_at, rank_at = np.nonzero(index >= 0)
+                people_at = index[openings_at, rank_at]
+                candidate_rows += _ranked_rows(
+                    ("opportunity_id", "pool", "rank", "employee_id"),
+                    (
+                        opportunities[openings_at],
+                        np.full(len(people_at), pool, dtype=object),
+                        rank_at + 1,
+                        employees[people_at],
+                    ),
+                    engine.breakdown(loaded.people, people_at, openings.openings, openings_at, adjacency, weights),
+                    run_id,
+                ).rows
+            candidates = _Ranked(
+                candidate_rows, ("opportunity_id", "pool", "rank", "employee_id", "run_id", *_MATCH_COLUMNS)
+            )
+            return adjacency, recommendations, candidates
+
+        run_id = new_id()
+        adjacency, recommendations, candidates = await asyncio.to_thread(compute)
+        run = MatchingRun(id=run_id, job_id=job_id, covered_change_id=covered, summary={})
+        self.session.add(run)
+        await self.session.flush()
+        adjacency_rows = _adjacency_rows(adjacency, universe)
+        await self.session.execute(delete(OpportunityRecommendation))
+        await self.session.execute(delete(OpportunityCandidate))
+        await self.session.execute(delete(SkillAdjacency))
+        await self.session.execute(delete(MatchingRun).where(MatchingRun.id != run.id))
+        await _copy(self.session, OpportunityRecommendation.__tablename__, recommendations)
+        if progress is not None:
+            await progress(90)
+        await _copy(self.session, OpportunityCandidate.__tablename__, candidates)
+        await _copy(self.session, SkillAdjacency.__tablename__, adjacency_rows)
+        await self.session.execute(delete(MatchingChange).where(MatchingChange.id <= covered))
+        run.summary = {
+            "employees": len(loaded.employee_ids),
+            "opportunities": len(openings.opportunity_ids),
+            "recommendations": len(recommendations.rows),
+            "candidates": len(candidates.rows),
+            "weights": weights.as_dict(),
+        }
+        await self.session.flush()
+        return {"run_id": str(run.id), **run.summary}
+
+
+_MATCH_COLUMNS = ("score", "contributions")
+
+
+def _ranked_rows(
+    key_columns: tuple[str, ...], keys: tuple[npt.NDArray[Any], ...], scored: engine.Breakdown, run_id: uuid.UUID
+) -> _Ranked:
+    contributions = np.column_stack([scored.contributions[factor] for factor in engine.Factor]).tolist()
+    rows = [
+        (*key, run_id, score, parts)
+        for *key, score, parts in zip(
+            *(column.tolist() for column in keys), scored.score.tolist(), contributions, strict=True
+        )
+    ]
+    return _Ranked(rows, (*key_columns, "run_id", *_MATCH_COLUMNS))
+
+
+async def _role_skill_matrix(session: AsyncSession, universe: Universe) -> sparse.csr_array:
+    from backend.framework.models import RoleSkill
+
+    rows = (await session.execute(select(RoleSkill.role_id, RoleSkill.skill_id))).all()
+    pairs = [(universe.roles.get(r), universe.skills.get(s)) for r, s in rows]
+    pairs = [(r, s) for r, s in pairs if r >= 0 and s >= 0]
+    return csr([r for r, _ in pairs], [s for _, s in pairs], None, (len(universe.roles), len(universe.skills)))
+
+
+def _adjacency_rows(adjacency: sparse.csr_array, universe: Universe) -> _Ranked:
+    coo = sparse.coo_array(adjacency)
+    keys = universe.skills.keys
+    rows = [(keys[int(a)], keys[int(b)], float(w)) for a, b, w in zip(coo.row, coo.col, coo.data, strict=True) if w > 0]
+    return _Ranked(rows, ("skill_id", "related_skill_id", "weight"))
+
+
+async def _copy(session: AsyncSession, table: str, ranked: _Ranked) -> None:
+    """Bulk-write with COPY on the session's own connection (same transaction, same pinned tenant):
+    millions of rows in seconds, where INSERTs would take minutes."""
+    if not ranked.rows:
+        return
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.copy_records_to_table(table, records=ranked.rows, columns=list(ranked.columns))
+
+
+async def enqueue_if_due(session: AsyncSession, debounce: float, max_wait: float) -> Job | None:
+    """Ask for a recompute once the changes waiting have been quiet for `debounce` seconds, or the
+    oldest has waited `max_wait`. The dedupe key is the newest change, so however often this is
+    asked, one burst of changes costs one recompute. Ages come from the database's clock, the one
+    that stamped the changes."""
+    newest_id, oldest_age, newest_age = (
+        await session.execute(
+            select(
+                func.max(MatchingChange.id),
+                func.extract("epoch", func.now() - func.min(MatchingChange.at)),
+                func.extract("epoch", func.now() - func.max(MatchingChange.at)),
+            )
+        )
+    ).one()
+    if newest_id is None or (float(newest_age) < debounce and float(oldest_age) < max_wait):
+        return None
+    return await enqueue(session, RECOMPUTE, {}, dedupe_key=f"{RECOMPUTE}:{newest_id}")

@@ -1,0 +1,466 @@
+"""Serving matches: an employee's recommended opportunities, an opening's internal candidates (both
+precomputed), an employee's next roles (computed on the spot: a handful of roles).
+
+Scores and factor contributions come from the engine; the skill lists beside them (what the person
+has, what is missing and by how many levels) are read live, so "missing: SQL (level 3)" is true now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.aspirations.models import Aspiration, AspirationRole, OpenToMove
+from backend.aspirations.service import may_see
+from backend.audit.service import Viewed, record_views
+from backend.auth.principal import Principal
+from backend.crud import ancestors, get_or_404
+from backend.errors import NotFoundError, PermissionDeniedError
+from backend.framework.models import CareerPath, Importance, Role, RoleSkill
+from backend.marketplace.models import Opportunity, OpportunitySkill, OpportunityStatus
+from backend.marketplace.opportunities import OpportunityService
+from backend.matching import engine
+from backend.matching.arrays import (
+    HR_POOL,
+    MANAGER_POOL,
+    POOL_LEVELS,
+    Universe,
+    csr,
+    load_openings,
+    load_people,
+    load_role_openings,
+    load_universe,
+)
+from backend.matching.models import (
+    MatchingChange,
+    MatchingRun,
+    OpportunityCandidate,
+    OpportunityRecommendation,
+    SkillAdjacency,
+)
+from backend.matching.schemas import (
+    Candidate,
+    CandidateBrief,
+    CandidatesRead,
+    MatchExplanation,
+    NextRole,
+    NextRolesRead,
+    OpportunityBrief,
+    Recommendation,
+    RecommendationsRead,
+    SkillMatch,
+)
+from backend.matching.service import tenant_weights
+from backend.org.models import Employee
+from backend.skills.models import EmployeeSkill, Skill
+
+# Shown in the sentence of an explanation; the full list is in `missing`.
+SUMMARY_MISSING = 3
+
+
+def summary(have: int, total: int, missing: Sequence[SkillMatch], *, own: bool = True) -> str:
+    """The sentence of an explanation, addressed to the person (`own`) or about them."""
+    subject = "You have" if own else "Has"
+    text = "No required skills are listed" if total == 0 else f"{subject} {have} of {total} required skills"
+    required = [m for m in missing if m.importance != Importance.NICE_TO_HAVE]
+    if required:
+        named = [
+            f"{m.label} (level {m.need})" if m.have == 0 else f"{m.label} (level {m.have} of {m.need})"
+            for m in required[:SUMMARY_MISSING]
+        ]
+        more = len(required) - SUMMARY_MISSING
+        text += "; missing: " + ", ".join(named) + (f" and {more} more" if more > 0 else "")
+    return text + "."
+
+
+async def _current_levels(
+    session: AsyncSession, employee_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, dict[uuid.UUID, int]]:
+    levels: dict[uuid.UUID, dict[uuid.UUID, int]] = {}
+    rows = await session.execute(
+        select(EmployeeSkill.employee_id, EmployeeSkill.skill_id, EmployeeSkill.level).where(
+            EmployeeSkill.employee_id.in_(list(employee_ids)), EmployeeSkill.valid_to.is_(None)
+        )
+    )
+    for employee_id, skill_id, level in rows:
+        levels.setdefault(employee_id, {})[skill_id] = level
+    return levels
+
+
+async def _opportunity_needs(
+    session: AsyncSession, opportunity_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]]:
+    needs: dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]] = {}
+    rows = await session.execute(
+        select(
+            OpportunitySkill.opportunity_id, Skill.id, Skill.label, OpportunitySkill.level, OpportunitySkill.importance
+        )
+        .join(Skill, Skill.id == OpportunitySkill.skill_id)
+        .where(OpportunitySkill.opportunity_id.in_(list(opportunity_ids)))
+    )
+    for opportunity_id, skill_id, label, level, importance in rows:
+        needs.setdefault(opportunity_id, []).append((skill_id, label, level, importance))
+    return needs
+
+
+_IMPORTANCE_ORDER = {Importance.ESSENTIAL: 0, Importance.IMPORTANT: 1, Importance.NICE_TO_HAVE: 2}
+
+
+def explanation(
+    score: float,
+    contributions: Sequence[float],
+    needs: Sequence[tuple[uuid.UUID, str, int, Importance]],
+    levels: dict[uuid.UUID, int],
+    *,
+    own: bool = True,
+) -> MatchExplanation:
+    matched: list[SkillMatch] = []
+    missing: list[SkillMatch] = []
+    for skill_id, label, need, importance in needs:
+        have = levels.get(skill_id, 0)
+        (matched if have >= need else missing).append(SkillMatch(skill_id, label, have, need, importance))
+    matched.sort(key=lambda m: (_IMPORTANCE_ORDER[m.importance], m.label))
+    missing.sort(key=lambda m: (_IMPORTANCE_ORDER[m.importance], m.have - m.need, m.label))
+    required = [m for m in (*matched, *missing) if m.importance != Importance.NICE_TO_HAVE]
+    have = sum(1 for m in matched if m.importance != Importance.NICE_TO_HAVE)
+    return MatchExplanation(
+        score=round(float(score), 6),
+        factors={
+            factor.value: round(float(value), 6) for factor, value in zip(engine.Factor, contributions, strict=True)
+        },
+        required_have=have,
+        required_total=len(required),
+        summary=summary(have, len(required), missing, own=own),
+        matched=matched,
+        missing=missing,
+    )
+
+
+_FRESHNESS = select(
+    select(func.max(MatchingRun.computed_at)).scalar_subquery(), exists().where(MatchingChange.id.is_not(None))
+)
+
+
+async def _freshness(session: AsyncSession) -> tuple[dt.datetime | None, bool]:
+    computed_at, pending = (await session.execute(_FRESHNESS)).one()
+    return computed_at, bool(pending)
+
+
+# The columns of an `OpportunityBrief`, in its order.
+_BRIEF_COLUMNS = (
+    Opportunity.id,
+    Opportunity.title,
+    Opportunity.kind,
+    Opportunity.status,
+    Opportunity.org_unit_id,
+    Opportunity.location,
+    Opportunity.remote,
+    Opportunity.closes_at,
+)
+
+
+async def _recommended_needs(
+    session: AsyncSession, employee_id: uuid.UUID
+) -> tuple[dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]], dict[uuid.UUID, int]]:
+    """The skills of every opening recommended to the employee, with the employee's level in each,
+    in one statement."""
+    rows = await session.execute(
+        select(
+            OpportunitySkill.opportunity_id,
+            Skill.id,
+            Skill.label,
+            OpportunitySkill.level,
+            OpportunitySkill.importance,
+            EmployeeSkill.level,
+        )
+        .select_from(OpportunityRecommendation)
+        .join(OpportunitySkill, OpportunitySkill.opportunity_id == OpportunityRecommendation.opportunity_id)
+        .join(Skill, Skill.id == OpportunitySkill.skill_id)
+        .outerjoin(
+            EmployeeSkill,
+            and_(
+                EmployeeSkill.employee_id == employee_id,
+                EmployeeSkill.skill_id == OpportunitySkill.skill_id,
+                EmployeeSkill.valid_to.is_(None),
+            ),
+        )
+        .where(OpportunityRecommendation.employee_id == employee_id)
+    )
+    needs: dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]] = {}
+    levels: dict[uuid.UUID, int] = {}
+    for opportunity_id, skill_id, label, need, importance, have in rows:
+        needs.setdefault(opportunity_id, []).append((skill_id, label, need, importance))
+        if have is not None:
+            levels[skill_id] = have
+    return needs, levels
+
+
+class MatchServingService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def recommendations(self, principal: Principal) -> RecommendationsRead:
+        """The caller's best open opportunities, as the last recompute ranked them; openings closed
+        since are left out."""
+        employee_id = principal.employee_id
+        if employee_id is None:
+            raise PermissionDeniedError("recommendations are for employees")
+        # Three statements whatever the list's length: this is the portal's busiest read.
+        computed_at, pending = await _freshness(self.session)
+        rows = (
+            await self.session.execute(
+                select(
+                    OpportunityRecommendation.score,
+                    OpportunityRecommendation.contributions,
+                    *_BRIEF_COLUMNS,
+                )
+                .join(Opportunity, Opportunity.id == OpportunityRecommendation.opportunity_id)
+                .where(
+                    OpportunityRecommendation.employee_id == employee_id,
+                    Opportunity.status == OpportunityStatus.OPEN,
+                    or_(Opportunity.opens_at.is_(None), Opportunity.opens_at <= func.now()),
+                )
+                .order_by(OpportunityRecommendation.rank)
+            )
+        ).all()
+        needs, levels = await _recommended_needs(self.session, employee_id)
+        items = [
+            Recommendation(
+                rank=position,
+                opportunity=OpportunityBrief(
+                    id=row.id,
+                    title=row.title,
+                    kind=row.kind,
+                    status=row.status,
+                    org_unit_id=row.org_unit_id,
+                    location=row.location,
+                    remote=row.remote,
+                    closes_at=row.closes_at,
+                ),
+                match=explanation(row.score, row.contributions, needs.get(row.id, []), levels),
+            )
+            for position, row in enumerate(rows, 1)
+        ]
+        return RecommendationsRead(employee_id, computed_at, pending, items)
+
+    async def candidates(self, principal: Principal, opportunity_id: uuid.UUID, limit: int) -> CandidatesRead:
+        """An opening's best internal candidates, for HR and its hiring manager. Who appears follows
+        each person's current open-to-move choice (re-checked now, not as of the recompute), never
+        the caller's own reports, and every person shown is written to the audit log."""
+        opportunity = await OpportunityService(self.session).get_visible(principal, opportunity_id)
+        if not principal.is_hr and (
+            principal.employee_id is None or principal.employee_id != opportunity.hiring_manager_id
+        ):
+            raise PermissionDeniedError("only HR and the opening's hiring manager see its candidates")
+        pool = HR_POOL if principal.is_hr else MANAGER_POOL
+        computed_at, pending = await _freshness(self.session)
+        query = (
+            select(OpportunityCandidate, Employee, Aspiration.open_to_move)
+            .join(Employee, Employee.id == OpportunityCandidate.employee_id)
+            .join(Aspiration, Aspiration.employee_id == Employee.id)
+            .where(
+                OpportunityCandidate.opportunity_id == opportunity_id,
+                OpportunityCandidate.pool == pool,
+                Employee.active.is_(True),
+                Aspiration.open_to_move.in_(POOL_LEVELS[pool]),
+            )
+            .order_by(OpportunityCandidate.rank)
+        )
+        if not principal.is_hr and principal.employee_id is not None:
+            # A manager never learns that someone in their own reporting line is open to a move.
+            query = query.where(Employee.id.not_in(_reports_of(principal.employee_id)))
+        rows = (await self.session.execute(query.limit(limit))).all()
+        needs = (await _opportunity_needs(self.session, [opportunity_id])).get(opportunity_id, [])
+        levels = await _current_levels(self.session, [employee.id for _, employee, _ in rows])
+        items = [
+            Candidate(
+                rank=position,
+                employee=CandidateBrief(employee.id, employee.full_name, employee.title, employee.org_unit_id, level),
+                match=explanation(row.score, row.contributions, needs, levels.get(employee.id, {}), own=False),
+            )
+            for position, (row, employee, level) in enumerate(rows, 1)
+        ]
+        await record_views(
+            self.session,
+            principal,
+            action="candidates.viewed",
+            object_type="opportunity",
+            views=[
+                Viewed(item.employee.id, opportunity_id, {"open_to_move": str(item.employee.open_to_move)})
+                for item in items
+            ],
+        )
+        return CandidatesRead(opportunity_id, computed_at, pending, pool, items)
+
+    async def next_roles(self, principal: Principal, employee_id: uuid.UUID) -> NextRolesRead:
+        """Roles one or two career-path steps from the employee's role (and the roles they aim at),
+        ranked by fit now, with the skills each needs. For the employee, their managers and HR."""
+        employee = await get_or_404(self.session, Employee, employee_id, "employee")
+        chain = await ancestors(self.session, Employee, "manager_id", employee.id)
+        if not (principal.employee_id == employee.id or principal.is_hr or principal.employee_id in chain):
+            raise NotFoundError(f"employee {employee_id} does not exist")
+        aspiration = await self.session.get(Aspiration, employee.id)
+        open_to_move = aspiration.open_to_move if aspiration else OpenToMove.HIDDEN
+        # A manager coaching a report sees fit without learning the report's targets.
+        with_aspirations = may_see(principal, employee, open_to_move, chain)
+        steps = await self._steps(employee.role_id)
+        aspired = (
+            set(
+                (
+                    await self.session.scalars(
+                        select(AspirationRole.role_id).where(AspirationRole.employee_id == employee.id)
+                    )
+                ).all()
+            )
+            if with_aspirations
+            else set()
+        )
+        for role_id in aspired:
+            steps.setdefault(role_id, (0, None, None, None))
+        steps.pop(employee.role_id, None)  # type: ignore[arg-type]
+        now = dt.datetime.now(dt.UTC)
+        if not steps:
+            return NextRolesRead(employee.id, employee.role_id, with_aspirations, now, [])
+        universe = await load_universe(self.session)
+        loaded = await load_people(self.session, universe, [employee.id])
+        people = loaded.people
+        if not with_aspirations:
+            people = engine.People(
+                skills=people.skills,
+                level=people.level,
+                location=people.location,
+                units=people.units,
+                aspiration_roles=sparse.csr_array(people.aspiration_roles.shape),
+                aspiration_skills=sparse.csr_array(people.aspiration_skills.shape),
+            )
+        openings, role_ids = await load_role_openings(self.session, universe, list(steps))
+        adjacency = await _stored_adjacency(self.session, universe)
+        weights = await tenant_weights(self.session)
+        person = np.zeros(len(role_ids), dtype=np.int64)
+        scored = engine.breakdown(people, person, openings, np.arange(len(role_ids)), adjacency, weights)
+        roles = {r.id: r for r in (await self.session.scalars(select(Role).where(Role.id.in_(role_ids)))).all()}
+        needs = await _role_needs(self.session, role_ids)
+        levels = (await _current_levels(self.session, [employee.id])).get(employee.id, {})
+        items = []
+        for j, role_id in enumerate(role_ids):
+            count, via, kind, months = steps[role_id]
+            items.append(
+                NextRole(
+                    role_id=role_id,
+                    title=roles[role_id].title,
+                    level=roles[role_id].level,
+                    steps=count,
+                    via_role_id=via,
+                    kind=kind,
+                    typical_months=months,
+                    aspired=role_id in aspired,
+                    match=explanation(
+                        float(scored.score[j]),
+                        [float(scored.contributions[f][j]) for f in engine.Factor],
+                        needs.get(role_id, []),
+                        levels,
+                        own=principal.employee_id == employee.id,
+                    ),
+                )
+            )
+        items.sort(key=lambda item: (-item.match.score, item.steps, item.title))
+        return NextRolesRead(employee.id, employee.role_id, with_aspirations, now, items)
+
+    async def _steps(self, role_id: uuid.UUID | None) -> dict[uuid.UUID, tuple[int, uuid.UUID | None, Any, int | None]]:
+        """Roles reachable in one or two career-path steps: (steps, via role, kind, typical months)."""
+        if role_id is None:
+            return {}
+        first = (
+            await self.session.execute(
+                select(CareerPath.to_role_id, CareerPath.kind, CareerPath.typical_months).where(
+                    CareerPath.from_role_id == role_id
+                )
+            )
+        ).all()
+        steps: dict[uuid.UUID, tuple[int, uuid.UUID | None, Any, int | None]] = {
+            to: (1, None, kind, months) for to, kind, months in first
+        }
+        if first:
+            second = (
+                await self.session.execute(
+                    select(CareerPath.from_role_id, CareerPath.to_role_id, CareerPath.kind, CareerPath.typical_months)
+                    .where(CareerPath.from_role_id.in_([to for to, _, _ in first]))
+                    .order_by(CareerPath.from_role_id, CareerPath.to_role_id)
+                )
+            ).all()
+            for via, to, kind, months in second:
+                if to not in steps and to != role_id:
+                    before = steps[via][3]
+                    total = None if months is None or before is None else before + months
+                    steps[to] = (2, via, kind, total)
+        return steps
+
+
+def _reports_of(manager_id: uuid.UUID) -> Any:
+    """Everyone below `manager_id` in the reporting line, as a subquery of ids."""
+    below = select(Employee.id).where(Employee.manager_id == manager_id).cte("below", recursive=True)
+    below = below.union(select(Employee.id).where(Employee.manager_id == below.c.id))
+    return select(below.c.id)
+
+
+async def _stored_adjacency(session: AsyncSession, universe: Universe) -> sparse.csr_array:
+    rows = (
+        await session.execute(select(SkillAdjacency.skill_id, SkillAdjacency.related_skill_id, SkillAdjacency.weight))
+    ).all()
+    triples = [(universe.skills.get(a), universe.skills.get(b), w) for a, b, w in rows]
+    triples = [(a, b, w) for a, b, w in triples if a >= 0 and b >= 0]
+    size = len(universe.skills)
+    return csr([a for a, _, _ in triples], [b for _, b, _ in triples], [w for _, _, w in triples], (size, size))
+
+
+async def _role_needs(
+    session: AsyncSession, role_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]]:
+    needs: dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]] = {}
+    rows = await session.execute(
+        select(RoleSkill.role_id, Skill.id, Skill.label, RoleSkill.target_level, RoleSkill.importance)
+        .join(Skill, Skill.id == RoleSkill.skill_id)
+        .where(RoleSkill.role_id.in_(list(role_ids)))
+    )
+    for role_id, skill_id, label, level, importance in rows:
+        needs.setdefault(role_id, []).append((skill_id, label, level, importance))
+    return needs
+
+
+async def explain_applicants(
+    session: AsyncSession, opportunity_id: uuid.UUID, employee_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, MatchExplanation]:
+    """How each applicant fits the opening, scored now with the tenant's weights (a hiring manager
+    ranks the people who applied, whatever the last recompute saw). Applicants who left are absent."""
+    if not employee_ids:
+        return {}
+    universe = await load_universe(session)
+    loaded = await load_people(session, universe, list(employee_ids))
+    openings = await load_openings(session, universe, loaded, [opportunity_id])
+    if not openings.opportunity_ids or not loaded.employee_ids:
+        return {}
+    adjacency = await _stored_adjacency(session, universe)
+    weights = await tenant_weights(session)
+    people_at = np.arange(len(loaded.employee_ids))
+    scored = engine.breakdown(
+        loaded.people, people_at, openings.openings, np.zeros(len(people_at), dtype=np.int64), adjacency, weights
+    )
+    needs = (await _opportunity_needs(session, [opportunity_id])).get(opportunity_id, [])
+    levels = await _current_levels(session, loaded.employee_ids)
+    return {
+        employee_id: explanation(
+            float(scored.score[i]),
+            [float(scored.contributions[factor][i]) for factor in engine.Factor],
+            needs,
+            levels.get(employee_id, {}),
+            own=False,
+        )
+        for i, employee_id in enumerate(loaded.employee_ids)
+    }

@@ -1,0 +1,68 @@
+"""The matching recompute as a real job: a profile change, the scheduler's debounced refresh, a
+Dramatiq worker running `matching.recompute`, and the API serving the new ranking."""
+
+from __future__ import annotations
+
+import dramatiq
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+
+from backend.auth.principal import UserRole
+from backend.jobs.models import Job, JobStatus
+from backend.matching.service import RECOMPUTE
+from tenants.registry import TenantRegistry
+from tenants.sessions import Database
+from tests.conftest import TenantFactory, TokenFactory
+from tests.matching.world import build_world
+from tests.worker.conftest import wait_for_job
+from worker.broker import DramatiqSender
+from worker.scheduler import refresh_matches
+
+
+async def test_a_change_is_recomputed_by_the_worker_once(
+    client: AsyncTestClient[Litestar],
+    database: Database,
+    make_tenant: TenantFactory,
+    auth: TokenFactory,
+    sender: DramatiqSender,
+    worker: dramatiq.Worker,
+) -> None:
+    world = await build_world(database, make_tenant())
+    ana = auth(world.tenant, UserRole.EMPLOYEE, employee_id=world.people["ana"])
+    before = (await client.get("/api/v1/me/recommendations", headers=ana)).json()
+    assert before["computed_at"] is None
+    assert before["items"] == []
+    assert before["pending_changes"] is False
+
+    changed = await client.put(
+        f"/api/v1/employees/{world.people['ana']}/skills/{world.skills['Tableau']}",
+        json={"level": 3, "source": "self"},
+        headers=ana,
+    )
+    assert changed.status_code == 200, changed.text
+    assert (await client.get("/api/v1/me/recommendations", headers=ana)).json()["pending_changes"] is True
+
+    registry = TenantRegistry(database, 0)
+    # The scheduler's tick: once with a long quiet period (nothing is due), then due; a second tick
+    # while the job waits asks for nothing more.
+    assert await refresh_matches(database, registry, sender, debounce=3600, max_wait=3600) == 0
+    assert await refresh_matches(database, registry, sender, debounce=0, max_wait=3600) >= 1
+    async with database.tenant_session(world.tenant) as session:
+        [job] = (await session.scalars(select(Job).where(Job.kind == RECOMPUTE))).all()
+    await refresh_matches(database, registry, sender, debounce=0, max_wait=3600)
+    done = await wait_for_job(database, world.tenant, job.id, timeout=60)
+    assert done.status == JobStatus.SUCCEEDED, done.error
+    assert done.progress == 100
+    assert done.result is not None
+    assert done.result["employees"] == 5
+    assert done.result["opportunities"] == 2
+
+    after = (await client.get("/api/v1/me/recommendations", headers=ana)).json()
+    assert after["computed_at"] is not None
+    assert after["pending_changes"] is False
+    assert [item["opportunity"]["id"] for item in after["items"]] == [str(world.analyst)]
+    assert after["items"][0]["match"]["summary"] == "You have 2 of 2 required skills."
+    async with database.tenant_session(world.tenant) as session:
+        jobs = (await session.scalars(select(Job).where(Job.kind == RECOMPUTE))).all()
+    assert len(jobs) == 1
