@@ -41,6 +41,7 @@ from scipy import sparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from backend.matching.adjacency import NEIGHBOURS
 from backend.matching.engine import (
     ColumnTopK,
     Openings,
@@ -553,7 +554,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--chunk", type=int, default=2048)
-    parser.add_argument("--neighbours", type=int, default=10)
+    parser.add_argument("--neighbours", type=int, default=NEIGHBOURS)
     parser.add_argument("--k-opportunities", type=int, default=20)
     parser.add_argument("--k-candidates", type=int, default=50)
     parser.add_argument("--pairs", type=int, default=20_000, help="pairs scored by the per-pair Python baseline")

@@ -43,6 +43,7 @@ from scipy import sparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from backend.matching.adjacency import NEIGHBOURS
 from backend.matching.engine import Openings, People, Weights, adjacency, rank
 
 FAMILIES = 12
@@ -234,7 +235,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3, help="companies generated (seeds), medians reported")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--neighbours", type=int, default=10)
+    parser.add_argument("--neighbours", type=int, default=NEIGHBOURS)
     parser.add_argument("--quick", action="store_true", help="1,000 people, one company")
     args = parser.parse_args()
     if args.quick:
