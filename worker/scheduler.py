@@ -137,7 +137,7 @@ async def run_scheduler(
                     max_wait=matching_max_wait_seconds,
                 ),
                 # Often enough that a quiet burst is picked up soon after its debounce ends.
-                IntervalTrigger(seconds=max(1.0, min(relay_seconds, matching_debounce_seconds / 2 or 1.0))),
+                IntervalTrigger(seconds=max(1.0, min(relay_seconds, matching_debounce_seconds / 2))),
             ),
             (partial(nightly, database, registry, sender), CronTrigger(timezone=dt.UTC, **NIGHTLY_AT)),
         ]

@@ -6,6 +6,7 @@ import enum
 import uuid
 from dataclasses import dataclass
 
+from backend.errors import PermissionDeniedError
 from tenants.sessions import TenantRef
 
 
@@ -101,6 +102,12 @@ PARTNER_SCOPES = frozenset(Scope) - {
     Scope.MATCHING_READ,
     Scope.MATCHING_WRITE,
 }
+
+
+def require_hr(principal: Principal, what: str) -> None:
+    """Refuse (403) a caller who is not HR, saying what only HR may do."""
+    if not principal.is_hr:
+        raise PermissionDeniedError(f"only HR may {what}")
 
 
 def scopes_for(roles: frozenset[UserRole]) -> frozenset[Scope]:

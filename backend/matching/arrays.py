@@ -8,7 +8,7 @@ back to ids. Locations are compared case- and space-insensitively: they are free
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,7 +194,7 @@ async def load_people(
 
 
 def _indexed(
-    result: Iterable[Sequence[Any]], rows: dict[uuid.UUID, int], cols: Index
+    result: Iterable[Sequence[Any]], rows: Mapping[Any, int], cols: Index
 ) -> tuple[list[int], list[int], list[float] | None]:
     """Rows of (row id, column id[, value]) as index lists, keeping those whose both ends are known
     (an inactive employee's skill, a skill deleted meanwhile)."""
@@ -213,6 +213,13 @@ def _indexed(
         if weighted:
             values.append(float(item[2]))
     return row_index, col_index, values if weighted else None
+
+
+async def load_role_skills(session: AsyncSession, universe: Universe) -> sparse.csr_array:
+    """The role framework as roles x skills (which skills each role asks for), for adjacency."""
+    result = await session.execute(select(RoleSkill.role_id, RoleSkill.skill_id))
+    rows, cols, _ = _indexed(result, universe.roles.position, universe.skills)
+    return csr(rows, cols, None, (len(universe.roles), len(universe.skills)))
 
 
 async def load_role_openings(

@@ -20,8 +20,8 @@ from scipy import sparse
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.auth.principal import Principal
-from backend.errors import InvalidInputError, PermissionDeniedError
+from backend.auth.principal import Principal, require_hr
+from backend.errors import InvalidInputError
 from backend.jobs.models import Job
 from backend.jobs.service import Progress, enqueue
 from backend.matching import engine
@@ -33,6 +33,7 @@ from backend.matching.arrays import (
     csr,
     load_openings,
     load_people,
+    load_role_skills,
     load_universe,
 )
 from backend.matching.models import (
@@ -69,8 +70,7 @@ class MatchingSettingsService:
         return await tenant_weights(self.session)
 
     async def set(self, principal: Principal, weights: dict[str, float]) -> engine.Weights:
-        if not principal.is_hr:
-            raise PermissionDeniedError("only HR sets the tenant's matching weights")
+        require_hr(principal, "set the tenant's matching weights")
         try:
             parsed = engine.Weights.from_dict(weights)
         except (KeyError, ValueError, TypeError) as error:
@@ -118,8 +118,7 @@ class MatchingService:
         self.session = session
 
     async def start_recompute(self, principal: Principal) -> Job:
-        if not principal.is_hr:
-            raise PermissionDeniedError("only HR recomputes the tenant's recommendations")
+        require_hr(principal, "recompute the tenant's recommendations")
         return await enqueue(self.session, RECOMPUTE, {}, requested_by=principal.employee_id)
 
     async def recompute(self, *, progress: Progress | None = None, job_id: uuid.UUID | None = None) -> dict[str, Any]:
@@ -135,7 +134,7 @@ class MatchingService:
         if progress is not None:
             await progress(15)
         relations = category_relations(universe)
-        role_skills = await _role_skill_matrix(self.session, universe)
+        role_skills = await load_role_skills(self.session, universe)
         loop = asyncio.get_running_loop()
 
         async def advance(percent: int) -> None:
@@ -233,15 +232,6 @@ def _ranked_rows(
         )
     ]
     return _Ranked(rows, (*key_columns, "run_id", *_MATCH_COLUMNS))
-
-
-async def _role_skill_matrix(session: AsyncSession, universe: Universe) -> sparse.csr_array:
-    from backend.framework.models import RoleSkill
-
-    rows = (await session.execute(select(RoleSkill.role_id, RoleSkill.skill_id))).all()
-    pairs = [(universe.roles.get(r), universe.skills.get(s)) for r, s in rows]
-    pairs = [(r, s) for r, s in pairs if r >= 0 and s >= 0]
-    return csr([r for r, _ in pairs], [s for _, s in pairs], None, (len(universe.roles), len(universe.skills)))
 
 
 def _adjacency_rows(adjacency: sparse.csr_array, universe: Universe) -> _Ranked:

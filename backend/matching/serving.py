@@ -94,19 +94,26 @@ async def _current_levels(
     return levels
 
 
-async def _opportunity_needs(
-    session: AsyncSession, opportunity_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]]:
-    needs: dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]] = {}
-    rows = await session.execute(
-        select(
-            OpportunitySkill.opportunity_id, Skill.id, Skill.label, OpportunitySkill.level, OpportunitySkill.importance
-        )
-        .join(Skill, Skill.id == OpportunitySkill.skill_id)
-        .where(OpportunitySkill.opportunity_id.in_(list(opportunity_ids)))
+Needs = dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]]
+
+
+async def _needs(
+    session: AsyncSession, requirements: type[OpportunitySkill] | type[RoleSkill], ids: Iterable[uuid.UUID]
+) -> Needs:
+    """The skills each opening (or role) asks for: (skill, label, level, importance)."""
+    owner, level = (
+        (OpportunitySkill.opportunity_id, OpportunitySkill.level)
+        if requirements is OpportunitySkill
+        else (RoleSkill.role_id, RoleSkill.target_level)
     )
-    for opportunity_id, skill_id, label, level, importance in rows:
-        needs.setdefault(opportunity_id, []).append((skill_id, label, level, importance))
+    needs: Needs = {}
+    rows = await session.execute(
+        select(owner, Skill.id, Skill.label, level, requirements.importance)
+        .join(Skill, Skill.id == requirements.skill_id)
+        .where(owner.in_(list(ids)))
+    )
+    for owner_id, skill_id, label, need, importance in rows:
+        needs.setdefault(owner_id, []).append((skill_id, label, need, importance))
     return needs
 
 
@@ -153,7 +160,7 @@ async def _freshness(session: AsyncSession) -> tuple[dt.datetime | None, bool]:
     return computed_at, bool(pending)
 
 
-# The columns of an `OpportunityBrief`, in its order.
+# The columns of an `OpportunityBrief`.
 _BRIEF_COLUMNS = (
     Opportunity.id,
     Opportunity.title,
@@ -277,7 +284,7 @@ class MatchServingService:
             # A manager never learns that someone in their own reporting line is open to a move.
             query = query.where(Employee.id.not_in(_reports_of(principal.employee_id)))
         rows = (await self.session.execute(query.limit(limit))).all()
-        needs = (await _opportunity_needs(self.session, [opportunity_id])).get(opportunity_id, [])
+        needs = (await _needs(self.session, OpportunitySkill, [opportunity_id])).get(opportunity_id, [])
         levels = await _current_levels(self.session, [employee.id for _, employee, _ in rows])
         items = [
             Candidate(
@@ -341,12 +348,12 @@ class MatchServingService:
                 aspiration_skills=sparse.csr_array(people.aspiration_skills.shape),
             )
         openings, role_ids = await load_role_openings(self.session, universe, list(steps))
-        adjacency = await _stored_adjacency(self.session, universe)
+        adjacency = await _stored_adjacency(self.session, universe, people)
         weights = await tenant_weights(self.session)
         person = np.zeros(len(role_ids), dtype=np.int64)
         scored = engine.breakdown(people, person, openings, np.arange(len(role_ids)), adjacency, weights)
         roles = {r.id: r for r in (await self.session.scalars(select(Role).where(Role.id.in_(role_ids)))).all()}
-        needs = await _role_needs(self.session, role_ids)
+        needs = await _needs(self.session, RoleSkill, role_ids)
         levels = (await _current_levels(self.session, [employee.id])).get(employee.id, {})
         items = []
         for j, role_id in enumerate(role_ids):
@@ -410,28 +417,21 @@ def _reports_of(manager_id: uuid.UUID) -> Any:
     return select(below.c.id)
 
 
-async def _stored_adjacency(session: AsyncSession, universe: Universe) -> sparse.csr_array:
+async def _stored_adjacency(session: AsyncSession, universe: Universe, people: engine.People) -> sparse.csr_array:
+    """The last run's adjacency, only from the skills `people` hold: credit flows from a held skill
+    to a needed one, so the rest of the table (tens of thousands of rows) is not read per request."""
+    held = [universe.skills.keys[int(s)] for s in np.unique(people.skills.indices)]
     rows = (
-        await session.execute(select(SkillAdjacency.skill_id, SkillAdjacency.related_skill_id, SkillAdjacency.weight))
+        await session.execute(
+            select(SkillAdjacency.skill_id, SkillAdjacency.related_skill_id, SkillAdjacency.weight).where(
+                SkillAdjacency.skill_id.in_(held)
+            )
+        )
     ).all()
     triples = [(universe.skills.get(a), universe.skills.get(b), w) for a, b, w in rows]
     triples = [(a, b, w) for a, b, w in triples if a >= 0 and b >= 0]
     size = len(universe.skills)
     return csr([a for a, _, _ in triples], [b for _, b, _ in triples], [w for _, _, w in triples], (size, size))
-
-
-async def _role_needs(
-    session: AsyncSession, role_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]]:
-    needs: dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]] = {}
-    rows = await session.execute(
-        select(RoleSkill.role_id, Skill.id, Skill.label, RoleSkill.target_level, RoleSkill.importance)
-        .join(Skill, Skill.id == RoleSkill.skill_id)
-        .where(RoleSkill.role_id.in_(list(role_ids)))
-    )
-    for role_id, skill_id, label, level, importance in rows:
-        needs.setdefault(role_id, []).append((skill_id, label, level, importance))
-    return needs
 
 
 async def explain_applicants(
@@ -446,13 +446,13 @@ async def explain_applicants(
     openings = await load_openings(session, universe, loaded, [opportunity_id])
     if not openings.opportunity_ids or not loaded.employee_ids:
         return {}
-    adjacency = await _stored_adjacency(session, universe)
+    adjacency = await _stored_adjacency(session, universe, loaded.people)
     weights = await tenant_weights(session)
     people_at = np.arange(len(loaded.employee_ids))
     scored = engine.breakdown(
         loaded.people, people_at, openings.openings, np.zeros(len(people_at), dtype=np.int64), adjacency, weights
     )
-    needs = (await _opportunity_needs(session, [opportunity_id])).get(opportunity_id, [])
+    needs = (await _needs(session, OpportunitySkill, [opportunity_id])).get(opportunity_id, [])
     levels = await _current_levels(session, loaded.employee_ids)
     return {
         employee_id: explanation(

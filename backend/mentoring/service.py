@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.fields import NON_BLANK
 from backend.api.pagination import paginate
-from backend.auth.principal import Principal
+from backend.auth.principal import Principal, require_hr
 from backend.crud import apply, changes
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Role, RoleSkill
@@ -82,11 +82,6 @@ LIVE_STATES = (PairingState.PUBLISHED, PairingState.ACTIVE)
 IN_POOL = (RequestStatus.OPEN, RequestStatus.WAITLISTED)
 
 
-def _require_hr(principal: Principal, what: str) -> None:
-    if not principal.is_hr:
-        raise PermissionDeniedError(f"only HR may {what}")
-
-
 def _today() -> date:
     return datetime.now(UTC).date()
 
@@ -127,7 +122,7 @@ class MentoringService:
         return programme
 
     async def create_programme(self, principal: Principal, data: ProgrammeCreate) -> Programme:
-        _require_hr(principal, "create programmes")
+        require_hr(principal, "create programmes")
         values = {f: getattr(data, f) for f in data.__struct_fields__}
         values["name"] = data.name.strip()
         values["weights"] = msgspec.to_builtins(data.weights) if data.weights is not None else None
@@ -140,7 +135,7 @@ class MentoringService:
     async def update_programme(
         self, principal: Principal, programme_id: uuid.UUID, patch: ProgrammeUpdate
     ) -> Programme:
-        _require_hr(principal, "edit programmes")
+        require_hr(principal, "edit programmes")
         programme = await self.get_programme(principal, programme_id, lock=True)
         values = changes(patch)
         if "name" in values:
@@ -447,7 +442,7 @@ class MentoringService:
     async def start_run(self, principal: Principal, programme_id: uuid.UUID, data: RunCreate) -> PairingRun:
         """Ask for a pairing run of the programme's whole pool. Earlier runs not yet published are
         discarded: at most one run of a programme is waiting for review."""
-        _require_hr(principal, "start pairing runs")
+        require_hr(principal, "start pairing runs")
         programme = await self.get_programme(principal, programme_id, lock=True)
         if programme.status == ProgrammeStatus.CLOSED:
             raise ConflictError("the programme is closed")
@@ -475,7 +470,7 @@ class MentoringService:
     async def list_runs(
         self, principal: Principal, programme_id: uuid.UUID, *, cursor: str | None, limit: int
     ) -> tuple[Sequence[PairingRun], str | None]:
-        _require_hr(principal, "see pairing runs")
+        require_hr(principal, "see pairing runs")
         await self.get_programme(principal, programme_id)
         query = select(PairingRun).where(PairingRun.programme_id == programme_id)
         return await paginate(self.session, query, PairingRun.id, cursor, limit)
@@ -504,7 +499,7 @@ class MentoringService:
     async def publish_run(self, principal: Principal, run_id: uuid.UUID) -> PairingRun:
         """Publish a proposed run: its pairs become visible to their members, its mentees matched or
         waitlisted. Refused (409) when the pool changed under the run since it was computed."""
-        _require_hr(principal, "publish pairing runs")
+        require_hr(principal, "publish pairing runs")
         run = await self.get_run(principal, run_id)
         # The programme's lock first, as `start_run` takes it: publishing and starting runs queue up.
         await self.session.get(Programme, run.programme_id, with_for_update=True)
@@ -661,7 +656,7 @@ class MentoringService:
         if not (principal.is_hr or pairing.mentee_employee_id == principal.employee_id):
             raise PermissionDeniedError("only the mentee (or HR) may ask for a new mentor")
         if data.run_now:
-            _require_hr(principal, "start pairing runs")
+            require_hr(principal, "start pairing runs")
         self._end(pairing, data.reason or "re-matching")
         request = await self.session.get_one(MenteeRequest, pairing.mentee_request_id, with_for_update=True)
         await self.session.flush()

@@ -47,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.pagination import paginate
 from backend.aspirations.models import Aspiration, AspirationRole, OpenToMove
 from backend.aspirations.service import may_see
-from backend.auth.principal import Principal
+from backend.auth.principal import Principal, require_hr
 from backend.crud import ancestors, changes, get_or_404, like_pattern, lock_hierarchy, require_reference
 from backend.errors import ConflictError, DomainError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Importance, Role, RoleSkill
@@ -107,11 +107,6 @@ _IMPORTANCE_RANK = {Importance.ESSENTIAL: 0, Importance.IMPORTANT: 1, Importance
 _PLANS_LOCK = "training_plans"
 
 
-def _require_hr(principal: Principal, what: str) -> None:
-    if not principal.is_hr:
-        raise PermissionDeniedError(f"only HR may {what}")
-
-
 def _money(value: float | Decimal) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
@@ -164,7 +159,7 @@ class CourseService:
         return (await self._reads([course]))[0]
 
     async def create(self, principal: Principal, data: CourseCreate) -> CourseRead:
-        _require_hr(principal, "edit the course catalogue")
+        require_hr(principal, "edit the course catalogue")
         await self._ensure_key_free(data.provider.strip(), data.external_id)
         await self._check_skills(data.skills)
         course = Course(
@@ -185,7 +180,7 @@ class CourseService:
         return await self.get(course.id)
 
     async def update(self, principal: Principal, course_id: uuid.UUID, patch: CourseUpdate) -> CourseRead:
-        _require_hr(principal, "edit the course catalogue")
+        require_hr(principal, "edit the course catalogue")
         course = await self.session.get(Course, course_id, with_for_update=True)
         if course is None:
             raise NotFoundError(f"course {course_id} does not exist")
@@ -213,7 +208,7 @@ class CourseService:
 
     async def set_active(self, principal: Principal, course_id: uuid.UUID, active: bool) -> CourseRead:
         """Deactivate (new plans leave the course out; plans and completions keep it) or reactivate."""
-        _require_hr(principal, "edit the course catalogue")
+        require_hr(principal, "edit the course catalogue")
         course = await self.session.get(Course, course_id, with_for_update=True)
         if course is None:
             raise NotFoundError(f"course {course_id} does not exist")
@@ -283,7 +278,7 @@ class CourseService:
         ]
 
     async def import_csv(self, principal: Principal, csv_text: str) -> ImportReport:
-        _require_hr(principal, "import the course catalogue")
+        require_hr(principal, "import the course catalogue")
         return await import_courses(self.session, csv_text)
 
 
@@ -965,7 +960,7 @@ class TrainingPlanService:
 
     async def start_recompute(self, principal: Principal) -> Job:
         """Ask for `training.recommend_all` in the caller's transaction (HR only)."""
-        _require_hr(principal, "recompute every training plan")
+        require_hr(principal, "recompute every training plan")
         job = await enqueue(self.session, "training.recommend_all", {}, requested_by=principal.employee_id)
         await self.session.refresh(job)
         return job
