@@ -18,6 +18,8 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.orm import configure_mappers
 
+from admin.console import build_console
+from backend.analytics.routes import AnalyticsController
 from backend.api import idempotency
 from backend.api.context import request_scope_middleware
 from backend.api.deps import provide_control_db, provide_db
@@ -85,12 +87,14 @@ API_CONTROLLERS: list[Any] = [
     *MATCHING_CONTROLLERS,
     *MARKETPLACE_CONTROLLERS,
     AuditEventController,
+    AnalyticsController,
 ]
 
 
-# Paths that authenticate on their own terms (SSO login, the OAuth2 token endpoint, SCIM's bearer
-# tokens) or are public (docs, published keys); health and readiness opt out per route.
-UNAUTHENTICATED_PATHS = ["^/schema", "^/auth/", "^/oauth/", "^/\\.well-known/", "^/scim/"]
+# Paths that authenticate on their own terms (the console's sessions, SSO login, the OAuth2 token
+# endpoint, SCIM's bearer tokens) or are public (docs, published keys); health and readiness opt out
+# per route.
+UNAUTHENTICATED_PATHS = ["^/admin", "^/schema", "^/auth/", "^/oauth/", "^/\\.well-known/", "^/scim/"]
 
 
 def build_signer(settings: Settings) -> TokenSigner:
@@ -198,12 +202,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         security=[{"bearer": []}],
     )
+    console = build_console(services, services.secretbox.derive("console-csrf"))
     app = Litestar(
         route_handlers=[health, ready, api_v1, SsoController, scim_router, *PARTNER_PUBLIC_HANDLERS],
         middleware=[request_scope_middleware, DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS)],
         exception_handlers={**EXCEPTION_HANDLERS, idempotency.IdempotentReplay: idempotency.replay_response},
         after_request=idempotency.capture,
-        plugins=[StrictStructSchemaPlugin()],
+        plugins=[StrictStructSchemaPlugin(), console],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Crosswalk API",

@@ -9,7 +9,7 @@ import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -891,7 +891,13 @@ def _demo_sso_accounts(engine: Engine, demo: bool) -> tuple[Any, dict[str, Any]]
 
 def _start_demo_sso(stack: ExitStack, settings: Settings, tenant: Any, accounts: dict[str, Any]) -> None:
     """The demo company signs in through a local OpenID provider (infra/idp), configured afresh each run."""
-    from backend.demo.idp import HR_GROUP, LEADS_GROUP, DemoIdpUnavailableError, demo_identity_provider
+    from backend.demo.idp import (
+        DEMO_CONSULTANT,
+        HR_GROUP,
+        LEADS_GROUP,
+        DemoIdpUnavailableError,
+        demo_identity_provider,
+    )
     from backend.sso.service import login_url
 
     try:
@@ -913,6 +919,17 @@ def _start_demo_sso(stack: ExitStack, settings: Settings, tenant: Any, accounts:
             "role_mapping": {"hr_admin": [HR_GROUP], "manager": [LEADS_GROUP]},
         },
     )
+    # The consultants' console signs in through the same local provider (read when the app starts).
+    os.environ["CONSOLE_OIDC_ISSUER"] = idp.issuer
+    os.environ["CONSOLE_OIDC_CLIENT_ID"] = idp.console_client_id
+    os.environ["CONSOLE_OIDC_CLIENT_SECRET"] = idp.console_client_secret
+    get_settings.cache_clear()
+    _ensure_demo_consultant(settings)
+    out.print(
+        f"console: {settings.base_url}/admin, sign in with the identity provider as {DEMO_CONSULTANT} (any password)",
+        highlight=False,
+        soft_wrap=True,
+    )
     out.print(
         f"demo SSO: sign in at {login_url(settings.base_url, tenant.slug)} (any password) as",
         highlight=False,
@@ -921,6 +938,19 @@ def _start_demo_sso(stack: ExitStack, settings: Settings, tenant: Any, accounts:
     for login, what in ((idp.hr_login, "HR admin"), (idp.lead_login, "manager"), (idp.employee_login, "employee")):
         if login:
             out.print(f"  {login}  ({what})", highlight=False, soft_wrap=True)
+
+
+def _ensure_demo_consultant(settings: Settings) -> None:
+    """The local run's superadmin of the console, added once."""
+    from backend.demo.idp import DEMO_CONSULTANT
+    from backend.errors import ConflictError
+    from tenants.models import PlatformRole
+
+    async def add(users: Any) -> None:
+        with suppress(ConflictError):
+            await users.create(DEMO_CONSULTANT, "Demo Consultant", PlatformRole.SUPERADMIN)
+
+    _platform_users(settings, add)
 
 
 def main() -> None:
@@ -943,3 +973,66 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+consultants_app = typer.Typer(help="Platform users of the consultants' console (/admin).", no_args_is_help=True)
+app.add_typer(consultants_app, name="consultants")
+
+
+def _platform_users(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(users)` with the PlatformUserService the console uses, in one transaction."""
+    import asyncio
+
+    from admin.users import PlatformUserService
+    from backend.app import build_secretbox
+    from backend.errors import DomainError
+
+    async def run(session: Any) -> T:
+        return await work(PlatformUserService(session, build_secretbox(settings)))
+
+    try:
+        return asyncio.run(_with_control_session(settings, run))
+    except DomainError as exc:
+        raise fail(exc.detail) from None
+
+
+@consultants_app.command("create")
+def consultants_create(
+    email: Annotated[str, typer.Argument(help="Their email, as the platform's identity provider sends it.")],
+    name: Annotated[str, typer.Option("--name", help="Their name.")],
+    superadmin: Annotated[bool, typer.Option("--superadmin", help="May act for every tenant.")] = False,
+    with_password: Annotated[
+        bool, typer.Option("--with-password", help="Also a password (prompted) and TOTP sign-in, for dev runs.")
+    ] = False,
+) -> None:
+    """Add a consultant (or superadmin); with --with-password, prints the TOTP seed's otpauth:// URI once."""
+    from tenants.models import PlatformRole
+
+    role = PlatformRole.SUPERADMIN if superadmin else PlatformRole.CONSULTANT
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True) if with_password else None
+    with database_settings() as settings:
+        created = _platform_users(settings, lambda users: users.create(email, name, role, password))
+    out.print(f"{created.user.role.value} {created.user.email} added.", highlight=False)
+    if created.totp_uri:
+        out.print("Add this to an authenticator app now, it is not shown again:", highlight=False)
+        print(created.totp_uri)
+
+
+@consultants_app.command("assign")
+def consultants_assign(
+    email: Annotated[str, typer.Argument(help="The consultant's email.")],
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant's slug.")],
+) -> None:
+    """Let a consultant see and change one tenant in the console."""
+    with database_settings() as settings:
+        ref = _active_tenant(settings, tenant)
+        _platform_users(settings, lambda users: users.assign(email, ref.id, by="cli"))
+    out.print(f"{email} may now act for {ref.slug}.", highlight=False)
+
+
+@consultants_app.command("deactivate")
+def consultants_deactivate(email: Annotated[str, typer.Argument(help="The consultant's email.")]) -> None:
+    """End a platform user's access at once (their sessions stop at the next request)."""
+    with database_settings() as settings:
+        _platform_users(settings, lambda users: users.deactivate(email))
+    out.print(f"{email} may no longer sign in.", highlight=False)

@@ -3,11 +3,12 @@
 # The domains whose models are imported for their tables only (the rest are named below).
 import backend.mentoring.models
 import backend.training.models  # noqa: F401
+from admin.models import ConsoleAuditEvent
 from backend.api.models import IdempotencyRecord
 from backend.aspirations.models import Aspiration, AspirationRole, AspirationSkill
 from backend.audit.models import AuditEvent
 from backend.framework.models import CareerPath, JobFamily, Role, RoleSkill
-from backend.jobs.models import DeadLetter, Job
+from backend.jobs.models import DeadLetter, Job, PlatformJob
 from backend.marketplace.models import (
     Application,
     ApplicationEvent,
@@ -33,7 +34,14 @@ from backend.org.models import Employee, OrgUnit
 from backend.scim.models import DirectoryGroup, DirectoryGroupMember
 from backend.skills.models import CatalogConcept, EmployeeSkill, ProficiencyLevel, Skill, SkillCategory
 from backend.sso.models import EmployeeIdentity
-from tenants.models import IdentityProvider, PartnerClient, ScimToken, Tenant
+from tenants.models import (
+    ConsultantAssignment,
+    IdentityProvider,
+    PartnerClient,
+    PlatformUser,
+    ScimToken,
+    Tenant,
+)
 
 __all__ = [
     "Application",
@@ -44,6 +52,8 @@ __all__ = [
     "AuditEvent",
     "CareerPath",
     "CatalogConcept",
+    "ConsoleAuditEvent",
+    "ConsultantAssignment",
     "DeadLetter",
     "DirectoryGroup",
     "DirectoryGroupMember",
@@ -70,6 +80,8 @@ __all__ = [
     "OpportunityVisibilityUnit",
     "OrgUnit",
     "PartnerClient",
+    "PlatformJob",
+    "PlatformUser",
     "ProficiencyLevel",
     "Role",
     "RoleSkill",

@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     # After a rotation, the previous partner secret keeps working this long unless told otherwise.
     partner_secret_grace_seconds: int = Field(default=86400, ge=0, le=30 * 86400)
 
+    # The consultants' console (/admin). Platform staff sign in through the platform's own OpenID
+    # provider (the issuer is discovered; its redirect URI is PUBLIC_URL/admin/auth/callback) ...
+    console_oidc_issuer: str | None = None
+    console_oidc_client_id: str | None = None
+    console_oidc_client_secret: SecretStr | None = None
+    # ... or with a password and a TOTP code: on by default outside production, for the dev run.
+    console_password_sign_in: bool | None = None
+    # A console session ends after this long without a request, and at the latest this long after
+    # sign-in, whatever the activity.
+    console_session_idle_seconds: int = Field(default=1800, ge=60, le=86400)
+    console_session_max_seconds: int = Field(default=12 * 3600, ge=300, le=7 * 86400)
+
     # The local OpenID provider that `crosswalk run` starts for the demo company's SSO.
     demo_idp_port: int = Field(default=8001, ge=1, le=65535)
 
@@ -80,6 +92,12 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def console_password_enabled(self) -> bool:
+        if self.console_password_sign_in is None:
+            return self.environment != "prod"
+        return self.console_password_sign_in
 
     @property
     def owner_url(self) -> URL:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.config import Config
-from alembic.migration import MigrationContext
+from alembic.migration import MigrationContext, MigrationInfo
 from alembic.operations import Operations
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -55,26 +55,49 @@ def script_directory(tree: Path, extra_version_locations: tuple[Path, ...] = ())
     return ScriptDirectory.from_config(alembic_config(tree, extra_version_locations))
 
 
+# Told after each revision an upgrade applies: (revisions applied so far, revisions to apply, the
+# revision's id and title).
+RevisionCallback = Callable[[int, int, str], None]
+
+
 def upgrade_in_schema(
-    connection: Connection, script: ScriptDirectory, schema: str, destination: str = "head"
+    connection: Connection,
+    script: ScriptDirectory,
+    schema: str,
+    destination: str = "head",
+    *,
+    on_revision: RevisionCallback | None = None,
 ) -> tuple[str | None, str | None]:
     """Upgrade one schema inside the caller's transaction; returns (revision before, after)."""
     connection.execute(text("SELECT set_config('search_path', :schema, true)"), {"schema": schema})
     before: list[str | None] = []
+    total: list[int] = []
 
     def _steps(heads: Any, context: MigrationContext) -> Any:
         before.append(context.get_current_revision())
-        return script._upgrade_revs(destination, heads)
+        steps = script._upgrade_revs(destination, heads)
+        total.append(len(steps))
+        return steps
 
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "version_table_schema": schema,
-            "fn": _steps,
-            "script": script,
-            "destination_rev": destination,
-        },
-    )
+    opts: dict[str, Any] = {
+        "version_table_schema": schema,
+        "fn": _steps,
+        "script": script,
+        "destination_rev": destination,
+    }
+    if on_revision is not None:
+        applied = 0
+
+        def _applied(*, step: MigrationInfo, **_: Any) -> None:
+            nonlocal applied
+            applied += 1
+            revision = step.up_revision_id or ""
+            found = script.get_revision(revision)
+            title = " ".join(found.doc.split()) if found is not None else ""
+            on_revision(applied, total[0], f"{revision} {title}".strip())
+
+        opts["on_version_apply"] = [_applied]
+    context = MigrationContext.configure(connection, opts=opts)
     with Operations.context(context):
         context.run_migrations()
     return before[0] if before else None, context.get_current_revision()

@@ -8,6 +8,8 @@ another tenant's schema is refused by Postgres itself.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, insert, select, text, update
@@ -34,9 +36,20 @@ _APP_CONTROL_GRANTS = {
     "partner_clients": _READ_WRITE,
     "scim_tokens": _READ_WRITE,
     "dead_letters": _READ_WRITE,
+    # The consultants' console, served by the same app: who may sign in and act for which tenant,
+    # the records of platform jobs, and an audit log the app may append to but never rewrite.
+    "platform_users": "SELECT, INSERT, UPDATE",
+    "consultant_assignments": _READ_WRITE,
+    "platform_jobs": "SELECT, INSERT, UPDATE",
+    "console_audit_events": "SELECT, INSERT",
 }
 # Control tables every tenant role reads: the global skills catalogue.
-_TENANT_CONTROL_GRANTS = {"catalog_concepts": _READ}
+_TENANT_CONTROL_GRANTS = {
+    "catalog_concepts": _READ,
+    # A consultant's change to a tenant's data and its audit record commit in one transaction, which
+    # runs as the tenant's role; appending is all it may do there.
+    "console_audit_events": "INSERT",
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +72,23 @@ class RoleNames:
 
 class TenantExistsError(ValueError):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisioningProgress:
+    """How far provisioning has got, for whoever watches it (the console, through a platform job)."""
+
+    percent: int
+    step: str
+    # Known once the tenant's control row exists.
+    tenant_id: uuid.UUID | None = None
+
+
+OnProgress = Callable[[ProvisioningProgress], None]
+
+# Where each phase of provisioning starts, in percent; the tenant migrations share what lies between
+# the schema's creation and the end, one step per revision.
+_REGISTERING, _CREATING, _MIGRATED, _DONE = 5, 15, 95, 100
 
 
 class TenantNotFoundError(LookupError):
@@ -99,20 +129,37 @@ def ensure_platform_roles(engine: Engine, roles: RoleNames, app_password: str | 
             )
 
 
-def create_tenant(engine: Engine, roles: RoleNames, slug: str, name: str, placement: str = "default") -> TenantRef:
-    """Provision a tenant; re-running it for a tenant stuck in `provisioning` resumes the work."""
+def create_tenant(
+    engine: Engine,
+    roles: RoleNames,
+    slug: str,
+    name: str,
+    placement: str = "default",
+    *,
+    on_progress: OnProgress | None = None,
+) -> TenantRef:
+    """Provision a tenant; re-running it for a tenant stuck in `provisioning` resumes the work.
+    `on_progress` is told each step as it begins (and each tenant revision once applied); an error it
+    raises stops the work, which a re-run resumes."""
     validate_slug(slug)
     name = name.strip()
     if not name:
         raise ValueError("tenant name is empty")
+
+    def report(percent: int, step: str, tenant_id: uuid.UUID | None = None) -> None:
+        if on_progress is not None:
+            on_progress(ProvisioningProgress(percent, step, tenant_id))
+
+    report(_REGISTERING, "registering tenant")
     with engine.begin() as connection:
-        existing = connection.execute(select(Tenant.status).where(Tenant.slug == slug)).scalar()
-        if existing is not None and existing != TenantStatus.PROVISIONING:
-            raise TenantExistsError(f"tenant {slug!r} already exists ({existing.value})")
+        existing = connection.execute(select(Tenant.id, Tenant.status).where(Tenant.slug == slug)).first()
+        if existing is not None and existing.status != TenantStatus.PROVISIONING:
+            raise TenantExistsError(f"tenant {slug!r} already exists ({existing.status.value})")
+        tenant_id = existing.id if existing is not None else new_id()
         if existing is None:
             connection.execute(
                 insert(Tenant).values(
-                    id=new_id(),
+                    id=tenant_id,
                     slug=slug,
                     name=name,
                     placement=placement,
@@ -121,10 +168,15 @@ def create_tenant(engine: Engine, roles: RoleNames, slug: str, name: str, placem
                     role_name=roles.tenant(slug),
                 )
             )
+    report(_CREATING, "creating schema and role", tenant_id)
+
+    def migrated(applied: int, total: int, revision: str) -> None:
+        report(_CREATING + (_MIGRATED - _CREATING) * applied // total, f"migrating: {revision}", tenant_id)
+
     with engine.begin() as connection:
         connection.execute(SCHEMA_CHANGE_LOCK)
         _create_schema_and_role(connection, roles, slug)
-        upgrade_in_schema(connection, script_directory(TENANT_TREE), schema_for(slug))
+        upgrade_in_schema(connection, script_directory(TENANT_TREE), schema_for(slug), on_revision=migrated)
         # The tenant role may read and write its own tables, but not rewrite its migration history.
         connection.execute(
             text(
@@ -133,6 +185,7 @@ def create_tenant(engine: Engine, roles: RoleNames, slug: str, name: str, placem
             )
         )
         connection.execute(update(Tenant).where(Tenant.slug == slug).values(status=TenantStatus.ACTIVE, name=name))
+    report(_DONE, "active", tenant_id)
     return get_tenant(engine, slug)
 
 

@@ -11,6 +11,7 @@ again within about 40 s. RabbitMQ gives unacknowledged messages back as soon as 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import dramatiq
 import redis
@@ -27,6 +28,10 @@ REDIS_MAINTENANCE_CHANCE = MAINTENANCE_SCALE // 10
 # Transient failures are retried from 1 s, doubling, up to 5 minutes apart.
 MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 300_000
+# The message option that marks a platform job (see backend/jobs/platform.py). Such a message names no
+# tenant: the tenant middleware hands it to its actor unpinned, and refuses any other message that
+# names no tenant.
+PLATFORM_JOB_OPTION = "platform_job"
 
 
 def queue_name(settings: Settings) -> str:
@@ -71,8 +76,15 @@ def build_broker(settings: Settings, *, extra_middleware: Sequence[Middleware] =
     return broker
 
 
+def message_options(message: OutboxMessage) -> dict[str, Any]:
+    if message.tenant_id is None:
+        return {PLATFORM_JOB_OPTION: True}
+    return {"tenant_id": str(message.tenant_id)}
+
+
 class DramatiqSender:
-    """Sends outbox messages: the job's id is the message's id, the tenant rides in the options."""
+    """Sends outbox messages: the job's id is the message's id, the tenant (or the mark of a platform
+    job) rides in the options."""
 
     def __init__(self, broker: dramatiq.Broker, queue: str) -> None:
         self.broker = broker
@@ -86,7 +98,7 @@ class DramatiqSender:
                     actor_name=message.kind,
                     args=(),
                     kwargs=dict(message.arguments),
-                    options={"tenant_id": str(message.tenant_id)},
+                    options=message_options(message),
                     message_id=str(message.job_id),
                 )
             )

@@ -17,6 +17,11 @@ class TransientJobError(Exception):
     """Raised by a job body for a condition that passes by itself (a partner API rate-limited us...)."""
 
 
+class JobStoppedError(Exception):
+    """Raised in the thread of a platform job's blocking work once the job was given up (its time limit,
+    a shutdown), so that the work stops at its next step instead of running on unobserved."""
+
+
 class JobBusyError(TransientJobError):
     """Another delivery of the same message is running right now; retry once it has finished."""
 

@@ -1,5 +1,7 @@
 """The tenant middleware: every message is pinned to the one tenant its options name, and unpinned
-after it, whatever happened (success, retry, failure or skip).
+after it, whatever happened (success, retry, failure or skip). A platform job's message names no tenant
+but carries `PLATFORM_JOB_OPTION`: it goes to its actor unpinned (the runner lets only platform actors
+run it); any other message without a tenant is refused as before.
 
 It also keeps the job's record honest after a failed attempt (queued again for a retry, or failed),
 and puts what the worker gives up on into the dead-letter list (`control.dead_letters`).
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import dramatiq
@@ -16,11 +19,13 @@ import structlog
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import Middleware
 
+from backend.jobs.records import JobRecords, owner_of
 from tenants.models import TenantStatus
 from tenants.sessions import TenantRef
-from worker.errors import TenantLookupError, is_transient
+from worker.broker import PLATFORM_JOB_OPTION
+from worker.errors import JobBusyError, TenantLookupError, is_transient
 from worker.resources import WorkerResources
-from worker.runner import Delivery, delivery_or_none, record_failure, set_delivery
+from worker.runner import Delivery, delivery_or_none, set_delivery
 
 log = structlog.get_logger()
 
@@ -33,6 +38,12 @@ def describe(exception: BaseException) -> str:
     traceback (which may quote data) and never longer than a screen."""
     text = f"{type(exception).__name__}: {exception}".replace("\n", " ").strip()
     return text[:_ERROR_LENGTH]
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    reason: str
+    tenant: TenantRef | None = None
 
 
 class TenantMiddleware(Middleware):
@@ -48,34 +59,47 @@ class TenantMiddleware(Middleware):
     def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
         set_delivery(None)
         try:
-            reason, tenant, job_id = self._resolve(message)
+            resolved = self._resolve(message)
         except Exception as exc:
             if is_transient(exc):
                 # The control database is away for a moment: retry the message later, like any job.
                 raise TenantLookupError(describe(exc)) from exc
             raise
-        if reason is not None or tenant is None or job_id is None:
-            reason = reason or "the message names no tenant or job"
+        if isinstance(resolved, _Refusal):
             # Nothing can run without its tenant: give the message up at once (no retry can fix it).
-            log.warning("job_refused", message_id=message.message_id, actor=message.actor_name, reason=reason)
-            self._dead_letter(message, tenant, reason)
+            log.warning("job_refused", message_id=message.message_id, actor=message.actor_name, reason=resolved.reason)
+            self._dead_letter(message, resolved.tenant, resolved.reason)
             message.fail()
             return
-        set_delivery(Delivery(tenant=tenant, job_id=job_id, resources=self.resources))
-        structlog.contextvars.bind_contextvars(tenant=tenant.slug, job_id=str(job_id), actor=message.actor_name)
+        set_delivery(resolved)
+        structlog.contextvars.bind_contextvars(
+            tenant=owner_of(resolved.tenant), job_id=str(resolved.job_id), actor=message.actor_name
+        )
 
-    def _resolve(self, message: dramatiq.MessageProxy) -> tuple[str | None, TenantRef | None, uuid.UUID | None]:
+    def _resolve(self, message: dramatiq.MessageProxy) -> Delivery | _Refusal:
+        options = message.options
+        if options.get(PLATFORM_JOB_OPTION) is True:
+            return self._resolve_platform(message)
         try:
-            tenant_id = uuid.UUID(str(message.options.get("tenant_id")))
+            tenant_id = uuid.UUID(str(options.get("tenant_id")))
             job_id = uuid.UUID(message.message_id)
         except ValueError:
-            return "the message names no tenant or job", None, None
+            return _Refusal("the message names no tenant or job")
         tenant = self._run(self.resources.registry.by_id(tenant_id))
         if tenant is None:
-            return f"tenant {tenant_id} does not exist", None, job_id
+            return _Refusal(f"tenant {tenant_id} does not exist")
         if tenant.status != TenantStatus.ACTIVE:
-            return f"tenant {tenant.slug} is {tenant.status.value}", tenant, job_id
-        return None, tenant, job_id
+            return _Refusal(f"tenant {tenant.slug} is {tenant.status.value}", tenant)
+        return Delivery(tenant=tenant, job_id=job_id, resources=self.resources)
+
+    def _resolve_platform(self, message: dramatiq.MessageProxy) -> Delivery | _Refusal:
+        if "tenant_id" in message.options:
+            return _Refusal("a platform job's message names a tenant")
+        try:
+            job_id = uuid.UUID(message.message_id)
+        except ValueError:
+            return _Refusal("the message names no job")
+        return Delivery(tenant=None, job_id=job_id, resources=self.resources)
 
     def after_process_message(
         self,
@@ -90,7 +114,11 @@ class TenantMiddleware(Middleware):
             if exception is not None and delivery is not None:
                 error = describe(exception)
                 final = bool(message.failed)
-                self._run(record_failure(self.resources.database, delivery.tenant, delivery.job_id, error, final=final))
+                # A second delivery that found the job running elsewhere leaves that run's record alone
+                # (a long platform job would otherwise show `queued` while it provisions).
+                if not isinstance(exception, JobBusyError):
+                    records = JobRecords(self.resources.database, delivery.tenant)
+                    self._run(records.record_failure(delivery.job_id, error, final=final))
                 if final:
                     self._dead_letter(message, delivery.tenant, error)
         finally:

@@ -1,13 +1,17 @@
-"""What a worker process holds for its lifetime: the serving database, the tenant registry, and a
-sender for the jobs that jobs enqueue. Built lazily, on the worker's event loop thread."""
+"""What a worker process holds for its lifetime: the serving database, the tenant registry, a sender
+for the jobs that jobs enqueue, and the owner's engine for platform jobs. Built lazily, on the worker's
+event loop thread."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Engine, create_engine
+
 from backend.jobs.models import DeadLetter
 from backend.jobs.outbox import JobSender
-from backend.settings import Settings
+from backend.settings import Settings, as_psycopg_url
+from tenants.provisioning import RoleNames
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database
 
@@ -27,6 +31,7 @@ class WorkerResources:
         self.sender: JobSender = _NoSender()
         self._database: Database | None = None
         self._registry: TenantRegistry | None = None
+        self._owner_engine: Engine | None = None
 
     @property
     def database(self) -> Database:
@@ -46,11 +51,29 @@ class WorkerResources:
             self._registry = TenantRegistry(self.database, self.settings.tenant_cache_seconds)
         return self._registry
 
+    @property
+    def owner_engine(self) -> Engine:
+        """The owner's synchronous engine (the CLI's, Alembic's driver), for platform jobs only: creating
+        schemas and roles and granting a tenant's role need rights the serving role must never hold."""
+        if self._owner_engine is None:
+            # Provisioning runs one at a time (a schema-change lock), so a small pool is enough.
+            self._owner_engine = create_engine(
+                as_psycopg_url(self.settings.owner_url), pool_size=2, max_overflow=2, hide_parameters=True
+            )
+        return self._owner_engine
+
+    @property
+    def roles(self) -> RoleNames:
+        return RoleNames(self.settings.role_prefix)
+
     async def dead_letter(self, **fields: Any) -> None:
         async with self.database.control_session() as session, session.begin():
             session.add(DeadLetter(**fields))
 
     async def close(self) -> None:
+        if self._owner_engine is not None:
+            self._owner_engine.dispose()
+            self._owner_engine = None
         if self._database is not None:
             await self._database.dispose()
             self._database = None

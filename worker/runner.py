@@ -9,6 +9,14 @@ commit leaves nothing behind for the retry to trip over.
 
 A per-job advisory lock, held by that transaction, keeps two deliveries of one message from running
 side by side; the database drops it with the connection of a killed worker.
+
+Platform jobs (about a tenant rather than inside one: provisioning it, changing its status) run the same
+way, with their record in `control.platform_jobs`: `@platform_actor("tenants.name", time_limit=...)`
+declares an `async def body(job: PlatformJobContext, **arguments)`, whose message names no tenant (see
+`worker.broker.PLATFORM_JOB_OPTION`) and whose body gets a control session and the owner's engine.
+Their work mostly runs as the owner on a connection of its own, so it cannot commit with the record;
+such a body must be resumable instead (provisioning is), and the runner's skip of a succeeded job and
+its per-job lock hold as for any job.
 """
 
 from __future__ import annotations
@@ -20,22 +28,30 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+import anyio.from_thread
+import anyio.to_thread
 import dramatiq
 import structlog
 from dramatiq.asyncio import get_event_loop_thread
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.jobs import outbox
-from backend.jobs.models import Job, JobStatus
+from backend.jobs.models import Job, JobStatus, PlatformJob
+from backend.jobs.records import JobRecords, owner_of
+from tenants.provisioning import RoleNames
 from tenants.sessions import Database, TenantRef
-from worker.errors import JobBusyError, PoisonMessageError, is_transient
+from worker.errors import JobBusyError, JobStoppedError, PoisonMessageError, is_transient
 
 log = structlog.get_logger()
 
 DEFAULT_MAX_RETRIES = 5
+# The length of control.platform_jobs.step.
+STEP_LENGTH = 200
+
+T = TypeVar("T")
 
 
 class WorkerResources(Protocol):
@@ -45,12 +61,19 @@ class WorkerResources(Protocol):
     @property
     def sender(self) -> outbox.JobSender: ...
 
+    @property
+    def owner_engine(self) -> Engine: ...
+
+    @property
+    def roles(self) -> RoleNames: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """The message being processed by this worker thread, as the tenant middleware resolved it."""
 
-    tenant: TenantRef
+    # None for a platform job's message, which names no tenant.
+    tenant: TenantRef | None
     job_id: uuid.UUID
     resources: WorkerResources
 
@@ -75,6 +98,10 @@ def current_delivery() -> Delivery:
     return delivery
 
 
+def _percent(percent: int) -> int:
+    return max(0, min(100, int(percent)))
+
+
 @dataclass
 class JobContext:
     """What a job body gets: its tenant, one session pinned to it, and a way to report progress."""
@@ -87,11 +114,56 @@ class JobContext:
 
     async def progress(self, percent: int) -> None:
         """Record progress (0-100) at once, in its own short transaction, for the API to show."""
-        percent = max(0, min(100, int(percent)))
-        async with self.database.tenant_session(self.tenant) as session, session.begin():
-            await session.execute(
-                update(Job).where(Job.id == self.job_id, Job.status == JobStatus.RUNNING).values(progress=percent)
-            )
+        await JobRecords(self.database, self.tenant).update_running(self.job_id, progress=_percent(percent))
+
+
+# How blocking work reports from its thread: (percent, what it is doing in words, the tenant it is about
+# once known).
+BlockingReport = Callable[[int, str, uuid.UUID | None], None]
+
+
+@dataclass
+class PlatformJobContext:
+    """What a platform job's body gets: no tenant pin, a control session (its transaction holds the job's
+    lock), the owner's engine for what only the owner may do, and progress with a step in words."""
+
+    job_id: uuid.UUID
+    attempt: int
+    session: AsyncSession
+    # The tenant the job is about, as its record says (a provisioning job records it once created).
+    tenant_id: uuid.UUID | None
+    owner_engine: Engine
+    roles: RoleNames
+    records: JobRecords
+
+    async def progress(self, percent: int, step: str | None = None, *, tenant_id: uuid.UUID | None = None) -> None:
+        """Record progress, what the job is doing and the tenant it is about, at once, in a short
+        transaction of its own: the console watches the record."""
+        values: dict[str, Any] = {"progress": _percent(percent)}
+        if step is not None:
+            values["step"] = step[:STEP_LENGTH]
+        if tenant_id is not None:
+            values["tenant_id"] = self.tenant_id = tenant_id
+        await self.records.update_running(self.job_id, **values)
+
+    async def run_blocking(self, work: Callable[[BlockingReport], T]) -> T:
+        """Run synchronous work (the owner's engine, Alembic) on a thread, so that the worker's event
+        loop, which every job of the process shares, is never blocked. `work` gets a `report` that
+        records progress from its thread."""
+        stopped = threading.Event()
+
+        def report(percent: int, step: str, tenant_id: uuid.UUID | None) -> None:
+            if stopped.is_set():
+                # The job was given up (its time limit, a shutdown) while the thread ran on: stop at
+                # this step, whose transaction then rolls back, rather than go on unobserved.
+                raise JobStoppedError("the job was stopped while its work was running")
+            anyio.from_thread.run(functools.partial(self.progress, percent, step, tenant_id=tenant_id))
+
+        try:
+            # Abandoned on cancel: a time limit fails the job at once, not whenever the thread returns.
+            return await anyio.to_thread.run_sync(work, report, abandon_on_cancel=True)
+        finally:
+            stopped.set()
 
 
 JobBody = Callable[..., Awaitable[dict[str, Any] | None]]
@@ -103,6 +175,8 @@ class JobKind:
     body: JobBody
     time_limit: timedelta
     max_retries: int
+    # A platform job: its message names no tenant, and its body gets a PlatformJobContext.
+    platform: bool = False
 
 
 # Every job body, by kind. Declaring bodies here rather than on a broker at import time means the
@@ -117,11 +191,23 @@ def job_actor(
     moment) are retried with backoff up to `max_retries` times; anything else fails the job at once
     and sends its message to the dead letter, since running it again would fail the same way. The
     body is returned unchanged, so it can also be called directly (in tests, say)."""
+    return _registrar(kind, time_limit, max_retries, platform=False)
 
+
+def platform_actor(
+    kind: str, *, time_limit: timedelta, max_retries: int = DEFAULT_MAX_RETRIES
+) -> Callable[[JobBody], JobBody]:
+    """Register a platform job's body (`async def body(job: PlatformJobContext, **arguments)`) as the
+    actor `kind`: retried, failed and dead-lettered as `job_actor` says, its record in
+    control.platform_jobs."""
+    return _registrar(kind, time_limit, max_retries, platform=True)
+
+
+def _registrar(kind: str, time_limit: timedelta, max_retries: int, *, platform: bool) -> Callable[[JobBody], JobBody]:
     def register(body: JobBody) -> JobBody:
         if kind in JOB_KINDS and JOB_KINDS[kind].body is not body:
             raise RuntimeError(f"two job bodies claim the kind {kind!r}")
-        JOB_KINDS[kind] = JobKind(kind, body, time_limit, max_retries)
+        JOB_KINDS[kind] = JobKind(kind, body, time_limit, max_retries, platform)
         return body
 
     return register
@@ -141,6 +227,10 @@ def _declare(broker: dramatiq.Broker, queue: str, job_kind: JobKind) -> None:
     @functools.wraps(body)
     def run(**arguments: Any) -> None:
         delivery = current_delivery()
+        if (delivery.tenant is None) != job_kind.platform:
+            # A tenant's job must never run unpinned, nor a platform job as some tenant's role.
+            expected = "a platform job" if job_kind.platform else "a tenant's job"
+            raise PoisonMessageError(f"{kind} is {expected}, and the message is not")
         loop = get_event_loop_thread()
         if loop is None:
             raise RuntimeError("the AsyncIO middleware is missing from the broker")
@@ -161,66 +251,53 @@ def _lock_key(job_id: uuid.UUID) -> int:
 
 
 async def execute(delivery: Delivery, kind: str, body: JobBody, arguments: dict[str, Any]) -> None:
-    tenant, job_id, resources = delivery.tenant, delivery.job_id, delivery.resources
-    with structlog.contextvars.bound_contextvars(tenant=tenant.slug, job_id=str(job_id), actor=kind):
-        await _execute(tenant, job_id, resources, kind, body, arguments)
+    with structlog.contextvars.bound_contextvars(
+        tenant=owner_of(delivery.tenant), job_id=str(delivery.job_id), actor=kind
+    ):
+        await _execute(delivery, kind, body, arguments)
 
 
-async def _execute(
-    tenant: TenantRef,
-    job_id: uuid.UUID,
-    resources: WorkerResources,
-    kind: str,
-    body: JobBody,
-    arguments: dict[str, Any],
-) -> None:
-    database = resources.database
-    async with database.tenant_session(tenant) as session, session.begin():
+async def _execute(delivery: Delivery, kind: str, body: JobBody, arguments: dict[str, Any]) -> None:
+    job_id, resources = delivery.job_id, delivery.resources
+    records = JobRecords(resources.database, delivery.tenant)
+    async with records.session() as session, session.begin():
         locked = await session.scalar(select(func.pg_try_advisory_xact_lock(_lock_key(job_id))))
         if not locked:
             raise JobBusyError(f"job {job_id} is running in another worker")
-        job = await session.get(Job, job_id)
+        job: Job | PlatformJob | None = await session.get(records.model, job_id)
         if job is None:
-            raise PoisonMessageError(f"job {job_id} does not exist in tenant {tenant.slug}")
+            raise PoisonMessageError(f"job {job_id} does not exist in {records.place}")
         if job.kind != kind:
             raise PoisonMessageError(f"job {job_id} is a {job.kind!r} job, not {kind!r}")
         if job.status == JobStatus.SUCCEEDED:
             log.info("job_already_done", job_id=str(job_id), kind=kind)
             return
-        attempt = await _mark_running(database, tenant, job_id)
+        attempt = await records.mark_running(job_id)
         try:
             inspect.signature(body).bind(None, **arguments)
         except TypeError as exc:
             raise PoisonMessageError(f"the arguments do not fit {kind}: {exc}") from exc
-        context = JobContext(tenant=tenant, job_id=job_id, attempt=attempt, session=session, database=database)
+        context = _context(delivery, records, session, job, attempt)
         result = await body(context, **arguments)
-        await session.execute(
-            update(Job)
-            .where(Job.id == job_id)
-            .values(status=JobStatus.SUCCEEDED, progress=100, error=None, result=result, finished_at=func.now())
-        )
-    await outbox.send_committed(database, tenant, resources.sender, session)
+        await session.execute(records.succeeded(job_id, result))
+    await outbox.send_committed(resources.database, delivery.tenant, resources.sender, session)
     log.info("job_succeeded", job_id=str(job_id), kind=kind, attempt=attempt)
 
 
-async def _mark_running(database: Database, tenant: TenantRef, job_id: uuid.UUID) -> int:
-    async with database.tenant_session(tenant) as session, session.begin():
-        attempts = await session.scalar(
-            update(Job)
-            .where(Job.id == job_id)
-            .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, progress=0, started_at=func.now())
-            .returning(Job.attempts)
+def _context(
+    delivery: Delivery, records: JobRecords, session: AsyncSession, job: Job | PlatformJob, attempt: int
+) -> JobContext | PlatformJobContext:
+    if delivery.tenant is not None:
+        return JobContext(
+            tenant=delivery.tenant, job_id=job.id, attempt=attempt, session=session, database=records.database
         )
-    return int(attempts or 1)
-
-
-async def record_failure(database: Database, tenant: TenantRef, job_id: uuid.UUID, error: str, *, final: bool) -> None:
-    """The job's record after a failed attempt: `failed` when the message is given up, else `queued`
-    again with the error of the attempt, for the retry that Dramatiq has scheduled."""
-    async with database.tenant_session(tenant) as session, session.begin():
-        values: dict[str, Any] = {"error": error}
-        if final:
-            values |= {"status": JobStatus.FAILED, "finished_at": func.now()}
-        else:
-            values |= {"status": JobStatus.QUEUED}
-        await session.execute(update(Job).where(Job.id == job_id, Job.status != JobStatus.SUCCEEDED).values(**values))
+    assert isinstance(job, PlatformJob)
+    return PlatformJobContext(
+        job_id=job.id,
+        attempt=attempt,
+        session=session,
+        tenant_id=job.tenant_id,
+        owner_engine=delivery.resources.owner_engine,
+        roles=delivery.resources.roles,
+        records=records,
+    )

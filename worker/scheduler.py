@@ -6,9 +6,9 @@ a database connection, so a scheduler that dies (even by SIGKILL) frees it at on
 over. Nightly jobs carry a dedupe key per date, so a hand-over in the middle of a night does not ask
 for the same job twice.
 
-Its work: the outbox relay (jobs committed but never sent, e.g. while the broker was down), the
-debounced recompute of recommendations after changes, and the nightly runs (matches, training plans
-for everyone's target roles, reminders to re-confirm stale skills).
+Its work: the outbox relay (tenants' and platform jobs committed but never sent, e.g. while the broker
+was down), the debounced recompute of recommendations after changes, and the nightly runs (matches,
+training plans for everyone's target roles, reminders to re-confirm stale skills).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend.jobs import outbox
+from backend.jobs.records import owner_of
 from backend.jobs.service import enqueue
 from backend.matching.service import enqueue_if_due
 from tenants.registry import TenantRegistry
@@ -58,13 +59,16 @@ async def acquire_leadership(database: Database, stop: asyncio.Event) -> AsyncCo
 
 
 async def relay_all(database: Database, registry: TenantRegistry, sender: outbox.JobSender) -> int:
+    """Re-send what was committed but never sent: the platform's own jobs (None), then every active
+    tenant's."""
     sent = 0
-    for tenant in await registry.active():
+    owners: list[TenantRef | None] = [None, *await registry.active()]
+    for tenant in owners:
         try:
             sent += await outbox.relay_unsent(database, tenant, sender)
         except Exception:
             # One tenant's trouble (a migration in progress, a dropped role) must not stall the others.
-            log.exception("relay_failed", tenant=tenant.slug)
+            log.exception("relay_failed", tenant=owner_of(tenant))
     if sent:
         log.info("relay_sent", jobs=sent)
     return sent

@@ -47,6 +47,8 @@ class Scope(enum.StrEnum):
     MATCHING_READ = "matching:read"
     # The tenant's factor weights and recomputes: HR's, as the service checks.
     MATCHING_WRITE = "matching:write"
+    # Tenant-wide figures (mobility, pipeline, skill gaps, mentoring): HR's, and the consultants'.
+    ANALYTICS_READ = "analytics:read"
 
 
 _EVERYONE = frozenset(
@@ -91,7 +93,8 @@ ROLE_SCOPES: dict[UserRole, frozenset[Scope]] = {
 # not applications or the audit log: who applied where is a confidential signal that its applicant sent
 # to one hiring manager (an ATS manages the openings, not the people looking), and the audit log is
 # the record of who saw those signals. Matching lists candidates by their open-to-move choice, the
-# same kind of signal.
+# same kind of signal. Analytics are aggregates of those signals (the stages of a tenant's few open
+# applications, who is in mentoring), small enough in a small company to point at people.
 PARTNER_SCOPES = frozenset(Scope) - {
     Scope.IDENTITY_ADMIN,
     Scope.ASPIRATIONS_READ,
@@ -101,6 +104,7 @@ PARTNER_SCOPES = frozenset(Scope) - {
     Scope.AUDIT_READ,
     Scope.MATCHING_READ,
     Scope.MATCHING_WRITE,
+    Scope.ANALYTICS_READ,
 }
 
 

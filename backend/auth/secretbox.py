@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -22,6 +25,7 @@ class SecretBox:
             raise SecretBoxError("SECRETS_KEY holds no key")
         try:
             self._fernet = MultiFernet([Fernet(k.strip().encode()) for k in keys])
+            self._keys = [base64.urlsafe_b64decode(k.strip().encode()) for k in keys]
         except ValueError as exc:
             raise SecretBoxError("SECRETS_KEY must be comma-separated Fernet keys (32 url-safe base64 bytes)") from exc
 
@@ -31,6 +35,12 @@ class SecretBox:
         if setting:
             return cls([k for k in setting.split(",") if k.strip()])
         return cls([read_or_create_private_file(key_file, Fernet.generate_key).decode()])
+
+    def derive(self, purpose: str) -> str:
+        """A key for one purpose (say, signing CSRF tokens), derived from the current key, so that no
+        second secret needs setting and no key serves two purposes."""
+        current = self._keys[0]
+        return hmac.new(current, purpose.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

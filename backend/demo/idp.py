@@ -24,6 +24,9 @@ IDP_DIR = Path(__file__).resolve().parent.parent.parent / "infra" / "idp"
 HR_GROUP = "hr"
 LEADS_GROUP = "people-leads"
 _START_TIMEOUT_SECONDS = 30
+CONSOLE_CLIENT_ID = "crosswalk-console"
+# The platform user of the local run: a superadmin who signs in to the console through the local provider.
+DEMO_CONSULTANT = "consultant@crosswalk.local"
 
 
 class DemoIdpUnavailableError(Exception):
@@ -38,6 +41,9 @@ class DemoIdp:
     hr_login: str | None
     lead_login: str | None
     employee_login: str | None
+    # The consultants' console is a second client of the same provider in the local run.
+    console_client_id: str
+    console_client_secret: str
 
 
 def demo_accounts(engine: Engine, tenant: TenantRef) -> dict[str, dict[str, Any]]:
@@ -93,6 +99,16 @@ def client_config(client_id: str, client_secret: str, base_url: str, tenant: Ten
     }
 
 
+def console_client_config(client_id: str, client_secret: str, base_url: str) -> dict[str, Any]:
+    """The provider-side registration of the consultants' console."""
+    return {
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "redirect_uris": [f"{base_url}/admin/auth/callback"],
+        "post_logout_redirect_uris": [f"{base_url}/admin/login"],
+    }
+
+
 @contextmanager
 def local_provider(config: dict[str, Any], config_file: Path) -> Iterator[str]:
     """Run infra/idp/provider.mjs with `config` (see that file); yields the issuer, stops it after."""
@@ -123,10 +139,14 @@ def demo_identity_provider(
     data_dir: Path, base_url: str, port: int, tenant: TenantRef, accounts: dict[str, dict[str, Any]]
 ) -> Iterator[DemoIdp]:
     client_id, client_secret = f"crosswalk-{tenant.slug}", secrets.token_urlsafe(24)
+    console_secret = secrets.token_urlsafe(24)
     config = {
         "port": port,
-        "clients": [client_config(client_id, client_secret, base_url, tenant)],
-        "accounts": accounts,
+        "clients": [
+            client_config(client_id, client_secret, base_url, tenant),
+            console_client_config(CONSOLE_CLIENT_ID, console_secret, base_url),
+        ],
+        "accounts": {**accounts, DEMO_CONSULTANT: {"email": DEMO_CONSULTANT, "name": "Demo Consultant"}},
         "key_file": str(data_dir / "demo-idp-key.json"),
     }
     with local_provider(config, data_dir / "demo-idp.json") as issuer:
@@ -137,6 +157,8 @@ def demo_identity_provider(
             hr_login=_first(accounts, {HR_GROUP}),
             lead_login=_first(accounts, {LEADS_GROUP}),
             employee_login=_first(accounts, set()),
+            console_client_id=CONSOLE_CLIENT_ID,
+            console_client_secret=console_secret,
         )
 
 

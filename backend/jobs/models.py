@@ -69,3 +69,33 @@ class DeadLetter(IdMixin, ControlBase):
     attempts: Mapped[int] = mapped_column(Integer)
     message: Mapped[dict[str, Any]] = mapped_column(JSONB)
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PlatformJob(IdMixin, TimestampMixin, ControlBase):
+    """A job of the platform rather than of one tenant's data: provisioning a tenant (whose schema, and
+    so whose `jobs` table, does not exist yet) and changing a tenant's status, which needs the owner's
+    rights. The same life as a tenant's job: written in the transaction that asks for it, sent after
+    commit (re-sent by the relay), queued → running with progress → succeeded or failed."""
+
+    __tablename__ = "platform_jobs"
+    __table_args__ = (
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
+        Index("ix_platform_jobs_unsent", "created_at", postgresql_where=text("sent_at IS NULL")),
+    )
+
+    kind: Mapped[str] = mapped_column(String(100))
+    # The tenant the job is about (NULL until a provisioning job has created it).
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[JobStatus] = mapped_column(str_enum(JobStatus, "job_status"), default=JobStatus.QUEUED)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    # What the job is doing now, in words, for the console ("migrating: 0004 mentoring").
+    step: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The platform user who asked for it; NULL for the CLI.
+    requested_by: Mapped[uuid.UUID | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

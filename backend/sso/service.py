@@ -145,7 +145,8 @@ class IdentityProviderService:
 
 
 class PendingLogin(msgspec.Struct, frozen=True):
-    tenant_slug: str
+    # What the login is for: a tenant's slug (its portal), or the console.
+    realm: str
     issuer: str
     nonce: str
     code_verifier: str
@@ -172,6 +173,17 @@ class CompletedLogin:
 
 
 @dataclass(frozen=True)
+class VerifiedLogin:
+    """A provider's answer that passed every check: the id_token's claims, and the token itself (for
+    RP-initiated logout)."""
+
+    claims: dict[str, Any]
+    id_token: str
+    issuer: str
+    return_to: str
+
+
+@dataclass(frozen=True)
 class CallbackParams:
     code: str | None
     state: str | None
@@ -180,34 +192,30 @@ class CallbackParams:
     error_description: str | None
 
 
-class SsoLogins:
-    def __init__(self, redis: Redis, relying_party: RelyingParty, secretbox: SecretBox, base_url: str) -> None:
+class OidcLogins:
+    """The protocol half of a login through an OpenID provider, for any of our relying-party clients
+    (each tenant's portal, and the consultants' console): state, nonce and PKCE verifier kept
+    server-side and used once, the browser binding, the RFC 9207 issuer check, the code exchange and
+    the id_token's checks. What the verified claims then mean is the caller's business."""
+
+    def __init__(self, redis: Redis, relying_party: RelyingParty) -> None:
         self.redis = redis
         self.relying_party = relying_party
-        self.secretbox = secretbox
-        self.base_url = base_url
 
-    async def metadata(self, provider: IdentityProvider) -> ProviderMetadata:
+    async def metadata(self, issuer: str) -> ProviderMetadata:
         try:
-            return await self.relying_party.discover(provider.issuer)
+            return await self.relying_party.discover(issuer)
         except OidcError as exc:
             raise LoginError(LoginFailure.PROVIDER_DOWN, str(exc)) from exc
 
-    def _client(self, tenant: TenantRef, provider: IdentityProvider) -> ClientCredentials:
-        return ClientCredentials(
-            client_id=provider.client_id,
-            client_secret=self.secretbox.decrypt(provider.client_secret_encrypted),
-            redirect_uri=callback_url(self.base_url, tenant.slug),
-        )
-
-    async def begin(self, tenant: TenantRef, provider: IdentityProvider, return_to: str | None) -> LoginStart:
+    async def begin(self, realm: str, issuer: str, client: ClientCredentials, return_to: str | None) -> LoginStart:
         target = safe_return_to(return_to)
-        metadata = await self.metadata(provider)
-        request = await self.relying_party.authorization_request(metadata, self._client(tenant, provider))
+        metadata = await self.metadata(issuer)
+        request = await self.relying_party.authorization_request(metadata, client)
         binding = secrets.token_urlsafe(32)
         pending = PendingLogin(
-            tenant_slug=tenant.slug,
-            issuer=provider.issuer,
+            realm=realm,
+            issuer=issuer,
             nonce=request.nonce,
             code_verifier=request.code_verifier,
             return_to=target,
@@ -218,15 +226,14 @@ class SsoLogins:
         )
         return LoginStart(redirect_url=request.url, browser_binding=binding)
 
-    async def complete(
+    async def finish(
         self,
-        tenant: TenantRef,
-        provider: IdentityProvider,
+        realm: str,
+        issuer: str,
+        client: ClientCredentials,
         params: CallbackParams,
         browser_binding: str | None,
-        session: AsyncSession,
-    ) -> CompletedLogin:
-        """Check the provider's answer, then link or create the employee; returns the session to open."""
+    ) -> VerifiedLogin:
         if params.error:
             detail = f"the identity provider refused the login: {params.error}"
             if params.error_description:
@@ -239,18 +246,17 @@ class SsoLogins:
         if raw is None:
             raise LoginError(LoginFailure.BAD_REQUEST, "the login state is unknown or expired; start the login again")
         pending = msgspec.json.decode(raw, type=PendingLogin)
-        if pending.tenant_slug != tenant.slug or pending.issuer != provider.issuer:
+        if pending.realm != realm or pending.issuer != issuer:
             raise LoginError(LoginFailure.BAD_REQUEST, "the login state belongs to another login")
         if browser_binding is None or not secrets.compare_digest(_digest(browser_binding), pending.browser_binding):
             raise LoginError(LoginFailure.BAD_REQUEST, "the login was started in another browser; start it again")
-        metadata = await self.metadata(provider)
+        metadata = await self.metadata(issuer)
         # RFC 9207: a provider that announces the iss parameter must send it, and it must be our
         # provider; this stops a response from another provider (mix-up) before the code is used.
         if (params.iss is not None or metadata.iss_parameter_supported) and params.iss != metadata.issuer:
             raise LoginError(LoginFailure.BAD_REQUEST, "the login response comes from another identity provider")
         if not params.code:
             raise LoginError(LoginFailure.BAD_REQUEST, "the login response has no authorization code")
-        client = self._client(tenant, provider)
         try:
             id_token = await self.relying_party.exchange_code(
                 metadata, client, code=params.code, code_verifier=pending.code_verifier
@@ -260,8 +266,61 @@ class SsoLogins:
             )
         except OidcError as exc:
             raise LoginError(LoginFailure.BAD_TOKEN, str(exc)) from exc
+        return VerifiedLogin(claims=claims, id_token=id_token, issuer=metadata.issuer, return_to=pending.return_to)
+
+    async def logout_url(self, issuer: str, client_id: str, id_token: str, done: str) -> str:
+        """Where the browser goes after the local session ended: the provider's end_session_endpoint
+        (RP-initiated logout) when it has one, else `done`."""
+        try:
+            metadata = await self.relying_party.discover(issuer)
+        except OidcError:
+            return done
+        if not metadata.end_session_endpoint:
+            return done
+        query = urlencode(
+            {
+                "id_token_hint": id_token,
+                "post_logout_redirect_uri": done,
+                "client_id": client_id,
+                "state": secrets.token_urlsafe(16),
+            }
+        )
+        return f"{metadata.end_session_endpoint}?{query}"
+
+
+class SsoLogins:
+    """A tenant's portal login: the protocol through OidcLogins, then the employee it names."""
+
+    def __init__(self, redis: Redis, relying_party: RelyingParty, secretbox: SecretBox, base_url: str) -> None:
+        self.oidc = OidcLogins(redis, relying_party)
+        self.secretbox = secretbox
+        self.base_url = base_url
+
+    def _client(self, tenant: TenantRef, provider: IdentityProvider) -> ClientCredentials:
+        return ClientCredentials(
+            client_id=provider.client_id,
+            client_secret=self.secretbox.decrypt(provider.client_secret_encrypted),
+            redirect_uri=callback_url(self.base_url, tenant.slug),
+        )
+
+    async def begin(self, tenant: TenantRef, provider: IdentityProvider, return_to: str | None) -> LoginStart:
+        return await self.oidc.begin(tenant.slug, provider.issuer, self._client(tenant, provider), return_to)
+
+    async def complete(
+        self,
+        tenant: TenantRef,
+        provider: IdentityProvider,
+        params: CallbackParams,
+        browser_binding: str | None,
+        session: AsyncSession,
+    ) -> CompletedLogin:
+        """Check the provider's answer, then link or create the employee; returns the session to open."""
+        login = await self.oidc.finish(
+            tenant.slug, provider.issuer, self._client(tenant, provider), params, browser_binding
+        )
+        claims = login.claims
         employee = await link_employee(
-            session, issuer=metadata.issuer, claims=claims, allowed_domains=provider.allowed_domains
+            session, issuer=login.issuer, claims=claims, allowed_domains=provider.allowed_domains
         )
         groups = _claim_strings(claims.get(provider.groups_claim))
         groups += await directory_group_names(session, employee.id)
@@ -273,32 +332,16 @@ class SsoLogins:
             employee_id=employee.id,
             roles=tuple(sorted(roles)),
             scopes=tuple(sorted(scopes_for(roles))),
-            issuer=metadata.issuer,
-            id_token=id_token,
+            issuer=login.issuer,
+            id_token=login.id_token,
         )
-        return CompletedLogin(session=portal, return_to=pending.return_to)
+        return CompletedLogin(session=portal, return_to=login.return_to)
 
     async def logout_redirect(self, tenant: TenantRef, provider: IdentityProvider | None, id_token: str) -> str:
-        """Where the browser goes after the local session ended: the provider's end_session_endpoint
-        (RP-initiated logout) when it has one, else our signed-out page."""
         done = logged_out_url(self.base_url, tenant.slug)
         if provider is None:
             return done
-        try:
-            metadata = await self.relying_party.discover(provider.issuer)
-        except OidcError:
-            return done
-        if not metadata.end_session_endpoint:
-            return done
-        query = urlencode(
-            {
-                "id_token_hint": id_token,
-                "post_logout_redirect_uri": done,
-                "client_id": provider.client_id,
-                "state": secrets.token_urlsafe(16),
-            }
-        )
-        return f"{metadata.end_session_endpoint}?{query}"
+        return await self.oidc.logout_url(provider.issuer, provider.client_id, id_token, done)
 
 
 def _claim_strings(value: Any) -> list[str]:

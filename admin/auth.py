@@ -1,0 +1,251 @@
+"""Consultant sign-in: the platform's own OpenID provider (the same relying party and login protocol
+as a tenant's SSO, backend/sso), or a password with a TOTP code for the dev run; sessions in Redis.
+
+`authenticate` runs before every console page: it resolves the session, the platform user as they
+are now (deactivated people and withdrawn assignments take effect at once), and the tenant chosen in
+the switcher, which must be one the person may act for.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from sqladmin.authentication import AuthenticationBackend
+from sqladmin.templating import Jinja2Templates
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from admin import audit
+from admin.context import current_tenant
+from admin.sessions import CONSOLE_COOKIE, ConsoleSession, ConsoleSessions
+from admin.users import Consultant, PlatformUserService, SignInError
+from backend.errors import DomainError
+from backend.sso.oidc import ClientCredentials
+from backend.sso.service import CallbackParams, LoginError, OidcLogins
+from backend.state import Services
+from tenants.models import TenantStatus
+
+log = structlog.get_logger()
+
+CONSOLE_REALM = "console"
+LOGIN_BINDING_COOKIE = "crosswalk_console_login"
+
+
+def callback_path(base_path: str) -> str:
+    return f"{base_path}/auth/callback"
+
+
+class ConsoleAuth(AuthenticationBackend):
+    def __init__(self, services: Services, base_path: str) -> None:
+        # No Starlette SessionMiddleware: the session lives in Redis, named by an opaque cookie.
+        self.middlewares = []
+        self.services = services
+        self.base_path = base_path
+        settings = services.settings
+        self.sessions = ConsoleSessions(
+            services.redis,
+            idle_seconds=settings.console_session_idle_seconds,
+            max_seconds=settings.console_session_max_seconds,
+        )
+        self.oidc = OidcLogins(services.redis, services.relying_party)
+        self.secure_cookies = settings.environment == "prod"
+        # Set by the console builder once SQLAdmin has made its template engine.
+        self.templates: Jinja2Templates
+
+    # What the login page offers.
+    @property
+    def oidc_enabled(self) -> bool:
+        settings = self.services.settings
+        return bool(settings.console_oidc_issuer and settings.console_oidc_client_id)
+
+    @property
+    def password_enabled(self) -> bool:
+        return self.services.settings.console_password_enabled
+
+    def _client(self) -> ClientCredentials:
+        settings = self.services.settings
+        assert settings.console_oidc_client_id is not None
+        secret = settings.console_oidc_client_secret.get_secret_value() if settings.console_oidc_client_secret else ""
+        return ClientCredentials(
+            client_id=settings.console_oidc_client_id,
+            client_secret=secret,
+            redirect_uri=settings.base_url + callback_path(self.base_path),
+        )
+
+    def _users(self, session: Any) -> PlatformUserService:
+        return PlatformUserService(session, self.services.secretbox)
+
+    # SQLAdmin's hooks.
+    async def login(self, request: Request) -> Response | bool:
+        if not self.password_enabled:
+            return await self.page(request, "Password sign-in is turned off; sign in with the identity provider.", 403)
+        form = await request.form()
+        email, password, code = (str(form.get(k, "")) for k in ("email", "password", "code"))
+        async with self.services.database.control_session() as session, session.begin():
+            try:
+                user = await self._users(session).verify_password(email, password, code)
+            except (SignInError, DomainError) as exc:
+                await audit.record(
+                    session, None, "sign_in_failed", actor_email=email[:320], changes={"method": "password"}
+                )
+                return await self.page(request, str(exc), 400)
+            await audit.record(
+                session,
+                Consultant(user.id, user.email, user.name, user.role, {}),
+                "sign_in",
+                changes={"method": "password"},
+            )
+            session_value = ConsoleSession(user_id=user.id, email=user.email, method="password", started_at=time.time())
+        return await self._signed_in(request, session_value, self.base_path + "/")
+
+    async def logout(self, request: Request) -> Response | bool:
+        session_id = request.cookies.get(CONSOLE_COOKIE)
+        ended = await self.sessions.end(session_id) if session_id else None
+        target = self.base_path + "/login"
+        if ended is not None:
+            async with self.services.database.control_session() as session, session.begin():
+                await audit.record(session, None, "sign_out", actor_email=ended.email)
+            if ended.id_token and self.oidc_enabled:
+                settings = self.services.settings
+                assert settings.console_oidc_issuer is not None
+                assert settings.console_oidc_client_id is not None
+                target = await self.oidc.logout_url(
+                    settings.console_oidc_issuer,
+                    settings.console_oidc_client_id,
+                    ended.id_token,
+                    settings.base_url + self.base_path + "/login",
+                )
+        response = RedirectResponse(target, status_code=303)
+        response.delete_cookie(CONSOLE_COOKIE, path=self.base_path)
+        return response
+
+    async def authenticate(self, request: Request) -> Response | bool:
+        current_tenant.set(None)
+        session_id = request.cookies.get(CONSOLE_COOKIE)
+        console_session = await self.sessions.touch(session_id) if session_id else None
+        if console_session is None:
+            return False
+        async with self.services.database.control_session() as session:
+            consultant = await self._users(session).consultant(console_session.user_id)
+        if consultant is None:
+            await self.sessions.end(session_id or "")
+            return False
+        request.state.consultant = consultant
+        request.state.console_session = console_session
+        request.state.console_session_id = session_id
+        tenant = consultant.tenants.get(console_session.tenant_slug or "")
+        if tenant is not None and tenant.status == TenantStatus.ACTIVE:
+            current_tenant.set(tenant)
+        return True
+
+    async def get_user_id(self, request: Request) -> Any:
+        consultant = getattr(request.state, "consultant", None)
+        return consultant.id if consultant else None
+
+    # The tenant switcher.
+    async def choose_tenant(self, request: Request, slug: str | None) -> None:
+        console_session: ConsoleSession = request.state.console_session
+        console_session.tenant_slug = slug
+        await self.sessions.save(request.state.console_session_id, console_session)
+
+    # The platform's identity provider.
+    async def oidc_start(self, request: Request) -> Response:
+        if not self.oidc_enabled:
+            return await self.page(request, "Sign-in through an identity provider is not configured.", 404)
+        settings = self.services.settings
+        assert settings.console_oidc_issuer is not None
+        try:
+            start = await self.oidc.begin(
+                CONSOLE_REALM, settings.console_oidc_issuer, self._client(), self.base_path + "/"
+            )
+        except LoginError as exc:
+            return await self.page(request, exc.detail, 502)
+        response = RedirectResponse(start.redirect_url, status_code=303)
+        response.set_cookie(
+            LOGIN_BINDING_COOKIE,
+            start.browser_binding,
+            path=self.base_path + "/auth/",
+            max_age=600,
+            httponly=True,
+            secure=self.secure_cookies,
+            samesite="lax",
+        )
+        return response
+
+    async def oidc_callback(self, request: Request) -> Response:
+        if not self.oidc_enabled:
+            return await self.page(request, "Sign-in through an identity provider is not configured.", 404)
+        settings = self.services.settings
+        assert settings.console_oidc_issuer is not None
+        query = request.query_params
+        params = CallbackParams(
+            code=query.get("code"),
+            state=query.get("state"),
+            iss=query.get("iss"),
+            error=query.get("error"),
+            error_description=query.get("error_description"),
+        )
+        try:
+            login = await self.oidc.finish(
+                CONSOLE_REALM,
+                settings.console_oidc_issuer,
+                self._client(),
+                params,
+                request.cookies.get(LOGIN_BINDING_COOKIE),
+            )
+        except LoginError as exc:
+            return await self.page(request, exc.detail, 400)
+        email = login.claims.get("email")
+        async with self.services.database.control_session() as session, session.begin():
+            try:
+                if not isinstance(email, str) or login.claims.get("email_verified", True) is not True:
+                    raise SignInError("the identity provider did not vouch for an email address")
+                user = await self._users(session).by_verified_email(email)
+            except (SignInError, DomainError) as exc:
+                await audit.record(
+                    session, None, "sign_in_failed", actor_email=str(email)[:320], changes={"method": "oidc"}
+                )
+                return await self.page(request, str(exc), 403)
+            await audit.record(
+                session,
+                Consultant(user.id, user.email, user.name, user.role, {}),
+                "sign_in",
+                changes={"method": "oidc"},
+            )
+        console_session = ConsoleSession(
+            user_id=user.id, email=user.email, method="oidc", started_at=time.time(), id_token=login.id_token
+        )
+        response = await self._signed_in(request, console_session, login.return_to)
+        response.delete_cookie(LOGIN_BINDING_COOKIE, path=self.base_path + "/auth/")
+        return response
+
+    async def _signed_in(self, request: Request, console_session: ConsoleSession, target: str) -> Response:
+        session_id = await self.sessions.create(console_session)
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            CONSOLE_COOKIE,
+            session_id,
+            path=self.base_path,
+            max_age=self.services.settings.console_session_max_seconds,
+            httponly=True,
+            secure=self.secure_cookies,
+            samesite="lax",
+        )
+        log.info("console_sign_in", method=console_session.method)
+        return response
+
+    async def page(self, request: Request, error: str, status: int) -> Response:
+        """The sign-in page again, saying why the last attempt failed."""
+        response: Response = await self.templates.TemplateResponse(
+            request, "sqladmin/login.html", {"error": error}, status_code=status
+        )
+        return response
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/auth/start", endpoint=self.oidc_start, methods=["GET"]),
+            Route("/auth/callback", endpoint=self.oidc_callback, methods=["GET"]),
+        ]

@@ -1,0 +1,88 @@
+"""The dashboard's charts, rendered on the server as SVG (pygal) from the analytics service's answers:
+no script runs in the consultant's browser and nothing is fetched from elsewhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pygal
+from markupsafe import Markup
+from pygal.style import Style
+
+from backend.analytics.schemas import MentoringParticipation, MobilitySeries, Pipeline, SkillGaps
+
+# Tabler's palette, so that the charts look like the rest of the console.
+STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    foreground="#1d273b",
+    foreground_strong="#1d273b",
+    foreground_subtle="#616876",
+    colors=("#206bc4", "#2fb344", "#f76707", "#d63939", "#ae3ec9", "#17a2b8"),
+    font_family="-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, sans-serif",
+)
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    svg: Markup
+
+
+def _config(chart: pygal.graph.graph.Graph) -> pygal.graph.graph.Graph:
+    chart.config.js = []
+    chart.config.disable_xml_declaration = True
+    chart.config.height = 300
+    chart.config.legend_at_bottom = True
+    return chart
+
+
+def _svg(chart: pygal.graph.graph.Graph) -> Markup:
+    # pygal escapes the labels and values it writes into the SVG.
+    return Markup(chart.render(is_unicode=True))  # noqa: S704
+
+
+def mobility_chart(series: MobilitySeries) -> Chart:
+    chart = _config(pygal.Line(style=STYLE, range=(0, 100), y_title="%", show_dots=True))
+    chart.x_labels = [p.month.strftime("%b %Y") for p in series.points]
+    chart.add("Internal mobility rate", [round(100 * p.mobility_rate, 2) for p in series.points])
+    chart.add(
+        "Internal fill rate",
+        [None if p.internal_fill_rate is None else round(100 * p.internal_fill_rate, 1) for p in series.points],
+    )
+    return Chart("Internal mobility and fill rate by month", _svg(chart))
+
+
+def pipeline_charts(pipeline: Pipeline) -> list[Chart]:
+    kinds = _config(pygal.Bar(style=STYLE))
+    kinds.x_labels = [k.name for k in pipeline.by_kind]
+    kinds.add("Open opportunities", [k.opportunities for k in pipeline.by_kind])
+    kinds.add("Open positions", [k.positions for k in pipeline.by_kind])
+    stages = _config(pygal.HorizontalBar(style=STYLE))
+    stages.x_labels = [s.stage.value for s in pipeline.by_stage]
+    stages.add("Applications", [s.applications for s in pipeline.by_stage])
+    return [Chart("Open opportunities by kind", _svg(kinds)), Chart("Applications by stage", _svg(stages))]
+
+
+def skill_gap_chart(gaps: SkillGaps) -> Chart:
+    chart = _config(pygal.StackedBar(style=STYLE))
+    departments = gaps.departments[:8]
+    chart.x_labels = [d.name for d in departments]
+    chart.add("Covered by people in the department", [d.demand - d.gap for d in departments])
+    chart.add("Gap", [d.gap for d in departments])
+    return Chart("Demand of open roles vs supply in profiles, by department", _svg(chart))
+
+
+def mentoring_chart(mentoring: MentoringParticipation) -> Chart:
+    chart = _config(pygal.Bar(style=STYLE))
+    chart.x_labels = [p.name for p in mentoring.programmes]
+    chart.add("Mentors", [p.mentors for p in mentoring.programmes])
+    chart.add("Mentees", [p.mentees for p in mentoring.programmes])
+    chart.add("Waiting", [p.waiting_requests for p in mentoring.programmes])
+    return Chart("Mentoring participation by programme", _svg(chart))
+
+
+def dashboard_charts(
+    mobility: MobilitySeries, pipeline: Pipeline, gaps: SkillGaps, mentoring: MentoringParticipation
+) -> list[Chart]:
+    return [mobility_chart(mobility), *pipeline_charts(pipeline), skill_gap_chart(gaps), mentoring_chart(mentoring)]

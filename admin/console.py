@@ -1,0 +1,113 @@
+"""The consultants' console: SQLAdmin, mounted at /admin in the API's own ASGI app.
+
+The plugin gets the engine (its `sessionmaker=` argument is broken in 0.2.0) and the session maker is
+set afterwards: control-plane views use plain sessions of the serving role, tenant views sessions
+pinned to the chosen tenant (admin/views/base.py). Every form carries a CSRF token (asgi-csrf,
+signed double-submit cookie), checked before SQLAdmin sees the request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from asgi_csrf import asgi_csrf
+from sqladmin import BaseView, expose
+from sqladmin_litestar_plugin import SQLAdminPlugin
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from admin import audit
+from admin.auth import ConsoleAuth
+from admin.context import consultant_of, current_tenant
+from admin.views.base import ConsoleView, current_csrftoken
+from admin.views.operations import OPERATION_VIEWS, TenantPage
+from admin.views.platform import PLATFORM_VIEWS
+from admin.views.tenant_data import TENANT_VIEWS
+from backend.state import Services
+
+BASE_PATH = "/admin"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class SwitchTenantView(BaseView):
+    """The tenant switcher's form posts here; the choice is kept in the console session."""
+
+    name = "Switch client company"
+    auth: ConsoleAuth
+    services: Services
+
+    def is_visible(self, request: Request) -> bool:
+        return False
+
+    @expose("/switch-tenant", methods=["POST"], identity="switch-tenant")
+    async def switch(self, request: Request) -> Response:
+        consultant = consultant_of(request)
+        slug = str((await request.form()).get("tenant", "")).strip()
+        tenant = consultant.tenants.get(slug)
+        async with self.services.database.control_session() as session, session.begin():
+            if tenant is None:
+                await audit.record(session, consultant, "tenant.switch_refused", target=f"tenant {slug}"[:300])
+            else:
+                await audit.record(session, consultant, "tenant.switch", tenant_id=tenant.id, target=f"tenant {slug}")
+        if tenant is None:
+            raise HTTPException(403, f"The client company {slug!r} is not assigned to you.")
+        await self.auth.choose_tenant(request, tenant.slug)
+        return RedirectResponse(str(request.url_for("admin:view-dashboard")), status_code=303)
+
+
+class CsrfTokenForTemplates:
+    """Hands asgi-csrf's token of this request to the forms SQLAdmin renders (a context variable, since
+    WTForms builds them without the request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "csrftoken" in scope:
+            token = current_csrftoken.set(scope["csrftoken"]())
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                current_csrftoken.reset(token)
+            return
+        await self.app(scope, receive, send)
+
+
+def build_console(services: Services, csrf_secret: str) -> SQLAdminPlugin:
+    settings = services.settings
+    auth = ConsoleAuth(services, BASE_PATH)
+    for view in (ConsoleView, TenantPage, SwitchTenantView):
+        view.services = services
+    SwitchTenantView.auth = auth
+    views: list[Any] = [*OPERATION_VIEWS, *TENANT_VIEWS, *PLATFORM_VIEWS, SwitchTenantView]
+    plugin = SQLAdminPlugin(
+        views=views,
+        engine=services.database.engine,
+        base_url=BASE_PATH,
+        title="Crosswalk console",
+        templates_dir=str(TEMPLATES),
+        authentication_backend=auth,
+        middlewares=[
+            Middleware(
+                asgi_csrf,
+                signing_secret=csrf_secret,
+                cookie_path=BASE_PATH,
+                cookie_secure=settings.environment == "prod",
+                cookie_samesite="Strict",
+            ),
+            Middleware(CsrfTokenForTemplates),
+        ],
+    )
+    admin = plugin.admin
+    admin.session_maker = async_sessionmaker(services.database.engine, expire_on_commit=False)
+    admin.is_async = True
+    admin.admin.router.routes.extend(auth.routes())
+    admin.templates.env.globals["console_auth"] = auth
+    admin.templates.env.globals["current_tenant"] = current_tenant.get
+    auth.templates = admin.templates
+    return plugin

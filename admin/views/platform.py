@@ -1,0 +1,530 @@
+"""The control plane in the console: client companies and their provisioning, each company's identity
+settings, partner apps and SCIM tokens, platform users and their assignments, jobs, dead letters and
+the console's own audit log."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+import msgspec
+from sqladmin import expose
+from sqladmin.filters import StaticValuesFilter
+from sqladmin.secret import Secret
+from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from wtforms import BooleanField, Form, HiddenField, PasswordField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Optional
+
+from admin.context import current_tenant, tenant_of
+from admin.models import ConsoleAuditEvent
+from admin.users import PlatformUserService
+from admin.views.base import ConsoleError, ConsoleView, current_csrftoken
+from backend.auth.principal import Scope
+from backend.jobs import platform as platform_jobs
+from backend.jobs.models import DeadLetter, JobStatus, PlatformJob
+from backend.partners.service import PartnerClientService
+from backend.scim.tokens import ScimTokenService
+from backend.sso.schemas import IdentityProviderWrite
+from backend.sso.service import IdentityProviderService
+from tenants.models import (
+    ConsultantAssignment,
+    IdentityProvider,
+    PartnerClient,
+    PlatformRole,
+    PlatformUser,
+    ScimToken,
+    Tenant,
+    TenantStatus,
+)
+
+PLATFORM = "Platform"
+SETTINGS = "Client company settings"
+
+
+class CsrfForm(Form):
+    csrftoken = HiddenField(default=lambda: current_csrftoken.get())
+
+
+class SuperadminView(ConsoleView):
+    category = PLATFORM
+
+    def is_accessible(self, request: Request) -> bool:
+        return self.consultant(request).is_superadmin
+
+
+class ScopedToConsultant(ConsoleView):
+    """A control-plane list whose rows belong to tenants: a consultant sees the rows of the tenants
+    assigned to them, a superadmin every row."""
+
+    category = PLATFORM
+    # The name of the column holding the tenant's id (a string: a mapped attribute on a view class
+    # would act as a descriptor on the view).
+    tenant_key: ClassVar[str]
+
+    def scope(self, request: Request, stmt: Select[Any]) -> Select[Any]:
+        consultant = self.consultant(request)
+        if consultant.is_superadmin:
+            return stmt
+        ids = [t.id for t in consultant.tenants.values()]
+        return stmt.where(getattr(self.model, self.tenant_key).in_(ids) if ids else false())
+
+    def list_query(self, request: Request) -> Select[Any]:
+        return self.scope(request, select(self.model))
+
+    def count_query(self, request: Request) -> Select[Any]:
+        return self.scope(request, select(func.count()).select_from(self.model))
+
+    def details_query(self, request: Request) -> Select[Any]:
+        return self.scope(request, super().details_query(request))
+
+    def form_edit_query(self, request: Request) -> Select[Any]:
+        return self.scope(request, super().form_edit_query(request))
+
+
+class TenantAdmin(ScopedToConsultant, model=Tenant):
+    name, name_plural, icon = "Client company", "Client companies", "fa-solid fa-building"
+    identity = "tenant"
+    tenant_key = "id"
+    can_edit = False
+    column_list = [Tenant.name, Tenant.slug, Tenant.status, Tenant.placement, Tenant.created_at]
+    column_searchable_list = [Tenant.name, Tenant.slug]
+    column_sortable_list = [Tenant.name, Tenant.slug, Tenant.status, Tenant.created_at]
+    column_default_sort = [(Tenant.name, False)]
+    column_filters = [StaticValuesFilter(Tenant.status, values=[(s.value, s.value) for s in TenantStatus])]
+    form_columns = [Tenant.slug, Tenant.name]
+    details_template = "console/tenant_details.html"
+
+    async def check_can_create(self, request: Request) -> bool:
+        return self.consultant(request).is_superadmin
+
+    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
+        """Provisioning runs as a platform job; the console follows its record."""
+        consultant = self.consultant(request)
+        if not consultant.is_superadmin:
+            raise ConsoleError("only superadmins create client companies")
+        slug, name = str(data.get("slug") or "").strip(), str(data.get("name") or "").strip()
+
+        async def change(session: AsyncSession) -> PlatformJob:
+            return await platform_jobs.request_provisioning(session, slug=slug, name=name, requested_by=consultant.id)
+
+        job = await self.write(
+            request,
+            "tenant.create",
+            change,
+            tenant_id=None,
+            target=lambda job: f"tenant {slug}",
+            before=None,
+        )
+        request.state._sqladmin_after_change_response = RedirectResponse(
+            request.url_for("admin:details", identity="platform-job", pk=str(job.id)), status_code=302
+        )
+        return job
+
+    @expose("/{pk}/status", methods=["POST"])
+    async def change_status(self, request: Request) -> Response:
+        consultant = self.consultant(request)
+        tenant_id = uuid.UUID(request.path_params["pk"])
+        status = TenantStatus(str((await request.form()).get("status", "")))
+        if not consultant.may_act_for(tenant_id) and not consultant.is_superadmin:
+            raise HTTPException(403, "This client company is not assigned to you.")
+        if status == TenantStatus.ARCHIVED and not consultant.is_superadmin:
+            raise HTTPException(403, "Only superadmins archive client companies.")
+
+        async def change(session: AsyncSession) -> PlatformJob:
+            return await platform_jobs.request_status_change(
+                session, tenant_id=tenant_id, status=status, requested_by=consultant.id
+            )
+
+        try:
+            job = await self.write(
+                request, f"tenant.{status.value}", change, tenant_id=tenant_id, target=lambda _: f"tenant {tenant_id}"
+            )
+        except ConsoleError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return RedirectResponse(
+            request.url_for("admin:details", identity="platform-job", pk=str(job.id)), status_code=303
+        )
+
+
+class PlatformJobAdmin(ConsoleView, model=PlatformJob):
+    name, name_plural, icon = "Platform job", "Platform jobs", "fa-solid fa-gears"
+    identity = "platform-job"
+    category = PLATFORM
+    can_create = can_edit = False
+    column_list = [
+        PlatformJob.kind,
+        PlatformJob.status,
+        PlatformJob.progress,
+        PlatformJob.step,
+        PlatformJob.created_at,
+        PlatformJob.finished_at,
+    ]
+    column_sortable_list = [PlatformJob.created_at, PlatformJob.status]
+    column_default_sort = [(PlatformJob.created_at, True)]
+    column_filters = [StaticValuesFilter(PlatformJob.status, values=[(s.value, s.value) for s in JobStatus])]
+    details_template = "console/platform_job.html"
+
+    def _scope(self, request: Request, stmt: Select[Any]) -> Select[Any]:
+        consultant = self.consultant(request)
+        if consultant.is_superadmin:
+            return stmt
+        ids = [t.id for t in consultant.tenants.values()]
+        return stmt.where(or_(PlatformJob.tenant_id.in_(ids), PlatformJob.requested_by == consultant.id))
+
+    def list_query(self, request: Request) -> Select[Any]:
+        return self._scope(request, select(PlatformJob))
+
+    def count_query(self, request: Request) -> Select[Any]:
+        return self._scope(request, select(func.count()).select_from(PlatformJob))
+
+    def details_query(self, request: Request) -> Select[Any]:
+        return self._scope(request, super().details_query(request))
+
+
+class DeadLetterAdmin(ScopedToConsultant, model=DeadLetter):
+    name, name_plural, icon = "Dead letter", "Dead letters", "fa-solid fa-skull-crossbones"
+    tenant_key = "tenant_id"
+    can_create = can_edit = False
+    column_list = [DeadLetter.failed_at, DeadLetter.actor, DeadLetter.tenant_id, DeadLetter.attempts, DeadLetter.error]
+    column_searchable_list = [DeadLetter.actor, DeadLetter.error]
+    column_sortable_list = [DeadLetter.failed_at, DeadLetter.actor]
+    column_default_sort = [(DeadLetter.failed_at, True)]
+
+
+class ConsoleAuditAdmin(ConsoleView, model=ConsoleAuditEvent):
+    """Read-only: the serving role cannot change a row of it, and neither can the console."""
+
+    name, name_plural, icon = "Console audit event", "Console audit log", "fa-solid fa-clipboard-list"
+    identity = "console-audit"
+    category = PLATFORM
+    can_create = can_edit = False
+    column_list = [
+        ConsoleAuditEvent.at,
+        ConsoleAuditEvent.actor_email,
+        ConsoleAuditEvent.tenant_id,
+        ConsoleAuditEvent.action,
+        ConsoleAuditEvent.target,
+        ConsoleAuditEvent.changes,
+    ]
+    column_searchable_list = [ConsoleAuditEvent.actor_email, ConsoleAuditEvent.action, ConsoleAuditEvent.target]
+    column_sortable_list = [ConsoleAuditEvent.at, ConsoleAuditEvent.actor_email, ConsoleAuditEvent.action]
+    column_default_sort = [(ConsoleAuditEvent.at, True)]
+
+    def _scope(self, request: Request, stmt: Select[Any]) -> Select[Any]:
+        consultant = self.consultant(request)
+        if consultant.is_superadmin:
+            return stmt
+        ids = [t.id for t in consultant.tenants.values()]
+        return stmt.where(or_(ConsoleAuditEvent.tenant_id.in_(ids), ConsoleAuditEvent.actor_id == consultant.id))
+
+    def list_query(self, request: Request) -> Select[Any]:
+        return self._scope(request, select(ConsoleAuditEvent))
+
+    def count_query(self, request: Request) -> Select[Any]:
+        return self._scope(request, select(func.count()).select_from(ConsoleAuditEvent))
+
+    def details_query(self, request: Request) -> Select[Any]:
+        return self._scope(request, super().details_query(request))
+
+
+class PlatformUserAdmin(SuperadminView, model=PlatformUser):
+    name, name_plural, icon = "Platform user", "Platform users", "fa-solid fa-user-tie"
+    column_list = [
+        PlatformUser.email,
+        PlatformUser.name,
+        PlatformUser.role,
+        PlatformUser.active,
+        PlatformUser.last_sign_in_at,
+    ]
+    column_searchable_list = [PlatformUser.email, PlatformUser.name]
+    column_sortable_list = [PlatformUser.email, PlatformUser.role, PlatformUser.last_sign_in_at]
+    column_details_exclude_list = [PlatformUser.password_hash, PlatformUser.totp_secret_encrypted]
+    form_columns = [PlatformUser.email, PlatformUser.name, PlatformUser.role, PlatformUser.active]
+
+    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
+        async def change(session: AsyncSession) -> PlatformUser:
+            created = await PlatformUserService(session, self.secretbox).create(
+                str(data.get("email") or ""), str(data.get("name") or ""), PlatformRole(str(data.get("role")))
+            )
+            return created.user
+
+        return await self.write(request, "platform_user.create", change, tenant_id=None, target=lambda u: u.email)
+
+    async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
+        before: dict[str, Any] = {}
+
+        async def change(session: AsyncSession) -> PlatformUser:
+            user = await session.get_one(PlatformUser, uuid.UUID(pk), with_for_update=True)
+            before.update(role=user.role, active=user.active, name=user.name)
+            user.role = PlatformRole(str(data.get("role")))
+            user.active = bool(data.get("active"))
+            user.name = str(data.get("name") or user.name).strip()
+            await session.flush()
+            return user
+
+        return await self.write(
+            request, "platform_user.update", change, tenant_id=None, target=lambda u: u.email, before=before
+        )
+
+
+class AssignmentForm(CsrfForm):
+    consultant_email = StringField("Consultant's email", validators=[DataRequired()])
+    tenant_slug = StringField("Client company (slug)", validators=[DataRequired()])
+
+
+class AssignmentAdmin(SuperadminView, model=ConsultantAssignment):
+    name, name_plural, icon = "Consultant assignment", "Consultant assignments", "fa-solid fa-user-check"
+    can_edit = False
+    form = AssignmentForm
+    column_list = [
+        ConsultantAssignment.platform_user_id,
+        ConsultantAssignment.tenant_id,
+        ConsultantAssignment.created_by,
+        ConsultantAssignment.created_at,
+    ]
+    column_sortable_list = [ConsultantAssignment.created_at]
+
+    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
+        slug = str(data.get("tenant_slug") or "").strip()
+
+        async def change(session: AsyncSession) -> ConsultantAssignment:
+            tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
+            if tenant is None:
+                raise ConsoleError(f"there is no client company {slug!r}")
+            return await PlatformUserService(session, self.secretbox).assign(
+                str(data.get("consultant_email") or ""), tenant.id, by=self.consultant(request).email
+            )
+
+        return await self.write(
+            request,
+            "assignment.create",
+            change,
+            tenant_id=None,
+            target=lambda a: f"{data.get('consultant_email')} → {slug}",
+        )
+
+
+class TenantSettingsView(ConsoleView):
+    """The chosen tenant's rows of a control-plane table (identity settings, partner apps, tokens)."""
+
+    category = SETTINGS
+    # The name of the column holding the tenant's id (a string: a mapped attribute on a view class
+    # would act as a descriptor on the view).
+    tenant_key: ClassVar[str]
+
+    def is_accessible(self, request: Request) -> bool:
+        return current_tenant.get() is not None
+
+    def scope(self, request: Request, stmt: Select[Any]) -> Select[Any]:
+        return stmt.where(getattr(self.model, self.tenant_key) == tenant_of(request).id)
+
+    def list_query(self, request: Request) -> Select[Any]:
+        return self.scope(request, select(self.model))
+
+    def count_query(self, request: Request) -> Select[Any]:
+        return self.scope(request, select(func.count()).select_from(self.model))
+
+    def details_query(self, request: Request) -> Select[Any]:
+        return self.scope(request, super().details_query(request))
+
+    def form_edit_query(self, request: Request) -> Select[Any]:
+        return self.scope(request, super().form_edit_query(request))
+
+
+def _names(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").replace("\n", ",").split(",") if part.strip()]
+
+
+class IdentityProviderForm(CsrfForm):
+    issuer = StringField("Issuer URL", validators=[DataRequired()])
+    client_id = StringField("Client id", validators=[DataRequired()])
+    # Write-only: never filled in from what is stored; left empty, the stored secret is kept.
+    client_secret = PasswordField("Client secret (leave empty to keep the stored one)", validators=[Optional()])
+    allowed_domains = StringField("Allowed email domains (comma-separated)", validators=[DataRequired()])
+    hr_groups = StringField("Groups that make HR admins", validators=[Optional()])
+    manager_groups = StringField("Groups that make managers", validators=[Optional()])
+    enabled = BooleanField("Enabled", default=True)
+
+
+class IdentityProviderAdmin(TenantSettingsView, model=IdentityProvider):
+    name, name_plural, icon = "Identity provider", "Identity provider (SSO)", "fa-solid fa-key"
+    tenant_key = "tenant_id"
+    form = IdentityProviderForm
+    column_list = [
+        IdentityProvider.issuer,
+        IdentityProvider.client_id,
+        IdentityProvider.allowed_domains,
+        IdentityProvider.enabled,
+    ]
+    column_details_exclude_list = [IdentityProvider.client_secret_encrypted]
+
+    async def get_form_data_for_edit(self, obj: Any) -> dict[str, Any]:
+        return {
+            "issuer": obj.issuer,
+            "client_id": obj.client_id,
+            "allowed_domains": ", ".join(obj.allowed_domains),
+            "hr_groups": ", ".join(obj.role_mapping.get("hr_admin", [])),
+            "manager_groups": ", ".join(obj.role_mapping.get("manager", [])),
+            "enabled": obj.enabled,
+        }
+
+    async def _configure(self, request: Request, data: dict[str, Any], action: str) -> Any:
+        settings: dict[str, Any] = {
+            "issuer": str(data.get("issuer") or "").strip(),
+            "client_id": str(data.get("client_id") or "").strip(),
+            "allowed_domains": _names(data.get("allowed_domains")),
+            "role_mapping": {"hr_admin": _names(data.get("hr_groups")), "manager": _names(data.get("manager_groups"))},
+            "enabled": bool(data.get("enabled")),
+        }
+        if data.get("client_secret"):
+            settings["client_secret"] = data["client_secret"]
+        tenant = tenant_of(request)
+
+        async def change(session: AsyncSession) -> IdentityProvider:
+            write = msgspec.convert(settings, IdentityProviderWrite)
+            service = IdentityProviderService(session, tenant.id, self.secretbox)
+            return await service.configure(write, self.services.relying_party)
+
+        return await self.write(
+            request, action, change, tenant_id=tenant.id, target=lambda p: f"identity provider {p.issuer}"
+        )
+
+    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
+        return await self._configure(request, data, "identity_provider.create")
+
+    async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
+        return await self._configure(request, data, "identity_provider.update")
+
+
+class PartnerClientForm(CsrfForm):
+    name = StringField("Name", validators=[DataRequired()])
+    scopes = SelectMultipleField("Scopes", choices=[(s.value, s.value) for s in Scope], validators=[DataRequired()])
+
+
+class PartnerClientAdmin(TenantSettingsView, model=PartnerClient):
+    name, name_plural, icon = "Partner app", "Partner apps", "fa-solid fa-plug"
+    tenant_key = "tenant_id"
+    can_edit = False
+    form = PartnerClientForm
+    column_list = [
+        PartnerClient.name,
+        PartnerClient.client_id,
+        PartnerClient.scopes,
+        PartnerClient.created_at,
+        PartnerClient.revoked_at,
+    ]
+    column_details_exclude_list = [PartnerClient.secret_hash, PartnerClient.previous_secret_hash]
+    details_template = "console/revocable_details.html"
+
+    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
+        tenant = tenant_of(request)
+        secret: list[str] = []
+
+        async def change(session: AsyncSession) -> PartnerClient:
+            created = await PartnerClientService(session, tenant.id).create(
+                name=str(data.get("name") or ""),
+                scopes=list(data.get("scopes") or []),
+                created_by=self.consultant(request).email,
+            )
+            secret.append(created.secret)
+            return created.client
+
+        client = await self.write(
+            request, "partner_client.create", change, tenant_id=tenant.id, target=lambda c: f"partner app {c.client_id}"
+        )
+        Secret.reveal_once(request, secret[0], title=f"Client secret of {client.client_id}")
+        return client
+
+    @expose("/{pk}/revoke", methods=["POST"])
+    async def revoke(self, request: Request) -> Response:
+        tenant = tenant_of(request)
+        client_id = uuid.UUID(request.path_params["pk"])
+
+        async def change(session: AsyncSession) -> PartnerClient:
+            return await PartnerClientService(session, tenant.id).revoke(client_id, self.services.revocations)
+
+        try:
+            await self.write(
+                request,
+                "partner_client.revoke",
+                change,
+                tenant_id=tenant.id,
+                target=lambda c: f"partner app {c.client_id}",
+            )
+        except ConsoleError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return RedirectResponse(
+            request.url_for("admin:details", identity=self.identity, pk=str(client_id)), status_code=303
+        )
+
+
+class ScimTokenForm(CsrfForm):
+    name = StringField("Name", validators=[DataRequired()])
+
+
+class ScimTokenAdmin(TenantSettingsView, model=ScimToken):
+    name, name_plural, icon = "SCIM token", "SCIM tokens", "fa-solid fa-id-card"
+    tenant_key = "tenant_id"
+    can_edit = False
+    form = ScimTokenForm
+    column_list = [
+        ScimToken.name,
+        ScimToken.token_prefix,
+        ScimToken.created_by,
+        ScimToken.last_used_at,
+        ScimToken.revoked_at,
+    ]
+    column_details_exclude_list = [ScimToken.token_hash]
+    details_template = "console/revocable_details.html"
+
+    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
+        tenant = tenant_of(request)
+        token: list[str] = []
+
+        async def change(session: AsyncSession) -> ScimToken:
+            issued = await ScimTokenService(session, tenant.id).create(
+                str(data.get("name") or ""), self.consultant(request).email
+            )
+            token.append(issued.token)
+            return issued.row
+
+        row = await self.write(
+            request, "scim_token.create", change, tenant_id=tenant.id, target=lambda t: f"SCIM token {t.name}"
+        )
+        Secret.reveal_once(request, token[0], title=f"SCIM token {row.name}")
+        return row
+
+    @expose("/{pk}/revoke", methods=["POST"])
+    async def revoke(self, request: Request) -> Response:
+        tenant = tenant_of(request)
+        token_id = uuid.UUID(request.path_params["pk"])
+
+        async def change(session: AsyncSession) -> ScimToken:
+            return await ScimTokenService(session, tenant.id).revoke(token_id)
+
+        try:
+            await self.write(
+                request, "scim_token.revoke", change, tenant_id=tenant.id, target=lambda t: f"SCIM token {t.name}"
+            )
+        except ConsoleError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return RedirectResponse(
+            request.url_for("admin:details", identity=self.identity, pk=str(token_id)), status_code=303
+        )
+
+
+PLATFORM_VIEWS: list[type[ConsoleView]] = [
+    TenantAdmin,
+    PlatformJobAdmin,
+    DeadLetterAdmin,
+    ConsoleAuditAdmin,
+    PlatformUserAdmin,
+    AssignmentAdmin,
+    IdentityProviderAdmin,
+    PartnerClientAdmin,
+    ScimTokenAdmin,
+]
