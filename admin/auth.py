@@ -180,14 +180,7 @@ class ConsoleAuth(AuthenticationBackend):
             return await self.page(request, "Sign-in through an identity provider is not configured.", 404)
         settings = self.services.settings
         assert settings.console_oidc_issuer is not None
-        query = request.query_params
-        params = CallbackParams(
-            code=query.get("code"),
-            state=query.get("state"),
-            iss=query.get("iss"),
-            error=query.get("error"),
-            error_description=query.get("error_description"),
-        )
+        params = CallbackParams.from_query(request.query_params)
         try:
             login = await self.oidc.finish(
                 CONSOLE_REALM,

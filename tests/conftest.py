@@ -15,7 +15,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -165,37 +166,84 @@ def process_env(settings: Settings, data_dir: Path) -> dict[str, str]:
     }
 
 
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now (bound by the caller soon after)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def log_tail(log: Path, lines: int = 60) -> str:
+    """The last `lines` lines of a process's log, for failure messages."""
+    try:
+        text_lines = log.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return f"({log} was not written)"
+    return "\n".join(text_lines[-lines:])
+
+
+@dataclasses.dataclass(frozen=True)
+class ServedApp:
+    base_url: str
+    port: int
+    log: Path
+
+
+@contextmanager
+def serve_app(
+    settings: Settings,
+    log_dir: Path,
+    *,
+    port: int | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    start_timeout: float = 30.0,
+) -> Iterator[ServedApp]:
+    """`crosswalk serve` in its own process on `port` (a free one if None) for the test database, with
+    `extra_env` on top of the run's environment; stopped on exit. Fails the test with the tail of the
+    server's log if it does not answer /health in time."""
+    port = port or free_port()
+    env = {
+        **process_env(settings, log_dir),
+        "TENANT_CACHE_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
+    log_path = log_dir / "server.log"
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "crosswalk"), "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + start_timeout
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    why = f"exited with {process.returncode}" if process.poll() is not None else "did not answer"
+                    pytest.fail(f"the server {why} on {base}; the tail of {log_path}:\n{log_tail(log_path)}")
+                time.sleep(0.1)
+            yield ServedApp(base, port, log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def app_base_url(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The API served by `crosswalk serve` in its own process, on a free port, for the test database."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    assert settings.token_signing_key is not None
-    log_dir = tmp_path_factory.mktemp("server")
-    env = {**process_env(settings, log_dir), "TENANT_CACHE_SECONDS": "0", "LOG_LEVEL": "WARNING"}
-    log = (log_dir / "server.log").open("w")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "crosswalk"), "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start: " + (log_dir / "server.log").read_text())
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with serve_app(settings, tmp_path_factory.mktemp("server")) as served:
+        yield served.base_url
 
 
 TokenFactory = Callable[..., dict[str, str]]

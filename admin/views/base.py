@@ -93,6 +93,18 @@ class ConsoleView(ModelView):
     def secretbox(self) -> SecretBox:
         return self.services.secretbox
 
+    def __init__(self) -> None:
+        # Headings a person reads ("Org unit", "Start date") rather than column names; a view's own
+        # labels win.
+        model = getattr(self, "model", None)
+        if model is not None:
+            derived = {
+                attr.key: attr.key.removesuffix("_id").replace("_", " ").capitalize()
+                for attr in sa_inspect(model).column_attrs
+            }
+            type(self).column_labels = {**derived, **self.column_labels}
+        super().__init__()
+
     async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
         form = await super().scaffold_form(rules)
 

@@ -11,7 +11,7 @@ import msgspec
 from sqladmin import expose
 from sqladmin.filters import StaticValuesFilter
 from sqladmin.secret import Secret
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Optional
 
 from admin.context import current_tenant, tenant_of
 from admin.models import ConsoleAuditEvent
-from admin.users import PlatformUserService
+from admin.users import Consultant, PlatformUserService
 from admin.views.base import ConsoleError, ConsoleView, current_csrftoken
 from backend.auth.principal import Scope
 from backend.jobs import platform as platform_jobs
@@ -56,21 +56,16 @@ class SuperadminView(ConsoleView):
         return self.consultant(request).is_superadmin
 
 
-class ScopedToConsultant(ConsoleView):
-    """A control-plane list whose rows belong to tenants: a consultant sees the rows of the tenants
-    assigned to them, a superadmin every row."""
+class ScopedView(ConsoleView):
+    """A control-plane list showing only some rows: `scope` says which, for lists, counts, details and
+    edits alike."""
 
-    category = PLATFORM
     # The name of the column holding the tenant's id (a string: a mapped attribute on a view class
     # would act as a descriptor on the view).
     tenant_key: ClassVar[str]
 
     def scope(self, request: Request, stmt: Select[Any]) -> Select[Any]:
-        consultant = self.consultant(request)
-        if consultant.is_superadmin:
-            return stmt
-        ids = [t.id for t in consultant.tenants.values()]
-        return stmt.where(getattr(self.model, self.tenant_key).in_(ids) if ids else false())
+        raise NotImplementedError
 
     def list_query(self, request: Request) -> Select[Any]:
         return self.scope(request, select(self.model))
@@ -85,9 +80,27 @@ class ScopedToConsultant(ConsoleView):
         return self.scope(request, super().form_edit_query(request))
 
 
+class ScopedToConsultant(ScopedView):
+    """Rows that belong to tenants: a consultant sees those of the tenants assigned to them (and their
+    own, where `own_rows` says which), a superadmin every row."""
+
+    category = PLATFORM
+
+    def own_rows(self, consultant: Consultant) -> ColumnElement[bool] | None:
+        return None
+
+    def scope(self, request: Request, stmt: Select[Any]) -> Select[Any]:
+        consultant = self.consultant(request)
+        if consultant.is_superadmin:
+            return stmt
+        ids = [t.id for t in consultant.tenants.values()]
+        theirs = getattr(self.model, self.tenant_key).in_(ids) if ids else false()
+        own = self.own_rows(consultant)
+        return stmt.where(theirs if own is None else or_(theirs, own))
+
+
 class TenantAdmin(ScopedToConsultant, model=Tenant):
     name, name_plural, icon = "Client company", "Client companies", "fa-solid fa-building"
-    identity = "tenant"
     tenant_key = "id"
     can_edit = False
     column_list = [Tenant.name, Tenant.slug, Tenant.status, Tenant.placement, Tenant.created_at]
@@ -150,9 +163,8 @@ class TenantAdmin(ScopedToConsultant, model=Tenant):
         )
 
 
-class PlatformJobAdmin(ConsoleView, model=PlatformJob):
+class PlatformJobAdmin(ScopedToConsultant, model=PlatformJob):
     name, name_plural, icon = "Platform job", "Platform jobs", "fa-solid fa-gears"
-    identity = "platform-job"
     category = PLATFORM
     can_create = can_edit = False
     column_list = [
@@ -167,22 +179,11 @@ class PlatformJobAdmin(ConsoleView, model=PlatformJob):
     column_default_sort = [(PlatformJob.created_at, True)]
     column_filters = [StaticValuesFilter(PlatformJob.status, values=[(s.value, s.value) for s in JobStatus])]
     details_template = "console/platform_job.html"
+    tenant_key = "tenant_id"
 
-    def _scope(self, request: Request, stmt: Select[Any]) -> Select[Any]:
-        consultant = self.consultant(request)
-        if consultant.is_superadmin:
-            return stmt
-        ids = [t.id for t in consultant.tenants.values()]
-        return stmt.where(or_(PlatformJob.tenant_id.in_(ids), PlatformJob.requested_by == consultant.id))
-
-    def list_query(self, request: Request) -> Select[Any]:
-        return self._scope(request, select(PlatformJob))
-
-    def count_query(self, request: Request) -> Select[Any]:
-        return self._scope(request, select(func.count()).select_from(PlatformJob))
-
-    def details_query(self, request: Request) -> Select[Any]:
-        return self._scope(request, super().details_query(request))
+    def own_rows(self, consultant: Consultant) -> ColumnElement[bool]:
+        # A provisioning job has no tenant until the tenant exists: its requester follows it.
+        return PlatformJob.requested_by == consultant.id
 
 
 class DeadLetterAdmin(ScopedToConsultant, model=DeadLetter):
@@ -195,11 +196,10 @@ class DeadLetterAdmin(ScopedToConsultant, model=DeadLetter):
     column_default_sort = [(DeadLetter.failed_at, True)]
 
 
-class ConsoleAuditAdmin(ConsoleView, model=ConsoleAuditEvent):
+class ConsoleAuditAdmin(ScopedToConsultant, model=ConsoleAuditEvent):
     """Read-only: the serving role cannot change a row of it, and neither can the console."""
 
     name, name_plural, icon = "Console audit event", "Console audit log", "fa-solid fa-clipboard-list"
-    identity = "console-audit"
     category = PLATFORM
     can_create = can_edit = False
     column_list = [
@@ -213,22 +213,10 @@ class ConsoleAuditAdmin(ConsoleView, model=ConsoleAuditEvent):
     column_searchable_list = [ConsoleAuditEvent.actor_email, ConsoleAuditEvent.action, ConsoleAuditEvent.target]
     column_sortable_list = [ConsoleAuditEvent.at, ConsoleAuditEvent.actor_email, ConsoleAuditEvent.action]
     column_default_sort = [(ConsoleAuditEvent.at, True)]
+    tenant_key = "tenant_id"
 
-    def _scope(self, request: Request, stmt: Select[Any]) -> Select[Any]:
-        consultant = self.consultant(request)
-        if consultant.is_superadmin:
-            return stmt
-        ids = [t.id for t in consultant.tenants.values()]
-        return stmt.where(or_(ConsoleAuditEvent.tenant_id.in_(ids), ConsoleAuditEvent.actor_id == consultant.id))
-
-    def list_query(self, request: Request) -> Select[Any]:
-        return self._scope(request, select(ConsoleAuditEvent))
-
-    def count_query(self, request: Request) -> Select[Any]:
-        return self._scope(request, select(func.count()).select_from(ConsoleAuditEvent))
-
-    def details_query(self, request: Request) -> Select[Any]:
-        return self._scope(request, super().details_query(request))
+    def own_rows(self, consultant: Consultant) -> ColumnElement[bool]:
+        return ConsoleAuditEvent.actor_id == consultant.id
 
 
 class PlatformUserAdmin(SuperadminView, model=PlatformUser):
@@ -308,31 +296,16 @@ class AssignmentAdmin(SuperadminView, model=ConsultantAssignment):
         )
 
 
-class TenantSettingsView(ConsoleView):
+class TenantSettingsView(ScopedView):
     """The chosen tenant's rows of a control-plane table (identity settings, partner apps, tokens)."""
 
     category = SETTINGS
-    # The name of the column holding the tenant's id (a string: a mapped attribute on a view class
-    # would act as a descriptor on the view).
-    tenant_key: ClassVar[str]
 
     def is_accessible(self, request: Request) -> bool:
         return current_tenant.get() is not None
 
     def scope(self, request: Request, stmt: Select[Any]) -> Select[Any]:
         return stmt.where(getattr(self.model, self.tenant_key) == tenant_of(request).id)
-
-    def list_query(self, request: Request) -> Select[Any]:
-        return self.scope(request, select(self.model))
-
-    def count_query(self, request: Request) -> Select[Any]:
-        return self.scope(request, select(func.count()).select_from(self.model))
-
-    def details_query(self, request: Request) -> Select[Any]:
-        return self.scope(request, super().details_query(request))
-
-    def form_edit_query(self, request: Request) -> Select[Any]:
-        return self.scope(request, super().form_edit_query(request))
 
 
 def _names(text: str | None) -> list[str]:
@@ -400,15 +373,65 @@ class IdentityProviderAdmin(TenantSettingsView, model=IdentityProvider):
         return await self._configure(request, data, "identity_provider.update")
 
 
+class CredentialView(TenantSettingsView):
+    """A credential of the chosen tenant (a partner app's secret, a SCIM token): issued through the
+    API's service and shown once, with no-store headers; revoked at once with a POST from its page."""
+
+    can_edit = False
+    details_template = "console/revocable_details.html"
+    # "partner_client": the audit log's action prefix.
+    kind: ClassVar[str]
+
+    def describe(self, row: Any) -> str:
+        raise NotImplementedError
+
+    async def issue(self, session: AsyncSession, request: Request, data: dict[str, Any]) -> tuple[Any, str]:
+        """The new row and its secret."""
+        raise NotImplementedError
+
+    async def revoke_row(self, session: AsyncSession, row_id: uuid.UUID) -> Any:
+        raise NotImplementedError
+
+    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
+        tenant = tenant_of(request)
+        secret: list[str] = []
+
+        async def change(session: AsyncSession) -> Any:
+            row, issued = await self.issue(session, request, data)
+            secret.append(issued)
+            return row
+
+        row = await self.write(request, f"{self.kind}.create", change, tenant_id=tenant.id, target=self.describe)
+        Secret.reveal_once(request, secret[0], title=f"The secret of {self.describe(row)}")
+        return row
+
+    @expose("/{pk}/revoke", methods=["POST"])
+    async def revoke(self, request: Request) -> Response:
+        row_id = uuid.UUID(request.path_params["pk"])
+
+        async def change(session: AsyncSession) -> Any:
+            return await self.revoke_row(session, row_id)
+
+        try:
+            await self.write(
+                request, f"{self.kind}.revoke", change, tenant_id=tenant_of(request).id, target=self.describe
+            )
+        except ConsoleError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return RedirectResponse(
+            request.url_for("admin:details", identity=self.identity, pk=str(row_id)), status_code=303
+        )
+
+
 class PartnerClientForm(CsrfForm):
     name = StringField("Name", validators=[DataRequired()])
     scopes = SelectMultipleField("Scopes", choices=[(s.value, s.value) for s in Scope], validators=[DataRequired()])
 
 
-class PartnerClientAdmin(TenantSettingsView, model=PartnerClient):
+class PartnerClientAdmin(CredentialView, model=PartnerClient):
     name, name_plural, icon = "Partner app", "Partner apps", "fa-solid fa-plug"
     tenant_key = "tenant_id"
-    can_edit = False
+    kind = "partner_client"
     form = PartnerClientForm
     column_list = [
         PartnerClient.name,
@@ -418,58 +441,32 @@ class PartnerClientAdmin(TenantSettingsView, model=PartnerClient):
         PartnerClient.revoked_at,
     ]
     column_details_exclude_list = [PartnerClient.secret_hash, PartnerClient.previous_secret_hash]
-    details_template = "console/revocable_details.html"
 
-    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
-        tenant = tenant_of(request)
-        secret: list[str] = []
+    def describe(self, row: Any) -> str:
+        return f"partner app {row.client_id}"
 
-        async def change(session: AsyncSession) -> PartnerClient:
-            created = await PartnerClientService(session, tenant.id).create(
-                name=str(data.get("name") or ""),
-                scopes=list(data.get("scopes") or []),
-                created_by=self.consultant(request).email,
-            )
-            secret.append(created.secret)
-            return created.client
-
-        client = await self.write(
-            request, "partner_client.create", change, tenant_id=tenant.id, target=lambda c: f"partner app {c.client_id}"
+    async def issue(self, session: AsyncSession, request: Request, data: dict[str, Any]) -> tuple[Any, str]:
+        created = await PartnerClientService(session, tenant_of(request).id).create(
+            name=str(data.get("name") or ""),
+            scopes=list(data.get("scopes") or []),
+            created_by=self.consultant(request).email,
         )
-        Secret.reveal_once(request, secret[0], title=f"Client secret of {client.client_id}")
-        return client
+        return created.client, created.secret
 
-    @expose("/{pk}/revoke", methods=["POST"])
-    async def revoke(self, request: Request) -> Response:
-        tenant = tenant_of(request)
-        client_id = uuid.UUID(request.path_params["pk"])
-
-        async def change(session: AsyncSession) -> PartnerClient:
-            return await PartnerClientService(session, tenant.id).revoke(client_id, self.services.revocations)
-
-        try:
-            await self.write(
-                request,
-                "partner_client.revoke",
-                change,
-                tenant_id=tenant.id,
-                target=lambda c: f"partner app {c.client_id}",
-            )
-        except ConsoleError as exc:
-            raise HTTPException(404, str(exc)) from exc
-        return RedirectResponse(
-            request.url_for("admin:details", identity=self.identity, pk=str(client_id)), status_code=303
-        )
+    async def revoke_row(self, session: AsyncSession, row_id: uuid.UUID) -> Any:
+        tenant = current_tenant.get()
+        assert tenant is not None
+        return await PartnerClientService(session, tenant.id).revoke(row_id, self.services.revocations)
 
 
 class ScimTokenForm(CsrfForm):
     name = StringField("Name", validators=[DataRequired()])
 
 
-class ScimTokenAdmin(TenantSettingsView, model=ScimToken):
+class ScimTokenAdmin(CredentialView, model=ScimToken):
     name, name_plural, icon = "SCIM token", "SCIM tokens", "fa-solid fa-id-card"
     tenant_key = "tenant_id"
-    can_edit = False
+    kind = "scim_token"
     form = ScimTokenForm
     column_list = [
         ScimToken.name,
@@ -479,42 +476,20 @@ class ScimTokenAdmin(TenantSettingsView, model=ScimToken):
         ScimToken.revoked_at,
     ]
     column_details_exclude_list = [ScimToken.token_hash]
-    details_template = "console/revocable_details.html"
 
-    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
-        tenant = tenant_of(request)
-        token: list[str] = []
+    def describe(self, row: Any) -> str:
+        return f"SCIM token {row.name}"
 
-        async def change(session: AsyncSession) -> ScimToken:
-            issued = await ScimTokenService(session, tenant.id).create(
-                str(data.get("name") or ""), self.consultant(request).email
-            )
-            token.append(issued.token)
-            return issued.row
-
-        row = await self.write(
-            request, "scim_token.create", change, tenant_id=tenant.id, target=lambda t: f"SCIM token {t.name}"
+    async def issue(self, session: AsyncSession, request: Request, data: dict[str, Any]) -> tuple[Any, str]:
+        issued = await ScimTokenService(session, tenant_of(request).id).create(
+            str(data.get("name") or ""), self.consultant(request).email
         )
-        Secret.reveal_once(request, token[0], title=f"SCIM token {row.name}")
-        return row
+        return issued.row, issued.token
 
-    @expose("/{pk}/revoke", methods=["POST"])
-    async def revoke(self, request: Request) -> Response:
-        tenant = tenant_of(request)
-        token_id = uuid.UUID(request.path_params["pk"])
-
-        async def change(session: AsyncSession) -> ScimToken:
-            return await ScimTokenService(session, tenant.id).revoke(token_id)
-
-        try:
-            await self.write(
-                request, "scim_token.revoke", change, tenant_id=tenant.id, target=lambda t: f"SCIM token {t.name}"
-            )
-        except ConsoleError as exc:
-            raise HTTPException(404, str(exc)) from exc
-        return RedirectResponse(
-            request.url_for("admin:details", identity=self.identity, pk=str(token_id)), status_code=303
-        )
+    async def revoke_row(self, session: AsyncSession, row_id: uuid.UUID) -> Any:
+        tenant = current_tenant.get()
+        assert tenant is not None
+        return await ScimTokenService(session, tenant.id).revoke(row_id)
 
 
 PLATFORM_VIEWS: list[type[ConsoleView]] = [

@@ -138,15 +138,7 @@ class SsoController(Controller):
         tenant_slug: TenantSlug,
     ) -> Response[Any]:
         services = services_of(request.app)
-        # Read by hand: `state` is a name Litestar reserves for its own application state.
-        query = request.query_params
-        params = CallbackParams(
-            code=query.get("code"),
-            state=query.get("state"),
-            iss=query.get("iss"),
-            error=query.get("error"),
-            error_description=query.get("error_description"),
-        )
+        params = CallbackParams.from_query(request.query_params)
         try:
             tenant, provider = await _tenant_and_provider(services, tenant_slug)
             async with services.database.tenant_session(tenant) as session:

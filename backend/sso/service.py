@@ -191,6 +191,17 @@ class CallbackParams:
     error: str | None
     error_description: str | None
 
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> CallbackParams:
+        """From the callback's query string (read by hand: `state` is a name web frameworks reserve)."""
+        return cls(
+            code=query.get("code"),
+            state=query.get("state"),
+            iss=query.get("iss"),
+            error=query.get("error"),
+            error_description=query.get("error_description"),
+        )
+
 
 class OidcLogins:
     """The protocol half of a login through an OpenID provider, for any of our relying-party clients

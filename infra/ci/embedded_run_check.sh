@@ -45,6 +45,10 @@ boot() {
     || { echo "demo SSO sign-in failed: $signed_in"; cat "$log"; exit 1; }
   printf '%s\n' "$signed_in" | grep -q "hr_admin" || { echo "demo SSO gave no HR role: $signed_in"; exit 1; }
   echo "$signed_in"
+  # The consultants' console, with sign-in through the same local provider.
+  curl -sf "http://127.0.0.1:$port/admin/login" | grep -q "Sign in with the platform" \
+    || { echo "the console's sign-in page does not offer the identity provider"; cat "$log"; exit 1; }
+  grep -q "console: http://127.0.0.1:$port/admin" "$log" || { echo "the run did not print the console"; cat "$log"; exit 1; }
   # A background job through the run's own worker: every training plan of the demo company.
   local job
   job=$(curl -sf -X POST -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/training-plans/recompute" \
