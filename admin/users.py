@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pyotp
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.secretbox import SecretBox
@@ -154,9 +154,11 @@ class PlatformUserService:
         return assignment
 
     async def deactivate(self, email: str) -> None:
-        await self.session.execute(
-            update(PlatformUser).where(PlatformUser.email == _normal_email(email)).values(active=False)
-        )
+        """No new sign-in, and the live sessions stop at their next request (authentication re-reads
+        the user every time)."""
+        user = await self.by_email(email)
+        user.active = False
+        await self.session.flush()
 
 
 def _normal_email(email: str) -> str:

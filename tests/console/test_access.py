@@ -18,9 +18,12 @@ from sqlalchemy import Engine, select, text
 from admin.models import ConsoleAuditEvent
 from admin.users import PlatformUserService
 from backend.auth.secretbox import SecretBox
-from tenants.models import PlatformRole
+from backend.jobs.models import PlatformJob
+from tenants.models import IdentityProvider, PlatformRole
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
+from tests.console.conftest import PlatformIdp
+from tests.marketplace.market import build_market
 
 PASSWORD = "correct horse battery staple"
 
@@ -266,3 +269,123 @@ async def test_the_dashboard_draws_the_analytics_of_the_chosen_tenant(
         "Mentoring participation",
     ):
         assert title in dashboard.text
+
+
+async def test_an_identity_providers_secret_is_write_only(
+    client: AsyncTestClient[Litestar],
+    consultant: Staff,
+    two_tenants: tuple[TenantRef, TenantRef],
+    platform_idp: PlatformIdp,
+    secretbox: SecretBox,
+    database: Database,
+) -> None:
+    """Configured through the same service as the API (the issuer is discovered for real); the secret is
+    never shown back, and an edit that leaves it empty keeps the stored one."""
+    mine = two_tenants[0]
+    tab = await _chosen(client, consultant, mine)
+    await tab.get("/admin/identity-provider/create")
+    fields = {
+        "issuer": platform_idp.issuer,
+        "client_id": "alder-portal",
+        "allowed_domains": "alder.example",
+        "hr_groups": "hr",
+        "manager_groups": "",
+        "enabled": "y",
+        "save": "Save",
+    }
+    unknown = await tab.post("/admin/identity-provider/create", {**fields, "issuer": "http://127.0.0.1:9/nobody"})
+    assert unknown.status_code == 400
+    assert "configuration could not be read" in unknown.text
+    secret = "s3cret-" + secrets.token_urlsafe(12)
+    created = await tab.post("/admin/identity-provider/create", {**fields, "client_secret": secret})
+    assert created.status_code == 302, created.text
+    listing = await tab.get("/admin/identity-provider/list")
+    provider_id = re.search(r"/admin/identity-provider/edit/([0-9a-f-]{36})", listing.text)
+    assert provider_id is not None
+    form = await tab.get(f"/admin/identity-provider/edit/{provider_id.group(1)}")
+    assert "alder-portal" in form.text
+    assert secret not in form.text
+    details = await tab.get(f"/admin/identity-provider/details/{provider_id.group(1)}")
+    assert secret not in details.text
+    edited = await tab.post(
+        f"/admin/identity-provider/edit/{provider_id.group(1)}", {**fields, "client_id": "alder-portal-2"}
+    )
+    assert edited.status_code == 302, edited.text
+    async with database.control_session() as session:
+        stored = await session.scalar(select(IdentityProvider).where(IdentityProvider.tenant_id == mine.id))
+    assert stored is not None
+    assert stored.client_id == "alder-portal-2"
+    assert secretbox.decrypt(stored.client_secret_encrypted) == secret
+    async with database.control_session() as session:
+        changes = (
+            await session.scalars(
+                select(ConsoleAuditEvent.changes).where(
+                    ConsoleAuditEvent.tenant_id == mine.id, ConsoleAuditEvent.action.like("identity_provider.%")
+                )
+            )
+        ).all()
+    assert len(changes) == 2
+    assert all(secret not in str(c) for c in changes)
+
+
+async def test_status_changes_are_platform_jobs_and_archiving_is_for_superadmins(
+    client: AsyncTestClient[Litestar], consultant: Staff, two_tenants: tuple[TenantRef, TenantRef], database: Database
+) -> None:
+    mine, theirs = two_tenants
+    tab = Browserless(client)
+    await tab.sign_in(consultant)
+    await tab.get(f"/admin/tenant/details/{mine.id}")
+    archive = await tab.post(f"/admin/tenant/{mine.id}/status", {"status": "archived"})
+    assert archive.status_code == 403
+    other = await tab.post(f"/admin/tenant/{theirs.id}/status", {"status": "suspended"})
+    assert other.status_code == 403
+    suspend = await tab.post(f"/admin/tenant/{mine.id}/status", {"status": "suspended"})
+    assert suspend.status_code == 303
+    assert "/admin/platform-job/details/" in suspend.headers["location"]
+    async with database.control_session() as session:
+        job = await session.scalar(
+            select(PlatformJob).where(PlatformJob.tenant_id == mine.id).order_by(PlatformJob.id.desc())
+        )
+    assert job is not None
+    assert (job.kind, job.arguments["status"]) == ("tenants.set_status", "suspended")
+    page = await tab.get(suspend.headers["location"])
+    assert page.status_code == 200
+    assert "tenants.set_status" in page.text
+
+
+async def test_viewing_applications_in_the_console_is_audited_like_the_api(
+    client: AsyncTestClient[Litestar],
+    database: Database,
+    secretbox: SecretBox,
+    make_tenant: TenantFactory,
+    auth: TokenFactory,
+) -> None:
+    """Applications are confidential: each one a consultant is shown lands in the tenant's own audit
+    log (readable by its HR at /api/v1/audit-events), one entry per application, as for API callers."""
+    tenant = make_tenant(f"con_m_{secrets.token_hex(3)}")
+    market = await build_market(client, tenant, auth)
+    opening = await market.opening()
+    applied = [await market.apply(opening["id"], who) for who in ("ana", "tom")]
+    staff = await _make_staff(database, secretbox, PlatformRole.CONSULTANT, [tenant])
+    tab = await _chosen(client, staff, tenant)
+    listing = await tab.get("/admin/application/list")
+    assert listing.status_code == 200
+    seen = await market.audit(action="application.viewed")
+    by_console = [e for e in seen if e["actor_subject"] == f"console:{staff.email}"]
+    assert sorted(e["object_id"] for e in by_console) == sorted(a["id"] for a in applied)
+
+
+async def test_a_deactivated_consultant_is_signed_out_at_the_next_click(
+    client: AsyncTestClient[Litestar],
+    database: Database,
+    secretbox: SecretBox,
+    two_tenants: tuple[TenantRef, TenantRef],
+) -> None:
+    staff = await _make_staff(database, secretbox, PlatformRole.CONSULTANT, [two_tenants[0]])
+    tab = Browserless(client)
+    await tab.sign_in(staff)
+    assert (await tab.get("/admin/")).status_code == 200
+    async with database.control_session() as session, session.begin():
+        await PlatformUserService(session, secretbox).deactivate(staff.email)
+    assert (await tab.get("/admin/")).status_code == 302
+    assert (await Browserless(client).sign_in(staff)).status_code == 400
