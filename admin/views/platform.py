@@ -276,6 +276,35 @@ class AssignmentAdmin(SuperadminView, model=ConsultantAssignment):
     ]
     column_sortable_list = [ConsultantAssignment.created_at]
 
+    details_template = "console/assignment_details.html"
+
+    @expose("/{pk}/withdraw", methods=["POST"])
+    async def withdraw(self, request: Request) -> Response:
+        """The consultant loses the tenant at their next click (authentication re-reads assignments)."""
+        if not self.consultant(request).is_superadmin:
+            raise HTTPException(403, "Only superadmins withdraw assignments.")
+        assignment_id = uuid.UUID(request.path_params["pk"])
+
+        async def change(session: AsyncSession) -> ConsultantAssignment:
+            assignment = await session.get(ConsultantAssignment, assignment_id, with_for_update=True)
+            if assignment is None:
+                raise ConsoleError("there is no such assignment")
+            await session.delete(assignment)
+            await session.flush()
+            return assignment
+
+        try:
+            await self.write(
+                request,
+                "assignment.withdraw",
+                change,
+                tenant_id=None,
+                target=lambda a: f"assignment of {a.platform_user_id} to {a.tenant_id}",
+            )
+        except ConsoleError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return RedirectResponse(request.url_for("admin:list", identity=self.identity), status_code=303)
+
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
         slug = str(data.get("tenant_slug") or "").strip()
 

@@ -19,7 +19,7 @@ from admin.models import ConsoleAuditEvent
 from admin.users import PlatformUserService
 from backend.auth.secretbox import SecretBox
 from backend.jobs.models import PlatformJob
-from tenants.models import IdentityProvider, PlatformRole
+from tenants.models import ConsultantAssignment, IdentityProvider, PlatformRole, PlatformUser
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
 from tests.console.conftest import PlatformIdp
@@ -389,3 +389,39 @@ async def test_a_deactivated_consultant_is_signed_out_at_the_next_click(
         await PlatformUserService(session, secretbox).deactivate(staff.email)
     assert (await tab.get("/admin/")).status_code == 302
     assert (await Browserless(client).sign_in(staff)).status_code == 400
+
+
+async def test_a_superadmin_assigns_and_withdraws_a_tenant(
+    client: AsyncTestClient[Litestar],
+    database: Database,
+    secretbox: SecretBox,
+    two_tenants: tuple[TenantRef, TenantRef],
+) -> None:
+    theirs = two_tenants[1]
+    boss = await _make_staff(database, secretbox, PlatformRole.SUPERADMIN, [])
+    consultant = await _make_staff(database, secretbox, PlatformRole.CONSULTANT, [])
+    tab = Browserless(client)
+    await tab.sign_in(boss)
+    await tab.get("/admin/consultant-assignment/create")
+    added = await tab.post(
+        "/admin/consultant-assignment/create",
+        {"consultant_email": consultant.email, "tenant_slug": theirs.slug, "save": "Save"},
+    )
+    assert added.status_code == 302, added.text
+    consultant_tab = Browserless(client)
+    await consultant_tab.sign_in(consultant)
+    assert theirs.slug in (await consultant_tab.get("/admin/")).text
+    async with database.control_session() as session:
+        assignment_id = await session.scalar(
+            select(ConsultantAssignment.id)
+            .join(PlatformUser, PlatformUser.id == ConsultantAssignment.platform_user_id)
+            .where(PlatformUser.email == consultant.email, ConsultantAssignment.tenant_id == theirs.id)
+        )
+    assert assignment_id is not None
+    details = await tab.get(f"/admin/consultant-assignment/details/{assignment_id}")
+    assert details.status_code == 200
+    withdrawn = await tab.post(f"/admin/consultant-assignment/{assignment_id}/withdraw", {})
+    assert withdrawn.status_code == 303
+    assert theirs.slug not in (await consultant_tab.get("/admin/")).text
+    # Consultants cannot see the assignments at all.
+    assert (await consultant_tab.get("/admin/consultant-assignment/list")).status_code == 403
