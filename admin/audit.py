@@ -24,13 +24,23 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+# Columns that hold a secret, its hash or its ciphertext: the log says they changed, never to what.
+_SECRET_MARKERS = ("secret", "password", "hash", "totp", "token")
+_HIDDEN = "(hidden)"
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """Field → {"from", "to"} for the fields whose value changed."""
-    return {
-        key: {"from": _plain(before.get(key)), "to": _plain(value)}
-        for key, value in after.items()
-        if _plain(before.get(key)) != _plain(value)
-    }
+    changes: dict[str, Any] = {}
+    for key, value in after.items():
+        old, new = _plain(before.get(key)), _plain(value)
+        if old == new:
+            continue
+        if any(marker in key for marker in _SECRET_MARKERS):
+            changes[key] = {"from": _HIDDEN if old is not None else None, "to": _HIDDEN}
+        else:
+            changes[key] = {"from": old, "to": new}
+    return changes
 
 
 async def record(

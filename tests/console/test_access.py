@@ -319,13 +319,15 @@ async def test_an_identity_providers_secret_is_write_only(
     async with database.control_session() as session:
         changes = (
             await session.scalars(
-                select(ConsoleAuditEvent.changes).where(
-                    ConsoleAuditEvent.tenant_id == mine.id, ConsoleAuditEvent.action.like("identity_provider.%")
-                )
+                select(ConsoleAuditEvent.changes)
+                .where(ConsoleAuditEvent.tenant_id == mine.id, ConsoleAuditEvent.action.like("identity_provider.%"))
+                .order_by(ConsoleAuditEvent.id)
             )
         ).all()
     assert len(changes) == 2
     assert all(secret not in str(c) for c in changes)
+    assert stored.client_secret_encrypted not in str(changes)
+    assert changes[0]["client_secret_encrypted"] == {"from": None, "to": "(hidden)"}
 
 
 async def test_status_changes_are_platform_jobs_and_archiving_is_for_superadmins(
