@@ -24,8 +24,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from admin import audit
 from admin.auth import ConsoleAuth
 from admin.context import consultant_of, current_tenant
-from admin.views.base import ConsoleView, current_csrftoken
-from admin.views.operations import OPERATION_VIEWS, TenantPage
+from admin.views.base import current_csrftoken
+from admin.views.operations import OPERATION_VIEWS
 from admin.views.platform import PLATFORM_VIEWS
 from admin.views.tenant_data import TENANT_VIEWS
 from backend.state import Services
@@ -78,13 +78,20 @@ class CsrfTokenForTemplates:
         await self.app(scope, receive, send)
 
 
+def _for_this_app(view: type[Any], **attributes: Any) -> type[Any]:
+    """A subclass of `view` for one app. SQLAdmin keeps its state (session maker, admin, templates) on
+    the view classes, and so do we (the app's services): a subclass per app keeps two apps in one
+    process (tests do that) from taking each other's."""
+    return type(view.__name__, (view,), {"__module__": view.__module__, **attributes})
+
+
 def build_console(services: Services, csrf_secret: str) -> SQLAdminPlugin:
     settings = services.settings
     auth = ConsoleAuth(services, BASE_PATH)
-    for view in (ConsoleView, TenantPage, SwitchTenantView):
-        view.services = services
-    SwitchTenantView.auth = auth
-    views: list[Any] = [*OPERATION_VIEWS, *TENANT_VIEWS, *PLATFORM_VIEWS, SwitchTenantView]
+    views: list[Any] = [
+        _for_this_app(view, services=services) for view in (*OPERATION_VIEWS, *TENANT_VIEWS, *PLATFORM_VIEWS)
+    ]
+    views.append(_for_this_app(SwitchTenantView, services=services, auth=auth))
     plugin = SQLAdminPlugin(
         views=views,
         engine=services.database.engine,

@@ -295,7 +295,9 @@ async def test_an_identity_providers_secret_is_write_only(
     }
     unknown = await tab.post("/admin/identity-provider/create", {**fields, "issuer": "http://127.0.0.1:9/nobody"})
     assert unknown.status_code == 400
-    assert "configuration could not be read" in unknown.text
+    alert = re.search(r'class="alert alert-danger"[^>]*>([^<]*)<', unknown.text)
+    assert alert is not None, unknown.text
+    assert "could not be read" in alert.group(1), alert.group(1)
     secret = "s3cret-" + secrets.token_urlsafe(12)
     created = await tab.post("/admin/identity-provider/create", {**fields, "client_secret": secret})
     assert created.status_code == 302, created.text
