@@ -3,17 +3,23 @@ an audit record in the same transaction, and for tenant data, sessions pinned to
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Any, ClassVar
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
 
 import msgspec
 from sqladmin import ModelView
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from wtforms import Form, HiddenField
+from wtforms import Form, HiddenField, SelectField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import InputRequired, Optional
 
 from admin import audit
 from admin.context import consultant_of, current_tenant, tenant_of
@@ -24,6 +30,8 @@ from backend.errors import DomainError
 from backend.jobs import outbox
 from backend.state import Services
 from tenants.sessions import Database, TenantRef
+
+SchemaT = TypeVar("SchemaT", bound=msgspec.Struct)
 
 # The CSRF token of the request being served, for the hidden field of every form the console renders.
 current_csrftoken: ContextVar[str] = ContextVar("console_csrftoken", default="")
@@ -99,10 +107,22 @@ class ConsoleView(ModelView):
         model = getattr(self, "model", None)
         if model is not None:
             derived = {
-                attr.key: attr.key.removesuffix("_id").replace("_", " ").capitalize()
+                attr.key: (attr.key.removesuffix("_id") if attr.columns[0].foreign_keys else attr.key)
+                .replace("_", " ")
+                .capitalize()
                 for attr in sa_inspect(model).column_attrs
             }
             type(self).column_labels = {**derived, **self.column_labels}
+            # SQLAdmin's select of an enum column matches members by name; ours store their values, and
+            # an edit form must show the row's current choice.
+            type(self).form_args = {
+                **{
+                    attr.key: {"coerce": _enum_value}
+                    for attr in sa_inspect(model).column_attrs
+                    if isinstance(getattr(attr.columns[0].type, "enum_class", None), type)
+                },
+                **self.form_args,
+            }
         super().__init__()
 
     async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
@@ -190,8 +210,126 @@ class TenantView(ConsoleView):
         return await self.write(request, action, change, tenant_id=tenant_of(request).id, target=target, before=before)
 
 
+class ServiceEditedView(TenantView):
+    """A list of the tenant's data whose adds and edits go through its domain service with the API's
+    write schemas, so the console has no rules of its own: the form's fields that a schema has are
+    converted to it (msgspec), the service checks them, and a refusal is the form's message."""
+
+    # SQLAdmin leaves foreign keys out of forms unless told; each view's form_columns keeps ids out.
+    form_include_pk = True
+    # What a row is called in the audit log's actions ("employee" → employee.create, employee.update).
+    noun: ClassVar[str]
+    create_schema: ClassVar[type[msgspec.Struct]]
+    update_schema: ClassVar[type[msgspec.Struct]]
+
+    def describe(self, row: Any) -> str:
+        raise NotImplementedError
+
+    async def create_row(self, session: AsyncSession, principal: Principal, data: Any) -> Any:
+        raise NotImplementedError
+
+    async def update_row(self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, patch: Any) -> Any:
+        raise NotImplementedError
+
+    async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
+        """A reference to another list (an org unit, a role, a job family) is a choice among the chosen
+        tenant's rows by name; people, too many for a list, are given by id."""
+        form = await super().scaffold_form(rules)
+        unbound = {name: value for name in dir(form) if isinstance(value := getattr(form, name), UnboundField)}
+        choices: dict[str, Any] = {}
+        async with self.session() as session:
+            for name, column in self._references().items():
+                if name not in unbound:
+                    continue
+                model, label = column
+                rows = (await session.execute(select(model.id, label).order_by(label).limit(_MAX_CHOICES))).all()
+                options = [(str(row_id), str(text)) for row_id, text in rows]
+                nullable = bool(sa_inspect(self.model).columns[name].nullable)
+                field: Any = SelectField(
+                    self.column_labels.get(name, name),
+                    choices=([("", "—")] if nullable else []) + options,
+                    validators=[Optional()] if nullable else [InputRequired()],
+                    render_kw={"class": "form-select"},
+                )
+                # Same place in the form as the field it replaces.
+                field.creation_counter = unbound[name].creation_counter
+                choices[name] = field
+        return type(form.__name__, (form,), choices) if choices else form
+
+    def _references(self) -> dict[str, tuple[Any, Any]]:
+        """Each foreign key of the model to a list with names: the referenced model and its name column."""
+        mapper: Any = sa_inspect(self.model)
+        by_table = {m.local_table: m for m in mapper.registry.mappers}
+        found: dict[str, tuple[Any, Any]] = {}
+        for attr in mapper.column_attrs:
+            for key in attr.columns[0].foreign_keys:
+                target = by_table.get(key.column.table)
+                if target is None or target.local_table.name in _PEOPLE_TABLES:
+                    continue
+                label = next((target.columns[n] for n in _NAME_COLUMNS if n in target.columns), None)
+                if label is not None:
+                    found[attr.key] = (target.class_, label)
+        return found
+
+    def _fields(self, schema: type[msgspec.Struct]) -> list[str]:
+        named = [c if isinstance(c, str) else c.key for c in self.form_columns]
+        return [name for name in named if name in schema.__struct_fields__]
+
+    async def _row(self, session: AsyncSession, row_id: uuid.UUID) -> Any:
+        model: Any = self.model
+        return await session.get(model, row_id)
+
+    async def _stored(self, session: AsyncSession, result: Any) -> Any:
+        # Services answer with the row or with its API read schema; the audit diff needs the row.
+        return result if hasattr(result, "__table__") else await self._row(session, result.id)
+
+    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
+        values = form_values(data, self._fields(self.create_schema))
+        create = as_schema({k: v for k, v in values.items() if v is not None}, self.create_schema)
+        principal = self.principal(request)
+
+        async def change(session: AsyncSession) -> Any:
+            return await self._stored(session, await self.create_row(session, principal, create))
+
+        return await self.write_tenant(request, f"{self.noun}.create", change, target=self.describe)
+
+    async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
+        patch = as_schema(form_values(data, self._fields(self.update_schema)), self.update_schema)
+        principal = self.principal(request)
+        row_id = uuid.UUID(pk)
+        before: dict[str, Any] = {}
+
+        async def change(session: AsyncSession) -> Any:
+            current = await self._row(session, row_id)
+            if current is None:
+                raise ConsoleError(f"this {self.noun.replace('_', ' ')} no longer exists")
+            before.update(snapshot(current))
+            return await self._stored(session, await self.update_row(session, principal, row_id, patch))
+
+        return await self.write_tenant(request, f"{self.noun}.update", change, target=self.describe, before=before)
+
+
+# Choices in a form's reference lists; a tenant has tens of org units and roles, never thousands.
+_MAX_CHOICES = 2000
+_PEOPLE_TABLES = frozenset({"employees"})
+_NAME_COLUMNS = ("name", "title", "label", "full_name")
+
+
+def as_schema(values: dict[str, Any], schema: type[SchemaT]) -> SchemaT:
+    """The form's values as the API's write schema, or the form's message saying which field is wrong."""
+    try:
+        return msgspec.convert(values, schema)
+    except msgspec.ValidationError as exc:
+        raise ConsoleError(problem_text(exc)) from exc
+
+
+def _enum_value(value: Any) -> str:
+    return str(value.value) if isinstance(value, enum.Enum) else str(value)
+
+
 def form_values(data: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    """The form's values for the schema's fields; empty text means "none"."""
+    """The form's values for the schema's fields as the API's JSON would carry them: empty text means
+    "none", amounts are numbers, times are in UTC."""
     values: dict[str, Any] = {}
     for name in fields:
         if name not in data:
@@ -199,5 +337,10 @@ def form_values(data: dict[str, Any], fields: list[str]) -> dict[str, Any]:
         value = data[name]
         if isinstance(value, str):
             value = value.strip() or None
+        elif isinstance(value, Decimal):
+            value = float(value)
+        elif isinstance(value, datetime) and value.tzinfo is None:
+            # The console's date-time fields are labelled UTC.
+            value = value.replace(tzinfo=UTC)
         values[name] = value
     return values

@@ -3,31 +3,45 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
-import msgspec
+from sqladmin import expose
 from sqladmin.filters import BooleanFilter, StaticValuesFilter
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 
-from admin.views.base import TenantView, form_values, snapshot
+from admin.views.base import ConsoleError, ServiceEditedView, TenantView, snapshot
 from backend.audit.service import Viewed, record_views
+from backend.auth.principal import Principal
 from backend.framework.models import CareerPath, Role
+from backend.framework.schemas import CareerPathCreate, CareerPathUpdate, RoleCreate, RoleUpdate
+from backend.framework.service import FrameworkService
 from backend.marketplace.models import Application, ApplicationStage, Opportunity, OpportunityKind, OpportunityStatus
+from backend.marketplace.opportunities import OpportunityService
+from backend.marketplace.schemas import OpportunityCreate, OpportunityUpdate
 from backend.mentoring.models import Pairing, PairingState, Programme, ProgrammeStatus
+from backend.mentoring.schemas import ProgrammeCreate, ProgrammeUpdate
+from backend.mentoring.service import MentoringService
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.org.schemas import EmployeeCreate, EmployeeUpdate, OrgUnitCreate, OrgUnitUpdate
 from backend.org.service import OrgService
 from backend.skills.models import Skill
+from backend.skills.schemas import SkillCreate, SkillUpdate
+from backend.skills.service import SkillService
 from backend.training.models import Course
+from backend.training.schemas import CourseCreate, CourseUpdate
+from backend.training.service import CourseService
 
 
 def _values(enum_type: Any) -> list[tuple[str, str]]:
     return [(member.value, member.value.replace("_", " ")) for member in enum_type]
 
 
-class EmployeeAdmin(TenantView, model=Employee):
+class EmployeeAdmin(ServiceEditedView, model=Employee):
     name, name_plural, icon = "Employee", "Employees", "fa-solid fa-user"
+    noun, create_schema, update_schema = "employee", EmployeeCreate, EmployeeUpdate
     column_list = [
         Employee.full_name,
         Employee.email,
@@ -42,6 +56,9 @@ class EmployeeAdmin(TenantView, model=Employee):
     column_default_sort = [(Employee.full_name, False)]
     column_filters = [BooleanFilter(Employee.active)]
     column_details_exclude_list = [Employee.scim_external_id]
+    column_labels: ClassVar[dict[Any, str]] = {
+        "manager_id": "Manager (employee id)",
+    }
     form_columns = [
         Employee.full_name,
         Employee.email,
@@ -55,111 +72,117 @@ class EmployeeAdmin(TenantView, model=Employee):
         Employee.external_id,
         Employee.active,
     ]
-    _FIELDS = [
-        "full_name",
-        "email",
-        "title",
-        "level",
-        "location",
-        "start_date",
-        "org_unit_id",
-        "manager_id",
-        "role_id",
-        "external_id",
-        "active",
-    ]
 
-    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
-        values = form_values(data, self._FIELDS)
-        values.pop("active", None)
-        create = msgspec.convert({k: v for k, v in values.items() if v is not None}, EmployeeCreate)
+    def describe(self, row: Employee) -> str:
+        return f"employee {row.email}"
 
-        async def change(session: AsyncSession) -> Employee:
-            return await OrgService(session).create_employee(create)
+    async def create_row(self, session: AsyncSession, principal: Principal, data: EmployeeCreate) -> Employee:
+        return await OrgService(session).create_employee(data)
 
-        return await self.write_tenant(request, "employee.create", change, target=_employee)
-
-    async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
-        values = form_values(data, self._FIELDS)
-        patch = msgspec.convert(values, EmployeeUpdate)
-        employee_id = uuid.UUID(pk)
-        before: dict[str, Any] = {}
-
-        async def change(session: AsyncSession) -> Employee:
-            service = OrgService(session)
-            before.update(snapshot(await service.get_employee(employee_id)))
-            return await service.update_employee(employee_id, patch)
-
-        return await self.write_tenant(request, "employee.update", change, target=_employee, before=before)
+    async def update_row(
+        self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, patch: EmployeeUpdate
+    ) -> Employee:
+        return await OrgService(session).update_employee(row_id, patch)
 
 
-def _employee(employee: Employee) -> str:
-    return f"employee {employee.email}"
-
-
-class OrgUnitAdmin(TenantView, model=OrgUnit):
+class OrgUnitAdmin(ServiceEditedView, model=OrgUnit):
     name, name_plural, icon = "Org unit", "Org units", "fa-solid fa-sitemap"
+    noun, create_schema, update_schema = "org_unit", OrgUnitCreate, OrgUnitUpdate
     column_list = [OrgUnit.name, OrgUnit.kind, OrgUnit.parent_id, OrgUnit.created_at]
     column_searchable_list = [OrgUnit.name]
     column_sortable_list = [OrgUnit.name, OrgUnit.kind]
     column_default_sort = [(OrgUnit.name, False)]
     column_filters = [StaticValuesFilter(OrgUnit.kind, values=_values(OrgUnitKind))]
     form_columns = [OrgUnit.name, OrgUnit.kind, OrgUnit.parent_id]
-    _FIELDS = ["name", "kind", "parent_id"]
 
-    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
-        create = msgspec.convert(
-            {k: v for k, v in form_values(data, self._FIELDS).items() if v is not None}, OrgUnitCreate
-        )
+    def describe(self, row: OrgUnit) -> str:
+        return f"org unit {row.name}"
 
-        async def change(session: AsyncSession) -> OrgUnit:
-            return await OrgService(session).create_unit(create)
+    async def create_row(self, session: AsyncSession, principal: Principal, data: OrgUnitCreate) -> OrgUnit:
+        return await OrgService(session).create_unit(data)
 
-        return await self.write_tenant(request, "org_unit.create", change, target=lambda u: f"org unit {u.name}")
-
-    async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
-        patch = msgspec.convert(form_values(data, self._FIELDS), OrgUnitUpdate)
-        unit_id = uuid.UUID(pk)
-        before: dict[str, Any] = {}
-
-        async def change(session: AsyncSession) -> OrgUnit:
-            service = OrgService(session)
-            before.update(snapshot(await service.get_unit(unit_id)))
-            return await service.update_unit(unit_id, patch)
-
-        return await self.write_tenant(
-            request, "org_unit.update", change, target=lambda u: f"org unit {u.name}", before=before
-        )
+    async def update_row(
+        self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, patch: OrgUnitUpdate
+    ) -> OrgUnit:
+        return await OrgService(session).update_unit(row_id, patch)
 
 
-class SkillAdmin(TenantView, model=Skill):
+class SkillAdmin(ServiceEditedView, model=Skill):
+    """The tenant's own skills are added here; adopting catalogue (ESCO) skills stays with the API's
+    catalogue search."""
+
     name, name_plural, icon = "Skill", "Skills", "fa-solid fa-graduation-cap"
-    can_create = can_edit = False
+    noun, create_schema, update_schema = "skill", SkillCreate, SkillUpdate
     column_list = [Skill.label, Skill.catalog_uri, Skill.category_id, Skill.created_at]
     column_searchable_list = [Skill.label]
     column_sortable_list = [Skill.label, Skill.created_at]
     column_default_sort = [(Skill.label, False)]
+    form_columns = [Skill.label, Skill.description, Skill.category_id]
+
+    def describe(self, row: Skill) -> str:
+        return f"skill {row.label}"
+
+    async def create_row(self, session: AsyncSession, principal: Principal, data: SkillCreate) -> Skill:
+        return await SkillService(session).create_skill(data)
+
+    async def update_row(
+        self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, patch: SkillUpdate
+    ) -> Skill:
+        return await SkillService(session).update_skill(row_id, patch)
 
 
-class RoleAdmin(TenantView, model=Role):
+class RoleAdmin(ServiceEditedView, model=Role):
+    """Roles and their attributes; the skills a role requires are set through the API."""
+
     name, name_plural, icon = "Role", "Roles", "fa-solid fa-briefcase"
-    can_create = can_edit = False
+    noun, create_schema, update_schema = "role", RoleCreate, RoleUpdate
     column_list = [Role.title, Role.level, Role.job_family_id]
     column_searchable_list = [Role.title]
     column_sortable_list = [Role.title, Role.level]
     column_default_sort = [(Role.title, False)]
+    form_columns = [Role.title, Role.level, Role.job_family_id, Role.description]
+
+    def describe(self, row: Role) -> str:
+        return f"role {row.title}"
+
+    async def create_row(self, session: AsyncSession, principal: Principal, data: RoleCreate) -> Role:
+        return await FrameworkService(session).create_role(data)
+
+    async def update_row(
+        self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, patch: RoleUpdate
+    ) -> Role:
+        return await FrameworkService(session).update_role(row_id, patch)
 
 
-class CareerPathAdmin(TenantView, model=CareerPath):
+class CareerPathAdmin(ServiceEditedView, model=CareerPath):
     name, name_plural, icon = "Career path step", "Career paths", "fa-solid fa-route"
-    can_create = can_edit = False
+    noun, create_schema, update_schema = "career_path", CareerPathCreate, CareerPathUpdate
     column_list = [CareerPath.from_role_id, CareerPath.to_role_id, CareerPath.kind, CareerPath.typical_months]
     column_sortable_list = [CareerPath.kind, CareerPath.typical_months]
+    form_columns = [CareerPath.from_role_id, CareerPath.to_role_id, CareerPath.kind, CareerPath.typical_months]
+    # A step's two roles are what it is; to change them, add another step.
+    form_edit_rules = ["kind", "typical_months"]
+
+    def describe(self, row: CareerPath) -> str:
+        return f"career path {row.from_role_id} → {row.to_role_id}"
+
+    async def create_row(self, session: AsyncSession, principal: Principal, data: CareerPathCreate) -> CareerPath:
+        return await FrameworkService(session).create_path(data)
+
+    async def update_row(
+        self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, patch: CareerPathUpdate
+    ) -> CareerPath:
+        return await FrameworkService(session).update_path(row_id, patch)
 
 
-class OpportunityAdmin(TenantView, model=Opportunity):
+class OpportunityAdmin(ServiceEditedView, model=Opportunity):
+    """Openings are added as drafts and opened or closed from their page, by the service's rules (an
+    opening needs a description and a hiring manager to open; a filled one is final). Their skills
+    and visibility are set through the API."""
+
     name, name_plural, icon = "Opportunity", "Opportunities", "fa-solid fa-door-open"
-    can_create = can_edit = False
+    noun, create_schema, update_schema = "opportunity", OpportunityCreate, OpportunityUpdate
+    details_template = "console/opportunity_details.html"
     column_list = [
         Opportunity.title,
         Opportunity.kind,
@@ -174,6 +197,71 @@ class OpportunityAdmin(TenantView, model=Opportunity):
         StaticValuesFilter(Opportunity.status, values=_values(OpportunityStatus)),
         StaticValuesFilter(Opportunity.kind, values=_values(OpportunityKind)),
     ]
+    column_labels: ClassVar[dict[Any, str]] = {
+        "hiring_manager_id": "Hiring manager (employee id)",
+        "opens_at": "Opens at (UTC)",
+        "closes_at": "Closes at (UTC)",
+    }
+    form_columns = [
+        Opportunity.title,
+        Opportunity.kind,
+        Opportunity.description,
+        Opportunity.role_id,
+        Opportunity.type_id,
+        Opportunity.org_unit_id,
+        Opportunity.hiring_manager_id,
+        Opportunity.location,
+        Opportunity.remote,
+        Opportunity.hours_per_week,
+        Opportunity.duration_weeks,
+        Opportunity.positions,
+        Opportunity.level,
+        Opportunity.min_level,
+        Opportunity.max_level,
+        Opportunity.opens_at,
+        Opportunity.closes_at,
+    ]
+
+    def describe(self, row: Opportunity) -> str:
+        return f"opportunity {row.title}"
+
+    async def create_row(self, session: AsyncSession, principal: Principal, data: OpportunityCreate) -> Any:
+        return await OpportunityService(session).create(principal, data)
+
+    async def update_row(
+        self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, patch: OpportunityUpdate
+    ) -> Any:
+        return await OpportunityService(session).update(principal, row_id, patch)
+
+    @expose("/{pk}/status", methods=["POST"])
+    async def change_status(self, request: Request) -> Response:
+        """Open or close an opening from its page (POST forms with the CSRF token)."""
+        opportunity_id = uuid.UUID(request.path_params["pk"])
+        verb = _STATUS_VERBS.get(str((await request.form()).get("status", "")))
+        if verb is None:
+            raise HTTPException(400, "An opening is opened or closed here, nothing else.")
+        principal = self.principal(request)
+        before: dict[str, Any] = {}
+
+        async def change(session: AsyncSession) -> Any:
+            current = await session.get(Opportunity, opportunity_id)
+            if current is None:
+                raise HTTPException(404, "There is no such opportunity in this client company.")
+            before.update(snapshot(current))
+            service = OpportunityService(session)
+            await (service.open if verb == "open" else service.close)(principal, opportunity_id)
+            return current
+
+        try:
+            await self.write_tenant(request, f"opportunity.{verb}", change, target=self.describe, before=before)
+        except ConsoleError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return RedirectResponse(
+            request.url_for("admin:details", identity=self.identity, pk=str(opportunity_id)), status_code=303
+        )
+
+
+_STATUS_VERBS = {OpportunityStatus.OPEN.value: "open", OpportunityStatus.CLOSED.value: "close"}
 
 
 class ApplicationAdmin(TenantView, model=Application):
@@ -209,13 +297,38 @@ class ApplicationAdmin(TenantView, model=Application):
             )
 
 
-class ProgrammeAdmin(TenantView, model=Programme):
+class ProgrammeAdmin(ServiceEditedView, model=Programme):
     name, name_plural, icon = "Mentoring programme", "Mentoring programmes", "fa-solid fa-people-arrows"
-    can_create = can_edit = False
+    noun, create_schema, update_schema = "programme", ProgrammeCreate, ProgrammeUpdate
     column_list = [Programme.name, Programme.kind, Programme.status, Programme.starts_on, Programme.ends_on]
     column_searchable_list = [Programme.name]
     column_sortable_list = [Programme.name, Programme.status, Programme.starts_on]
     column_filters = [StaticValuesFilter(Programme.status, values=_values(ProgrammeStatus))]
+    form_columns = [
+        Programme.name,
+        Programme.kind,
+        Programme.status,
+        Programme.description,
+        Programme.goals,
+        Programme.starts_on,
+        Programme.ends_on,
+        Programme.enrolment_opens,
+        Programme.enrolment_closes,
+        Programme.objective,
+        Programme.require_different_department,
+        Programme.per_mentee,
+    ]
+
+    def describe(self, row: Programme) -> str:
+        return f"programme {row.name}"
+
+    async def create_row(self, session: AsyncSession, principal: Principal, data: ProgrammeCreate) -> Programme:
+        return await MentoringService(session).create_programme(principal, data)
+
+    async def update_row(
+        self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, patch: ProgrammeUpdate
+    ) -> Programme:
+        return await MentoringService(session).update_programme(principal, row_id, patch)
 
 
 class PairingAdmin(TenantView, model=Pairing):
@@ -232,12 +345,36 @@ class PairingAdmin(TenantView, model=Pairing):
     column_filters = [StaticValuesFilter(Pairing.state, values=_values(PairingState))]
 
 
-class CourseAdmin(TenantView, model=Course):
+class CourseAdmin(ServiceEditedView, model=Course):
+    """The catalogue's courses; the skills a course teaches come with the API or a CSV import."""
+
     name, name_plural, icon = "Course", "Courses", "fa-solid fa-book"
-    can_create = can_edit = False
+    noun, create_schema, update_schema = "course", CourseCreate, CourseUpdate
     column_list = [Course.title, Course.provider, Course.format, Course.duration_hours, Course.cost, Course.currency]
     column_searchable_list = [Course.title, Course.provider]
     column_sortable_list = [Course.title, Course.duration_hours, Course.cost]
+    form_columns = [
+        Course.title,
+        Course.provider,
+        Course.format,
+        Course.duration_hours,
+        Course.cost,
+        Course.currency,
+        Course.external_id,
+        Course.url,
+        Course.description,
+    ]
+
+    def describe(self, row: Course) -> str:
+        return f"course {row.title}"
+
+    async def create_row(self, session: AsyncSession, principal: Principal, data: CourseCreate) -> Any:
+        return await CourseService(session).create(principal, data)
+
+    async def update_row(
+        self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, patch: CourseUpdate
+    ) -> Any:
+        return await CourseService(session).update(principal, row_id, patch)
 
 
 TENANT_VIEWS: list[type[TenantView]] = [

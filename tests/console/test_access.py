@@ -338,7 +338,9 @@ async def test_status_changes_are_platform_jobs_and_archiving_is_for_superadmins
     mine, theirs = two_tenants
     tab = Browserless(client)
     await tab.sign_in(consultant)
-    await tab.get(f"/admin/tenant/details/{mine.id}")
+    details = await tab.get(f"/admin/tenant/details/{mine.id}")
+    # An active company offers suspending and archiving, not activating.
+    assert re.findall(r">\s*(Suspend|Activate|Archive)\s*</button>", details.text) == ["Suspend", "Archive"]
     archive = await tab.post(f"/admin/tenant/{mine.id}/status", {"status": "archived"})
     assert archive.status_code == 403
     other = await tab.post(f"/admin/tenant/{theirs.id}/status", {"status": "suspended"})
