@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -185,9 +185,42 @@ class TenantView(ConsoleView):
     category = "Client company"
 
     def __init__(self) -> None:
+        model = getattr(self, "model", None)
+        if model is not None:
+            # A reference to another row reads as that row's name (see `_name_references`).
+            named: dict[Any, Any] = dict.fromkeys(references(model, people=True), _reference_name)
+            type(self).column_formatters = {**named, **self.column_formatters}
+            type(self).column_formatters_detail = {**named, **self.column_formatters_detail}
         super().__init__()
         # An instance attribute over SQLAdmin's class-wide maker: this view's sessions are the tenant's.
         self.session_maker = TenantSessions(self.database)  # type: ignore[misc,assignment]
+
+    async def list(self, request: Request) -> Any:
+        page = await super().list(request)
+        await self._name_references(page.rows)
+        return page
+
+    async def get_object_for_details(self, request: Request) -> Any:
+        row = await super().get_object_for_details(request)
+        if row is not None:
+            await self._name_references([row])
+        return row
+
+    async def _name_references(self, rows: Sequence[Any]) -> None:
+        """One query per referenced list for the names of the rows on the page."""
+        found: dict[str, dict[Any, str]] = {}
+        async with self.session() as session:
+            for attribute, (model, label) in references(self.model, people=True).items():
+                ids = {getattr(row, attribute) for row in rows} - {None}
+                if ids:
+                    result = await session.execute(select(model.id, label).where(model.id.in_(ids)))
+                    found[attribute] = {row_id: str(name) for row_id, name in result.all()}
+        for row in rows:
+            row.console_names = {
+                attribute: names[getattr(row, attribute)]
+                for attribute, names in found.items()
+                if getattr(row, attribute) in names
+            }
 
     def is_accessible(self, request: Request) -> bool:
         return current_tenant.get() is not None and super().is_accessible(request)
@@ -238,7 +271,7 @@ class ServiceEditedView(TenantView):
         unbound = {name: value for name in dir(form) if isinstance(value := getattr(form, name), UnboundField)}
         choices: dict[str, Any] = {}
         async with self.session() as session:
-            for name, column in self._references().items():
+            for name, column in references(self.model, people=False).items():
                 if name not in unbound:
                     continue
                 model, label = column
@@ -255,21 +288,6 @@ class ServiceEditedView(TenantView):
                 field.creation_counter = unbound[name].creation_counter
                 choices[name] = field
         return type(form.__name__, (form,), choices) if choices else form
-
-    def _references(self) -> dict[str, tuple[Any, Any]]:
-        """Each foreign key of the model to a list with names: the referenced model and its name column."""
-        mapper: Any = sa_inspect(self.model)
-        by_table = {m.local_table: m for m in mapper.registry.mappers}
-        found: dict[str, tuple[Any, Any]] = {}
-        for attr in mapper.column_attrs:
-            for key in attr.columns[0].foreign_keys:
-                target = by_table.get(key.column.table)
-                if target is None or target.local_table.name in _PEOPLE_TABLES:
-                    continue
-                label = next((target.columns[n] for n in _NAME_COLUMNS if n in target.columns), None)
-                if label is not None:
-                    found[attr.key] = (target.class_, label)
-        return found
 
     def _fields(self, schema: type[msgspec.Struct]) -> list[str]:
         named = [c if isinstance(c, str) else c.key for c in self.form_columns]
@@ -307,6 +325,27 @@ class ServiceEditedView(TenantView):
             return await self._stored(session, await self.update_row(session, principal, row_id, patch))
 
         return await self.write_tenant(request, f"{self.noun}.update", change, target=self.describe, before=before)
+
+
+def references(model: Any, *, people: bool) -> dict[str, tuple[Any, Any]]:
+    """Each foreign key of `model` to a list with names: the referenced model and its name column.
+    People are left out of forms' choice lists (too many to list); lists and details name them."""
+    mapper: Any = sa_inspect(model)
+    by_table = {m.local_table: m for m in mapper.registry.mappers}
+    found: dict[str, tuple[Any, Any]] = {}
+    for attr in mapper.column_attrs:
+        for key in attr.columns[0].foreign_keys:
+            target = by_table.get(key.column.table)
+            if target is None or (not people and target.local_table.name in _PEOPLE_TABLES):
+                continue
+            label = next((target.columns[n] for n in _NAME_COLUMNS if n in target.columns), None)
+            if label is not None:
+                found[attr.key] = (target.class_, label)
+    return found
+
+
+def _reference_name(row: Any, attribute: str) -> Any:
+    return getattr(row, "console_names", {}).get(attribute, getattr(row, attribute))
 
 
 # Choices in a form's reference lists; a tenant has tens of org units and roles, never thousands.

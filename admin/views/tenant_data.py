@@ -46,6 +46,7 @@ class EmployeeAdmin(ServiceEditedView, model=Employee):
         Employee.full_name,
         Employee.email,
         Employee.title,
+        Employee.org_unit_id,
         Employee.level,
         Employee.location,
         Employee.start_date,

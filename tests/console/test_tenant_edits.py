@@ -241,3 +241,9 @@ async def test_an_employee_moves_to_an_org_unit_chosen_by_name(
     assert (await client.get(f"/api/v1/employees/{employee_id}", headers=hr)).json()["org_unit_id"] == unit.json()["id"]
     [event] = await _audit(database, staff, "employee.update")
     assert event.changes["org_unit_id"] == {"from": None, "to": unit.json()["id"]}
+    # Lists and pages name what a row refers to rather than showing its id.
+    listing = await tab.get(f"/admin/employee/list?search={person.json()['email']}")
+    assert "Finance" in listing.text
+    assert unit.json()["id"] not in listing.text
+    details = await tab.get(f"/admin/employee/details/{employee_id}")
+    assert "Finance" in details.text
