@@ -333,14 +333,18 @@ async def test_an_identity_providers_secret_is_write_only(
 
 
 async def test_status_changes_are_platform_jobs_and_archiving_is_for_superadmins(
-    client: AsyncTestClient[Litestar], consultant: Staff, two_tenants: tuple[TenantRef, TenantRef], database: Database
+    client: AsyncTestClient[Litestar],
+    consultant: Staff,
+    two_tenants: tuple[TenantRef, TenantRef],
+    database: Database,
+    secretbox: SecretBox,
 ) -> None:
     mine, theirs = two_tenants
     tab = Browserless(client)
     await tab.sign_in(consultant)
     details = await tab.get(f"/admin/tenant/details/{mine.id}")
-    # An active company offers suspending and archiving, not activating.
-    assert re.findall(r">\s*(Suspend|Activate|Archive)\s*</button>", details.text) == ["Suspend", "Archive"]
+    # An active company offers suspending, not activating; archiving is offered to superadmins only.
+    assert re.findall(r">\s*(Suspend|Activate|Archive)\s*</button>", details.text) == ["Suspend"]
     archive = await tab.post(f"/admin/tenant/{mine.id}/status", {"status": "archived"})
     assert archive.status_code == 403
     other = await tab.post(f"/admin/tenant/{theirs.id}/status", {"status": "suspended"})
@@ -357,6 +361,10 @@ async def test_status_changes_are_platform_jobs_and_archiving_is_for_superadmins
     page = await tab.get(suspend.headers["location"])
     assert page.status_code == 200
     assert "tenants.set_status" in page.text
+    superadmin = Browserless(client)
+    await superadmin.sign_in(await _make_staff(database, secretbox, PlatformRole.SUPERADMIN, []))
+    offered = await superadmin.get(f"/admin/tenant/details/{theirs.id}")
+    assert re.findall(r">\s*(Suspend|Activate|Archive)\s*</button>", offered.text) == ["Suspend", "Archive"]
 
 
 async def test_viewing_applications_in_the_console_is_audited_like_the_api(
