@@ -103,6 +103,9 @@ def build_console(services: Services, csrf_secret: str) -> SQLAdminPlugin:
             Middleware(
                 asgi_csrf,
                 signing_secret=csrf_secret,
+                # asgi-csrf lets a POST without cookies through; a forged cross-site sign-in has none.
+                # (Either spelling of the path, as the mount passes it.)
+                always_protect={"/login", f"{BASE_PATH}/login"},
                 cookie_path=BASE_PATH,
                 cookie_secure=settings.environment == "prod",
                 cookie_samesite="Strict",

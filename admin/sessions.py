@@ -7,13 +7,14 @@ a session; sign-out deletes the key.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 import uuid
 
 import msgspec
 from redis.asyncio import Redis
+
+from backend.auth.portal_sessions import session_hash
 
 CONSOLE_COOKIE = "crosswalk_console"
 _PREFIX = "crosswalk:console-session:"
@@ -33,7 +34,7 @@ class ConsoleSession(msgspec.Struct):
 
 
 def _key(session_id: str) -> str:
-    return _PREFIX + hashlib.sha256(session_id.encode()).hexdigest()
+    return _PREFIX + session_hash(session_id)
 
 
 class ConsoleSessions:

@@ -49,6 +49,7 @@ app.add_typer(jobs_app, name="jobs")
 out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
+S = TypeVar("S")
 
 
 class CliError(Exception):
@@ -314,6 +315,22 @@ async def _with_control_session(settings: Settings, work: Callable[[Any], Awaita
         await engine.dispose()
 
 
+def _with_service(settings: Settings, service: Callable[[Any], S], work: Callable[[S], Awaitable[T]]) -> T:
+    """Run `work` with the service the API uses, built on a control-schema session, in one transaction;
+    the service's refusal is the CLI's one-line error."""
+    import asyncio
+
+    from backend.errors import DomainError
+
+    async def run(session: Any) -> T:
+        return await work(service(session))
+
+    try:
+        return asyncio.run(_with_control_session(settings, run))
+    except DomainError as exc:
+        raise fail(exc.detail) from None
+
+
 def _active_tenant(settings: Settings, slug: str) -> Any:
     from tenants.provisioning import get_tenant
 
@@ -427,18 +444,9 @@ def sso_show(tenant: Annotated[str, typer.Option("--tenant", help="The tenant's 
 
 def _scim_tokens(settings: Settings, tenant: Any, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run `work(tokens)` with the tenant's ScimTokenService, the one the API uses."""
-    import asyncio
-
-    from backend.errors import DomainError
     from backend.scim.tokens import ScimTokenService
 
-    async def run(session: Any) -> T:
-        return await work(ScimTokenService(session, tenant.id))
-
-    try:
-        return asyncio.run(_with_control_session(settings, run))
-    except DomainError as exc:
-        raise fail(exc.detail) from None
+    return _with_service(settings, lambda session: ScimTokenService(session, tenant.id), work)
 
 
 @scim_tokens_app.command("create")
@@ -515,18 +523,9 @@ app.add_typer(partners_app, name="partners")
 
 def _partner_clients(settings: Settings, tenant: Any, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run `work(service)` with the tenant's PartnerClientService, the one the API uses."""
-    import asyncio
-
-    from backend.errors import DomainError
     from backend.partners.service import PartnerClientService
 
-    async def run(session: Any) -> T:
-        return await work(PartnerClientService(session, tenant.id))
-
-    try:
-        return asyncio.run(_with_control_session(settings, run))
-    except DomainError as exc:
-        raise fail(exc.detail) from None
+    return _with_service(settings, lambda session: PartnerClientService(session, tenant.id), work)
 
 
 def _show_secret_once(client_id: str, secret: str) -> None:
@@ -940,60 +939,17 @@ def _start_demo_sso(stack: ExitStack, settings: Settings, tenant: Any, accounts:
             out.print(f"  {login}  ({what})", highlight=False, soft_wrap=True)
 
 
-def _ensure_demo_consultant(settings: Settings) -> None:
-    """The local run's superadmin of the console, added once."""
-    from backend.demo.idp import DEMO_CONSULTANT
-    from backend.errors import ConflictError
-    from tenants.models import PlatformRole
-
-    async def add(users: Any) -> None:
-        with suppress(ConflictError):
-            await users.create(DEMO_CONSULTANT, "Demo Consultant", PlatformRole.SUPERADMIN)
-
-    _platform_users(settings, add)
-
-
-def main() -> None:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except SQLAlchemyError as exc:
-        # One line, without the SQL or parameters (they may hold data); the cause is what helps.
-        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        hint = " (has `crosswalk migrate` run?)" if "does not exist" in cause else ""
-        err.print(f"[red]error:[/red] database: {cause}{hint}", highlight=False, soft_wrap=True)
-        sys.exit(1)
-    except RuntimeError as exc:
-        err.print(f"[red]error:[/red] {str(exc).strip().splitlines()[0]}", highlight=False, soft_wrap=True)
-        sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()
-
-
 consultants_app = typer.Typer(help="Platform users of the consultants' console (/admin).", no_args_is_help=True)
 app.add_typer(consultants_app, name="consultants")
 
 
 def _platform_users(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run `work(users)` with the PlatformUserService the console uses, in one transaction."""
-    import asyncio
-
     from admin.users import PlatformUserService
     from backend.app import build_secretbox
-    from backend.errors import DomainError
 
-    async def run(session: Any) -> T:
-        return await work(PlatformUserService(session, build_secretbox(settings)))
-
-    try:
-        return asyncio.run(_with_control_session(settings, run))
-    except DomainError as exc:
-        raise fail(exc.detail) from None
+    secretbox = build_secretbox(settings)
+    return _with_service(settings, lambda session: PlatformUserService(session, secretbox), work)
 
 
 @consultants_app.command("create")
@@ -1036,3 +992,38 @@ def consultants_deactivate(email: Annotated[str, typer.Argument(help="The consul
     with database_settings() as settings:
         _platform_users(settings, lambda users: users.deactivate(email))
     out.print(f"{email} may no longer sign in.", highlight=False)
+
+
+def _ensure_demo_consultant(settings: Settings) -> None:
+    """The local run's superadmin of the console, added once."""
+    from backend.demo.idp import DEMO_CONSULTANT
+    from backend.errors import ConflictError
+    from tenants.models import PlatformRole
+
+    async def add(users: Any) -> None:
+        with suppress(ConflictError):
+            await users.create(DEMO_CONSULTANT, "Demo Consultant", PlatformRole.SUPERADMIN)
+
+    _platform_users(settings, add)
+
+
+def main() -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except SQLAlchemyError as exc:
+        # One line, without the SQL or parameters (they may hold data); the cause is what helps.
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        hint = " (has `crosswalk migrate` run?)" if "does not exist" in cause else ""
+        err.print(f"[red]error:[/red] database: {cause}{hint}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except RuntimeError as exc:
+        err.print(f"[red]error:[/red] {str(exc).strip().splitlines()[0]}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, ClassVar, TypeVar
 
 import msgspec
@@ -146,7 +147,7 @@ class ConsoleView(ModelView):
         action: str,
         change: Callable[[AsyncSession], Awaitable[Any]],
         *,
-        tenant_id: uuid.UUID | None,
+        tenant_id: uuid.UUID | Callable[[Any], uuid.UUID | None] | None,
         target: Callable[[Any], str],
         before: dict[str, Any] | None = None,
     ) -> Any:
@@ -161,7 +162,7 @@ class ConsoleView(ModelView):
                     session,
                     self.consultant(request),
                     action,
-                    tenant_id=tenant_id,
+                    tenant_id=tenant_id(obj) if callable(tenant_id) else tenant_id,
                     target=target(obj),
                     changes=changes,
                 )
@@ -256,7 +257,9 @@ class ServiceEditedView(TenantView):
     update_schema: ClassVar[type[msgspec.Struct]]
 
     def describe(self, row: Any) -> str:
-        raise NotImplementedError
+        """The audit log's target: what the row is, and its name ("role Data analyst")."""
+        name = next((getattr(row, n) for n in _NAME_COLUMNS if hasattr(row, n)), row.id)
+        return f"{self.noun.replace('_', ' ')} {name}"
 
     async def create_row(self, session: AsyncSession, principal: Principal, data: Any) -> Any:
         raise NotImplementedError
@@ -327,6 +330,7 @@ class ServiceEditedView(TenantView):
         return await self.write_tenant(request, f"{self.noun}.update", change, target=self.describe, before=before)
 
 
+@cache
 def references(model: Any, *, people: bool) -> dict[str, tuple[Any, Any]]:
     """Each foreign key of `model` to a list with names: the referenced model and its name column.
     People are left out of forms' choice lists (too many to list); lists and details name them."""
@@ -351,7 +355,7 @@ def _reference_name(row: Any, attribute: str) -> Any:
 # Choices in a form's reference lists; a tenant has tens of org units and roles, never thousands.
 _MAX_CHOICES = 2000
 _PEOPLE_TABLES = frozenset({"employees"})
-_NAME_COLUMNS = ("name", "title", "label", "full_name")
+_NAME_COLUMNS = ("full_name", "name", "title", "label")
 
 
 def as_schema(values: dict[str, Any], schema: type[SchemaT]) -> SchemaT:

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Optional
 from admin.context import current_tenant, tenant_of
 from admin.models import ConsoleAuditEvent
 from admin.users import Consultant, PlatformUserService
-from admin.views.base import ConsoleError, ConsoleView, current_csrftoken
+from admin.views.base import ConsoleError, ConsoleView, current_csrftoken, snapshot
 from backend.auth.principal import Scope
 from backend.jobs import platform as platform_jobs
 from backend.jobs.models import DeadLetter, JobStatus, PlatformJob
@@ -40,6 +40,7 @@ from tenants.models import (
     Tenant,
     TenantStatus,
 )
+from tenants.sessions import TenantRef
 
 PLATFORM = "Platform"
 SETTINGS = "Client company settings"
@@ -247,7 +248,7 @@ class PlatformUserAdmin(SuperadminView, model=PlatformUser):
 
         async def change(session: AsyncSession) -> PlatformUser:
             user = await session.get_one(PlatformUser, uuid.UUID(pk), with_for_update=True)
-            before.update(role=user.role, active=user.active, name=user.name)
+            before.update(snapshot(user))
             user.role = PlatformRole(str(data.get("role")))
             user.active = bool(data.get("active"))
             user.name = str(data.get("name") or user.name).strip()
@@ -284,11 +285,13 @@ class AssignmentAdmin(SuperadminView, model=ConsultantAssignment):
         if not self.consultant(request).is_superadmin:
             raise HTTPException(403, "Only superadmins withdraw assignments.")
         assignment_id = uuid.UUID(request.path_params["pk"])
+        before: dict[str, Any] = {}
 
         async def change(session: AsyncSession) -> ConsultantAssignment:
             assignment = await session.get(ConsultantAssignment, assignment_id, with_for_update=True)
             if assignment is None:
                 raise ConsoleError("there is no such assignment")
+            before.update(snapshot(assignment))
             await session.delete(assignment)
             await session.flush()
             return assignment
@@ -298,8 +301,9 @@ class AssignmentAdmin(SuperadminView, model=ConsultantAssignment):
                 request,
                 "assignment.withdraw",
                 change,
-                tenant_id=None,
+                tenant_id=lambda a: a.tenant_id,
                 target=lambda a: f"assignment of {a.platform_user_id} to {a.tenant_id}",
+                before=before,
             )
         except ConsoleError as exc:
             raise HTTPException(404, str(exc)) from exc
@@ -320,7 +324,7 @@ class AssignmentAdmin(SuperadminView, model=ConsultantAssignment):
             request,
             "assignment.create",
             change,
-            tenant_id=None,
+            tenant_id=lambda a: a.tenant_id,
             target=lambda a: f"{data.get('consultant_email')} → {slug}",
         )
 
@@ -386,13 +390,22 @@ class IdentityProviderAdmin(TenantSettingsView, model=IdentityProvider):
             settings["client_secret"] = data["client_secret"]
         tenant = tenant_of(request)
 
+        before: dict[str, Any] = {}
+
         async def change(session: AsyncSession) -> IdentityProvider:
             write = msgspec.convert(settings, IdentityProviderWrite)
             service = IdentityProviderService(session, tenant.id, self.secretbox)
+            if (current := await service.find()) is not None:
+                before.update(snapshot(current))
             return await service.configure(write, self.services.relying_party)
 
         return await self.write(
-            request, action, change, tenant_id=tenant.id, target=lambda p: f"identity provider {p.issuer}"
+            request,
+            action,
+            change,
+            tenant_id=tenant.id,
+            target=lambda p: f"identity provider {p.issuer}",
+            before=before,
         )
 
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
@@ -418,7 +431,7 @@ class CredentialView(TenantSettingsView):
         """The new row and its secret."""
         raise NotImplementedError
 
-    async def revoke_row(self, session: AsyncSession, row_id: uuid.UUID) -> Any:
+    async def revoke_row(self, session: AsyncSession, tenant: TenantRef, row_id: uuid.UUID) -> Any:
         raise NotImplementedError
 
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
@@ -437,13 +450,18 @@ class CredentialView(TenantSettingsView):
     @expose("/{pk}/revoke", methods=["POST"])
     async def revoke(self, request: Request) -> Response:
         row_id = uuid.UUID(request.path_params["pk"])
+        tenant = tenant_of(request)
+        before: dict[str, Any] = {}
 
         async def change(session: AsyncSession) -> Any:
-            return await self.revoke_row(session, row_id)
+            model: Any = self.model
+            if (current := await session.get(model, row_id)) is not None:
+                before.update(snapshot(current))
+            return await self.revoke_row(session, tenant, row_id)
 
         try:
             await self.write(
-                request, f"{self.kind}.revoke", change, tenant_id=tenant_of(request).id, target=self.describe
+                request, f"{self.kind}.revoke", change, tenant_id=tenant.id, target=self.describe, before=before
             )
         except ConsoleError as exc:
             raise HTTPException(404, str(exc)) from exc
@@ -482,9 +500,7 @@ class PartnerClientAdmin(CredentialView, model=PartnerClient):
         )
         return created.client, created.secret
 
-    async def revoke_row(self, session: AsyncSession, row_id: uuid.UUID) -> Any:
-        tenant = current_tenant.get()
-        assert tenant is not None
+    async def revoke_row(self, session: AsyncSession, tenant: TenantRef, row_id: uuid.UUID) -> Any:
         return await PartnerClientService(session, tenant.id).revoke(row_id, self.services.revocations)
 
 
@@ -515,9 +531,7 @@ class ScimTokenAdmin(CredentialView, model=ScimToken):
         )
         return issued.row, issued.token
 
-    async def revoke_row(self, session: AsyncSession, row_id: uuid.UUID) -> Any:
-        tenant = current_tenant.get()
-        assert tenant is not None
+    async def revoke_row(self, session: AsyncSession, tenant: TenantRef, row_id: uuid.UUID) -> Any:
         return await ScimTokenService(session, tenant.id).revoke(row_id)
 
 

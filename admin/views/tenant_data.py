@@ -96,9 +96,6 @@ class OrgUnitAdmin(ServiceEditedView, model=OrgUnit):
     column_filters = [StaticValuesFilter(OrgUnit.kind, values=_values(OrgUnitKind))]
     form_columns = [OrgUnit.name, OrgUnit.kind, OrgUnit.parent_id]
 
-    def describe(self, row: OrgUnit) -> str:
-        return f"org unit {row.name}"
-
     async def create_row(self, session: AsyncSession, principal: Principal, data: OrgUnitCreate) -> OrgUnit:
         return await OrgService(session).create_unit(data)
 
@@ -120,9 +117,6 @@ class SkillAdmin(ServiceEditedView, model=Skill):
     column_default_sort = [(Skill.label, False)]
     form_columns = [Skill.label, Skill.description, Skill.category_id]
 
-    def describe(self, row: Skill) -> str:
-        return f"skill {row.label}"
-
     async def create_row(self, session: AsyncSession, principal: Principal, data: SkillCreate) -> Skill:
         return await SkillService(session).create_skill(data)
 
@@ -142,9 +136,6 @@ class RoleAdmin(ServiceEditedView, model=Role):
     column_sortable_list = [Role.title, Role.level]
     column_default_sort = [(Role.title, False)]
     form_columns = [Role.title, Role.level, Role.job_family_id, Role.description]
-
-    def describe(self, row: Role) -> str:
-        return f"role {row.title}"
 
     async def create_row(self, session: AsyncSession, principal: Principal, data: RoleCreate) -> Role:
         return await FrameworkService(session).create_role(data)
@@ -222,9 +213,6 @@ class OpportunityAdmin(ServiceEditedView, model=Opportunity):
         Opportunity.opens_at,
         Opportunity.closes_at,
     ]
-
-    def describe(self, row: Opportunity) -> str:
-        return f"opportunity {row.title}"
 
     async def create_row(self, session: AsyncSession, principal: Principal, data: OpportunityCreate) -> Any:
         return await OpportunityService(session).create(principal, data)
@@ -320,9 +308,6 @@ class ProgrammeAdmin(ServiceEditedView, model=Programme):
         Programme.per_mentee,
     ]
 
-    def describe(self, row: Programme) -> str:
-        return f"programme {row.name}"
-
     async def create_row(self, session: AsyncSession, principal: Principal, data: ProgrammeCreate) -> Programme:
         return await MentoringService(session).create_programme(principal, data)
 
@@ -365,9 +350,6 @@ class CourseAdmin(ServiceEditedView, model=Course):
         Course.url,
         Course.description,
     ]
-
-    def describe(self, row: Course) -> str:
-        return f"course {row.title}"
 
     async def create_row(self, session: AsyncSession, principal: Principal, data: CourseCreate) -> Any:
         return await CourseService(session).create(principal, data)

@@ -107,13 +107,14 @@ async def test_password_and_totp_sign_in(client: AsyncTestClient[Litestar], cons
     assert wrong.status_code == 400
     assert "not right" in wrong.text
     assert "crosswalk_console" not in tab.cookies
-    signed_in = await tab.sign_in(consultant)
+    code = consultant.code()
+    signed_in = await tab.sign_in(consultant, code=code)
     assert signed_in.status_code == 303, signed_in.text
     home = await tab.get("/admin/")
     assert home.status_code == 200
     assert consultant.email in home.text
     # The same code a second time (replayed) is refused, even with the right password.
-    again = await Browserless(client).sign_in(consultant, code=consultant.code())
+    again = await Browserless(client).sign_in(consultant, code=code)
     assert again.status_code == 400
 
 
@@ -128,6 +129,11 @@ async def test_every_form_needs_its_csrf_token(client: AsyncTestClient[Litestar]
     await tab.get("/admin/")
     forged = await tab.post("/admin/switch-tenant", {"tenant": "anything"}, csrf=False)
     assert forged.status_code == 403
+    # A cross-site sign-in post carries no cookies at all: refused too.
+    cookieless = await Browserless(client).post(
+        "/admin/login", {"email": consultant.email, "password": PASSWORD, "code": consultant.code()}, csrf=False
+    )
+    assert cookieless.status_code == 403
 
 
 async def test_a_consultant_acts_only_for_the_tenants_assigned(
@@ -205,9 +211,11 @@ async def test_sessions_end_after_sign_out(client: AsyncTestClient[Litestar], co
     await tab.sign_in(consultant)
     assert (await tab.get("/admin/")).status_code == 200
     cookie = tab.cookies.get("crosswalk_console")
-    assert (await tab.get("/admin/logout")).status_code == 303
+    assert cookie
     replay = Browserless(client)
-    replay.cookies.set("crosswalk_console", str(cookie), path="/admin")
+    replay.cookies.set("crosswalk_console", cookie, path="/admin")
+    assert (await replay.get("/admin/")).status_code == 200  # the same cookie elsewhere works until sign-out
+    assert (await tab.get("/admin/logout")).status_code == 303
     assert (await replay.get("/admin/")).status_code == 302
 
 
@@ -330,6 +338,9 @@ async def test_an_identity_providers_secret_is_write_only(
     assert all(secret not in str(c) for c in changes)
     assert stored.client_secret_encrypted not in str(changes)
     assert changes[0]["client_secret_encrypted"] == {"from": None, "to": "(hidden)"}
+    # The edit kept the secret and changed the client id: that is all its record says changed.
+    assert changes[1]["client_id"] == {"from": "alder-portal", "to": "alder-portal-2"}
+    assert "client_secret_encrypted" not in changes[1]
 
 
 async def test_status_changes_are_platform_jobs_and_archiving_is_for_superadmins(
