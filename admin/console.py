@@ -85,7 +85,7 @@ def _for_this_app(view: type[Any], **attributes: Any) -> type[Any]:
     return type(view.__name__, (view,), {"__module__": view.__module__, **attributes})
 
 
-def build_console(services: Services, csrf_secret: str) -> SQLAdminPlugin:
+def build_console(services: Services) -> SQLAdminPlugin:
     settings = services.settings
     auth = ConsoleAuth(services, BASE_PATH)
     views: list[Any] = [
@@ -102,7 +102,7 @@ def build_console(services: Services, csrf_secret: str) -> SQLAdminPlugin:
         middlewares=[
             Middleware(
                 asgi_csrf,
-                signing_secret=csrf_secret,
+                signing_secret=services.secretbox.derive("console-csrf"),
                 # asgi-csrf lets a POST without cookies through; a forged cross-site sign-in has none.
                 # (Either spelling of the path, as the mount passes it.)
                 always_protect={"/login", f"{BASE_PATH}/login"},

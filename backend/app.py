@@ -202,7 +202,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         security=[{"bearer": []}],
     )
-    console = build_console(services, services.secretbox.derive("console-csrf"))
+    console = build_console(services)
     app = Litestar(
         route_handlers=[health, ready, api_v1, SsoController, scim_router, *PARTNER_PUBLIC_HANDLERS],
         middleware=[request_scope_middleware, DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS)],

@@ -14,6 +14,8 @@ _PLATFORM_WORDS = frozenset(
         "admin",
         "api",
         "auth",
+        # The console's sign-in realm shares the SSO's namespace of realms with tenant slugs.
+        "console",
         "control",
         "public",
         "system",

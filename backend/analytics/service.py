@@ -58,17 +58,14 @@ from backend.marketplace.models import (
     OpportunityStatus,
     OpportunityType,
 )
-from backend.mentoring.models import MenteeRequest, Pairing, PairingState, Programme, RequestStatus
+from backend.mentoring.models import MenteeRequest, Pairing, Programme
+from backend.mentoring.service import IN_POOL, LIVE_STATES
 from backend.org.models import Employee, OrgUnit
 from backend.skills.models import EmployeeSkill, Skill
 
 MAX_MONTHS = 60
 MAX_SKILLS = 50
 BUILT_IN_KINDS = (OpportunityKind.ROLE, OpportunityKind.GIG, OpportunityKind.PROJECT)
-# Pairings that hold two people together now (proposed ones are HR's drafts; ended ones are over).
-LIVE_PAIRINGS = (PairingState.PUBLISHED, PairingState.ACTIVE)
-# Requests the next pairing run of their programme would take (the run's own definition of its pool).
-WAITING_REQUESTS = (RequestStatus.OPEN, RequestStatus.WAITLISTED)
 
 # Literal rather than bound: a bound 'month' would be a different parameter in SELECT and GROUP BY,
 # and Postgres would refuse the grouping.
@@ -387,7 +384,7 @@ class AnalyticsService:
     async def mentoring(self) -> MentoringParticipation:
         """Per programme its live pairings and the people in them; overall the share of active
         employees in a live pairing of any programme."""
-        live = Pairing.state.in_(LIVE_PAIRINGS)
+        live = Pairing.state.in_(LIVE_STATES)
         of_programme = and_(Pairing.programme_id == Programme.id, live)
 
         def distinct_people(person: ColumnExpressionArgument[Any]) -> Any:
@@ -399,7 +396,7 @@ class AnalyticsService:
             .join(Employee, Employee.id == MenteeRequest.employee_id)
             .where(
                 MenteeRequest.programme_id == Programme.id,
-                MenteeRequest.status.in_(WAITING_REQUESTS),
+                MenteeRequest.status.in_(IN_POOL),
                 Employee.active,
                 ~exists().where(Pairing.mentee_request_id == MenteeRequest.id, live),
             )

@@ -38,10 +38,6 @@ class JobRecords:
         return PlatformJob if self.tenant is None else Job
 
     @property
-    def owner(self) -> str:
-        return owner_of(self.tenant)
-
-    @property
     def place(self) -> str:
         """Where the records are, for errors."""
         return "control.platform_jobs" if self.tenant is None else f"tenant {self.tenant.slug}"

@@ -256,7 +256,13 @@ class OidcLogins:
         raw = await self.redis.getdel(_PENDING_PREFIX + _digest(params.state))
         if raw is None:
             raise LoginError(LoginFailure.BAD_REQUEST, "the login state is unknown or expired; start the login again")
-        pending = msgspec.json.decode(raw, type=PendingLogin)
+        try:
+            pending = msgspec.json.decode(raw, type=PendingLogin)
+        except msgspec.ValidationError:
+            # A login started before a deploy that changed what is kept of it.
+            raise LoginError(
+                LoginFailure.BAD_REQUEST, "the login state is out of date; start the login again"
+            ) from None
         if pending.realm != realm or pending.issuer != issuer:
             raise LoginError(LoginFailure.BAD_REQUEST, "the login state belongs to another login")
         if browser_binding is None or not secrets.compare_digest(_digest(browser_binding), pending.browser_binding):

@@ -5,7 +5,6 @@ screenshots of every test kept under test-artifacts/console/.
 Fixtures:
   console_server     the app (`crosswalk serve`) and a worker for the run's database, with the console's
                      sign-in set to `platform_idp` (session-scoped)
-  console_scheduler  the scheduler next to it, for one test (the outbox relay, the debounced matching)
   platform_idp       the platform's OpenID provider with a client for the console and CONSULTANTS
   browser            headless Chromium (session-scoped); `page`: a fresh context and page per test
 Helpers (tests/console/browser.py): `await shot(page, "name")`, `await sign_in_with_idp(page, base_url, login)`,
@@ -13,9 +12,9 @@ Helpers (tests/console/browser.py): `await shot(page, "name")`, `await sign_in_w
 
 The console's server and worker live for the rest of the run, harmlessly: they use a broker namespace
 of their own (the run's is consumed by tests/worker's in-process worker, whose test actors this worker
-does not know, and which must not take the console's jobs either). The scheduler does not: every
-scheduler of a database competes for one lock, which tests/worker's scheduler tests need to win, so it
-runs only for the tests that ask for it.
+does not know, and which must not take the console's jobs either). No scheduler runs beside them:
+every scheduler of a database competes for one lock, which tests/worker's scheduler tests need to win,
+and the console's jobs go to the broker straight from the request.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import AsyncIterator, Generator, Iterator
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
@@ -47,7 +45,7 @@ from tests.console.browser import (
     launch_chromium,
     shot,
 )
-from tests.worker.processes import SCHEDULER, WORKER, Process, running
+from tests.worker.processes import WORKER, Process, running
 
 # The platform's consultants, as its OpenID provider knows them (login -> claims; the login is the
 # subject). Any password signs them in.
@@ -79,11 +77,10 @@ class ConsoleServer:
     env: dict[str, str] = field(repr=False)
     server_log: Path
     worker_log: Path
-    scheduler_log: Path
 
     @property
     def logs(self) -> dict[str, Path]:
-        return {"server": self.server_log, "worker": self.worker_log, "scheduler": self.scheduler_log}
+        return {"server": self.server_log, "worker": self.worker_log}
 
     def log_tails(self, lines: int = 30) -> str:
         return "\n".join(f"--- {name} ({path})\n{log_tail(path, lines)}" for name, path in self.logs.items())
@@ -179,7 +176,6 @@ def console_server(
             env=env,
             server_log=served.log,
             worker_log=worker.log,
-            scheduler_log=workdir / "scheduler.log",
         )
 
 
@@ -191,28 +187,6 @@ def _stop_dramatiq(process: Process, timeout: float = 15.0) -> None:
         process.popen.send_signal(signal.SIGTERM)
         with suppress(subprocess.TimeoutExpired):  # `running` then kills the group
             process.popen.wait(timeout=timeout)
-
-
-@pytest.fixture
-def console_scheduler(console_server: ConsoleServer) -> Iterator[Process]:
-    """`crosswalk scheduler` for the console's database and broker namespace during one test, quick
-    to act: the outbox relay every second and recommendations recomputed 1 s after the last change.
-    It leads at once (no other scheduler runs then) and frees the lock when the test ends."""
-    env = {
-        **console_server.env,
-        "OUTBOX_RELAY_SECONDS": "1",
-        "MATCHING_DEBOUNCE_SECONDS": "1",
-        "MATCHING_MAX_WAIT_SECONDS": "10",
-    }
-    log = console_server.scheduler_log
-    start = log.stat().st_size if log.exists() else 0
-    with running(SCHEDULER, env, log) as scheduler:
-        deadline = time.monotonic() + 30
-        while "scheduler_leading" not in log.read_text(errors="replace")[start:]:
-            if scheduler.popen.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the console's scheduler did not lead; the tail of {log}:\n{log_tail(log)}")
-            time.sleep(0.2)
-        yield scheduler
 
 
 # --- the browser ------------------------------------------------------------------------------------

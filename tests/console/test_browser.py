@@ -60,7 +60,7 @@ async def test_a_superadmin_creates_a_tenant_and_watches_it_provision(
 ) -> None:
     base = console_server.base_url
     landed = await sign_in_with_idp(page, base, "sam")
-    assert landed.startswith(f"{base}/admin")
+    assert not landed.startswith(f"{base}/admin/login")
     await expect(page.locator("#signed-in-as")).to_contain_text("sam@crosswalk.example")
     await shot(page, "signed-in")
     slug = f"cedar_{secrets.token_hex(3)}"

@@ -1,7 +1,6 @@
 """The harness itself, end to end, without relying on the console's own pages: Chromium reaches the app
 served for real, and signs in at the platform's OpenID provider, which sends it back to the console's
-redirect URI with an authorization code; a job asked for through the served app runs on its worker
-while the scheduler leads."""
+redirect URI with an authorization code; a job asked for through the served app runs on its worker."""
 
 from __future__ import annotations
 
@@ -18,7 +17,6 @@ from playwright.async_api import Page
 from tests.conftest import TenantFactory, TokenFactory
 from tests.console.browser import artifact_folder, pass_provider, shot
 from tests.console.conftest import ConsoleServer
-from tests.worker.processes import Process
 
 
 async def test_chromium_sees_the_app_and_signs_in_at_the_platform_provider(
@@ -75,7 +73,7 @@ async def test_chromium_sees_the_app_and_signs_in_at_the_platform_provider(
 
 
 async def test_a_job_asked_for_through_the_served_app_runs_on_its_worker(
-    console_server: ConsoleServer, console_scheduler: Process, make_tenant: TenantFactory, auth: TokenFactory
+    console_server: ConsoleServer, make_tenant: TenantFactory, auth: TokenFactory
 ) -> None:
     tenant = make_tenant()
     async with httpx.AsyncClient(base_url=console_server.base_url, headers=auth(tenant), timeout=10) as http:
@@ -88,4 +86,3 @@ async def test_a_job_asked_for_through_the_served_app_runs_on_its_worker(
                 break
             await asyncio.sleep(0.1)
     assert job["status"] == "succeeded", f"{job}\n{console_server.log_tails()}"
-    assert console_scheduler.popen.poll() is None

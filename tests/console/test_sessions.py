@@ -12,6 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from admin.sessions import ConsoleSession, ConsoleSessions
+from backend.auth.portal_sessions import session_hash
 from backend.settings import Settings
 
 
@@ -48,7 +49,9 @@ async def test_a_busy_session_still_ends_at_its_maximum_age(redis: Redis) -> Non
     await asyncio.sleep(0.8)
     assert await sessions.touch(session_id) is None
     # A session that began longer ago than the maximum is never stored at all.
-    assert await sessions.touch(await sessions.create(_session(started_at=time.time() - 10))) is None
+    stale = await sessions.create(_session(started_at=time.time() - 10))
+    assert await redis.exists(f"crosswalk:console-session:{session_hash(stale)}") == 0
+    assert await sessions.touch(stale) is None
 
 
 async def test_an_unknown_or_ended_session_is_nobody(redis: Redis) -> None:
