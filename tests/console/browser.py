@@ -1,10 +1,11 @@
-"""Real-browser helpers for the console's end-to-end tests: Debian's Chromium driven by Playwright,
-screenshots as test artifacts, and sign-in through the platform's OpenID provider.
+"""Real-browser helpers for the console's end-to-end tests: Chromium driven by Playwright, screenshots
+as test artifacts, and sign-in through the platform's OpenID provider.
 
-Playwright comes from PyPI (its wheel carries its own driver); the browser does not: `playwright install`
-downloads one, which this kind of machine cannot, so we launch the system's Chromium (`apt-get install
-chromium`) by path. We use Playwright's async API on pytest-asyncio's session event loop (every fixture
-and test of the suite runs on that one loop, see pyproject's pytest options), so a session-wide browser
+Playwright comes from PyPI (its wheel carries its own driver); the browser does not. We launch the
+machine's Chromium by path ($CHROMIUM, or `chromium` on PATH: Debian's package), else the one that
+`playwright install chromium` downloaded; `python3 infra/dev.py test` provides one of them. We use
+Playwright's async API on pytest-asyncio's session event loop (every fixture and test of the suite runs
+on that one loop, see pyproject's pytest options), so a session-wide browser
 and per-test pages share the loop the tests await on; no thread is needed.
 """
 
@@ -41,29 +42,31 @@ CHROMIUM_FLAGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 
-INSTALL_HINT = "install it with `sudo apt-get install chromium` (Debian/Ubuntu; CI's .ci/run does this itself)"
+INSTALL_HINT = "run `python3 infra/dev.py test`, which installs one, or `sudo apt-get install chromium`"
 
 
 class ChromiumMissingError(Exception):
     pass
 
 
-def chromium_executable() -> str:
-    """The system Chromium: $CHROMIUM if set (another Chromium or Chrome), else `chromium` on PATH."""
+def chromium_executable(playwright: Playwright) -> str:
+    """$CHROMIUM if set (another Chromium or Chrome), else `chromium` on PATH, else Playwright's own."""
     configured = os.environ.get("CHROMIUM")
     if configured:
         if not Path(configured).is_file():
             raise ChromiumMissingError(f"CHROMIUM={configured} is not a file")
         return configured
     found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and Path(playwright.chromium.executable_path).is_file():
+        found = playwright.chromium.executable_path
     if found is None:
-        raise ChromiumMissingError(f"the console's browser tests need Chromium, which is not on PATH: {INSTALL_HINT}")
+        raise ChromiumMissingError(f"the browser tests need Chromium, and none is installed: {INSTALL_HINT}")
     return found
 
 
 async def launch_chromium(playwright: Playwright) -> Browser:
     return await playwright.chromium.launch(
-        executable_path=chromium_executable(), headless=True, args=CHROMIUM_FLAGS, timeout=60_000
+        executable_path=chromium_executable(playwright), headless=True, args=CHROMIUM_FLAGS, timeout=60_000
     )
 
 

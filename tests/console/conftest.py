@@ -1,5 +1,5 @@
 """The console's end-to-end harness: the app served for real with a Dramatiq worker, the platform's own
-OpenID provider (panva's oidc-provider on loopback), and Debian's Chromium driven by Playwright, with
+OpenID provider (panva's oidc-provider on loopback), and Chromium driven by Playwright, with
 screenshots of every test kept under test-artifacts/console/.
 
 Fixtures:
@@ -41,7 +41,6 @@ from tests.console.browser import (
     ShotFolder,
     artifact_folder,
     attach_shots,
-    chromium_executable,
     launch_chromium,
     shot,
 )
@@ -193,21 +192,18 @@ def _stop_dramatiq(process: Process, timeout: float = 15.0) -> None:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> str:
-    """The system Chromium's path; without one the browser tests fail (never skip) and say how to get it."""
-    try:
-        return chromium_executable()
-    except ChromiumMissingError as exc:
-        missing = str(exc)
-    pytest.fail(missing, pytrace=False)  # outside the except: one line, not the exception twice
-
-
-@pytest.fixture(scope="session")
-async def browser(chromium: str) -> AsyncIterator[Browser]:
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Chromium; without one the browser tests fail (never skip) and say how to get it."""
     async with async_playwright() as playwright:
-        launched = await launch_chromium(playwright)
-        yield launched
-        await launched.close()
+        try:
+            launched = await launch_chromium(playwright)
+        except ChromiumMissingError as exc:
+            missing = str(exc)
+        else:
+            yield launched
+            await launched.close()
+            return
+    pytest.fail(missing, pytrace=False)  # outside the except: one line, not the exception twice
 
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
