@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.principal import Principal, require_hr
@@ -46,6 +46,7 @@ from backend.matching.models import (
 )
 from backend.matching.refresh import note_change
 from tenants.base import new_id
+from tenants.locks import lock_tenant
 
 RECOMPUTE = "matching.recompute"
 TOP_OPPORTUNITIES = 20
@@ -125,7 +126,7 @@ class MatchingService:
         """Rank every active employee against every open opportunity and replace the stored results.
         Idempotent: a rerun replaces the same rows with the same rows."""
         # One recompute at a time per tenant; a second waits and then computes from fresher data.
-        await self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext('matching.recompute'))"))
+        await lock_tenant(self.session, RECOMPUTE)
         covered = await self.session.scalar(select(func.coalesce(func.max(MatchingChange.id), 0)))
         weights = await tenant_weights(self.session)
         universe = await load_universe(self.session)

@@ -39,7 +39,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,6 +91,7 @@ from backend.training.schemas import (
     TrainingPlanRead,
 )
 from tenants.base import new_id
+from tenants.locks import lock_tenant
 
 T = TypeVar("T")
 
@@ -770,15 +770,7 @@ class TrainingPlanService:
         return {"employees": len(rows.employees), "plans": len(rows.plans), "unclosable_gaps": rows.unclosable}
 
     async def _lock(self, *, exclusive: bool, wait: bool) -> bool:
-        function = (
-            "pg_advisory_xact_lock"
-            if exclusive
-            else ("pg_advisory_xact_lock_shared" if wait else "pg_try_advisory_xact_lock_shared")
-        )
-        got = await self.session.scalar(
-            text(f"SELECT {function}(hashtext(current_schema() || ':' || :name))"), {"name": _PLANS_LOCK}
-        )
-        return got is not False
+        return await lock_tenant(self.session, _PLANS_LOCK, shared=not exclusive, wait=wait)
 
     @staticmethod
     def _pairs(employee_id: uuid.UUID | None = None) -> FromClause:
