@@ -53,8 +53,7 @@ from backend.framework.models import Importance, Role, RoleSkill
 from backend.jobs.models import Job
 from backend.jobs.service import Progress, enqueue
 from backend.org.models import Employee
-from backend.skills.models import EmployeeSkill, Skill, SkillSource
-from backend.skills.schemas import EmployeeSkillSet
+from backend.skills.models import EmployeeSkill, Skill, current_levels
 from backend.skills.service import SkillService
 from backend.training.models import (
     Course,
@@ -833,7 +832,9 @@ class TrainingPlanService:
             .where(EmployeeSkill.valid_to.is_(None))
             .distinct()
         ):
-            levels.setdefault(employee_id, {})[skill_id] = level
+            # Several sources may rate a skill: the highest current rating is the level.
+            held = levels.setdefault(employee_id, {})
+            held[skill_id] = max(level, held.get(skill_id, 0))
         catalog: dict[uuid.UUID, _CatalogCourse] = {}
         for course_id, cost, hours, currency, skill_id, level in await self.session.execute(
             select(
@@ -1092,17 +1093,11 @@ class CompletionService:
             return _completion_read(existing), False
         if not employee.active:
             raise ConflictError("the employee is inactive; their profile is read-only")
+        levels = current_levels(EmployeeSkill.employee_id == employee_id)
         taught = (
             await self.session.execute(
-                select(CourseSkill.skill_id, CourseSkill.level_reached, EmployeeSkill.level)
-                .outerjoin(
-                    EmployeeSkill,
-                    and_(
-                        EmployeeSkill.skill_id == CourseSkill.skill_id,
-                        EmployeeSkill.employee_id == employee_id,
-                        EmployeeSkill.valid_to.is_(None),
-                    ),
-                )
+                select(CourseSkill.skill_id, CourseSkill.level_reached, levels.c.level)
+                .outerjoin(levels, levels.c.skill_id == CourseSkill.skill_id)
                 .where(CourseSkill.course_id == data.course_id)
                 .order_by(CourseSkill.skill_id)
             )
@@ -1112,16 +1107,14 @@ class CompletionService:
         for skill_id, reached, current in taught:
             if current is not None and current >= reached:
                 continue
-            await skills.set_skill(
+            # A `course` rating beside the others (self, manager, ...), which keep theirs.
+            await skills.record_course_result(
                 principal,
                 employee_id,
                 skill_id,
-                EmployeeSkillSet(
-                    level=reached,
-                    source=SkillSource.COURSE,
-                    evidence_url=data.evidence_url,
-                    last_confirmed=data.completed_on,
-                ),
+                level=reached,
+                evidence_url=data.evidence_url,
+                completed_on=data.completed_on,
             )
             raised.append({"skill_id": str(skill_id), "from_level": current, "to_level": reached})
         completion = CourseCompletion(
