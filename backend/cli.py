@@ -20,6 +20,7 @@ from rich.table import Table
 from sqlalchemy import Engine, create_engine, text
 
 from backend.settings import Settings, as_psycopg_url, get_settings
+from tenants.locks import Hold, lock_global_sync
 from tenants.models import TenantStatus
 from tenants.provisioning import RoleNames
 
@@ -106,7 +107,7 @@ def migrate_everything(settings: Settings, jobs: int, quiet: bool = False) -> bo
     lock = engine.connect()
     try:
         # One migration at a time per database (session-level: the run spans many transactions).
-        lock.execute(text("SELECT pg_advisory_lock(hashtext('crosswalk:migrate'))"))
+        lock_global_sync(lock, "migrate", hold=Hold.SESSION)
         before, after = upgrade_control(engine)
         password = settings.app_database_password.get_secret_value() if settings.app_database_password else None
         ensure_platform_roles(engine, role_names(settings), password)
@@ -256,7 +257,6 @@ def tokens_create(
 
 
 def _find_employee(engine: Engine, schema: str, employee: str) -> uuid.UUID:
-    from sqlalchemy import text
 
     with engine.begin() as connection:
         connection.execute(text("SELECT set_config('search_path', :s, true)"), {"s": schema})

@@ -6,10 +6,11 @@ import uuid
 from typing import Any, TypeVar
 
 import msgspec
-from sqlalchemy import ColumnElement, select, text
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.errors import ConflictError, InvalidInputError, NotFoundError
+from tenants.locks import lock_tenant
 
 M = TypeVar("M")
 
@@ -56,9 +57,7 @@ async def lock_hierarchy(session: AsyncSession, name: str) -> None:
     A cycle check reads committed data only: two concurrent edits (A under B, B under A) would each
     pass it. Everything that moves a node takes this lock first, so the second edit sees the first.
     """
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || :name))"), {"name": name}
-    )
+    await lock_tenant(session, name)
 
 
 async def ancestors(session: AsyncSession, model: Any, parent_column: str, node_id: uuid.UUID) -> set[uuid.UUID]:

@@ -24,7 +24,7 @@ from backend.marketplace.models import (
 from backend.matching.models import (
     MatchingChange,
     MatchingRun,
-    MatchingSettings,
+    MatchingWeightsVersion,
     OpportunityCandidate,
     OpportunityRecommendation,
     SkillAdjacency,
@@ -68,7 +68,7 @@ __all__ = [
     "ManagerReleaseEvent",
     "MatchingChange",
     "MatchingRun",
-    "MatchingSettings",
+    "MatchingWeightsVersion",
     "MobilityPolicy",
     "Move",
     "Notification",

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from tenants.base import CONTROL_SCHEMA, new_id
+from tenants.locks import global_lock_key, lock_statement
 from tenants.migrator import TENANT_TREE, VERSION_TABLE, script_directory, upgrade_in_schema
 from tenants.models import Tenant, TenantStatus
 from tenants.registry import tenant_ref
@@ -24,7 +25,7 @@ from tenants.slugs import schema_for, validate_slug
 from tenants.sql import quote_identifier
 
 # Held while a schema is created or migrated, so that two processes never change the same schema at once.
-SCHEMA_CHANGE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('crosswalk:schema-changes'))")
+SCHEMA_CHANGE_LOCK = lock_statement(global_lock_key("schema-changes"))
 
 _READ = "SELECT"
 _READ_WRITE = "SELECT, INSERT, UPDATE, DELETE"

@@ -35,12 +35,13 @@ import anyio.to_thread
 import dramatiq
 import structlog
 from dramatiq.asyncio import get_event_loop_thread
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.jobs import outbox
 from backend.jobs.models import Job, JobStatus, PlatformJob
 from backend.jobs.records import JobRecords, owner_of
+from tenants.locks import lock_global
 from tenants.provisioning import RoleNames
 from tenants.sessions import Database, TenantRef
 from worker.errors import JobBusyError, JobStoppedError, PoisonMessageError, is_transient
@@ -246,10 +247,6 @@ def _declare(broker: dramatiq.Broker, queue: str, job_kind: JobKind) -> None:
     )(run)
 
 
-def _lock_key(job_id: uuid.UUID) -> int:
-    return int.from_bytes(job_id.bytes[8:], "big", signed=True)
-
-
 async def execute(delivery: Delivery, kind: str, body: JobBody, arguments: dict[str, Any]) -> None:
     with structlog.contextvars.bound_contextvars(
         tenant=owner_of(delivery.tenant), job_id=str(delivery.job_id), actor=kind
@@ -261,7 +258,7 @@ async def _execute(delivery: Delivery, kind: str, body: JobBody, arguments: dict
     job_id, resources = delivery.job_id, delivery.resources
     records = JobRecords(resources.database, delivery.tenant)
     async with records.session() as session, session.begin():
-        locked = await session.scalar(select(func.pg_try_advisory_xact_lock(_lock_key(job_id))))
+        locked = await lock_global(session, f"job:{job_id}", wait=False)
         if not locked:
             raise JobBusyError(f"job {job_id} is running in another worker")
         job: Job | PlatformJob | None = await session.get(records.model, job_id)

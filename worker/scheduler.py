@@ -22,20 +22,22 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend.jobs import outbox
 from backend.jobs.records import owner_of
 from backend.jobs.service import enqueue
 from backend.matching.service import enqueue_if_due
+from tenants.locks import Hold, global_lock_key, lock_global
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database, TenantRef
 
 log = structlog.get_logger()
 
-# "cwk-sched" as a number: the advisory lock every scheduler of this database competes for.
-SCHEDULER_LOCK_KEY = 0x63776B2D7363686
+# The advisory lock every scheduler of this database competes for (its key, for finding it in pg_locks).
+SCHEDULER_LOCK = "scheduler"
+SCHEDULER_LOCK_KEY = global_lock_key(SCHEDULER_LOCK)
 STANDBY_POLL_SECONDS = 5.0
 # The jobs of the nightly run, for every active tenant; the worker has an actor for each.
 NIGHTLY_JOBS = ("matching.recompute", "training.recommend_all", "skills.remind_stale")
@@ -47,7 +49,7 @@ async def acquire_leadership(database: Database, stop: asyncio.Event) -> AsyncCo
     while not stop.is_set():
         connection = await database.engine.connect()
         connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        if await connection.scalar(select(func.pg_try_advisory_lock(SCHEDULER_LOCK_KEY))):
+        if await lock_global(connection, SCHEDULER_LOCK, hold=Hold.SESSION, wait=False):
             log.info("scheduler_leading")
             return connection
         await connection.close()

@@ -61,7 +61,7 @@ from backend.marketplace.models import (
 from backend.mentoring.models import MenteeRequest, Pairing, Programme
 from backend.mentoring.service import IN_POOL, LIVE_STATES
 from backend.org.models import Employee, OrgUnit
-from backend.skills.models import EmployeeSkill, Skill
+from backend.skills.models import EmployeeSkill, Skill, current_levels
 
 MAX_MONTHS = 60
 MAX_SKILLS = 50
@@ -280,19 +280,21 @@ class AnalyticsService:
         )
         tree = tree.union(select(tree.c.root, OrgUnit.id).join(OrgUnit, OrgUnit.parent_id == tree.c.member))
         # People per (department, skill, current level), for the skills the department asks for. An
-        # employee sits in one unit and has one current row per skill, so count(*) counts people.
+        # employee sits in one unit and has one level per skill (the highest of its current ratings),
+        # so count(*) counts people.
+        held = current_levels(EmployeeSkill.skill_id.in_(select(demand.c.skill_id)))
         supply = (
             select(
                 tree.c.root.label("unit_id"),
-                EmployeeSkill.skill_id,
-                EmployeeSkill.level,
+                held.c.skill_id,
+                held.c.level,
                 func.count().label("people"),
             )
             .select_from(tree)
             .join(Employee, and_(Employee.org_unit_id == tree.c.member, Employee.active))
-            .join(EmployeeSkill, and_(EmployeeSkill.employee_id == Employee.id, EmployeeSkill.valid_to.is_(None)))
-            .where(tuple_(tree.c.root, EmployeeSkill.skill_id).in_(select(demand.c.unit_id, demand.c.skill_id)))
-            .group_by(tree.c.root, EmployeeSkill.skill_id, EmployeeSkill.level)
+            .join(held, held.c.employee_id == Employee.id)
+            .where(tuple_(tree.c.root, held.c.skill_id).in_(select(demand.c.unit_id, demand.c.skill_id)))
+            .group_by(tree.c.root, held.c.skill_id, held.c.level)
             .cte("supply")
         )
         # At each level t asked: the units asked at t or above, and the people at t or above. A person

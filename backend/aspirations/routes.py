@@ -26,7 +26,12 @@ class AspirationController(Controller):
     ) -> AspirationRead:
         return await AspirationService(db).get(principal, employee_id)
 
-    @put("/", opt={"scope": Scope.ASPIRATIONS_WRITE}, summary="Set one's aspirations (the employee, or HR)")
+    @put(
+        "/",
+        opt={"scope": Scope.ASPIRATIONS_WRITE},
+        summary="Set one's aspirations (the employee, or HR)",
+        description="Every change, by the employee or by HR, is an audit event `aspirations.changed`.",
+    )
     async def set_aspirations(
         self,
         db: NamedDependency[AsyncSession],

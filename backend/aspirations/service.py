@@ -3,7 +3,7 @@
 Who may see them follows `open_to_move`: the employee always; HR unless hidden; managers only when
 the employee chose `hiring_managers`, and never anyone in their management chain (a confidential
 search stays confidential). Anyone else gets 404, so the existence of a search is not revealed either.
-Every view by someone other than the employee is written to the audit log.
+Every view by someone other than the employee, and every change by anyone, is written to the audit log.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.aspirations.models import Aspiration, AspirationRole, AspirationSkill, OpenToMove
 from backend.aspirations.schemas import AspirationRead, AspirationSet
-from backend.audit.service import record_view
+from backend.audit.service import record_change, record_view
 from backend.auth.principal import Principal, UserRole
 from backend.crud import ancestors, get_or_404
 from backend.errors import InvalidInputError, NotFoundError, PermissionDeniedError
@@ -67,6 +67,7 @@ class AspirationService:
         await self._require_all(Role, role_ids, "target_role_ids")
         await self._require_all(Skill, skill_ids, "skill_ids")
         aspiration = await self.session.get(Aspiration, employee_id, with_for_update=True)
+        before = await self._read(employee_id, aspiration)
         if aspiration is None:
             aspiration = Aspiration(employee_id=employee_id)
             self.session.add(aspiration)
@@ -85,7 +86,37 @@ class AspirationService:
         await self.session.flush()
         await note_change(self.session, "aspirations.changed")
         await self.session.refresh(aspiration)
-        return await self._read(employee_id, aspiration)
+        after = await self._read(employee_id, aspiration)
+        await self._audit_change(principal, before, after)
+        return after
+
+    async def _audit_change(self, principal: Principal, before: AspirationRead, after: AspirationRead) -> None:
+        """Every change, by the employee or by HR, is in the audit log: which parts changed, and the
+        open-to-move level before and after. Not the roles and skills themselves: HR reads the log,
+        and HR may not see a hidden search."""
+        changed = [
+            part
+            for part, old, new in (
+                ("open_to_move", before.open_to_move, after.open_to_move),
+                ("target_role_ids", set(before.target_role_ids), set(after.target_role_ids)),
+                ("skill_ids", set(before.skill_ids), set(after.skill_ids)),
+            )
+            if old != new
+        ]
+        if not changed:
+            return
+        await record_change(
+            self.session,
+            principal,
+            subject_employee_id=after.employee_id,
+            action="aspirations.changed",
+            object_type="aspirations",
+            object_id=after.employee_id,
+            details={
+                "changed": changed,
+                "open_to_move": {"before": before.open_to_move.value, "after": after.open_to_move.value},
+            },
+        )
 
     async def _require_all(self, model: type[Role] | type[Skill], ids: set[uuid.UUID], field: str) -> None:
         if not ids:

@@ -27,8 +27,8 @@ class AuditEventController(Controller):
         opt={"scope": Scope.AUDIT_READ},
         summary="The audit log of confidential views and changes, oldest first (HR)",
         description="One entry per employee signal seen or changed by someone: `action` such as "
-        "`application.viewed`, `aspirations.viewed`, `application.stage_changed`; `subject_employee_id` is "
-        "whose signal it was. The log cannot be edited.",
+        "`application.viewed`, `aspirations.viewed`, `application.stage_changed`, `aspirations.changed`, "
+        "`matching_weights.changed`; `subject_employee_id` is whose signal it was. The log cannot be edited.",
     )
     async def list_audit_events(
         self,

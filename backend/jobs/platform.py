@@ -25,12 +25,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.errors import ConflictError, InvalidInputError, NotFoundError
 from backend.jobs import outbox
 from backend.jobs.models import JobStatus, PlatformJob
+from tenants.locks import lock_global
 from tenants.models import Tenant, TenantStatus
 from tenants.sessions import Database
 from tenants.slugs import InvalidSlugError, validate_slug
@@ -43,9 +44,6 @@ NAME_MAX_LENGTH = 200  # control.tenants.name
 LIST_MAX_LIMIT = 500
 
 _UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
-# The first key of the two-key advisory locks that serialise requests about one slug; two-key locks
-# never collide with the one-key ones (jobs, schema changes, the scheduler).
-_REQUEST_LOCK_CLASS = 0x63776B70  # "cwkp"
 
 
 async def request_provisioning(
@@ -138,7 +136,7 @@ class PlatformJobService:
 async def _lock_requests_about(session: AsyncSession, slug: str) -> None:
     # Two requests about one slug at once (two consultants, a double click) would both pass the checks
     # below; the second waits here until the first commits, and then sees its job.
-    await session.execute(select(func.pg_advisory_xact_lock(_REQUEST_LOCK_CLASS, func.hashtext(slug))))
+    await lock_global(session, f"tenant-requests:{slug}")
 
 
 async def _has_unfinished(session: AsyncSession, about: ColumnElement[bool], *, kind: str | None = None) -> bool:

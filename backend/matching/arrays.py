@@ -29,7 +29,7 @@ from backend.marketplace.models import (
 )
 from backend.matching.engine import Openings, People
 from backend.org.models import Employee, OrgUnit
-from backend.skills.models import EmployeeSkill, Skill
+from backend.skills.models import EmployeeSkill, Skill, current_levels
 
 # How much a required skill weighs by its importance in the role or opening.
 IMPORTANCE_WEIGHT = {Importance.ESSENTIAL: 1.0, Importance.IMPORTANT: 0.6}
@@ -152,14 +152,13 @@ async def load_people(
         for unit in universe.unit_ancestors.get(row.org_unit_id, []) if row.org_unit_id else []:
             unit_rows.append(i)
             unit_cols.append(universe.units.get(unit))
-    skills_query = select(EmployeeSkill.employee_id, EmployeeSkill.skill_id, EmployeeSkill.level).where(
-        EmployeeSkill.valid_to.is_(None)
-    )
+    # Several sources may rate a skill (self, manager, ...): the person's level is the highest.
+    skills = current_levels(*([EmployeeSkill.employee_id.in_(employee_ids)] if employee_ids is not None else []))
+    skills_query = select(skills.c.employee_id, skills.c.skill_id, skills.c.level)
     aspiration_query = select(Aspiration.employee_id, Aspiration.open_to_move)
     roles_query = select(AspirationRole.employee_id, AspirationRole.role_id)
     wants_query = select(AspirationSkill.employee_id, AspirationSkill.skill_id)
     if employee_ids is not None:
-        skills_query = skills_query.where(EmployeeSkill.employee_id.in_(employee_ids))
         aspiration_query = aspiration_query.where(Aspiration.employee_id.in_(employee_ids))
         roles_query = roles_query.where(AspirationRole.employee_id.in_(employee_ids))
         wants_query = wants_query.where(AspirationSkill.employee_id.in_(employee_ids))

@@ -1,5 +1,5 @@
-"""What the precomputed matches hang on: the tenant's factor weights, the changes that make the
-current matches stale, and the runs that computed them."""
+"""What the precomputed matches hang on: the tenant's factor weights (every version of them), the
+changes that make the current matches stale, and the runs that computed them."""
 
 from __future__ import annotations
 
@@ -25,16 +25,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from tenants.base import IdMixin, TenantBase
 
 
-class MatchingSettings(TenantBase):
-    """The tenant's weights of the named factors; one row (absent until HR changes the defaults)."""
+class MatchingWeightsVersion(IdMixin, TenantBase):
+    """One version of the tenant's weights of the named factors; the highest `version` is in force.
 
-    __tablename__ = "matching_settings"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    Versions are only ever added (version 1 is what the tenant started with), so every stored score
+    can be explained by the weights of the run that computed it (`MatchingRun.weights_version`)."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=1)
+    __tablename__ = "matching_weights_versions"
+    __table_args__ = (CheckConstraint("version >= 1", name="positive_version"),)
+
+    version: Mapped[int] = mapped_column(Integer, unique=True)
     weights: Mapped[dict[str, float]] = mapped_column(JSONB)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_by: Mapped[uuid.UUID | None] = mapped_column()
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Who set them: the caller's token subject, and the employee when it is one.
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_by_employee_id: Mapped[uuid.UUID | None] = mapped_column()
 
 
 class MatchingChange(TenantBase):
@@ -59,6 +64,8 @@ class MatchingRun(IdMixin, TenantBase):
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
     # The newest change the run saw: changes up to it are covered by this run.
     covered_change_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The version of the weights the run scored with (NULL: a run from before weights had versions).
+    weights_version: Mapped[int | None] = mapped_column(Integer)
     summary: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 

@@ -9,11 +9,19 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta, structs
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
+from backend.api.params import Cursor, Limit
 from backend.auth.principal import Principal, Scope
 from backend.crud import to_schema
 from backend.jobs.schemas import JobRead
 from backend.matching.engine import Weights
-from backend.matching.schemas import CandidatesRead, MatchingWeights, NextRolesRead, RecommendationsRead
+from backend.matching.schemas import (
+    CandidatesRead,
+    MatchingWeights,
+    MatchingWeightsVersionRead,
+    NextRolesRead,
+    RecommendationsRead,
+)
 from backend.matching.service import TOP_CANDIDATES, MatchingService, MatchingSettingsService
 from backend.matching.serving import MatchServingService
 
@@ -92,11 +100,30 @@ class MatchingSettingsController(Controller):
     async def get_matching_weights(self, db: NamedDependency[AsyncSession]) -> MatchingWeights:
         return _weights(await MatchingSettingsService(db).get())
 
+    @get(
+        "/weights/versions",
+        opt=_READ,
+        summary="Every version of the weights, oldest first (HR)",
+        description="Who set each version and when; the highest version is in force. Recommendations and "
+        "candidate lists say the `weights_version` they were computed with.",
+    )
+    async def list_matching_weights_versions(
+        self,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[MatchingWeightsVersionRead]:
+        items, next_cursor = await MatchingSettingsService(db).versions(principal, cursor, limit)
+        return page_of(items, next_cursor, limit, lambda v: to_schema(v, MatchingWeightsVersionRead))
+
     @put(
         "/weights",
         opt=_WRITE,
         summary="Set the weights of the matching factors (HR)",
-        description="Recommendations and candidate lists are recomputed with them shortly after.",
+        description="Each change is a new version (`GET /matching/weights/versions`) and an audit event "
+        "`matching_weights.changed` with the weights before and after. At least one weight must be above 0 "
+        "(each 0 or at least 0.0001). Recommendations and candidate lists are recomputed with them shortly after.",
     )
     async def set_matching_weights(
         self,

@@ -25,6 +25,17 @@ class MatchingWeights(Struct, forbid_unknown_fields=True):
     location_fit: Weight
 
 
+class MatchingWeightsVersionRead(Struct):
+    """One version of the weights: the highest is in force. `set_by` is the token subject of whoever
+    set them ("crosswalk:defaults" for the defaults a tenant started with)."""
+
+    version: int
+    weights: MatchingWeights
+    set_at: datetime
+    set_by: str
+    set_by_employee_id: uuid.UUID | None
+
+
 class SkillMatch(Struct):
     """One skill an opening asks for: the level the person has now (0 when they lack it) against the
     level needed."""
@@ -67,14 +78,16 @@ class Recommendation(Struct):
 
 
 class RecommendationsRead(Struct):
-    """`computed_at` is when the ranking was computed (null before the first run); `pending_changes`
-    says profiles or openings changed since and a recompute is on its way. Scores and factors are as
-    of `computed_at`; the skill lists are as of now."""
+    """`computed_at` is when the ranking was computed (null before the first run), with the weights of
+    version `weights_version`; `pending_changes` says profiles or openings changed since and a
+    recompute is on its way. Scores and factors are as of `computed_at`; the skill lists are as of now."""
 
     employee_id: uuid.UUID
     computed_at: datetime | None
     pending_changes: bool
     items: list[Recommendation]
+    # The version of the weights the scores were computed with (`GET /matching/weights/versions`).
+    weights_version: int | None = None
 
 
 class CandidateBrief(Struct):
@@ -101,6 +114,7 @@ class CandidatesRead(Struct):
     pending_changes: bool
     audience: str
     items: list[Candidate]
+    weights_version: int | None = None
 
 
 class NextRole(Struct):

@@ -9,17 +9,19 @@ ranks is stored with each factor's contribution, so the API serves explanations 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.api.pagination import paginate
+from backend.audit.service import record_change
 from backend.auth.principal import Principal, require_hr
 from backend.errors import InvalidInputError
 from backend.jobs.models import Job
@@ -39,13 +41,14 @@ from backend.matching.arrays import (
 from backend.matching.models import (
     MatchingChange,
     MatchingRun,
-    MatchingSettings,
+    MatchingWeightsVersion,
     OpportunityCandidate,
     OpportunityRecommendation,
     SkillAdjacency,
 )
 from backend.matching.refresh import note_change
 from tenants.base import new_id
+from tenants.locks import lock_tenant
 
 RECOMPUTE = "matching.recompute"
 TOP_OPPORTUNITIES = 20
@@ -57,9 +60,42 @@ CATEGORY_RELATEDNESS = 0.3
 CATEGORY_RELATION_LIMIT = 300
 
 
+# Below this a positive weight is noise: float32 scores cannot carry it (and at the far end round
+# every contribution to 0).
+MIN_WEIGHT = 0.0001
+_WEIGHTS_LOCK = "matching.weights"
+
+
+async def _newest_weights(session: AsyncSession) -> MatchingWeightsVersion | None:
+    return await session.scalar(select(MatchingWeightsVersion).order_by(MatchingWeightsVersion.version.desc()).limit(1))
+
+
+async def weights_in_force(session: AsyncSession) -> tuple[engine.Weights, int | None]:
+    """The tenant's weights and their version (None only for a tenant without any version yet)."""
+    row = await _newest_weights(session)
+    return (engine.Weights.from_dict(row.weights), row.version) if row is not None else (engine.Weights(), None)
+
+
 async def tenant_weights(session: AsyncSession) -> engine.Weights:
-    row = await session.get(MatchingSettings, 1)
-    return engine.Weights.from_dict(row.weights) if row is not None else engine.Weights()
+    return (await weights_in_force(session))[0]
+
+
+def _validated(weights: dict[str, float]) -> engine.Weights:
+    try:
+        parsed = engine.Weights.from_dict(weights)
+    except (KeyError, ValueError, TypeError) as error:
+        raise InvalidInputError("weights", f"weights: {error}") from None
+    values = parsed.as_dict()
+    for factor, value in values.items():
+        if 0 < value < MIN_WEIGHT:
+            raise InvalidInputError(factor, f"{factor} must be 0 (off) or at least {MIN_WEIGHT}")
+    if not any(values.values()):
+        raise InvalidInputError(
+            "weights",
+            f"every weight is 0 ({', '.join(values)}): every score would be 0 and no ranking would mean "
+            "anything; give at least one factor a weight",
+        )
+    return parsed
 
 
 class MatchingSettingsService:
@@ -70,22 +106,42 @@ class MatchingSettingsService:
         return await tenant_weights(self.session)
 
     async def set(self, principal: Principal, weights: dict[str, float]) -> engine.Weights:
+        """A new version of the weights, audited with before and after; the same weights again
+        change nothing."""
         require_hr(principal, "set the tenant's matching weights")
-        try:
-            parsed = engine.Weights.from_dict(weights)
-        except (KeyError, ValueError, TypeError) as error:
-            raise InvalidInputError("weights", f"weights: {error}") from None
-        row = await self.session.get(MatchingSettings, 1, with_for_update=True)
-        if row is None:
-            row = MatchingSettings(id=1, weights=parsed.as_dict(), updated_by=principal.employee_id)
-            self.session.add(row)
-        else:
-            row.weights = parsed.as_dict()
-            row.updated_by = principal.employee_id
-            row.updated_at = dt.datetime.now(dt.UTC)
-        await note_change(self.session, "weights.changed")
+        parsed = _validated(weights)
+        # Two HR changes at once would both take the next version number; the second waits here.
+        await lock_tenant(self.session, _WEIGHTS_LOCK)
+        newest = await _newest_weights(self.session)
+        before = engine.Weights.from_dict(newest.weights) if newest is not None else engine.Weights()
+        if newest is not None and before == parsed:
+            return parsed
+        row = MatchingWeightsVersion(
+            version=(newest.version if newest is not None else 0) + 1,
+            weights=parsed.as_dict(),
+            set_by=principal.subject[:200],
+            set_by_employee_id=principal.employee_id,
+        )
+        self.session.add(row)
         await self.session.flush()
+        await record_change(
+            self.session,
+            principal,
+            subject_employee_id=None,
+            action="matching_weights.changed",
+            object_type="matching_weights",
+            object_id=row.id,
+            details={"version": row.version, "before": before.as_dict(), "after": parsed.as_dict()},
+        )
+        await note_change(self.session, "weights.changed")
         return parsed
+
+    async def versions(
+        self, principal: Principal, cursor: str | None, limit: int
+    ) -> tuple[Sequence[MatchingWeightsVersion], str | None]:
+        """Every version of the weights, oldest first (HR)."""
+        require_hr(principal, "read the history of the matching weights")
+        return await paginate(self.session, select(MatchingWeightsVersion), MatchingWeightsVersion.id, cursor, limit)
 
 
 def category_relations(universe: Universe) -> sparse.csr_array:
@@ -125,9 +181,9 @@ class MatchingService:
         """Rank every active employee against every open opportunity and replace the stored results.
         Idempotent: a rerun replaces the same rows with the same rows."""
         # One recompute at a time per tenant; a second waits and then computes from fresher data.
-        await self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext('matching.recompute'))"))
+        await lock_tenant(self.session, RECOMPUTE)
         covered = await self.session.scalar(select(func.coalesce(func.max(MatchingChange.id), 0)))
-        weights = await tenant_weights(self.session)
+        weights, weights_version = await weights_in_force(self.session)
         universe = await load_universe(self.session)
         loaded = await load_people(self.session, universe)
         openings = await load_openings(self.session, universe, loaded)
@@ -193,7 +249,9 @@ class MatchingService:
 
         run_id = new_id()
         adjacency, recommendations, candidates = await asyncio.to_thread(compute)
-        run = MatchingRun(id=run_id, job_id=job_id, covered_change_id=covered, summary={})
+        run = MatchingRun(
+            id=run_id, job_id=job_id, covered_change_id=covered, weights_version=weights_version, summary={}
+        )
         self.session.add(run)
         await self.session.flush()
         adjacency_rows = _adjacency_rows(adjacency, universe)
@@ -212,7 +270,8 @@ class MatchingService:
             "opportunities": len(openings.opportunity_ids),
             "recommendations": len(recommendations.rows),
             "candidates": len(candidates.rows),
-            "weights": weights.as_dict(),
+            # The version, not the weights: a job's result is shown to whoever may read the job.
+            "weights_version": weights_version,
         }
         await self.session.flush()
         return {"run_id": str(run.id), **run.summary}

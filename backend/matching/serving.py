@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.aspirations.models import Aspiration, AspirationRole, OpenToMove
@@ -59,7 +59,7 @@ from backend.matching.schemas import (
 )
 from backend.matching.service import tenant_weights
 from backend.org.models import Employee
-from backend.skills.models import EmployeeSkill, Skill
+from backend.skills.models import EmployeeSkill, Skill, current_levels
 
 # Shown in the sentence of an explanation; the full list is in `missing`.
 SUMMARY_MISSING = 3
@@ -90,7 +90,9 @@ async def _current_levels(
         )
     )
     for employee_id, skill_id, level in rows:
-        levels.setdefault(employee_id, {})[skill_id] = level
+        # Several sources may rate a skill: the highest current rating is the level.
+        held = levels.setdefault(employee_id, {})
+        held[skill_id] = max(level, held.get(skill_id, 0))
     return levels
 
 
@@ -150,14 +152,18 @@ def explanation(
     )
 
 
+_NEWEST_RUN = select(MatchingRun).order_by(MatchingRun.computed_at.desc()).limit(1).subquery()
 _FRESHNESS = select(
-    select(func.max(MatchingRun.computed_at)).scalar_subquery(), exists().where(MatchingChange.id.is_not(None))
+    select(_NEWEST_RUN.c.computed_at).scalar_subquery(),
+    exists().where(MatchingChange.id.is_not(None)),
+    select(_NEWEST_RUN.c.weights_version).scalar_subquery(),
 )
 
 
-async def _freshness(session: AsyncSession) -> tuple[dt.datetime | None, bool]:
-    computed_at, pending = (await session.execute(_FRESHNESS)).one()
-    return computed_at, bool(pending)
+async def _freshness(session: AsyncSession) -> tuple[dt.datetime | None, bool, int | None]:
+    """When the newest run computed, whether changes wait for the next, and its weights' version."""
+    computed_at, pending, weights_version = (await session.execute(_FRESHNESS)).one()
+    return computed_at, bool(pending), weights_version
 
 
 # The columns of an `OpportunityBrief`.
@@ -178,6 +184,7 @@ async def _recommended_needs(
 ) -> tuple[dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]], dict[uuid.UUID, int]]:
     """The skills of every opening recommended to the employee, with the employee's level in each,
     in one statement."""
+    held = current_levels(EmployeeSkill.employee_id == employee_id)
     rows = await session.execute(
         select(
             OpportunitySkill.opportunity_id,
@@ -185,19 +192,12 @@ async def _recommended_needs(
             Skill.label,
             OpportunitySkill.level,
             OpportunitySkill.importance,
-            EmployeeSkill.level,
+            held.c.level,
         )
         .select_from(OpportunityRecommendation)
         .join(OpportunitySkill, OpportunitySkill.opportunity_id == OpportunityRecommendation.opportunity_id)
         .join(Skill, Skill.id == OpportunitySkill.skill_id)
-        .outerjoin(
-            EmployeeSkill,
-            and_(
-                EmployeeSkill.employee_id == employee_id,
-                EmployeeSkill.skill_id == OpportunitySkill.skill_id,
-                EmployeeSkill.valid_to.is_(None),
-            ),
-        )
+        .outerjoin(held, held.c.skill_id == OpportunitySkill.skill_id)
         .where(OpportunityRecommendation.employee_id == employee_id)
     )
     needs: dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]] = {}
@@ -220,7 +220,7 @@ class MatchServingService:
         if employee_id is None:
             raise PermissionDeniedError("recommendations are for employees")
         # Three statements whatever the list's length: this is the portal's busiest read.
-        computed_at, pending = await _freshness(self.session)
+        computed_at, pending, weights_version = await _freshness(self.session)
         rows = (
             await self.session.execute(
                 select(
@@ -255,7 +255,7 @@ class MatchServingService:
             )
             for position, row in enumerate(rows, 1)
         ]
-        return RecommendationsRead(employee_id, computed_at, pending, items)
+        return RecommendationsRead(employee_id, computed_at, pending, items, weights_version=weights_version)
 
     async def candidates(self, principal: Principal, opportunity_id: uuid.UUID, limit: int) -> CandidatesRead:
         """An opening's best internal candidates, for HR and its hiring manager. Who appears follows
@@ -267,7 +267,7 @@ class MatchServingService:
         ):
             raise PermissionDeniedError("only HR and the opening's hiring manager see its candidates")
         pool = HR_POOL if principal.is_hr else MANAGER_POOL
-        computed_at, pending = await _freshness(self.session)
+        computed_at, pending, weights_version = await _freshness(self.session)
         query = (
             select(OpportunityCandidate, Employee, Aspiration.open_to_move)
             .join(Employee, Employee.id == OpportunityCandidate.employee_id)
@@ -304,7 +304,7 @@ class MatchServingService:
                 for item in items
             ],
         )
-        return CandidatesRead(opportunity_id, computed_at, pending, pool, items)
+        return CandidatesRead(opportunity_id, computed_at, pending, pool, items, weights_version=weights_version)
 
     async def next_roles(self, principal: Principal, employee_id: uuid.UUID) -> NextRolesRead:
         """Roles one or two career-path steps from the employee's role (and the roles they aim at),

@@ -931,7 +931,8 @@ class PairingRunService:
                     EmployeeSkill.skill_id.in_(skills),
                 )
             ):
-                levels[(employee_id, skill_id)] = level
+                # Several sources may rate a skill: the highest current rating is the level.
+                levels[(employee_id, skill_id)] = max(level, levels.get((employee_id, skill_id), 0))
         labels = (
             {s: label for s, label in await session.execute(select(Skill.id, Skill.label).where(Skill.id.in_(skills)))}
             if skills

@@ -64,8 +64,9 @@ class NotificationService:
         stale = (
             select(
                 EmployeeSkill.employee_id,
-                func.count().label("skills"),
-                func.array_agg(aggregate_order_by(Skill.label, Skill.label)).label("names"),
+                # Distinct: several sources may rate one skill.
+                func.count(EmployeeSkill.skill_id.distinct()).label("skills"),
+                func.array_agg(aggregate_order_by(Skill.label.distinct(), Skill.label)).label("names"),
             )
             .join(Skill, Skill.id == EmployeeSkill.skill_id)
             .join(Employee, Employee.id == EmployeeSkill.employee_id)

@@ -14,14 +14,17 @@ from datetime import date, datetime
 from sqlalchemy import (
     ARRAY,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
+    Subquery,
     Text,
     func,
+    select,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -96,8 +99,11 @@ class SkillSource(enum.StrEnum):
 
 
 class EmployeeSkill(IdMixin, TenantBase):
-    """One version of an employee's skill. A change closes the current row and opens a new one,
-    so the profile at any date can be read back; the current row has `valid_to` NULL."""
+    """One version of one source's rating of an employee's skill (the employee's own, their
+    manager's, an assessment's, ...). Each source keeps its own rating: a change closes that
+    source's current row and opens a new one, so the profile at any date can be read back; current
+    rows have `valid_to` NULL, at most one per skill and source. Where one level is needed (matching,
+    training plans, mentoring, analytics), it is the highest current rating (`current_levels`)."""
 
     __tablename__ = "employee_skills"
     __table_args__ = (
@@ -107,6 +113,7 @@ class EmployeeSkill(IdMixin, TenantBase):
             "uq_employee_skills_current",
             "employee_id",
             "skill_id",
+            "source",
             unique=True,
             postgresql_where=text("valid_to IS NULL"),
         ),
@@ -121,3 +128,17 @@ class EmployeeSkill(IdMixin, TenantBase):
     recorded_by: Mapped[str | None] = mapped_column(String(200))
     valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who closed this version (the token subject): by a new rating of the same source, or by ending it.
+    ended_by: Mapped[str | None] = mapped_column(String(200))
+
+
+def current_levels(*conditions: ColumnElement[bool]) -> Subquery:
+    """Each employee's level in each skill now: the highest of its current ratings, one row per
+    (employee_id, skill_id, level), among the ratings that meet `conditions` (give the employees
+    wanted here: a join condition outside would not narrow the grouping)."""
+    return (
+        select(EmployeeSkill.employee_id, EmployeeSkill.skill_id, func.max(EmployeeSkill.level).label("level"))
+        .where(EmployeeSkill.valid_to.is_(None), *conditions)
+        .group_by(EmployeeSkill.employee_id, EmployeeSkill.skill_id)
+        .subquery("current_levels")
+    )

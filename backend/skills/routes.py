@@ -12,7 +12,7 @@ from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit, Moment, Search, parse_moment
 from backend.auth.principal import Principal, Scope
 from backend.crud import to_schema
-from backend.skills.models import CatalogKind
+from backend.skills.models import CatalogKind, SkillSource
 from backend.skills.schemas import (
     CatalogConceptRead,
     EmployeeSkillRead,
@@ -163,10 +163,13 @@ class EmployeeSkillController(Controller):
     @put(
         "/{skill_id:uuid}",
         opt={"scope": Scope.SKILLS_WRITE},
-        summary="Record or re-confirm an employee's level in a skill",
-        description="The same level, source and evidence only moves `last_confirmed`; any change closes the "
-        "current version and opens a new one. Employees record their own skills (self, project, course), "
-        "managers their reports' (manager), partner apps anyone's (assessment, course, project), HR any.",
+        summary="Record or re-confirm one source's rating of an employee's skill",
+        description="Each source (self, manager, assessment, ...) keeps its own rating. The same level and "
+        "evidence only moves `last_confirmed`; a change closes that source's current rating (recording who "
+        "ended it) and opens a new one, never touching another source's. Employees rate themselves (self, "
+        "project, course; `source` defaults to self), managers their direct reports (manager, the default), "
+        "partner apps anyone (assessment, course, project), HR any source. `course` and `assessment` need "
+        "`evidence_url` unless a partner app writes them.",
     )
     async def set_employee_skill(
         self,
@@ -178,12 +181,19 @@ class EmployeeSkillController(Controller):
     ) -> EmployeeSkillRead:
         return await SkillService(db).set_skill(principal, employee_id, skill_id, data)
 
-    @delete("/{skill_id:uuid}", opt={"scope": Scope.SKILLS_WRITE}, summary="End an employee's skill (kept in history)")
+    @delete(
+        "/{skill_id:uuid}",
+        opt={"scope": Scope.SKILLS_WRITE},
+        summary="End an employee's rating of a skill (kept in history, with who ended it)",
+        description="With `source`, ends that source's current rating; without, every current rating of the "
+        "skill, which needs the right to end each. Nobody ends a rating of a source they may not write (403).",
+    )
     async def remove_employee_skill(
         self,
         db: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
         employee_id: FromPath[uuid.UUID],
         skill_id: FromPath[uuid.UUID],
+        source: FromQuery[SkillSource | None] = None,
     ) -> None:
-        await SkillService(db).remove_skill(principal, employee_id, skill_id)
+        await SkillService(db).remove_skill(principal, employee_id, skill_id, source)

@@ -82,8 +82,11 @@ class ProficiencyLevelUpdate(Struct, forbid_unknown_fields=True):
 
 
 class EmployeeSkillSet(Struct, forbid_unknown_fields=True):
+    """A rating of one source. `source` defaults to `self` on one's own profile and `manager` on a
+    report's; `course` and `assessment` need `evidence_url` unless a partner app that owns them writes."""
+
     level: ProficiencyValue
-    source: SkillSource
+    source: SkillSource | None = None
     evidence_url: HttpUrl | None = None
     last_confirmed: date | None = None
 
@@ -101,3 +104,5 @@ class EmployeeSkillRead(Struct):
     recorded_by: str | None
     valid_from: datetime
     valid_to: datetime | None
+    # Who closed this version (a new rating of the same source, or ending it); null while current.
+    ended_by: str | None

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
@@ -35,12 +35,57 @@ from backend.skills.schemas import (
     SkillUpdate,
 )
 
-# What a person may record about themselves, and what a manager records about a report; HR and
-# assessment systems record any source.
+# Who may write (record, supersede, end) a rating of each source on someone's profile. A rating
+# belongs to its source: a new rating supersedes only the current one of the same source, so nobody
+# overwrites or ends a rating they could not have written. Self and manager ratings stay with people: a
+# person rates themselves (self, project, course), a manager their direct reports (manager); a partner
+# app (an LMS, an assessment tool) the sources it owns, on anyone's profile; HR any source.
 _SELF_SOURCES = frozenset({SkillSource.SELF, SkillSource.PROJECT, SkillSource.COURSE})
 _MANAGER_SOURCES = frozenset({SkillSource.MANAGER})
-# A partner app (an LMS, an assessment tool) records what it has evidence of, on anyone's profile.
 _PARTNER_SOURCES = frozenset({SkillSource.ASSESSMENT, SkillSource.COURSE, SkillSource.PROJECT})
+# A course or an assessment is a claim of evidence: written with the evidence (`evidence_url`), or
+# by the one who owns that source (a partner app; a recorded course completion).
+_EVIDENCED_SOURCES = frozenset({SkillSource.COURSE, SkillSource.ASSESSMENT})
+
+
+def _owned_sources(principal: Principal) -> frozenset[SkillSource]:
+    return _PARTNER_SOURCES if principal.client_id is not None else frozenset()
+
+
+def _is_self(principal: Principal, employee: Employee) -> bool:
+    return principal.client_id is None and principal.employee_id == employee.id
+
+
+def _is_manager_of(principal: Principal, employee: Employee) -> bool:
+    return (
+        principal.client_id is None
+        and principal.employee_id is not None
+        and principal.has_role(UserRole.MANAGER)
+        and employee.manager_id == principal.employee_id
+    )
+
+
+def writable_sources(principal: Principal, employee: Employee) -> frozenset[SkillSource]:
+    """The sources whose ratings `principal` may write on `employee`'s profile (empty: none)."""
+    if principal.is_hr:
+        return frozenset(SkillSource)
+    if principal.client_id is not None:
+        return _PARTNER_SOURCES
+    if _is_self(principal, employee):
+        return _SELF_SOURCES
+    if _is_manager_of(principal, employee):
+        return _MANAGER_SOURCES
+    return frozenset()
+
+
+def default_source(principal: Principal, employee: Employee) -> SkillSource | None:
+    """The source of a rating written without one: `self` on one's own profile, `manager` on a
+    direct report's; None (the caller must say) otherwise."""
+    if _is_self(principal, employee):
+        return SkillSource.SELF
+    if _is_manager_of(principal, employee):
+        return SkillSource.MANAGER
+    return None
 
 
 def clean_labels(labels: list[str]) -> list[str]:
@@ -215,12 +260,13 @@ class SkillService:
                 recorded_by=row.recorded_by,
                 valid_from=row.valid_from,
                 valid_to=row.valid_to,
+                ended_by=row.ended_by,
             )
             for row, label, level_name in await self.session.execute(query)
         ]
 
     async def profile(self, employee_id: uuid.UUID, at: datetime | None = None) -> list[EmployeeSkillRead]:
-        """An employee's skills now, or as they stood at `at`."""
+        """An employee's ratings now, or as they stood at `at`: one per skill and source."""
         await get_or_404(self.session, Employee, employee_id, "employee")
         query = self._profile_query().where(EmployeeSkill.employee_id == employee_id)
         if at is None:
@@ -229,71 +275,102 @@ class SkillService:
             query = query.where(
                 EmployeeSkill.valid_from <= at, or_(EmployeeSkill.valid_to.is_(None), EmployeeSkill.valid_to > at)
             )
-        return await self._read(query.order_by(Skill.label))
+        return await self._read(query.order_by(Skill.label, EmployeeSkill.source))
 
     async def history(self, employee_id: uuid.UUID, skill_id: uuid.UUID | None) -> list[EmployeeSkillRead]:
         await get_or_404(self.session, Employee, employee_id, "employee")
         query = self._profile_query().where(EmployeeSkill.employee_id == employee_id)
         if skill_id is not None:
             query = query.where(EmployeeSkill.skill_id == skill_id)
-        return await self._read(query.order_by(Skill.label, EmployeeSkill.valid_from))
+        return await self._read(query.order_by(Skill.label, EmployeeSkill.valid_from, EmployeeSkill.id))
 
     async def _writable_employee(
-        self, principal: Principal, employee_id: uuid.UUID, source: SkillSource | None
-    ) -> Employee:
+        self, principal: Principal, employee_id: uuid.UUID
+    ) -> tuple[Employee, frozenset[SkillSource]]:
+        """The employee, locked, and the sources whose ratings the caller may write on their profile."""
         # Locking the employee serialises all changes to one profile: two concurrent changes of the
-        # same skill would otherwise both find "no current row" and one would fail on the unique index.
+        # same rating would otherwise both find "no current row" and one would fail on the unique index.
         employee = await self.session.get(Employee, employee_id, with_for_update=True)
         if employee is None:
             raise NotFoundError(f"employee {employee_id} does not exist")
         if not employee.active:
             raise ConflictError("the employee is inactive; their profile is read-only")
-        if principal.is_hr:
-            return employee
-        if principal.client_id is not None:
-            allowed = _PARTNER_SOURCES
-        elif principal.employee_id == employee.id:
-            allowed = _SELF_SOURCES
-        elif (
-            principal.has_role(UserRole.MANAGER)
-            and employee.manager_id == principal.employee_id
-            and principal.employee_id
-        ):
-            allowed = _MANAGER_SOURCES
-        else:
-            raise PermissionDeniedError("only the employee, their manager or HR may change this profile")
-        if source is not None and source not in allowed:
-            raise InvalidInputError("source", f"source must be one of {sorted(s.value for s in allowed)} for you")
-        return employee
+        allowed = writable_sources(principal, employee)
+        if not allowed:
+            raise PermissionDeniedError("only the employee, their manager, HR or a partner app may change this profile")
+        return employee, allowed
 
     async def set_skill(
         self, principal: Principal, employee_id: uuid.UUID, skill_id: uuid.UUID, data: EmployeeSkillSet
     ) -> EmployeeSkillRead:
-        """Record a level. An unchanged level only re-confirms it; a change starts a new version."""
-        await self._writable_employee(principal, employee_id, data.source)
+        """Record the caller's rating of source `data.source` (by default `self` on one's own profile,
+        `manager` on a report's). The same level and evidence only re-confirm it; a change supersedes
+        that source's current rating, never another source's."""
+        employee, allowed = await self._writable_employee(principal, employee_id)
+        source = data.source or default_source(principal, employee)
+        if source is None:
+            raise InvalidInputError("source", "give the rating's source: it is not your own profile or a report's")
+        if source not in allowed:
+            raise InvalidInputError("source", f"source must be one of {sorted(s.value for s in allowed)} for you")
+        if source in _EVIDENCED_SOURCES and data.evidence_url is None and source not in _owned_sources(principal):
+            raise InvalidInputError(
+                "evidence_url",
+                f"a rating of source {source.value} needs evidence_url (the certificate or result), unless the "
+                "partner app that owns the source records it",
+            )
+        return await self._record(
+            principal, employee_id, skill_id, source, data.level, data.evidence_url, data.last_confirmed
+        )
+
+    async def record_course_result(
+        self,
+        principal: Principal,
+        employee_id: uuid.UUID,
+        skill_id: uuid.UUID,
+        *,
+        level: int,
+        evidence_url: str | None,
+        completed_on: date,
+    ) -> EmployeeSkillRead:
+        """A `course` rating from a recorded course completion: the completion of a catalogue course is
+        its evidence. The caller must still be one who may write `course` ratings on this profile."""
+        _, allowed = await self._writable_employee(principal, employee_id)
+        if SkillSource.COURSE not in allowed:
+            raise PermissionDeniedError("you may not record course results on this profile")
+        return await self._record(
+            principal, employee_id, skill_id, SkillSource.COURSE, level, evidence_url, completed_on
+        )
+
+    async def _record(
+        self,
+        principal: Principal,
+        employee_id: uuid.UUID,
+        skill_id: uuid.UUID,
+        source: SkillSource,
+        level: int,
+        evidence_url: str | None,
+        last_confirmed: date | None,
+    ) -> EmployeeSkillRead:
         await get_or_404(self.session, Skill, skill_id, "skill")
-        confirmed = data.last_confirmed or date.today()
+        confirmed = last_confirmed or date.today()
         if confirmed > date.today():
             raise InvalidInputError("last_confirmed", "last_confirmed cannot be in the future")
-        current = await self._current(employee_id, skill_id)
-        if current is not None and (current.level, current.source, current.evidence_url) == (
-            data.level,
-            data.source,
-            data.evidence_url,
-        ):
+        ratings = await self._current(employee_id, skill_id, source)
+        current = ratings[0] if ratings else None
+        if current is not None and (current.level, current.evidence_url) == (level, evidence_url):
             current.last_confirmed = max(current.last_confirmed, confirmed)
         else:
             # The database's clock, not this host's: validity ranges from several app hosts must line up.
             now = await self.session.scalar(select(func.statement_timestamp()))
             if current is not None:
-                current.valid_to = now
+                _end(current, now, principal)
                 await self.session.flush()
             current = EmployeeSkill(
                 employee_id=employee_id,
                 skill_id=skill_id,
-                level=data.level,
-                source=data.source,
-                evidence_url=data.evidence_url,
+                level=level,
+                source=source,
+                evidence_url=evidence_url,
                 last_confirmed=confirmed,
                 recorded_by=principal.subject,
                 valid_from=now,
@@ -304,22 +381,40 @@ class SkillService:
         rows = await self._read(self._profile_query().where(EmployeeSkill.id == current.id))
         return rows[0]
 
-    async def remove_skill(self, principal: Principal, employee_id: uuid.UUID, skill_id: uuid.UUID) -> None:
-        """End the current version; the history keeps it."""
-        await self._writable_employee(principal, employee_id, None)
-        current = await self._current(employee_id, skill_id)
-        if current is None:
-            raise NotFoundError(f"employee {employee_id} has no current skill {skill_id}")
-        current.valid_to = await self.session.scalar(select(func.statement_timestamp()))
+    async def remove_skill(
+        self, principal: Principal, employee_id: uuid.UUID, skill_id: uuid.UUID, source: SkillSource | None
+    ) -> None:
+        """End the current rating of `source`, or every current rating of the skill (the caller must
+        then be allowed to end each); the history keeps them, with who ended them."""
+        _, allowed = await self._writable_employee(principal, employee_id)
+        current = await self._current(employee_id, skill_id, source)
+        if not current:
+            of = f" of source {source.value}" if source is not None else ""
+            raise NotFoundError(f"employee {employee_id} has no current rating{of} of skill {skill_id}")
+        if refused := sorted({row.source.value for row in current if row.source not in allowed}):
+            raise PermissionDeniedError(
+                f"you may not end the rating of source {', '.join(refused)}; end only your own with "
+                f"?source= (one of {', '.join(sorted(s.value for s in allowed))})"
+            )
+        now = await self.session.scalar(select(func.statement_timestamp()))
+        for row in current:
+            _end(row, now, principal)
         await self.session.flush()
         await note_change(self.session, "skills.changed")
 
-    async def _current(self, employee_id: uuid.UUID, skill_id: uuid.UUID) -> EmployeeSkill | None:
+    async def _current(
+        self, employee_id: uuid.UUID, skill_id: uuid.UUID, source: SkillSource | None
+    ) -> list[EmployeeSkill]:
         query = select(EmployeeSkill).where(
-            and_(
-                EmployeeSkill.employee_id == employee_id,
-                EmployeeSkill.skill_id == skill_id,
-                EmployeeSkill.valid_to.is_(None),
-            )
+            EmployeeSkill.employee_id == employee_id,
+            EmployeeSkill.skill_id == skill_id,
+            EmployeeSkill.valid_to.is_(None),
         )
-        return await self.session.scalar(query)
+        if source is not None:
+            query = query.where(EmployeeSkill.source == source)
+        return list((await self.session.scalars(query.order_by(EmployeeSkill.source))).all())
+
+
+def _end(rating: EmployeeSkill, now: datetime | None, principal: Principal) -> None:
+    rating.valid_to = now
+    rating.ended_by = principal.subject[:200]

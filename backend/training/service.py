@@ -39,7 +39,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,8 +53,7 @@ from backend.framework.models import Importance, Role, RoleSkill
 from backend.jobs.models import Job
 from backend.jobs.service import Progress, enqueue
 from backend.org.models import Employee
-from backend.skills.models import EmployeeSkill, Skill, SkillSource
-from backend.skills.schemas import EmployeeSkillSet
+from backend.skills.models import EmployeeSkill, Skill, current_levels
 from backend.skills.service import SkillService
 from backend.training.models import (
     Course,
@@ -92,6 +90,7 @@ from backend.training.schemas import (
     TrainingPlanRead,
 )
 from tenants.base import new_id
+from tenants.locks import lock_tenant
 
 T = TypeVar("T")
 
@@ -770,15 +769,7 @@ class TrainingPlanService:
         return {"employees": len(rows.employees), "plans": len(rows.plans), "unclosable_gaps": rows.unclosable}
 
     async def _lock(self, *, exclusive: bool, wait: bool) -> bool:
-        function = (
-            "pg_advisory_xact_lock"
-            if exclusive
-            else ("pg_advisory_xact_lock_shared" if wait else "pg_try_advisory_xact_lock_shared")
-        )
-        got = await self.session.scalar(
-            text(f"SELECT {function}(hashtext(current_schema() || ':' || :name))"), {"name": _PLANS_LOCK}
-        )
-        return got is not False
+        return await lock_tenant(self.session, _PLANS_LOCK, shared=not exclusive, wait=wait)
 
     @staticmethod
     def _pairs(employee_id: uuid.UUID | None = None) -> FromClause:
@@ -841,7 +832,9 @@ class TrainingPlanService:
             .where(EmployeeSkill.valid_to.is_(None))
             .distinct()
         ):
-            levels.setdefault(employee_id, {})[skill_id] = level
+            # Several sources may rate a skill: the highest current rating is the level.
+            held = levels.setdefault(employee_id, {})
+            held[skill_id] = max(level, held.get(skill_id, 0))
         catalog: dict[uuid.UUID, _CatalogCourse] = {}
         for course_id, cost, hours, currency, skill_id, level in await self.session.execute(
             select(
@@ -1100,17 +1093,11 @@ class CompletionService:
             return _completion_read(existing), False
         if not employee.active:
             raise ConflictError("the employee is inactive; their profile is read-only")
+        levels = current_levels(EmployeeSkill.employee_id == employee_id)
         taught = (
             await self.session.execute(
-                select(CourseSkill.skill_id, CourseSkill.level_reached, EmployeeSkill.level)
-                .outerjoin(
-                    EmployeeSkill,
-                    and_(
-                        EmployeeSkill.skill_id == CourseSkill.skill_id,
-                        EmployeeSkill.employee_id == employee_id,
-                        EmployeeSkill.valid_to.is_(None),
-                    ),
-                )
+                select(CourseSkill.skill_id, CourseSkill.level_reached, levels.c.level)
+                .outerjoin(levels, levels.c.skill_id == CourseSkill.skill_id)
                 .where(CourseSkill.course_id == data.course_id)
                 .order_by(CourseSkill.skill_id)
             )
@@ -1120,16 +1107,14 @@ class CompletionService:
         for skill_id, reached, current in taught:
             if current is not None and current >= reached:
                 continue
-            await skills.set_skill(
+            # A `course` rating beside the others (self, manager, ...), which keep theirs.
+            await skills.record_course_result(
                 principal,
                 employee_id,
                 skill_id,
-                EmployeeSkillSet(
-                    level=reached,
-                    source=SkillSource.COURSE,
-                    evidence_url=data.evidence_url,
-                    last_confirmed=data.completed_on,
-                ),
+                level=reached,
+                evidence_url=data.evidence_url,
+                completed_on=data.completed_on,
             )
             raised.append({"skill_id": str(skill_id), "from_level": current, "to_level": reached})
         completion = CourseCompletion(

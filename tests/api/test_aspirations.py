@@ -80,3 +80,66 @@ async def test_setting_aspirations(client: Client, make_tenant: TenantFactory, a
     assert problem(unknown, 422)["errors"][0]["field"] == "target_role_ids"
     problem(await client.put(url, json={"open_to_move": "everyone"}, headers=me), 400)
     assert (await client.get(url, headers=me)).json()["target_role_ids"] == saved["target_role_ids"]
+
+
+async def test_every_change_of_aspirations_is_audited_whoever_makes_it(
+    client: Client, make_tenant: TenantFactory, auth: TokenFactory
+) -> None:
+    tenant = make_tenant()
+    hr = auth(tenant)
+    w = await build_world(client, hr, "c")  # HR set her aspirations: hr_only, a target role, a skill
+    employee_id = w.employee["id"]
+    url = f"/api/v1/employees/{employee_id}/aspirations"
+    me = auth(tenant, UserRole.EMPLOYEE, employee_id=uuid.UUID(employee_id))
+
+    async def changes() -> list[dict[str, object]]:
+        response = await client.get(
+            "/api/v1/audit-events",
+            params={"subject_employee_id": employee_id, "action": "aspirations.changed"},
+            headers=hr,
+        )
+        assert response.status_code == 200, response.text
+        return list(response.json()["items"])
+
+    # Her own change, HR's change of her open-to-move level, and a PUT that changes nothing.
+    body = {"open_to_move": "hiring_managers", "target_role_ids": [w.junior["id"]], "skill_ids": [w.skill["id"]]}
+    assert (await client.put(url, json=body, headers=me)).status_code == 200
+    assert (await client.put(url, json={**body, "open_to_move": "hidden"}, headers=hr)).status_code == 200
+    assert (await client.put(url, json={**body, "open_to_move": "hidden"}, headers=hr)).status_code == 200
+    problem(
+        await client.put(
+            url, json=body, headers=auth(tenant, UserRole.MANAGER, employee_id=uuid.UUID(w.manager["id"]))
+        ),
+        403,
+    )
+
+    logged = await changes()
+    assert [(e["actor_employee_id"], e["actor_subject"], e["details"]) for e in logged] == [
+        (
+            None,
+            logged[0]["actor_subject"],
+            {
+                "changed": ["open_to_move", "target_role_ids", "skill_ids"],
+                "open_to_move": {"before": "hidden", "after": "hr_only"},
+            },
+        ),
+        (
+            employee_id,
+            f"employee:{employee_id}",
+            {
+                "changed": ["open_to_move", "target_role_ids"],
+                "open_to_move": {"before": "hr_only", "after": "hiring_managers"},
+            },
+        ),
+        (
+            None,
+            logged[2]["actor_subject"],
+            {"changed": ["open_to_move"], "open_to_move": {"before": "hiring_managers", "after": "hidden"}},
+        ),
+    ]
+    assert str(logged[0]["actor_subject"]).startswith("test:")
+    assert logged[2]["actor_subject"] == logged[0]["actor_subject"]
+    assert {(e["object_type"], e["object_id"]) for e in logged} == {("aspirations", employee_id)}
+    # The log is HR's, and HR may not see a hidden search: which roles she aims at is not in it.
+    assert w.junior["id"] not in str(logged)
+    assert w.senior["id"] not in str(logged)

@@ -45,11 +45,11 @@ async def test_concurrent_skill_changes_all_land_in_history(
     w = await build_world(client, hr, "r")
     url = f"/api/v1/employees/{w.employee['id']}/skills/{w.skill['id']}"
     results = await asyncio.gather(
-        *(client.put(url, json={"level": level, "source": "assessment"}, headers=hr) for level in (1, 2, 4, 5))
+        *(client.put(url, json={"level": level, "source": "manager"}, headers=hr) for level in (1, 2, 4, 5))
     )
     assert [r.status_code for r in results] == [200] * 4, [r.text for r in results]
     history = (await client.get(f"/api/v1/employees/{w.employee['id']}/skills/history", headers=hr)).json()
-    assert len(history) == 5  # the world's first version plus four changes
+    assert len(history) == 5  # the world's first manager rating plus four changes of it
     assert [h["valid_to"] is None for h in history].count(True) == 1
 
 

@@ -14,9 +14,13 @@ from tests.training.conftest import CATALOG_CSV, BuildTraining, course_ids, impo
 Client = AsyncTestClient[Litestar]
 
 
-async def levels(client: Client, headers: dict[str, str], employee_id: str) -> dict[str, tuple[int, str]]:
+async def levels(client: Client, headers: dict[str, str], employee_id: str) -> dict[str, set[tuple[int, str]]]:
+    """Each skill's current ratings, (level, source): one per source."""
     profile = await ok(await client.get(f"/api/v1/employees/{employee_id}/skills", headers=headers))
-    return {s["skill_label"]: (s["level"], s["source"]) for s in profile}
+    ratings: dict[str, set[tuple[int, str]]] = {}
+    for s in profile:
+        ratings.setdefault(s["skill_label"], set()).add((s["level"], s["source"]))
+    return ratings
 
 
 async def history(client: Client, headers: dict[str, str], employee_id: str) -> list[Any]:
@@ -30,19 +34,20 @@ async def test_a_completion_raises_levels_once_and_never_lowers(client: Client, 
     url = f"/api/v1/employees/{t.employee_id}/course-completions"
     today = dt.date.today().isoformat()
 
-    # B teaches SQL to 3 and Tableau to 3: Ana goes from SQL 1 and no Tableau to 3 and 3.
+    # B teaches SQL to 3 and Tableau to 3: Ana goes from SQL 1 and no Tableau to 3 and 3, as `course`
+    # ratings beside her manager's, which stay as they were.
     body = {"course_id": ids["B"], "completed_on": today, "evidence_url": "https://lms.example/cert/1"}
     first = await ok(await client.post(url, json=body, headers=t.me), 201)
     assert {(r["from_level"], r["to_level"]) for r in first["skills_raised"]} == {(None, 3), (1, 3)}
     assert await levels(client, t.me, t.employee_id) == {
-        "SQL": (3, "course"),
-        "Tableau": (3, "course"),
-        "Python": (2, "manager"),
+        "SQL": {(1, "manager"), (3, "course")},
+        "Tableau": {(3, "course")},
+        "Python": {(2, "manager")},
     }
     versions = await history(client, t.hr, t.employee_id)
     sql = [v for v in versions if v["skill_label"] == "SQL"]
     assert [(v["level"], v["source"], v["valid_to"] is None) for v in sql] == [
-        (1, "manager", False),
+        (1, "manager", True),
         (3, "course", True),
     ]
     assert sql[-1]["evidence_url"] == "https://lms.example/cert/1"
@@ -60,7 +65,7 @@ async def test_a_completion_raises_levels_once_and_never_lowers(client: Client, 
 
     # C (Python to 5), recorded by HR, raises Python.
     await ok(await client.post(url, json={"course_id": ids["C"], "completed_on": today}, headers=t.hr), 201)
-    assert (await levels(client, t.me, t.employee_id))["Python"] == (5, "course")
+    assert (await levels(client, t.me, t.employee_id))["Python"] == {(2, "manager"), (5, "course")}
 
     listed = await ok(await client.get(url, headers=t.me))
     assert [c["course_id"] for c in listed] == [ids["B"], ids["D"], ids["C"]]
@@ -84,4 +89,4 @@ async def test_who_records_completions_and_what_is_refused(client: Client, build
     )
     unknown = problem(await client.post(url, json={**body, "course_id": t.role_id}, headers=t.me), 422)
     assert unknown["errors"][0]["field"] == "course_id"
-    assert await levels(client, t.me, t.employee_id) == {"SQL": (1, "manager"), "Python": (2, "manager")}
+    assert await levels(client, t.me, t.employee_id) == {"SQL": {(1, "manager")}, "Python": {(2, "manager")}}
