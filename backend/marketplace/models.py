@@ -64,7 +64,8 @@ class ApplicationStage(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-# Where an application has ended (no move leads on from these), and where it is still in play.
+# Where an application has ended (no move leads on from these: `applications.TRANSITIONS`), and where
+# it is still in play.
 FINAL_STAGES = frozenset({ApplicationStage.HIRED, ApplicationStage.REJECTED, ApplicationStage.WITHDRAWN})
 LIVE_STAGES = frozenset(ApplicationStage) - FINAL_STAGES
 
