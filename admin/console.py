@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from admin import audit
 from admin.auth import ConsoleAuth
 from admin.context import consultant_of, current_tenant
-from admin.views.base import current_csrftoken
+from admin.views.base import RefusalStatus, current_csrftoken
 from admin.views.operations import OPERATION_VIEWS
 from admin.views.platform import PLATFORM_VIEWS
 from admin.views.tenant_data import TENANT_VIEWS
@@ -111,6 +111,7 @@ def build_console(services: Services) -> SQLAdminPlugin:
                 cookie_samesite="Strict",
             ),
             Middleware(CsrfTokenForTemplates),
+            Middleware(RefusalStatus),
         ],
     )
     admin = plugin.admin

@@ -8,7 +8,8 @@ for the same job twice.
 
 Its work: the outbox relay (tenants' and platform jobs committed but never sent, e.g. while the broker
 was down), the debounced recompute of recommendations after changes, and the nightly runs (matches,
-training plans for everyone's target roles, reminders to re-confirm stale skills).
+training plans for everyone's target roles, reminders to re-confirm stale skills, moves into a role
+that take effect that day).
 """
 
 from __future__ import annotations
@@ -40,7 +41,13 @@ SCHEDULER_LOCK = "scheduler"
 SCHEDULER_LOCK_KEY = global_lock_key(SCHEDULER_LOCK)
 STANDBY_POLL_SECONDS = 5.0
 # The jobs of the nightly run, for every active tenant; the worker has an actor for each.
-NIGHTLY_JOBS = ("matching.recompute", "training.recommend_all", "skills.remind_stale")
+NIGHTLY_JOBS = (
+    # Moves into a role taking effect today rewrite their employees before the recompute reads them.
+    "marketplace.apply_moves",
+    "matching.recompute",
+    "training.recommend_all",
+    "skills.remind_stale",
+)
 NIGHTLY_AT = {"hour": 2, "minute": 0}
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wtforms import Form, HiddenField, SelectField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Optional
@@ -25,9 +26,10 @@ from wtforms.validators import InputRequired, Optional
 from admin import audit
 from admin.context import consultant_of, current_tenant, tenant_of
 from admin.users import Consultant
+from backend.api.problems import domain_status
 from backend.auth.principal import Principal, UserRole, scopes_for
 from backend.auth.secretbox import SecretBox
-from backend.errors import DomainError
+from backend.errors import DomainError, NotFoundError
 from backend.jobs import outbox
 from backend.state import Services
 from tenants.sessions import Database, TenantRef
@@ -39,7 +41,41 @@ current_csrftoken: ContextVar[str] = ContextVar("console_csrftoken", default="")
 
 
 class ConsoleError(Exception):
-    """A change the console refuses; SQLAdmin shows the message above the form, and nothing changed."""
+    """A change the console refuses; SQLAdmin shows the message above the form, and nothing changed.
+    `status` is what the API answers the same refusal with (400 for input the schema refuses)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def refusal(exc: Exception) -> ConsoleError:
+    """A service's or a schema's refusal as the console's, with the API's status for it."""
+    return ConsoleError(problem_text(exc), domain_status(exc) if isinstance(exc, DomainError) else 400)
+
+
+# Where a request of the console keeps the status of the refusal it met (see RefusalStatus).
+REFUSAL_STATUS = "crosswalk.console_refusal_status"
+
+
+class RefusalStatus:
+    """SQLAdmin answers every refused form with 400; the console answers with the status the API gives
+    the same refusal (422 a broken rule, 409 a conflict, 404, 403), which `write` left in the scope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 400 and REFUSAL_STATUS in scope:
+                message = {**message, "status": scope[REFUSAL_STATUS]}
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def problem_text(exc: Exception) -> str:
@@ -167,7 +203,9 @@ class ConsoleView(ModelView):
                     changes=changes,
                 )
         except (DomainError, msgspec.ValidationError) as exc:
-            raise ConsoleError(problem_text(exc)) from exc
+            refused = refusal(exc)
+            request.scope[REFUSAL_STATUS] = refused.status
+            raise refused from exc
         # Jobs the change asked for (the tenant's, or platform jobs) go to the broker once it committed.
         await outbox.send_committed(self.database, current_tenant.get(), self.services.job_sender, session)
         return obj
@@ -323,7 +361,7 @@ class ServiceEditedView(TenantView):
         async def change(session: AsyncSession) -> Any:
             current = await self._row(session, row_id)
             if current is None:
-                raise ConsoleError(f"this {self.noun.replace('_', ' ')} no longer exists")
+                raise NotFoundError(f"this {self.noun.replace('_', ' ')} no longer exists")
             before.update(snapshot(current))
             return await self._stored(session, await self.update_row(session, principal, row_id, patch))
 
@@ -363,7 +401,7 @@ def as_schema(values: dict[str, Any], schema: type[SchemaT]) -> SchemaT:
     try:
         return msgspec.convert(values, schema)
     except msgspec.ValidationError as exc:
-        raise ConsoleError(problem_text(exc)) from exc
+        raise refusal(exc) from exc
 
 
 def _enum_value(value: Any) -> str:

@@ -16,6 +16,7 @@ from admin import audit, charts
 from admin.context import consultant_of, current_tenant, tenant_of
 from admin.views.base import TenantSessions, console_principal, problem_text
 from backend.analytics.service import AnalyticsService
+from backend.api.problems import domain_status
 from backend.errors import DomainError
 from backend.jobs import outbox
 from backend.jobs.models import Job
@@ -50,7 +51,7 @@ class TenantPage(BaseView):
                 result = await work(session, console_principal(consultant, tenant))
                 await audit.record(session, consultant, action, tenant_id=tenant.id, target=target)
         except DomainError as exc:
-            raise HTTPException(409, problem_text(exc)) from exc
+            raise HTTPException(domain_status(exc), problem_text(exc)) from exc
         await outbox.send_committed(self.services.database, tenant, self.services.job_sender, session)
         return result
 

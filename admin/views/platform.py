@@ -158,7 +158,8 @@ class TenantAdmin(ScopedToConsultant, model=Tenant):
                 request, f"tenant.{status.value}", change, tenant_id=tenant_id, target=lambda _: f"tenant {tenant_id}"
             )
         except ConsoleError as exc:
-            raise HTTPException(409, str(exc)) from exc
+            # The service's own status: 409 a tenant busy or already so, 404 an unknown one.
+            raise HTTPException(exc.status, str(exc)) from exc
         return RedirectResponse(
             request.url_for("admin:details", identity="platform-job", pk=str(job.id)), status_code=303
         )

@@ -12,15 +12,17 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin.views.base import ConsoleError, ServiceEditedView, TenantView, snapshot
+from admin.views.base import ConsoleError, ServiceEditedView, TenantView, as_schema, snapshot
 from backend.audit.service import Viewed, record_views
 from backend.auth.principal import Principal
+from backend.errors import NotFoundError
 from backend.framework.models import CareerPath, Role
 from backend.framework.schemas import CareerPathCreate, CareerPathUpdate, RoleCreate, RoleUpdate
 from backend.framework.service import FrameworkService
+from backend.marketplace.applications import ApplicationService
 from backend.marketplace.models import Application, ApplicationStage, Opportunity, OpportunityKind, OpportunityStatus
 from backend.marketplace.opportunities import OpportunityService
-from backend.marketplace.schemas import OpportunityCreate, OpportunityUpdate
+from backend.marketplace.schemas import OpportunityCreate, OpportunityUpdate, StageChange
 from backend.mentoring.models import Pairing, PairingState, Programme, ProgrammeStatus
 from backend.mentoring.schemas import ProgrammeCreate, ProgrammeUpdate
 from backend.mentoring.service import MentoringService
@@ -235,7 +237,7 @@ class OpportunityAdmin(ServiceEditedView, model=Opportunity):
         async def change(session: AsyncSession) -> Any:
             current = await session.get(Opportunity, opportunity_id)
             if current is None:
-                raise HTTPException(404, "There is no such opportunity in this client company.")
+                raise NotFoundError("There is no such opportunity in this client company.")
             before.update(snapshot(current))
             service = OpportunityService(session)
             await (service.open if verb == "open" else service.close)(principal, opportunity_id)
@@ -244,7 +246,8 @@ class OpportunityAdmin(ServiceEditedView, model=Opportunity):
         try:
             await self.write_tenant(request, f"opportunity.{verb}", change, target=self.describe, before=before)
         except ConsoleError as exc:
-            raise HTTPException(409, str(exc)) from exc
+            # The API's status for the same refusal (422 a missing description, 409 a filled opening).
+            raise HTTPException(exc.status, str(exc)) from exc
         return RedirectResponse(
             request.url_for("admin:details", identity=self.identity, pk=str(opportunity_id)), status_code=303
         )
@@ -255,10 +258,13 @@ _STATUS_VERBS = {OpportunityStatus.OPEN.value: "open", OpportunityStatus.CLOSED.
 
 class ApplicationAdmin(TenantView, model=Application):
     """Applications are confidential: as in the API, whoever but the applicant sees one is audited,
-    one entry per application shown (the tenant's own audit log, which its HR reads)."""
+    one entry per application shown (the tenant's own audit log, which its HR reads). A consultant
+    moves one through its stages from its page, with HR's rights, by the API's service: the same
+    rules, the same refusals with the same status (a move backwards is 409 naming both stages)."""
 
     name, name_plural, icon = "Application", "Applications", "fa-solid fa-file-signature"
     can_create = can_edit = False
+    details_template = "console/application_details.html"
     column_list = [Application.opportunity_id, Application.employee_id, Application.kind, Application.stage]
     column_sortable_list = [Application.stage, Application.stage_changed_at]
     column_filters = [StaticValuesFilter(Application.stage, values=_values(ApplicationStage))]
@@ -273,6 +279,39 @@ class ApplicationAdmin(TenantView, model=Application):
         if application is not None:
             await self._audit_views(request, [application])
         return application
+
+    @expose("/{pk}/stage", methods=["POST"])
+    async def move_stage(self, request: Request) -> Response:
+        """Move an application (POST form with the CSRF token), as `POST /applications/{id}/stage`."""
+        try:
+            application_id = uuid.UUID(request.path_params["pk"])
+        except ValueError:
+            raise HTTPException(404, "There is no such application in this client company.") from None
+        form = await request.form()
+        principal = self.principal(request)
+        before: dict[str, Any] = {}
+
+        async def change(session: AsyncSession) -> Any:
+            data = as_schema(
+                {name: value for name in StageChange.__struct_fields__ if (value := str(form.get(name, "")).strip())},
+                StageChange,
+            )
+            current = await session.get(Application, application_id)
+            if current is None:
+                raise NotFoundError("There is no such application in this client company.")
+            before.update(snapshot(current))
+            await ApplicationService(session).move(principal, application_id, data)
+            return current
+
+        try:
+            await self.write_tenant(
+                request, "application.stage", change, target=lambda a: f"application {a.id}", before=before
+            )
+        except ConsoleError as exc:
+            raise HTTPException(exc.status, str(exc)) from exc
+        return RedirectResponse(
+            request.url_for("admin:details", identity=self.identity, pk=str(application_id)), status_code=303
+        )
 
     async def _audit_views(self, request: Request, applications: Any) -> None:
         principal = self.principal(request)

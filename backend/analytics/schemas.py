@@ -46,6 +46,7 @@ class KindCount(Struct):
     # The kind itself, or the name of the tenant's type.
     name: str
     opportunities: int
+    # Their positions not filled yet (positions less hires).
     positions: int
 
 
@@ -56,9 +57,13 @@ class StageCount(Struct):
 
 class Pipeline(Struct):
     open_opportunities: int
+    # Positions of the open openings not filled yet.
     open_positions: int
-    # Applications and interests of the open openings, at every stage.
+    # Applications and interests of the open openings, at every stage (the total of `by_stage`).
     applications: int
+    # Applications and interests still in play: at a stage that is not final (`interested` to `offer`),
+    # of an opening that may still hire (open, or closed with its applications going on).
+    live_applications: int
     # `role`, `gig` and `project` always, then the tenant's types that have open openings, by name.
     by_kind: list[KindCount]
     # Every stage, in lifecycle order, 0 when none.

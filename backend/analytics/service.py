@@ -49,6 +49,7 @@ from backend.analytics.schemas import (
 from backend.errors import InvalidInputError
 from backend.framework.models import Importance
 from backend.marketplace.models import (
+    LIVE_STAGES,
     Application,
     ApplicationStage,
     Move,
@@ -95,6 +96,18 @@ def month_starts(today: date, months: int) -> list[date]:
 
 def _rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
+
+
+def _unfilled_positions() -> ColumnElement[int]:
+    """An opening's positions not filled yet (its positions less its hires): a position someone was
+    hired into is no longer open, nor demand for skills."""
+    hires = (
+        select(func.count())
+        .where(Application.opportunity_id == Opportunity.id, Application.stage == ApplicationStage.HIRED)
+        .correlate(Opportunity)
+        .scalar_subquery()
+    )
+    return func.greatest(Opportunity.positions - hires, 0)
 
 
 class AnalyticsService:
@@ -208,7 +221,7 @@ class AnalyticsService:
                 Opportunity.type_id,
                 OpportunityType.name,
                 func.count().label("opportunities"),
-                func.sum(Opportunity.positions).label("positions"),
+                func.sum(_unfilled_positions()).label("positions"),
             )
             .outerjoin(OpportunityType, OpportunityType.id == Opportunity.type_id)
             .where(is_open)
@@ -219,6 +232,17 @@ class AnalyticsService:
             .join(Opportunity, Opportunity.id == Application.opportunity_id)
             .where(is_open)
             .group_by(Application.stage)
+        )
+        # In play: not hired, rejected or withdrawn, on an opening that may still hire (open, or closed
+        # with its applications going on; a filled one hires nobody more).
+        live = await self.session.scalar(
+            select(func.count())
+            .select_from(Application)
+            .join(Opportunity, Opportunity.id == Application.opportunity_id)
+            .where(
+                Application.stage.in_(LIVE_STAGES),
+                Opportunity.status.in_((OpportunityStatus.OPEN, OpportunityStatus.CLOSED)),
+            )
         )
         built_in = {kind: KindCount(kind, None, kind.value, 0, 0) for kind in BUILT_IN_KINDS}
         custom: list[KindCount] = []
@@ -243,6 +267,7 @@ class AnalyticsService:
             open_opportunities=sum(k.opportunities for k in by_kind),
             open_positions=sum(k.positions for k in by_kind),
             applications=sum(s.applications for s in by_stage),
+            live_applications=int(live or 0),
             by_kind=by_kind,
             by_stage=by_stage,
         )
@@ -260,7 +285,7 @@ class AnalyticsService:
                 Opportunity.org_unit_id.label("unit_id"),
                 OpportunitySkill.skill_id,
                 OpportunitySkill.level,
-                func.sum(Opportunity.positions).label("units"),
+                func.sum(_unfilled_positions()).label("units"),
             )
             .join(OpportunitySkill, OpportunitySkill.opportunity_id == Opportunity.id)
             .where(

@@ -77,16 +77,23 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return problem_response(exc.status_code, exc.detail or None, headers=exc.headers)
 
 
-def handle_domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+def domain_status(exc: DomainError) -> int:
+    """The status of a service's refusal, the same at every door (the API, the console): one rule,
+    one status."""
     if isinstance(exc, NotFoundError):
-        return problem_response(404, exc.detail)
+        return 404
     if isinstance(exc, PermissionDeniedError):
-        return problem_response(403, exc.detail)
+        return 403
     if isinstance(exc, ConflictError):
-        return problem_response(409, exc.detail)
+        return 409
     if isinstance(exc, InvalidInputError):
-        return problem_response(422, exc.detail, errors=[FieldError(field=exc.field, message=exc.detail)])
-    return problem_response(400, exc.detail)
+        return 422
+    return 400
+
+
+def handle_domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+    errors = [FieldError(field=exc.field, message=exc.detail)] if isinstance(exc, InvalidInputError) else None
+    return problem_response(domain_status(exc), exc.detail, errors=errors)
 
 
 def handle_integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Problem]:

@@ -1,7 +1,10 @@
 """Applications, their stages and history; confidential mobility; the manager release; moves.
 
 Who sees an application (anyone else gets 404, so its existence is not revealed either):
-- its applicant, HR, and the opening's hiring manager, always;
+- its applicant and HR, always;
+- the opening's hiring manager, unless they are in the applicant's management chain and the applicant
+  did not send it to them (the opening changed hands since): nobody of the chain is on the hiring side
+  of an application before the policy's moment unless the applicant chose to tell them;
 - the applicant's current manager and everyone above them, only from the moment the tenant's
   mobility policy names (`at_application`, `at_offer`, `never_before_move`): the manager is notified
   then, and the application records `manager_informed_at`;
@@ -28,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import decode_cursor, encode_cursor, paginate
@@ -45,13 +48,13 @@ from backend.marketplace.models import (
     ManagerRelease,
     ManagerReleaseEvent,
     MobilityPolicy,
-    Move,
     Opportunity,
     OpportunityStatus,
     ReleaseAction,
     ReleaseOutcome,
     ReleaseStatus,
 )
+from backend.marketplace.moves import MoveService
 from backend.marketplace.opportunities import OpportunityService, accepting_applications
 from backend.marketplace.schemas import (
     ApplicantBrief,
@@ -69,7 +72,7 @@ from backend.marketplace.schemas import (
     StageChange,
     Withdrawal,
 )
-from backend.matching.serving import explain_applicants
+from backend.matching.serving import aspirations_visible, explain_applicants
 from backend.notifications.service import (
     APPLICATION_RECEIVED,
     APPLICATION_STAGE,
@@ -79,6 +82,7 @@ from backend.notifications.service import (
     NotificationService,
 )
 from backend.org.models import Employee
+from backend.org.service import reports_of
 
 Stage = ApplicationStage
 
@@ -94,7 +98,6 @@ TRANSITIONS: dict[ApplicationStage, frozenset[ApplicationStage]] = {
     Stage.REJECTED: frozenset(),
     Stage.WITHDRAWN: frozenset(),
 }
-FINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
 # The way forward, in order: the policy's moment is reached once an application is at or past it.
 _PROGRESS = (Stage.INTERESTED, Stage.APPLIED, Stage.SCREENING, Stage.INTERVIEW, Stage.OFFER, Stage.HIRED)
 MOMENT = {
@@ -112,6 +115,18 @@ _SETTLED_RELEASES = (ReleaseStatus.RELEASED, ReleaseStatus.OVERRIDDEN, ReleaseSt
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def on_hiring_side(manager_id: uuid.UUID) -> ColumnElement[bool]:
+    """The applications to an opening whose hiring side its hiring manager `manager_id` is on: all of
+    them, except those of people below them in the reporting line that the applicant did not send to
+    them (the opening changed hands since), until the policy's moment has come. The same condition
+    serves a single read, the list of applicants, their ranking and every move."""
+    return or_(
+        Application.addressed_to_id == manager_id,
+        Application.manager_informed_at.is_not(None),
+        Application.employee_id.not_in(reports_of(manager_id)),
+    )
 
 
 def _reached(stage: ApplicationStage, moment: ApplicationStage) -> bool:
@@ -225,6 +240,7 @@ class ApplicationService:
             application.kind = ApplicationKind.APPLICATION
             application.stage = stage
             application.stage_changed_at = at
+            application.addressed_to_id = opportunity.hiring_manager_id
             if data.note is not None:
                 application.note = data.note
         else:
@@ -236,6 +252,7 @@ class ApplicationService:
                 stage=stage,
                 note=data.note,
                 stage_changed_at=at,
+                addressed_to_id=opportunity.hiring_manager_id,
             )
             self.session.add(application)
         await self.session.flush()
@@ -311,11 +328,21 @@ class ApplicationService:
         else:
             raise PermissionDeniedError("only the opening's hiring manager and HR see its applicants")
         query = select(Application).where(Application.opportunity_id == opportunity.id)
+        if access == Access.HIRING_MANAGER:
+            assert principal.employee_id is not None
+            query = query.where(on_hiring_side(principal.employee_id))
         if stage is not None:
             query = query.where(Application.stage == stage)
         # An opening's applicants are few (hundreds at most): rank them all, then page through the ranking.
         applications = list((await self.session.scalars(query.order_by(Application.id))).all())
-        matches = await explain_applicants(self.session, opportunity.id, [a.employee_id for a in applications])
+        applicants = [a.employee_id for a in applications]
+        # The aspirations factor counts only what the caller may see of each applicant's aspirations.
+        matches = await explain_applicants(
+            self.session,
+            opportunity.id,
+            applicants,
+            aspirations_of=await aspirations_visible(self.session, principal, applicants),
+        )
         unscored = float("-inf")
         applications.sort(key=lambda a: -(matches[a.employee_id].score if a.employee_id in matches else unscored))
         start = 0
@@ -348,7 +375,9 @@ class ApplicationService:
             return _Seen(application, opportunity, Access.HR)
         if me is None:
             return None
-        if opportunity.hiring_manager_id == me:
+        if opportunity.hiring_manager_id == me and await self.session.scalar(
+            select(Application.id).where(Application.id == application.id, on_hiring_side(me))
+        ):
             return _Seen(application, opportunity, Access.HIRING_MANAGER)
         if application.manager_informed_at is not None and me in await ancestors(
             self.session, Employee, "manager_id", application.employee_id
@@ -384,12 +413,19 @@ class ApplicationService:
             raise PermissionDeniedError("an applicant does not move their own application; withdraw it instead")
         if not seen.insider:
             raise PermissionDeniedError("only the opening's hiring manager and HR move its applications")
-        target = Stage(data.to.value)
-        if target not in TRANSITIONS[application.stage]:
+        target = data.to
+        if target == Stage.WITHDRAWN:
+            raise PermissionDeniedError("only the applicant withdraws an application")
+        # Applying (from an interest) is the applicant's move too; every other move outside the table,
+        # backwards included, is the same conflict whoever asks and wherever from (API or console).
+        if target not in TRANSITIONS[application.stage] or target == Stage.APPLIED:
             raise ConflictError(f"an application cannot move from {application.stage.value} to {target.value}")
         note = (data.note or "").strip() or None
         if target == Stage.REJECTED and note is None:
             raise InvalidInputError("note", "a rejection needs a reason in note")
+        reason_shared = (data.reason_shared or "").strip() or None
+        if reason_shared is not None and target != Stage.REJECTED:
+            raise InvalidInputError("reason_shared", "a reason is shared with the applicant when rejecting only")
         release_outcome: ReleaseOutcome | None = None
         if target == Stage.HIRED:
             # The opening's lock serialises hires, so that two cannot pass its last position.
@@ -397,7 +433,7 @@ class ApplicationService:
             if opportunity.status == OpportunityStatus.FILLED:
                 raise ConflictError("the opening is already filled")
             release_outcome = await self._release_for_hire(principal, application, opportunity)
-        await self._change_stage(principal, application, target, note)
+        await self._change_stage(principal, application, target, note, reason_shared)
         employee = await self.session.get(Employee, application.employee_id)
         assert employee is not None
         policy = await current_policy(self.session)
@@ -409,12 +445,17 @@ class ApplicationService:
         elif target == Stage.HIRED:
             assert release_outcome is not None
             await self._hire(application, opportunity, employee, release_outcome)
+        body = f"Your application to {opportunity.title} moved to {target.value}."
+        told = _data(application)
+        if reason_shared is not None:
+            body += f" The reason: {reason_shared}"
+            told["reason_shared"] = reason_shared
         await self.notifications.send(
             application.employee_id,
             kind=APPLICATION_STAGE,
             title=f"Your application to {opportunity.title}: {target.value}",
-            body=f"Your application to {opportunity.title} moved to {target.value}.",
-            data=_data(application),
+            body=body,
+            data=told,
         )
         await self.session.flush()
         return (await self._reads([_Seen(application, opportunity, seen.access)], principal))[0]
@@ -432,7 +473,12 @@ class ApplicationService:
         return (await self._reads([seen], principal))[0]
 
     async def _change_stage(
-        self, principal: Principal, application: Application, target: ApplicationStage, note: str | None
+        self,
+        principal: Principal,
+        application: Application,
+        target: ApplicationStage,
+        note: str | None,
+        reason_shared: str | None = None,
     ) -> None:
         at = _now()
         before = application.stage
@@ -449,6 +495,7 @@ class ApplicationService:
                 by_employee_id=principal.employee_id,
                 at=at,
                 note=note,
+                reason_shared=reason_shared,
             )
         )
         await self.session.flush()
@@ -476,7 +523,7 @@ class ApplicationService:
         policy: MobilityPolicyRead,
     ) -> None:
         """At the policy's moment the applicant's management chain may see the application, and
-        their manager is told (unless the manager is the hiring manager, who knows already)."""
+        their manager is told (unless the applicant sent it to them, so they know already)."""
         if application.manager_informed_at is not None or not _reached(
             application.stage, MOMENT[policy.manager_notice]
         ):
@@ -484,7 +531,7 @@ class ApplicationService:
         application.manager_informed_at = _now()
         application.informed_manager_id = employee.manager_id
         await self.session.flush()
-        if employee.manager_id is not None and employee.manager_id != opportunity.hiring_manager_id:
+        if employee.manager_id is not None and employee.manager_id != application.addressed_to_id:
             await self.notifications.send(
                 employee.manager_id,
                 kind=REPORT_APPLIED,
@@ -729,27 +776,12 @@ class ApplicationService:
     async def _hire(
         self, application: Application, opportunity: Opportunity, employee: Employee, outcome: ReleaseOutcome
     ) -> None:
-        """Record the move and fill the opening once its hires reach its positions. The employee's
-        role and org unit stay as the HRIS says: it owns them, and will send the move."""
+        """Record the move (effective on the release date, else today) and fill the opening once its
+        hires reach its positions."""
         release = await self._release_of(application.id)
         today = _now().date()
         effective = release.release_on if release is not None and release.release_on else today
-        self.session.add(
-            Move(
-                employee_id=employee.id,
-                opportunity_id=opportunity.id,
-                application_id=application.id,
-                kind=opportunity.kind,
-                type_id=opportunity.type_id,
-                from_role_id=employee.role_id,
-                to_role_id=opportunity.role_id,
-                from_org_unit_id=employee.org_unit_id,
-                to_org_unit_id=opportunity.org_unit_id,
-                release=outcome,
-                effective_on=max(effective, today),
-            )
-        )
-        await self.session.flush()
+        await MoveService(self.session).record(application, opportunity, employee, outcome, max(effective, today))
         await OpportunityService(self.session).fill_if_complete(opportunity)
 
     # --- reads --------------------------------------------------------------------------------------
@@ -823,6 +855,10 @@ class ApplicationService:
             a = s.application
             release = releases.get(a.id)
             shows_release = release is not None and (s.insider or (me is not None and release.manager_id == me))
+            # What the applicant wrote to the hiring side, and what the hiring side told them, stay
+            # between those two: never the applicant's management chain nor the manager asked.
+            between_them = s.insider or s.access == Access.APPLICANT
+            shared = [e.reason_shared for e in events[a.id] if e.reason_shared is not None]
             result.append(
                 ApplicationRead(
                     id=a.id,
@@ -832,7 +868,8 @@ class ApplicationService:
                     applicant=applicants[a.employee_id],
                     kind=a.kind,
                     stage=a.stage,
-                    note=a.note,
+                    note=a.note if between_them else None,
+                    reason_shared=shared[-1] if shared and between_them else None,
                     stage_changed_at=a.stage_changed_at,
                     manager_informed_at=a.manager_informed_at,
                     hired_at=a.hired_at,
@@ -847,6 +884,7 @@ class ApplicationService:
                             at=e.at,
                             # What the hiring side writes stays with the hiring side.
                             note=e.note if s.insider or (me is not None and e.by_employee_id == me) else None,
+                            reason_shared=e.reason_shared if between_them else None,
                         )
                         for e in events[a.id]
                     ],

@@ -64,6 +64,12 @@ class ApplicationStage(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# Where an application has ended (no move leads on from these: `applications.TRANSITIONS`), and where
+# it is still in play.
+FINAL_STAGES = frozenset({ApplicationStage.HIRED, ApplicationStage.REJECTED, ApplicationStage.WITHDRAWN})
+LIVE_STAGES = frozenset(ApplicationStage) - FINAL_STAGES
+
+
 class ManagerNotice(enum.StrEnum):
     """When the applicant's current manager is told of an application."""
 
@@ -209,6 +215,10 @@ class Application(IdMixin, TimestampMixin, TenantBase):
     # The applicant's own message to the hiring manager.
     note: Mapped[str | None] = mapped_column(Text)
     stage_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The opening's hiring manager when the applicant applied (or turned an interest into an
+    # application): the one person of their management chain they chose to tell. Anyone else of the
+    # chain named hiring manager later joins the hiring side of it only at the policy's moment.
+    addressed_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("employees.id"))
     # When the applicant's management chain was told (the policy's moment); NULL: they may not see it.
     manager_informed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     informed_manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("employees.id"))
@@ -227,7 +237,11 @@ class ApplicationEvent(IdMixin, TenantBase):
     by_subject: Mapped[str] = mapped_column(String(200))
     by_employee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("employees.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The author's note: the hiring side's stays with the hiring side, the applicant's with the
+    # applicant and the hiring side.
     note: Mapped[str | None] = mapped_column(Text)
+    # What the hiring side chose to tell the applicant (the reason of a rejection).
+    reason_shared: Mapped[str | None] = mapped_column(Text)
 
 
 class MobilityPolicy(TenantBase):
@@ -278,8 +292,10 @@ class ManagerReleaseEvent(IdMixin, TenantBase):
 
 
 class Move(IdMixin, TenantBase):
-    """A hire through the marketplace: who moved from where to where. The employee's HRIS fields
-    (role, org unit) are not rewritten: SCIM and the HRIS own them."""
+    """A hire through the marketplace: who moved from where to where, and when it takes effect. A
+    move into a role (an opening of kind `role`) rewrites the employee's role, title, level and org
+    unit on its effective date (`applied_at`); gigs, projects and the tenant's own kinds sit beside
+    the person's job and leave the record alone."""
 
     __tablename__ = "moves"
 
@@ -292,6 +308,13 @@ class Move(IdMixin, TenantBase):
     to_role_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("roles.id"))
     from_org_unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("org_units.id"))
     to_org_unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("org_units.id"))
+    from_title: Mapped[str | None] = mapped_column(String(200))
+    to_title: Mapped[str | None] = mapped_column(String(200))
+    from_level: Mapped[int | None] = mapped_column(Integer)
+    to_level: Mapped[int | None] = mapped_column(Integer)
+    # Whether the move rewrites the employee's record, and when it did (NULL: not yet, or never).
+    updates_employee: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     release: Mapped[ReleaseOutcome] = mapped_column(str_enum(ReleaseOutcome, "release_outcome"))
     effective_on: Mapped[date] = mapped_column(Date)
     moved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)

@@ -26,11 +26,13 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, s
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
+from backend.audit.service import record_change
 from backend.auth.principal import Principal, UserRole
 from backend.crud import ancestors, apply, changes, descendants, ensure_unique, get_or_404, like_pattern
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Role, RoleSkill
 from backend.marketplace.models import (
+    LIVE_STAGES,
     Application,
     ApplicationStage,
     Opportunity,
@@ -51,6 +53,7 @@ from backend.marketplace.schemas import (
 )
 from backend.matching.refresh import note_change
 from backend.org.models import Employee, OrgUnit
+from backend.org.service import manages_people
 from backend.skills.models import Skill
 
 # Fields whose change alters who matches an opening (title and description do not).
@@ -100,6 +103,19 @@ class Viewer:
         """The openings this viewer may see, as a condition on `Opportunity`."""
         if self.sees_all:
             return true()
+        conditions: list[ColumnElement[bool]] = [self.admits(at)]
+        if self.employee_id is not None:
+            me = self.employee_id
+            conditions += [
+                Opportunity.hiring_manager_id == me,
+                Opportunity.created_by == me,
+                exists().where(Application.opportunity_id == Opportunity.id, Application.employee_id == me),
+            ]
+        return or_(*conditions)
+
+    def admits(self, at: datetime) -> ColumnElement[bool]:
+        """The published openings whose visibility admits this viewer as a person (their units and
+        level), whatever their role: what they may be recommended and apply to."""
         listed = exists().where(OpportunityVisibilityUnit.opportunity_id == Opportunity.id)
         admitted_unit: ColumnElement[bool] = ~listed
         if self.units:
@@ -121,15 +137,7 @@ class Viewer:
             Opportunity.status == OpportunityStatus.OPEN,
             or_(Opportunity.opens_at.is_(None), Opportunity.opens_at <= at),
         )
-        conditions: list[ColumnElement[bool]] = [and_(published, admitted_unit, admitted_level)]
-        if self.employee_id is not None:
-            me = self.employee_id
-            conditions += [
-                Opportunity.hiring_manager_id == me,
-                Opportunity.created_by == me,
-                exists().where(Application.opportunity_id == Opportunity.id, Application.employee_id == me),
-            ]
-        return or_(*conditions)
+        return and_(published, admitted_unit, admitted_level)
 
 
 async def viewer_of(session: AsyncSession, principal: Principal) -> Viewer:
@@ -139,10 +147,42 @@ async def viewer_of(session: AsyncSession, principal: Principal) -> Viewer:
     if employee is None or not employee.active:
         # A caller who is no (current) employee sees only what is open to everyone.
         return Viewer(False, principal.employee_id, frozenset(), None)
+    return await person_viewer(session, employee)
+
+
+async def person_viewer(session: AsyncSession, employee: Employee) -> Viewer:
+    """The employee as a person sees openings (their units and level), whatever roles they hold."""
     units: set[uuid.UUID] = set()
     if employee.org_unit_id is not None:
         units = {employee.org_unit_id} | await ancestors(session, OrgUnit, "parent_id", employee.org_unit_id)
     return Viewer(False, employee.id, frozenset(units), employee.level)
+
+
+async def admitted_people(session: AsyncSession, opportunity: Opportunity) -> ColumnElement[bool]:
+    """The active employees whose org unit and level the opening's visibility admits now, as a
+    condition on `Employee`: the same rule as `Viewer.admits`, from the opening's side."""
+    listed = set(
+        (
+            await session.scalars(
+                select(OpportunityVisibilityUnit.org_unit_id).where(
+                    OpportunityVisibilityUnit.opportunity_id == opportunity.id
+                )
+            )
+        ).all()
+    )
+    conditions: list[ColumnElement[bool]] = [Employee.active.is_(True)]
+    if listed:
+        units = set(listed)
+        for unit in listed:
+            units |= await descendants(session, OrgUnit, "parent_id", unit)
+        conditions.append(Employee.org_unit_id.in_(units))
+    if opportunity.min_level is not None or opportunity.max_level is not None:
+        conditions.append(Employee.level.is_not(None))
+        if opportunity.min_level is not None:
+            conditions.append(Employee.level >= opportunity.min_level)
+        if opportunity.max_level is not None:
+            conditions.append(Employee.level <= opportunity.max_level)
+    return and_(*conditions)
 
 
 class OpportunityTypeService:
@@ -307,6 +347,7 @@ class OpportunityService:
         if opportunity.status == OpportunityStatus.FILLED:
             raise ConflictError("the opening is filled; it can no longer change")
         values = changes(patch)
+        before_manager = opportunity.hiring_manager_id
         skills = values.pop("skills", None)
         unit_ids = values.pop("visibility_unit_ids", None)
         changed = {f for f, v in values.items() if getattr(opportunity, f) != v}
@@ -316,7 +357,7 @@ class OpportunityService:
             values["title"] = str(values["title"]).strip()
         merged = {f: getattr(opportunity, f) for f in _SHAPE_FIELDS} | values
         _check_shape(merged)
-        await self._check_references(values, changed=changed)
+        await self._check_references(values, changed=changed, opportunity_id=opportunity.id)
         if "positions" in changed:
             hired = (await self._hired_counts([opportunity.id])).get(opportunity.id, 0)
             if values["positions"] < hired:
@@ -336,6 +377,18 @@ class OpportunityService:
             await note_change(self.session, "opportunity.edited")
         if "positions" in changed:
             await self.fill_if_complete(opportunity)
+        if "hiring_manager_id" in changed:
+            # Who reads an opening's applicants is part of their confidentiality: every hand-over is
+            # on the record (the applications' rule of who sees them is `on_hiring_side`).
+            await record_change(
+                self.session,
+                principal,
+                subject_employee_id=None,
+                action="opportunity.hiring_manager_changed",
+                object_type="opportunity",
+                object_id=opportunity.id,
+                details={"from": _id_text(before_manager), "to": _id_text(opportunity.hiring_manager_id)},
+            )
         await self.session.refresh(opportunity)
         return (await self.reads([opportunity]))[0]
 
@@ -391,7 +444,9 @@ class OpportunityService:
 
     # --- helpers ------------------------------------------------------------------------------------
 
-    async def _check_references(self, values: dict[str, Any], *, changed: set[str]) -> None:
+    async def _check_references(
+        self, values: dict[str, Any], *, changed: set[str], opportunity_id: uuid.UUID | None = None
+    ) -> None:
         for field, model in (("role_id", Role), ("org_unit_id", OrgUnit)):
             if field in changed and values.get(field) is not None:
                 await _require_all(self.session, model, [values[field]], field)
@@ -402,11 +457,30 @@ class OpportunityService:
             if not kind.active:
                 raise InvalidInputError("type_id", f"opportunity type {kind.name!r} is retired")
         if "hiring_manager_id" in changed and values.get("hiring_manager_id") is not None:
-            manager = await self.session.get(Employee, values["hiring_manager_id"])
-            if manager is None or not manager.active:
-                raise InvalidInputError(
-                    "hiring_manager_id", f"employee {values['hiring_manager_id']} does not exist or has left"
-                )
+            await self._check_hiring_manager(values["hiring_manager_id"], opportunity_id)
+
+    async def _check_hiring_manager(self, employee_id: uuid.UUID, opportunity_id: uuid.UUID | None) -> None:
+        """Who may be named hiring manager: an active employee who manages people (at least one active
+        direct report, as the directory says), and who is not competing for the opening. A hiring
+        manager reads applicants and the candidates open to hiring managers: a signal people send to
+        managers, not to any colleague."""
+        manager = await self.session.get(Employee, employee_id)
+        if manager is None or not manager.active:
+            raise InvalidInputError("hiring_manager_id", f"employee {employee_id} does not exist or has left")
+        if not await manages_people(self.session, manager.id):
+            raise InvalidInputError(
+                "hiring_manager_id",
+                f"{manager.full_name} manages nobody: a hiring manager is an active employee with at least one "
+                "active direct report",
+            )
+        if opportunity_id is not None and await self.session.scalar(
+            select(Application.id).where(
+                Application.opportunity_id == opportunity_id,
+                Application.employee_id == manager.id,
+                Application.stage.in_(LIVE_STAGES),
+            )
+        ):
+            raise InvalidInputError("hiring_manager_id", f"{manager.full_name} is an applicant to this opening")
 
     async def _set_skills(self, opportunity_id: uuid.UUID, skills: Sequence[OpportunitySkillSet]) -> None:
         ids = [s.skill_id for s in skills]
@@ -568,6 +642,10 @@ def _check_shape(values: dict[str, Any]) -> None:
     opens, closes = values.get("opens_at"), values.get("closes_at")
     if opens is not None and closes is not None and closes <= opens:
         raise InvalidInputError("closes_at", "closes_at must come after opens_at")
+
+
+def _id_text(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
 
 
 async def _require_all(session: AsyncSession, model: Any, ids: Sequence[uuid.UUID], field: str) -> None:

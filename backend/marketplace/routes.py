@@ -16,12 +16,14 @@ from backend.auth.principal import Principal, Scope
 from backend.crud import to_schema
 from backend.marketplace.applications import ApplicationService, MobilityPolicyService
 from backend.marketplace.models import ApplicationStage, OpportunityKind, OpportunityStatus, ReleaseStatus
+from backend.marketplace.moves import MoveService
 from backend.marketplace.opportunities import OpportunityService, OpportunityTypeService
 from backend.marketplace.schemas import (
     ApplicationCreate,
     ApplicationRead,
     MobilityPolicyRead,
     MobilityPolicySet,
+    MoveRead,
     OpportunityCreate,
     OpportunityRead,
     OpportunityTypeCreate,
@@ -232,7 +234,9 @@ class ApplicationController(Controller):
         status_code=200,
         summary="Move an application forward or reject it (the hiring manager, HR)",
         description="Forward only (stages may be skipped; `hired` only from `offer`, and only once the manager "
-        "release allows); `rejected` needs a reason in `note`. An impossible move is 409.",
+        "release allows); `rejected` needs a reason in `note`, and may tell the applicant one in `reason_shared`. "
+        "A move the rules do not allow (backwards, to `applied`) is 409 naming both stages; `withdrawn` is the "
+        "applicant's (403).",
     )
     async def move_application(
         self, db: Db, principal: Who, application_id: FromPath[uuid.UUID], data: JSONBody[StageChange]
@@ -304,6 +308,22 @@ class MyReleaseController(Controller):
         return page_of(items, next_cursor, limit, _same)
 
 
+class EmployeeMoveController(Controller):
+    path = "/employees/{employee_id:uuid}/moves"
+    tags = ["Marketplace"]
+
+    @get(
+        "/",
+        opt={"scope": Scope.EMPLOYEES_READ},
+        summary="An employee's moves through the marketplace, oldest first (the employee, their managers, HR)",
+        description="Each hire: from and to role, org unit, title and level, how the manager release went, the "
+        "effective date, and for a move into a role when it rewrote the employee's record (`applied_at`; null "
+        "until its effective date).",
+    )
+    async def list_employee_moves(self, db: Db, principal: Who, employee_id: FromPath[uuid.UUID]) -> list[MoveRead]:
+        return await MoveService(db).of_employee(principal, employee_id)
+
+
 class MobilityPolicyController(Controller):
     path = "/mobility-policy"
     tags = ["Marketplace"]
@@ -326,5 +346,6 @@ MARKETPLACE_CONTROLLERS: list[Any] = [
     ApplicationController,
     MyApplicationController,
     MyReleaseController,
+    EmployeeMoveController,
     MobilityPolicyController,
 ]

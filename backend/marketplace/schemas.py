@@ -16,6 +16,7 @@ from backend.marketplace.models import (
     OpportunityKind,
     OpportunityStatus,
     ReleaseAction,
+    ReleaseOutcome,
     ReleaseStatus,
 )
 from backend.matching.schemas import MatchExplanation
@@ -167,20 +168,16 @@ class ApplicationCreate(Struct, forbid_unknown_fields=True):
     note: Description | None = None
 
 
-class StageTarget(enum.StrEnum):
-    """The stages a hiring manager or HR moves an application to (withdrawing is the applicant's)."""
-
-    SCREENING = "screening"
-    INTERVIEW = "interview"
-    OFFER = "offer"
-    HIRED = "hired"
-    REJECTED = "rejected"
-
-
 class StageChange(Struct, forbid_unknown_fields=True):
-    to: StageTarget
-    # Required when rejecting: the reason.
+    """Where the hiring side moves an application. Any stage may be named: a move the rules do not
+    allow (backwards, or `applied`, which only its applicant does by applying) is a 409 naming both
+    stages, and `withdrawn` is the applicant's (403)."""
+
+    to: ApplicationStage
+    # The hiring side's own note (HR and the hiring manager read it); required when rejecting.
     note: Description | None = None
+    # When rejecting, the reason told to the applicant (in their application and their notification).
+    reason_shared: Description | None = None
 
 
 class Withdrawal(Struct, forbid_unknown_fields=True):
@@ -195,6 +192,8 @@ class ApplicationEventRead(Struct):
     at: datetime
     # Shown to HR, the hiring manager and the note's author only.
     note: str | None
+    # What the hiring side told the applicant (a rejection's reason): the applicant and the hiring side.
+    reason_shared: str | None
 
 
 class ApplicantBrief(Struct):
@@ -254,8 +253,11 @@ class ApplicationRead(Struct):
     applicant: ApplicantBrief
     kind: ApplicationKind
     stage: ApplicationStage
-    # The applicant's message to the hiring manager.
+    # The applicant's message to the hiring side: the applicant, HR and the hiring manager only.
     note: str | None
+    # The reason of a rejection that the hiring side shared with the applicant (the applicant and
+    # the hiring side see it).
+    reason_shared: str | None
     stage_changed_at: datetime
     # When the applicant's manager (and those above) were told, as the tenant's policy says; null: not yet.
     manager_informed_at: datetime | None
@@ -302,3 +304,28 @@ class MobilityPolicyRead(Struct):
     release_days: int
     updated_at: datetime | None
     updated_by: uuid.UUID | None
+
+
+class MoveRead(Struct):
+    """A hire through the marketplace, from where to where. `updates_employee`: a move into a role
+    rewrites the employee's role, title, level (and org unit) on `effective_on`; `applied_at` says
+    when it did (null: not yet, or never for gigs, projects and the tenant's own kinds)."""
+
+    id: uuid.UUID
+    employee_id: uuid.UUID
+    opportunity_id: uuid.UUID
+    kind: OpportunityKind
+    type_id: uuid.UUID | None
+    from_role_id: uuid.UUID | None
+    to_role_id: uuid.UUID | None
+    from_org_unit_id: uuid.UUID | None
+    to_org_unit_id: uuid.UUID | None
+    from_title: str | None
+    to_title: str | None
+    from_level: int | None
+    to_level: int | None
+    release: ReleaseOutcome
+    effective_on: date
+    moved_at: datetime
+    updates_employee: bool
+    applied_at: datetime | None

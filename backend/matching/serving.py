@@ -9,23 +9,28 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.aspirations.models import Aspiration, AspirationRole, OpenToMove
 from backend.aspirations.service import may_see
 from backend.audit.service import Viewed, record_views
-from backend.auth.principal import Principal
+from backend.auth.principal import Principal, UserRole
 from backend.crud import ancestors, get_or_404
 from backend.errors import NotFoundError, PermissionDeniedError
 from backend.framework.models import CareerPath, Importance, Role, RoleSkill
-from backend.marketplace.models import Opportunity, OpportunitySkill, OpportunityStatus
-from backend.marketplace.opportunities import OpportunityService
+from backend.marketplace.models import Application, Opportunity, OpportunitySkill
+from backend.marketplace.opportunities import (
+    OpportunityService,
+    accepting_applications,
+    admitted_people,
+    person_viewer,
+)
 from backend.matching import engine
 from backend.matching.arrays import (
     HR_POOL,
@@ -59,6 +64,7 @@ from backend.matching.schemas import (
 )
 from backend.matching.service import tenant_weights
 from backend.org.models import Employee
+from backend.org.service import reports_of
 from backend.skills.models import EmployeeSkill, Skill, current_levels
 
 # Shown in the sentence of an explanation; the full list is in `missing`.
@@ -214,13 +220,19 @@ class MatchServingService:
         self.session = session
 
     async def recommendations(self, principal: Principal) -> RecommendationsRead:
-        """The caller's best open opportunities, as the last recompute ranked them; openings closed
-        since are left out."""
+        """The caller's best open opportunities, as the last recompute ranked them, kept to what holds
+        now: an opening closed, filled, past its deadline or no longer visible to the person (its
+        visibility, or the person's unit or level, changed) is left out at once, and so is one they
+        applied to or became the hiring manager of since."""
         employee_id = principal.employee_id
         if employee_id is None:
             raise PermissionDeniedError("recommendations are for employees")
-        # Three statements whatever the list's length: this is the portal's busiest read.
         computed_at, pending, weights_version = await _freshness(self.session)
+        employee = await self.session.get(Employee, employee_id)
+        if employee is None or not employee.active:
+            return RecommendationsRead(employee_id, computed_at, pending, [], weights_version=weights_version)
+        viewer = await person_viewer(self.session, employee)
+        now = dt.datetime.now(dt.UTC)
         rows = (
             await self.session.execute(
                 select(
@@ -231,8 +243,12 @@ class MatchServingService:
                 .join(Opportunity, Opportunity.id == OpportunityRecommendation.opportunity_id)
                 .where(
                     OpportunityRecommendation.employee_id == employee_id,
-                    Opportunity.status == OpportunityStatus.OPEN,
-                    or_(Opportunity.opens_at.is_(None), Opportunity.opens_at <= func.now()),
+                    viewer.admits(now),
+                    or_(Opportunity.closes_at.is_(None), Opportunity.closes_at > now),
+                    or_(Opportunity.hiring_manager_id.is_(None), Opportunity.hiring_manager_id != employee_id),
+                    ~exists().where(
+                        Application.opportunity_id == Opportunity.id, Application.employee_id == employee_id
+                    ),
                 )
                 .order_by(OpportunityRecommendation.rank)
             )
@@ -266,8 +282,15 @@ class MatchServingService:
             principal.employee_id is None or principal.employee_id != opportunity.hiring_manager_id
         ):
             raise PermissionDeniedError("only HR and the opening's hiring manager see its candidates")
+        if not principal.is_hr and not principal.has_role(UserRole.MANAGER):
+            # "Open to hiring managers" is a choice to be seen by managers (`may_see`): a hiring
+            # manager whose sign-in does not hold the manager role sees nobody's.
+            raise PermissionDeniedError("a hiring manager sees candidates while holding the manager role")
         pool = HR_POOL if principal.is_hr else MANAGER_POOL
         computed_at, pending, weights_version = await _freshness(self.session)
+        if not accepting_applications(opportunity, dt.datetime.now(dt.UTC)):
+            # Candidates are people to invite to apply: none for an opening that takes no applications.
+            return CandidatesRead(opportunity_id, computed_at, pending, pool, [], weights_version=weights_version)
         query = (
             select(OpportunityCandidate, Employee, Aspiration.open_to_move)
             .join(Employee, Employee.id == OpportunityCandidate.employee_id)
@@ -275,14 +298,21 @@ class MatchServingService:
             .where(
                 OpportunityCandidate.opportunity_id == opportunity_id,
                 OpportunityCandidate.pool == pool,
-                Employee.active.is_(True),
+                # Who may see the opening now (active, its units and levels), not as of the recompute.
+                await admitted_people(self.session, opportunity),
                 Aspiration.open_to_move.in_(POOL_LEVELS[pool]),
+                ~exists().where(Application.opportunity_id == opportunity_id, Application.employee_id == Employee.id),
             )
             .order_by(OpportunityCandidate.rank)
         )
+        if opportunity.hiring_manager_id is not None:
+            query = query.where(Employee.id != opportunity.hiring_manager_id)
+        if opportunity.role_id is not None:
+            # Those who hold the role now (they may have moved into it since) are not candidates for it.
+            query = query.where(or_(Employee.role_id.is_(None), Employee.role_id != opportunity.role_id))
         if not principal.is_hr and principal.employee_id is not None:
             # A manager never learns that someone in their own reporting line is open to a move.
-            query = query.where(Employee.id.not_in(_reports_of(principal.employee_id)))
+            query = query.where(Employee.id.not_in(reports_of(principal.employee_id)))
         rows = (await self.session.execute(query.limit(limit))).all()
         needs = (await _needs(self.session, OpportunitySkill, [opportunity_id])).get(opportunity_id, [])
         levels = await _current_levels(self.session, [employee.id for _, employee, _ in rows])
@@ -337,16 +367,7 @@ class MatchServingService:
             return NextRolesRead(employee.id, employee.role_id, with_aspirations, now, [])
         universe = await load_universe(self.session)
         loaded = await load_people(self.session, universe, [employee.id])
-        people = loaded.people
-        if not with_aspirations:
-            people = engine.People(
-                skills=people.skills,
-                level=people.level,
-                location=people.location,
-                units=people.units,
-                aspiration_roles=sparse.csr_array(people.aspiration_roles.shape),
-                aspiration_skills=sparse.csr_array(people.aspiration_skills.shape),
-            )
+        people = _aspirations_kept(loaded.people, [with_aspirations])
         openings, role_ids = await load_role_openings(self.session, universe, list(steps))
         adjacency = await _stored_adjacency(self.session, universe, people)
         weights = await tenant_weights(self.session)
@@ -410,13 +431,6 @@ class MatchServingService:
         return steps
 
 
-def _reports_of(manager_id: uuid.UUID) -> Any:
-    """Everyone below `manager_id` in the reporting line, as a subquery of ids."""
-    below = select(Employee.id).where(Employee.manager_id == manager_id).cte("below", recursive=True)
-    below = below.union(select(Employee.id).where(Employee.manager_id == below.c.id))
-    return select(below.c.id)
-
-
 async def _stored_adjacency(session: AsyncSession, universe: Universe, people: engine.People) -> sparse.csr_array:
     """The last run's adjacency, only from the skills `people` hold: credit flows from a held skill
     to a needed one, so the rest of the table (tens of thousands of rows) is not read per request."""
@@ -434,11 +448,76 @@ async def _stored_adjacency(session: AsyncSession, universe: Universe, people: e
     return csr([a for a, _, _ in triples], [b for _, b, _ in triples], [w for _, _, w in triples], (size, size))
 
 
+def _aspirations_kept(people: engine.People, keep: Sequence[bool]) -> engine.People:
+    """The same people with the aspirations of those not kept left out (as if they had none): the
+    aspirations factor then counts only what the caller may see."""
+    mask = sparse.diags_array(np.asarray(keep, dtype=np.float64))
+
+    def kept(matrix: sparse.csr_array) -> sparse.csr_array:
+        masked = sparse.csr_array(mask @ matrix)
+        # The engine counts a person's aspirations by their stored entries: no explicit zeros.
+        masked.eliminate_zeros()
+        return masked
+
+    return engine.People(
+        skills=people.skills,
+        level=people.level,
+        location=people.location,
+        units=people.units,
+        aspiration_roles=kept(people.aspiration_roles),
+        aspiration_skills=kept(people.aspiration_skills),
+    )
+
+
+async def aspirations_visible(
+    session: AsyncSession, principal: Principal, employee_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these employees' aspirations the caller may see, by `may_see` (the rule of
+    `GET /employees/{id}/aspirations`), in two statements whatever their number."""
+    if not employee_ids:
+        return set()
+    levels = dict(
+        (
+            await session.execute(
+                select(Aspiration.employee_id, Aspiration.open_to_move).where(Aspiration.employee_id.in_(employee_ids))
+            )
+        ).all()
+    )
+    me = principal.employee_id
+    below_me: set[uuid.UUID] = set()
+    if me is not None:
+        below_me = set(
+            (
+                await session.scalars(
+                    select(Employee.id).where(Employee.id.in_(employee_ids), Employee.id.in_(reports_of(me)))
+                )
+            ).all()
+        )
+    people = (await session.scalars(select(Employee).where(Employee.id.in_(employee_ids)))).all()
+    return {
+        person.id
+        for person in people
+        # may_see asks whether the caller is in the person's chain: they are exactly when the
+        # person is below them.
+        if may_see(
+            principal,
+            person,
+            levels.get(person.id, OpenToMove.HIDDEN),
+            {me} if me is not None and person.id in below_me else set(),
+        )
+    }
+
+
 async def explain_applicants(
-    session: AsyncSession, opportunity_id: uuid.UUID, employee_ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    opportunity_id: uuid.UUID,
+    employee_ids: Sequence[uuid.UUID],
+    *,
+    aspirations_of: Collection[uuid.UUID],
 ) -> dict[uuid.UUID, MatchExplanation]:
     """How each applicant fits the opening, scored now with the tenant's weights (a hiring manager
-    ranks the people who applied, whatever the last recompute saw). Applicants who left are absent."""
+    ranks the people who applied, whatever the last recompute saw). Applicants who left are absent.
+    The aspirations factor counts the aspirations of `aspirations_of` only: those the caller may see."""
     if not employee_ids:
         return {}
     universe = await load_universe(session)
@@ -446,11 +525,12 @@ async def explain_applicants(
     openings = await load_openings(session, universe, loaded, [opportunity_id])
     if not openings.opportunity_ids or not loaded.employee_ids:
         return {}
-    adjacency = await _stored_adjacency(session, universe, loaded.people)
+    people = _aspirations_kept(loaded.people, [e in aspirations_of for e in loaded.employee_ids])
+    adjacency = await _stored_adjacency(session, universe, people)
     weights = await tenant_weights(session)
     people_at = np.arange(len(loaded.employee_ids))
     scored = engine.breakdown(
-        loaded.people, people_at, openings.openings, np.zeros(len(people_at), dtype=np.int64), adjacency, weights
+        people, people_at, openings.openings, np.zeros(len(people_at), dtype=np.int64), adjacency, weights
     )
     needs = (await _needs(session, OpportunitySkill, [opportunity_id])).get(opportunity_id, [])
     levels = await _current_levels(session, loaded.employee_ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
@@ -27,6 +27,22 @@ from backend.org.schemas import EmployeeCreate, EmployeeUpdate, OrgUnitCreate, O
 
 # What matching reads of an employee: a change to any of these makes their matches stale.
 _MATCHED_FIELDS = {"org_unit_id", "role_id", "level", "location", "manager_id", "active"}
+
+
+def reports_of(manager_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+    """Everyone below `manager_id` in the reporting line (their reports, their reports' reports, ...),
+    as a subquery of ids: the people whose management chain holds `manager_id`."""
+    below = select(Employee.id).where(Employee.manager_id == manager_id).cte("below", recursive=True)
+    # UNION (not UNION ALL) also ends on a loop, should one ever exist.
+    below = below.union(select(Employee.id).where(Employee.manager_id == below.c.id))
+    return select(below.c.id)
+
+
+async def manages_people(session: AsyncSession, employee_id: uuid.UUID) -> bool:
+    """Whether the employee has at least one active direct report, as the directory says."""
+    return bool(
+        await session.scalar(select(exists().where(Employee.manager_id == employee_id, Employee.active.is_(True))))
+    )
 
 
 class OrgService:

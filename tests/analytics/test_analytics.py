@@ -4,7 +4,7 @@
     ├── Data (department): dan (manager, SQL -), eva (SQL 5 then 3: current 3, no start date),
     │   │                  old (SQL 5, has left)
     │   └── Analytics (team): ana (SQL 4, Python 3), tom (SQL 2, started two months ago)
-    └── Sales (department): sam (manager), lia (Python 4, started this month)
+    └── Sales (department): sam (manager), lia (Python 4, started this month, reports to sam)
 
 Openings: open O1 (gig, Data, 2 positions: SQL 3 essential, Python 3 important), O2 (Rotation, a
 custom type, Analytics: SQL 4 important, Python 5 nice to have), O4 (gig, Data: SQL 5), O8 (project, no
@@ -80,12 +80,14 @@ class Company:
         body = {"name": name, "kind": kind, "parent_id": self.units[parent] if parent else None}
         self.units[name] = (await self.post("/org-units", body))["id"]
 
-    async def person(self, name: str, unit: str, start: date | None, **skills: int) -> None:
+    async def person(self, name: str, unit: str, start: date | None, manager: str | None = None, **skills: int) -> None:
         body = {
             "email": f"{name}@{self.tenant.slug}.example",
             "full_name": name.title(),
             "org_unit_id": self.units[unit],
             "start_date": start.isoformat() if start else None,
+            # Sam, the hiring manager of every opening, manages someone, as a hiring manager must.
+            "manager_id": self.people[manager] if manager else None,
         }
         self.people[name] = (await self.post("/employees", body))["id"]
         for skill, level in skills.items():
@@ -159,7 +161,7 @@ async def build_company(
     await c.person("eva", "Data", None, sql=5)
     await c.rate("eva", "sql", 3)
     await c.person("sam", "Sales", date(2018, 1, 1))
-    await c.person("lia", "Sales", months_ago(0, today), python=4)
+    await c.person("lia", "Sales", months_ago(0, today), "sam", python=4)
     # People leave by `active: false`: out of every headcount and of the supply of skills.
     await c.person("old", "Data", date(2018, 1, 1), sql=5)
     await ok(await client.patch(f"{API}/employees/{c.people['old']}", json={"active": False}, headers=c.hr))
@@ -183,7 +185,8 @@ async def build_company(
     await c.post(f"/applications/{await c.apply('O8', 'lia')}/withdraw", {}, c.as_("lia"))
     await c.stage(await c.apply("O8", "dan"), "rejected", note="Not this time")
 
-    # Hires (nobody hired has a manager, so no release is needed): tom this month, lia two months ago.
+    # Hires (no release is needed: tom has no manager, lia's is the hiring manager): tom this month, lia
+    # two months ago.
     tom_on_o5 = await c.apply("O5", "tom")
     await c.stage(tom_on_o5, "offer")
     await c.stage(tom_on_o5, "hired")
@@ -443,12 +446,13 @@ async def test_a_tenant_sees_its_own_numbers_only(
     await other.unit("Ops", "department")
     await other.skill("SQL")
     await other.person("sam", "Ops", date(2022, 1, 1), sql=1)
+    await other.person("max", "Ops", date(2022, 1, 1), "sam")
     await other.opening("Ops gig", "gig", "Ops", [("sql", 2, "essential")])
 
     assert [
         (p["headcount"], p["internal_moves"], p["openings_closed"])
         for p in (await other.get("mobility?months=3"))["points"]
-    ] == [(1, 0, 0)] * 3
+    ] == [(2, 0, 0)] * 3
     pipeline = await other.get("pipeline")
     assert (pipeline["open_opportunities"], pipeline["open_positions"], pipeline["applications"]) == (1, 1, 0)
     assert [k["name"] for k in pipeline["by_kind"]] == ["role", "gig", "project"]
@@ -468,7 +472,7 @@ async def test_a_tenant_sees_its_own_numbers_only(
     assert await other.get("mentoring") == {
         "programmes": [],
         "participants": 0,
-        "active_employees": 1,
+        "active_employees": 2,
         "participation_rate": 0.0,
     }
     # And the first company's numbers did not move.
@@ -498,7 +502,7 @@ async def test_a_higher_level_is_not_covered_by_people_below_it(
     await c.unit("Night shift", "team", "Ops")
     await c.skill("SQL")
     await c.person("sam", "Ops", None)
-    await c.person("kim", "Night shift", None, sql=3)
+    await c.person("kim", "Night shift", None, "sam", sql=3)
     await c.person("joe", "Ops", None, sql=3)
     await c.opening("Reports", "gig", "Ops", [("sql", 3, "essential")])
     await c.opening("Warehouse", "gig", "Ops", [("sql", 5, "essential")])
@@ -515,7 +519,7 @@ async def test_a_closed_opening_that_hired_was_filled_internally(
     await c.unit("Ops", "department")
     await c.skill("SQL")
     await c.person("sam", "Ops", date(2020, 1, 1))
-    await c.person("kim", "Ops", date(2020, 1, 1))
+    await c.person("kim", "Ops", date(2020, 1, 1), "sam")
     await c.opening("Pair", "gig", "Ops", [("sql", 1, "essential")], positions=2)
     kim = await c.apply("Pair", "kim")
     await c.stage(kim, "offer")

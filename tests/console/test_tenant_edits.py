@@ -149,6 +149,17 @@ async def test_an_opening_opens_and_closes_by_the_marketplace_rules(
         headers=hr,
     )
     assert manager.status_code == 201, manager.text
+    # A hiring manager manages someone (docs/marketplace.md, who may be a hiring manager).
+    report = await client.post(
+        "/api/v1/employees",
+        json={
+            "email": f"r{secrets.token_hex(3)}@a.example",
+            "full_name": "Rui Report",
+            "manager_id": manager.json()["id"],
+        },
+        headers=hr,
+    )
+    assert report.status_code == 201, report.text
     tab = await _chosen(client, staff, mine)
     title = f"Data quality gig {secrets.token_hex(2)}"
     gig = {"title": title, "kind": "gig", "hours_per_week": "4", "duration_weeks": "8", "positions": "1"}
@@ -161,11 +172,12 @@ async def test_an_opening_opens_and_closes_by_the_marketplace_rules(
     opportunity_id = opportunity.id
     details = f"/admin/opportunity/details/{opportunity_id}"
 
-    # Opening needs a description and a hiring manager: refused with the service's reason, still a draft.
+    # Opening needs a description and a hiring manager: refused with the service's reason and the API's
+    # status (422, a broken rule), still a draft.
     page = await tab.get(details)
     assert "Open for applications" in page.text
     refused = await tab.post(f"/admin/opportunity/{opportunity_id}/status", {"status": "open"})
-    assert refused.status_code == 409
+    assert refused.status_code == 422
     assert "description" in refused.text
     api = await client.get(f"/api/v1/opportunities/{opportunity_id}", headers=hr)
     assert api.json()["status"] == "draft"

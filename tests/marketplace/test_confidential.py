@@ -119,3 +119,42 @@ async def test_the_policy_is_hrs(m: Market, client: Client) -> None:
         "manager_notice": ["at_offer", "never_before_move"],
         "release_days": [14, 7],
     }
+
+
+async def test_the_applicants_note_stays_with_the_hiring_side(m: Market, client: Client) -> None:
+    """What Ana writes to the hiring side reaches HR and the hiring manager, never her management chain,
+    not once they may see the application, nor as the manager asked for her release."""
+    await m.set_policy("at_application")
+    opening = await m.opening()
+    note = "Please do not tell Lead yet: I want out of Analytics."
+    created = await client.post(
+        f"{API}/opportunities/{opening['id']}/applications", json={"note": note}, headers=m.as_("ana")
+    )
+    application = await ok(created, 201)
+    url = f"{API}/applications/{application['id']}"
+    for headers in (m.as_("ana"), m.as_("hm"), m.hr):
+        seen = await ok(await client.get(url, headers=headers))
+        assert (seen["note"], seen["history"][0]["note"]) == (note, note)
+    listed = await ok(await client.get(f"{API}/opportunities/{opening['id']}/applications", headers=m.as_("hm")))
+    assert [item["note"] for item in listed["items"]] == [note]
+    assert [
+        item["note"] for item in (await ok(await client.get(f"{API}/me/applications", headers=m.as_("ana"))))["items"]
+    ] == [note]
+
+    # The chain sees the application from the moment (at application here), and never the note.
+    assert await visible_to(m, client, application["id"], CHAIN) == set(CHAIN)
+    for name in CHAIN:
+        seen = await ok(await client.get(url, headers=m.as_(name)))
+        assert seen["note"] is None
+        assert [event["note"] for event in seen["history"]] == [None]
+    # At offer Lead is asked for the release: the application with its release, still without the note.
+    await ok(await m.move(application["id"], "offer"))
+    asked = await ok(await client.get(url, headers=m.as_("lead")))
+    assert asked["release"] is not None
+    assert asked["note"] is None
+    assert all(event["note"] is None for event in asked["history"])
+    releases = await ok(await client.get(f"{API}/me/releases", headers=m.as_("lead")))
+    assert [r["application_id"] for r in releases["items"]] == [application["id"]]
+    assert note not in repr(releases)
+    for name in CHAIN:
+        assert note not in repr(await m.notifications(name))

@@ -95,7 +95,8 @@ async def test_an_opening_from_draft_to_filled(m: Market, client: Client, owner_
     problem(await client.patch(url, json={"title": "Again"}, headers=hm), 409)
     assert (await ok(await client.get(url, headers=tom)))["status"] == "filled"
 
-    # The moves are recorded for mobility analytics; the HRIS fields are left as they are.
+    # The moves are recorded for mobility analytics, and a move into a role takes effect on the employee
+    # (docs/marketplace.md, Moves; see test_moves.py).
     moves = rows(
         owner_engine,
         m.tenant,
@@ -107,7 +108,12 @@ async def test_an_opening_from_draft_to_filled(m: Market, client: Client, owner_
         (m.people["tom"], "role", m.role["id"], m.units["Analytics"], m.units["Sales"], "not_asked"),
     ]
     employee = await ok(await client.get(f"{API}/employees/{m.people['ana']}", headers=m.hr))
-    assert (employee["org_unit_id"], employee["role_id"]) == (m.units["Analytics"], None)
+    assert (employee["org_unit_id"], employee["role_id"], employee["title"], employee["level"]) == (
+        m.units["Sales"],
+        m.role["id"],
+        "Senior Analyst, Sales",
+        4,
+    )
 
     # Every change matching depends on was noted for the recompute.
     reasons = {r[0] for r in rows(owner_engine, m.tenant, "SELECT reason FROM matching_changes")}

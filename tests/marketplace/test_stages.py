@@ -116,11 +116,16 @@ async def test_who_moves_an_application(m: Market, client: Client) -> None:
     # The applicant never moves their own application; an unrelated manager does not know it exists.
     problem(await m.move(application["id"], "screening", by="ana"), 403)
     problem(await m.move(application["id"], "screening", by="director"), 404)
+    # Withdrawing is the applicant's (403); applying too, so "applied" is a move outside the table (409).
     problem(
-        await client.post(f"{API}/applications/{application['id']}/stage", json={"to": "withdrawn"}, headers=m.hr), 400
+        await client.post(f"{API}/applications/{application['id']}/stage", json={"to": "withdrawn"}, headers=m.hr), 403
     )
+    refused = problem(
+        await client.post(f"{API}/applications/{application['id']}/stage", json={"to": "applied"}, headers=m.hr), 409
+    )
+    assert "from applied to applied" in refused["detail"]
     problem(
-        await client.post(f"{API}/applications/{application['id']}/stage", json={"to": "applied"}, headers=m.hr), 400
+        await client.post(f"{API}/applications/{application['id']}/stage", json={"to": "hiring"}, headers=m.hr), 400
     )
     assert (
         await ok(
@@ -145,3 +150,54 @@ async def test_only_the_applicant_withdraws(m: Market, client: Client) -> None:
     problem(await m.move(application["id"], "screening"), 409)
     # Withdrawing is final for this opening.
     problem(await client.post(f"{API}/opportunities/{opening['id']}/applications", json={}, headers=m.as_("ana")), 409)
+
+
+@pytest.mark.parametrize("stage", ["screening", "interview", "offer"])
+async def test_a_move_backwards_is_409_naming_both_stages(m: Market, client: Client, stage: str) -> None:
+    application = await application_at(m, client, stage, f"Back from {stage}")
+    stage_url = f"{API}/applications/{application['id']}/stage"
+    earlier = ["interested", "applied", "screening", "interview", "offer"]
+    for target in earlier[: earlier.index(stage) + 1]:
+        for headers in (m.as_("hm"), m.hr):
+            refused = problem(await client.post(stage_url, json={"to": target}, headers=headers), 409)
+            assert refused["detail"] == f"an application cannot move from {stage} to {target}"
+    assert (await ok(await client.get(f"{API}/applications/{application['id']}", headers=m.hr)))["stage"] == stage
+
+
+async def test_a_rejection_tells_the_applicant_the_reason_hr_chose_to_share(m: Market, client: Client) -> None:
+    await m.set_policy("at_application")
+    opening = await m.opening()
+    application = await m.apply(opening["id"])
+    url = f"{API}/applications/{application['id']}"
+    # The shared reason goes with a rejection only.
+    refused = problem(
+        await client.post(f"{url}/stage", json={"to": "screening", "reason_shared": "Strong profile"}, headers=m.hr),
+        422,
+    )
+    assert refused["errors"][0]["field"] == "reason_shared"
+    shared = "We needed someone who can start this month."
+    rejected = await ok(
+        await client.post(
+            f"{url}/stage",
+            json={"to": "rejected", "note": "Ana's SQL is below what the team needs.", "reason_shared": shared},
+            headers=m.hr,
+        )
+    )
+    assert (rejected["reason_shared"], rejected["history"][-1]["reason_shared"]) == (shared, shared)
+    mine = await ok(await client.get(url, headers=m.as_("ana")))
+    # Ana reads the reason shared with her, in her application and in her notification; the internal
+    # note stays with the hiring side.
+    assert (mine["stage"], mine["reason_shared"]) == ("rejected", shared)
+    assert (mine["history"][-1]["reason_shared"], mine["history"][-1]["note"]) == (shared, None)
+    [told] = [n for n in await m.notifications("ana") if n["kind"] == "marketplace.application_stage"]
+    assert told["data"]["reason_shared"] == shared
+    assert shared in told["body"]
+    assert "SQL" not in told["body"]
+    # It is between Ana and the hiring side: her manager, who may see the application, does not read it.
+    lead = await ok(await client.get(url, headers=m.as_("lead")))
+    assert (lead["reason_shared"], lead["history"][-1]["reason_shared"], lead["history"][-1]["note"]) == (
+        None,
+        None,
+        None,
+    )
+    assert (await ok(await client.get(url, headers=m.as_("hm"))))["reason_shared"] == shared

@@ -21,17 +21,10 @@ from backend.matching.service import RECOMPUTE, enqueue_if_due
 from tenants.sessions import Database
 from tests.conftest import TenantFactory, TokenFactory
 from tests.helpers import problem
-from tests.matching.world import World, build_world, recompute
+from tests.matching.world import World, recompute
 
 Client = AsyncTestClient[Litestar]
 API = "/api/v1"
-
-
-@pytest.fixture
-async def world(make_tenant: TenantFactory, database: Database) -> World:
-    built = await build_world(database, make_tenant())
-    await recompute(database, built.tenant)
-    return built
 
 
 async def ok(response: Any, status: int = 200) -> Any:

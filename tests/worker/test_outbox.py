@@ -110,8 +110,17 @@ async def test_the_nightly_run_asks_for_each_job_once_per_day(make_tenant: Tenan
     first = await enqueue_nightly(database, tenant, sender, day)
     # A second scheduler taking over the same night asks again: nothing new is enqueued or sent.
     second = await enqueue_nightly(database, tenant, sender, day)
-    assert first == second == ["matching.recompute", "training.recommend_all", "skills.remind_stale"]
-    assert len(await jobs_of(database, tenant)) == 3
-    assert len(sender.sent) == 3
+    assert (
+        first
+        == second
+        == [
+            "marketplace.apply_moves",
+            "matching.recompute",
+            "training.recommend_all",
+            "skills.remind_stale",
+        ]
+    )
+    assert len(await jobs_of(database, tenant)) == 4
+    assert len(sender.sent) == 4
     await enqueue_nightly(database, tenant, sender, day + dt.timedelta(days=1))
-    assert len(await jobs_of(database, tenant)) == 6
+    assert len(await jobs_of(database, tenant)) == 8

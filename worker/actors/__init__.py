@@ -1,5 +1,5 @@
 """Every actor, imported once so the broker knows them all. Actors stay thin: they call services."""
 
-from worker.actors import matching, mentoring, skills, tenants, training
+from worker.actors import marketplace, matching, mentoring, skills, tenants, training
 
-__all__ = ["matching", "mentoring", "skills", "tenants", "training"]
+__all__ = ["marketplace", "matching", "mentoring", "skills", "tenants", "training"]

@@ -9,7 +9,7 @@
 - `matching_runs.weights_version`: the version a recompute scored with.
 
 Revision ID: t0011
-Revises: t0009
+Revises: t0010
 Create Date: 2026-12-01
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "t0011"
-down_revision = "t0009"
+down_revision = "t0010"
 branch_labels = None
 depends_on = None
 
