@@ -196,7 +196,8 @@ def serve_app(
     *,
     port: int | None = None,
     extra_env: Mapping[str, str] | None = None,
-    start_timeout: float = 30.0,
+    # Generous: a loaded 2-core machine takes a while to import the app (scipy, OR-Tools, SQLAdmin).
+    start_timeout: float = 120.0,
 ) -> Iterator[ServedApp]:
     """`crosswalk serve` in its own process on `port` (a free one if None) for the test database, with
     `extra_env` on top of the run's environment; stopped on exit. Fails the test with the tail of the
