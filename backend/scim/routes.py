@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import structlog
 from litestar import Controller, Request, Response, Router, delete, get, patch, post, put, route
@@ -25,6 +25,7 @@ from scim2_models import (
     Context,
     Error,
     InvalidSyntaxException,
+    InvalidValueException,
     ListResponse,
     NotFoundException,
     NotImplementedException,
@@ -53,6 +54,7 @@ from backend.scim.service import (
     ScimService,
     UnsupportedMediaTypeException,
     etag_matches,
+    names_an_attribute,
     resource_types,
     schemas,
     scim_error,
@@ -144,9 +146,18 @@ def _parameters(model: Any, attributes: str | None, excluded: str | None) -> Res
     # Subscripted through the call the syntax stands for: mypy reads `ResponseParameters[model]` as a type.
     parameters: type[ResponseParameters[Any]] = ResponseParameters.__class_getitem__(model)  # type: ignore[assignment]
     try:
-        return parameters.model_validate({"attributes": attributes, "excludedAttributes": excluded})
+        asked = parameters.model_validate({"attributes": attributes, "excludedAttributes": excluded})
     except ValidationError as exc:
         raise scim_error(exc) from None
+    # An attribute we do not keep would silently shape nothing: say so, as PATCH does for its paths.
+    models = get_args(model) or (model,)
+    for name, paths in (("attributes", asked.attributes), ("excludedAttributes", asked.excluded_attributes)):
+        for path in paths or ():
+            if not any(names_an_attribute(one, str(path)) for one in models):
+                raise InvalidValueException(
+                    detail=f"{name}: '{path}' is not an attribute Crosswalk keeps (see /Schemas)"
+                )
+    return asked
 
 
 def _names(attributes: str | None) -> set[str]:

@@ -240,16 +240,19 @@ def _patch(model: type[R], payload: Any, resource: R) -> R:
     return patched
 
 
+def names_an_attribute(model: type[Resource[Any]], text: str) -> bool:
+    """Whether `text` is the path of an attribute of `model` (or one of its extensions) that we keep."""
+    path = Path.__class_getitem__(model)(text)
+    return path.model is not None or path.resolve() is not None
+
+
 def _refuse_unknown_path(model: type[Resource[Any]], text: Any) -> None:
     """An operation's path must name an attribute we keep. POLICY ignores unknown attributes, which
     suits the documents identity providers send whole (Entra adds `roles`, Okta a `password`), but
     an operation on an attribute by its path would otherwise succeed and change nothing."""
-    if text is None:
-        return
-    path = Path.__class_getitem__(model)(str(text))
-    if path.model is None and path.resolve() is None:
+    if text is not None and not names_an_attribute(model, str(text)):
         raise InvalidPathException(
-            path=str(path), detail=f"'{path}' is not an attribute Crosswalk keeps (see /Schemas)"
+            path=str(text), detail=f"'{text}' is not an attribute Crosswalk keeps (see /Schemas)"
         )
 
 

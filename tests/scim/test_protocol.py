@@ -283,3 +283,36 @@ async def test_search_with_post(client: Client, directory: DirectoryFactory) -> 
     )
     wrong_type = {**d.headers, "Content-Type": "text/plain"}
     scim_error(await client.post("/scim/v2/.search", content=b"{}", headers=wrong_type), 415)
+
+
+async def test_attributes_parameters_name_kept_attributes(client: Client, directory: DirectoryFactory) -> None:
+    # As with PATCH paths: asking for an attribute that is not kept is an error, never an empty answer.
+    d = await directory()
+    user = await provision(client, d, okta_user("asked@example.com"))
+    for url, params in (
+        (f"/scim/v2/Users/{user['id']}", {"attributes": "nickName"}),
+        ("/scim/v2/Users", {"attributes": "userName,phoneNumbers"}),
+        ("/scim/v2/Users", {"excludedAttributes": "name.formatted"}),
+        ("/scim/v2/Groups", {"excludedAttributes": f"{ENTERPRISE}:department"}),
+    ):
+        error = scim_error(await client.get(url, params=params, headers=d.headers), 400, "invalidValue")
+        assert "is not an attribute" in error["detail"], error
+    scim_error(
+        await client.post(
+            "/scim/v2/.search", json={"schemas": [SEARCH], "attributes": ["shoeSize"]}, headers=d.headers
+        ),
+        400,
+        "invalidValue",
+    )
+    # Each of these names an attribute of at least one resource type.
+    for attributes in (["userName"], ["members"], [f"{CROSSWALK}:level", "displayName"]):
+        found = await client.post(
+            "/scim/v2/.search", json={"schemas": [SEARCH], "attributes": attributes}, headers=d.headers
+        )
+        assert scim_ok(found)["totalResults"] == 1
+    narrow = scim_ok(
+        await client.get(
+            f"/scim/v2/Users/{user['id']}", params={"attributes": f"{ENTERPRISE}:manager"}, headers=d.headers
+        )
+    )
+    assert set(narrow) == {"schemas", "id"}
