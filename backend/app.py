@@ -45,7 +45,7 @@ from backend.notifications.routes import NotificationController
 from backend.org.routes import EmployeeController, MeController, OrgUnitController
 from backend.partners.routes import PUBLIC_HANDLERS as PARTNER_PUBLIC_HANDLERS
 from backend.partners.routes import PartnerClientController
-from backend.scim.routes import ScimTokenController, scim_router
+from backend.scim.routes import ScimTokenController, scim_router, with_scim_errors_on_scim_paths
 from backend.settings import Settings, get_settings
 from backend.skills.routes import (
     CatalogController,
@@ -206,7 +206,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[health, ready, api_v1, SsoController, scim_router, *PARTNER_PUBLIC_HANDLERS],
         middleware=[request_scope_middleware, DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS)],
-        exception_handlers={**EXCEPTION_HANDLERS, idempotency.IdempotentReplay: idempotency.replay_response},
+        exception_handlers={
+            **with_scim_errors_on_scim_paths(EXCEPTION_HANDLERS),
+            idempotency.IdempotentReplay: idempotency.replay_response,
+        },
         after_request=idempotency.capture,
         plugins=[StrictStructSchemaPlugin(), console],
         lifespan=[lifespan],

@@ -59,6 +59,8 @@ class Employee(IdMixin, TimestampMixin, TenantBase):
     start_date: Mapped[date | None] = mapped_column(Date)
     # The person's id in the company's system of record (SCIM's enterprise employeeNumber).
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # The job code of the company's system of record (SCIM's Crosswalk extension), kept as sent.
+    job_code: Mapped[str | None] = mapped_column(String(200))
     # Set by SCIM provisioning: the sign-in name at the identity provider, its id for the person
     # (SCIM externalId) and the name parts it sends.
     user_name: Mapped[str | None] = mapped_column(String(320))

@@ -44,6 +44,8 @@ class EmployeeCreate(Struct, forbid_unknown_fields=True):
     location: ShortText | None = None
     start_date: date | None = None
     external_id: ShortText | None = None
+    # The job code of the company's system of record (SCIM provisioning sends it too).
+    job_code: ShortText | None = None
 
 
 class EmployeeUpdate(Struct, forbid_unknown_fields=True):
@@ -57,6 +59,7 @@ class EmployeeUpdate(Struct, forbid_unknown_fields=True):
     location: ShortText | UnsetType | None = UNSET
     start_date: date | UnsetType | None = UNSET
     external_id: ShortText | UnsetType | None = UNSET
+    job_code: ShortText | UnsetType | None = UNSET
     active: bool | UnsetType = UNSET
 
 
@@ -72,6 +75,7 @@ class EmployeeRead(Struct):
     location: str | None
     start_date: date | None
     external_id: str | None
+    job_code: str | None
     active: bool
     created_at: datetime
     updated_at: datetime

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from scim2_models import EnterpriseUser, Group, InvalidFilterException, Resource, SCIMException, ScimFilter, User
+from scim2_models import InvalidFilterException, Resource, SCIMException, ScimFilter
 from scim2_models.path import (
     AttributeBinding,
     AttrPath,
@@ -48,16 +48,18 @@ from sqlalchemy import (
     true,
 )
 
+from backend.framework.models import Role
 from backend.org.models import Employee, OrgUnit
 from backend.scim.models import DirectoryGroup, DirectoryGroupMember
+from backend.scim.resources import CROSSWALK_URN, ENTERPRISE_URN, GROUP_URN, USER_URN, WORK, Group, UserResource
 
-UserResource = User[EnterpriseUser]
 # Long enough for any filter an identity provider sends; short enough that parsing is cheap.
 MAX_FILTER_LENGTH = 2000
 
-_USER = "urn:ietf:params:scim:schemas:core:2.0:User:"
-_ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:"
-_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group:"
+_USER = USER_URN + ":"
+_ENTERPRISE = ENTERPRISE_URN + ":"
+_CROSSWALK = CROSSWALK_URN + ":"
+_GROUP = GROUP_URN + ":"
 
 
 class Kind(enum.Enum):
@@ -87,6 +89,7 @@ def _member_of_group(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 _department_name = select(OrgUnit.name).where(OrgUnit.id == Employee.org_unit_id).correlate(Employee).scalar_subquery()
+_role_title = select(Role.title).where(Role.id == Employee.role_id).correlate(Employee).scalar_subquery()
 
 
 def _user_name_equals(value: str) -> ColumnElement[bool]:
@@ -107,21 +110,23 @@ USER_COLUMNS: dict[str, Column] = {
     _USER + "externalId": Column(Employee.scim_external_id, Kind.STRING),
     _USER + "userName": _user_name,
     _USER + "displayName": Column(Employee.full_name, Kind.STRING),
-    _USER + "name.formatted": Column(Employee.full_name, Kind.STRING),
     _USER + "name.givenName": Column(Employee.given_name, Kind.STRING),
     _USER + "name.familyName": Column(Employee.family_name, Kind.STRING),
     _USER + "title": Column(Employee.title, Kind.STRING),
     _USER + "active": Column(Employee.active, Kind.BOOLEAN),
-    # One email per employee, shown as the primary work address.
+    # One email per employee, shown as the work address.
     _USER + "emails": Column(Employee.email, Kind.STRING),
     _USER + "emails.value": Column(Employee.email, Kind.STRING),
-    _USER + "emails.type": Column(literal("work", String), Kind.STRING),
-    _USER + "emails.primary": Column(literal(True), Kind.BOOLEAN),
+    _USER + "emails.type": Column(literal(WORK, String), Kind.STRING),
     _USER + "meta.created": Column(Employee.created_at, Kind.DATETIME),
     _USER + "meta.lastModified": Column(Employee.updated_at, Kind.DATETIME),
     _ENTERPRISE + "employeeNumber": Column(Employee.external_id, Kind.STRING),
     _ENTERPRISE + "department": Column(_department_name, Kind.STRING),
     _ENTERPRISE + "manager.value": Column(Employee.manager_id, Kind.UUID),
+    _CROSSWALK + "role": Column(_role_title, Kind.STRING),
+    # Levels are strings "1" to "10" in SCIM.
+    _CROSSWALK + "level": Column(cast(Employee.level, String), Kind.STRING),
+    _CROSSWALK + "jobCode": Column(Employee.job_code, Kind.STRING),
 }
 
 GROUP_COLUMNS: dict[str, Column] = {

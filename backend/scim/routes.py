@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, get_args
 
 import structlog
-from litestar import Controller, Request, Response, Router, delete, get, patch, post, put
+from litestar import Controller, Request, Response, Router, delete, get, patch, post, put, route
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
@@ -23,15 +24,17 @@ from pydantic import ValidationError
 from scim2_models import (
     Context,
     Error,
-    Group,
     InvalidSyntaxException,
+    InvalidValueException,
     ListResponse,
     NotFoundException,
+    NotImplementedException,
     Resource,
     ResourceType,
     ResponseParameters,
     Schema,
     SCIMException,
+    SearchRequest,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +45,7 @@ from backend.api.params import Cursor, Limit
 from backend.auth.principal import Principal, Scope
 from backend.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from backend.scim.auth import provide_scim_db, scim_guard, scim_tenant
+from backend.scim.resources import Group, UserResource
 from backend.scim.schemas import ScimTokenCreate, ScimTokenCreated, ScimTokenRead
 from backend.scim.service import (
     DEFAULT_COUNT,
@@ -49,8 +53,8 @@ from backend.scim.service import (
     Listing,
     ScimService,
     UnsupportedMediaTypeException,
-    UserResource,
     etag_matches,
+    names_an_attribute,
     resource_types,
     schemas,
     scim_error,
@@ -142,9 +146,18 @@ def _parameters(model: Any, attributes: str | None, excluded: str | None) -> Res
     # Subscripted through the call the syntax stands for: mypy reads `ResponseParameters[model]` as a type.
     parameters: type[ResponseParameters[Any]] = ResponseParameters.__class_getitem__(model)  # type: ignore[assignment]
     try:
-        return parameters.model_validate({"attributes": attributes, "excludedAttributes": excluded})
+        asked = parameters.model_validate({"attributes": attributes, "excludedAttributes": excluded})
     except ValidationError as exc:
         raise scim_error(exc) from None
+    # An attribute we do not keep would silently shape nothing: say so, as PATCH does for its paths.
+    models = get_args(model) or (model,)
+    for name, paths in (("attributes", asked.attributes), ("excludedAttributes", asked.excluded_attributes)):
+        for path in paths or ():
+            if not any(names_an_attribute(one, str(path)) for one in models):
+                raise InvalidValueException(
+                    detail=f"{name}: '{path}' is not an attribute Crosswalk keeps (see /Schemas)"
+                )
+    return asked
 
 
 def _names(attributes: str | None) -> set[str]:
@@ -164,6 +177,41 @@ def _page(start_index: int | None, count: int | None) -> tuple[int, int]:
     start = max(1, start_index or 1)
     size = DEFAULT_COUNT if count is None else min(max(count, 0), MAX_COUNT)
     return start, size
+
+
+@dataclass(frozen=True)
+class _Search:
+    """A SearchRequest (RFC 7644 §3.4.3) in the terms of a GET on the same resources."""
+
+    filter: str | None
+    start_index: int
+    count: int
+    parameters: ResponseParameters[Any] | None
+    attributes: str | None
+    excluded: str | None
+
+
+async def _search(request: Request[Any, Any, Any], model: Any) -> _Search:
+    body = await _body(request)
+    if not isinstance(body, dict):
+        raise InvalidSyntaxException(detail="the body must be a JSON object (a SearchRequest)")
+    # Subscripted through the call the syntax stands for: mypy reads `SearchRequest[model]` as a type.
+    request_model: type[SearchRequest[Any]] = SearchRequest.__class_getitem__(model)  # type: ignore[assignment]
+    try:
+        search = request_model.model_validate(body, scim_ctx=Context.SEARCH_REQUEST)
+    except ValidationError as exc:
+        raise scim_error(exc) from None
+    attributes = ",".join(str(path) for path in search.attributes or []) or None
+    excluded = ",".join(str(path) for path in search.excluded_attributes or []) or None
+    start_index, count = _page(search.start_index, search.count)
+    return _Search(
+        filter=str(search.filter) if search.filter is not None else None,
+        start_index=start_index,
+        count=count,
+        parameters=_parameters(model, attributes, excluded),
+        attributes=attributes,
+        excluded=excluded,
+    )
 
 
 async def _body(request: Request[Any, Any, Any]) -> Any:
@@ -251,6 +299,27 @@ SCIM_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 }
 
 
+def is_scim_path(path: str) -> bool:
+    return path == SCIM_PATH or path.startswith(SCIM_PATH + "/")
+
+
+def with_scim_errors_on_scim_paths(handlers: ExceptionHandlersMap) -> ExceptionHandlersMap:
+    """The app's own exception handlers, except on SCIM paths, which answer SCIM errors also when no
+    SCIM route took the request: an unknown path (404), a method a path does not have (405), or a
+    refusal by a middleware. The router's handlers cover everything its routes raise."""
+
+    def on_scim_paths(exception_type: Any, handler: Any) -> Any:
+        scim_handler = SCIM_EXCEPTION_HANDLERS.get(exception_type, handle_unexpected)
+
+        def dispatch(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+            answer: Response[Any] = (scim_handler if is_scim_path(request.url.path) else handler)(request, exc)
+            return answer
+
+        return dispatch
+
+    return {exception_type: on_scim_paths(exception_type, handler) for exception_type, handler in handlers.items()}
+
+
 # -- OpenAPI
 
 
@@ -265,6 +334,7 @@ _STATUS_TEXT = {
     "(scimType uniqueness).",
     412: "If-Match names an older version.",
     415: f"The body is neither {SCIM_JSON} nor application/json.",
+    501: "Not supported by this service provider (see /ServiceProviderConfig).",
 }
 
 
@@ -324,6 +394,14 @@ class ScimUserController(Controller):
         parameters = _parameters(UserResource, attributes, excluded_attributes)
         user = await _service(request, scim_db).create_user(await _body(request))
         return _resource(user, Context.RESOURCE_CREATION_RESPONSE, parameters, 201, with_location=True)
+
+    @post("/.search", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, status_code=200, summary="Search users")
+    async def search_users(
+        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
+    ) -> Response[Json]:
+        search = await _search(request, UserResource)
+        listing = await _service(request, scim_db).list_users(search.filter, search.start_index, search.count)
+        return _list(UserResource, listing, search.parameters)
 
     @get("/{user_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_READ_ONE, summary="Get a user")
     async def get_user(
@@ -432,6 +510,19 @@ class ScimGroupController(Controller):
         await _end_sessions_of_changed(request, service)
         return _resource(group, Context.RESOURCE_CREATION_RESPONSE, parameters, 201, with_location=True)
 
+    @post("/.search", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, status_code=200, summary="Search groups")
+    async def search_groups(
+        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
+    ) -> Response[Json]:
+        search = await _search(request, Group)
+        listing = await _service(request, scim_db).list_groups(
+            search.filter,
+            search.start_index,
+            search.count,
+            with_members=_with_members(search.attributes, search.excluded),
+        )
+        return _list(Group, listing, search.parameters)
+
     @get("/{group_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_READ_ONE, summary="Get a group")
     async def get_group(
         self,
@@ -538,17 +629,59 @@ class ScimDiscoveryController(Controller):
                 return scim_response(resource_type.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
         raise NotFoundException(detail=f"ResourceType {name} not found")
 
-    @get("/Schemas", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, summary="The schemas: User, enterprise, Group")
-    async def list_schemas(self, request: Request[Any, Any, Any]) -> Response[Json]:
-        found = schemas(_base_url(request))
+    @get(
+        "/Schemas",
+        opt=_SCIM,
+        media_type=SCIM_JSON,
+        responses=_READ,
+        summary="The schemas: User with the enterprise and Crosswalk extensions, Group",
+    )
+    async def list_schemas(
+        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
+    ) -> Response[Json]:
+        found = await _schemas(request, scim_db)
         return _list(Schema, Listing(len(found), 1, found), None)
 
     @get("/Schemas/{schema_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_documented(404), summary="A schema")
-    async def get_schema(self, request: Request[Any, Any, Any], schema_id: FromPath[str]) -> Response[Json]:
-        for schema in schemas(_base_url(request)):
+    async def get_schema(
+        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession], schema_id: FromPath[str]
+    ) -> Response[Json]:
+        for schema in await _schemas(request, scim_db):
             if str(schema.id).lower() == schema_id.lower():
                 return scim_response(schema.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
         raise NotFoundException(detail=f"Schema {schema_id} not found")
+
+    @post(
+        "/.search",
+        opt=_SCIM,
+        media_type=SCIM_JSON,
+        responses=_READ,
+        status_code=200,
+        summary="Search users and groups together",
+        description="Users first, then groups. A filter on an attribute only one of them has is false for the other.",
+    )
+    async def search_all(
+        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
+    ) -> Response[Json]:
+        both: Any = UserResource | Group
+        search = await _search(request, both)
+        listing = await _service(request, scim_db).search(search.filter, search.start_index, search.count)
+        return _list(both, listing, search.parameters)
+
+    @route(
+        ["/Me", "/Bulk"],
+        http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        opt=_SCIM,
+        media_type=SCIM_JSON,
+        responses=_documented(501),
+        summary="Not supported: /Me (a SCIM token is no user's) and bulk operations",
+    )
+    async def not_supported(self, request: Request[Any, Any, Any]) -> None:
+        raise NotImplementedException(detail=f"{request.url.path.removeprefix(SCIM_PATH)} is not supported here")
+
+
+async def _schemas(request: Request[Any, Any, Any], session: AsyncSession) -> list[Schema]:
+    return schemas(_base_url(request), await _service(request, session).role_titles())
 
 
 scim_router = Router(

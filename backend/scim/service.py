@@ -1,7 +1,8 @@
 """SCIM 2.0 provisioning (RFC 7643/7644) over the tenant's own tables.
 
 A SCIM User is an employee; a SCIM Group is a directory group. scim2-models reads and writes the
-SCIM documents (validation, PATCH, filters); this module maps them onto the rows and back.
+SCIM documents (validation, PATCH, filters) through the models of `resources.py`, which declare only
+what is stored; this module maps them onto the rows and back.
 
 How identity providers behave decides a few things here:
 - Every employee that has not been deleted over SCIM is a User, also one created before
@@ -9,8 +10,10 @@ How identity providers behave decides a few things here:
   (`userName eq "..."`) finds and links it instead of creating a duplicate.
 - Changes are applied attribute by attribute, only where the document differs from what we show:
   a PUT or PATCH that repeats a department or manager leaves the employee where HR put them.
-- A PUT without the enterprise extension leaves its attributes (employee number, department,
-  manager) as they are: providers send it only when those attributes are mapped.
+- A PUT without an extension (enterprise: employee number, department, manager; Crosswalk: role,
+  level, job code) leaves its attributes as they are: providers send one only when it is mapped.
+- Attributes we do not keep are ignored in documents sent whole (Entra sends `roles`, Okta a
+  `password`), and refused when a PATCH operation names them by path (`invalidPath`).
 - Entra sends the enterprise `manager` as a plain string, and removes group members with a value
   list; both are read as it means them (see POLICY and `_normalize_manager`).
 """
@@ -21,7 +24,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -31,22 +34,19 @@ from scim2_models import (
     Bulk,
     ChangePassword,
     Context,
-    Email,
-    EnterpriseUser,
     Error,
     ETag,
     Filter,
-    Group,
-    GroupMember,
+    InvalidFilterException,
+    InvalidPathException,
     InvalidSyntaxException,
     InvalidValueException,
-    Manager,
     Meta,
-    Name,
     NotFoundException,
     Pagination,
     Patch,
     PatchOp,
+    Path,
     PreconditionFailedException,
     Reference,
     Resource,
@@ -58,22 +58,36 @@ from scim2_models import (
     ServiceProviderConfig,
     Sort,
     UniquenessException,
-    User,
 )
 from sqlalchemy import ColumnElement, and_, delete, false, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from backend.crud import lock_hierarchy, would_cycle
+from backend.framework.models import JobFamily, Role
 from backend.matching.refresh import note_change
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.scim.filters import group_filter, user_filter
 from backend.scim.models import DirectoryGroup, DirectoryGroupMember
+from backend.scim.resources import (
+    CROSSWALK_URN,
+    ENTERPRISE_URN,
+    LEVELS,
+    USER_TYPE,
+    WORK,
+    CrosswalkUser,
+    EnterpriseUser,
+    Group,
+    GroupMember,
+    User,
+    UserManager,
+    UserName,
+    UserResource,
+    WorkEmail,
+)
 
-UserResource = User[EnterpriseUser]
 R = TypeVar("R", bound=Resource[Any])
-
-ENTERPRISE_URN = str(EnterpriseUser.__schema__)
 DEFAULT_COUNT = 100
 MAX_COUNT = 500
 
@@ -87,7 +101,7 @@ POLICY = ScimPolicy(
 )
 
 PROVIDER = ScimProvider(
-    models=[User, EnterpriseUser, Group],
+    models=[User, EnterpriseUser, CrosswalkUser, Group],
     resource_types=[ResourceType.from_resource(UserResource), ResourceType.from_resource(Group)],
     config=ServiceProviderConfig(
         patch=Patch(supported=True),
@@ -126,6 +140,8 @@ _EXTERNAL_ID_MAX = 255
 _EMPLOYEE_NUMBER_MAX = 200
 _DEPARTMENT_MAX = 200
 _GROUP_NAME_MAX = 255
+_ROLE_TITLE_MAX = 200
+_JOB_CODE_MAX = 200
 
 _EMAIL = TypeAdapter(EmailStr)
 
@@ -212,6 +228,8 @@ def _patch(model: type[R], payload: Any, resource: R) -> R:
         operations = PatchOp.__class_getitem__(model).model_validate(
             payload, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
         )
+        for operation in operations.operations or []:
+            _refuse_unknown_path(model, operation.path)
         operations.patch(patched, scim_policy=POLICY)
     except ValidationError as exc:
         raise scim_error(exc) from None
@@ -220,6 +238,22 @@ def _patch(model: type[R], payload: Any, resource: R) -> R:
             Error(status=exc.status, scim_type=exc.scim_type or None, detail=_one_line(exc.detail))
         ) from None
     return patched
+
+
+def names_an_attribute(model: type[Resource[Any]], text: str) -> bool:
+    """Whether `text` is the path of an attribute of `model` (or one of its extensions) that we keep."""
+    path = Path.__class_getitem__(model)(text)
+    return path.model is not None or path.resolve() is not None
+
+
+def _refuse_unknown_path(model: type[Resource[Any]], text: Any) -> None:
+    """An operation's path must name an attribute we keep. POLICY ignores unknown attributes, which
+    suits the documents identity providers send whole (Entra adds `roles`, Okta a `password`), but
+    an operation on an attribute by its path would otherwise succeed and change nothing."""
+    if text is not None and not names_an_attribute(model, str(text)):
+        raise InvalidPathException(
+            path=str(text), detail=f"'{text}' is not an attribute Crosswalk keeps (see /Schemas)"
+        )
 
 
 def _is_manager_key(key: Any, prefix: str = "") -> bool:
@@ -306,9 +340,10 @@ class _Person:
     family_name: str | None
     scim_external_id: str | None
     title: str | None
-    active: bool | None
-    # None: the document does not speak about the enterprise attributes at all (keep them).
+    active: bool
+    # None: the document does not speak about the extension at all (its attributes are kept as they are).
     enterprise: _Enterprise | None
+    framework: _Framework | None
 
 
 @dataclass(frozen=True)
@@ -318,75 +353,83 @@ class _Enterprise:
     manager: str | None
 
 
-def _name_sources(user: UserResource) -> tuple[str | None, str | None, str | None]:
-    """The full name's sources in order of precedence: displayName, name.formatted, given + family."""
-    name = user.name or Name()
-    joined = " ".join(part.strip() for part in (name.given_name, name.family_name) if part and part.strip())
-    return (
-        _text(user.display_name, "displayName", _FULL_NAME_MAX),
-        _text(name.formatted, "name.formatted", _FULL_NAME_MAX),
-        _text(joined[:_FULL_NAME_MAX], "name", _FULL_NAME_MAX),
-    )
+@dataclass(frozen=True)
+class _Framework:
+    """The Crosswalk extension: the role by its title, the level, the job code."""
+
+    role: str | None
+    level: int | None
+    job_code: str | None
 
 
-def _email_of(user: UserResource, user_name: str) -> str:
-    """The primary email, else the work one, else the first; else the userName if it is an email."""
+def _email_of(user: UserResource) -> str:
+    """The one address kept: the work one, else the first."""
     emails = [email for email in user.emails or [] if email.value]
-    chosen = (
-        next((e for e in emails if e.primary), None)
-        or next((e for e in emails if e.type is not None and str(e.type).lower() == "work"), None)
-        or (emails[0] if emails else None)
+    chosen = next((e for e in emails if e.type is not None and e.type.lower() == WORK), None) or (
+        emails[0] if emails else None
     )
-    address = str(chosen.value) if chosen is not None else (user_name if _is_email(user_name) else None)
-    if address is None:
-        raise InvalidValueException(
-            attribute="emails", detail="a user needs an email: send emails, or a userName that is an email address"
-        )
-    email = _text(address, "emails.value", _EMAIL_MAX)
-    assert email is not None
+    if chosen is None or chosen.value is None:
+        raise InvalidValueException(attribute="emails", detail="emails is required: a user needs an email address")
+    email = _text(chosen.value, "emails.value", _EMAIL_MAX)
+    if email is None or not _is_email(email):
+        raise InvalidValueException(attribute="emails", detail=f"{chosen.value!r} is not an email address")
     return email.lower()
 
 
-def _person(user: UserResource, before: UserResource | None = None, *, patching: bool = False) -> _Person:
-    """Read a User document. For a PATCH, `before` is what we showed: the full name then follows the
-    one of its sources the operations changed."""
+def _level(value: str | None) -> int | None:
+    if value is None or not value.strip():
+        return None
+    if value.strip() not in LEVELS:
+        raise InvalidValueException(attribute="level", detail=f'level is "1" to "10", not {value!r}')
+    return int(value)
+
+
+def _person(user: UserResource, *, patching: bool = False) -> _Person:
+    """Read a User document (for a PATCH, the resource with the operations applied)."""
     user_name = _text(user.user_name, "userName", _USER_NAME_MAX)
     if user_name is None:
         raise InvalidValueException(attribute="userName", detail="userName is required")
-    sources = _name_sources(user)
-    full_name: str | None = None
-    if before is not None:
-        full_name = next(
-            (new for new, old in zip(sources, _name_sources(before), strict=True) if new and new != old), None
-        )
-    full_name = full_name or next((source for source in sources if source), None) or user_name[:_FULL_NAME_MAX]
-    name = user.name or Name()
-    extension = user[EnterpriseUser]
-    if extension is None and patching:
-        # A PATCH that removed the whole extension cleared its attributes.
-        extension = EnterpriseUser()
-    enterprise = None
-    if extension is not None:
-        enterprise = _Enterprise(
-            employee_number=_text(extension.employee_number, "employeeNumber", _EMPLOYEE_NUMBER_MAX),
-            department=_text(extension.department, "department", _DEPARTMENT_MAX),
-            manager=_text(extension.manager.value if extension.manager else None, "manager.value", 64),
-        )
+    full_name = _text(user.display_name, "displayName", _FULL_NAME_MAX)
+    if full_name is None:
+        raise InvalidValueException(attribute="displayName", detail="displayName is required")
+    if user.active is None:
+        raise InvalidValueException(attribute="active", detail="active is required")
+    name = user.name or UserName()
+    enterprise = user[EnterpriseUser]
+    framework = user[CrosswalkUser]
+    if patching:
+        # A PATCH that removed a whole extension cleared its attributes.
+        enterprise = enterprise or EnterpriseUser()
+        framework = framework or CrosswalkUser()
     return _Person(
         user_name=user_name,
-        email=_email_of(user, user_name),
+        email=_email_of(user),
         full_name=full_name,
         given_name=_text(name.given_name, "name.givenName", _NAME_PART_MAX),
         family_name=_text(name.family_name, "name.familyName", _NAME_PART_MAX),
         scim_external_id=_text(user.external_id, "externalId", _EXTERNAL_ID_MAX),
         title=_text(user.title, "title", _TITLE_MAX),
         active=user.active,
-        enterprise=enterprise,
+        enterprise=None
+        if enterprise is None
+        else _Enterprise(
+            employee_number=_text(enterprise.employee_number, "employeeNumber", _EMPLOYEE_NUMBER_MAX),
+            department=_text(enterprise.department, "department", _DEPARTMENT_MAX),
+            manager=_text(enterprise.manager.value if enterprise.manager else None, "manager.value", 64),
+        ),
+        framework=None
+        if framework is None
+        else _Framework(
+            role=_text(framework.role, "role", _ROLE_TITLE_MAX),
+            level=_level(framework.level),
+            job_code=_text(framework.job_code, "jobCode", _JOB_CODE_MAX),
+        ),
     )
 
 
-def _current(employee: Employee, department: str | None) -> _Person:
-    """What the employee's row says, in the same terms, to see what a document changes."""
+def _current(employee: Employee, department: str | None, role: str | None) -> _Person:
+    """What the employee's row says, in the same terms, to see what a document changes (`department`
+    and `role` are the names of the employee's org unit and role)."""
     return _Person(
         user_name=employee.user_name or employee.email,
         email=employee.email,
@@ -401,13 +444,14 @@ def _current(employee: Employee, department: str | None) -> _Person:
             department=department,
             manager=str(employee.manager_id) if employee.manager_id else None,
         ),
+        framework=_Framework(role=role, level=employee.level, job_code=employee.job_code),
     )
 
 
 def _member_ids(members: Iterable[GroupMember] | None) -> set[uuid.UUID]:
     ids: set[uuid.UUID] = set()
     for member in members or ():
-        if member.type is not None and str(member.type) != "User":
+        if member.type is not None and str(member.type) != USER_TYPE:
             raise InvalidValueException(
                 attribute="members", detail="group members are users (nested groups are not kept)"
             )
@@ -464,7 +508,6 @@ class ScimService:
         if employee is None:
             employee = Employee()
         employee.deprovisioned_at = None
-        wanted = replace(wanted, active=True if wanted.active is None else wanted.active)
         await self._write(employee, wanted, None)
         return (await self._render_users([employee]))[0]
 
@@ -475,7 +518,7 @@ class ScimService:
         user = _parse(UserResource, _normalize_manager(payload, self.base_url), Context.RESOURCE_REPLACEMENT_REQUEST)
         # RFC 7644 §3.5.1: read-only attributes come from the resource, immutable ones must not change.
         user.replace(before)
-        await self._write(employee, _person(user), _current(employee, await self._department_name(employee)))
+        await self._write(employee, _person(user), await self._current(employee))
         if not employee.active:
             self.access_changed.add(employee.id)
         return (await self._render_users([employee]))[0]
@@ -485,8 +528,7 @@ class ScimService:
         before = (await self._render_users([employee]))[0]
         check_if_match(if_match, before)
         after = _patch(UserResource, _normalize_manager(payload, self.base_url), before)
-        wanted = _person(after, before, patching=True)
-        await self._write(employee, wanted, _current(employee, await self._department_name(employee)))
+        await self._write(employee, _person(after, patching=True), await self._current(employee))
         if not employee.active:
             self.access_changed.add(employee.id)
         return (await self._render_users([employee]))[0]
@@ -509,6 +551,41 @@ class ScimService:
         )
         await self.session.execute(delete(DirectoryGroupMember).where(DirectoryGroupMember.employee_id == employee.id))
         await self._flush()
+
+    async def search(self, filter_text: str | None, start_index: int, count: int) -> Listing[Resource[Any]]:
+        """Users, then groups, as one list: the root query of RFC 7644 §3.4.2.1 (`POST /.search`). A
+        filter on an attribute that only one resource type has is false for the other."""
+        users: ColumnElement[bool] | None = Employee.deprovisioned_at.is_(None)
+        groups: ColumnElement[bool] | None = true()
+        if filter_text:
+            users, groups, refused = None, None, None
+            try:
+                users = and_(Employee.deprovisioned_at.is_(None), user_filter(filter_text))
+            except InvalidFilterException as exc:
+                refused = exc
+            try:
+                groups = group_filter(filter_text)
+            except InvalidFilterException as exc:
+                refused = refused or exc
+            if users is None and groups is None:
+                assert refused is not None
+                raise refused
+        user_total, employees = await self._page(Employee, users if users is not None else false(), start_index, count)
+        # The groups continue the list where the users end.
+        group_start = max(1, start_index - user_total)
+        group_total, rows = await self._page(
+            DirectoryGroup, groups if groups is not None else false(), group_start, count - len(employees)
+        )
+        found: list[Resource[Any]] = [*await self._render_users(employees), *await self._render_groups(rows)]
+        return Listing(user_total + group_total, start_index, found)
+
+    async def role_titles(self) -> list[str]:
+        """The titles that name one role of the company's framework, the values the Crosswalk
+        extension's role takes."""
+        rows = await self.session.scalars(
+            select(Role.title).group_by(Role.title).having(func.count() == 1).order_by(Role.title)
+        )
+        return list(rows.all())
 
     # -- Groups
 
@@ -563,9 +640,10 @@ class ScimService:
     async def _page(
         self, model: type[Employee] | type[DirectoryGroup], condition: ColumnElement[bool], start_index: int, count: int
     ) -> tuple[int, Sequence[Any]]:
+        """How many rows match, and `count` of them from the `start_index`th (1-based) on."""
         total = await self.session.scalar(select(func.count()).select_from(model).where(condition))
         rows: Sequence[Any] = []
-        if count > 0:
+        if count > 0 and start_index <= (total or 0):
             # Ids are UUIDv7: by id is by creation, a stable order for startIndex paging.
             query = select(model).where(condition).order_by(model.id).offset(start_index - 1).limit(count)
             rows = (await self.session.scalars(query)).all()
@@ -594,10 +672,13 @@ class ScimService:
             raise NotFoundException(detail=f"Group {group_id} not found")
         return group
 
-    async def _department_name(self, employee: Employee) -> str | None:
-        if employee.org_unit_id is None:
-            return None
-        return await self.session.scalar(select(OrgUnit.name).where(OrgUnit.id == employee.org_unit_id))
+    async def _current(self, employee: Employee) -> _Person:
+        department = role = None
+        if employee.org_unit_id is not None:
+            department = await self.session.scalar(select(OrgUnit.name).where(OrgUnit.id == employee.org_unit_id))
+        if employee.role_id is not None:
+            role = await self.session.scalar(select(Role.title).where(Role.id == employee.role_id))
+        return _current(employee, department, role)
 
     async def _now(self) -> datetime:
         now = await self.session.scalar(select(func.now()))
@@ -607,42 +688,28 @@ class ScimService:
     # -- rendering
 
     async def _render_users(self, employees: Sequence[Employee]) -> list[UserResource]:
-        unit_ids = {e.org_unit_id for e in employees if e.org_unit_id}
-        manager_ids = {e.manager_id for e in employees if e.manager_id}
-        units: dict[uuid.UUID, str] = {}
-        if unit_ids:
-            rows = await self.session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(unit_ids)))
-            units = {unit_id: name for unit_id, name in rows}
-        managers: dict[uuid.UUID, str] = {}
-        if manager_ids:
-            query = select(Employee.id, Employee.full_name).where(Employee.id.in_(manager_ids))
-            rows = await self.session.execute(query)
-            managers = {manager_id: name for manager_id, name in rows}
+        units = await self._names(OrgUnit.id, OrgUnit.name, {e.org_unit_id for e in employees if e.org_unit_id})
+        roles = await self._names(Role.id, Role.title, {e.role_id for e in employees if e.role_id})
         users = []
         for employee in employees:
             manager = None
             if employee.manager_id is not None:
-                manager = Manager(
+                manager = UserManager(
                     value=str(employee.manager_id),
                     ref=Reference[User[Any]](self.location("Users", employee.manager_id)),
-                    display_name=managers.get(employee.manager_id),
                 )
-            extension = EnterpriseUser(
-                employee_number=employee.external_id,
-                department=units.get(employee.org_unit_id) if employee.org_unit_id else None,
-                manager=manager,
-            )
+            name = None
+            if employee.given_name or employee.family_name:
+                name = UserName(given_name=employee.given_name, family_name=employee.family_name)
             user = UserResource(
                 id=str(employee.id),
                 external_id=employee.scim_external_id,
                 user_name=employee.user_name or employee.email,
-                name=Name(
-                    given_name=employee.given_name, family_name=employee.family_name, formatted=employee.full_name
-                ),
+                name=name,
                 display_name=employee.full_name,
                 title=employee.title,
                 active=employee.active,
-                emails=[_email_entry(employee.email)],
+                emails=[WorkEmail(value=employee.email, type=WORK)],
                 meta=Meta(
                     resource_type="User",
                     created=employee.created_at,
@@ -650,29 +717,48 @@ class ScimService:
                     location=self.location("Users", employee.id),
                 ),
             )
-            if extension.employee_number or extension.department or extension.manager:
-                user[EnterpriseUser] = extension
+            enterprise = EnterpriseUser(
+                employee_number=employee.external_id,
+                department=units.get(employee.org_unit_id) if employee.org_unit_id else None,
+                manager=manager,
+            )
+            if enterprise.employee_number or enterprise.department or enterprise.manager:
+                user[EnterpriseUser] = enterprise
+            framework = CrosswalkUser(
+                role=roles.get(employee.role_id) if employee.role_id else None,
+                level=str(employee.level) if employee.level is not None else None,
+                job_code=employee.job_code,
+            )
+            if framework.role or framework.level or framework.job_code:
+                user[CrosswalkUser] = framework
             assert user.meta is not None
             user.meta.version = version_of(user)
             users.append(user)
         return users
 
+    async def _names(
+        self, key: InstrumentedAttribute[uuid.UUID], name: InstrumentedAttribute[str], ids: set[uuid.UUID]
+    ) -> dict[uuid.UUID, str]:
+        """The names of the rows with these ids (org units, roles), in one query."""
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(key, name).where(key.in_(ids)))
+        return {row_id: row_name for row_id, row_name in rows}
+
     async def _render_groups(self, groups: Sequence[DirectoryGroup], *, with_members: bool = True) -> list[Group]:
         members: dict[uuid.UUID, list[GroupMember]] = {group.id: [] for group in groups}
         if with_members and groups:
             rows = await self.session.execute(
-                select(DirectoryGroupMember.group_id, Employee.id, Employee.full_name)
-                .join(Employee, Employee.id == DirectoryGroupMember.employee_id)
+                select(DirectoryGroupMember.group_id, DirectoryGroupMember.employee_id)
                 .where(DirectoryGroupMember.group_id.in_(members))
-                .order_by(DirectoryGroupMember.group_id, Employee.id)
+                .order_by(DirectoryGroupMember.group_id, DirectoryGroupMember.employee_id)
             )
-            for group_id, employee_id, full_name in rows:
+            for group_id, employee_id in rows:
                 members[group_id].append(
                     GroupMember(
                         value=str(employee_id),
-                        display=full_name,
-                        ref=Reference[User[Any] | Group](self.location("Users", employee_id)),
-                        type="User",
+                        ref=Reference[User[Any]](self.location("Users", employee_id)),
+                        type=USER_TYPE,
                     )
                 )
         return [
@@ -705,21 +791,23 @@ class ScimService:
         # should not be flushed half-changed by those queries.
         if wanted.enterprise is not None:
             await self._write_enterprise(employee, wanted.enterprise, current.enterprise if current else None)
+        if wanted.framework is not None:
+            await self._write_framework(employee, wanted.framework, current.framework if current else None)
         for field in ("email", "full_name", "given_name", "family_name", "scim_external_id", "title"):
             if changed(field):
                 setattr(employee, field, getattr(wanted, field))
+        if changed("active"):
+            # Deactivation keeps everything else: skills, aspirations and history stay as they are.
+            employee.active = wanted.active
         if changed("user_name") or employee.user_name is None:
             # Pinned at the first SCIM write: an employee shown with their email as userName keeps that
             # userName if the email changes later, as the identity provider expects.
             employee.user_name = wanted.user_name
-        if wanted.active is not None and changed("active"):
-            # Deactivation keeps everything else: skills, aspirations and history stay as they are.
-            employee.active = wanted.active
         if employee not in self.session:
             self.session.add(employee)
         await self._flush()
         await self.session.refresh(employee)
-        # Department, manager, activity: what matching reads may have changed.
+        # Department, manager, role, level, activity: what matching reads may have changed.
         await note_change(self.session, "employee.provisioned")
 
     async def _write_enterprise(self, employee: Employee, wanted: _Enterprise, current: _Enterprise | None) -> None:
@@ -731,6 +819,38 @@ class ScimService:
             employee.manager_id = await self._manager(wanted.manager, employee) if wanted.manager else None
         if current is None or wanted.employee_number != current.employee_number:
             employee.external_id = wanted.employee_number
+
+    async def _write_framework(self, employee: Employee, wanted: _Framework, current: _Framework | None) -> None:
+        if current is None or wanted.role != current.role:
+            employee.role_id = await self._role(wanted.role) if wanted.role else None
+        if current is None or wanted.level != current.level:
+            employee.level = wanted.level
+        if current is None or wanted.job_code != current.job_code:
+            employee.job_code = wanted.job_code
+
+    async def _role(self, title: str) -> uuid.UUID:
+        """The role of the company's framework with this title, compared exactly (a title shared by
+        roles of two job families names neither)."""
+        rows = (
+            await self.session.execute(
+                select(Role.id, JobFamily.name)
+                .join(JobFamily, JobFamily.id == Role.job_family_id)
+                .where(Role.title == title)
+                .order_by(JobFamily.name)
+            )
+        ).all()
+        if not rows:
+            raise InvalidValueException(
+                attribute="role",
+                detail=f"role {title!r} is not the title of a role of this company's framework "
+                "(the Crosswalk extension's schema lists them as canonicalValues)",
+            )
+        if len(rows) > 1:
+            families = ", ".join(repr(family) for _, family in rows)
+            raise InvalidValueException(
+                attribute="role", detail=f"role {title!r} names roles of several job families ({families})"
+            )
+        return uuid.UUID(str(rows[0][0]))
 
     async def _department(self, name: str) -> uuid.UUID:
         """The org unit named `name` (a department first, then a top-level one); a new top-level
@@ -859,14 +979,6 @@ class ScimService:
             raise InvalidValueException(detail="the request refers to something that does not exist") from exc
 
 
-def _email_entry(address: str) -> Email:
-    try:
-        return Email(value=address, type=Email.Type.work, primary=True)
-    except ValidationError:
-        # Addresses entered before provisioning are checked by a looser rule; show them as they are.
-        return Email.model_construct(value=address, type=Email.Type.work, primary=True)
-
-
 # -- discovery (RFC 7644 §4)
 
 
@@ -887,11 +999,23 @@ def resource_types(base_url: str) -> list[ResourceType]:
     return shown
 
 
-def schemas(base_url: str) -> list[Schema]:
+# The discovery resources' own schemas (RFC 7643 §8.7.2), published with those of the resources.
+_DISCOVERY_SCHEMAS = tuple(model.to_schema() for model in (ServiceProviderConfig, ResourceType, Schema))
+
+
+def schemas(base_url: str, role_titles: Sequence[str]) -> list[Schema]:
+    """The schemas of what is stored; the Crosswalk extension's role lists the company's role titles."""
     shown = []
-    for schema in PROVIDER.schemas:
+    for schema in (*PROVIDER.schemas, *_DISCOVERY_SCHEMAS):
         copy = schema.model_copy(deep=True)
         copy.meta = Meta(resource_type="Schema", location=f"{base_url}/Schemas/{schema.id}")
+        if str(copy.id) == CROSSWALK_URN:
+            if role_titles:
+                copy["role"].canonical_values = list(role_titles)
+            else:
+                # A company without a framework (or only with titles two job families share) has no
+                # role a user could be given.
+                copy.attributes = [attribute for attribute in copy.attributes or [] if attribute.name != "role"]
         shown.append(copy)
     return shown
 

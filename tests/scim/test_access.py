@@ -12,6 +12,7 @@ from backend.auth.principal import UserRole
 from tests.conftest import TenantFactory, TokenFactory
 from tests.helpers import problem
 from tests.scim.conftest import (
+    CROSSWALK,
     ENTERPRISE,
     GROUP,
     LIST,
@@ -213,13 +214,25 @@ async def test_discovery_endpoints(client: Client, directory: DirectoryFactory) 
     by_name = {t["name"]: t for t in types["Resources"]}
     assert by_name["User"]["endpoint"] == "/Users"
     assert by_name["User"]["schema"] == USER
-    assert by_name["User"]["schemaExtensions"] == [{"schema": ENTERPRISE, "required": False}]
+    assert by_name["User"]["schemaExtensions"] == [
+        {"schema": ENTERPRISE, "required": False},
+        {"schema": CROSSWALK, "required": False},
+    ]
     assert by_name["Group"]["endpoint"] == "/Groups"
     assert scim_ok(await client.get("/scim/v2/ResourceTypes/User", headers=d.headers))["name"] == "User"
     scim_error(await client.get("/scim/v2/ResourceTypes/Pet", headers=d.headers), 404)
 
     found = scim_ok(await client.get("/scim/v2/Schemas", headers=d.headers))
-    assert {s["id"] for s in found["Resources"]} == {USER, ENTERPRISE, GROUP}
+    assert {s["id"] for s in found["Resources"]} == {
+        USER,
+        ENTERPRISE,
+        CROSSWALK,
+        GROUP,
+        *(
+            f"urn:ietf:params:scim:schemas:core:2.0:{name}"
+            for name in ("ServiceProviderConfig", "ResourceType", "Schema")
+        ),
+    }
     user_schema = scim_ok(await client.get(f"/scim/v2/Schemas/{USER}", headers=d.headers))
     assert "userName" in {a["name"] for a in user_schema["attributes"]}
     assert user_schema["meta"]["resourceType"] == "Schema"
