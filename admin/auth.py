@@ -24,7 +24,7 @@ from admin.sessions import CONSOLE_COOKIE, ConsoleSession, ConsoleSessions
 from admin.users import Consultant, PlatformUserService, SignInError
 from backend.errors import DomainError
 from backend.sso.oidc import ClientCredentials
-from backend.sso.service import CallbackParams, LoginError, OidcLogins
+from backend.sso.service import CallbackParams, LoginError, OidcLogins, email_is_verified
 from backend.state import Services
 from tenants.models import TenantStatus
 
@@ -194,7 +194,10 @@ class ConsoleAuth(AuthenticationBackend):
         email = login.claims.get("email")
         async with self.services.database.control_session() as session, session.begin():
             try:
-                if not isinstance(email, str) or login.claims.get("email_verified", True) is not True:
+                verified = email_is_verified(
+                    login.claims, provider_verifies_emails=settings.console_oidc_provider_verifies_emails
+                )
+                if not isinstance(email, str) or not verified:
                     raise SignInError("the identity provider did not vouch for an email address")
                 user = await self._users(session).by_verified_email(email)
             except (SignInError, DomainError) as exc:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.secretbox import SecretBox
 from backend.errors import ConflictError, InvalidInputError, NotFoundError
+from backend.identifiers import IdentifierError, normalise_email
 from backend.partners.service import HASHER
 from tenants.models import ConsultantAssignment, PlatformRole, PlatformUser, Tenant, TenantStatus
 from tenants.registry import tenant_ref
@@ -162,10 +163,10 @@ class PlatformUserService:
 
 
 def _normal_email(email: str) -> str:
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 320:
-        raise InvalidInputError("email", f"{email!r} is not an email address")
-    return email
+    try:
+        return normalise_email(email)
+    except IdentifierError as exc:
+        raise InvalidInputError("email", str(exc)) from None
 
 
 def _matching_step(totp: pyotp.TOTP, code: str, now: datetime) -> int | None:

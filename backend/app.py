@@ -7,7 +7,6 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx2
 import structlog
 from litestar import Litestar, Request, Router
 from litestar.di import Provide
@@ -132,9 +131,7 @@ def build_services(settings: Settings) -> Services:
         secretbox=build_secretbox(settings),
         portal_sessions=PortalSessions(redis, settings.session_ttl_seconds),
         revocations=ClientRevocations(redis),
-        relying_party=RelyingParty(
-            httpx2.AsyncClient(timeout=10.0, follow_redirects=False), local_providers=settings.environment != "prod"
-        ),
+        relying_party=RelyingParty(allow_loopback_http=settings.sso_allow_loopback_http),
         job_sender=DramatiqSender(build_broker(settings), queue_name(settings)),
     )
 

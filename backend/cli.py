@@ -258,13 +258,21 @@ def tokens_create(
 
 def _find_employee(engine: Engine, schema: str, employee: str) -> uuid.UUID:
 
+    from backend.identifiers import IdentifierError, normalise_email
+
     with engine.begin() as connection:
         connection.execute(text("SELECT set_config('search_path', :s, true)"), {"s": schema})
         try:
             by_id = uuid.UUID(employee)
             found = connection.scalar(text("SELECT id FROM employees WHERE id = :v"), {"v": by_id})
         except ValueError:
-            found = connection.scalar(text("SELECT id FROM employees WHERE lower(email) = lower(:v)"), {"v": employee})
+            # Emails are stored in their normal form: compared as stored, never through lower(), which
+            # would let a lookalike (the Kelvin sign K for k) name somebody else.
+            try:
+                email = normalise_email(employee)
+            except IdentifierError as exc:
+                raise CliError(str(exc)) from None
+            found = connection.scalar(text("SELECT id FROM employees WHERE email = :v"), {"v": email})
     if found is None:
         raise CliError(f"no employee {employee!r} in this tenant")
     assert isinstance(found, uuid.UUID)
@@ -346,7 +354,6 @@ def configure_sso(settings: Settings, tenant: Any, settings_document: dict[str, 
     """Validate and store a tenant's SSO settings (the same checks as the API's PUT)."""
     import asyncio
 
-    import httpx2
     import msgspec
 
     from backend.app import build_secretbox
@@ -362,7 +369,7 @@ def configure_sso(settings: Settings, tenant: Any, settings_document: dict[str, 
     box = build_secretbox(settings)
 
     async def configure(session: Any) -> None:
-        relying_party = RelyingParty(httpx2.AsyncClient(timeout=10.0), local_providers=settings.environment != "prod")
+        relying_party = RelyingParty(allow_loopback_http=settings.sso_allow_loopback_http)
         try:
             await IdentityProviderService(session, tenant.id, box).configure(data, relying_party)
         finally:
@@ -394,6 +401,13 @@ def sso_configure(
     hr_group: Annotated[list[str] | None, typer.Option("--hr-group", help="Group granting hr_admin.")] = None,
     manager_group: Annotated[list[str] | None, typer.Option("--manager-group", help="Group granting manager.")] = None,
     groups_claim: Annotated[str, typer.Option(help="The id_token claim with the groups.")] = "groups",
+    provider_verifies_emails: Annotated[
+        bool,
+        typer.Option(
+            "--provider-verifies-emails",
+            help="The provider issues verified addresses only: trust sign-ins without email_verified (README).",
+        ),
+    ] = False,
 ) -> None:
     """Set (or replace) a tenant's OpenID Connect provider; prints the redirect URI to register."""
     from backend.sso.service import callback_url, logged_out_url
@@ -410,6 +424,7 @@ def sso_configure(
                 "allowed_domains": allowed_domain,
                 "groups_claim": groups_claim,
                 "role_mapping": {"hr_admin": hr_group or [], "manager": manager_group or []},
+                "provider_verifies_emails": provider_verifies_emails,
             },
         )
     out.print(f"SSO configured for {tenant}; register at the provider:")
@@ -438,6 +453,7 @@ def sso_show(tenant: Annotated[str, typer.Option("--tenant", help="The tenant's 
     out.print(f"client id:       {provider.client_id}")
     out.print(f"allowed domains: {', '.join(provider.allowed_domains)}")
     out.print(f"role mapping:    {provider.role_mapping} (groups claim {provider.groups_claim!r})")
+    out.print(f"trusts emails:   {provider.provider_verifies_emails} (the provider issues verified addresses only)")
     out.print(f"enabled:         {provider.enabled}")
     out.print(f"redirect URI:    {callback_url(settings.base_url, ref.slug)}")
 
@@ -907,8 +923,11 @@ def _start_demo_sso(stack: ExitStack, settings: Settings, tenant: Any, accounts:
         out.print(f"demo SSO: off ({exc}); the demo token above still works", highlight=False, soft_wrap=True)
         return
     domains = sorted({login.rsplit("@", 1)[1] for login in accounts})
+    # The local provider is plain http on loopback: allowed for this run only, by the setting made for it
+    # (read by the app when it starts).
+    os.environ["SSO_ALLOW_LOOPBACK_HTTP"] = "true"
     configure_sso(
-        settings,
+        settings.model_copy(update={"sso_allow_loopback_http": True}),
         tenant,
         {
             "issuer": idp.issuer,

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     console_oidc_issuer: str | None = None
     console_oidc_client_id: str | None = None
     console_oidc_client_secret: SecretStr | None = None
+    # The platform's provider issues verified addresses only, so an id_token without `email_verified`
+    # counts as verified; off, the console needs `email_verified: true` (as a tenant's SSO does).
+    console_oidc_provider_verifies_emails: bool = False
     # ... or with a password and a TOTP code: on by default outside production, for the dev run.
     console_password_sign_in: bool | None = None
     # A console session ends after this long without a request, and at the latest this long after
@@ -81,6 +84,9 @@ class Settings(BaseSettings):
     console_session_idle_seconds: int = Field(default=1800, ge=60, le=86400)
     console_session_max_seconds: int = Field(default=12 * 3600, ge=300, le=7 * 86400)
 
+    # Plain http to an identity provider on loopback (127.0.0.0/8, ::1), and only there: for the tests'
+    # and the local run's own provider. Off, every provider URL is https to a public address.
+    sso_allow_loopback_http: bool = False
     # The local OpenID provider that `crosswalk run` starts for the demo company's SSO.
     demo_idp_port: int = Field(default=8001, ge=1, le=65535)
 

@@ -52,6 +52,10 @@ class IdentityProvider(IdMixin, TimestampMixin, ControlBase):
     # e.g. {"manager": ["people-leads"], "hr_admin": ["hr"]}; everyone who signs in is an employee.
     groups_claim: Mapped[str] = mapped_column(String(100), default="groups")
     role_mapping: Mapped[dict[str, list[str]]] = mapped_column(JSONB, default=dict)
+    # HR's declaration that this provider only ever issues verified addresses (its directory owns them),
+    # so that an id_token without `email_verified` (Entra ID sends none) is taken as verified. Off: a
+    # sign-in needs `email_verified: true`. An explicit `false` is never verified.
+    provider_verifies_emails: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 

@@ -79,6 +79,8 @@ def settings(server_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFact
         data_dir=tmp_path_factory.mktemp("data"),
         token_signing_key=key.as_pem(private=True).decode(),
         tenant_cache_seconds=0,
+        # The tests' OpenID providers are plain http on loopback.
+        sso_allow_loopback_http=True,
         # The run's own broker keys: jobs of parallel test runs on one Redis never meet.
         broker_namespace=name,
     )
@@ -163,6 +165,7 @@ def process_env(settings: Settings, data_dir: Path) -> dict[str, str]:
         "SECRETS_KEY": settings.secrets_key.get_secret_value(),
         "DATA_DIR": str(data_dir),
         "BROKER_NAMESPACE": settings.broker_namespace,
+        "SSO_ALLOW_LOOPBACK_HTTP": "true" if settings.sso_allow_loopback_http else "false",
     }
 
 

@@ -354,6 +354,11 @@ class IdentityProviderForm(CsrfForm):
     allowed_domains = StringField("Allowed email domains (comma-separated)", validators=[DataRequired()])
     hr_groups = StringField("Groups that make HR admins", validators=[Optional()])
     manager_groups = StringField("Groups that make managers", validators=[Optional()])
+    # See the README: off, a sign-in needs `email_verified: true` (or Entra ID's `xms_edov: true`).
+    provider_verifies_emails = BooleanField(
+        "The provider issues verified email addresses only (sign-ins without email_verified are trusted)",
+        default=False,
+    )
     enabled = BooleanField("Enabled", default=True)
 
 
@@ -376,6 +381,7 @@ class IdentityProviderAdmin(TenantSettingsView, model=IdentityProvider):
             "allowed_domains": ", ".join(obj.allowed_domains),
             "hr_groups": ", ".join(obj.role_mapping.get("hr_admin", [])),
             "manager_groups": ", ".join(obj.role_mapping.get("manager", [])),
+            "provider_verifies_emails": obj.provider_verifies_emails,
             "enabled": obj.enabled,
         }
 
@@ -385,6 +391,7 @@ class IdentityProviderAdmin(TenantSettingsView, model=IdentityProvider):
             "client_id": str(data.get("client_id") or "").strip(),
             "allowed_domains": _names(data.get("allowed_domains")),
             "role_mapping": {"hr_admin": _names(data.get("hr_groups")), "manager": _names(data.get("manager_groups"))},
+            "provider_verifies_emails": bool(data.get("provider_verifies_emails")),
             "enabled": bool(data.get("enabled")),
         }
         if data.get("client_secret"):

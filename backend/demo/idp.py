@@ -28,7 +28,8 @@ LEADS_GROUP = "people-leads"
 _START_TIMEOUT_SECONDS = 30
 CONSOLE_CLIENT_ID = "crosswalk-console"
 # The platform user of the local run: a superadmin who signs in to the console through the local provider.
-DEMO_CONSULTANT = "consultant@crosswalk.local"
+# A reserved example domain: special-use ones (.local, .test, ...) are not email addresses (backend/identifiers.py).
+DEMO_CONSULTANT = "consultant@crosswalk.example"
 
 
 class DemoIdpUnavailableError(Exception):

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backend.identifiers import ASCII_FOLD_ARGUMENTS
 from tenants.base import IdMixin, TenantBase, TimestampMixin, str_enum
 
 
@@ -42,8 +43,11 @@ class OrgUnit(IdMixin, TimestampMixin, TenantBase):
 class Employee(IdMixin, TimestampMixin, TenantBase):
     __tablename__ = "employees"
     __table_args__ = (
-        Index("uq_employees_email_lower", text("lower(email)"), unique=True),
-        Index("uq_employees_user_name_lower", text("lower(user_name)"), unique=True),
+        # Identifiers are unique as compared: emails as stored (their normal form, ASCII letters in lower
+        # case), userNames ASCII-folded; never by lower(), which folds Unicode lookalikes together.
+        UniqueConstraint("email"),
+        CheckConstraint(f"email = translate(email, {ASCII_FOLD_ARGUMENTS})", name="email_folded"),
+        Index("uq_employees_user_name_folded", text(f"translate(user_name, {ASCII_FOLD_ARGUMENTS})"), unique=True),
         CheckConstraint("level BETWEEN 1 AND 10", name="level_range"),
         CheckConstraint("manager_id <> id", name="not_own_manager"),
     )

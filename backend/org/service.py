@@ -21,6 +21,7 @@ from backend.crud import (
 )
 from backend.errors import InvalidInputError
 from backend.framework.models import Role
+from backend.identifiers import IdentifierError, normalise_email
 from backend.matching.refresh import note_change
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.org.schemas import EmployeeCreate, EmployeeUpdate, OrgUnitCreate, OrgUnitUpdate
@@ -115,20 +116,24 @@ class OrgService:
         return await get_or_404(self.session, Employee, employee_id, "employee")
 
     async def _prepare_employee_values(self, values: dict[str, object]) -> None:
-        """Check the ids the values name, and store emails lower-cased (they are unique case-insensitively)."""
+        """Check the ids the values name, and store emails in their normal form (backend/identifiers.py)."""
         for field, model in (("org_unit_id", OrgUnit), ("manager_id", Employee), ("role_id", Role)):
             if field in values:
                 reference = values[field]
                 assert reference is None or isinstance(reference, uuid.UUID)
                 await require_reference(self.session, model, reference, field)
         if "email" in values:
-            values["email"] = str(values["email"]).strip().lower()
+            try:
+                values["email"] = normalise_email(str(values["email"]))
+            except IdentifierError as exc:
+                raise InvalidInputError("email", str(exc)) from None
 
     async def _ensure_email_free(self, email: str, employee_id: uuid.UUID | None = None) -> None:
+        # Stored in their normal form, so compared as stored: lower() would fold lookalikes together.
         await ensure_unique(
             self.session,
             Employee,
-            func.lower(Employee.email) == email.lower(),
+            Employee.email == email,
             employee_id,
             f"an employee with email {email} already exists",
         )

@@ -49,6 +49,7 @@ from sqlalchemy import (
 )
 
 from backend.framework.models import Role
+from backend.identifiers import ascii_fold, ascii_folded
 from backend.org.models import Employee, OrgUnit
 from backend.scim.models import DirectoryGroup, DirectoryGroupMember
 from backend.scim.resources import CROSSWALK_URN, ENTERPRISE_URN, GROUP_URN, USER_URN, WORK, Group, UserResource
@@ -93,11 +94,11 @@ _role_title = select(Role.title).where(Role.id == Employee.role_id).correlate(Em
 
 
 def _user_name_equals(value: str) -> ColumnElement[bool]:
-    # Both unique indexes (lower(user_name), lower(email)) can answer this: identity providers look
-    # every user up this way before they create one.
+    # Both unique indexes (the ASCII-folded user_name, the email as stored, which is its normal form)
+    # can answer this: identity providers look every user up this way before they create one.
     return or_(
-        func.lower(Employee.user_name) == value,
-        and_(Employee.user_name.is_(None), func.lower(Employee.email) == value),
+        ascii_folded(Employee.user_name) == value,
+        and_(Employee.user_name.is_(None), Employee.email == value),
     )
 
 
@@ -185,6 +186,9 @@ class _SqlFilter(FilterVisitor[ColumnElement[bool]]):
         column = self._column(binding, node.attr_path)
         assert binding is not None
         value = coerce_value(binding, node.value, node.op)
+        if column.kind == Kind.STRING and isinstance(node.value, str):
+            # As sent: coercing reads an email value into its NFC form, where the Kelvin sign K is a K.
+            value = node.value
         if node.op == CompareOperator.ne and column.within is not None and not self.in_value_path:
             # On a multi-valued attribute, `ne` holds when no value equals the operand.
             return not_(column.within(_compare(column, CompareOperator.eq, value, binding.case_exact)))
@@ -272,8 +276,10 @@ def _compare(column: Column, op: CompareOperator, value: Any, case_exact: bool) 
         return _ordered(expression, op, value)
     if not isinstance(value, str):
         raise InvalidFilterException(detail="a string attribute is compared with a string")
-    left: SQLColumnExpression[Any] = expression if case_exact else func.lower(expression)
-    right = value if case_exact else value.lower()
+    # "Regardless of case" folds ASCII letters only: Unicode folding (lower()) would let a lookalike
+    # (the Kelvin sign K for k) find another person's userName or another group's name.
+    left: SQLColumnExpression[Any] = expression if case_exact else ascii_folded(expression)
+    right = value if case_exact else ascii_fold(value)
     if op == CompareOperator.co:
         return and_(expression.is_not(None), left.contains(right, autoescape=True))
     if op == CompareOperator.sw:

@@ -23,12 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import EmailStr, TypeAdapter, ValidationError
+from pydantic import ValidationError
 from scim2_models import (
     AuthenticationScheme,
     Bulk,
@@ -66,6 +66,15 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from backend.crud import lock_hierarchy, would_cycle
 from backend.framework.models import JobFamily, Role
+from backend.identifiers import (
+    IdentifierError,
+    ascii_fold,
+    ascii_folded,
+    check_group_name,
+    check_user_name,
+    normalise_email,
+    same_identifier,
+)
 from backend.matching.refresh import note_change
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.scim.filters import group_filter, user_filter
@@ -142,8 +151,6 @@ _DEPARTMENT_MAX = 200
 _GROUP_NAME_MAX = 255
 _ROLE_TITLE_MAX = 200
 _JOB_CODE_MAX = 200
-
-_EMAIL = TypeAdapter(EmailStr)
 
 
 class UnsupportedMediaTypeException(SCIMException):
@@ -318,12 +325,12 @@ def _text(value: str | None, attribute: str, max_length: int) -> str | None:
     return value or None
 
 
-def _is_email(value: str) -> bool:
+def _identifier(check: Callable[[str], str], value: str, attribute: str) -> str:
+    """`value` through one of the identifier rules (backend/identifiers.py), refused as invalidValue."""
     try:
-        _EMAIL.validate_python(value)
-    except ValidationError:
-        return False
-    return True
+        return check(value)
+    except IdentifierError as exc:
+        raise InvalidValueException(attribute=attribute, detail=str(exc)) from None
 
 
 # -- the employee a SCIM User describes
@@ -370,10 +377,11 @@ def _email_of(user: UserResource) -> str:
     )
     if chosen is None or chosen.value is None:
         raise InvalidValueException(attribute="emails", detail="emails is required: a user needs an email address")
-    email = _text(chosen.value, "emails.value", _EMAIL_MAX)
-    if email is None or not _is_email(email):
-        raise InvalidValueException(attribute="emails", detail=f"{chosen.value!r} is not an email address")
-    return email.lower()
+    email = _text(str(chosen.value), "emails.value", _EMAIL_MAX)
+    if email is None:
+        raise InvalidValueException(attribute="emails", detail="emails is required: a user needs an email address")
+    # Its normal form (ASCII only, one @, ASCII letters lower-cased): stored and compared as is.
+    return _identifier(normalise_email, email, "emails")
 
 
 def _level(value: str | None) -> int | None:
@@ -389,6 +397,7 @@ def _person(user: UserResource, *, patching: bool = False) -> _Person:
     user_name = _text(user.user_name, "userName", _USER_NAME_MAX)
     if user_name is None:
         raise InvalidValueException(attribute="userName", detail="userName is required")
+    user_name = _identifier(check_user_name, user_name, "userName")
     full_name = _text(user.display_name, "displayName", _FULL_NAME_MAX)
     if full_name is None:
         raise InvalidValueException(attribute="displayName", detail="displayName is required")
@@ -414,7 +423,7 @@ def _person(user: UserResource, *, patching: bool = False) -> _Person:
         if enterprise is None
         else _Enterprise(
             employee_number=_text(enterprise.employee_number, "employeeNumber", _EMPLOYEE_NUMBER_MAX),
-            department=_text(enterprise.department, "department", _DEPARTMENT_MAX),
+            department=_department_name(_text(enterprise.department, "department", _DEPARTMENT_MAX)),
             manager=_text(enterprise.manager.value if enterprise.manager else None, "manager.value", 64),
         ),
         framework=None
@@ -425,6 +434,52 @@ def _person(user: UserResource, *, patching: bool = False) -> _Person:
             job_code=_text(framework.job_code, "jobCode", _JOB_CODE_MAX),
         ),
     )
+
+
+def _raw_email_values(payload: Any) -> Iterator[Any]:
+    """The email addresses of a User document or PatchOp as sent, before the SCIM models read them."""
+
+    def of_resource(document: Any) -> Iterator[Any]:
+        if isinstance(document, dict):
+            for key, value in document.items():
+                if isinstance(key, str) and key.lower() == "emails":
+                    yield from of_list(value)
+
+    def of_list(values: Any) -> Iterator[Any]:
+        for item in values if isinstance(values, list) else [values]:
+            if isinstance(item, dict):
+                yield from (v for k, v in item.items() if isinstance(k, str) and k.lower() == "value")
+
+    yield from of_resource(payload)
+    operations = (
+        next((v for k, v in payload.items() if str(k).lower() == "operations"), None)
+        if isinstance(payload, dict)
+        else None
+    )
+    for operation in operations if isinstance(operations, list) else []:
+        if not isinstance(operation, dict):
+            continue
+        path = next((v for k, v in operation.items() if str(k).lower() == "path"), None)
+        value = next((v for k, v in operation.items() if str(k).lower() == "value"), None)
+        if not isinstance(path, str):
+            yield from of_resource(value)
+        elif path.lower().startswith("emails"):
+            yield from ([value] if path.lower().endswith(".value") else of_list(value))
+
+
+def _check_raw_emails(payload: Any) -> None:
+    """The SCIM models read an email into its NFC form (the Kelvin sign K becomes a K), which would hide
+    a lookalike from the identifier rules: they see each address as it was sent."""
+    for value in _raw_email_values(payload):
+        if isinstance(value, str):
+            _identifier(normalise_email, value, "emails")
+
+
+def _department_name(name: str | None) -> str | None:
+    """A department name is matched against the org units' names: one that could pass for another is refused."""
+    if name is None:
+        return None
+    return _identifier(lambda value: check_group_name(value, "the department"), name, "department")
 
 
 def _current(employee: Employee, department: str | None, role: str | None) -> _Person:
@@ -489,6 +544,7 @@ class ScimService:
         return (await self._render_users([await self._employee(user_id)]))[0]
 
     async def create_user(self, payload: Any) -> UserResource:
+        _check_raw_emails(payload)
         user = _parse(UserResource, _normalize_manager(payload, self.base_url), Context.RESOURCE_CREATION_REQUEST)
         wanted = _person(user)
         # Deleted over SCIM and provisioned again: the same employee comes back, with their history. It is
@@ -496,8 +552,8 @@ class ScimService:
         # in between), in that order; otherwise a hidden row would block the new user as a duplicate.
         employee = None
         for matches in (
-            func.lower(Employee.user_name) == wanted.user_name.lower(),
-            func.lower(Employee.email) == wanted.email.lower(),
+            ascii_folded(Employee.user_name) == ascii_fold(wanted.user_name),
+            Employee.email == wanted.email,
             Employee.scim_external_id == wanted.scim_external_id if wanted.scim_external_id else false(),
         ):
             employee = await self.session.scalar(
@@ -515,6 +571,7 @@ class ScimService:
         employee = await self._employee(user_id, lock=True)
         before = (await self._render_users([employee]))[0]
         check_if_match(if_match, before)
+        _check_raw_emails(payload)
         user = _parse(UserResource, _normalize_manager(payload, self.base_url), Context.RESOURCE_REPLACEMENT_REQUEST)
         # RFC 7644 §3.5.1: read-only attributes come from the resource, immutable ones must not change.
         user.replace(before)
@@ -527,6 +584,7 @@ class ScimService:
         employee = await self._employee(user_id, lock=True)
         before = (await self._render_users([employee]))[0]
         check_if_match(if_match, before)
+        _check_raw_emails(payload)
         after = _patch(UserResource, _normalize_manager(payload, self.base_url), before)
         await self._write(employee, _person(after, patching=True), await self._current(employee))
         if not employee.active:
@@ -813,7 +871,7 @@ class ScimService:
     async def _write_enterprise(self, employee: Employee, wanted: _Enterprise, current: _Enterprise | None) -> None:
         # A department or manager is looked up only when the document changes it: repeating the name
         # of the unit HR placed someone in (a team, say) must not move them to a namesake department.
-        if current is None or (wanted.department or "").casefold() != (current.department or "").casefold():
+        if current is None or not same_identifier(wanted.department or "", current.department or ""):
             employee.org_unit_id = await self._department(wanted.department) if wanted.department else None
         if current is None or wanted.manager != current.manager:
             employee.manager_id = await self._manager(wanted.manager, employee) if wanted.manager else None
@@ -859,7 +917,7 @@ class ScimService:
         await lock_hierarchy(self.session, "org_units")
         unit = await self.session.scalar(
             select(OrgUnit)
-            .where(func.lower(OrgUnit.name) == name.lower())
+            .where(ascii_folded(OrgUnit.name) == ascii_fold(name))
             .order_by(OrgUnit.kind != OrgUnitKind.DEPARTMENT, OrgUnit.parent_id.is_not(None), OrgUnit.id)
             .limit(1)
         )
@@ -892,17 +950,19 @@ class ScimService:
 
     async def _ensure_unique(self, own_id: uuid.UUID | None, wanted: _Person, current: _Person | None) -> None:
         checks: list[tuple[str, str, ColumnElement[bool]]] = []
-        if current is None or wanted.user_name.lower() != current.user_name.lower():
-            name = wanted.user_name.lower()
+        # Identifiers compare exactly but for the case of ASCII letters, never through lower() (which
+        # folds Unicode lookalikes into the letters they imitate).
+        if current is None or not same_identifier(wanted.user_name, current.user_name):
+            name = ascii_fold(wanted.user_name)
             checks.append(
                 (
                     "userName",
                     wanted.user_name,
-                    func.lower(func.coalesce(Employee.user_name, Employee.email)) == name,
+                    ascii_folded(func.coalesce(Employee.user_name, Employee.email)) == name,
                 )
             )
         if current is None or wanted.email != current.email:
-            checks.append(("emails", wanted.email, func.lower(Employee.email) == wanted.email))
+            checks.append(("emails", wanted.email, Employee.email == wanted.email))
         if wanted.scim_external_id and (current is None or wanted.scim_external_id != current.scim_external_id):
             checks.append(("externalId", wanted.scim_external_id, Employee.scim_external_id == wanted.scim_external_id))
         number = wanted.enterprise.employee_number if wanted.enterprise else None
@@ -919,9 +979,11 @@ class ScimService:
         display_name = _text(document.display_name, "displayName", _GROUP_NAME_MAX)
         if display_name is None:
             raise InvalidValueException(attribute="displayName", detail="displayName is required")
+        # Group names map to roles: one that could pass for another group's name is refused.
+        display_name = _identifier(check_group_name, display_name, "displayName")
         external_id = _text(document.external_id, "externalId", _EXTERNAL_ID_MAX)
         for attribute, value, condition in (
-            ("displayName", display_name, func.lower(DirectoryGroup.display_name) == display_name.lower()),
+            ("displayName", display_name, ascii_folded(DirectoryGroup.display_name) == ascii_fold(display_name)),
             ("externalId", external_id, DirectoryGroup.scim_external_id == external_id),
         ):
             if value is None:
@@ -944,7 +1006,7 @@ class ScimService:
             )
             if unknown := added - known:
                 raise InvalidValueException(attribute="members", detail=f"no user {sorted(map(str, unknown))[0]}")
-        renamed = group.id is not None and group.display_name.lower() != display_name.lower()
+        renamed = group.id is not None and not same_identifier(group.display_name, display_name)
         # Group names map to roles: a renamed group changes its members' roles, a membership its member's.
         self.access_changed.update(added | removed | (current_members if renamed else set()))
         group.display_name = display_name

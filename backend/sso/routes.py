@@ -269,6 +269,7 @@ def _read(provider: IdentityProvider, tenant: TenantRef, base_url: str) -> Ident
             manager=list(provider.role_mapping.get("manager", [])),
             hr_admin=list(provider.role_mapping.get("hr_admin", [])),
         ),
+        provider_verifies_emails=provider.provider_verifies_emails,
         enabled=provider.enabled,
         redirect_uri=callback_url(base_url, tenant.slug),
         post_logout_redirect_uri=logged_out_url(base_url, tenant.slug),

@@ -32,6 +32,9 @@ class IdentityProviderWrite(Struct, forbid_unknown_fields=True):
     client_secret: ClientSecret | UnsetType = UNSET
     groups_claim: ClaimName = "groups"
     role_mapping: RoleMapping = field(default_factory=RoleMapping)
+    # HR's declaration that the provider issues verified addresses only (see the README): an id_token
+    # without `email_verified` is then taken as verified. Off: `email_verified: true` is required.
+    provider_verifies_emails: bool = False
     enabled: bool = True
 
 
@@ -43,6 +46,7 @@ class IdentityProviderRead(Struct):
     allowed_domains: list[str]
     groups_claim: str
     role_mapping: RoleMapping
+    provider_verifies_emails: bool
     enabled: bool
     # What the company's IT registers at its identity provider.
     redirect_uri: str

@@ -19,13 +19,14 @@ from urllib.parse import urlencode, urlsplit
 
 import msgspec
 from redis.asyncio import Redis
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.portal_sessions import PortalSession
 from backend.auth.principal import UserRole, scopes_for
 from backend.auth.secretbox import SecretBox
 from backend.errors import DomainError, InvalidInputError, NotFoundError
+from backend.identifiers import IdentifierError, ascii_fold, check_group_names, email_domain, normalise_email
 from backend.org.models import Employee
 from backend.scim.service import directory_group_names
 from backend.sso.models import EmployeeIdentity
@@ -69,13 +70,23 @@ def login_url(base_url: str, slug: str) -> str:
 
 def roles_from_groups(groups: Iterable[str], mapping: Mapping[str, Iterable[str]]) -> frozenset[UserRole]:
     """Everyone who signs in is an employee; a group named in the mapping adds that role.
-    Group names compare without regard to case, as identity providers differ in how they send them."""
-    held = {g.casefold() for g in groups}
+    Group names compare exactly but for the case of ASCII letters (identity providers differ in how
+    they send those): never by Unicode case folding, which lets a lookalike pass for the real name."""
+    held = {ascii_fold(g) for g in groups}
     roles = {UserRole.EMPLOYEE}
     for role in (UserRole.MANAGER, UserRole.HR_ADMIN):
-        if any(g.casefold() in held for g in mapping.get(role.value, ())):
+        if any(ascii_fold(g) in held for g in mapping.get(role.value, ())):
             roles.add(role)
     return frozenset(roles)
+
+
+def email_is_verified(claims: Mapping[str, Any], *, provider_verifies_emails: bool) -> bool:
+    """`email_verified: true`. Without that claim: Entra ID's optional claim `xms_edov: true` (the
+    address's domain is one its tenant verified owning), or HR's declaration that the provider issues
+    verified addresses only. Anything else (false, null, "true" as a string) is not a verified address."""
+    if "email_verified" in claims:
+        return claims["email_verified"] is True
+    return claims.get("xms_edov") is True or provider_verifies_emails
 
 
 def safe_return_to(value: str | None) -> str:
@@ -118,6 +129,11 @@ class IdentityProviderService:
         # Kept exactly as entered: the discovery document and every id_token must name this same string
         # (some providers' issuers end in a slash).
         issuer = data.issuer
+        for role, names in (("manager", data.role_mapping.manager), ("hr_admin", data.role_mapping.hr_admin)):
+            try:
+                check_group_names(names)
+            except IdentifierError as exc:
+                raise InvalidInputError(f"role_mapping.{role}", str(exc)) from None
         try:
             await relying_party.discover(issuer, refresh=True)
         except OidcError as exc:
@@ -132,9 +148,10 @@ class IdentityProviderService:
         provider.client_id = data.client_id
         if isinstance(data.client_secret, str):
             provider.client_secret_encrypted = self.secretbox.encrypt(data.client_secret)
-        provider.allowed_domains = sorted({d.lower() for d in data.allowed_domains})
+        provider.allowed_domains = sorted({ascii_fold(d) for d in data.allowed_domains})
         provider.groups_claim = data.groups_claim
         provider.role_mapping = msgspec.to_builtins(data.role_mapping)
+        provider.provider_verifies_emails = data.provider_verifies_emails
         provider.enabled = data.enabled
         await self.session.flush()
         return provider
@@ -337,7 +354,11 @@ class SsoLogins:
         )
         claims = login.claims
         employee = await link_employee(
-            session, issuer=login.issuer, claims=claims, allowed_domains=provider.allowed_domains
+            session,
+            issuer=login.issuer,
+            claims=claims,
+            allowed_domains=provider.allowed_domains,
+            provider_verifies_emails=provider.provider_verifies_emails,
         )
         groups = _claim_strings(claims.get(provider.groups_claim))
         groups += await directory_group_names(session, employee.id)
@@ -370,20 +391,24 @@ def _claim_strings(value: Any) -> list[str]:
 
 
 async def link_employee(
-    session: AsyncSession, *, issuer: str, claims: Mapping[str, Any], allowed_domains: Iterable[str]
+    session: AsyncSession,
+    *,
+    issuer: str,
+    claims: Mapping[str, Any],
+    allowed_domains: Iterable[str],
+    provider_verifies_emails: bool,
 ) -> Employee:
-    """The employee this identity is: by (issuer, subject), else by email within the allowed domains,
-    else a new employee (just-in-time)."""
-    email = claims.get("email")
-    if not isinstance(email, str) or "@" not in email:
+    """The employee this identity is: by (issuer, subject), else by verified email within the allowed
+    domains, else a new employee (just-in-time, for a verified email only)."""
+    claimed = claims.get("email")
+    if not isinstance(claimed, str) or not claimed:
         raise LoginError(LoginFailure.REFUSED, "the identity provider did not share an email address")
-    # `true`, or absent: some providers (Entra ID) send no such claim, and vouch for the addresses of
-    # their own directory. Anything else (false, null, "false") is not a verified address.
-    if claims.get("email_verified", True) is not True:
-        raise LoginError(LoginFailure.REFUSED, "the email address is not verified at the identity provider")
-    email = email.strip().lower()
-    domain = email.rsplit("@", 1)[1]
-    if domain not in {d.lower() for d in allowed_domains}:
+    try:
+        email = normalise_email(claimed, "the email address")
+    except IdentifierError as exc:
+        raise LoginError(LoginFailure.REFUSED, f"the identity provider's email address is refused: {exc}") from None
+    domain = email_domain(email)
+    if domain not in {ascii_fold(d) for d in allowed_domains}:
         raise LoginError(LoginFailure.REFUSED, f"sign-in with an address at {domain} is not allowed for this company")
     subject = str(claims["sub"])
     now = datetime.now(UTC)
@@ -391,9 +416,21 @@ async def link_employee(
         select(EmployeeIdentity).where(EmployeeIdentity.issuer == issuer, EmployeeIdentity.subject == subject)
     )
     if identity is not None:
+        # Linked at an earlier sign-in: the subject names the person, whatever the email says now.
         employee = await session.get_one(Employee, identity.employee_id)
     else:
-        found = await session.scalar(select(Employee).where(func.lower(Employee.email) == email))
+        # An email links to an existing employee, or makes a new one, only if it is verified: otherwise
+        # anyone able to type a colleague's address at the provider would become that colleague.
+        if not email_is_verified(claims, provider_verifies_emails=provider_verifies_emails):
+            detail = "the email address is not verified at the identity provider"
+            if "email_verified" not in claims:
+                detail += (
+                    " (it sends no email_verified claim; HR can declare that this provider issues"
+                    " verified addresses only)"
+                )
+            raise LoginError(LoginFailure.REFUSED, detail)
+        # Emails are stored in their normal form: compared as stored, never through lower().
+        found = await session.scalar(select(Employee).where(Employee.email == email))
         if found is not None and await session.scalar(
             select(EmployeeIdentity.id).where(
                 EmployeeIdentity.employee_id == found.id, EmployeeIdentity.issuer == issuer

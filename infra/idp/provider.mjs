@@ -6,10 +6,14 @@
 // config.json:
 //   port             TCP port on 127.0.0.1
 //   clients          oidc-provider client metadata (client_id, client_secret, redirect_uris, ...)
-//   accounts         login -> claims (email, name, groups, ...); the login is the subject
+//   accounts         login -> claims (email, name, groups, ...); the login is the subject;
+//                    email_verified is true unless the account says otherwise, or sends none
+//                    with "sends_email_verified": false
 //   default_domain   a login not in `accounts` signs in as <login>@<default_domain>, if set
 //   id_token_ttl     seconds an id_token is valid (default 600)
 //   key_file         where the signing key (private JWK) is written, or read if it exists
+//   discovery        extra members of the discovery document (the tests' oversized one)
+//   id_token_algs    the id_token signing algorithms it offers (default: oidc-provider's own)
 //
 // The login form is oidc-provider's development interaction: any password is accepted. That is the
 // point of a local provider; a client company's real provider checks passwords and MFA itself.
@@ -59,11 +63,14 @@ const provider = new Provider(issuer, {
   conformIdTokenClaims: false,
   claims: {
     openid: ['sub'],
-    email: ['email', 'email_verified'],
+    // xms_edov: Entra ID's optional claim that the address's domain is verified by its tenant.
+    email: ['email', 'email_verified', 'xms_edov'],
     profile: ['name', 'given_name', 'family_name'],
     groups: ['groups'],
   },
   scopes: ['openid', 'email', 'profile', 'groups'],
+  ...(config.discovery ? { discovery: config.discovery } : {}),
+  ...(config.id_token_algs ? { enabledJWA: { idTokenSigningAlgValues: config.id_token_algs } } : {}),
   features: {
     devInteractions: { enabled: true },
     rpInitiatedLogout: { enabled: true },
@@ -77,7 +84,10 @@ const provider = new Provider(issuer, {
     if (!claims) {
       return undefined;
     }
-    return { accountId: sub, claims: async () => ({ sub, email_verified: true, ...claims }) };
+    // `"sends_email_verified": false` plays a provider that sends no email_verified claim (as Entra ID).
+    const { sends_email_verified: sendsEmailVerified = true, ...shared } = claims;
+    const asserted = sendsEmailVerified ? { email_verified: true } : {};
+    return { accountId: sub, claims: async () => ({ sub, ...asserted, ...shared }) };
   },
 });
 

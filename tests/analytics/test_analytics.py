@@ -82,7 +82,7 @@ class Company:
 
     async def person(self, name: str, unit: str, start: date | None, manager: str | None = None, **skills: int) -> None:
         body = {
-            "email": f"{name}@{self.tenant.slug}.example",
+            "email": f"{name}@{self.tenant.slug.replace('_', '-')}.example",  # a domain has no underscore
             "full_name": name.title(),
             "org_unit_id": self.units[unit],
             "start_date": start.isoformat() if start else None,

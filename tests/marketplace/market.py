@@ -113,7 +113,7 @@ async def build_market(client: Client, tenant: TenantRef, auth: TokenFactory) ->
 
     async def person(name: str, unit_name: str, manager: str | None = None, level: int | None = None) -> None:
         body: dict[str, Any] = {
-            "email": f"{name}@{tenant.slug}.example",
+            "email": f"{name}@{tenant.slug.replace('_', '-')}.example",  # a domain has no underscore
             "full_name": name.title(),
             "org_unit_id": m.units[unit_name],
             "manager_id": m.people[manager] if manager else None,

@@ -57,15 +57,25 @@ def idp_installed() -> None:
 
 
 def start_provider(
-    stack: ExitStack, workdir: Path, settings: Settings, tenant: TenantRef, accounts: dict[str, dict[str, Any]]
+    stack: ExitStack,
+    workdir: Path,
+    settings: Settings,
+    tenant: TenantRef,
+    accounts: dict[str, dict[str, Any]],
+    *,
+    client_metadata: dict[str, Any] | None = None,
+    **options: Any,
 ) -> OpenIdProvider:
+    """infra/idp/provider.mjs for `tenant`; `options` are more of its settings (see that file), and
+    `client_metadata` more of the tenant's client registration there."""
     client_id, client_secret = f"crosswalk-{tenant.slug}", secrets.token_urlsafe(24)
     key_file = workdir / f"{tenant.slug}-key.json"
     config = {
         "port": _free_port(),
-        "clients": [client_config(client_id, client_secret, settings.base_url, tenant)],
+        "clients": [{**client_config(client_id, client_secret, settings.base_url, tenant), **(client_metadata or {})}],
         "accounts": accounts,
         "key_file": str(key_file),
+        **options,
     }
     issuer = stack.enter_context(local_provider(config, workdir / f"{tenant.slug}-idp.json"))
     return OpenIdProvider(issuer, client_id, client_secret, key_file)
@@ -213,11 +223,12 @@ Browser = Callable[..., Awaitable[BrowserlessLogin]]
 async def browser(
     client: AsyncTestClient[Litestar], settings: Settings, sso_tenants: dict[str, SsoTenant]
 ) -> AsyncIterator[Browser]:
-    """Opens fresh browsers (own cookie jars) for tenant "a" or "b"; closed after the test."""
+    """Opens fresh browsers (own cookie jars) for tenant "a" or "b", or another SsoTenant; closed after the test."""
     drivers: list[BrowserlessLogin] = []
 
-    async def open_browser(name: str = "a") -> BrowserlessLogin:
-        driver = BrowserlessLogin(client, sso_tenants[name], settings.base_url)
+    async def open_browser(name: str | SsoTenant = "a") -> BrowserlessLogin:
+        sso = name if isinstance(name, SsoTenant) else sso_tenants[name]
+        driver = BrowserlessLogin(client, sso, settings.base_url)
         drivers.append(driver)
         return driver
 
@@ -247,3 +258,22 @@ def live_sessions(settings: Settings, tenant: TenantRef) -> int:
         )
     finally:
         redis.close()
+
+
+class Observed:
+    """What a failed login must leave unchanged: employees, identity links and sessions."""
+
+    def __init__(self, owner_engine: Engine, settings: Settings, sso: SsoTenant) -> None:
+        self.owner_engine, self.settings, self.sso = owner_engine, settings, sso
+        self.before = self.snapshot()
+
+    def snapshot(self) -> tuple[int, int, int]:
+        employees, links = counts(self.owner_engine, self.sso.tenant)
+        return employees, links, live_sessions(self.settings, self.sso.tenant)
+
+    def assert_refused(self, response: httpx.Response, status: int, words: str) -> None:
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert words in response.json()["detail"]
+        assert not any(h.startswith("crosswalk_session=") for h in response.headers.get_list("set-cookie"))
+        assert self.snapshot() == self.before

@@ -18,13 +18,13 @@ from typing import Any
 import httpx
 import pytest
 from joserfc import jwt
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import KeySet, OctKey, RSAKey
 from litestar import Litestar
 from sqlalchemy import Engine
 
 from backend.settings import Settings
 from backend.sso.oidc import RelyingParty
-from tests.sso.conftest import Browser, BrowserlessLogin, OpenIdProvider, SsoTenant, counts, live_sessions
+from tests.sso.conftest import Browser, BrowserlessLogin, Observed, OpenIdProvider, SsoTenant
 
 
 def claims_of(token: str) -> dict[str, Any]:
@@ -62,25 +62,6 @@ def tamper(relying_party: RelyingParty, monkeypatch: pytest.MonkeyPatch) -> Call
         monkeypatch.setattr(relying_party, "exchange_code", exchange)
 
     return install
-
-
-class Observed:
-    """What a failed login must leave unchanged: employees, identity links and sessions."""
-
-    def __init__(self, owner_engine: Engine, settings: Settings, sso: SsoTenant) -> None:
-        self.owner_engine, self.settings, self.sso = owner_engine, settings, sso
-        self.before = self.snapshot()
-
-    def snapshot(self) -> tuple[int, int, int]:
-        employees, links = counts(self.owner_engine, self.sso.tenant)
-        return employees, links, live_sessions(self.settings, self.sso.tenant)
-
-    def assert_refused(self, response: httpx.Response, status: int, words: str) -> None:
-        assert response.status_code == status, response.text
-        assert response.headers["content-type"].startswith("application/problem+json")
-        assert words in response.json()["detail"]
-        assert not any(h.startswith("crosswalk_session=") for h in response.headers.get_list("set-cookie"))
-        assert self.snapshot() == self.before
 
 
 @pytest.fixture
@@ -193,6 +174,39 @@ def _alg_none(provider: OpenIdProvider) -> Callable[[str], str]:
     return lambda token: f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims_of(token))}."
 
 
+def _hs256_with_the_client_secret(provider: OpenIdProvider) -> Callable[[str], str]:
+    # The HMAC family is keyed with the client secret, which the relying party knows too.
+    key = OctKey.import_key(provider.client_secret.encode())
+    return lambda token: jwt.encode({"alg": "HS256"}, claims_of(token), key, algorithms=["HS256"])
+
+
+def _another_authorized_party(provider: OpenIdProvider) -> Callable[[str], str]:
+    # OIDC Core 3.1.3.7: azp, when present, must be our client, even with a single audience.
+    return lambda token: signed_by(provider, {**claims_of(token), "azp": "some-other-client"})
+
+
+def _an_extra_audience(provider: OpenIdProvider) -> Callable[[str], str]:
+    # Also for another party, which we do not trust, even with azp naming us.
+    def change(token: str) -> str:
+        claims = claims_of(token)
+        return signed_by(provider, {**claims, "aud": [claims["aud"], "some-other-client"], "azp": claims["aud"]})
+
+    return change
+
+
+def _several_audiences_without_azp(provider: OpenIdProvider) -> Callable[[str], str]:
+    def change(token: str) -> str:
+        claims = {**claims_of(token)}
+        claims.pop("azp", None)
+        return signed_by(provider, {**claims, "aud": [claims["aud"], "some-other-client"]})
+
+    return change
+
+
+def _oversized(provider: OpenIdProvider) -> Callable[[str], str]:
+    return lambda token: signed_by(provider, {**claims_of(token), "padding": "x" * 70_000})
+
+
 @pytest.mark.parametrize(
     ("change", "words"),
     [
@@ -202,9 +216,27 @@ def _alg_none(provider: OpenIdProvider) -> Callable[[str], str]:
         (_expired, "expired"),
         (_tampered_signature, "signature"),
         (_tampered_claims, "signature"),
-        (_alg_none, "signature"),
+        (_alg_none, "signed with 'none', which is not accepted"),
+        (_hs256_with_the_client_secret, "signed with 'HS256', which is not accepted"),
+        (_another_authorized_party, "azp names another client"),
+        (_an_extra_audience, "some-other-client, an audience that is not trusted"),
+        (_several_audiences_without_azp, "an audience that is not trusted"),
+        (_oversized, "the id_token is too large"),
     ],
-    ids=["wrong-nonce", "wrong-audience", "wrong-iss", "expired", "tampered-signature", "tampered-claims", "alg-none"],
+    ids=[
+        "wrong-nonce",
+        "wrong-audience",
+        "wrong-iss",
+        "expired",
+        "tampered-signature",
+        "tampered-claims",
+        "alg-none",
+        "hs256",
+        "foreign-azp",
+        "extra-audience",
+        "several-audiences-no-azp",
+        "oversized",
+    ],
 )
 async def test_a_bad_id_token_is_refused(
     browser: Browser,

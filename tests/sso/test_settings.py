@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,8 @@ from backend.app import build_secretbox
 from backend.auth.principal import UserRole
 from backend.errors import InvalidInputError
 from backend.settings import Settings
-from backend.sso.oidc import RelyingParty
+from backend.sso.oidc import OidcError, RelyingParty
+from backend.sso.outbound import GuardedTransport, ProviderUrlPolicy, RefusedUrlError, why_not_public
 from backend.sso.schemas import IdentityProviderWrite
 from backend.sso.service import IdentityProviderService
 from tests.conftest import TenantFactory, TokenFactory, process_env
@@ -123,6 +125,122 @@ def test_a_consultant_configures_sso_from_the_cli(
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
+# Address forms that lead into the server's own networks or nowhere public: NAT64 and 6to4 of private
+# IPv4, IPv4-mapped and -compatible, multicast, reserved, link-local, site-local, unique local, CGNAT,
+# benchmarking, IETF protocol assignments, Teredo, the unspecified address. Every test below refuses
+# them before any connection is attempted.
+INTERNAL_ADDRESSES = [
+    "224.0.0.1",
+    "[ff02::1]",
+    "[64:ff9b::a00:1]",
+    "[64:ff9b::7f00:1]",
+    "[64:ff9b:1::a00:1]",
+    "[2002:a00:1::]",
+    "[2002:7f00:1::]",
+    "[::ffff:10.0.0.1]",
+    "[::10.0.0.1]",
+    "240.0.0.1",
+    "255.255.255.255",
+    "0.0.0.0",  # noqa: S104 - an address refused, not one bound
+    "[::]",
+    "100.64.0.1",
+    "198.18.0.1",
+    "192.0.0.8",
+    "192.88.99.1",
+    "10.1.2.3",
+    "172.16.0.1",
+    "192.168.1.1",
+    "169.254.169.254",
+    "[fe80::1]",
+    "[fec0::1]",
+    "[fd00::1]",
+    "[2001::1]",
+    "[2001:db8::1]",
+]
+
+
+@pytest.mark.parametrize("host", INTERNAL_ADDRESSES)
+async def test_provider_urls_into_internal_networks_are_refused(
+    client: AsyncTestClient[Litestar],
+    auth: TokenFactory,
+    make_tenant: TenantFactory,
+    sso_tenants: dict[str, SsoTenant],
+    host: str,
+) -> None:
+    # The test app allows plain http on loopback (SSO_ALLOW_LOOPBACK_HTTP) and nothing more: no
+    # environment lets a provider URL point at an internal address.
+    tenant = make_tenant()
+    settings = {**provider_settings(sso_tenants["a"].provider, "gamma.example"), "issuer": f"https://{host}"}
+    body = problem(
+        await client.put("/api/v1/identity-provider", json=settings, headers=auth(tenant, UserRole.HR_ADMIN)), 422
+    )
+    assert "not on the public internet" in body["detail"], body
+    assert body["errors"][0]["field"] == "issuer"
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        *((a.strip("[]"), False) for a in INTERNAL_ADDRESSES),
+        ("8.8.8.8", True),
+        ("2606:4700::1111", True),
+        # NAT64 and 6to4 forms of a public IPv4 address are as public as it is.
+        ("64:ff9b::808:808", True),
+        ("2002:808:808::", True),
+    ],
+)
+def test_which_addresses_are_public(address: str, public: bool) -> None:
+    assert (why_not_public(ipaddress.ip_address(address)) is None) is public
+
+
+async def test_plain_http_only_on_loopback_and_only_where_the_setting_allows_it(
+    sso_tenants: dict[str, SsoTenant],
+) -> None:
+    issuer = sso_tenants["a"].provider.issuer
+    assert issuer.startswith("http://127.0.0.1:")
+    assert Settings().sso_allow_loopback_http is False
+    strict = RelyingParty(allow_loopback_http=False)
+    allowing = RelyingParty(allow_loopback_http=True)
+    try:
+        with pytest.raises(OidcError, match="must be https"):
+            await strict.discover(issuer)
+        assert (await allowing.discover(issuer)).issuer == issuer
+        # Allowed on loopback only: plain http elsewhere, even to a public address, stays refused.
+        for url in ("http://93.184.215.14", "http://idp.example.com", "http://[2606:4700::1111]"):
+            with pytest.raises(OidcError, match="must be https"):
+                await allowing.discover(url)
+    finally:
+        await strict.aclose()
+        await allowing.aclose()
+
+
+async def test_the_host_is_resolved_once_and_the_checked_address_is_the_one_connected(
+    sso_tenants: dict[str, SsoTenant],
+) -> None:
+    # A name whose answer changes between two look-ups (DNS rebinding): the first answer is checked and
+    # connected to; a client that looked the name up again would get an address it never checked.
+    port = httpx2.URL(sso_tenants["a"].provider.issuer).port
+    assert port is not None
+    answers = [["127.0.0.1"], ["192.168.7.7"]]
+    looked_up: list[str] = []
+
+    async def resolver(host: str, _port: int) -> list[str]:
+        looked_up.append(host)
+        return answers[min(len(looked_up), len(answers)) - 1]
+
+    policy = ProviderUrlPolicy(allow_loopback_http=True, resolver=resolver)
+    transport = GuardedTransport(policy, max_bytes=256 * 1024, timeout_seconds=5)
+    async with httpx2.AsyncClient(transport=transport) as http:
+        response = await http.get(f"http://localhost:{port}/.well-known/openid-configuration")
+        assert response.status_code == 200
+        assert response.json()["issuer"] == sso_tenants["a"].provider.issuer
+        assert looked_up == ["localhost"]
+        # The next request looks the name up again, once, and checks that answer before connecting.
+        with pytest.raises(RefusedUrlError, match=r"not on the public internet \(192\.168\.7\.7"):
+            await http.get(f"http://localhost:{port}/.well-known/openid-configuration")
+        assert looked_up == ["localhost", "localhost"]
+
+
 async def test_production_refuses_providers_inside_its_own_networks(
     settings: Settings, make_tenant: TenantFactory, sso_tenants: dict[str, SsoTenant]
 ) -> None:
@@ -130,7 +248,7 @@ async def test_production_refuses_providers_inside_its_own_networks(
     # only https to public hosts, so that an admin cannot point the server at its own networks.
     tenant = make_tenant()
     engine = create_async_engine(settings.owner_url)
-    relying_party = RelyingParty(httpx2.AsyncClient(), local_providers=False)
+    relying_party = RelyingParty(allow_loopback_http=False)
     try:
         async with AsyncSession(engine) as session:
             service = IdentityProviderService(session, tenant.id, build_secretbox(settings))
@@ -141,6 +259,7 @@ async def test_production_refuses_providers_inside_its_own_networks(
                 ("https://localhost", "not on the public internet"),
                 ("https://10.1.2.3", "not on the public internet"),
                 ("https://169.254.169.254", "not on the public internet"),
+                ("https://[64:ff9b::a9fe:a9fe]", "not on the public internet"),
             ):
                 document = msgspec.convert({**local, "issuer": issuer}, IdentityProviderWrite)
                 with pytest.raises(InvalidInputError, match=words):
