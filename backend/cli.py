@@ -262,13 +262,19 @@ def _find_employee(engine: Engine, schema: str, employee: str) -> uuid.UUID:
         connection.execute(text("SELECT set_config('search_path', :s, true)"), {"s": schema})
         try:
             by_id = uuid.UUID(employee)
-            found = connection.scalar(text("SELECT id FROM employees WHERE id = :v"), {"v": by_id})
+            found = connection.execute(text("SELECT id, active FROM employees WHERE id = :v"), {"v": by_id}).first()
         except ValueError:
-            found = connection.scalar(text("SELECT id FROM employees WHERE lower(email) = lower(:v)"), {"v": employee})
+            found = connection.execute(
+                text("SELECT id, active FROM employees WHERE lower(email) = lower(:v)"), {"v": employee}
+            ).first()
     if found is None:
         raise CliError(f"no employee {employee!r} in this tenant")
-    assert isinstance(found, uuid.UUID)
-    return found
+    employee_id, active = found
+    if not active:
+        # The API would refuse the token anyway; a token that cannot work is not minted.
+        raise CliError(f"the employee {employee!r} is deactivated; their credentials no longer work")
+    assert isinstance(employee_id, uuid.UUID)
+    return employee_id
 
 
 @skills_app.command("import")
