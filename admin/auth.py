@@ -240,6 +240,16 @@ class ConsoleAuth(AuthenticationBackend):
         )
         return response
 
+    async def sign_out(self, request: Request) -> Response:
+        """SQLAdmin's /logout, which it answers on GET: here a GET only shows a form, and the form's POST
+        (checked by asgi-csrf, as every POST of the console) signs out."""
+        if request.method != "POST":
+            page: Response = await self.templates.TemplateResponse(request, "console/sign_out.html", {})
+            return page
+        response = await self.logout(request)
+        assert isinstance(response, Response)
+        return response
+
     def routes(self) -> list[Route]:
         return [
             Route("/auth/start", endpoint=self.oidc_start, methods=["GET"]),

@@ -24,6 +24,7 @@ from backend.api.context import request_scope_middleware
 from backend.api.deps import provide_control_db, provide_db
 from backend.api.openapi import StrictStructSchemaPlugin
 from backend.api.problems import EXCEPTION_HANDLERS, document_problems
+from backend.api.security_headers import security_headers
 from backend.api.strict import strict_json_body
 from backend.aspirations.routes import AspirationController
 from backend.audit.routes import AuditEventController
@@ -208,6 +209,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             idempotency.IdempotentReplay: idempotency.replay_response,
         },
         after_request=idempotency.capture,
+        # Every message the app sends, errors of the router and the console's pages and files included.
+        before_send=[security_headers(production=settings.environment == "prod")],
         plugins=[StrictStructSchemaPlugin(), console],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(

@@ -264,7 +264,7 @@ def _find_employee(engine: Engine, schema: str, employee: str) -> uuid.UUID:
         connection.execute(text("SELECT set_config('search_path', :s, true)"), {"s": schema})
         try:
             by_id = uuid.UUID(employee)
-            found = connection.scalar(text("SELECT id FROM employees WHERE id = :v"), {"v": by_id})
+            found = connection.execute(text("SELECT id, active FROM employees WHERE id = :v"), {"v": by_id}).first()
         except ValueError:
             # Emails are stored in their normal form: compared as stored, never through lower(), which
             # would let a lookalike (the Kelvin sign K for k) name somebody else.
@@ -272,11 +272,15 @@ def _find_employee(engine: Engine, schema: str, employee: str) -> uuid.UUID:
                 email = normalise_email(employee)
             except IdentifierError as exc:
                 raise CliError(str(exc)) from None
-            found = connection.scalar(text("SELECT id FROM employees WHERE email = :v"), {"v": email})
+            found = connection.execute(text("SELECT id, active FROM employees WHERE email = :v"), {"v": email}).first()
     if found is None:
         raise CliError(f"no employee {employee!r} in this tenant")
-    assert isinstance(found, uuid.UUID)
-    return found
+    employee_id, active = found
+    if not active:
+        # The API would refuse the token anyway; a token that cannot work is not minted.
+        raise CliError(f"the employee {employee!r} is deactivated; their credentials no longer work")
+    assert isinstance(employee_id, uuid.UUID)
+    return employee_id
 
 
 @skills_app.command("import")

@@ -166,6 +166,8 @@ def document_problems(app: Litestar) -> None:
                 }
             if handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"}:
                 wanted[409] = "The change conflicts with existing data."
+                if not public:
+                    wanted[415] = "A write authenticated by the session cookie whose body is not JSON."
             for status, description in wanted.items():
                 responses.setdefault(status, problem_spec(status, description))
             handler.responses = responses

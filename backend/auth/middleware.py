@@ -7,15 +7,19 @@ from typing import Any
 
 import structlog
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
+from sqlalchemy import select
 
+from backend.auth import employee_credentials
 from backend.auth.portal_sessions import SESSION_COOKIE
-from backend.auth.principal import Principal, Scope, UserRole
+from backend.auth.principal import PARTNER_SCOPES, Principal, Scope, UserRole
+from backend.auth.same_origin import UNSAFE_METHODS, body_refusal, cross_site_refusal
 from backend.auth.tokens import InvalidTokenError, TokenClaims
 from backend.state import Services, services_of
-from tenants.models import TenantStatus
+from tenants.models import PartnerClient, TenantStatus
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="crosswalk"'}
 _KNOWN_SCOPES = {s.value for s in Scope}
@@ -36,12 +40,14 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
                 claims = services.signer.verify(token.strip())
             except InvalidTokenError as exc:
                 raise NotAuthorizedException(str(exc), headers=_CHALLENGE) from exc
-            if claims.client_id is not None and await services.revocations.is_revoked(claims.client_id):
+            if claims.client_id is not None and await partner_client_revoked(services, claims.client_id):
                 raise NotAuthorizedException("the partner client has been revoked", headers=_CHALLENGE)
             if claims.session is not None and not await services.portal_sessions.is_live(claims.session):
                 raise NotAuthorizedException("the session has ended; sign in again", headers=_CHALLENGE)
             credential = token.strip()
         elif session_id := connection.cookies.get(SESSION_COOKIE):
+            # Checked before the session is even looked up: a forged request learns nothing.
+            refuse_cross_site_write(connection, services.settings.base_url)
             session = await services.portal_sessions.get(session_id)
             if session is None:
                 raise NotAuthorizedException("the session has ended; sign in again", headers=_CHALLENGE)
@@ -49,8 +55,43 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         else:
             raise NotAuthorizedException("a bearer token is required", headers=_CHALLENGE)
         principal = await principal_from_claims(services, claims)
+        if principal.employee_id is not None:
+            await refuse_ended_credential(services, principal, claims.issued_at)
         structlog.contextvars.bind_contextvars(tenant=principal.tenant.slug)
         return AuthenticationResult(user=principal, auth=credential)
+
+
+async def partner_client_revoked(services: Services, client_id: str) -> bool:
+    """Redis says so at once in every process (written even before the revoking transaction commits);
+    the client's record says so for good, should Redis lose its entry (a flush, a failover)."""
+    if await services.revocations.is_revoked(client_id):
+        return True
+    async with services.database.control_session() as session:
+        revoked_at = await session.execute(select(PartnerClient.revoked_at).where(PartnerClient.client_id == client_id))
+        row = revoked_at.one_or_none()
+    return row is None or row[0] is not None
+
+
+def refuse_cross_site_write(connection: ASGIConnection[Any, Any, Any, Any], public_url: str) -> None:
+    """A cookie-authenticated write comes from a page of our own origin, with a JSON body (see
+    backend/auth/same_origin.py); a bearer token is never sent by a browser on its own, so bearer
+    calls need neither."""
+    if connection.scope.get("method") not in UNSAFE_METHODS:
+        return
+    if reason := cross_site_refusal(connection.headers, public_url):
+        raise PermissionDeniedException(reason)
+    if reason := body_refusal(connection.headers):
+        raise HTTPException(status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail=reason)
+
+
+async def refuse_ended_credential(services: Services, principal: Principal, issued_at: float) -> None:
+    """A person's token or session stops working the moment they are deactivated (see
+    backend/auth/employee_credentials.py for why this reads the database on every such request)."""
+    assert principal.employee_id is not None
+    async with services.database.tenant_session(principal.tenant) as session:
+        reason = await employee_credentials.refusal(session, principal.employee_id, issued_at)
+    if reason is not None:
+        raise NotAuthorizedException(reason, headers=_CHALLENGE)
 
 
 async def principal_from_claims(services: Services, claims: TokenClaims) -> Principal:
@@ -64,12 +105,16 @@ async def principal_from_claims(services: Services, claims: TokenClaims) -> Prin
         raise PermissionDeniedException(f"tenant {tenant.slug!r} is {tenant.status.value}")
     if unknown := set(claims.roles) - _KNOWN_ROLES:
         raise NotAuthorizedException(f"unknown roles in token: {sorted(unknown)}", headers=_CHALLENGE)
+    scopes = frozenset(Scope(s) for s in claims.scopes if s in _KNOWN_SCOPES)
+    if claims.client_id is not None:
+        # A partner's token never carries more than the allow-list, whatever it was minted with.
+        scopes &= PARTNER_SCOPES
     return Principal(
         tenant=tenant,
         subject=claims.subject,
         employee_id=claims.employee_id,
         roles=frozenset(UserRole(r) for r in claims.roles),
-        scopes=frozenset(Scope(s) for s in claims.scopes if s in _KNOWN_SCOPES),
+        scopes=scopes,
         client_id=claims.client_id,
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from collections.abc import Iterable
 
@@ -32,6 +33,9 @@ class PortalSession(msgspec.Struct, frozen=True):
     # For RP-initiated logout at the tenant's identity provider.
     issuer: str
     id_token: str
+    # When the session began (seconds since the epoch): one begun before the employee's deactivation
+    # stays refused. A session stored before this field existed counts as begun at the epoch.
+    started_at: float = 0.0
 
     def claims(self) -> TokenClaims:
         return TokenClaims(
@@ -41,6 +45,7 @@ class PortalSession(msgspec.Struct, frozen=True):
             roles=self.roles,
             scopes=self.scopes,
             employee_id=self.employee_id,
+            issued_at=self.started_at,
         )
 
 
@@ -64,6 +69,7 @@ class PortalSessions:
 
     async def create(self, session: PortalSession) -> str:
         session_id = secrets.token_urlsafe(32)
+        session = msgspec.structs.replace(session, started_at=time.time())
         index = _employee_key(session.tenant_id, session.employee_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(_key(session_id), msgspec.json.encode(session), ex=self.ttl_seconds)

@@ -88,24 +88,35 @@ ROLE_SCOPES: dict[UserRole, frozenset[Scope]] = {
 }
 
 
-# What a partner app may be granted: not the tenant's identity settings (a leaked partner secret must
-# not mint more credentials), not aspirations, which belong to people and their chosen audience, and
-# not applications or the audit log: who applied where is a confidential signal that its applicant sent
-# to one hiring manager (an ATS manages the openings, not the people looking), and the audit log is
-# the record of who saw those signals. Matching lists candidates by their open-to-move choice, the
-# same kind of signal. Analytics are aggregates of those signals (the stages of a tenant's few open
-# applications, who is in mentoring), small enough in a small company to point at people.
-PARTNER_SCOPES = frozenset(Scope) - {
-    Scope.IDENTITY_ADMIN,
-    Scope.ASPIRATIONS_READ,
-    Scope.ASPIRATIONS_WRITE,
-    Scope.APPLICATIONS_READ,
-    Scope.APPLICATIONS_WRITE,
-    Scope.AUDIT_READ,
-    Scope.MATCHING_READ,
-    Scope.MATCHING_WRITE,
-    Scope.ANALYTICS_READ,
-}
+# What a partner app may be granted, and nothing else: an allow-list, so that a scope added later is
+# never grantable to partners until someone decides it should be (and says so in the README's "Partner
+# apps"). An HRIS keeps the org and the people, an LMS the courses and their completions, an ATS the
+# openings; every partner watches the jobs its writes set off. Left out on purpose: the tenant's
+# identity settings (a leaked partner secret must not mint more credentials); aspirations, which belong
+# to people and their chosen audience; applications and the audit log (who applied where is a
+# confidential signal its applicant sent to one hiring manager, and the audit log records who saw such
+# signals); matching, which lists candidates by their open-to-move choice and holds the tenant's
+# weights; analytics, aggregates small enough in a small company to point at people; mentoring and
+# notifications, which are people's own.
+PARTNER_SCOPES = frozenset(
+    {
+        Scope.ORG_READ,
+        Scope.ORG_WRITE,
+        Scope.EMPLOYEES_READ,
+        Scope.EMPLOYEES_WRITE,
+        Scope.TAXONOMY_READ,
+        Scope.TAXONOMY_WRITE,
+        Scope.SKILLS_READ,
+        Scope.SKILLS_WRITE,
+        Scope.ROLES_READ,
+        Scope.ROLES_WRITE,
+        Scope.OPPORTUNITIES_READ,
+        Scope.OPPORTUNITIES_WRITE,
+        Scope.TRAINING_READ,
+        Scope.TRAINING_WRITE,
+        Scope.JOBS_READ,
+    }
+)
 
 
 def require_hr(principal: Principal, what: str) -> None:

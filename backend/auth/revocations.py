@@ -1,7 +1,9 @@
 """Partner clients revoked before their tokens expire: a Redis set every API process consults.
 
 A revoked client's id is kept for as long as any token it was issued can still be valid, so the
-check costs one Redis round trip on partner calls only, and revocation takes effect at once.
+check costs one Redis round trip on partner calls only, and revocation takes effect at once. Redis is
+not the last word: the client's record is read too (backend/auth/middleware.py), so a flush or a
+failover that loses the entry revives no token.
 """
 
 from __future__ import annotations

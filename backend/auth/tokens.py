@@ -41,6 +41,10 @@ class TokenClaims:
     # Set on a portal front end's token: the (hashed) id of the SSO session it came from, so that
     # logout ends the token with the session.
     session: str | None = None
+    # When the credential was issued (a token's `iat`, a session's start), in seconds since the epoch:
+    # a person's credentials issued before their deactivation stay refused (employee_credentials.py).
+    # Ignored by `mint`, which stamps the time of minting.
+    issued_at: float = 0.0
 
 
 def user_claims(
@@ -98,6 +102,7 @@ class TokenSigner:
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": AUDIENCE},
             exp={"essential": True},
+            iat={"essential": True},
             sub={"essential": True},
             tid={"essential": True},
             tenant={"essential": True},
@@ -171,6 +176,7 @@ class TokenSigner:
                 employee_id=uuid.UUID(str(employee)) if employee else None,
                 client_id=str(client_id) if client_id else None,
                 session=str(session) if session else None,
+                issued_at=float(data["iat"]),
             )
             # Within the leeway the registry accepted; the cache must not keep it any longer than that.
             return claims, float(data["exp"]) + _LEEWAY_SECONDS

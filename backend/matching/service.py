@@ -274,7 +274,9 @@ class MatchingService:
             "weights_version": weights_version,
         }
         await self.session.flush()
-        return {"run_id": str(run.id), **run.summary}
+        # The job's result is read by whoever may read jobs (partner apps too): the weights stay with the
+        # run, and are read where their own rules apply (/matching/weights).
+        return {"run_id": str(run.id), **{key: value for key, value in run.summary.items() if key != "weights"}}
 
 
 _MATCH_COLUMNS = ("score", "contributions")

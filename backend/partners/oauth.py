@@ -87,7 +87,11 @@ class PartnerOAuthClient(ClientMixin):
 
     @property
     def scopes(self) -> tuple[str, ...]:
-        return self.credentials.scopes if self.credentials else ()
+        """The client's scopes that a partner may still hold (a scope taken off the allow-list since
+        the client was registered is never granted)."""
+        if self.credentials is None:
+            return ()
+        return tuple(s for s in self.credentials.scopes if s in PARTNER_SCOPES)
 
     def get_client_id(self) -> str:
         return self.client_id

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.problems import PROBLEM_JSON, problem_response, problem_spec
 from backend.auth.portal_sessions import SESSION_COOKIE, PortalSession, session_hash
 from backend.auth.principal import Principal, Scope
+from backend.auth.same_origin import cross_site_refusal
 from backend.sso.schemas import IdentityProviderRead, IdentityProviderWrite, PortalToken, RoleMapping, SessionRead
 from backend.sso.service import (
     CallbackParams,
@@ -59,6 +60,7 @@ _LOGIN_ERRORS = {
     502: problem_spec(502, "The company's identity provider cannot be reached."),
 }
 _NOBODY = {401: problem_spec(401, "Nobody is signed in.")}
+_CROSS_SITE = {403: problem_spec(403, "The request does not come from a page of this site.")}
 
 
 def _logins(services: Services) -> SsoLogins:
@@ -69,13 +71,13 @@ def _secure_cookies(services: Services) -> bool:
     return services.settings.environment == "prod"
 
 
-def _error(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
+def _error(request: Request[Any, Any, Any], status: int, detail: str, what: str = "Sign-in") -> Response[Any]:
     accept = request.headers.get("accept", "")
     if "text/html" in accept and PROBLEM_JSON not in accept:
         title = HTTPStatus(status).phrase
         body = (
-            f"<!doctype html><html lang=en><meta charset=utf-8><title>Sign-in failed</title>"
-            f"<h1>Sign-in failed: {html.escape(title)}</h1><p>{html.escape(detail)}</p>"
+            f"<!doctype html><html lang=en><meta charset=utf-8><title>{what} failed</title>"
+            f"<h1>{what} failed: {html.escape(title)}</h1><p>{html.escape(detail)}</p>"
             f"<p>Nothing was changed. Start again from your company's portal.</p></html>"
         )
         return Response(body, status_code=status, media_type="text/html")
@@ -167,21 +169,30 @@ class SsoController(Controller):
     @get(
         "/{tenant_slug:str}/logout",
         opt=_PUBLIC,
-        status_code=303,
-        summary="Sign out (also at the identity provider)",
-        responses={303: _REDIRECT},
+        summary="A page that asks to sign out (signing out itself is the POST)",
+        media_type="text/html",
     )
-    async def logout_link(self, request: Request[Any, Any, Any], tenant_slug: TenantSlug) -> Response[Any]:
-        return await _logout(request, tenant_slug)
+    async def logout_page(self, tenant_slug: TenantSlug) -> str:
+        # A GET changes nothing: a link or an image on another site must not end anyone's session.
+        action = html.escape(f"/auth/{tenant_slug}/logout")
+        return (
+            "<!doctype html><html lang=en><meta charset=utf-8><title>Sign out</title>"
+            "<h1>Sign out?</h1>"
+            f'<form method="post" action="{action}"><button type="submit">Sign out</button></form></html>'
+        )
 
     @post(
         "/{tenant_slug:str}/logout",
         opt=_PUBLIC,
         status_code=303,
         summary="Sign out (also at the identity provider)",
-        responses={303: _REDIRECT},
+        description="Only from a page of this site (its `Origin`, else `Referer`): another site cannot sign "
+        "anyone out.",
+        responses={303: _REDIRECT, **_CROSS_SITE},
     )
     async def logout(self, request: Request[Any, Any, Any], tenant_slug: TenantSlug) -> Response[Any]:
+        if refused := _cross_site(request):
+            return refused
         return await _logout(request, tenant_slug)
 
     @get("/{tenant_slug:str}/logged-out", opt=_PUBLIC, summary="Signed out", media_type="text/html")
@@ -217,9 +228,12 @@ class SsoController(Controller):
         opt=_PUBLIC,
         status_code=200,
         summary="A bearer token for the portal front end, from the session",
-        responses={200: ResponseSpec(PortalToken, description="A bearer token."), **_NOBODY},
+        description="Only from a page of this site (its `Origin`, else `Referer`).",
+        responses={200: ResponseSpec(PortalToken, description="A bearer token."), **_NOBODY, **_CROSS_SITE},
     )
     async def session_token(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        if refused := _cross_site(request):
+            return refused
         portal = await _current_session(request)
         if portal is None:
             return problem_response(401, "nobody is signed in")
@@ -234,6 +248,13 @@ class SsoController(Controller):
             PortalToken(access_token=token, token_type="Bearer", expires_in=ttl),  # noqa: S106
             headers={"Cache-Control": "no-store"},
         )
+
+
+def _cross_site(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """The refusal of a cookie-authenticated POST that does not come from a page of this site
+    (backend/auth/same_origin.py), or None."""
+    reason = cross_site_refusal(request.headers, services_of(request.app).settings.base_url)
+    return None if reason is None else _error(request, 403, reason, "Request")
 
 
 async def _current_session(request: Request[Any, Any, Any]) -> PortalSession | None:

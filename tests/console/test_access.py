@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import uuid
 from dataclasses import dataclass
 
 import httpx
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, select, text
 
 from admin.models import ConsoleAuditEvent
 from admin.users import PlatformUserService
+from backend.auth.principal import UserRole
 from backend.auth.secretbox import SecretBox
 from backend.jobs.models import PlatformJob
 from tenants.models import ConsultantAssignment, IdentityProvider, PlatformRole, PlatformUser
@@ -215,8 +217,54 @@ async def test_sessions_end_after_sign_out(client: AsyncTestClient[Litestar], co
     replay = Browserless(client)
     replay.cookies.set("crosswalk_console", cookie, path="/admin")
     assert (await replay.get("/admin/")).status_code == 200  # the same cookie elsewhere works until sign-out
-    assert (await tab.get("/admin/logout")).status_code == 303
+    assert (await tab.post("/admin/logout", {})).status_code == 303
     assert (await replay.get("/admin/")).status_code == 302
+
+
+async def test_signing_out_takes_a_post_with_the_csrf_token(
+    client: AsyncTestClient[Litestar], consultant: Staff
+) -> None:
+    tab = Browserless(client)
+    await tab.sign_in(consultant)
+    # SQLAdmin's "Logout" link, or a link or an image on another site: a page that asks, nothing more.
+    asked = await tab.get("/admin/logout")
+    assert asked.status_code == 200
+    assert 'id="sign-out-form"' in asked.text
+    assert (await tab.get("/admin/")).status_code == 200
+    # A POST without the form's token (another site's form) is refused before the console sees it.
+    assert (await tab.post("/admin/logout", {}, csrf=False)).status_code == 403
+    assert (await tab.get("/admin/")).status_code == 200
+    # Every page of the console offers the POST form itself.
+    assert 'id="sign-out"' in (await tab.get("/admin/")).text
+    done = await tab.post("/admin/logout", {})
+    assert done.status_code == 303
+    assert (await tab.get("/admin/")).status_code == 302
+
+
+async def test_deactivating_an_employee_in_the_console_ends_their_credentials(
+    client: AsyncTestClient[Litestar], consultant: Staff, two_tenants: tuple[TenantRef, TenantRef], auth: TokenFactory
+) -> None:
+    mine, _ = two_tenants
+    hr = auth(mine)
+    created = await client.post(
+        "/api/v1/employees", json={"email": f"l{secrets.token_hex(3)}@a.example", "full_name": "Lou Leaver"}, headers=hr
+    )
+    assert created.status_code == 201, created.text
+    employee = created.json()
+    token = auth(mine, UserRole.EMPLOYEE, employee_id=uuid.UUID(employee["id"]))
+    assert (await client.get("/api/v1/me", headers=token)).status_code == 200
+    tab = await _chosen(client, consultant, mine)
+    await tab.get(f"/admin/employee/edit/{employee['id']}")
+    # An unticked checkbox is absent from the form: `active` false.
+    saved = await tab.post(
+        f"/admin/employee/edit/{employee['id']}",
+        {"full_name": "Lou Leaver", "email": employee["email"], "save": "Save"},
+    )
+    assert saved.status_code == 302, saved.text
+    assert (await client.get(f"/api/v1/employees/{employee['id']}", headers=hr)).json()["active"] is False
+    refused = await client.get("/api/v1/me", headers=token)
+    assert refused.status_code == 401
+    assert "deactivated" in refused.json()["detail"]
 
 
 async def test_the_console_audit_log_cannot_be_rewritten_by_the_serving_role(

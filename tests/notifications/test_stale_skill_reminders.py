@@ -54,9 +54,12 @@ async def test_employees_with_stale_skills_get_one_reminder_a_month_and_can_read
     assert (await client.get("/api/v1/me/notifications", headers=manager)).json()["items"] == []
     response = await client.post(f"/api/v1/me/notifications/{reminder['id']}/read", headers=manager)
     assert response.status_code == 404
-    # Nor can anyone of another tenant.
+    # Nor can anyone of another tenant: a token of another tenant naming this employee names nobody
+    # there, and is refused outright.
     outsider = auth(make_tenant(), UserRole.EMPLOYEE, employee_id=uuid.UUID(world.employee["id"]))
-    assert (await client.get("/api/v1/me/notifications", headers=outsider)).json()["items"] == []
+    refused = await client.get("/api/v1/me/notifications", headers=outsider)
+    assert refused.status_code == 401
+    assert "items" not in refused.json()
 
     read = await client.post(f"/api/v1/me/notifications/{reminder['id']}/read", headers=employee)
     assert read.status_code == 200

@@ -140,13 +140,17 @@ async def sso_tenants(
 
 class AppTab:
     """Our app as one browser sees it: the session's test client (the app runs in its event loop),
-    with this browser's own cookie jar swapped in for each request."""
+    with this browser's own cookie jar swapped in for each request. Like a browser on one of our pages,
+    it sends our origin (`origin`) with every POST, PUT, PATCH and DELETE unless told otherwise."""
 
-    def __init__(self, client: AsyncTestClient[Litestar]) -> None:
+    def __init__(self, client: AsyncTestClient[Litestar], origin: str) -> None:
         self._client = client
         self.cookies = httpx.Cookies()
+        self.origin = origin
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        if method in ("POST", "PUT", "PATCH", "DELETE"):
+            kwargs["headers"] = {"Origin": self.origin, **(kwargs.get("headers") or {})}
         saved = httpx.Cookies(self._client.cookies)
         self._client.cookies = self.cookies
         try:
@@ -167,7 +171,7 @@ class BrowserlessLogin:
     provider's cookies), following redirects by hand so that each hop can be inspected or altered."""
 
     def __init__(self, client: AsyncTestClient[Litestar], sso: SsoTenant, base_url: str) -> None:
-        self.app = AppTab(client)
+        self.app = AppTab(client, base_url)
         self.sso = sso
         self.base_url = base_url
         self.idp = httpx.AsyncClient(follow_redirects=False, timeout=10)

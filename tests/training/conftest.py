@@ -110,6 +110,15 @@ def build_training(
                 headers=hr,
             )
         )
+        # A partner app registered as an HR admin registers one (its token names a client that exists).
+        lms = await ok(
+            await client.post(
+                "/api/v1/partner-clients",
+                json={"name": f"LMS {tag}", "scopes": ["training:read", "training:write", "skills:write"]},
+                headers=hr,
+            ),
+            201,
+        )
         partner = TokenClaims(
             subject="client:lms",
             tenant_slug=tenant.slug,
@@ -117,7 +126,7 @@ def build_training(
             roles=(),
             scopes=(Scope.TRAINING_READ.value, Scope.TRAINING_WRITE.value, Scope.SKILLS_WRITE.value),
             employee_id=None,
-            client_id=f"lms-{tag}",
+            client_id=lms["client_id"],
         )
         return Training(
             tenant=tenant,

@@ -29,7 +29,17 @@ async def test_a_job_is_visible_to_whoever_asked_and_to_hr_only(
     client: AsyncTestClient[Litestar], database: Database, make_tenant: TenantFactory, auth: TokenFactory
 ) -> None:
     tenant = make_tenant()
-    asker, colleague = uuid.uuid4(), uuid.uuid4()
+    # Real employees of the tenant: a person's token is refused unless it names one who is active.
+    asker, colleague = [
+        uuid.UUID(
+            (
+                await client.post(
+                    "/api/v1/employees", json={"email": f"{name}@example.com", "full_name": name}, headers=auth(tenant)
+                )
+            ).json()["id"]
+        )
+        for name in ("asker", "colleague")
+    ]
     job_id = await _job(database, tenant, asker, status=JobStatus.RUNNING, progress=40)
 
     mine = await client.get(f"/api/v1/jobs/{job_id}", headers=auth(tenant, UserRole.EMPLOYEE, employee_id=asker))

@@ -3,6 +3,8 @@ Dramatiq worker running `matching.recompute`, and the API serving the new rankin
 
 from __future__ import annotations
 
+import uuid
+
 import dramatiq
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -66,3 +68,39 @@ async def test_a_change_is_recomputed_by_the_worker_once(
     async with database.tenant_session(world.tenant) as session:
         jobs = (await session.scalars(select(Job).where(Job.kind == RECOMPUTE))).all()
     assert len(jobs) == 1
+
+
+async def test_a_partner_reads_a_recompute_job_without_the_weights(
+    client: AsyncTestClient[Litestar],
+    database: Database,
+    make_tenant: TenantFactory,
+    auth: TokenFactory,
+    worker: dramatiq.Worker,
+) -> None:
+    world = await build_world(database, make_tenant())
+    hr = auth(world.tenant, UserRole.HR_ADMIN)
+    started = await client.post("/api/v1/matching/recompute", headers=hr)
+    assert started.status_code == 202, started.text
+    done = await wait_for_job(database, world.tenant, uuid.UUID(started.json()["id"]), timeout=60)
+    assert done.status == JobStatus.SUCCEEDED, done.error
+    # A partner app granted jobs:read (an HRIS watching the recomputes its writes set off).
+    registered = await client.post(
+        "/api/v1/partner-clients", json={"name": "HRIS", "scopes": ["jobs:read", "employees:write"]}, headers=hr
+    )
+    assert registered.status_code == 201, registered.text
+    token = await client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(registered.json()["client_id"], registered.json()["client_secret"]),
+    )
+    assert token.status_code == 200, token.text
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    record = await client.get(f"/api/v1/jobs/{done.id}", headers=headers)
+    assert record.status_code == 200, record.text
+    result = record.json()["result"]
+    assert result["employees"] == 5
+    assert "weights" not in result
+    listed = (await client.get(f"/api/v1/jobs?kind={RECOMPUTE}", headers=headers)).json()["items"]
+    assert [job["id"] for job in listed] == [str(done.id)]
+    assert all("weights" not in (job["result"] or {}) for job in listed)
+    assert (await client.get("/api/v1/matching/weights", headers=headers)).status_code == 403
