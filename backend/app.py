@@ -25,12 +25,14 @@ from backend.api.context import request_scope_middleware
 from backend.api.deps import provide_control_db, provide_db
 from backend.api.openapi import StrictStructSchemaPlugin
 from backend.api.problems import EXCEPTION_HANDLERS, document_problems
+from backend.api.ratelimit import document_rate_limits, proxy_headers, rate_limit_guard
 from backend.api.strict import strict_json_body
 from backend.aspirations.routes import AspirationController
 from backend.audit.routes import AuditEventController
 from backend.auth.middleware import BearerAuthMiddleware, scope_guard
 from backend.auth.portal_sessions import PortalSessions
 from backend.auth.principal import Principal
+from backend.auth.ratelimits import RateLimiter, redis_client
 from backend.auth.revocations import ClientRevocations
 from backend.auth.secretbox import SecretBox
 from backend.auth.tokens import TokenSigner, load_or_create_key
@@ -136,6 +138,7 @@ def build_services(settings: Settings) -> Services:
             httpx2.AsyncClient(timeout=10.0, follow_redirects=False), local_providers=settings.environment != "prod"
         ),
         job_sender=DramatiqSender(build_broker(settings), queue_name(settings)),
+        rate_limiter=RateLimiter.from_settings(redis_client(settings.redis_url), settings),
     )
 
 
@@ -186,6 +189,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await services.database.dispose()
             await services.redis.aclose()
+            await services.rate_limiter.aclose()
             await services.relying_party.aclose()
             services.job_sender.close()
 
@@ -205,7 +209,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     console = build_console(services)
     app = Litestar(
         route_handlers=[health, ready, api_v1, SsoController, scim_router, *PARTNER_PUBLIC_HANDLERS],
-        middleware=[request_scope_middleware, DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS)],
+        middleware=[
+            proxy_headers(settings.trusted_proxy_networks),
+            request_scope_middleware,
+            DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS),
+        ],
+        # After authentication, before every handler: the rate limits (backend/api/ratelimit.py).
+        guards=[rate_limit_guard],
         exception_handlers={**EXCEPTION_HANDLERS, idempotency.IdempotentReplay: idempotency.replay_response},
         after_request=idempotency.capture,
         plugins=[StrictStructSchemaPlugin(), console],
@@ -228,4 +238,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state.services = services
     document_problems(app)
+    document_rate_limits(app)
     return app
