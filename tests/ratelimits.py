@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from anyio import CapacityLimiter
 from litestar import Litestar
 
 from backend.app import create_app
-from backend.auth.hashing import HASHING_LIMITER
+from backend.auth.hashing import HASHING_LIMITER, UNPROVEN_HASHING_LIMITER
 from backend.settings import Settings
 from tests.conftest import ServedApp, serve_app
 from tests.helpers import problem
+
+ALL_HASHING = (HASHING_LIMITER, UNPROVEN_HASHING_LIMITER)
 
 
 def fresh_namespace(settings: Settings) -> str:
@@ -59,16 +62,17 @@ def from_address(base_url: str, address: str) -> httpx.AsyncClient:
 
 
 @asynccontextmanager
-async def holding_every_hashing_slot() -> AsyncIterator[None]:
-    """Take every argon2 slot, as a flood of verifications would (on the test's event loop)."""
-    holders = [object() for _ in range(int(HASHING_LIMITER.total_tokens))]
-    for holder in holders:
-        await HASHING_LIMITER.acquire_on_behalf_of(holder)
+async def holding_every_hashing_slot(*limiters: CapacityLimiter) -> AsyncIterator[None]:
+    """Take every argon2 slot (of `limiters`, all of them by default), as a flood of verifications
+    would (on the test's event loop)."""
+    held = [(limiter, object()) for limiter in limiters or ALL_HASHING for _ in range(int(limiter.total_tokens))]
+    for limiter, holder in held:
+        await limiter.acquire_on_behalf_of(holder)
     try:
         yield
     finally:
-        for holder in holders:
-            HASHING_LIMITER.release_on_behalf_of(holder)
+        for limiter, holder in held:
+            limiter.release_on_behalf_of(holder)
 
 
 def too_many(response: httpx.Response) -> tuple[dict[str, Any], int]:

@@ -6,9 +6,11 @@ Authlib's server side is synchronous, so a request goes in four steps:
    failed authentications, unless the request comes from an address where the client authenticated
    lately (an attacker who knows a client id cannot lock the client out from its own servers);
 3. the clients travel on the `OAuth2Request` to Authlib, which runs in a worker thread when a secret
-   must be checked (argon2 is CPU-bound), and on the event loop when no named client exists (no
-   secret to check); the protocol (grant type, client authentication, scope, errors) is Authlib's,
-   and the token is minted by the API's one signer;
+   must be checked (argon2 is CPU-bound; from an address the client has not authenticated from
+   lately, within half the cores only, so that a flood of wrong secrets never queues ahead of the
+   partner's own servers), and on the event loop when no named client exists (no secret to check);
+   the protocol (grant type, client authentication, scope, errors) is Authlib's, and the token is
+   minted by the API's one signer;
 4. the outcome is counted against the limits, and a secret whose hash used older argon2 parameters
    is rehashed, back on the async session.
 """
@@ -38,7 +40,7 @@ from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6749.util import extract_basic_authorization, scope_to_list
 
-from backend.auth.hashing import in_thread
+from backend.auth.hashing import HASHING_LIMITER, UNPROVEN_HASHING_LIMITER, in_thread
 from backend.auth.principal import PARTNER_SCOPES
 from backend.auth.ratelimits import Limit, RateLimiter
 from backend.auth.tokens import TokenClaims, TokenSigner
@@ -315,11 +317,15 @@ class TokenEndpoint:
             if response.status == 401:
                 await wait_like_a_refusal()
             return response
+        proven = False
         for client in known:
             await self.limiter.check(Limit.TOKEN_PER_CLIENT, client.client_id)
-            if not await self.limiter.remembers(_KNOWN_ADDRESS, f"{client.client_id} {address}"):
+            if await self.limiter.remembers(_KNOWN_ADDRESS, f"{client.client_id} {address}"):
+                proven = True
+            else:
                 await self.limiter.check(Limit.TOKEN_FAILURES_PER_CLIENT, client.client_id)
-        response = await in_thread(self.server.respond, request)
+        hashing = HASHING_LIMITER if proven else UNPROVEN_HASHING_LIMITER
+        response = await in_thread(self.server.respond, request, limiter=hashing)
         if response.status == 401:
             for client in known:
                 await self.limiter.count(Limit.TOKEN_FAILURES_PER_CLIENT, client.client_id)

@@ -14,6 +14,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from backend.auth.hashing import UNPROVEN_HASHING_LIMITER
 from backend.auth.ratelimits import RateLimiter, redis_client
 from backend.settings import Settings
 from tenants.sessions import TenantRef
@@ -159,3 +160,20 @@ async def test_a_secret_check_waits_for_a_hashing_slot_off_the_event_loop(
                 await asyncio.sleep(0.2)
             assert not pending.done()
         assert (await asyncio.wait_for(pending, timeout=20)).status_code == 200
+
+
+async def test_a_flood_of_wrong_secrets_never_queues_ahead_of_a_client_at_its_own_address(
+    settings: Settings, tenant: TenantRef, register: Register
+) -> None:
+    """Secrets presented from an address the client has not authenticated from wait for slots of
+    their own: with all of those taken, the client still gets its token from its own servers."""
+    partner = await register(tenant, "employees:read")
+    app = limited_app(settings)
+    async with in_loop(app, "198.51.100.61") as home, in_loop(app, "198.51.100.62") as stranger:
+        assert (await request_token(home, partner.client_id, partner.client_secret)).status_code == 200
+        async with holding_every_hashing_slot(UNPROVEN_HASHING_LIMITER):
+            elsewhere = asyncio.create_task(request_token(stranger, partner.client_id, partner.client_secret))
+            response = await asyncio.wait_for(request_token(home, partner.client_id, partner.client_secret), 20)
+            assert response.status_code == 200, response.text
+            assert not elsewhere.done()
+        assert (await asyncio.wait_for(elsewhere, timeout=20)).status_code == 200
