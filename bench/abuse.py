@@ -15,7 +15,8 @@ The legitimate partner: `--legit` of the clients, each asking from an address of
 `--pause` between them, over one kept-alive connection per client.
 
 The flood: wrk (Debian's package; installed with apt-get when missing), one thread, `--connections`
-connections, as fast as the server answers, for the length of the measured phase. Every request is
+connections, as fast as the server answers, from `--ramp` seconds before the measured phase to its
+end. Every request is
 POST /oauth/token with client_secret_post: half with a made-up client id, half with a real client's
 id (the legitimate ones included) and a wrong secret.
 
@@ -33,6 +34,7 @@ import argparse
 import contextlib
 import os
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -52,7 +54,15 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api import Server, crosswalk_argv, ensure_wrk, free_port, fresh_database, start_server  # type: ignore[import-not-found]
+from api import (  # type: ignore[import-not-found]
+    Server,
+    crosswalk_argv,
+    ensure_wrk,
+    free_port,
+    fresh_database,
+    start_server,
+    wrk_argv,
+)
 
 from backend.partners.service import hash_secret, new_client_id, new_secret
 from backend.settings import as_psycopg_url
@@ -185,23 +195,11 @@ def legit_requests(server: Server, partners: list[Partner], count: int, pause: f
 
 
 @contextlib.contextmanager
-def flooding(server: Server, script: Path, connections: int, seconds: float) -> Iterator[list[Flood]]:
-    """wrk against the token endpoint for `seconds` in the background; its figures land in the list."""
+def flooding(server: Server, script: Path, connections: int) -> Iterator[list[Flood]]:
+    """wrk against the token endpoint in the background until the block ends (SIGINT, on which wrk
+    prints its figures); they land in the list."""
     result: list[Flood] = []
-    argv = [
-        "wrk",
-        "--threads",
-        "1",
-        "--connections",
-        str(connections),
-        "--duration",
-        f"{seconds:g}s",
-        "--timeout",
-        "10s",
-        "--script",
-        str(script),
-        server.base_url + "/",
-    ]
+    argv = wrk_argv(server, script, connections, 3600)
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
     output: list[str] = []
     errors = ""
@@ -216,7 +214,8 @@ def flooding(server: Server, script: Path, connections: int, seconds: float) -> 
     try:
         yield result
     finally:
-        reader.join(timeout=seconds + 30)
+        process.send_signal(signal.SIGINT)
+        reader.join(timeout=60)
     line = next((row for row in "".join(output).splitlines() if row.startswith("RESULT ")), None)
     if line is None:
         raise SystemExit(f"wrk gave no result ({process.returncode}): {''.join(output)[-2000:]}{errors[-2000:]}")
@@ -268,10 +267,9 @@ def run(args: argparse.Namespace, owner_url: URL, workdir: Path) -> None:
         alone_runs: list[Latencies] = []
         flooded_runs: list[Latencies] = []
         floods: list[Flood] = []
-        flood_seconds = args.requests * (args.pause + 0.05) + args.ramp + 2.0
         for round_number in range(1, args.rounds + 1):
             alone = Latencies.of(legit_requests(server, legit, args.requests, args.pause))
-            with flooding(server, script, args.connections, flood_seconds) as flood_result:
+            with flooding(server, script, args.connections) as flood_result:
                 time.sleep(args.ramp)
                 flooded = Latencies.of(legit_requests(server, legit, args.requests, args.pause))
             alone_runs.append(alone)

@@ -141,9 +141,9 @@ class RateLimiter:
     def _available(self) -> bool:
         return time.monotonic() >= self._redis_down_until
 
-    def _redis_failed(self, exc: Exception, limit: Limit) -> None:
+    def _redis_failed(self, exc: Exception, name: str) -> None:
         self._redis_down_until = time.monotonic() + _RETRY_REDIS_AFTER_SECONDS
-        log.warning("rate_limit_unchecked", limit=limit.value, reason=type(exc).__name__)
+        log.warning("rate_limit_unchecked", limit=name, reason=type(exc).__name__)
 
     async def _refusal(self, rule: Rule, key: str) -> RateLimitedError:
         try:
@@ -153,44 +153,35 @@ class RateLimiter:
             wait = rule.item.get_expiry()
         return RateLimitedError(rule.limit, rule.rate, max(1, math.ceil(wait)))
 
+    async def _allowed(self, limit: Limit, hashed: str, *, consume: bool) -> bool:
+        """Whether `limit` has room for `hashed` (counting this request when `consume`); True when
+        Redis cannot tell (limits fail open)."""
+        if not self._available():
+            return True
+        ask = self.strategy.hit if consume else self.strategy.test
+        try:
+            return await ask(self.rules[limit].item, limit.value, hashed)
+        except (StorageError, RedisError, OSError) as exc:
+            self._redis_failed(exc, limit.value)
+            return True
+
     async def hit(self, limit: Limit, key: str) -> None:
         """Count one request against `limit` for `key`; raises RateLimitedError when over it (the
         refused request is not counted, so waiting `retry_after` is enough)."""
-        rule = self.rules[limit]
         hashed = digest(key)
-        if not self._available():
-            return
-        try:
-            allowed = await self.strategy.hit(rule.item, limit.value, hashed)
-        except (StorageError, RedisError, OSError) as exc:
-            self._redis_failed(exc, limit)
-            return
-        if not allowed:
-            raise await self._refusal(rule, hashed)
+        if not await self._allowed(limit, hashed, consume=True):
+            raise await self._refusal(self.rules[limit], hashed)
 
     async def check(self, limit: Limit, key: str) -> None:
         """Raise RateLimitedError if `limit` is used up for `key`, without counting anything: for
         limits that count only some outcomes (a failed authentication, a token issued)."""
-        rule = self.rules[limit]
         hashed = digest(key)
-        if not self._available():
-            return
-        try:
-            allowed = await self.strategy.test(rule.item, limit.value, hashed)
-        except (StorageError, RedisError, OSError) as exc:
-            self._redis_failed(exc, limit)
-            return
-        if not allowed:
-            raise await self._refusal(rule, hashed)
+        if not await self._allowed(limit, hashed, consume=False):
+            raise await self._refusal(self.rules[limit], hashed)
 
     async def count(self, limit: Limit, key: str) -> None:
         """Count one outcome against `limit` for `key`, whether or not it is over (see `check`)."""
-        if not self._available():
-            return
-        try:
-            await self.strategy.hit(self.rules[limit].item, limit.value, digest(key))
-        except (StorageError, RedisError, OSError) as exc:
-            self._redis_failed(exc, limit)
+        await self._allowed(limit, digest(key), consume=True)
 
     async def remember(self, name: str, key: str, seconds: int) -> None:
         """Keep a fact about `key` for `seconds` (e.g. an address a client authenticated from)."""
@@ -199,8 +190,7 @@ class RateLimiter:
         try:
             await self.redis.set(f"{self.prefix}{name}:{digest(key)}", b"1", ex=seconds)
         except (RedisError, OSError) as exc:
-            self._redis_down_until = time.monotonic() + _RETRY_REDIS_AFTER_SECONDS
-            log.warning("rate_limit_fact_not_kept", name=name, reason=type(exc).__name__)
+            self._redis_failed(exc, name)
 
     async def remembers(self, name: str, key: str) -> bool:
         if not self._available():
@@ -208,8 +198,7 @@ class RateLimiter:
         try:
             return bool(await self.redis.exists(f"{self.prefix}{name}:{digest(key)}"))
         except (RedisError, OSError) as exc:
-            self._redis_down_until = time.monotonic() + _RETRY_REDIS_AFTER_SECONDS
-            log.warning("rate_limit_fact_unread", name=name, reason=type(exc).__name__)
+            self._redis_failed(exc, name)
             return False
 
     async def aclose(self) -> None:
