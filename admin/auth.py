@@ -8,6 +8,7 @@ the switcher, which must be one the person may act for.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -20,9 +21,12 @@ from starlette.routing import Route
 
 from admin import audit
 from admin.context import current_tenant
+from admin.lockouts import Lock, LockoutsUnavailableError, SignInLockouts
 from admin.sessions import CONSOLE_COOKIE, ConsoleSession, ConsoleSessions
 from admin.users import Consultant, PlatformUserService, SignInError
+from backend.auth.ratelimits import Limit, RateLimitedError, client_address
 from backend.errors import DomainError
+from backend.identifiers import ascii_fold
 from backend.sso.oidc import ClientCredentials
 from backend.sso.service import CallbackParams, LoginError, OidcLogins, email_is_verified
 from backend.state import Services
@@ -32,6 +36,16 @@ log = structlog.get_logger()
 
 CONSOLE_REALM = "console"
 LOGIN_BINDING_COOKIE = "crosswalk_console_login"
+
+
+def _retry(seconds: int) -> str:
+    if seconds < 120:
+        return f"Try again in {seconds} seconds."
+    return f"Try again in {math.ceil(seconds / 60)} minutes."
+
+
+def _locked_message(lock: Lock) -> str:
+    return f"Too many failed sign-ins: this account or address is locked. {_retry(lock.seconds)}"
 
 
 def callback_path(base_path: str) -> str:
@@ -51,6 +65,14 @@ class ConsoleAuth(AuthenticationBackend):
             max_seconds=settings.console_session_max_seconds,
         )
         self.oidc = OidcLogins(services.redis, services.relying_party)
+        self.lockouts = SignInLockouts(
+            services.rate_limiter.redis,
+            settings.broker_namespace,
+            failures=settings.console_lockout_failures,
+            address_failures=settings.console_lockout_address_failures,
+            seconds=settings.console_lockout_seconds,
+            max_seconds=settings.console_lockout_max_seconds,
+        )
         self.secure_cookies = settings.environment == "prod"
         # Set by the console builder once SQLAdmin has made its template engine.
         self.templates: Jinja2Templates
@@ -84,22 +106,54 @@ class ConsoleAuth(AuthenticationBackend):
             return await self.page(request, "Password sign-in is turned off; sign in with the identity provider.", 403)
         form = await request.form()
         email, password, code = (str(form.get(k, "")) for k in ("email", "password", "code"))
+        address = client_address(request.scope)
+        try:
+            await self.services.rate_limiter.hit(Limit.CONSOLE_SIGN_IN_PER_ADDRESS, address)
+            await self.services.rate_limiter.hit(Limit.CONSOLE_SIGN_IN_PER_ACCOUNT, ascii_fold(email.strip()))
+            lock = await self.lockouts.lock(email, address)
+        except RateLimitedError as exc:
+            return await self._too_many(request, exc)
+        except LockoutsUnavailableError:
+            return await self.page(request, "Sign-in is unavailable for a moment; try again shortly.", 503)
+        if lock.locked:
+            # Refused before any check, even with the right password and code.
+            await self._audit_failure(email, "locked", lock)
+            return await self.page(request, _locked_message(lock), 429, lock.seconds)
         async with self.services.database.control_session() as session, session.begin():
             try:
                 user = await self._users(session).verify_password(email, password, code)
             except (SignInError, DomainError) as exc:
+                refused = str(exc)
+            else:
                 await audit.record(
-                    session, None, "sign_in_failed", actor_email=email[:320], changes={"method": "password"}
+                    session,
+                    Consultant(user.id, user.email, user.name, user.role, {}),
+                    "sign_in",
+                    changes={"method": "password"},
                 )
-                return await self.page(request, str(exc), 400)
-            await audit.record(
-                session,
-                Consultant(user.id, user.email, user.name, user.role, {}),
-                "sign_in",
-                changes={"method": "password"},
-            )
-            session_value = ConsoleSession(user_id=user.id, email=user.email, method="password", started_at=time.time())
+                refused = ""
+        if refused:
+            try:
+                lock = await self.lockouts.failed(email, address)
+            except LockoutsUnavailableError:
+                lock = Lock(0)
+            await self._audit_failure(email, "refused", lock)
+            if lock.locked:
+                return await self.page(request, f"{refused}. {_locked_message(lock)}", 429, lock.seconds)
+            return await self.page(request, refused, 400)
+        try:
+            await self.lockouts.succeeded(email)
+        except LockoutsUnavailableError:
+            log.warning("console_lockout_not_cleared")
+        session_value = ConsoleSession(user_id=user.id, email=user.email, method="password", started_at=time.time())
         return await self._signed_in(request, session_value, self.base_path + "/")
+
+    async def _audit_failure(self, email: str, outcome: str, lock: Lock) -> None:
+        changes: dict[str, object] = {"method": "password", "outcome": outcome}
+        if lock.locked:
+            changes["locked_seconds"] = lock.seconds
+        async with self.services.database.control_session() as session, session.begin():
+            await audit.record(session, None, "sign_in_failed", actor_email=email[:320], changes=changes)
 
     async def logout(self, request: Request) -> Response | bool:
         session_id = request.cookies.get(CONSOLE_COOKIE)
@@ -155,6 +209,10 @@ class ConsoleAuth(AuthenticationBackend):
     async def oidc_start(self, request: Request) -> Response:
         if not self.oidc_enabled:
             return await self.page(request, "Sign-in through an identity provider is not configured.", 404)
+        try:
+            await self.services.rate_limiter.hit(Limit.CONSOLE_SIGN_IN_PER_ADDRESS, client_address(request.scope))
+        except RateLimitedError as exc:
+            return await self._too_many(request, exc)
         settings = self.services.settings
         assert settings.console_oidc_issuer is not None
         try:
@@ -233,11 +291,16 @@ class ConsoleAuth(AuthenticationBackend):
         log.info("console_sign_in", method=console_session.method)
         return response
 
-    async def page(self, request: Request, error: str, status: int) -> Response:
+    async def _too_many(self, request: Request, exc: RateLimitedError) -> Response:
+        return await self.page(request, f"Too many sign-in attempts. {_retry(exc.retry_after)}", 429, exc.retry_after)
+
+    async def page(self, request: Request, error: str, status: int, retry_after: int | None = None) -> Response:
         """The sign-in page again, saying why the last attempt failed."""
         response: Response = await self.templates.TemplateResponse(
             request, "sqladmin/login.html", {"error": error}, status_code=status
         )
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
         return response
 
     async def sign_out(self, request: Request) -> Response:

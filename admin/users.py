@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pyotp
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.auth.hashing import HASHER, in_thread, verify
 from backend.auth.secretbox import SecretBox
 from backend.errors import ConflictError, InvalidInputError, NotFoundError
 from backend.identifiers import IdentifierError, normalise_email
-from backend.partners.service import HASHER
 from tenants.models import ConsultantAssignment, PlatformRole, PlatformUser, Tenant, TenantStatus
 from tenants.registry import tenant_ref
 from tenants.sessions import TenantRef
@@ -71,7 +70,7 @@ class PlatformUserService:
         user = PlatformUser(email=email, name=name.strip(), role=role, active=True)
         totp_uri = None
         if password is not None:
-            totp_uri = self._set_password(user, password)
+            totp_uri = await self._set_password(user, password)
         self.session.add(user)
         await self.session.flush()
         return NewPlatformUser(user, totp_uri)
@@ -79,13 +78,13 @@ class PlatformUserService:
     async def set_password(self, email: str, password: str) -> str:
         """A new password and a new TOTP seed; returns the seed's otpauth:// URI (shown once)."""
         user = await self.by_email(email)
-        return self._set_password(user, password)
+        return await self._set_password(user, password)
 
-    def _set_password(self, user: PlatformUser, password: str) -> str:
+    async def _set_password(self, user: PlatformUser, password: str) -> str:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise InvalidInputError("password", f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
         seed = pyotp.random_base32()
-        user.password_hash = HASHER.hash(password)
+        user.password_hash = await in_thread(HASHER.hash, password)
         user.totp_secret_encrypted = self.secretbox.encrypt(seed)
         user.totp_last_step = None
         return pyotp.TOTP(seed).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
@@ -104,12 +103,10 @@ class PlatformUserService:
         )
         if user is None or not user.active or not user.password_hash or not user.totp_secret_encrypted:
             # Same work as a real check, so that timing does not tell which emails exist.
-            HASHER.hash(password)
+            await in_thread(HASHER.hash, password)
             raise refused
-        try:
-            HASHER.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            raise refused from None
+        if not await in_thread(verify, user.password_hash, password):
+            raise refused
         totp = pyotp.TOTP(self.secretbox.decrypt(user.totp_secret_encrypted))
         now = datetime.now(UTC)
         step = _matching_step(totp, code.strip(), now)

@@ -24,6 +24,7 @@ from backend.api.context import request_scope_middleware
 from backend.api.deps import provide_control_db, provide_db
 from backend.api.openapi import StrictStructSchemaPlugin
 from backend.api.problems import EXCEPTION_HANDLERS, document_problems
+from backend.api.ratelimit import document_rate_limits, proxy_headers, rate_limit_guard
 from backend.api.security_headers import security_headers
 from backend.api.strict import strict_json_body
 from backend.aspirations.routes import AspirationController
@@ -31,6 +32,7 @@ from backend.audit.routes import AuditEventController
 from backend.auth.middleware import BearerAuthMiddleware, scope_guard
 from backend.auth.portal_sessions import PortalSessions
 from backend.auth.principal import Principal
+from backend.auth.ratelimits import RateLimiter, redis_client
 from backend.auth.revocations import ClientRevocations
 from backend.auth.secretbox import SecretBox
 from backend.auth.tokens import TokenSigner, load_or_create_key
@@ -134,6 +136,7 @@ def build_services(settings: Settings) -> Services:
         revocations=ClientRevocations(redis),
         relying_party=RelyingParty(allow_loopback_http=settings.sso_allow_loopback_http),
         job_sender=DramatiqSender(build_broker(settings), queue_name(settings)),
+        rate_limiter=RateLimiter.from_settings(redis_client(settings.redis_url), settings),
     )
 
 
@@ -184,6 +187,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await services.database.dispose()
             await services.redis.aclose()
+            await services.rate_limiter.aclose()
             await services.relying_party.aclose()
             services.job_sender.close()
 
@@ -203,7 +207,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     console = build_console(services)
     app = Litestar(
         route_handlers=[health, ready, api_v1, SsoController, scim_router, *PARTNER_PUBLIC_HANDLERS],
-        middleware=[request_scope_middleware, DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS)],
+        middleware=[
+            proxy_headers(settings.trusted_proxy_networks),
+            request_scope_middleware,
+            DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS),
+        ],
+        # After authentication, before every handler: the rate limits (backend/api/ratelimit.py).
+        guards=[rate_limit_guard],
         exception_handlers={
             **with_scim_errors_on_scim_paths(EXCEPTION_HANDLERS),
             idempotency.IdempotentReplay: idempotency.replay_response,
@@ -231,4 +241,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state.services = services
     document_problems(app)
+    document_rate_limits(app)
     return app

@@ -684,6 +684,9 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        # The app reads X-Forwarded-For itself, from TRUSTED_PROXIES only (uvicorn's default would
+        # trust 127.0.0.1, and with it anything on the host that relays a request).
+        proxy_headers=False,
     )
 
 
@@ -886,6 +889,7 @@ def run(
                 host=settings.host,
                 port=settings.port,
                 log_level=settings.log_level.lower(),
+                proxy_headers=False,  # see `serve`
             )
             # uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown; leaving the `with` blocks
             # then stops the demo identity provider and the embedded servers.

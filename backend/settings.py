@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+import limits
+from pydantic import AfterValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
 from tenants.provisioning import RoleNames
 
 MAX_PARTNER_TOKEN_TTL_SECONDS = 3600
+
+
+def _rate(value: str) -> str:
+    """A rate in the `limits` notation ("60/minute", "1000 per hour"), refused at start-up if unreadable."""
+    try:
+        limits.parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a rate such as '60/minute'") from exc
+    return value
+
+
+def _networks(value: str) -> str:
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{entry!r} is not an IP address or network") from exc
+    return value
+
+
+Rate = Annotated[str, AfterValidator(_rate)]
 
 
 class Settings(BaseSettings):
@@ -87,6 +110,29 @@ class Settings(BaseSettings):
     # Plain http to an identity provider on loopback (127.0.0.0/8, ::1), and only there: for the tests'
     # and the local run's own provider. Off, every provider URL is https to a public address.
     sso_allow_loopback_http: bool = False
+    # Failed console sign-ins (password or TOTP) before the account, or the address, is locked out; the
+    # lock lasts CONSOLE_LOCKOUT_SECONDS, doubled at each further failure up to the maximum.
+    console_lockout_failures: int = Field(default=5, ge=1, le=1000)
+    console_lockout_address_failures: int = Field(default=20, ge=1, le=100000)
+    console_lockout_seconds: int = Field(default=60, ge=1, le=86400)
+    console_lockout_max_seconds: int = Field(default=3600, ge=1, le=7 * 86400)
+
+    # Rate limits (README, "Rate limits"), counted in Redis over a moving window, so that every API
+    # process shares one count. Who the caller is: the address the connection comes from, or, when
+    # that is one of TRUSTED_PROXIES, the address those proxies put in X-Forwarded-For.
+    trusted_proxies: Annotated[str, AfterValidator(_networks)] = ""
+    rate_limit_token_per_address: Rate = Field(default="60/minute")
+    rate_limit_token_per_client: Rate = Field(default="30/minute")
+    rate_limit_token_failures_per_client: Rate = Field(default="10/minute")
+    rate_limit_sso_login_per_address: Rate = Field(default="30/minute")
+    rate_limit_sso_login_per_tenant: Rate = Field(default="600/minute")
+    rate_limit_console_sign_in_per_address: Rate = Field(default="30/minute")
+    rate_limit_console_sign_in_per_account: Rate = Field(default="10/minute")
+    rate_limit_scim_per_token: Rate = Field(default="1200/minute")
+    rate_limit_scim_per_address: Rate = Field(default="1200/minute")
+    rate_limit_api_per_token: Rate = Field(default="600/minute")
+    rate_limit_api_per_tenant: Rate = Field(default="6000/minute")
+
     # The local OpenID provider that `crosswalk run` starts for the demo company's SSO.
     demo_idp_port: int = Field(default=8001, ge=1, le=65535)
 
@@ -98,6 +144,10 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def trusted_proxy_networks(self) -> list[str]:
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @property
     def console_password_enabled(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from backend.auth.portal_sessions import PortalSessions
+from backend.auth.ratelimits import RateLimiter
 from backend.auth.revocations import ClientRevocations
 from backend.auth.secretbox import SecretBox
 from backend.auth.tokens import TokenSigner
@@ -31,6 +32,8 @@ class Services:
     relying_party: RelyingParty
     # Puts committed jobs on the broker (see backend.jobs.outbox).
     job_sender: JobSender
+    # The rate limits, on Redis (backend/auth/ratelimits.py).
+    rate_limiter: RateLimiter
 
 
 def services_of(app: Any) -> Services:

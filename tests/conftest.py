@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from backend.app import create_app
 from backend.auth.principal import UserRole
+from backend.auth.ratelimits import Limit
 from backend.auth.tokens import TokenSigner, user_claims
 from backend.settings import Settings, as_psycopg_url
 from backend.skills.catalog import import_catalog
@@ -40,6 +41,13 @@ from tenants.provisioning import RoleNames, create_tenant, ensure_platform_roles
 from tenants.sessions import Database, TenantRef
 
 REPO = Path(__file__).resolve().parent.parent
+# The suite's requests all come from one address (and many from a few tokens): its app would trip the
+# production rate limits and the console's address lock-out. The tests of those build apps with small
+# limits of their own (tests/*/test_rate_limits.py).
+OUT_OF_REACH_LIMITS: dict[str, str] = {
+    **{f"rate_limit_{limit.value}": "1000000/minute" for limit in Limit},
+    "console_lockout_address_failures": "100000",
+}
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +91,7 @@ def settings(server_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFact
         sso_allow_loopback_http=True,
         # The run's own broker keys: jobs of parallel test runs on one Redis never meet.
         broker_namespace=name,
+        **OUT_OF_REACH_LIMITS,
     )
     owner = create_engine(as_psycopg_url(test_settings.owner_url))
     upgrade_control(owner)
@@ -166,6 +175,7 @@ def process_env(settings: Settings, data_dir: Path) -> dict[str, str]:
         "DATA_DIR": str(data_dir),
         "BROKER_NAMESPACE": settings.broker_namespace,
         "SSO_ALLOW_LOOPBACK_HTTP": "true" if settings.sso_allow_loopback_http else "false",
+        **{name.upper(): value for name, value in OUT_OF_REACH_LIMITS.items()},
     }
 
 

@@ -1,11 +1,18 @@
 """The OAuth2 token endpoint (RFC 6749 section 4.4, client credentials) on Authlib's server classes.
 
-Authlib's server side is synchronous, so a request goes in three steps:
+Authlib's server side is synchronous, so a request goes in four steps:
 1. the clients the request names (in its Basic header or its form) are loaded with the async session;
-2. they travel on the `OAuth2Request` to Authlib, which runs in a worker thread, since checking a
-   secret (argon2) is CPU-bound; the protocol (grant type, client authentication, scope, errors)
-   is Authlib's, and the token is minted by the API's one signer;
-3. a secret whose hash used older argon2 parameters is rehashed, back on the async session.
+2. the per-client rate limits are checked (before any argon2): tokens issued to the client, and its
+   failed authentications, unless the request comes from an address where the client authenticated
+   lately (an attacker who knows a client id cannot lock the client out from its own servers);
+3. the clients travel on the `OAuth2Request` to Authlib, which runs in a worker thread when a secret
+   must be checked (argon2 is CPU-bound; from an address the client has not authenticated from
+   lately, within half the cores only, so that a flood of wrong secrets never queues ahead of the
+   partner's own servers), and on the event loop when no named client exists (no secret to check);
+   the protocol (grant type, client authentication, scope, errors) is Authlib's, and the token is
+   minted by the API's one signer;
+4. the outcome is counted against the limits, and a secret whose hash used older argon2 parameters
+   is rehashed, back on the async session.
 """
 
 from __future__ import annotations
@@ -18,7 +25,6 @@ from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
-import anyio.to_thread
 from authlib.oauth2 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
@@ -34,9 +40,11 @@ from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6749.util import extract_basic_authorization, scope_to_list
 
+from backend.auth.hashing import HASHING_LIMITER, UNPROVEN_HASHING_LIMITER, in_thread
 from backend.auth.principal import PARTNER_SCOPES
+from backend.auth.ratelimits import Limit, RateLimiter
 from backend.auth.tokens import TokenClaims, TokenSigner
-from backend.partners.service import HASHING_LIMITER, PartnerAuthenticator, PartnerCredentials, check_secret
+from backend.partners.service import PartnerAuthenticator, PartnerCredentials, check_secret, wait_like_a_refusal
 from tenants.models import TenantStatus
 from tenants.sessions import Database
 
@@ -51,6 +59,10 @@ logging.getLogger("authlib.oauth2.rfc6749").setLevel(logging.INFO)
 # RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); also what an error description
 # may carry (plus spaces), so a scope that matches it is safe to echo.
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+# A client that authenticated from an address keeps getting its secret checked from there while its
+# failed authentications are over their limit, for this long after its last success.
+KNOWN_ADDRESS_SECONDS = 7 * 86400
+_KNOWN_ADDRESS = "token-known-address"
 
 
 def server_metadata(base_url: str, issuer: str) -> dict[str, Any]:
@@ -262,13 +274,17 @@ class TokenEndpoint:
     ttl_seconds: int
     # Authlib checks that the endpoint is reached over https (plain http only on loopback).
     token_url: str
+    limiter: RateLimiter
     server: PartnerAuthorizationServer = field(init=False)
 
     def __post_init__(self) -> None:
         self.server = PartnerAuthorizationServer(self.signer, self.ttl_seconds)
 
-    async def handle(self, body: bytes, content_type: str, authorization: str | None) -> TokenEndpointResponse:
-        """Answer a token request, given its body, its media type and its Authorization header."""
+    async def handle(
+        self, body: bytes, content_type: str, authorization: str | None, address: str
+    ) -> TokenEndpointResponse:
+        """Answer a token request, given its body, its media type, its Authorization header and the
+        caller's address; raises RateLimitedError when a per-client limit refuses it."""
         if content_type != "application/x-www-form-urlencoded":
             return self.server.error_response(
                 InvalidRequestError("send the parameters as application/x-www-form-urlencoded")
@@ -297,10 +313,32 @@ class TokenEndpoint:
             authenticator = PartnerAuthenticator(session)
             for client_id in named:
                 request.clients[client_id] = PartnerOAuthClient(client_id, await authenticator.find(client_id), now)
-        response = await anyio.to_thread.run_sync(self.server.respond, request, limiter=HASHING_LIMITER)
-        for client in request.clients.values():
-            if response.status == 200 and client.rehashed and client.credentials:
+        known = [client for client in request.clients.values() if client.credentials is not None]
+        if not known:
+            # No secret to check: Authlib answers on the event loop, and the refusal comes after as
+            # long as a known client's would take, on a timer rather than a core.
+            response = self.server.respond(request)
+            if response.status == 401:
+                await wait_like_a_refusal()
+            return response
+        proven = False
+        for client in known:
+            await self.limiter.check(Limit.TOKEN_PER_CLIENT, client.client_id)
+            if await self.limiter.remembers(_KNOWN_ADDRESS, f"{client.client_id} {address}"):
+                proven = True
+            else:
+                await self.limiter.check(Limit.TOKEN_FAILURES_PER_CLIENT, client.client_id)
+        hashing = HASHING_LIMITER if proven else UNPROVEN_HASHING_LIMITER
+        response = await in_thread(self.server.respond, request, limiter=hashing)
+        if response.status == 401:
+            for client in known:
+                await self.limiter.count(Limit.TOKEN_FAILURES_PER_CLIENT, client.client_id)
+        issued_to = cast(PartnerOAuthClient | None, request.client) if response.status == 200 else None
+        if issued_to is not None and issued_to.credentials is not None:
+            await self.limiter.count(Limit.TOKEN_PER_CLIENT, issued_to.client_id)
+            await self.limiter.remember(_KNOWN_ADDRESS, f"{issued_to.client_id} {address}", KNOWN_ADDRESS_SECONDS)
+            if issued_to.rehashed:
                 async with self.database.control_session() as session:
-                    await PartnerAuthenticator(session).store_rehash(client.credentials, client.rehashed)
+                    await PartnerAuthenticator(session).store_rehash(issued_to.credentials, issued_to.rehashed)
                     await session.commit()
         return response

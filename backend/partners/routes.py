@@ -20,7 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api import idempotency
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit
+from backend.api.problems import problem_spec
+from backend.api.ratelimit import too_many_requests
 from backend.auth.principal import PARTNER_SCOPES, Principal, Scope
+from backend.auth.ratelimits import RateLimitedError, client_address
 from backend.crud import to_schema
 from backend.partners.oauth import (
     GRANT_TYPE,
@@ -60,6 +63,7 @@ def _token_endpoint(app: Litestar) -> TokenEndpoint:
             signer=services.signer,
             ttl_seconds=services.settings.partner_token_ttl_seconds,
             token_url=services.settings.base_url + TOKEN_PATH,
+            limiter=services.rate_limiter,
         )
         app.state[_ENDPOINT_STATE_KEY] = endpoint
     return endpoint
@@ -111,12 +115,19 @@ def _oauth_error(description: str) -> ResponseSpec:
         200: ResponseSpec(data_container=TokenResponse, media_type=MediaType.JSON, description="The token."),
         400: _oauth_error("invalid_request, unsupported_grant_type, invalid_scope or unauthorized_client."),
         401: _oauth_error("invalid_client: unknown client, wrong secret or revoked client."),
+        429: problem_spec(429, "Over a rate limit (per address, per client); Retry-After says when to retry."),
     },
 )
 async def issue_token(request: Request[Any, Any, Any]) -> Response[Any]:
-    answer = await _token_endpoint(request.app).handle(
-        await request.body(), request.content_type[0], request.headers.get("authorization")
-    )
+    try:
+        answer = await _token_endpoint(request.app).handle(
+            await request.body(),
+            request.content_type[0],
+            request.headers.get("authorization"),
+            client_address(request.scope),
+        )
+    except RateLimitedError as exc:
+        raise too_many_requests(exc) from None
     headers = {name: value for name, value in answer.headers if name.lower() != "content-type"}
     return Response(answer.body, status_code=answer.status, headers=headers, media_type=MediaType.JSON)
 

@@ -7,22 +7,20 @@ is fixed when it is created; a token issued to the client is always for that ten
 from __future__ import annotations
 
 import functools
-import os
 import secrets
+import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 
 import anyio
 import anyio.to_thread
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
+from backend.auth.hashing import HASHER, in_thread, verify
 from backend.auth.principal import PARTNER_SCOPES, Scope
 from backend.auth.revocations import ClientRevocations
 from backend.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
@@ -34,16 +32,6 @@ CLIENT_ID_PREFIX = "pc_"
 # Recognisable in a leaked log or repository, so that secret scanners and people can tell what it is.
 SECRET_PREFIX = "cwpsec_"  # noqa: S105 - a prefix, not a secret
 _CLIENT_ID_MAX = 64  # the column's length
-R = TypeVar("R")
-
-# OWASP's Password Storage Cheat Sheet for argon2id: 19 MiB of memory, 2 iterations, 1 degree of
-# parallelism is its baseline (its other rows trade memory for iterations at the same cost; one
-# iteration at 19 MiB falls below all of them). About 20 ms a verification on a 2-core machine, paid
-# once per token request (a token lasts 15 minutes), never per API call.
-HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
-# Each verification holds 19 MiB and a core for its whole run: a burst of token requests queues here
-# instead of taking every worker thread (and their memory) of the process.
-HASHING_LIMITER = anyio.CapacityLimiter(max(2, os.cpu_count() or 1))
 
 
 class PartnerAuthenticationError(DomainError):
@@ -98,27 +86,57 @@ def _dummy_hash() -> str:
     return HASHER.hash(secrets.token_urlsafe(32))
 
 
-def _verify(hashed: str, secret: str) -> bool:
-    try:
-        return HASHER.verify(hashed, secret)
-    except (VerificationError, InvalidHashError):
-        return False
+class _VerificationClock:
+    """How long a refusal of a known client takes (two verifications), as a moving average, so that an
+    unknown client id can be refused after as long a wait on a timer, not on a core."""
+
+    def __init__(self) -> None:
+        self.seconds: float | None = None
+
+    def record(self, seconds: float) -> None:
+        self.seconds = seconds if self.seconds is None else 0.9 * self.seconds + 0.1 * seconds
+
+
+REFUSAL_CLOCK = _VerificationClock()
+
+
+def _measure_refusal() -> None:
+    _dummy_hash()
+    started = time.perf_counter()
+    verify(_dummy_hash(), "")
+    verify(_dummy_hash(), "")
+    REFUSAL_CLOCK.record(time.perf_counter() - started)
+
+
+_MEASURING = anyio.Lock()
+
+
+async def wait_like_a_refusal() -> None:
+    """Refuse an unknown client id after as long as a known client's refusal takes, waiting on a timer.
+    Until a known client has been refused, one refusal is measured, once per process and outside the
+    hashing slots (which a flood may hold: the measure must not wait behind it)."""
+    if REFUSAL_CLOCK.seconds is None:
+        async with _MEASURING:
+            if REFUSAL_CLOCK.seconds is None:
+                await anyio.to_thread.run_sync(_measure_refusal)
+    await anyio.sleep(REFUSAL_CLOCK.seconds or 0.0)
 
 
 def check_secret(credentials: PartnerCredentials | None, secret: str, now: datetime) -> SecretCheck:
     """Check a presented secret (CPU-bound: run it in a worker thread).
 
-    The current hash first, then the previous one while its grace lasts. Every refusal costs the same
-    two verifications, whether the client exists, was revoked or had no previous secret, so the time
-    taken does not tell which client ids exist.
+    The current hash first, then the previous one while its grace lasts. Every refusal of a known
+    client costs the same two verifications, whether it was revoked or had no previous secret. An
+    unknown client id costs none: a flood of made-up ids must not buy the server's cores. (Client ids
+    are not secrets, RFC 6749 section 2.2; the token endpoint still answers an unknown one after as
+    long as a refusal takes, see REFUSAL_CLOCK, so that the time does not tell them apart.)
     """
     if credentials is None:
-        _verify(_dummy_hash(), secret)
-        _verify(_dummy_hash(), secret)
         return SecretCheck(ok=False)
-    if _verify(credentials.secret_hash, secret):
+    started = time.perf_counter()
+    if verify(credentials.secret_hash, secret):
         if credentials.revoked:
-            _verify(_dummy_hash(), secret)
+            verify(_dummy_hash(), secret)
             return SecretCheck(ok=False)
         rehashed = hash_secret(secret) if HASHER.check_needs_rehash(credentials.secret_hash) else None
         return SecretCheck(ok=True, rehashed=rehashed)
@@ -126,7 +144,10 @@ def check_secret(credentials: PartnerCredentials | None, secret: str, now: datet
     in_grace = credentials.previous_secret_hash is not None and expires is not None and now < expires
     previous = credentials.previous_secret_hash if in_grace and credentials.previous_secret_hash else _dummy_hash()
     # No rehash of a previous secret: it is on its way out.
-    return SecretCheck(ok=_verify(previous, secret) and in_grace and not credentials.revoked)
+    ok = verify(previous, secret) and in_grace and not credentials.revoked
+    if not ok:
+        REFUSAL_CLOCK.record(time.perf_counter() - started)
+    return SecretCheck(ok=ok)
 
 
 def check_scopes(scopes: Iterable[str]) -> list[str]:
@@ -159,7 +180,7 @@ class PartnerClientService:
             tenant_id=self.tenant_id,
             name=name.strip(),
             client_id=new_client_id(),
-            secret_hash=await _in_thread(hash_secret, secret),
+            secret_hash=await in_thread(hash_secret, secret),
             scopes=granted,
             created_by=created_by,
         )
@@ -200,7 +221,7 @@ class PartnerClientService:
         else:
             client.previous_secret_hash = None
             client.previous_secret_expires_at = None
-        client.secret_hash = await _in_thread(hash_secret, secret)
+        client.secret_hash = await in_thread(hash_secret, secret)
         await self.session.flush()
         return NewSecret(client, secret)
 
@@ -255,8 +276,11 @@ class PartnerAuthenticator:
         """The client, if `secret` is its secret (or its previous one, within the grace) and it may
         act for an active tenant."""
         credentials = await self.find(client_id)
-        checked = await _in_thread(check_secret, credentials, secret, datetime.now(UTC))
-        if credentials is None or not checked.ok:
+        if credentials is None:
+            await wait_like_a_refusal()
+            raise PartnerAuthenticationError("the client id or secret is wrong, or the client is revoked")
+        checked = await in_thread(check_secret, credentials, secret, datetime.now(UTC))
+        if not checked.ok:
             raise PartnerAuthenticationError("the client id or secret is wrong, or the client is revoked")
         if checked.rehashed is not None:
             await self.store_rehash(credentials, checked.rehashed)
@@ -271,7 +295,3 @@ class PartnerAuthenticator:
             .where(PartnerClient.id == credentials.id, PartnerClient.secret_hash == credentials.secret_hash)
             .values(secret_hash=rehashed)
         )
-
-
-async def _in_thread(function: Callable[..., R], *args: object) -> R:
-    return await anyio.to_thread.run_sync(function, *args, limiter=HASHING_LIMITER)

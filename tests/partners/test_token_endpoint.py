@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import Engine, text
 
 from backend.auth.principal import PARTNER_SCOPES, UserRole
+from backend.auth.ratelimits import RateLimiter, redis_client
 from backend.auth.tokens import TokenSigner
 from backend.partners.oauth import TokenEndpoint
 from backend.settings import Settings
@@ -234,13 +235,20 @@ async def test_people_who_are_not_hr_admins_cannot_manage_partner_apps(
 
 
 async def test_the_token_endpoint_refuses_plain_http_off_loopback(
-    database: Database, signer: TokenSigner, make_tenant: TenantFactory, register: Register
+    database: Database, signer: TokenSigner, make_tenant: TenantFactory, register: Register, settings: Settings
 ) -> None:
     """Behind PUBLIC_URL=http://<a real host>, secrets would cross the network in clear: no tokens."""
     partner = await register(make_tenant(), "employees:read")
-    endpoint = TokenEndpoint(database, signer, 900, token_url="http://crosswalk.example.com/oauth/token")
+    assert settings.redis_url is not None
+    limiter = RateLimiter.from_settings(redis_client(settings.redis_url), settings)
+    endpoint = TokenEndpoint(database, signer, 900, "http://crosswalk.example.com/oauth/token", limiter)
     basic = "Basic " + base64.b64encode(f"{partner.client_id}:{partner.client_secret}".encode()).decode()
-    answer = await endpoint.handle(b"grant_type=client_credentials", "application/x-www-form-urlencoded", basic)
+    try:
+        answer = await endpoint.handle(
+            b"grant_type=client_credentials", "application/x-www-form-urlencoded", basic, "192.0.2.1"
+        )
+    finally:
+        await limiter.aclose()
     assert answer.status == 400
     assert answer.body["error"] == "insecure_transport"
     assert "access_token" not in answer.body
