@@ -34,7 +34,8 @@ class MatchingSettings(TenantBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=1)
     weights: Mapped[dict[str, float]] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_by: Mapped[uuid.UUID | None] = mapped_column()
+    # Who set them (`Principal.actor`).
+    updated_by: Mapped[str] = mapped_column(String(200))
 
 
 class MatchingChange(TenantBase):

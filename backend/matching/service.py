@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth.principal import Principal, require_hr
 from backend.errors import InvalidInputError
 from backend.jobs.models import Job
-from backend.jobs.service import Progress, enqueue
+from backend.jobs.service import SCHEDULER, Progress, enqueue, enqueue_for
 from backend.matching import engine
 from backend.matching.adjacency import adjacency as skill_adjacency
 from backend.matching.arrays import (
@@ -77,11 +77,11 @@ class MatchingSettingsService:
             raise InvalidInputError("weights", f"weights: {error}") from None
         row = await self.session.get(MatchingSettings, 1, with_for_update=True)
         if row is None:
-            row = MatchingSettings(id=1, weights=parsed.as_dict(), updated_by=principal.employee_id)
+            row = MatchingSettings(id=1, weights=parsed.as_dict(), updated_by=principal.actor)
             self.session.add(row)
         else:
             row.weights = parsed.as_dict()
-            row.updated_by = principal.employee_id
+            row.updated_by = principal.actor
             row.updated_at = dt.datetime.now(dt.UTC)
         await note_change(self.session, "weights.changed")
         await self.session.flush()
@@ -119,7 +119,7 @@ class MatchingService:
 
     async def start_recompute(self, principal: Principal) -> Job:
         require_hr(principal, "recompute the tenant's recommendations")
-        return await enqueue(self.session, RECOMPUTE, {}, requested_by=principal.employee_id)
+        return await enqueue_for(self.session, principal, RECOMPUTE, {})
 
     async def recompute(self, *, progress: Progress | None = None, job_id: uuid.UUID | None = None) -> dict[str, Any]:
         """Rank every active employee against every open opportunity and replace the stored results.
@@ -268,4 +268,4 @@ async def enqueue_if_due(session: AsyncSession, debounce: float, max_wait: float
     ).one()
     if newest_id is None or (float(newest_age) < debounce and float(oldest_age) < max_wait):
         return None
-    return await enqueue(session, RECOMPUTE, {}, dedupe_key=f"{RECOMPUTE}:{newest_id}")
+    return await enqueue(session, RECOMPUTE, {}, requested_by=SCHEDULER, dedupe_key=f"{RECOMPUTE}:{newest_id}")

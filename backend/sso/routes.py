@@ -19,6 +19,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.problems import PROBLEM_JSON, problem_response, problem_spec
+from backend.api.query import ANY_QUERY
 from backend.auth.portal_sessions import SESSION_COOKIE, PortalSession, session_hash
 from backend.auth.principal import Principal, Scope
 from backend.sso.schemas import IdentityProviderRead, IdentityProviderWrite, PortalToken, RoleMapping, SessionRead
@@ -127,7 +128,8 @@ class SsoController(Controller):
 
     @get(
         "/{tenant_slug:str}/callback",
-        opt=_PUBLIC,
+        # The provider writes this query string (code, state, iss, and what else it likes).
+        opt={**_PUBLIC, ANY_QUERY: True},
         status_code=303,
         summary="Where the identity provider sends the browser back",
         responses={303: _REDIRECT, **_LOGIN_ERRORS},

@@ -1,0 +1,203 @@
+"""Who acted is recorded whoever acts: a token minted by `crosswalk tokens create` (no employee behind
+it) writes through every path that records an actor, and afterwards no `..._by` column of the tenant's
+schema holds a NULL, each names the token's subject, and the API shows it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import Engine, text
+
+from backend.settings import Settings
+from tenants.sessions import Database
+from tests.cli.test_cli import crosswalk
+from tests.conftest import TenantFactory
+from tests.mentoring.seed import compute
+
+Client = AsyncTestClient[Litestar]
+API = "/api/v1"
+CLI_ACTOR = "cli:hr_admin"
+
+
+async def ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def actor_columns(owner_engine: Engine, schema: str) -> dict[tuple[str, str], tuple[int, int, list[str]]]:
+    """Every column of the tenant's schema that records who acted (named `..._by`): its NULL rows,
+    its rows, and the actors it holds."""
+    found: dict[tuple[str, str], tuple[int, int, list[str]]] = {}
+    with owner_engine.connect() as connection:
+        columns = connection.execute(
+            text(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = :s AND column_name LIKE '%\\_by' ORDER BY 1, 2"
+            ),
+            {"s": schema},
+        ).all()
+        for table, column in columns:
+            nulls, total = connection.execute(
+                text(f'SELECT count(*) FILTER (WHERE "{column}" IS NULL), count(*) FROM "{schema}"."{table}"')
+            ).one()
+            actors = connection.execute(text(f'SELECT DISTINCT "{column}"::text FROM "{schema}"."{table}"')).scalars()
+            found[(table, column)] = (nulls, total, sorted(str(a) for a in actors))
+    return found
+
+
+async def test_every_write_with_a_cli_token_records_its_actor(
+    client: Client,
+    settings: Settings,
+    tmp_path: Path,
+    make_tenant: TenantFactory,
+    owner_engine: Engine,
+    database: Database,
+) -> None:
+    tenant = make_tenant()
+    minted = crosswalk(settings, tmp_path, "tokens", "create", "--tenant", tenant.slug, "--role", "hr_admin")
+    assert minted.returncode == 0, minted.stderr
+    cli = {"Authorization": f"Bearer {minted.stdout.strip().splitlines()[-1]}"}
+    post, put = client.post, client.put
+
+    # The people and the framework the writes below need.
+    unit = await ok(await post(f"{API}/org-units", json={"name": "Data", "kind": "department"}, headers=cli), 201)
+    people = [
+        await ok(
+            await post(
+                f"{API}/employees",
+                json={"email": f"{name}@example.com", "full_name": name.title(), "org_unit_id": unit["id"]},
+                headers=cli,
+            ),
+            201,
+        )
+        for name in ("mia", "ana")
+    ]
+    mia, ana = (p["id"] for p in people)
+    sql = await ok(await post(f"{API}/skills", json={"label": "SQL"}, headers=cli), 201)
+    family = await ok(await post(f"{API}/job-families", json={"name": "Analytics"}, headers=cli), 201)
+    role = await ok(
+        await post(f"{API}/roles", json={"job_family_id": family["id"], "title": "Analyst", "level": 2}, headers=cli),
+        201,
+    )
+    await ok(
+        await put(
+            f"{API}/roles/{role['id']}/skills/{sql['id']}",
+            json={"target_level": 3, "importance": "essential"},
+            headers=cli,
+        )
+    )
+
+    # Every write that records an actor.
+    await ok(
+        await put(f"{API}/employees/{mia}/skills/{sql['id']}", json={"level": 4, "source": "manager"}, headers=cli)
+    )
+    weights = {
+        "required_skills": 0.5,
+        "nice_to_have_skills": 0.1,
+        "adjacent_skills": 0.1,
+        "aspirations": 0.1,
+        "level_fit": 0.1,
+        "location_fit": 0.1,
+    }
+    await ok(await put(f"{API}/matching/weights", json=weights, headers=cli))
+    recompute = await ok(await post(f"{API}/matching/recompute", headers=cli), 202)
+    policy = await ok(await put(f"{API}/mobility-policy", json={"manager_notice": "at_offer"}, headers=cli))
+    opening = await ok(
+        await post(
+            f"{API}/opportunities",
+            json={
+                "title": "Dashboards",
+                "kind": "gig",
+                "hours_per_week": 4,
+                "duration_weeks": 4,
+                "hiring_manager_id": mia,
+            },
+            headers=cli,
+        ),
+        201,
+    )
+    course = await ok(
+        await post(
+            f"{API}/courses",
+            json={
+                "title": "SQL basics",
+                "provider": "Acme",
+                "format": "online",
+                "duration_hours": 4,
+                "cost": 10,
+                "currency": "EUR",
+                "skills": [{"skill_id": sql["id"], "level_reached": 3}],
+            },
+            headers=cli,
+        ),
+        201,
+    )
+    await ok(
+        await post(
+            f"{API}/employees/{ana}/course-completions",
+            json={"course_id": course["id"], "completed_on": date.today().isoformat()},
+            headers=cli,
+        ),
+        201,
+    )
+    await ok(await post(f"{API}/employees/{ana}/training-plans", json={"role_id": role["id"]}, headers=cli), 201)
+    await ok(await post(f"{API}/training-plans/recompute", headers=cli), 202)
+    programme = await ok(
+        await post(
+            f"{API}/mentoring/programmes", json={"name": "Grow", "kind": "evergreen", "status": "open"}, headers=cli
+        ),
+        201,
+    )
+    pid = programme["id"]
+    await ok(
+        await post(
+            f"{API}/mentoring/programmes/{pid}/mentor-profiles",
+            json={"employee_id": mia, "languages": ["en"], "skill_ids": [sql["id"]]},
+            headers=cli,
+        ),
+        201,
+    )
+    await ok(
+        await post(
+            f"{API}/mentoring/programmes/{pid}/mentee-requests",
+            json={"employee_id": ana, "goals": "SQL", "languages": ["en"], "skill_ids": [sql["id"]]},
+            headers=cli,
+        ),
+        201,
+    )
+    run = await ok(await post(f"{API}/mentoring/programmes/{pid}/runs", json={}, headers=cli), 202)
+    await compute(database, tenant, uuid.UUID(run["id"]))
+    published = await ok(await post(f"{API}/mentoring/runs/{run['id']}/publish", headers=cli))
+
+    # Every column that records an actor has one, on every row.
+    columns = actor_columns(owner_engine, tenant.schema_name)
+    expected = {
+        ("course_completions", "recorded_by"),
+        ("employee_skills", "recorded_by"),
+        ("jobs", "requested_by"),
+        ("matching_settings", "updated_by"),
+        ("mentoring_programmes", "created_by"),
+        ("mobility_policy", "updated_by"),
+        ("opportunities", "created_by"),
+        ("pairing_runs", "created_by"),
+        ("pairing_runs", "published_by"),
+        ("training_plans", "requested_by"),
+    }
+    # A column added later that records an actor must be written here too.
+    assert set(columns) == expected, set(columns) ^ expected
+    for (table, column), (nulls, total, actors) in columns.items():
+        assert total > 0, f"{table}.{column} was not written by the walk"
+        assert nulls == 0, f"{table}.{column} has {nulls} of {total} rows without an actor"
+        assert actors == [CLI_ACTOR], f"{table}.{column} holds {actors}"
+
+    # And the API shows it where it showed a null before.
+    job = await ok(await client.get(f"{API}/jobs/{recompute['id']}", headers=cli))
+    assert (job["requested_by"], job["requested_by_employee_id"]) == (CLI_ACTOR, None)
+    assert (published["created_by"], published["published_by"]) == (CLI_ACTOR, CLI_ACTOR)
+    assert policy["updated_by"] == CLI_ACTOR
+    assert (opening["created_by"], opening["created_by_employee_id"]) == (CLI_ACTOR, None)
