@@ -23,8 +23,8 @@ from litestar.routes import HTTPRoute
 # The opt key under which a handler's rules are kept.
 QUERY_RULES = "query_rules"
 # A handler that reads a query string written by someone else sets this opt to accept any parameter:
-# an OpenID provider's redirect back, whose extra response parameters a client must ignore (RFC 6749
-# section 4.1.2).
+# where an OpenID provider sends the browser back (after sign-in, whose extra response parameters a
+# client must ignore, RFC 6749 section 4.1.2; after sign-out, with its `state`).
 ANY_QUERY = "any_query"
 
 

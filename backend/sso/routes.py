@@ -186,7 +186,13 @@ class SsoController(Controller):
     async def logout(self, request: Request[Any, Any, Any], tenant_slug: TenantSlug) -> Response[Any]:
         return await _logout(request, tenant_slug)
 
-    @get("/{tenant_slug:str}/logged-out", opt=_PUBLIC, summary="Signed out", media_type="text/html")
+    @get(
+        "/{tenant_slug:str}/logged-out",
+        # The provider comes back here with its own query string (the `state` of RP-initiated logout).
+        opt={**_PUBLIC, ANY_QUERY: True},
+        summary="Signed out",
+        media_type="text/html",
+    )
     async def logged_out(self, tenant_slug: TenantSlug) -> str:
         return (
             "<!doctype html><html lang=en><meta charset=utf-8><title>Signed out</title>"

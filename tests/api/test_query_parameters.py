@@ -56,15 +56,15 @@ async def test_every_route_refuses_an_unknown_query_parameter(
         else:
             _named(problem(response, 400), "bogus")
         checked.append(f"{method} {path}")
-    # The walk covered the API and the routes around it; the only route that takes any query string is
-    # where an OpenID provider sends the browser back (RFC 6749 4.1.2: ignore unknown parameters).
+    # The walk covered the API and the routes around it; the only routes that take any query string
+    # are where an OpenID provider sends the browser back, with a query string it writes (after sign-in,
+    # RFC 6749 4.1.2: ignore unknown parameters; after sign-out, its `state`).
     assert len(checked) >= 100
     for expected in ("GET /api/v1/employees", "GET /health", "GET /schema/openapi.json", "POST /oauth/token"):
         assert expected in checked
     assert any(c.startswith("GET /auth/") and c.endswith("/login") for c in checked)
-    assert len(any_query) == 1
-    assert any_query[0].startswith("GET /auth/")
-    assert any_query[0].endswith("/callback")
+    assert sorted(c.rsplit("/", 1)[-1] for c in any_query) == ["callback", "logged-out"], any_query
+    assert all(c.startswith("GET /auth/") for c in any_query), any_query
 
 
 async def test_known_parameters_work_and_single_ones_are_not_repeated(

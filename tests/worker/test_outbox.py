@@ -101,7 +101,8 @@ async def test_the_scheduler_relays_every_active_tenant(make_tenant: TenantFacto
             await session.commit()
     relay = RecordingSender()
     await relay_all(database, TenantRegistry(database, 0), relay)
-    assert {m.arguments["marker"] for m in relay.sent} >= {t.slug for t in tenants}
+    # Other tests' tenants may have unsent jobs of other kinds (without a marker) that are relayed too.
+    assert {m.arguments.get("marker") for m in relay.sent} >= {t.slug for t in tenants}
 
 
 async def test_the_nightly_run_asks_for_each_job_once_per_day(make_tenant: TenantFactory, database: Database) -> None:
