@@ -16,6 +16,7 @@ from litestar import get
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.params import FromPath
 from litestar.response import File
 
 ASSETS_PATH = "/schema/assets"
@@ -47,7 +48,7 @@ ASSETS_FOLDER = _assets_folder()
     # The files change only with the package's version.
     cache_control=CacheControlHeader(public=True, max_age=86400),
 )
-async def docs_asset(name: str) -> File:
+async def docs_asset(name: FromPath[str]) -> File:
     media_type = _ASSETS.get(name)
     if media_type is None:
         raise NotFoundException(f"no docs asset {name!r}")
