@@ -76,7 +76,7 @@ def _actor_to_employee(table: str, column: str, *, foreign_key: str | None = Non
         table,
         column,
         type_=sa.Uuid(),
-        postgresql_using=f"CASE WHEN {column} LIKE 'employee:%' THEN substr({column}, 10)::uuid END",
+        postgresql_using=f"CASE WHEN starts_with({column}, 'employee:') THEN substr({column}, 10)::uuid END",
         nullable=True,
     )
     if foreign_key is not None:
