@@ -22,11 +22,13 @@ from backend.analytics.routes import AnalyticsController
 from backend.api import idempotency
 from backend.api.context import request_scope_middleware
 from backend.api.deps import provide_control_db, provide_db
+from backend.api.docs import docs_asset, docs_ui
 from backend.api.openapi import StrictStructSchemaPlugin
 from backend.api.problems import EXCEPTION_HANDLERS, document_problems
+from backend.api.query import declare_query_rules, refuse_unknown_query_parameters
 from backend.api.ratelimit import document_rate_limits, proxy_headers, rate_limit_guard
 from backend.api.security_headers import security_headers
-from backend.api.strict import strict_json_body
+from backend.api.strict import declare_bodies, strict_json_body
 from backend.aspirations.routes import AspirationController
 from backend.audit.routes import AuditEventController
 from backend.auth.middleware import BearerAuthMiddleware, scope_guard
@@ -169,6 +171,12 @@ def provide_principal(request: Request[Principal, Any, Any]) -> Principal:
     return request.user
 
 
+async def check_api_request(request: Request[Any, Any, Any]) -> None:
+    # A router's hook replaces the app's, so the API's runs both checks.
+    await refuse_unknown_query_parameters(request)
+    await strict_json_body(request)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings.log_level, json=settings.environment == "prod")
@@ -196,7 +204,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=API_CONTROLLERS,
         guards=[scope_guard],
         # After the guard, before Litestar's lax conversion of the body (see backend/api/strict.py).
-        before_request=strict_json_body,
+        before_request=check_api_request,
         dependencies={
             "db": Provide(provide_db),
             "control_db": Provide(provide_control_db),
@@ -206,7 +214,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     console = build_console(services)
     app = Litestar(
-        route_handlers=[health, ready, api_v1, SsoController, scim_router, *PARTNER_PUBLIC_HANDLERS],
+        route_handlers=[health, ready, docs_asset, api_v1, SsoController, scim_router, *PARTNER_PUBLIC_HANDLERS],
         middleware=[
             proxy_headers(settings.trusted_proxy_networks),
             request_scope_middleware,
@@ -218,6 +226,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             **with_scim_errors_on_scim_paths(EXCEPTION_HANDLERS),
             idempotency.IdempotentReplay: idempotency.replay_response,
         },
+        before_request=refuse_unknown_query_parameters,
         after_request=idempotency.capture,
         # Every message the app sends, errors of the router and the console's pages and files included.
         before_send=[security_headers(production=settings.environment == "prod")],
@@ -228,6 +237,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1.0.0",
             description="Internal career mobility: org, skills, role framework, aspirations. "
             "Errors are RFC 9457 problem+json; lists use cursor pagination.",
+            # Served whole by the app, for closed networks (backend/api/docs.py).
+            render_plugins=[docs_ui()],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
@@ -242,4 +253,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.services = services
     document_problems(app)
     document_rate_limits(app)
+    declare_bodies(app, under="/api/")
+    # SCIM reads its own query parameters and answers SCIM errors (RFC 7644).
+    declare_query_rules(app, leave_alone=["/scim/"])
     return app

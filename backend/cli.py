@@ -798,6 +798,9 @@ def jobs_dead_letters(
     import asyncio
 
     with database_settings() as settings:
+        if tenant is not None:
+            # A slug that names no tenant is a mistake to say, not an empty list.
+            _active_tenant(settings, tenant)
         rows = asyncio.run(_with_control_session(settings, newest))
     table = Table("failed at", "tenant", "job", "actor", "attempts", "error")
     for letter, slug in rows:
@@ -1035,12 +1038,19 @@ def _ensure_demo_consultant(settings: Settings) -> None:
 
 
 def main() -> None:
+    import msgspec
     from sqlalchemy.exc import SQLAlchemyError
+
+    from backend.errors import DomainError
 
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except (DomainError, msgspec.ValidationError) as exc:
+        # A refusal of what was typed, wherever a command meets it: one line, as every other.
+        err.print(f"[red]error:[/red] {str(exc).strip().splitlines()[0]}", highlight=False, soft_wrap=True)
+        sys.exit(1)
     except SQLAlchemyError as exc:
         # One line, without the SQL or parameters (they may hold data); the cause is what helps.
         cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

@@ -208,7 +208,7 @@ SEED_SQL = [
        ) pick
        JOIN b_skill s ON s.n = pick.n""",
     """INSERT INTO opportunities (id, title, description, kind, status, hours_per_week, duration_weeks, location,
-                                  remote, positions, level, opens_at, closes_at, opened_at, created_by_subject)
+                                  remote, positions, level, opens_at, closes_at, opened_at, created_by)
        SELECT id, 'Gig ' || n, 'A benchmark gig', 'gig', 'open', 4 + n % 20, 2 + n % 12, 'City ' || n % 40,
               n % 3 = 0, 1, 1 + n % 10, now() - interval '1 day', now() + interval '30 days',
               now() - interval '1 day', 'bench'

@@ -38,6 +38,7 @@ from dramatiq.asyncio import get_event_loop_thread
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.errors import DomainError
 from backend.jobs import outbox
 from backend.jobs.models import Job, JobStatus, PlatformJob
 from backend.jobs.records import JobRecords, owner_of
@@ -244,7 +245,13 @@ def _declare(broker: dramatiq.Broker, queue: str, job_kind: JobKind) -> None:
         time_limit=int(job_kind.time_limit.total_seconds() * 1000),
         max_retries=max_retries,
         retry_when=retry_when,
+        # Failures of the job's input (a message that cannot run, a refusal by the domain) fail it at
+        # once and are logged in one line, without the traceback Dramatiq logs for the unexpected.
+        throws=EXPECTED_FAILURES,
     )(run)
+
+
+EXPECTED_FAILURES = (PoisonMessageError, DomainError)
 
 
 async def execute(delivery: Delivery, kind: str, body: JobBody, arguments: dict[str, Any]) -> None:

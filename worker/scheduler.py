@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend.jobs import outbox
 from backend.jobs.records import owner_of
-from backend.jobs.service import enqueue
+from backend.jobs.service import SCHEDULER, enqueue
 from backend.matching.service import enqueue_if_due
 from tenants.locks import Hold, global_lock_key, lock_global
 from tenants.registry import TenantRegistry
@@ -104,7 +104,11 @@ async def enqueue_nightly(database: Database, tenant: TenantRef, sender: outbox.
     async with database.tenant_session(tenant) as session:
         async with session.begin():
             kinds = [
-                (await enqueue(session, kind, {}, dedupe_key=f"nightly:{kind}:{day.isoformat()}")).kind
+                (
+                    await enqueue(
+                        session, kind, {}, requested_by=SCHEDULER, dedupe_key=f"nightly:{kind}:{day.isoformat()}"
+                    )
+                ).kind
                 for kind in NIGHTLY_JOBS
             ]
         await outbox.send_committed(database, tenant, sender, session)

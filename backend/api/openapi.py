@@ -1,12 +1,14 @@
-"""OpenAPI details Litestar 2 gets wrong or leaves out for msgspec structs."""
+"""OpenAPI details Litestar 2 gets wrong or leaves out: msgspec structs, and request bodies that may be absent."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
-from litestar.openapi.spec import Schema
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.typing import FieldDefinition
 
 if TYPE_CHECKING:
@@ -84,3 +86,29 @@ class StrictStructSchemaPlugin(StructSchemaPlugin):
                     for keyword, value in _constraints(item_type).items():
                         setattr(items, keyword, value)
         return schema
+
+
+@dataclass
+class OptionalBodyOperation(Operation):
+    """The operation of a handler whose body has a default (every field of it is optional): the body may
+    be left out, which Litestar 2 never says (it marks every request body required)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.request_body, RequestBody):
+            self.request_body.required = False
+
+
+@dataclass
+class NoInputOperation(Operation):
+    """The operation of an action that takes no input: no body, an empty one, or `{}`."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=False,
+            description="The action takes no input: send no body, or an empty object.",
+            content={
+                "application/json": OpenAPIMediaType(
+                    schema=Schema(type=OpenAPIType.OBJECT, additional_properties=False, max_properties=0)
+                )
+            },
+        )

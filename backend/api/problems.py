@@ -1,7 +1,13 @@
-"""RFC 9457 problem+json for every error, and the documentation of those errors in OpenAPI."""
+"""RFC 9457 problem+json for every error, and the documentation of those errors in OpenAPI.
+
+Logs: a refusal of the caller's request (4xx: invalid input, unknown object, conflict, missing rights)
+is one line at info (a data error at warning), with the status, the route and the fields named, never a
+traceback nor the detail, which can quote what was sent. Only an unexpected error (5xx) logs a traceback.
+"""
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -15,7 +21,14 @@ from litestar.openapi.spec import Example
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from backend.errors import ConflictError, DomainError, InvalidInputError, NotFoundError, PermissionDeniedError
+from backend.errors import (
+    ConflictError,
+    DomainError,
+    InvalidInputError,
+    MalformedInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger()
@@ -51,6 +64,30 @@ def problem_response(
     )
 
 
+def _refused(
+    request: Request[Any, Any, Any],
+    exc: Exception,
+    response: Response[Problem],
+    *,
+    level: int = logging.INFO,
+    **context: Any,
+) -> Response[Problem]:
+    """Log a refusal in one line (no traceback) and return its answer."""
+    problem = response.content
+    fields = [e.field for e in problem.errors] if problem.errors else None
+    log.log(
+        level,
+        "request_refused",
+        status=problem.status,
+        method=request.method,
+        path=request.url.path,
+        error=type(exc).__name__,
+        fields=fields,
+        **context,
+    )
+    return response
+
+
 def _field_name(key: Any) -> str:
     return str(key) if key else "body"
 
@@ -67,14 +104,14 @@ def _validation_errors(extra: Any) -> list[FieldError]:
 def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     errors = _validation_errors(exc.extra)
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or exc.detail
-    return problem_response(400, detail, errors=errors or None)
+    return _refused(request, exc, problem_response(400, detail, errors=errors or None))
 
 
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     if exc.status_code >= 500:
         log.error("http_error", status=exc.status_code, detail=exc.detail)
         return problem_response(exc.status_code)
-    return problem_response(exc.status_code, exc.detail or None, headers=exc.headers)
+    return _refused(request, exc, problem_response(exc.status_code, exc.detail or None, headers=exc.headers))
 
 
 def domain_status(exc: DomainError) -> int:
@@ -86,14 +123,17 @@ def domain_status(exc: DomainError) -> int:
         return 403
     if isinstance(exc, ConflictError):
         return 409
+    if isinstance(exc, MalformedInputError):
+        return 400
     if isinstance(exc, InvalidInputError):
         return 422
     return 400
 
 
 def handle_domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+    # MalformedInputError is an InvalidInputError too: both name their field.
     errors = [FieldError(field=exc.field, message=exc.detail)] if isinstance(exc, InvalidInputError) else None
-    return problem_response(domain_status(exc), exc.detail, errors=errors)
+    return _refused(request, exc, problem_response(domain_status(exc), exc.detail, errors=errors))
 
 
 def handle_integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Problem]:
@@ -101,13 +141,14 @@ def handle_integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Re
     # the same email at once), and its answer is a client error, never a 500.
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     if sqlstate == "23505":
-        return problem_response(409, "an object with the same unique value already exists")
+        return _refused(request, exc, problem_response(409, "an object with the same unique value already exists"))
     if sqlstate == "23503":
-        return problem_response(422, "the request refers to an object that does not exist")
+        return _refused(request, exc, problem_response(422, "the request refers to an object that does not exist"))
     if sqlstate in ("23514", "23502"):
-        return problem_response(422, "a value is outside its allowed range")
-    log.error("integrity_error", sqlstate=sqlstate)
-    return problem_response(409, "the change conflicts with existing data")
+        return _refused(request, exc, problem_response(422, "a value is outside its allowed range"))
+    # A rule only the database knows: the answer stays a conflict, the log says which rule.
+    answer = problem_response(409, "the change conflicts with existing data")
+    return _refused(request, exc, answer, level=logging.WARNING, sqlstate=sqlstate)
 
 
 def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
@@ -115,11 +156,12 @@ def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> R
     if sqlstate == "42501":
         # The serving role may no longer become the tenant's role: the tenant was archived after this
         # process cached it as active (for at most TENANT_CACHE_SECONDS).
-        return problem_response(403, "the tenant is not available")
+        return _refused(request, exc, problem_response(403, "the tenant is not available"))
     if sqlstate.startswith("22"):
-        # A value the schema let through but Postgres cannot store (too long, out of range, encoding).
-        log.warning("data_error", sqlstate=sqlstate)
-        return problem_response(400, "a value in the request cannot be stored")
+        # A value the schema let through but Postgres cannot store (too long, out of range, encoding):
+        # the schema should have said so, hence a warning.
+        answer = problem_response(400, "a value in the request cannot be stored")
+        return _refused(request, exc, answer, level=logging.WARNING, sqlstate=sqlstate)
     return handle_unexpected(request, exc)
 
 

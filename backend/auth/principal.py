@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from backend.errors import PermissionDeniedError
 from tenants.sessions import TenantRef
 
+# The length of the columns that record an actor.
+ACTOR_LENGTH = 200
+
 
 class UserRole(enum.StrEnum):
     EMPLOYEE = "employee"
@@ -145,6 +148,13 @@ class Principal:
 
     def has_role(self, role: UserRole) -> bool:
         return role in self.roles
+
+    @property
+    def actor(self) -> str:
+        """Who is acting, as records keep it (`requested_by`, `updated_by`, ...): the token's subject,
+        never empty, whoever the caller is (an employee: "sso:<id>", "employee:<id>"; a partner app:
+        "partner:<client id>"; a CLI-minted token: "cli:<roles>"; the console: "console:<email>")."""
+        return self.subject[:ACTOR_LENGTH]
 
     @property
     def is_hr(self) -> bool:

@@ -45,8 +45,10 @@ class Job(IdMixin, TimestampMixin, TenantBase):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    # The employee who asked for it; NULL for the scheduler, the CLI and partner apps.
-    requested_by: Mapped[uuid.UUID | None] = mapped_column()
+    # Who asked for it: the caller's token subject (`Principal.actor`), or "scheduler" for its runs.
+    requested_by: Mapped[str] = mapped_column(String(200))
+    # The employee who asked for it, when it was one (the jobs one asked for are one's to see).
+    requested_by_employee_id: Mapped[uuid.UUID | None] = mapped_column()
     # Keeps a job from being asked for twice, e.g. the same nightly run by two schedulers in a hand-over.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

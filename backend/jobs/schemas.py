@@ -20,7 +20,10 @@ class JobRead(Struct):
     attempts: int
     error: str | None
     result: dict[str, Any] | None
-    requested_by: uuid.UUID | None
+    # Who asked for it (a token subject: "sso:<employee id>", "partner:<client id>", "cli:hr_admin", ...,
+    # or "scheduler"), and the employee, when it was one.
+    requested_by: str
+    requested_by_employee_id: uuid.UUID | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

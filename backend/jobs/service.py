@@ -20,6 +20,8 @@ from tenants.sessions import TenantRef
 
 # How a long job reports its progress (0-100) to its record.
 Progress = Callable[[int], Awaitable[None]]
+# The actor of the jobs the scheduler asks for (nightly runs, debounced recomputes).
+SCHEDULER = "scheduler"
 
 
 def tenant_of(session: AsyncSession) -> TenantRef:
@@ -34,15 +36,18 @@ async def enqueue(
     kind: str,
     arguments: dict[str, Any],
     *,
-    requested_by: uuid.UUID | None = None,
+    requested_by: str,
+    requested_by_employee_id: uuid.UUID | None = None,
     dedupe_key: str | None = None,
 ) -> Job:
-    """Ask for a job as part of the session's transaction. With a `dedupe_key` already used, the
-    existing job is returned and nothing new is enqueued."""
+    """Ask for a job as part of the session's transaction, recording who asked (an actor, never
+    missing). With a `dedupe_key` already used, the existing job is returned and nothing new is
+    enqueued."""
+    asker = {"requested_by": requested_by, "requested_by_employee_id": requested_by_employee_id}
     if dedupe_key is not None:
         job_id = await session.scalar(
             insert(Job)
-            .values(kind=kind, arguments=arguments, requested_by=requested_by, dedupe_key=dedupe_key)
+            .values(kind=kind, arguments=arguments, dedupe_key=dedupe_key, **asker)
             .on_conflict_do_nothing(index_elements=[Job.dedupe_key])
             .returning(Job.id)
         )
@@ -52,11 +57,25 @@ async def enqueue(
             return existing
         job = await session.get_one(Job, job_id)
     else:
-        job = Job(kind=kind, arguments=arguments, requested_by=requested_by)
+        job = Job(kind=kind, arguments=arguments, **asker)
         session.add(job)
         await session.flush()
     outbox.note(session, outbox.OutboxMessage(job.id, tenant_of(session).id, kind, arguments))
     return job
+
+
+async def enqueue_for(
+    session: AsyncSession, principal: Principal, kind: str, arguments: dict[str, Any], *, dedupe_key: str | None = None
+) -> Job:
+    """`enqueue` a job that `principal` asks for."""
+    return await enqueue(
+        session,
+        kind,
+        arguments,
+        requested_by=principal.actor,
+        requested_by_employee_id=principal.employee_id,
+        dedupe_key=dedupe_key,
+    )
 
 
 class JobService:
@@ -81,7 +100,7 @@ class JobService:
     ) -> tuple[Sequence[Job], str | None]:
         query = select(Job)
         if not _sees_every_job(principal):
-            query = query.where(Job.requested_by == principal.employee_id)
+            query = query.where(Job.requested_by_employee_id == principal.employee_id)
         if status is not None:
             query = query.where(Job.status == status)
         if kind is not None:
@@ -91,7 +110,7 @@ class JobService:
     @staticmethod
     def _may_see(principal: Principal, job: Job) -> bool:
         return _sees_every_job(principal) or (
-            principal.employee_id is not None and job.requested_by == principal.employee_id
+            principal.employee_id is not None and job.requested_by_employee_id == principal.employee_id
         )
 
 

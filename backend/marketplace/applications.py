@@ -159,7 +159,7 @@ class MobilityPolicyService:
             self.session.add(row)
         row.manager_notice = data.manager_notice
         row.release_days = data.release_days
-        row.updated_by = principal.employee_id
+        row.updated_by = principal.actor
         row.updated_at = _now()
         await self.session.flush()
         await record_change(

@@ -174,9 +174,10 @@ class Opportunity(IdMixin, TimestampMixin, TenantBase):
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     filled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("employees.id"), index=True)
-    # Who created it when that was not an employee (a partner app, an admin tool).
-    created_by_subject: Mapped[str] = mapped_column(String(200))
+    # Who created it (`Principal.actor`: an employee, a partner app, an admin tool), and the employee,
+    # when it was one (the creator of an opening manages it with its hiring manager).
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_by_employee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("employees.id"), index=True)
 
 
 class OpportunitySkill(TenantBase):
@@ -257,7 +258,8 @@ class MobilityPolicy(TenantBase):
     manager_notice: Mapped[ManagerNotice] = mapped_column(str_enum(ManagerNotice, "manager_notice"))
     release_days: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_by: Mapped[uuid.UUID | None] = mapped_column()
+    # Who set it (`Principal.actor`).
+    updated_by: Mapped[str] = mapped_column(String(200))
 
 
 class ManagerRelease(IdMixin, TimestampMixin, TenantBase):

@@ -77,7 +77,7 @@ def manages_all(principal: Principal) -> bool:
 def manages(principal: Principal, opportunity: Opportunity) -> bool:
     return manages_all(principal) or (
         principal.employee_id is not None
-        and principal.employee_id in (opportunity.hiring_manager_id, opportunity.created_by)
+        and principal.employee_id in (opportunity.hiring_manager_id, opportunity.created_by_employee_id)
     )
 
 
@@ -108,7 +108,7 @@ class Viewer:
             me = self.employee_id
             conditions += [
                 Opportunity.hiring_manager_id == me,
-                Opportunity.created_by == me,
+                Opportunity.created_by_employee_id == me,
                 exists().where(Application.opportunity_id == Opportunity.id, Application.employee_id == me),
             ]
         return or_(*conditions)
@@ -327,8 +327,8 @@ class OpportunityService:
         opportunity = Opportunity(
             **values,
             status=OpportunityStatus.DRAFT,
-            created_by=principal.employee_id,
-            created_by_subject=principal.subject[:200],
+            created_by=principal.actor,
+            created_by_employee_id=principal.employee_id,
         )
         self.session.add(opportunity)
         await self.session.flush()
@@ -593,6 +593,7 @@ class OpportunityService:
                 closed_at=o.closed_at,
                 filled_at=o.filled_at,
                 created_by=o.created_by,
+                created_by_employee_id=o.created_by_employee_id,
                 created_at=o.created_at,
                 updated_at=o.updated_at,
             )

@@ -187,7 +187,11 @@ class OpportunityController(Controller):
         "hiring manager is told; the applicant's own manager only when the tenant's mobility policy says.",
     )
     async def apply(
-        self, db: Db, principal: Who, opportunity_id: FromPath[uuid.UUID], data: JSONBody[ApplicationCreate]
+        self,
+        db: Db,
+        principal: Who,
+        opportunity_id: FromPath[uuid.UUID],
+        data: JSONBody[ApplicationCreate] = ApplicationCreate(),
     ) -> ApplicationRead:
         return await ApplicationService(db).apply(principal, opportunity_id, data)
 
@@ -250,7 +254,7 @@ class ApplicationController(Controller):
         summary="Withdraw one's application or interest (the applicant only)",
     )
     async def withdraw_application(
-        self, db: Db, principal: Who, application_id: FromPath[uuid.UUID], data: JSONBody[Withdrawal]
+        self, db: Db, principal: Who, application_id: FromPath[uuid.UUID], data: JSONBody[Withdrawal] = Withdrawal()
     ) -> ApplicationRead:
         return await ApplicationService(db).withdraw(principal, application_id, data)
 

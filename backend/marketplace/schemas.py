@@ -155,12 +155,15 @@ class OpportunityRead(Struct):
     opened_at: datetime | None
     closed_at: datetime | None
     filled_at: datetime | None
-    created_by: uuid.UUID | None
+    # Who created it (a token subject: "sso:<employee id>", "partner:<client id>", ...), and the employee,
+    # when it was one.
+    created_by: str
+    created_by_employee_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
 
 
-class ApplicationCreate(Struct, forbid_unknown_fields=True):
+class ApplicationCreate(Struct, forbid_unknown_fields=True, frozen=True):
     """Apply, or express interest (a lighter signal). Applying after expressing interest converts the
     interest into an application."""
 
@@ -180,7 +183,7 @@ class StageChange(Struct, forbid_unknown_fields=True):
     reason_shared: Description | None = None
 
 
-class Withdrawal(Struct, forbid_unknown_fields=True):
+class Withdrawal(Struct, forbid_unknown_fields=True, frozen=True):
     note: Description | None = None
 
 
@@ -303,7 +306,8 @@ class MobilityPolicyRead(Struct):
     manager_notice: ManagerNotice
     release_days: int
     updated_at: datetime | None
-    updated_by: uuid.UUID | None
+    # Who set it (a token subject); null, like `updated_at`, while the tenant keeps the defaults.
+    updated_by: str | None
 
 
 class MoveRead(Struct):

@@ -25,7 +25,7 @@ from backend.audit.service import record_change
 from backend.auth.principal import Principal, require_hr
 from backend.errors import InvalidInputError
 from backend.jobs.models import Job
-from backend.jobs.service import Progress, enqueue
+from backend.jobs.service import SCHEDULER, Progress, enqueue, enqueue_for
 from backend.matching import engine
 from backend.matching.adjacency import adjacency as skill_adjacency
 from backend.matching.arrays import (
@@ -119,7 +119,7 @@ class MatchingSettingsService:
         row = MatchingWeightsVersion(
             version=(newest.version if newest is not None else 0) + 1,
             weights=parsed.as_dict(),
-            set_by=principal.subject[:200],
+            set_by=principal.actor,
             set_by_employee_id=principal.employee_id,
         )
         self.session.add(row)
@@ -175,7 +175,7 @@ class MatchingService:
 
     async def start_recompute(self, principal: Principal) -> Job:
         require_hr(principal, "recompute the tenant's recommendations")
-        return await enqueue(self.session, RECOMPUTE, {}, requested_by=principal.employee_id)
+        return await enqueue_for(self.session, principal, RECOMPUTE, {})
 
     async def recompute(self, *, progress: Progress | None = None, job_id: uuid.UUID | None = None) -> dict[str, Any]:
         """Rank every active employee against every open opportunity and replace the stored results.
@@ -329,4 +329,4 @@ async def enqueue_if_due(session: AsyncSession, debounce: float, max_wait: float
     ).one()
     if newest_id is None or (float(newest_age) < debounce and float(oldest_age) < max_wait):
         return None
-    return await enqueue(session, RECOMPUTE, {}, dedupe_key=f"{RECOMPUTE}:{newest_id}")
+    return await enqueue(session, RECOMPUTE, {}, requested_by=SCHEDULER, dedupe_key=f"{RECOMPUTE}:{newest_id}")

@@ -100,7 +100,8 @@ class Programme(IdMixin, TimestampMixin, TenantBase):
     weights: Mapped[dict[str, float] | None] = mapped_column(JSONB)
     # How many candidate mentors each mentee keeps before the solve (the best-scoring ones).
     per_mentee: Mapped[int] = mapped_column(Integer, default=50)
-    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("employees.id"))
+    # Who created it (`Principal.actor`).
+    created_by: Mapped[str] = mapped_column(String(200))
 
 
 class MentorProfile(IdMixin, TimestampMixin, TenantBase):
@@ -176,9 +177,10 @@ class PairingRun(IdMixin, TimestampMixin, TenantBase):
     unmatched: Mapped[int | None] = mapped_column(Integer)
     total_score: Mapped[float | None] = mapped_column(Float)
     computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("employees.id"))
+    # Who started and who published it (`Principal.actor`).
+    created_by: Mapped[str] = mapped_column(String(200))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    published_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("employees.id"))
+    published_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Pairing(IdMixin, TimestampMixin, TenantBase):

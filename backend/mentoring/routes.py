@@ -154,7 +154,7 @@ class ProgrammeController(Controller):
         "The run's pairs stay proposed until published; an earlier run not yet published is discarded.",
     )
     async def start_run(
-        self, db: Db, principal: Who, programme_id: FromPath[uuid.UUID], data: JSONBody[RunCreate]
+        self, db: Db, principal: Who, programme_id: FromPath[uuid.UUID], data: JSONBody[RunCreate] = RunCreate()
     ) -> RunRead:
         return to_schema(await MentoringService(db).start_run(principal, programme_id, data), RunRead)
 
@@ -302,7 +302,7 @@ class PairingController(Controller):
         summary="End a pairing, with a reason (its members, HR)",
     )
     async def end_pairing(
-        self, db: Db, principal: Who, pairing_id: FromPath[uuid.UUID], data: JSONBody[PairingEnd]
+        self, db: Db, principal: Who, pairing_id: FromPath[uuid.UUID], data: JSONBody[PairingEnd] = PairingEnd()
     ) -> PairingRead:
         return to_schema(await MentoringService(db).end_pairing(principal, pairing_id, data), PairingRead)
 
@@ -315,7 +315,7 @@ class PairingController(Controller):
         "puts the request back in the pool for the next run. With `run_now` (HR) a run starts at once.",
     )
     async def rematch(
-        self, db: Db, principal: Who, pairing_id: FromPath[uuid.UUID], data: JSONBody[Rematch]
+        self, db: Db, principal: Who, pairing_id: FromPath[uuid.UUID], data: JSONBody[Rematch] = Rematch()
     ) -> RematchRead:
         pairing, request, run = await MentoringService(db).rematch(principal, pairing_id, data)
         return RematchRead(

@@ -172,7 +172,7 @@ class MenteeRequestRead(Struct):
     updated_at: datetime
 
 
-class RunCreate(Struct, forbid_unknown_fields=True):
+class RunCreate(Struct, forbid_unknown_fields=True, frozen=True):
     # The programme's objective unless given.
     objective: PairingObjective | None = None
 
@@ -187,9 +187,10 @@ class RunRead(Struct):
     unmatched: int | None
     total_score: float | None
     computed_at: datetime | None
-    created_by: uuid.UUID | None
+    # Who started and who published the run (token subjects: "sso:<employee id>", "cli:hr_admin", ...).
+    created_by: str
     published_at: datetime | None
-    published_by: uuid.UUID | None
+    published_by: str | None
     created_at: datetime
 
 
@@ -231,11 +232,11 @@ class WaitlistRead(Struct):
     reason: str
 
 
-class PairingEnd(Struct, forbid_unknown_fields=True):
+class PairingEnd(Struct, forbid_unknown_fields=True, frozen=True):
     reason: Reason | None = None
 
 
-class Rematch(Struct, forbid_unknown_fields=True):
+class Rematch(Struct, forbid_unknown_fields=True, frozen=True):
     reason: Reason | None = None
     # HR only: start a pairing run for the programme at once (otherwise the request joins the next run).
     run_now: bool = False

@@ -9,6 +9,11 @@ Who may do what (the scopes open the door to every employee; these rules narrow 
 
 A pairing run is computed by a job (`PairingRunService.run`), over the whole pool of the programme
 at once, and stays `proposed` until HR publishes it.
+
+People are told (notifications) when something is decided about them: publishing a run tells both
+members of each pair who the other is and why they were paired, and each mentee it waitlisted their
+place and why; a pairing that ends (a re-match ends one too) tells its members, but not the one who
+ended it. Each notice is sent once, however often the request is retried.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from backend.auth.principal import Principal, require_hr
 from backend.crud import apply, changes
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Role, RoleSkill
-from backend.jobs.service import Progress, enqueue
+from backend.jobs.service import Progress, enqueue_for
 from backend.mentoring.models import (
     CheckIn,
     MenteeRequest,
@@ -73,6 +78,13 @@ from backend.mentoring.schemas import (
     ProgrammeUpdate,
     Rematch,
     RunCreate,
+)
+from backend.notifications.service import (
+    MENTORING_PAIRED,
+    MENTORING_PAIRING_ENDED,
+    MENTORING_WAITLISTED,
+    Notice,
+    NotificationService,
 )
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.skills.models import EmployeeSkill, Skill
@@ -127,7 +139,7 @@ class MentoringService:
         values["name"] = data.name.strip()
         values["weights"] = msgspec.to_builtins(data.weights) if data.weights is not None else None
         _check_programme(values)
-        programme = Programme(**values, created_by=principal.employee_id)
+        programme = Programme(**values, created_by=principal.actor)
         self.session.add(programme)
         await self.session.flush()
         return programme
@@ -458,11 +470,11 @@ class MentoringService:
             programme_id=programme_id,
             objective=data.objective or programme.objective,
             status=RunStatus.QUEUED,
-            created_by=principal.employee_id,
+            created_by=principal.actor,
         )
         self.session.add(run)
         await self.session.flush()
-        job = await enqueue(self.session, PAIRING_RUN_JOB, {"run_id": str(run.id)}, requested_by=principal.employee_id)
+        job = await enqueue_for(self.session, principal, PAIRING_RUN_JOB, {"run_id": str(run.id)})
         run.job_id = job.id
         await self.session.flush()
         return run
@@ -530,10 +542,45 @@ class MentoringService:
         )
         run.status = RunStatus.PUBLISHED
         run.published_at = now
-        run.published_by = principal.employee_id
+        run.published_by = principal.actor
         await self.session.flush()
+        await self._tell_published(run, pairs)
         await self.session.refresh(run)
         return run
+
+    async def _tell_published(self, run: PairingRun, pairs: Sequence[Pairing]) -> None:
+        """Tell both members of every pair of a just-published run, and every mentee it waitlisted."""
+        waiting = (
+            await self.session.execute(
+                select(WaitlistEntry, MenteeRequest.employee_id)
+                .join(MenteeRequest, MenteeRequest.id == WaitlistEntry.mentee_request_id)
+                .where(WaitlistEntry.run_id == run.id, MenteeRequest.status == RequestStatus.WAITLISTED)
+            )
+        ).all()
+        programme = await self.session.get_one(Programme, run.programme_id)
+        names = await self._names([p.mentor_employee_id for p in pairs] + [p.mentee_employee_id for p in pairs])
+        notices = [notice for pair in pairs for notice in _paired_notices(pair, names, programme.name)]
+        notices += [_waitlisted_notice(entry, employee_id, programme.name) for entry, employee_id in waiting]
+        await NotificationService(self.session).send_once(notices)
+
+    async def _names(self, employee_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if not employee_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Employee.id, Employee.full_name).where(Employee.id.in_(set(employee_ids)))
+        )
+        return {employee_id: name for employee_id, name in rows}
+
+    async def _tell_ended(self, principal: Principal, pairing: Pairing) -> None:
+        """Tell the members of a pairing that just ended, but not the member who ended it."""
+        programme = await self.session.get_one(Programme, pairing.programme_id)
+        names = await self._names([pairing.mentor_employee_id, pairing.mentee_employee_id])
+        notices = [
+            _ended_notice(pairing, member, names, programme.name)
+            for member in (pairing.mentor_employee_id, pairing.mentee_employee_id)
+            if member != principal.employee_id
+        ]
+        await NotificationService(self.session).send_once(notices)
 
     async def _check_still_valid(self, run: PairingRun, pairs: Sequence[Pairing]) -> None:
         if not pairs:
@@ -624,20 +671,24 @@ class MentoringService:
 
     async def end_pairing(self, principal: Principal, pairing_id: uuid.UUID, data: PairingEnd) -> Pairing:
         pairing = await self._member_pairing(principal, pairing_id)
-        self._end(pairing, data.reason)
+        if self._end(pairing, data.reason):
+            await self.session.flush()
+            await self._tell_ended(principal, pairing)
         await self.session.flush()
         await self.session.refresh(pairing)
         return pairing
 
     @staticmethod
-    def _end(pairing: Pairing, reason: str | None) -> None:
+    def _end(pairing: Pairing, reason: str | None) -> bool:
+        """End a live pairing; False if it had ended already."""
         if pairing.state == PairingState.ENDED:
-            return
+            return False
         if pairing.state not in LIVE_STATES:
             raise ConflictError(f"a {pairing.state.value} pairing cannot be ended")
         pairing.state = PairingState.ENDED
         pairing.ended_at = datetime.now(UTC)
         pairing.end_reason = reason
+        return True
 
     async def _member_pairing(self, principal: Principal, pairing_id: uuid.UUID) -> Pairing:
         pairing = await self.get_pairing(principal, pairing_id, lock=True)
@@ -657,9 +708,11 @@ class MentoringService:
             raise PermissionDeniedError("only the mentee (or HR) may ask for a new mentor")
         if data.run_now:
             require_hr(principal, "start pairing runs")
-        self._end(pairing, data.reason or "re-matching")
+        ended = self._end(pairing, data.reason or "re-matching")
         request = await self.session.get_one(MenteeRequest, pairing.mentee_request_id, with_for_update=True)
         await self.session.flush()
+        if ended:
+            await self._tell_ended(principal, pairing)
         if await self._live_pairing_of(request.id) is not None:
             raise ConflictError("the mentee already has another live pairing")
         request.excluded_mentor_ids = sorted({*request.excluded_mentor_ids, pairing.mentor_employee_id})
@@ -701,6 +754,81 @@ class MentoringService:
         await self.get_pairing(principal, pairing_id)
         query = select(CheckIn).where(CheckIn.pairing_id == pairing_id)
         return await paginate(self.session, query, CheckIn.id, cursor, limit)
+
+
+def _paired_notices(pair: Pairing, names: dict[uuid.UUID, str], programme: str) -> list[Notice]:
+    """What the mentor and the mentee of a published pair are told: who, and why (the pair's reasons
+    are written for the mentee; the mentor reads them as such)."""
+    mentor, mentee = names.get(pair.mentor_employee_id, "your mentor"), names.get(pair.mentee_employee_id, "")
+    why = "; ".join(pair.reasons.get("sentences", []))
+    data = {
+        "programme_id": str(pair.programme_id),
+        "pairing_id": str(pair.id),
+        "mentor_employee_id": str(pair.mentor_employee_id),
+        "mentee_employee_id": str(pair.mentee_employee_id),
+        "reasons": pair.reasons,
+    }
+
+    def notice(recipient: uuid.UUID, role: str, title: str, body: str) -> Notice:
+        return Notice(
+            employee_id=recipient,
+            kind=MENTORING_PAIRED,
+            title=title,
+            body=body,
+            data={**data, "role": role},
+            dedupe_key=f"{MENTORING_PAIRED}:{pair.id}:{recipient}",
+        )
+
+    return [
+        notice(
+            pair.mentee_employee_id,
+            "mentee",
+            f"{mentor} is your mentor in {programme}",
+            f"{mentor} will mentor you in {programme}. Why you were paired: {why}.",
+        ),
+        notice(
+            pair.mentor_employee_id,
+            "mentor",
+            f"You are {mentee}'s mentor in {programme}",
+            f"You will mentor {mentee} in {programme}. Why you were paired, as {mentee} reads it: {why}.",
+        ),
+    ]
+
+
+def _waitlisted_notice(entry: WaitlistEntry, employee_id: uuid.UUID, programme: str) -> Notice:
+    return Notice(
+        employee_id=employee_id,
+        kind=MENTORING_WAITLISTED,
+        title=f"No mentor yet in {programme}",
+        body=f"You are number {entry.position} on the waitlist of {programme}. Why: {entry.reason}.",
+        data={
+            "run_id": str(entry.run_id),
+            "mentee_request_id": str(entry.mentee_request_id),
+            "position": entry.position,
+            "reason_code": entry.reason_code,
+            "reason": entry.reason,
+        },
+        dedupe_key=f"{MENTORING_WAITLISTED}:{entry.run_id}:{entry.mentee_request_id}",
+    )
+
+
+def _ended_notice(pairing: Pairing, member: uuid.UUID, names: dict[uuid.UUID, str], programme: str) -> Notice:
+    other = pairing.mentee_employee_id if member == pairing.mentor_employee_id else pairing.mentor_employee_id
+    who = names.get(other, "your pair")
+    reason = f" Reason: {pairing.end_reason}." if pairing.end_reason else ""
+    return Notice(
+        employee_id=member,
+        kind=MENTORING_PAIRING_ENDED,
+        title=f"Your mentoring with {who} has ended",
+        body=f"Your pairing with {who} in {programme} has ended.{reason}",
+        data={
+            "programme_id": str(pairing.programme_id),
+            "pairing_id": str(pairing.id),
+            "other_employee_id": str(other),
+            "reason": pairing.end_reason,
+        },
+        dedupe_key=f"{MENTORING_PAIRING_ENDED}:{pairing.id}:{member}",
+    )
 
 
 async def _used_capacity(session: AsyncSession, programme_id: uuid.UUID) -> dict[uuid.UUID, int]:

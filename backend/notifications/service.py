@@ -1,11 +1,12 @@
 """Reading one's notifications, raising the ones of the nightly run (stale skills), and sending the
-ones other services raise (the marketplace's)."""
+ones other services raise (the marketplace's, mentoring's)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, literal, select
@@ -27,6 +28,24 @@ APPLICATION_STAGE = "marketplace.application_stage"
 REPORT_APPLIED = "marketplace.report_applied"
 RELEASE_REQUESTED = "marketplace.release_requested"
 RELEASE_ANSWERED = "marketplace.release_answered"
+# Mentoring's (backend/mentoring): to both members of each pair of a published run, their pair and why;
+# to each mentee that run waitlisted, their place and why; to the members of a pairing that ends (a
+# re-match ends one too), that it ended and why.
+MENTORING_PAIRED = "mentoring.paired"
+MENTORING_WAITLISTED = "mentoring.waitlisted"
+MENTORING_PAIRING_ENDED = "mentoring.pairing_ended"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One notification to send; `dedupe_key` makes sending it again (a retried request) a no-op."""
+
+    employee_id: uuid.UUID
+    kind: str
+    title: str
+    body: str
+    data: dict[str, Any]
+    dedupe_key: str
 
 
 class NotificationService:
@@ -45,6 +64,26 @@ class NotificationService:
         """Tell one employee something, in the caller's transaction (told only if it commits)."""
         self.session.add(Notification(employee_id=employee_id, kind=kind, title=title[:200], body=body, data=data))
         await self.session.flush()
+
+    async def send_once(self, notices: Sequence[Notice]) -> None:
+        """Tell each notice's employee, in the caller's transaction, once per dedupe key: a notice whose
+        key was sent before is skipped. One statement per batch, however many notices."""
+        if not notices:
+            return
+        rows = [
+            {
+                "employee_id": n.employee_id,
+                "kind": n.kind,
+                "title": n.title[:200],
+                "body": n.body,
+                "data": n.data,
+                "dedupe_key": n.dedupe_key,
+            }
+            for n in notices
+        ]
+        await self.session.execute(
+            insert(Notification).on_conflict_do_nothing(index_elements=[Notification.dedupe_key]), rows
+        )
 
     async def mark_read(self, employee_id: uuid.UUID, notification_id: uuid.UUID) -> Notification:
         notification = await self.session.get(Notification, notification_id)

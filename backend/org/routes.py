@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
@@ -60,11 +60,37 @@ class OrgUnitController(Controller):
         return to_schema(await OrgService(db).update_unit(unit_id, data), OrgUnitRead)
 
 
+LookupEmail = Annotated[
+    str | None,
+    QueryParameter(
+        min_length=3,
+        max_length=320,
+        # Printable ASCII with one @: a non-ASCII lookalike of an address is refused, never folded.
+        pattern=r"^[\x21-\x3f\x41-\x7e]+@[\x21-\x3f\x41-\x7e]+$",
+        description="The employee with exactly this email (compared regardless of ASCII case).",
+    ),
+]
+LookupExternalId = Annotated[
+    str | None,
+    QueryParameter(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00]+$",
+        description="The employee with exactly this id in the company's system of record.",
+    ),
+]
+
+
 class EmployeeController(Controller):
     path = "/employees"
     tags = ["Employees"]
 
-    @get("/", opt={"scope": Scope.EMPLOYEES_READ}, summary="List employees")
+    @get(
+        "/",
+        opt={"scope": Scope.EMPLOYEES_READ},
+        summary="List employees",
+        description="`email` or `external_id` looks one person up: a list of at most one, empty if nobody has it.",
+    )
     async def list_employees(
         self,
         db: NamedDependency[AsyncSession],
@@ -74,10 +100,14 @@ class EmployeeController(Controller):
         location: Search = None,
         active: FromQuery[bool | None] = None,
         q: Search = None,
+        email: LookupEmail = None,
+        external_id: LookupExternalId = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[EmployeeRead]:
         items, next_cursor = await OrgService(db).list_employees(
+            email=email,
+            external_id=external_id,
             org_unit_id=org_unit_id,
             manager_id=manager_id,
             role_id=role_id,

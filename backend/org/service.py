@@ -19,12 +19,22 @@ from backend.crud import (
     require_reference,
     would_cycle,
 )
-from backend.errors import InvalidInputError
+from backend.errors import InvalidInputError, MalformedInputError
 from backend.framework.models import Role
 from backend.identifiers import IdentifierError, normalise_email
 from backend.matching.refresh import note_change
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.org.schemas import EmployeeCreate, EmployeeUpdate, OrgUnitCreate, OrgUnitUpdate
+
+
+def email_for_lookup(email: str) -> str:
+    """The form in which a looked-up email is compared with the stored ones (stored lower-cased): ASCII
+    only, lower-cased by ASCII rules. A non-ASCII lookalike (the Kelvin sign, a Cyrillic a) is refused,
+    never folded into someone else's address. One place, for the identifier rules to take over."""
+    if not email.isascii() or email.count("@") != 1:
+        raise MalformedInputError("email", "an email address is ASCII with exactly one @")
+    return email.lower()
+
 
 # What matching reads of an employee: a change to any of these makes their matches stale.
 _MATCHED_FIELDS = {"org_unit_id", "role_id", "level", "location", "manager_id", "active"}
@@ -95,8 +105,16 @@ class OrgService:
         q: str | None,
         cursor: str | None,
         limit: int,
+        email: str | None = None,
+        external_id: str | None = None,
     ) -> tuple[Sequence[Employee], str | None]:
         query = select(Employee)
+        if email is not None:
+            wanted = email_for_lookup(email)
+            # The first test finds the row through the unique index; the second keeps the match exact.
+            query = query.where(func.lower(Employee.email) == wanted, Employee.email == wanted)
+        if external_id is not None:
+            query = query.where(Employee.external_id == external_id)
         for column, value in (
             (Employee.org_unit_id, org_unit_id),
             (Employee.manager_id, manager_id),

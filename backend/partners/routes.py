@@ -21,6 +21,7 @@ from backend.api import idempotency
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit
 from backend.api.problems import problem_spec
+from backend.api.query import QueryParameterError
 from backend.api.ratelimit import too_many_requests
 from backend.auth.principal import PARTNER_SCOPES, Principal, Scope
 from backend.auth.ratelimits import RateLimitedError, client_address
@@ -100,6 +101,16 @@ def _oauth_error(description: str) -> ResponseSpec:
     return ResponseSpec(data_container=TokenError, media_type=MediaType.JSON, description=description)
 
 
+def _query_refused(request: Request[Any, Any, Any], exc: QueryParameterError) -> Response[TokenError]:
+    # The token endpoint takes no query parameters; its errors keep RFC 6749's shape.
+    return Response(
+        TokenError(error="invalid_request", error_description=exc.detail),
+        status_code=400,
+        media_type=MediaType.JSON,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 @post(
     TOKEN_PATH,
     # Its errors are RFC 6749's, documented below, not problem+json.
@@ -111,6 +122,7 @@ def _oauth_error(description: str) -> ResponseSpec:
     "client_id and client_secret in the form (client_secret_post), not both. The token is for the "
     "client's own tenant and lasts PARTNER_TOKEN_TTL_SECONDS; there is no refresh token.",
     operation_class=_TokenRequestOperation,
+    exception_handlers={QueryParameterError: _query_refused},
     responses={
         200: ResponseSpec(data_container=TokenResponse, media_type=MediaType.JSON, description="The token."),
         400: _oauth_error("invalid_request, unsupported_grant_type, invalid_scope or unauthorized_client."),

@@ -108,7 +108,9 @@ class SkillController(Controller):
         summary="Add a skill to the library",
         description="Adopt a catalogue skill with `catalog_uri`, or define the tenant's own with `label`.",
     )
-    async def create_skill(self, db: NamedDependency[AsyncSession], data: JSONBody[SkillCreate]) -> SkillRead:
+    async def create_skill(
+        self, db: NamedDependency[AsyncSession], data: JSONBody[SkillCreate] = SkillCreate()
+    ) -> SkillRead:
         return to_schema(await SkillService(db).create_skill(data), SkillRead)
 
     @get("/{skill_id:uuid}", opt={"scope": Scope.TAXONOMY_READ}, summary="Get a skill")

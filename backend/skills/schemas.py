@@ -42,7 +42,7 @@ class SkillCategoryRead(Struct):
     updated_at: datetime
 
 
-class SkillCreate(Struct, forbid_unknown_fields=True):
+class SkillCreate(Struct, forbid_unknown_fields=True, frozen=True):
     """Adopt a catalogue skill (give `catalog_uri`) or define the tenant's own (give `label`)."""
 
     catalog_uri: Uri | None = None

@@ -417,4 +417,4 @@ class SkillService:
 
 def _end(rating: EmployeeSkill, now: datetime | None, principal: Principal) -> None:
     rating.valid_to = now
-    rating.ended_by = principal.subject[:200]
+    rating.ended_by = principal.actor

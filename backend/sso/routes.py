@@ -19,6 +19,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.problems import PROBLEM_JSON, problem_response, problem_spec
+from backend.api.query import ANY_QUERY
 from backend.auth.portal_sessions import SESSION_COOKIE, PortalSession, session_hash
 from backend.auth.principal import Principal, Scope
 from backend.auth.same_origin import cross_site_refusal
@@ -129,7 +130,8 @@ class SsoController(Controller):
 
     @get(
         "/{tenant_slug:str}/callback",
-        opt=_PUBLIC,
+        # The provider writes this query string (code, state, iss, and what else it likes).
+        opt={**_PUBLIC, ANY_QUERY: True},
         status_code=303,
         summary="Where the identity provider sends the browser back",
         responses={303: _REDIRECT, **_LOGIN_ERRORS},
@@ -195,7 +197,13 @@ class SsoController(Controller):
             return refused
         return await _logout(request, tenant_slug)
 
-    @get("/{tenant_slug:str}/logged-out", opt=_PUBLIC, summary="Signed out", media_type="text/html")
+    @get(
+        "/{tenant_slug:str}/logged-out",
+        # The provider comes back here with its own query string (the `state` of RP-initiated logout).
+        opt={**_PUBLIC, ANY_QUERY: True},
+        summary="Signed out",
+        media_type="text/html",
+    )
     async def logged_out(self, tenant_slug: TenantSlug) -> str:
         return (
             "<!doctype html><html lang=en><meta charset=utf-8><title>Signed out</title>"

@@ -51,7 +51,7 @@ from backend.crud import ancestors, changes, get_or_404, like_pattern, lock_hier
 from backend.errors import ConflictError, DomainError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Importance, Role, RoleSkill
 from backend.jobs.models import Job
-from backend.jobs.service import Progress, enqueue
+from backend.jobs.service import Progress, enqueue_for
 from backend.org.models import Employee
 from backend.skills.models import EmployeeSkill, Skill, current_levels
 from backend.skills.service import SkillService
@@ -954,7 +954,7 @@ class TrainingPlanService:
     async def start_recompute(self, principal: Principal) -> Job:
         """Ask for `training.recommend_all` in the caller's transaction (HR only)."""
         require_hr(principal, "recompute every training plan")
-        job = await enqueue(self.session, "training.recommend_all", {}, requested_by=principal.employee_id)
+        job = await enqueue_for(self.session, principal, "training.recommend_all", {})
         await self.session.refresh(job)
         return job
 

@@ -39,11 +39,12 @@ async def test_an_opening_from_draft_to_filled(m: Market, client: Client, owner_
         201,
     )
     # A manager posting an opening is its hiring manager; a role opening copies its role's skills.
-    assert (draft["status"], draft["hiring_manager_id"], draft["created_by"]) == (
+    assert (draft["status"], draft["hiring_manager_id"], draft["created_by_employee_id"]) == (
         "draft",
         m.people["hm"],
         m.people["hm"],
     )
+    assert draft["created_by"] == f"employee:{m.people['hm']}"
     assert {(s["label"], s["level"], s["importance"]) for s in draft["skills"]} == {
         ("SQL", 4, "essential"),
         ("PYTHON", 3, "nice_to_have"),

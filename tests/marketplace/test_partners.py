@@ -41,7 +41,12 @@ async def test_an_ats_manages_openings_but_not_applications(m: Market, client: C
         ),
         201,
     )
-    assert (created["created_by"], created["hiring_manager_id"]) == (None, m.people["hm"])
+    # The partner app is the actor on record; no employee created it.
+    assert (created["created_by"], created["created_by_employee_id"], created["hiring_manager_id"]) == (
+        f"partner:{registered['client_id']}",
+        None,
+        m.people["hm"],
+    )
     url = f"{API}/opportunities/{created['id']}"
     await ok(await client.patch(url, json={"location": "Porto"}, headers=ats))
     await ok(await client.post(f"{url}/open", headers=ats))

@@ -137,7 +137,7 @@ async def build_world(database: Database, tenant: TenantRef) -> World:
                 duration_weeks=12,
                 hiring_manager_id=people["hm"],
                 status=status,
-                created_by_subject="test:hr",
+                created_by="test:hr",
                 **extra,
             )
             session.add(opportunity)

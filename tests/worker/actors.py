@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from backend.errors import InvalidInputError
 from backend.org.models import OrgUnit, OrgUnitKind
 from worker.errors import TransientJobError
 from worker.runner import JobContext, job_actor
@@ -34,6 +35,12 @@ async def flaky(job: JobContext, fail_times: int) -> dict[str, Any]:
 @job_actor("test.broken", time_limit=timedelta(seconds=30))
 async def broken(job: JobContext) -> None:
     raise ValueError("this job's data can never work")
+
+
+@job_actor("test.refuses_input", time_limit=timedelta(seconds=30))
+async def refuses_input(job: JobContext, level: int) -> None:
+    """A job whose input the domain refuses, as a service refuses a bad value."""
+    raise InvalidInputError("level", f"level {level} is not between 1 and 5")
 
 
 @job_actor("test.slow", time_limit=timedelta(seconds=1))

@@ -57,7 +57,7 @@ def submit(database: Database, sender: DramatiqSender) -> Enqueue:
 
     async def submit(tenant: TenantRef, kind: str, arguments: dict[str, Any] | None = None) -> uuid.UUID:
         async with database.tenant_session(tenant) as session:
-            job = await enqueue(session, kind, arguments or {})
+            job = await enqueue(session, kind, arguments or {}, requested_by="test")
             await session.commit()
             await outbox.send_committed(database, tenant, sender, session)
         return job.id

@@ -72,7 +72,7 @@ async def submit(
     database: Database, sender: DramatiqSender, tenant: TenantRef, kind: str, arguments: dict[str, object]
 ) -> uuid.UUID:
     async with database.tenant_session(tenant) as session:
-        job = await enqueue(session, kind, arguments)
+        job = await enqueue(session, kind, arguments, requested_by="test")
         await session.commit()
         assert await outbox.send_committed(database, tenant, sender, session) == 1
     return job.id

@@ -18,7 +18,13 @@ from tests.helpers import problem
 
 async def _job(database: Database, tenant: TenantRef, requested_by: uuid.UUID | None, **values: object) -> str:
     async with database.tenant_session(tenant) as session:
-        job = await enqueue(session, "test.write_marker", {"marker": "api"}, requested_by=requested_by)
+        job = await enqueue(
+            session,
+            "test.write_marker",
+            {"marker": "api"},
+            requested_by=f"employee:{requested_by}" if requested_by else "test",
+            requested_by_employee_id=requested_by,
+        )
         if values:
             await session.execute(update(Job).where(Job.id == job.id).values(**values))
         await session.commit()

@@ -74,7 +74,7 @@ async def test_two_deliveries_at_once_run_the_job_once(
     async with database.tenant_session(tenant) as session:
         from backend.jobs.service import enqueue
 
-        job = await enqueue(session, "test.write_marker", {"marker": "together"})
+        job = await enqueue(session, "test.write_marker", {"marker": "together"}, requested_by="test")
         await session.commit()
     delivery = Delivery(tenant=tenant, job_id=job.id, resources=_resources(database, broker))
     body = actors.write_marker
