@@ -28,12 +28,13 @@ from backend.org.schemas import EmployeeCreate, EmployeeUpdate, OrgUnitCreate, O
 
 
 def email_for_lookup(email: str) -> str:
-    """The form in which a looked-up email is compared with the stored ones (stored lower-cased): ASCII
-    only, lower-cased by ASCII rules. A non-ASCII lookalike (the Kelvin sign, a Cyrillic a) is refused,
-    never folded into someone else's address. One place, for the identifier rules to take over."""
-    if not email.isascii() or email.count("@") != 1:
-        raise MalformedInputError("email", "an email address is ASCII with exactly one @")
-    return email.lower()
+    """A looked-up email in the normal form emails are stored in (backend/identifiers.py), so it is
+    compared as stored: a non-ASCII lookalike (the Kelvin sign, a Cyrillic a) or a malformed address is
+    refused (400), never folded into someone else's address."""
+    try:
+        return normalise_email(email)
+    except IdentifierError as exc:
+        raise MalformedInputError("email", str(exc)) from None
 
 
 # What matching reads of an employee: a change to any of these makes their matches stale.
@@ -110,9 +111,7 @@ class OrgService:
     ) -> tuple[Sequence[Employee], str | None]:
         query = select(Employee)
         if email is not None:
-            wanted = email_for_lookup(email)
-            # The first test finds the row through the unique index; the second keeps the match exact.
-            query = query.where(func.lower(Employee.email) == wanted, Employee.email == wanted)
+            query = query.where(Employee.email == email_for_lookup(email))
         if external_id is not None:
             query = query.where(Employee.external_id == external_id)
         for column, value in (
