@@ -103,7 +103,10 @@ SELECT os.opportunity_id, s.id, s.label, os.level, os.importance
 FROM opportunity_skills os JOIN skills s ON s.id = os.skill_id
 WHERE os.opportunity_id = ANY($1::uuid[])
 """
-LEVELS_SQL = "SELECT skill_id, level FROM employee_skills WHERE employee_id = $1 AND valid_to IS NULL"
+# Several sources may rate a skill: the level is the highest current rating, as the app reads it.
+LEVELS_SQL = (
+    "SELECT skill_id, max(level) FROM employee_skills WHERE employee_id = $1 AND valid_to IS NULL GROUP BY skill_id"
+)
 
 
 def bare_app(dsn: str, schema: str, pool_size: int, max_pool: int) -> Litestar:
