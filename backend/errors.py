@@ -27,7 +27,3 @@ class InvalidInputError(DomainError):
     def __init__(self, field: str, detail: str) -> None:
         super().__init__(detail)
         self.field = field
-
-
-class MalformedInputError(InvalidInputError):
-    """Input that is not of the form a field takes (a 400 naming the field, like a schema's refusal)."""

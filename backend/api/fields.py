@@ -22,5 +22,6 @@ Description = Annotated[str, Meta(max_length=5000, pattern=NO_NUL)]
 # ASCII only, one @, a dotted domain: the schema states what backend/identifiers.py enforces (which also
 # refuses what a pattern cannot see, such as two dots in a row), so lookalike letters never get in.
 _LOCAL = r"[\x21-\x3f\x41-\x7e]"
-Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=rf"^{_LOCAL}+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")]
+EMAIL_PATTERN = rf"^{_LOCAL}+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=EMAIL_PATTERN)]
 HttpUrl = Annotated[str, Meta(min_length=8, max_length=2000, pattern=r"^https?://[^\x00-\x20\x7f]+$")]

@@ -25,7 +25,6 @@ from backend.errors import (
     ConflictError,
     DomainError,
     InvalidInputError,
-    MalformedInputError,
     NotFoundError,
     PermissionDeniedError,
 )
@@ -123,15 +122,12 @@ def domain_status(exc: DomainError) -> int:
         return 403
     if isinstance(exc, ConflictError):
         return 409
-    if isinstance(exc, MalformedInputError):
-        return 400
     if isinstance(exc, InvalidInputError):
         return 422
     return 400
 
 
 def handle_domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
-    # MalformedInputError is an InvalidInputError too: both name their field.
     errors = [FieldError(field=exc.field, message=exc.detail)] if isinstance(exc, InvalidInputError) else None
     return _refused(request, exc, problem_response(domain_status(exc), exc.detail, errors=errors))
 

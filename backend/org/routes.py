@@ -8,6 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.api.fields import EMAIL_PATTERN
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit, Search
 from backend.auth.middleware import principal_employee
@@ -65,8 +66,9 @@ LookupEmail = Annotated[
     QueryParameter(
         min_length=3,
         max_length=320,
-        # Printable ASCII with one @: a non-ASCII lookalike of an address is refused, never folded.
-        pattern=r"^[\x21-\x3f\x41-\x7e]+@[\x21-\x3f\x41-\x7e]+$",
+        # The form an employee's email takes (ASCII, one @, a dotted domain): a non-ASCII lookalike of
+        # an address is refused, never folded.
+        pattern=EMAIL_PATTERN,
         description="The employee with exactly this email (compared regardless of ASCII case).",
     ),
 ]

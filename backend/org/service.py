@@ -19,7 +19,7 @@ from backend.crud import (
     require_reference,
     would_cycle,
 )
-from backend.errors import InvalidInputError, MalformedInputError
+from backend.errors import InvalidInputError
 from backend.framework.models import Role
 from backend.identifiers import IdentifierError, normalise_email
 from backend.matching.refresh import note_change
@@ -30,11 +30,12 @@ from backend.org.schemas import EmployeeCreate, EmployeeUpdate, OrgUnitCreate, O
 def email_for_lookup(email: str) -> str:
     """A looked-up email in the normal form emails are stored in (backend/identifiers.py), so it is
     compared as stored: a non-ASCII lookalike (the Kelvin sign, a Cyrillic a) or a malformed address is
-    refused (400), never folded into someone else's address."""
+    refused, never folded into someone else's address. The query parameter's pattern refuses most (400);
+    what a pattern cannot see (two dots in a row) is refused here, as an employee's email is (422)."""
     try:
         return normalise_email(email)
     except IdentifierError as exc:
-        raise MalformedInputError("email", str(exc)) from None
+        raise InvalidInputError("email", str(exc)) from None
 
 
 # What matching reads of an employee: a change to any of these makes their matches stale.

@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 
 from backend.aspirations.models import AspirationSkill
-from backend.auth.principal import UserRole
+from backend.auth.principal import Principal, UserRole, scopes_for
 from backend.marketplace.models import Opportunity, OpportunityStatus
+from backend.matching.serving import MatchServingService
 from tenants.sessions import Database
 from tests.conftest import TokenFactory
 from tests.helpers import problem
@@ -76,9 +77,19 @@ async def test_recommendations_hold_when_read(
             update(Opportunity).where(Opportunity.id == world.analyst).values(status=OpportunityStatus.FILLED)
         )
     assert await recommended(client, person("ben")) == set()
-    # A person who left is recommended nothing.
+    # A person who left is recommended nothing: their credentials end with their deactivation, and the
+    # service itself serves nobody inactive, whoever asks on their behalf.
     await ok(await client.patch(f"{API}/employees/{world.people['ana']}", json={"active": False}, headers=hr))
-    assert (await ok(await client.get(f"{API}/me/recommendations", headers=person("ana"))))["items"] == []
+    problem(await client.get(f"{API}/me/recommendations", headers=person("ana")), 401)
+    ana = Principal(
+        tenant=world.tenant,
+        subject=f"employee:{world.people['ana']}",
+        employee_id=world.people["ana"],
+        roles=frozenset({UserRole.EMPLOYEE}),
+        scopes=scopes_for(frozenset({UserRole.EMPLOYEE})),
+    )
+    async with database.tenant_session(world.tenant) as session, session.begin():
+        assert (await MatchServingService(session).recommendations(ana)).items == []
 
 
 async def test_candidates_hold_when_read(client: Client, auth: TokenFactory, world: World) -> None:
