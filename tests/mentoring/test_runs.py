@@ -261,6 +261,41 @@ async def test_both_objectives_reach_the_known_optimum(database: Database, make_
         assert (await session.get_one(PairingRun, best.id)).status == RunStatus.DISCARDED
 
 
+async def test_a_run_is_optimal_over_every_allowed_pair_when_demand_is_skewed(
+    database: Database, make_tenant: TenantFactory
+) -> None:
+    """Every mentee's favourite is mentor A (level 5, one place); mentor B (level 3, two places) suits
+    them less. The programme keeps one candidate per mentee (per_mentee 1), which is A for all three:
+    the run must still look past it. Skill lead alone counts: each mentee -> A 1.0, -> B 0.6."""
+    tenant = make_tenant()
+    org = await seed_org(
+        database,
+        tenant,
+        managers=[None, None, None, None, None],
+        departments=[0, 0, 1, 1, 1],
+        levels={(0, 0): 5, (1, 0): 3},
+        skills=1,
+        tag="s",
+    )
+    a, b, *mentees = org.people
+    only_lead = Weights(skill_lead=1, wants_to_teach=0, made_the_move=0, time_zone_overlap=0)
+    programme_id = await new_programme(database, tenant, weights=only_lead, per_mentee=1)
+    mentor_a = await add_mentor(database, tenant, programme_id, a, capacity=1, languages=["en"])
+    mentor_b = await add_mentor(database, tenant, programme_id, b, capacity=2, languages=["en"])
+    for person in mentees:
+        await add_mentee(database, tenant, programme_id, person, languages=["en"], wants=org.skills)
+    for objective in PairingObjective:
+        run = await start(database, tenant, programme_id, objective)
+        summary = await compute(database, tenant, run.id)
+        assert (summary["matched"], summary["unmatched"]) == (3, 0)
+        assert summary["total_score"] == pytest.approx(2.2)
+        pairs = await pairs_of(database, tenant, run.id)
+        assert sorted(p.mentor_profile_id == mentor_a for p in pairs) == [False, False, True]
+        assert {p.mentor_profile_id for p in pairs} == {mentor_a, mentor_b}
+        assert sorted(p.score for p in pairs) == pytest.approx([0.6, 0.6, 1.0])
+        assert await waitlist_of(database, tenant, run.id) == []
+
+
 async def small_pool(database: Database, tenant: TenantRef) -> tuple[uuid.UUID, Org]:
     org = await seed_org(
         database,
