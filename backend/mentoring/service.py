@@ -791,12 +791,18 @@ class PairingRunService:
             if progress is not None:
                 await progress(percent)
 
+        # The programme's lock, then the run's, as starting and publishing runs take them. In the
+        # other order, a run computed again while HR publishes it deadlocks: the job holds the run
+        # while its new pairs wait on the programme (their foreign key), which HR holds.
+        programme_id = await self.session.scalar(select(PairingRun.programme_id).where(PairingRun.id == run_id))
+        if programme_id is None:
+            raise NotFoundError(f"pairing run {run_id} does not exist")
+        programme = await self.session.get_one(Programme, programme_id, with_for_update=True)
         run = await self.session.scalar(select(PairingRun).where(PairingRun.id == run_id).with_for_update())
         if run is None:
             raise NotFoundError(f"pairing run {run_id} does not exist")
         if run.status in (RunStatus.PUBLISHED, RunStatus.DISCARDED):
             return _summary(run)
-        programme = await self.session.get_one(Programme, run.programme_id)
         await self.session.execute(
             delete(Pairing).where(Pairing.run_id == run.id, Pairing.state == PairingState.PROPOSED)
         )

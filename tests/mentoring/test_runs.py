@@ -3,6 +3,7 @@ objectives on a pool with a known optimum, and idempotency of the run and of its
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from backend.jobs.models import Job, JobStatus
 from backend.mentoring.models import (
@@ -21,6 +22,7 @@ from backend.mentoring.models import (
     PairingObjective,
     PairingRun,
     PairingState,
+    Programme,
     ProgrammeKind,
     ProgrammeStatus,
     RequestStatus,
@@ -345,6 +347,39 @@ async def test_running_a_run_again_leaves_one_set_of_pairs(database: Database, m
     matched = {p.mentee_request_id for p in pairs}
     for request_id, status in statuses.items():
         assert status == (RequestStatus.MATCHED if request_id in matched else RequestStatus.WAITLISTED)
+
+
+async def test_a_run_computed_again_while_hr_publishes_it_does_not_deadlock(
+    database: Database, make_tenant: TenantFactory
+) -> None:
+    """A retried job computes a run at the moment HR publishes it. Publishing locks the programme,
+    then the run; the job must take them in the same order, or it holds the run while its new pairs
+    wait on the programme (their foreign key) and Postgres kills one of the two as a deadlock."""
+    tenant = make_tenant()
+    programme_id, _ = await small_pool(database, tenant)
+    run = await start(database, tenant, programme_id)
+    await compute(database, tenant, run.id)
+    async with database.tenant_session(tenant) as session, session.begin():
+        # Publishing's first step: the programme's lock.
+        await session.get(Programme, programme_id, with_for_update=True)
+        job = asyncio.create_task(compute(database, tenant, run.id))
+        # Wait until the job waits on a lock (the programme's, or, out of order, the foreign key's).
+        for _ in range(200):
+            waiting = await session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE NOT l.granted AND a.datname = current_database()"
+                )
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting, "the job never waited for the publication"
+        published = await MentoringService(session).publish_run(hr(tenant), run.id)
+        assert published.status == RunStatus.PUBLISHED
+    # The job then finds the run published and leaves it as it is.
+    assert (await job)["status"] == "published"
+    assert {p.state for p in await pairs_of(database, tenant, run.id)} == {PairingState.PUBLISHED}
 
 
 class _Sender:
