@@ -30,7 +30,15 @@ Topics = Annotated[list[str], Meta(max_length=20, description="Free-text topics,
 Goals = Annotated[str, Meta(min_length=1, max_length=5000, pattern=NON_BLANK)]
 Reason = Annotated[str, Meta(max_length=2000, pattern=NO_NUL)]
 Weight = Annotated[float, Meta(ge=0, le=10)]
-PerMentee = Annotated[int, Meta(ge=1, le=500, description="Candidate mentors kept per mentee before the solve.")]
+PerMentee = Annotated[
+    int,
+    Meta(
+        ge=1,
+        le=500,
+        description="How many best mentors per mentee the solve starts from (speed only: the result is the"
+        " optimum over every allowed pair whatever the value).",
+    ),
+]
 Rating = Annotated[int, Meta(ge=1, le=5)]
 
 

@@ -60,8 +60,8 @@ from backend.mentoring.pairing import (
     UNMATCHED_REASONS,
     Objective,
     Pool,
-    candidate_pairs,
-    solve,
+    pair_factors,
+    solve_pool,
     unmatched_reason,
 )
 from backend.mentoring.schemas import (
@@ -919,12 +919,18 @@ class PairingRunService:
             if progress is not None:
                 await progress(percent)
 
+        # The programme's lock, then the run's, as starting and publishing runs take them. In the
+        # other order, a run computed again while HR publishes it deadlocks: the job holds the run
+        # while its new pairs wait on the programme (their foreign key), which HR holds.
+        programme_id = await self.session.scalar(select(PairingRun.programme_id).where(PairingRun.id == run_id))
+        if programme_id is None:
+            raise NotFoundError(f"pairing run {run_id} does not exist")
+        programme = await self.session.get_one(Programme, programme_id, with_for_update=True)
         run = await self.session.scalar(select(PairingRun).where(PairingRun.id == run_id).with_for_update())
         if run is None:
             raise NotFoundError(f"pairing run {run_id} does not exist")
         if run.status in (RunStatus.PUBLISHED, RunStatus.DISCARDED):
             return _summary(run)
-        programme = await self.session.get_one(Programme, run.programme_id)
         await self.session.execute(
             delete(Pairing).where(Pairing.run_id == run.id, Pairing.state == PairingState.PROPOSED)
         )
@@ -934,23 +940,24 @@ class PairingRunService:
         await report(40)
         weights = {**DEFAULT_WEIGHTS, **(programme.weights or {})}
         pool = data.pool
-        if pool.mentees and pool.mentors:
-            candidates = candidate_pairs(pool, per_mentee=programme.per_mentee, weights=weights)
-            assignment = solve(candidates, pool.mentor_capacity, pool.mentees, Objective(run.objective.value))
-            mentor_of, rows = assignment.mentor_of, assignment.pair_rows
-        else:
-            candidates = None
-            mentor_of, rows = np.full(pool.mentees, -1, np.int64), np.empty(0, np.int64)
-        await report(70)
         pair_values: list[dict[str, Any]] = []
         total = 0.0
-        if candidates is not None:
-            for row in rows:
-                mentee_index, mentor_index = int(candidates.mentee[row]), int(candidates.mentor[row])
-                factors = {name: float(candidates.factors[name][row]) for name in FACTORS}
-                score = float(candidates.score[row])
+        mentor_of = np.full(pool.mentees, -1, np.int64)
+        if pool.mentees and pool.mentors:
+            # Optimal over every allowed pair; per_mentee only sizes the solver's first graph.
+            solution = solve_pool(
+                pool, Objective(run.objective.value), per_mentee=programme.per_mentee, weights=weights
+            )
+            mentor_of = solution.assignment.mentor_of
+            rows = solution.assignment.pair_rows
+            mentee_indices, mentor_indices = solution.candidates.mentee[rows], solution.candidates.mentor[rows]
+            scores = solution.candidates.score[rows]
+            factor_values = pair_factors(pool, mentee_indices, mentor_indices)
+            for k, (mentee_index, mentor_index) in enumerate(zip(mentee_indices, mentor_indices, strict=True)):
+                factors = {name: float(factor_values[name][k]) for name in FACTORS}
+                score = float(scores[k])
                 total += score
-                mentee, mentor = data.mentees[mentee_index], data.mentors[mentor_index]
+                mentee, mentor = data.mentees[int(mentee_index)], data.mentors[int(mentor_index)]
                 pair_values.append(
                     {
                         "run_id": run.id,
@@ -964,6 +971,7 @@ class PairingRunService:
                         "reasons": _reasons(data, mentee, mentor, factors, weights, programme),
                     }
                 )
+        await report(70)
         if pair_values:
             await self.session.execute(insert(Pairing), pair_values)
         unmatched = [i for i in range(pool.mentees) if mentor_of[i] < 0]

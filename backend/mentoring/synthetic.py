@@ -29,7 +29,11 @@ def random_pool(
     seed: int = 7,
     different_department: bool = False,
     exclusions: int = 0,
+    popular: int = 0,
 ) -> Pool:
+    """A pool with every hard constraint at work. `popular` mentors are everyone's favourites (top
+    level in every skill, keen to teach all of them, holders of every role): demand for them is
+    skewed, and each mentee's best few mentors are mostly the same ones."""
     rng = np.random.default_rng(seed)
     people = mentees + mentors
     # An org tree about six levels deep: person i reports to someone between i/8 and i/4.
@@ -52,6 +56,9 @@ def random_pool(
     mentor_level = rng.integers(0, 6, (mentors, skills)).astype(np.int8)
     mentor_teaches = rng.random((mentors, skills)) < 0.05
     mentor_held_role = rng.random((mentors, roles)) < 0.05
+    mentor_level[:popular] = 5
+    mentor_teaches[:popular] = True
+    mentor_held_role[:popular] = True
     target_role = np.where(rng.random(mentees) < 0.6, rng.integers(0, roles, mentees), -1)
     excluded = [(int(rng.integers(0, mentees)), int(rng.integers(0, mentors))) for _ in range(exclusions)]
     return Pool(

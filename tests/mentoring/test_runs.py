@@ -3,6 +3,7 @@ objectives on a pool with a known optimum, and idempotency of the run and of its
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from backend.jobs.models import Job, JobStatus
 from backend.mentoring.models import (
@@ -21,6 +22,7 @@ from backend.mentoring.models import (
     PairingObjective,
     PairingRun,
     PairingState,
+    Programme,
     ProgrammeKind,
     ProgrammeStatus,
     RequestStatus,
@@ -261,6 +263,41 @@ async def test_both_objectives_reach_the_known_optimum(database: Database, make_
         assert (await session.get_one(PairingRun, best.id)).status == RunStatus.DISCARDED
 
 
+async def test_a_run_is_optimal_over_every_allowed_pair_when_demand_is_skewed(
+    database: Database, make_tenant: TenantFactory
+) -> None:
+    """Every mentee's favourite is mentor A (level 5, one place); mentor B (level 3, two places) suits
+    them less. The programme keeps one candidate per mentee (per_mentee 1), which is A for all three:
+    the run must still look past it. Skill lead alone counts: each mentee -> A 1.0, -> B 0.6."""
+    tenant = make_tenant()
+    org = await seed_org(
+        database,
+        tenant,
+        managers=[None, None, None, None, None],
+        departments=[0, 0, 1, 1, 1],
+        levels={(0, 0): 5, (1, 0): 3},
+        skills=1,
+        tag="s",
+    )
+    a, b, *mentees = org.people
+    only_lead = Weights(skill_lead=1, wants_to_teach=0, made_the_move=0, time_zone_overlap=0)
+    programme_id = await new_programme(database, tenant, weights=only_lead, per_mentee=1)
+    mentor_a = await add_mentor(database, tenant, programme_id, a, capacity=1, languages=["en"])
+    mentor_b = await add_mentor(database, tenant, programme_id, b, capacity=2, languages=["en"])
+    for person in mentees:
+        await add_mentee(database, tenant, programme_id, person, languages=["en"], wants=org.skills)
+    for objective in PairingObjective:
+        run = await start(database, tenant, programme_id, objective)
+        summary = await compute(database, tenant, run.id)
+        assert (summary["matched"], summary["unmatched"]) == (3, 0)
+        assert summary["total_score"] == pytest.approx(2.2)
+        pairs = await pairs_of(database, tenant, run.id)
+        assert sorted(p.mentor_profile_id == mentor_a for p in pairs) == [False, False, True]
+        assert {p.mentor_profile_id for p in pairs} == {mentor_a, mentor_b}
+        assert sorted(p.score for p in pairs) == pytest.approx([0.6, 0.6, 1.0])
+        assert await waitlist_of(database, tenant, run.id) == []
+
+
 async def small_pool(database: Database, tenant: TenantRef) -> tuple[uuid.UUID, Org]:
     org = await seed_org(
         database,
@@ -310,6 +347,39 @@ async def test_running_a_run_again_leaves_one_set_of_pairs(database: Database, m
     matched = {p.mentee_request_id for p in pairs}
     for request_id, status in statuses.items():
         assert status == (RequestStatus.MATCHED if request_id in matched else RequestStatus.WAITLISTED)
+
+
+async def test_a_run_computed_again_while_hr_publishes_it_does_not_deadlock(
+    database: Database, make_tenant: TenantFactory
+) -> None:
+    """A retried job computes a run at the moment HR publishes it. Publishing locks the programme,
+    then the run; the job must take them in the same order, or it holds the run while its new pairs
+    wait on the programme (their foreign key) and Postgres kills one of the two as a deadlock."""
+    tenant = make_tenant()
+    programme_id, _ = await small_pool(database, tenant)
+    run = await start(database, tenant, programme_id)
+    await compute(database, tenant, run.id)
+    async with database.tenant_session(tenant) as session, session.begin():
+        # Publishing's first step: the programme's lock.
+        await session.get(Programme, programme_id, with_for_update=True)
+        job = asyncio.create_task(compute(database, tenant, run.id))
+        # Wait until the job waits on a lock (the programme's, or, out of order, the foreign key's).
+        for _ in range(200):
+            waiting = await session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE NOT l.granted AND a.datname = current_database()"
+                )
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting, "the job never waited for the publication"
+        published = await MentoringService(session).publish_run(hr(tenant), run.id)
+        assert published.status == RunStatus.PUBLISHED
+    # The job then finds the run published and leaves it as it is.
+    assert (await job)["status"] == "published"
+    assert {p.state for p in await pairs_of(database, tenant, run.id)} == {PairingState.PUBLISHED}
 
 
 class _Sender:

@@ -1,14 +1,26 @@
-"""Why a mentee is left unmatched: the first hard constraint that rules out every mentor."""
+"""Why a mentee is left unmatched: the first hard constraint that rules out every mentor, and
+"at capacity" only when every mentor who suits them is full."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from backend.mentoring.pairing import UNMATCHED_REASONS, Pool, unmatched_reason
+from backend.mentoring.pairing import (
+    UNMATCHED_REASONS,
+    Objective,
+    Pool,
+    candidate_pairs,
+    solve_pool,
+    unmatched_reason,
+)
+from backend.mentoring.synthetic import random_pool
 
 
 def pool(mentors: list[dict[str, Any]], *, mentee_line: Sequence[int] = (), **mentee: Any) -> Pool:
@@ -58,3 +70,30 @@ def pool(mentors: list[dict[str, Any]], *, mentee_line: Sequence[int] = (), **me
 def test_the_first_constraint_that_leaves_nobody_is_the_reason(case: Pool, expected: str) -> None:
     assert unmatched_reason(case, 0) == expected
     assert UNMATCHED_REASONS[expected]
+
+
+def test_a_mentee_is_not_left_waiting_by_a_mentor_with_a_place_who_scores_nothing() -> None:
+    """Twelve hours apart, no wish in common: the pair scores 0, and the mentor has a place. Waiting
+    would be reported as "every suitable mentor is at capacity", which is false: they are paired."""
+    case = pool([{"employee": 1}])
+    case = replace(case, mentor_time_zone=np.array([12.0]))
+    for objective in Objective:
+        solution = solve_pool(case, objective)
+        assert solution.candidates.score[solution.assignment.pair_rows].tolist() == [0.0]
+        assert list(solution.assignment.mentor_of) == [0]
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(seed=st.integers(0, 2**31), mentees=st.integers(1, 30), mentors=st.integers(1, 8))
+def test_at_capacity_means_every_suitable_mentor_is_full(seed: int, mentees: int, mentors: int) -> None:
+    case = random_pool(mentees, mentors, skills=5, roles=3, departments=3, seed=seed, exclusions=mentees)
+    # Far-apart time zones make zero scores common.
+    case = replace(case, mentor_time_zone=case.mentor_time_zone + 12.0)
+    allowed = candidate_pairs(case, per_mentee=case.mentors)
+    for objective in Objective:
+        assignment = solve_pool(case, objective, per_mentee=1, reserve=1).assignment
+        load = np.bincount(assignment.mentor_of[assignment.mentor_of >= 0], minlength=case.mentors)
+        for mentee in np.flatnonzero(assignment.mentor_of < 0):
+            if unmatched_reason(case, int(mentee)) == "at_capacity":
+                suitable = allowed.mentor[allowed.mentee == mentee]
+                assert (load[suitable] >= case.mentor_capacity[suitable]).all()
