@@ -54,7 +54,7 @@ class JobRecords:
             attempts = await session.scalar(
                 update(model)
                 .where(model.id == job_id)
-                .values(status=JobStatus.RUNNING, attempts=model.attempts + 1, progress=0, started_at=func.now())
+                .values(status=JobStatus.RUNNING, attempts=model.attempts + 1, progress=0, started_at=func.clock_timestamp())
                 .returning(model.attempts)
             )
         return int(attempts or 1)
@@ -69,12 +69,14 @@ class JobRecords:
             )
 
     def succeeded(self, job_id: uuid.UUID, result: dict[str, Any] | None) -> Update:
-        """The statement that marks the job done, for the transaction that holds the body's changes."""
+        """The statement that marks the job done, for the transaction that holds the body's changes. Its
+        time is the clock's, not the transaction's (`now()`): that transaction began before the attempt
+        was marked running in a short one of its own, so `now()` would finish the job before it started."""
         model = self.model
         return (
             update(model)
             .where(model.id == job_id)
-            .values(status=JobStatus.SUCCEEDED, progress=100, error=None, result=result, finished_at=func.now())
+            .values(status=JobStatus.SUCCEEDED, progress=100, error=None, result=result, finished_at=func.clock_timestamp())
         )
 
     async def record_failure(self, job_id: uuid.UUID, error: str, *, final: bool) -> None:
@@ -83,7 +85,7 @@ class JobRecords:
         model = self.model
         values: dict[str, Any] = {"error": error}
         if final:
-            values |= {"status": JobStatus.FAILED, "finished_at": func.now()}
+            values |= {"status": JobStatus.FAILED, "finished_at": func.clock_timestamp()}
         else:
             values |= {"status": JobStatus.QUEUED}
         async with self.session() as session, session.begin():

@@ -49,6 +49,7 @@ async def test_a_job_runs_pinned_to_its_tenant_and_keeps_its_record(
     assert job.sent_at is not None
     assert job.started_at is not None
     assert job.finished_at is not None
+    assert job.started_at <= job.finished_at
     assert job.result == {"search_path": tenant.schema_name, "role": tenant.role_name}
     assert await markers(database, tenant, "pinned") == 1
 
@@ -121,7 +122,9 @@ async def test_an_error_a_retry_cannot_fix_fails_at_once_into_the_dead_letter(
     job = await wait_for_job(database, tenant, job_id)
     assert job.status == JobStatus.FAILED
     assert job.error == "ValueError: this job's data can never work"
+    assert job.started_at is not None
     assert job.finished_at is not None
+    assert job.started_at <= job.finished_at
     [letter] = await dead_letters(database, str(job_id))
     assert letter.error == job.error
     assert "traceback" not in letter.message["options"]
