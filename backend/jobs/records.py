@@ -54,7 +54,9 @@ class JobRecords:
             attempts = await session.scalar(
                 update(model)
                 .where(model.id == job_id)
-                .values(status=JobStatus.RUNNING, attempts=model.attempts + 1, progress=0, started_at=func.clock_timestamp())
+                .values(
+                    status=JobStatus.RUNNING, attempts=model.attempts + 1, progress=0, started_at=func.clock_timestamp()
+                )
                 .returning(model.attempts)
             )
         return int(attempts or 1)
@@ -76,7 +78,9 @@ class JobRecords:
         return (
             update(model)
             .where(model.id == job_id)
-            .values(status=JobStatus.SUCCEEDED, progress=100, error=None, result=result, finished_at=func.clock_timestamp())
+            .values(
+                status=JobStatus.SUCCEEDED, progress=100, error=None, result=result, finished_at=func.clock_timestamp()
+            )
         )
 
     async def record_failure(self, job_id: uuid.UUID, error: str, *, final: bool) -> None:

@@ -136,12 +136,13 @@ class LoadedPeople:
 async def load_people(
     session: AsyncSession, universe: Universe, employee_ids: Sequence[uuid.UUID] | None = None
 ) -> LoadedPeople:
-    """Active employees (or the given ones) with their current skills and aspirations."""
-    query = select(Employee.id, Employee.org_unit_id, Employee.level, Employee.location, Employee.role_id).where(
-        Employee.active.is_(True)
-    )
+    """Active employees, or the given ones whether active or not (a leaver's next roles, an applicant who
+    has left since): callers index the result by the ids they asked for."""
+    query = select(Employee.id, Employee.org_unit_id, Employee.level, Employee.location, Employee.role_id)
     if employee_ids is not None:
         query = query.where(Employee.id.in_(employee_ids))
+    else:
+        query = query.where(Employee.active.is_(True))
     rows = (await session.execute(query.order_by(Employee.id))).all()
     ids = [row.id for row in rows]
     position = {employee: i for i, employee in enumerate(ids)}
