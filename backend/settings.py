@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     # the first change waiting, so a burst of edits costs one recompute and none waits forever.
     matching_debounce_seconds: float = Field(default=30.0, ge=0, le=3600)
     matching_max_wait_seconds: float = Field(default=300.0, ge=0, le=86400)
+    # The longest wait between a scheduler's attempts to reach Postgres again, and between restarts of
+    # a child of `crosswalk run` (or of `crosswalk worker --processes N`) that exited on its own.
+    process_backoff_max_seconds: float = Field(default=30.0, ge=0.1, le=3600)
+    # How long a worker told to stop (SIGTERM, Ctrl-C) waits for the jobs in hand before it exits anyway.
+    # Unset: the longest time limit of its job kinds plus a few seconds, by which the time limit has
+    # interrupted any job.
+    worker_stop_seconds: float | None = Field(default=None, gt=0, le=86400)
     data_dir: Path = Path(".crosswalk")
 
     db_pool_size: int = Field(default=10, ge=1, le=200)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import redis
 
-WORKER = [sys.executable, "-m", "dramatiq", "worker.entry", "--processes", "1", "--threads", "2"]
+WORKER = [sys.executable, "-c", "from backend.cli import main; main()", "worker", "--processes", "1", "--threads", "2"]
 SCHEDULER = [sys.executable, "-c", "from backend.cli import main; main()", "scheduler"]
 
 
