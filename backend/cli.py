@@ -727,7 +727,7 @@ def _supervise_workers(settings: Settings, processes: int, threads: int) -> None
     import threading
 
     from backend.supervisor import Supervisor
-    from worker.serve import CLOSE_SECONDS, STOP_SIGNALS, stop_seconds
+    from worker.serve import STOP_SIGNALS, exit_bound_seconds
 
     stop = threading.Event()
     for signum in STOP_SIGNALS:
@@ -735,7 +735,7 @@ def _supervise_workers(settings: Settings, processes: int, threads: int) -> None
     with Supervisor(
         backoff_max_seconds=settings.process_backoff_max_seconds,
         # Each child waits for its jobs in hand itself; this is only the bound past which it is killed.
-        stop_seconds=stop_seconds(settings) + CLOSE_SECONDS + 5,
+        stop_seconds=exit_bound_seconds(settings) + 1,
         announce=lambda line: out.print(line, highlight=False),
     ) as supervisor:
         for number in range(processes):

@@ -17,8 +17,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 import structlog
 
@@ -67,10 +68,15 @@ class Supervisor:
         backoff_max_seconds: float,
         stop_seconds: float,
         announce: Callable[[str], None] | None = None,
+        env: Mapping[str, str] | None = None,
+        output: IO[str] | None = None,
     ) -> None:
+        """`env` and `output` (stdout and stderr) of the children: this process's own when None."""
         self.backoff_max_seconds = backoff_max_seconds
         self.stop_seconds = stop_seconds
         self._announce = announce or (lambda line: None)
+        self._env = dict(env) if env is not None else None
+        self._output = output
         self._children: list[Child] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -101,10 +107,14 @@ class Supervisor:
         with self._lock:
             return {child.name: child.restarts for child in self._children}
 
-    @staticmethod
-    def _spawn(argv: Sequence[str]) -> subprocess.Popen[bytes]:
+    def _spawn(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(  # noqa: S603 - our own argv
-            list(argv), start_new_session=True, preexec_fn=_DIES_WITH_PARENT
+            list(argv),
+            env=self._env,
+            stdout=self._output,
+            stderr=subprocess.STDOUT if self._output is not None else None,
+            start_new_session=True,
+            preexec_fn=_DIES_WITH_PARENT,
         )
 
     def _watch(self) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -43,11 +44,18 @@ log = structlog.get_logger()
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 # Past the time limit, the limit's own interruption and the rollback need a moment.
 TIME_LIMIT_GRACE_SECONDS = 5.0
-# How long closing the consumers and the broker may take once the jobs are done.
-CLOSE_SECONDS = 10.0
+# How long the worker and consumer threads may take to finish once the jobs are done, and closing the
+# broker after them.
+CLOSE_SECONDS = 5.0
+# How long the threads get when a job is still in hand past the bound (it is not waited for again).
+LEFT_BEHIND_SECONDS = 1.0
 # How often a stopping worker hands back what its consumers fetched meanwhile.
 STOPPING_POLL_SECONDS = 0.2
 EXIT_STOPPED_HARD = 1
+# An idle worker thread waits this long for a message before it checks whether it should stop, so a
+# message fetched just after a stop signal is not started (Dramatiq's default is 1 s); the consumers
+# poll an idle queue as often.
+IDLE_POLL_MS = 250
 
 
 def stop_seconds(settings: Settings) -> float:
@@ -56,6 +64,11 @@ def stop_seconds(settings: Settings) -> float:
         return settings.worker_stop_seconds
     longest = max((kind.time_limit.total_seconds() for kind in JOB_KINDS.values()), default=0.0)
     return longest + TIME_LIMIT_GRACE_SECONDS
+
+
+def exit_bound_seconds(settings: Settings) -> float:
+    """How long after a stop signal the process is gone at the latest."""
+    return stop_seconds(settings) + 3 * CLOSE_SECONDS
 
 
 class StopRequest:
@@ -90,16 +103,22 @@ def serve_worker(settings: Settings, *, threads: int) -> int:
     broker, _resources = configure(settings)
     # Starts the time-limit watchdog (Dramatiq's CLI announces the same).
     broker.emit_after("process_boot")
-    worker = dramatiq.Worker(broker, queues={queue_name(settings)}, worker_threads=threads)
+    worker = dramatiq.Worker(broker, queues={queue_name(settings)}, worker_threads=threads, worker_timeout=IDLE_POLL_MS)
     worker.start()
     log.info("worker_ready", threads=threads, queue=queue_name(settings))
     stop.requested.wait()
     in_hand_done = stop_taking_jobs(worker, stop_seconds(settings))
-    closed = close(worker, broker)
+    # Jobs still in hand past the bound are not waited for again: their threads are left behind.
+    closed = close(worker, broker, CLOSE_SECONDS if in_hand_done else LEFT_BEHIND_SECONDS)
+    if in_hand_done and closed:
+        return 0
     if not closed:
-        log.warning("worker_close_timed_out", seconds=CLOSE_SECONDS)
-        os._exit(EXIT_STOPPED_HARD)
-    return 0 if in_hand_done else EXIT_STOPPED_HARD
+        log.warning("worker_close_timed_out")
+    # A thread still in a job (or a close that hangs) must not keep the process alive: the event loop
+    # thread of the AsyncIO middleware is not a daemon, and the interpreter would wait for it.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_STOPPED_HARD)
 
 
 def stop_taking_jobs(worker: dramatiq.Worker, wait_seconds: float) -> bool:
@@ -134,16 +153,16 @@ def hand_back_fetched(worker: dramatiq.Worker) -> None:
             log.warning("worker_hand_back_failed", messages=len(messages), error=type(exc).__name__)
 
 
-def close(worker: dramatiq.Worker, broker: dramatiq.Broker) -> bool:
-    """Stop the worker's threads and close the broker, within CLOSE_SECONDS. The stop runs on a daemon
-    thread so that nothing (a job that ignores its time limit, a broker that does not answer) can keep
-    the process alive past the bound."""
+def close(worker: dramatiq.Worker, broker: dramatiq.Broker, join_seconds: float) -> bool:
+    """Stop the worker's threads and close the broker, waiting `join_seconds` for each kind of
+    thread. The stop runs on a daemon thread so that nothing (a job that ignores its time limit, a
+    broker that does not answer) keeps this one waiting past the bound; True if it finished."""
 
     def stop_everything() -> None:
-        worker.stop(timeout=int(CLOSE_SECONDS * 1000))
+        worker.stop(timeout=int(join_seconds * 1000))
         broker.close()
 
     closer = threading.Thread(target=stop_everything, name="worker-close", daemon=True)
     closer.start()
-    closer.join(CLOSE_SECONDS + 2)
+    closer.join(2 * join_seconds + CLOSE_SECONDS)
     return not closer.is_alive()
