@@ -113,7 +113,7 @@ async def test_a_worker_given_sigterm_takes_no_new_job_and_exits_once_the_job_in
                 os.kill(pid, signal.SIGTERM)
             await asyncio.sleep(0.5)
             later = await submit(database, job_sender, tenant, "training.recommend_all", {})
-            await asyncio.sleep(3)  # a worker still taking jobs has started it by now
+            await asyncio.sleep(2)  # a worker still taking jobs (idle threads poll 4 times a second) has started it
             assert (await job_of(database, tenant, later)).status == JobStatus.QUEUED, worker.output()
             assert worker.popen.poll() is None, "the worker left its job in hand:\n" + worker.output()
         # The test lets go of the run: the job in hand finishes, and then the worker exits.
