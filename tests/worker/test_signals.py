@@ -268,3 +268,43 @@ async def _run_one(database: Database, sender: DramatiqSender, tenant: TenantRef
     job_id = await submit(database, sender, tenant, "training.recommend_all", {})
     job: Job = await wait_for_job(database, tenant, job_id, timeout=60)
     return job.status
+
+
+@pytest.mark.parametrize("how", ["sigint-to-group", "sigterm-to-group", "sigterm-to-run"])
+def test_every_process_of_crosswalk_run_is_gone_within_seconds_however_the_stop_signal_arrives(
+    how: str, settings: Settings, tmp_path: Path
+) -> None:
+    """`crosswalk run` on the test run's servers (no demo): the API, a supervised worker and scheduler.
+    Ctrl-C in a terminal is a SIGINT to the whole foreground group; a service manager sends SIGTERM."""
+    import httpx
+
+    from tests.conftest import free_port
+
+    own = broker_settings(settings)
+    port = free_port()
+    env = {**env_of(own, tmp_path), "HOST": "127.0.0.1", "PORT": str(port)}
+    argv = [*WORKER[:3], "run", "--no-demo"]
+    with running(argv, env, tmp_path / "run.log") as run:
+        for _ in range(600):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert run.alive(), run.output()
+            time.sleep(0.1)
+        parent = psutil.Process(run.popen.pid)
+        for _ in range(100):  # the worker and the scheduler are started just before the API
+            if len(parent.children()) >= 2:
+                break
+            time.sleep(0.1)
+        every = [parent.pid, *(child.pid for child in parent.children(recursive=True))]
+        assert len(every) >= 3, run.output()
+        if how == "sigint-to-group":
+            os.killpg(parent.pid, signal.SIGINT)
+        elif how == "sigterm-to-group":
+            os.killpg(parent.pid, signal.SIGTERM)
+        else:
+            os.kill(parent.pid, signal.SIGTERM)
+        assert wait_gone(every, GONE_WITHIN_SECONDS) == [], run.output()
+        assert run.popen.wait(timeout=1) == 0, run.output()
