@@ -237,8 +237,7 @@ def test_the_supervisor_kills_a_child_that_ignores_sigterm_and_its_own_children(
 
 
 async def test_a_supervised_worker_killed_with_sigkill_is_restarted_and_runs_the_next_job(
-    brokered: Settings,
-    job_sender: DramatiqSender,
+    settings: Settings,
     database: Database,
     make_tenant: TenantFactory,
     tmp_path: Path,
@@ -247,7 +246,9 @@ async def test_a_supervised_worker_killed_with_sigkill_is_restarted_and_runs_the
     from backend.supervisor import Supervisor
 
     tenant = make_tenant()
-    env = _worker_pool_env(env_of(brokered, tmp_path))
+    own = broker_settings(settings)  # Redis: the supervision does not depend on the broker
+    job_sender = DramatiqSender(build_broker(own), queue_name(own))
+    env = _worker_pool_env(env_of(own, tmp_path))
     log = (tmp_path / "worker.log").open("a")
     with Supervisor(backoff_max_seconds=1, stop_seconds=5, env=env, output=log) as supervisor:
         supervisor.start("worker", WORKER)
@@ -260,6 +261,7 @@ async def test_a_supervised_worker_killed_with_sigkill_is_restarted_and_runs_the
         assert supervisor.pids()["worker"] != pid
         last = supervisor.pids()["worker"]
     log.close()
+    job_sender.close()
     assert wait_gone([last], 1) == []
     assert group_members(last) == []
 
