@@ -64,7 +64,7 @@ from backend.state import Services
 from backend.training.routes import TRAINING_CONTROLLERS
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database
-from worker.broker import DramatiqSender, build_broker, queue_name
+from worker.broker import DramatiqSender, build_broker
 
 log = structlog.get_logger()
 
@@ -137,7 +137,7 @@ def build_services(settings: Settings) -> Services:
         portal_sessions=PortalSessions(redis, settings.session_ttl_seconds),
         revocations=ClientRevocations(redis),
         relying_party=RelyingParty(allow_loopback_http=settings.sso_allow_loopback_http),
-        job_sender=DramatiqSender(build_broker(settings), queue_name(settings)),
+        job_sender=DramatiqSender.of(build_broker(settings), settings),
         rate_limiter=RateLimiter.from_settings(redis_client(settings.redis_url), settings),
     )
 
