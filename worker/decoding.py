@@ -71,7 +71,7 @@ class TolerantEncoder(JSONEncoder):
             return undecodable(data, f"not JSON in UTF-8 ({type(exc).__name__})")
         problem = _problem(fields)
         if problem is not None:
-            return undecodable(data, problem)
+            return undecodable(data, f"JSON that is not a message: {problem}")
         decoded: MessageData = fields
         return decoded
 
@@ -107,7 +107,7 @@ class _TolerantRedisConsumer(_RedisConsumer):
         if stored_as is None:
             log.error("undecodable_message_not_found", queue=self.queue_name)
         options = {"redis_message_id": stored_as} if stored_as is not None else {}
-        return MessageProxy(message._message.copy(queue_name=self.queue_name, **options))
+        return MessageProxy(message._message.copy(queue_name=self.queue_name, options=options))
 
     def _stored_id(self, wanted: str) -> str | None:
         broker: RedisBroker = self.broker

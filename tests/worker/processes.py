@@ -16,6 +16,8 @@ from pathlib import Path
 import redis
 
 WORKER = [sys.executable, "-m", "dramatiq", "worker.entry", "--processes", "1", "--threads", "2"]
+# The same worker, with the test actors (tests/worker/actors.py) declared too.
+TEST_WORKER = [sys.executable, "-m", "dramatiq", "tests.worker.entry", "--processes", "1", "--threads", "2"]
 SCHEDULER = [sys.executable, "-c", "from backend.cli import main; main()", "scheduler"]
 
 
