@@ -236,7 +236,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Crosswalk API",
             version="1.0.0",
             description="Internal career mobility: org, skills, role framework, aspirations. "
-            "Errors are RFC 9457 problem+json; lists use cursor pagination.",
+            "Errors are RFC 9457 problem+json; lists use cursor pagination. Routes that start a background "
+            "job answer 202 with it; asking for a job identical (same kind and arguments) to one still waiting "
+            "to start returns the waiting job (same id) instead of a new one.",
             # Served whole by the app, for closed networks (backend/api/docs.py).
             render_plugins=[docs_ui()],
             components=Components(
