@@ -124,6 +124,33 @@ async def test_the_relay_sends_again_a_job_sent_but_not_started_within_the_bound
     assert [m.job_id for m in relay.sent if m.tenant_id == tenant.id] == [waiting.id]
 
 
+async def test_the_relay_sends_again_a_platform_job_sent_but_not_started_within_the_bound(database: Database) -> None:
+    from backend.jobs.models import PlatformJob
+    from tests.worker.test_outbox import RecordingSender
+
+    relay = RecordingSender()
+    relay.resend_after = timedelta(seconds=60)
+    long_ago = func.now() - timedelta(seconds=90)
+    async with database.control_session() as session, session.begin():
+        job = PlatformJob(kind="test.platform_waiting", arguments={"run": secrets.token_hex(4)})
+        session.add(job)
+        await session.flush()
+        await session.execute(update(PlatformJob).where(PlatformJob.id == job.id).values(sent_at=long_ago))
+        await session.execute(update(PlatformJob).where(PlatformJob.id == job.id).values(updated_at=long_ago))
+    try:
+        await outbox.resend_unstarted(database, None, relay)
+        assert job.id in [m.job_id for m in relay.sent]
+        assert [m.tenant_id for m in relay.sent if m.job_id == job.id] == [None]
+        async with database.control_session() as session:
+            assert (await session.get_one(PlatformJob, job.id)).resends == 1
+    finally:
+        # Finished, so that no relay of another test sends it again.
+        async with database.control_session() as session, session.begin():
+            await session.execute(
+                update(PlatformJob).where(PlatformJob.id == job.id).values(status=JobStatus.FAILED, error="a test's")
+            )
+
+
 def put_raw(settings: Settings, body: bytes) -> None:
     """Put bytes on the job queue as another program could, beside Dramatiq's own messages."""
     queue = queue_name(settings)
