@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -53,6 +54,15 @@ async def markers(database: Database, tenant: TenantRef, prefix: str) -> list[st
     return sorted(name.rsplit("-", 5)[0] for name in names)
 
 
+async def worker_ready(output: Callable[[], str]) -> None:
+    """Wait until the worker process consumes (Dramatiq logs that its worker is ready)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while "Worker process is ready for action" not in output():
+        assert loop.time() < deadline, output()
+        await asyncio.sleep(0.2)
+
+
 async def test_jobs_sent_to_a_redis_that_then_lost_its_data_are_sent_again_and_run_once(
     settings: Settings, redis_server: RedisServer, database: Database, make_tenant: TenantFactory, tmp_path: Path
 ) -> None:
@@ -66,7 +76,9 @@ async def test_jobs_sent_to_a_redis_that_then_lost_its_data_are_sent_again_and_r
         # Redis restarted without persistence: every message on it is gone, before any worker took one.
         redis.Redis.from_url(redis_server.url).flushall()
         with running(TEST_WORKER, env_of(own, tmp_path), tmp_path / "worker.log") as worker:
-            await asyncio.sleep(3)
+            # A worker taking messages finds none: without a re-send the jobs would wait forever.
+            await worker_ready(worker.output)
+            await asyncio.sleep(1.5)
             for job_id in job_ids:
                 assert (await job_of(database, tenant, job_id)).status == JobStatus.QUEUED, worker.output()
             # The scheduler's relay, for this tenant only: a scheduler process would relay every tenant
