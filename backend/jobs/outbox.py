@@ -10,7 +10,7 @@ twice is harmless because every actor skips a job that has already succeeded.
 Sending claims the records first (stamps `sent_at` in a short transaction) and then puts the messages
 on the broker; a broker that refuses them gets the stamps taken back, and a process that dies between
 the two leaves a job "sent" whose message never arrived, which the re-send below covers. Two senders
-never claim the same job, so the relay may send any unsent job, however young.
+never claim the same job, so a request and the relay never both send one.
 
 Fairness: a tenant has at most `JobSender.tenant_in_flight` jobs on the broker at once (sent and not
 finished). The rest wait here, oldest first, and go out as its jobs finish (the runner sends the next
