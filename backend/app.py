@@ -64,7 +64,7 @@ from backend.state import Services
 from backend.training.routes import TRAINING_CONTROLLERS
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database
-from worker.broker import DramatiqSender, build_broker, queue_name
+from worker.broker import DramatiqSender, build_broker
 
 log = structlog.get_logger()
 
@@ -137,7 +137,7 @@ def build_services(settings: Settings) -> Services:
         portal_sessions=PortalSessions(redis, settings.session_ttl_seconds),
         revocations=ClientRevocations(redis),
         relying_party=RelyingParty(allow_loopback_http=settings.sso_allow_loopback_http),
-        job_sender=DramatiqSender(build_broker(settings), queue_name(settings)),
+        job_sender=DramatiqSender.of(build_broker(settings), settings),
         rate_limiter=RateLimiter.from_settings(redis_client(settings.redis_url), settings),
     )
 
@@ -236,7 +236,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Crosswalk API",
             version="1.0.0",
             description="Internal career mobility: org, skills, role framework, aspirations. "
-            "Errors are RFC 9457 problem+json; lists use cursor pagination.",
+            "Errors are RFC 9457 problem+json; lists use cursor pagination. Routes that start a background "
+            "job answer 202 with it; asking for a job identical (same kind and arguments) to one still waiting "
+            "to start returns the waiting job (same id) instead of a new one.",
             # Served whole by the app, for closed networks (backend/api/docs.py).
             render_plugins=[docs_ui()],
             components=Components(

@@ -749,7 +749,7 @@ def scheduler() -> None:
     import asyncio
     import signal
 
-    from worker.broker import DramatiqSender, build_broker, queue_name
+    from worker.broker import DramatiqSender, build_broker
     from worker.resources import WorkerResources
     from worker.scheduler import run_scheduler
 
@@ -764,7 +764,7 @@ def scheduler() -> None:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
             resources = WorkerResources(settings)
-            sender = DramatiqSender(build_broker(settings), queue_name(settings))
+            sender = DramatiqSender.of(build_broker(settings), settings)
             try:
                 await run_scheduler(
                     resources.database,

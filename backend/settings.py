@@ -38,6 +38,12 @@ def _networks(value: str) -> str:
 Rate = Annotated[str, AfterValidator(_rate)]
 
 
+# A tenant's jobs on the broker at once (see `job_tenant_in_flight`).
+DEFAULT_JOB_TENANT_IN_FLIGHT = 4
+# How long a sent job may wait to start before the relay sends it again (see `job_resend_after_seconds`).
+DEFAULT_JOB_RESEND_AFTER_SECONDS = 600.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
@@ -56,6 +62,15 @@ class Settings(BaseSettings):
     broker_namespace: str = Field(default="crosswalk", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     # The scheduler re-sends jobs that committed but never reached the broker this often.
     outbox_relay_seconds: float = Field(default=15.0, gt=0, le=3600)
+    # A job sent but not started this long after is sent again (a Redis that lost its data lost the
+    # message); each further re-send of the same job waits twice as long. Longer than a job's normal
+    # wait in the queue and than the retry backoff (5 minutes), so that a job merely waiting its turn
+    # is not sent twice (which is harmless, the job record runs it once, but wasteful).
+    job_resend_after_seconds: float = Field(default=DEFAULT_JOB_RESEND_AFTER_SECONDS, ge=1, le=86400)
+    # A tenant has at most this many jobs on the broker at once (sent, not finished); the rest wait in
+    # its outbox and go out as its jobs finish. So one tenant's flood never queues ahead of another
+    # tenant's job by more than this many jobs.
+    job_tenant_in_flight: int = Field(default=DEFAULT_JOB_TENANT_IN_FLIGHT, ge=1, le=1000)
     # Current skills not confirmed for this long get a reminder in the nightly run.
     skill_stale_days: int = Field(default=365, ge=30, le=3650)
     # Matches are recomputed once changes have been quiet this long, or at the latest this long after

@@ -111,12 +111,14 @@ def one_line(exc: BaseException) -> str:
 
 
 async def relay_all(database: Database, registry: TenantRegistry, sender: outbox.JobSender) -> int:
-    """Re-send what was committed but never sent: the platform's own jobs (None), then every active
-    tenant's."""
+    """Send what was committed but is not on the broker (never sent, or waiting for its tenant's turn)
+    and send again what was sent but never started (see `outbox.resend_unstarted`): the platform's own
+    jobs (None), then every active tenant's."""
     sent = 0
     owners: list[TenantRef | None] = [None, *await registry.active()]
     for tenant in owners:
         try:
+            sent += await outbox.resend_unstarted(database, tenant, sender)
             sent += await outbox.relay_unsent(database, tenant, sender)
         except Exception:
             # One tenant's trouble (a migration in progress, a dropped role) must not stall the others.

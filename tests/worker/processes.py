@@ -17,6 +17,8 @@ import psutil
 import redis
 
 WORKER = [sys.executable, "-c", "from backend.cli import main; main()", "worker", "--processes", "1", "--threads", "2"]
+# The same worker, with the test actors (tests/worker/actors.py) declared too.
+TEST_WORKER = [sys.executable, "-m", "tests.worker.entry", "worker", "--processes", "1", "--threads", "2"]
 SCHEDULER = [sys.executable, "-c", "from backend.cli import main; main()", "scheduler"]
 
 
