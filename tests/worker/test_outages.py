@@ -21,9 +21,8 @@ from tenants.migrator import upgrade_control
 from tenants.provisioning import RoleNames, create_tenant, ensure_platform_roles
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory
-from tests.worker.conftest import wait_for_job
+from tests.worker.conftest import broker_settings, env_of, wait_for_job
 from tests.worker.processes import SCHEDULER, WORKER, PrivatePostgres, Process, RedisServer, free_port, running
-from tests.worker.test_faults import broker_settings, env_of
 from worker.broker import DramatiqSender, build_broker, queue_name
 from worker.scheduler import SCHEDULER_LOCK_KEY
 
@@ -42,9 +41,10 @@ async def send_job(database: Database, sender: DramatiqSender, tenant: TenantRef
 
 
 async def unsent_job(database: Database, tenant: TenantRef) -> uuid.UUID:
-    """A job committed but never sent (the process that asked died first), old enough for the relay."""
+    """A job committed but never sent (the process that asked died first), old enough for the relay.
+    Of another kind than `send_job`'s, which would otherwise merge into it while it waits."""
     async with database.tenant_session(tenant) as session:
-        job = await enqueue(session, "training.recommend_all", {}, requested_by="test")
+        job = await enqueue(session, "skills.remind_stale", {}, requested_by="test")
         await session.flush()
         await session.execute(
             update(Job).where(Job.id == job.id).values(created_at=func.now() - dt.timedelta(minutes=1))
@@ -122,11 +122,16 @@ async def test_the_scheduler_and_the_worker_outlive_a_postgres_outage(
         server.start()
 
         database = Database(own.serving_url, pool_size=2)
-        relayed = await unsent_job(database, tenant)
         sent = await send_job(database, sender, tenant)
-        for job_id in (relayed, sent):
-            job = await wait_for_job(database, tenant, job_id, timeout=60)
-            assert job.status == JobStatus.SUCCEEDED, outputs(*everyone)
+        assert (await wait_for_job(database, tenant, sent, timeout=60)).status == JobStatus.SUCCEEDED, outputs(
+            *everyone
+        )
+        # Committed after every other send of the test (a send also takes the tenant's older unsent
+        # jobs along): only the scheduler's relay can send this one.
+        relayed = await unsent_job(database, tenant)
+        assert (await wait_for_job(database, tenant, relayed, timeout=60)).status == JobStatus.SUCCEEDED, outputs(
+            *everyone
+        )
         assert all(process.alive() for process in everyone), outputs(*everyone)
         assert "scheduler_database_unreachable" in outputs(first, second)
         assert await leaders(database) == 1
@@ -156,10 +161,15 @@ async def test_the_scheduler_and_the_worker_outlive_a_redis_outage(
         private_redis.start()
 
         sender = DramatiqSender(build_broker(own), queue_name(own))
-        relayed = await unsent_job(database, tenant)
         sent = await send_job(database, sender, tenant)
-        for job_id in (relayed, sent):
-            job = await wait_for_job(database, tenant, job_id, timeout=60)
-            assert job.status == JobStatus.SUCCEEDED, outputs(worker, scheduler)
+        assert (await wait_for_job(database, tenant, sent, timeout=60)).status == JobStatus.SUCCEEDED, outputs(
+            worker, scheduler
+        )
+        # Committed after every other send of the test (a send also takes the tenant's older unsent
+        # jobs along): only the scheduler's relay can send this one.
+        relayed = await unsent_job(database, tenant)
+        assert (await wait_for_job(database, tenant, relayed, timeout=60)).status == JobStatus.SUCCEEDED, outputs(
+            worker, scheduler
+        )
         assert [worker.alive(), scheduler.alive()] == [True, True], outputs(worker, scheduler)
         sender.close()

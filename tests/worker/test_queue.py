@@ -55,10 +55,10 @@ async def markers(database: Database, tenant: TenantRef, prefix: str) -> list[st
 
 
 async def worker_ready(output: Callable[[], str]) -> None:
-    """Wait until the worker process consumes (Dramatiq logs that its worker is ready)."""
+    """Wait until the worker process consumes (`crosswalk worker` logs `worker_ready` once it does)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 60
-    while "Worker process is ready for action" not in output():
+    while "worker_ready" not in output():
         assert loop.time() < deadline, output()
         await asyncio.sleep(0.2)
 

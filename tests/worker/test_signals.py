@@ -22,23 +22,15 @@ from backend.jobs.models import Job, JobStatus
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory
-from tests.worker.conftest import job_of, wait_for_job
+from tests.worker.conftest import broker_settings, env_of, job_of, wait_for_job
 from tests.worker.processes import WORKER, running
-from tests.worker.test_faults import broker_settings, env_of, rabbitmq_url, submit
+from tests.worker.test_faults import submit
 from worker.broker import DramatiqSender, build_broker, queue_name
 
 
-@pytest.fixture(params=["redis", "rabbitmq"])
-def brokered(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    """The test run's settings on a broker namespace of the test's own, on Redis and on RabbitMQ."""
-    if request.param == "rabbitmq":
-        return broker_settings(settings, broker_url=rabbitmq_url())
-    return broker_settings(settings)
-
-
 @pytest.fixture
-def job_sender(brokered: Settings) -> Iterator[DramatiqSender]:
-    sender = DramatiqSender(build_broker(brokered), queue_name(brokered))
+def job_sender(fault_settings: Settings) -> Iterator[DramatiqSender]:
+    sender = DramatiqSender(build_broker(fault_settings), queue_name(fault_settings))
     yield sender
     sender.close()
 
@@ -94,14 +86,14 @@ async def pairing_run_held(database: Database, tenant: TenantRef, sender: Dramat
 @pytest.mark.parametrize("to_group", [True, False], ids=["sigterm-to-group", "sigterm-to-process"])
 async def test_a_worker_given_sigterm_takes_no_new_job_and_exits_once_the_job_in_hand_is_done(
     to_group: bool,
-    brokered: Settings,
+    fault_settings: Settings,
     job_sender: DramatiqSender,
     database: Database,
     make_tenant: TenantFactory,
     tmp_path: Path,
 ) -> None:
     tenant = make_tenant()
-    env = env_of(brokered, tmp_path)
+    env = env_of(fault_settings, tmp_path)
     with running(WORKER, env, tmp_path / "worker.log") as worker:
         pid = worker.popen.pid
         async with pairing_run_held(database, tenant, job_sender) as in_hand:
@@ -130,14 +122,14 @@ async def test_a_worker_given_sigterm_takes_no_new_job_and_exits_once_the_job_in
 
 
 async def test_a_stopping_worker_exits_after_worker_stop_seconds_even_with_a_job_in_hand(
-    brokered: Settings,
+    fault_settings: Settings,
     job_sender: DramatiqSender,
     database: Database,
     make_tenant: TenantFactory,
     tmp_path: Path,
 ) -> None:
     tenant = make_tenant()
-    env = {**env_of(brokered, tmp_path), "WORKER_STOP_SECONDS": "2"}
+    env = {**env_of(fault_settings, tmp_path), "WORKER_STOP_SECONDS": "2"}
     with running(WORKER, env, tmp_path / "worker.log") as worker:
         pid = worker.popen.pid
         async with pairing_run_held(database, tenant, job_sender) as in_hand:
