@@ -17,7 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import Engine, text
 
+from backend.app import create_app
 from backend.settings import Settings
 from tests.conftest import ServedApp, TenantFactory, TokenFactory, serve_app
 
@@ -25,6 +29,8 @@ HEAD_TIMEOUT = 1.0
 BODY_TIMEOUT = 1.0
 MAX_HEAD_BYTES = 16384
 MAX_DEPTH = 32
+STATEMENT_TIMEOUT = 1.0
+LOCK_TIMEOUT = 0.5
 # What a loaded 2-core machine may add to a bound before the answer is seen.
 SLACK = 2.5
 
@@ -36,6 +42,10 @@ def served(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "HTTP_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT),
         "HTTP_MAX_HEAD_BYTES": str(MAX_HEAD_BYTES),
         "HTTP_JSON_MAX_DEPTH": str(MAX_DEPTH),
+        "DB_STATEMENT_TIMEOUT_SECONDS": str(STATEMENT_TIMEOUT),
+        # Longer than the statement's: a statement waiting on a lock meets the statement timeout.
+        "DB_LOCK_TIMEOUT_SECONDS": "30",
+        "DB_UNAVAILABLE_RETRY_AFTER_SECONDS": "3",
     }
     with serve_app(settings, tmp_path_factory.mktemp("edges"), extra_env=bounds) as app:
         yield app
@@ -252,3 +262,49 @@ def test_options_lists_every_method_of_every_path(served: ServedApp) -> None:
         if answer.status_code != 204 or allowed != documented | {"OPTIONS"}:
             wrong.append((path, answer.status_code, sorted(documented), sorted(allowed)))
     assert not wrong, wrong
+
+
+def test_a_statement_beyond_the_statement_timeout_is_a_503(
+    served: ServedApp, make_tenant: TenantFactory, auth: TokenFactory, owner_engine: Engine
+) -> None:
+    tenant = make_tenant()
+    url = f"{served.base_url}/api/v1/org-units"
+    with owner_engine.connect() as blocker:
+        # Another transaction holds the table: the API's query runs on, waiting, until the timeout.
+        blocker.execute(text(f'LOCK TABLE "{tenant.schema_name}".org_units IN ACCESS EXCLUSIVE MODE'))
+        started = time.monotonic()
+        answer = httpx.get(url, headers=auth(tenant), timeout=30)
+        seconds = time.monotonic() - started
+        blocker.rollback()
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["retry-after"] == "3"
+    assert "statement timeout" in answer.json()["detail"]
+    assert STATEMENT_TIMEOUT <= seconds < STATEMENT_TIMEOUT + SLACK
+    assert httpx.get(url, headers=auth(tenant), timeout=10).status_code == 200
+
+
+async def test_a_lock_held_beyond_the_lock_timeout_is_a_503(
+    settings: Settings, make_tenant: TenantFactory, auth: TokenFactory, owner_engine: Engine
+) -> None:
+    bounded = settings.model_copy(update={"db_lock_timeout_seconds": LOCK_TIMEOUT})
+    tenant = make_tenant()
+    hr = auth(tenant)
+    async with AsyncTestClient[Litestar](create_app(bounded)) as client:
+        created = await client.post("/api/v1/org-units", json={"name": "Ops", "kind": "department"}, headers=hr)
+        unit = created.json()["id"]
+        with owner_engine.connect() as blocker:
+            # A transaction that keeps the row: the API's update waits for it, up to the lock timeout.
+            blocker.execute(
+                text(f'SELECT 1 FROM "{tenant.schema_name}".org_units WHERE id = :id FOR UPDATE'), {"id": unit}
+            )
+            started = time.monotonic()
+            answer = await client.patch(f"/api/v1/org-units/{unit}", json={"name": "Operations"}, headers=hr)
+            seconds = time.monotonic() - started
+            blocker.rollback()
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["retry-after"] == str(settings.db_unavailable_retry_after_seconds)
+        assert "lock timeout" in answer.json()["detail"]
+        assert seconds < LOCK_TIMEOUT + SLACK
+        again = await client.patch(f"/api/v1/org-units/{unit}", json={"name": "Operations"}, headers=hr)
+        assert again.status_code == 200, again.text
