@@ -178,9 +178,13 @@ def database_unavailable(exc: BaseException) -> str | None:
     if isinstance(exc, sa_exc.TimeoutError):  # the pool had no connection to give in time
         return _UNREACHABLE
     if isinstance(exc, DBAPIError):
+        # An error with a SQLSTATE is the server's answer, whatever became of the connection (one
+        # whose tenant pin was refused is dropped, yet the refusal is a 403).
+        if getattr(exc.orig, "sqlstate", None):
+            return _unavailable_by_sqlstate(exc.orig)
         if exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError):
             return _UNREACHABLE
-        return _unavailable_by_sqlstate(exc.orig)
+        return None
     # Raised as they are, not wrapped by SQLAlchemy, when a new connection cannot be opened.
     if isinstance(exc, asyncpg.PostgresError):
         return _unavailable_by_sqlstate(exc)
@@ -193,17 +197,17 @@ def retry_after(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {"Retry-After": str(services_of(request.app).settings.db_unavailable_retry_after_seconds)}
 
 
-def log_unavailable(request: Request[Any, Any, Any], exc: BaseException) -> None:
+def log_unavailable(path: str, exc: BaseException) -> None:
     # One line: an outage is seen on every request while it lasts, and a traceback says nothing more.
     sqlstate = getattr(getattr(exc, "orig", exc), "sqlstate", None)
-    log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__, sqlstate=sqlstate)
+    log.warning("database_unavailable", path=path, error=type(exc).__name__, sqlstate=sqlstate)
 
 
 def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     reason = database_unavailable(exc)
     if reason is None:
         return handle_unexpected(request, exc)
-    log_unavailable(request, exc)
+    log_unavailable(request.url.path, exc)
     return problem_response(503, reason, headers=retry_after(request))
 
 

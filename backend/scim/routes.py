@@ -277,7 +277,7 @@ def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Respo
     reason = database_unavailable(exc)
     if reason is None:
         return handle_unexpected(request, exc)
-    log_unavailable(request, exc)
+    log_unavailable(request.url.path, exc)
     return _error(503, reason, headers=retry_after(request))
 
 
