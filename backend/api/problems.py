@@ -34,6 +34,8 @@ from backend.errors import (
 from backend.state import services_of
 
 PROBLEM_JSON = "application/problem+json"
+# The opt key of a route that never touches the database (so never answers its 503).
+READS_NO_DATABASE = "reads_no_database"
 log = structlog.get_logger()
 
 
@@ -279,6 +281,10 @@ def document_problems(app: Litestar) -> None:
                     404: "The tenant or the object does not exist (or is not visible to the caller).",
                     422: "The request is well-formed but refers to unknown objects or breaks a rule.",
                 }
+            if not handler.opt.get(READS_NO_DATABASE):
+                wanted[503] = "The database is unavailable or too slow for now; Retry-After says when to retry."
+            if handler.http_methods & {"POST", "PUT", "PATCH"}:
+                wanted[408] = "The body did not arrive whole within HTTP_BODY_TIMEOUT_SECONDS."
             if handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"}:
                 wanted[409] = "The change conflicts with existing data."
                 if not public:

@@ -11,7 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
 from sqlalchemy import text
 
-from backend.api.problems import PROBLEM_JSON, Problem, retry_after
+from backend.api.problems import PROBLEM_JSON, READS_NO_DATABASE, Problem, retry_after
 from backend.state import services_of
 
 
@@ -32,7 +32,12 @@ class Unready(Problem, kw_only=True):
     redis: str
 
 
-@get("/health", opt={"exclude_from_auth": True}, tags=["Operations"], summary="The process is alive")
+@get(
+    "/health",
+    opt={"exclude_from_auth": True, READS_NO_DATABASE: True},
+    tags=["Operations"],
+    summary="The process is alive",
+)
 async def health() -> Health:
     return Health(status="ok")
 

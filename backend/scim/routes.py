@@ -347,12 +347,13 @@ _STATUS_TEXT = {
     412: "If-Match names an older version.",
     415: f"The body is neither {SCIM_JSON} nor application/json.",
     501: "Not supported by this service provider (see /ServiceProviderConfig).",
+    503: "The database is unavailable or too slow for now; Retry-After says when to retry.",
 }
 
 
 def _documented(*statuses: int) -> dict[int, ResponseSpec]:
     responses = {}
-    for status in (400, 401, 403, *statuses):
+    for status in (400, 401, 403, 503, *statuses):
         if status == 304:
             responses[status] = ResponseSpec(None, description=_STATUS_TEXT[status])
             continue
