@@ -9,13 +9,14 @@
   and objects by recursion, and a document a thousand levels deep raised RecursionError (a 500) on
   every JSON route. No request of this API nests more than a few levels.
 
-The console (mounted Starlette app) does not go through Litestar's exception handlers: there the
-408 is sent from here and the console sees the client as gone.
+The console (a mounted Starlette app) does not go through Litestar's exception handlers: there the
+408 is sent from here, and the console's request is unwound.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from http import HTTPStatus
 from typing import Any
@@ -28,7 +29,6 @@ from litestar.types import (
     ASGIApp,
     HTTPResponseBodyEvent,
     HTTPResponseStartEvent,
-    Message,
     Receive,
     ReceiveMessage,
     Scope,
@@ -46,6 +46,11 @@ _NOT_JSON = (b"application/x-www-form-urlencoded", b"multipart/", b"text/")
 
 class RequestBodyTimeoutError(ClientException):
     status_code = 408
+
+
+class _ConsoleBodyTimedOut(BaseException):
+    """Unwinds the console once its 408 is sent. Not an Exception, so that neither Starlette nor the
+    plugin that mounts the console take it for an error of theirs and log a traceback."""
 
 
 def nesting_exceeds(body: bytes, limit: int) -> bool:
@@ -102,10 +107,9 @@ def request_body_bounds(settings: Settings) -> Any:
             chunks: list[bytes] | None = [] if _may_be_json(scope) else None
             body_done = False
             mounted = isinstance(scope.get("route_handler"), ASGIRouteHandler)
-            answered = False
 
             async def receive_in_time() -> ReceiveMessage:
-                nonlocal body_done, answered
+                nonlocal body_done
                 if body_done:
                     return await receive()
                 try:
@@ -115,10 +119,8 @@ def request_body_bounds(settings: Settings) -> Any:
                     if not mounted:
                         # Connection: close, as the rest of the body may still come.
                         raise RequestBodyTimeoutError(late, headers={"Connection": "close"}) from None
-                    if not answered:
-                        answered = True
-                        await _send_problem(send, 408, late)
-                    return {"type": "http.disconnect"}
+                    await _send_problem(send, 408, late)
+                    raise _ConsoleBodyTimedOut from None
                 if message["type"] != "http.request" or not message.get("more_body", False):
                     body_done = True
                 if chunks is not None and message["type"] == "http.request":
@@ -127,20 +129,12 @@ def request_body_bounds(settings: Settings) -> Any:
                         raise ClientException(f"the JSON body nests deeper than {max_depth} levels")
                 return message
 
-            async def send_unless_answered(message: Message) -> None:
-                if not answered:
-                    await send(message)
-
             if not mounted:
                 await app(scope, receive_in_time, send)
                 return
-            try:
-                await app(scope, receive_in_time, send_unless_answered)
-            except Exception:
-                # What the console raises once its request was cut off (the client is gone, to it)
-                # changes nothing: the answer is sent.
-                if not answered:
-                    raise
+            # The 408 is sent: the console's request ends there.
+            with contextlib.suppress(_ConsoleBodyTimedOut):
+                await app(scope, receive_in_time, send)
 
         return bounded
 

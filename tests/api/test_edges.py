@@ -113,6 +113,18 @@ def test_a_stalled_body_is_a_408_within_the_bound(
     assert answer.closed, "the connection stays open after the 408"
 
 
+def test_a_stalled_body_to_the_console_is_a_408_within_the_bound(served: ServedApp) -> None:
+    # The console is a mounted app of its own, outside Litestar's exception handlers.
+    head = (
+        b"POST /admin/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 100\r\n\r\n"
+    )
+    answer = exchange(served.port, head + b"email=a%40b.example&pass")
+    answer.problem(408)
+    assert answer.seconds < BODY_TIMEOUT + SLACK
+    assert answer.closed
+
+
 def test_a_stalled_head_is_a_408_within_the_bound(served: ServedApp) -> None:
     answer = exchange(served.port, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
     answer.problem(408)
