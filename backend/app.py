@@ -20,10 +20,12 @@ from sqlalchemy.orm import configure_mappers
 from admin.console import build_console
 from backend.analytics.routes import AnalyticsController
 from backend.api import idempotency
+from backend.api.bounds import request_body_bounds
 from backend.api.context import request_scope_middleware
 from backend.api.deps import provide_control_db, provide_db
 from backend.api.docs import docs_asset, docs_ui
 from backend.api.openapi import StrictStructSchemaPlugin
+from backend.api.options import answer_options
 from backend.api.problems import EXCEPTION_HANDLERS, document_problems
 from backend.api.query import declare_query_rules, refuse_unknown_query_parameters
 from backend.api.ratelimit import document_rate_limits, proxy_headers, rate_limit_guard
@@ -116,6 +118,23 @@ def build_secretbox(settings: Settings) -> SecretBox:
     return SecretBox.from_setting(secrets_key, settings.data_dir / "secrets.key")
 
 
+def _milliseconds(seconds: float) -> str:
+    return str(max(1, round(seconds * 1000)))
+
+
+def serving_connect_args(settings: Settings) -> dict[str, Any]:
+    """The serving connections' bounds, set once per connection (asyncpg's startup parameters): no
+    request holds a connection, or a lock other requests wait for, longer than these."""
+    return {
+        "timeout": settings.db_connect_timeout_seconds,
+        "server_settings": {
+            "statement_timeout": _milliseconds(settings.db_statement_timeout_seconds),
+            "lock_timeout": _milliseconds(settings.db_lock_timeout_seconds),
+            "idle_in_transaction_session_timeout": _milliseconds(settings.db_idle_in_transaction_timeout_seconds),
+        },
+    }
+
+
 def build_services(settings: Settings) -> Services:
     database = Database(
         settings.serving_url,
@@ -123,6 +142,7 @@ def build_services(settings: Settings) -> Services:
         max_overflow=settings.db_max_overflow,
         max_tenants_per_connection=settings.db_max_tenants_per_connection,
         pool_recycle_seconds=settings.db_pool_recycle_seconds,
+        connect_args=serving_connect_args(settings),
     )
     if settings.redis_url is None:
         raise RuntimeError("REDIS_URL is not set and the embedded Redis was not started")
@@ -217,6 +237,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[health, ready, docs_asset, api_v1, SsoController, scim_router, *PARTNER_PUBLIC_HANDLERS],
         middleware=[
             proxy_headers(settings.trusted_proxy_networks),
+            request_body_bounds(settings),
+            answer_options,
             request_scope_middleware,
             DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS),
         ],

@@ -687,6 +687,8 @@ def serve(
         # The app reads X-Forwarded-For itself, from TRUSTED_PROXIES only (uvicorn's default would
         # trust 127.0.0.1, and with it anything on the host that relays a request).
         proxy_headers=False,
+        # Bounds on the size and time of a request head (backend/server.py).
+        http="backend.server:BoundedHttpToolsProtocol",
     )
 
 
@@ -915,6 +917,7 @@ def run(
                 port=settings.port,
                 log_level=settings.log_level.lower(),
                 proxy_headers=False,  # see `serve`
+                http="backend.server:BoundedHttpToolsProtocol",  # see `serve`
             )
             # uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown, and then raises the signal
             # again with the handler it found: SIGINT's raises KeyboardInterrupt, and SIGTERM's (set

@@ -92,6 +92,15 @@ class Settings(BaseSettings):
     # a connection that has served this many tenants is replaced at its next checkout.
     db_max_tenants_per_connection: int = Field(default=100, ge=1)
     db_pool_recycle_seconds: int = Field(default=1800, ge=60)
+    # Bounds on the serving connections (the API's, not migrations' nor jobs'): a statement running
+    # longer, a lock waited for longer, a transaction left idle longer is cancelled by Postgres, and a
+    # connection not opened in time is given up. A request that meets one answers 503 + Retry-After.
+    db_statement_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    db_lock_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    db_idle_in_transaction_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    # What a 503 tells clients to wait before retrying, when the database is unreachable or too slow.
+    db_unavailable_retry_after_seconds: int = Field(default=5, ge=1, le=3600)
     migrate_jobs: int = Field(default=4, ge=1, le=64)
 
     # ES256 private key (PEM) that signs access tokens. Unset outside prod: a key is generated
@@ -157,6 +166,16 @@ class Settings(BaseSettings):
 
     # The local OpenID provider that `crosswalk run` starts for the demo company's SSO.
     demo_idp_port: int = Field(default=8001, ge=1, le=65535)
+
+    # The edges of HTTP, held by the server (backend/server.py) and the app (backend/api/bounds.py): a
+    # request line and headers larger than this are a 431; a connection that has not sent a whole
+    # request head this long after it opened (or after its last response) is closed, with a 408 if it
+    # sent part of one; a body not received whole this long after its head is a 408; JSON nested
+    # deeper than this is a 400.
+    http_max_head_bytes: int = Field(default=65536, ge=4096, le=16 * 1024 * 1024)
+    http_head_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    http_body_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    http_json_max_depth: int = Field(default=64, ge=8, le=500)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

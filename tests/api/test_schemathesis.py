@@ -48,10 +48,6 @@ user = "tenant-a"
 [generation]
 database = "none"
 
-# Litestar 2 answers OPTIONS with only the methods of one handler of a path (litestar#4169).
-[checks.allow_header_conformance]
-enabled = false
-
 # 422 is this API's documented answer to a well-formed body that names unknown objects or breaks a rule;
 # 303 is how the sign-in routes (login, callback, logout) answer a browser.
 [checks.positive_data_acceptance]
