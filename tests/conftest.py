@@ -50,20 +50,31 @@ OUT_OF_REACH_LIMITS: dict[str, str] = {
 }
 
 
-@pytest.fixture(scope="session")
-def server_urls() -> Iterator[tuple[str, str]]:
-    database_url = os.environ.get("DATABASE_URL")
-    redis_url = os.environ.get("REDIS_URL")
-    embedded = None
-    if not database_url or not redis_url:
-        from backend.embedded import start_embedded_services
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (the default, pyproject.toml): most tests wait on servers, browsers and processes rather
+    than on a core, so two workers pay even on one core; beyond four, the servers' connections and the
+    browsers cost more than they give."""
+    return min(max(os.cpu_count() or 1, 2), 4)
 
-        embedded = start_embedded_services(REPO / ".crosswalk" / "test-services")
-        database_url = database_url or embedded.database_url
-        redis_url = redis_url or embedded.redis_url
-    yield database_url, redis_url
-    if embedded is not None:
-        embedded.stop()
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Without DATABASE_URL and REDIS_URL, start the embedded servers once, in the process that runs
+    pytest, and hand them to the test workers (pytest-xdist) through the environment they inherit: a
+    worker that started them would stop them under the others when it finished first."""
+    if hasattr(config, "workerinput") or (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        return
+    from backend.embedded import start_embedded_services
+
+    embedded = start_embedded_services(REPO / ".crosswalk" / "test-services")
+    config.add_cleanup(embedded.stop)
+    os.environ.setdefault("DATABASE_URL", embedded.database_url)
+    os.environ.setdefault("REDIS_URL", embedded.redis_url)
+
+
+@pytest.fixture(scope="session")
+def server_urls() -> tuple[str, str]:
+    """The servers of the run: the environment's, or the embedded ones `pytest_configure` started."""
+    return os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
 
 
 def _admin_engine(url: str) -> Engine:

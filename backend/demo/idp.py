@@ -5,6 +5,7 @@ machine with only Python needs nothing more; without that package, the machine's
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -112,19 +113,25 @@ def node_runtime() -> NodeRuntime:
 def ensure_installed() -> str:
     """Node's path, after `npm ci` in infra/idp if the provider is not installed yet."""
     runtime = node_runtime()
-    if not (IDP_DIR / "node_modules" / "oidc-provider").exists():
-        # argv from our own paths and the node/npm resolved above
-        # Package scripts that npm starts look for `node` on PATH: the same one first.
-        path = os.pathsep.join([str(Path(runtime.node).parent), os.environ.get("PATH", "")])
-        done = subprocess.run(  # noqa: S603
-            [*runtime.npm, "ci", "--no-audit", "--no-fund"],
-            cwd=IDP_DIR,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PATH": path},
-        )
-        if done.returncode != 0:
-            raise DemoIdpUnavailableError(f"`npm ci` in {IDP_DIR} failed: {done.stderr.strip()[-300:]}")
+    if (IDP_DIR / "node_modules" / "oidc-provider").exists():
+        return runtime.node
+    # `npm ci` first deletes node_modules: two processes installing at once (test workers, a run beside
+    # the tests) would break each other's install, so one installs while the others wait for it.
+    with (IDP_DIR / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (IDP_DIR / "node_modules" / "oidc-provider").exists():
+            # argv from our own paths and the node/npm resolved above
+            # Package scripts that npm starts look for `node` on PATH: the same one first.
+            path = os.pathsep.join([str(Path(runtime.node).parent), os.environ.get("PATH", "")])
+            done = subprocess.run(  # noqa: S603
+                [*runtime.npm, "ci", "--no-audit", "--no-fund"],
+                cwd=IDP_DIR,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PATH": path},
+            )
+            if done.returncode != 0:
+                raise DemoIdpUnavailableError(f"`npm ci` in {IDP_DIR} failed: {done.stderr.strip()[-300:]}")
     return runtime.node
 
 
