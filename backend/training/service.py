@@ -546,12 +546,14 @@ async def import_courses(session: AsyncSession, csv_text: str) -> ImportReport:
     nothing: raises `CatalogImportRefused` (listing every bad line) before writing anything, or
     `InvalidInputError` if the result would mix currencies (the caller then rolls back)."""
     rows, problems = parse_catalog_csv(csv_text)
-    if not problems:
-        await _resolve_skills(session, rows, problems)
     if problems:
         raise CatalogImportRefused(problems)
     # One import at a time per tenant: two at once would race on the same (provider, external_id).
+    # Taken before the first query, so an import queued behind another holds no pooled connection.
     await lock_hierarchy(session, "course_catalogue")
+    await _resolve_skills(session, rows, problems)
+    if problems:
+        raise CatalogImportRefused(problems)
     providers = {row.provider for row in rows}
     existing = {
         (c.provider, c.external_id): c
