@@ -13,9 +13,10 @@ Postgres version, so a test or an operator can find a lock in `pg_locks` from it
 Transaction-level locks (the default) end with the transaction; session-level ones (`Hold.SESSION`)
 end with the connection, for work that spans several transactions (a migration run, a leader).
 
-Waiting for a tenant's exclusive lock happens first in the process (`_Gate`, an asyncio lock per
-tenant and name, held until the transaction ends), and only then in Postgres: requests of one process
-queue in memory, so at most one of them per process waits in Postgres (for another process's holder).
+An API request waits for a tenant's exclusive lock first in the process (`queue_in_process`: `_Gate`,
+an asyncio lock per tenant and name, held until the transaction ends), and only then in Postgres:
+requests of one process queue in memory, so at most one of them per process waits in Postgres (for
+another process's holder).
 A caller that takes the lock before its transaction's first statement (the catalogue import does)
 queues holding no pooled connection at all: 30 concurrent imports of one tenant once held the whole
 pool while they waited for each other, and every other tenant's requests waited for a connection.
@@ -125,12 +126,15 @@ def _release_gates_with_transaction(session: Any, transaction: Any) -> None:
         _release_gates(session)
 
 
-async def lock_tenant(session: AsyncSession, name: str, *, shared: bool = False, wait: bool = True) -> bool:
+async def lock_tenant(
+    session: AsyncSession, name: str, *, shared: bool = False, wait: bool = True, queue_in_process: bool = False
+) -> bool:
     """Take the tenant's lock `name` until the session's transaction ends; with `wait` False, only if
-    it is free now. Returns whether it was taken (always True when waiting). An exclusive wait queues
-    in the process first (see the module's notes)."""
+    it is free now. Returns whether it was taken (always True when waiting). With `queue_in_process`
+    (requests of the API, whose pool every tenant shares), an exclusive wait queues in the process
+    first (see the module's notes)."""
     key = tenant_lock_key(_tenant_of(session), name)
-    if wait and not shared:
+    if queue_in_process and wait and not shared:
         await _enter_gate(session, key)
     try:
         return await session.scalar(lock_statement(key, shared=shared, wait=wait)) is not False

@@ -47,12 +47,11 @@ from backend.matching.models import (
     SkillAdjacency,
 )
 from backend.matching.refresh import note_change
+from backend.matching.schemas import TOP_CANDIDATES, TOP_OPPORTUNITIES
 from tenants.base import new_id
 from tenants.locks import lock_tenant
 
 RECOMPUTE = "matching.recompute"
-TOP_OPPORTUNITIES = 20
-TOP_CANDIDATES = 50
 # Skills of one tenant category are related "in the taxonomy"; weaker than learnt co-occurrence.
 CATEGORY_RELATEDNESS = 0.3
 # Categories larger than this say little about any two of their skills (and would make the
