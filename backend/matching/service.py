@@ -109,8 +109,9 @@ class MatchingSettingsService:
         change nothing."""
         require_hr(principal, "set the tenant's matching weights")
         parsed = _validated(weights)
-        # Two HR changes at once would both take the next version number; the second waits here.
-        await lock_tenant(self.session, _WEIGHTS_LOCK)
+        # Two HR changes at once would both take the next version number; the second waits here,
+        # queued in the process before its first query, so holding no pooled connection.
+        await lock_tenant(self.session, _WEIGHTS_LOCK, queue_in_process=True)
         newest = await _newest_weights(self.session)
         before = engine.Weights.from_dict(newest.weights) if newest is not None else engine.Weights()
         if newest is not None and before == parsed:
