@@ -14,6 +14,7 @@ from typing import Any
 from asgi_csrf import asgi_csrf
 from sqladmin import BaseView, expose
 from sqladmin_litestar_plugin import SQLAdminPlugin
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -30,6 +31,7 @@ from admin.views.base import RefusalStatus, current_csrftoken
 from admin.views.operations import OPERATION_VIEWS
 from admin.views.platform import PLATFORM_VIEWS
 from admin.views.tenant_data import TENANT_VIEWS
+from backend.api.problems import UNAVAILABLE_ERRORS, database_unavailable, log_unavailable
 from backend.state import Services
 
 BASE_PATH = "/admin"
@@ -131,6 +133,19 @@ def build_console(services: Services) -> SQLAdminPlugin:
         for route in admin.admin.router.routes
     ]
     admin.admin.router.routes.append(Mount("/console-static", app=StaticFiles(directory=STATIC), name="console-static"))
+    # A database that cannot serve is a 503 here too, on the sign-in page, saying when to come back.
+    retry_after = settings.db_unavailable_retry_after_seconds
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        if database_unavailable(exc) is None:
+            raise exc
+        log_unavailable(request.url.path, exc)
+        message = "The database is unavailable for a moment; try again shortly."
+        return await auth.page(request, message, 503, retry_after)
+
+    errors: tuple[type[Exception], ...] = (DBAPIError, *UNAVAILABLE_ERRORS)
+    for error in errors:
+        admin.admin.add_exception_handler(error, unavailable)
     admin.templates.env.globals["console_auth"] = auth
     admin.templates.env.globals["current_tenant"] = current_tenant.get
     auth.templates = admin.templates

@@ -20,11 +20,13 @@ from sqlalchemy.orm import configure_mappers
 from admin.console import build_console
 from backend.analytics.routes import AnalyticsController
 from backend.api import idempotency
+from backend.api.bounds import request_body_bounds
 from backend.api.concurrency import TenantConcurrency, tenant_concurrency_middleware
 from backend.api.context import request_scope_middleware
 from backend.api.deps import provide_control_db, provide_db
 from backend.api.docs import docs_asset, docs_ui
 from backend.api.openapi import StrictStructSchemaPlugin
+from backend.api.options import answer_options
 from backend.api.problems import EXCEPTION_HANDLERS, document_problems
 from backend.api.query import declare_query_rules, refuse_unknown_query_parameters
 from backend.api.ratelimit import document_rate_limits, proxy_headers, rate_limit_guard
@@ -65,7 +67,7 @@ from backend.state import Services
 from backend.training.routes import TRAINING_CONTROLLERS
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database
-from worker.broker import DramatiqSender, build_broker, queue_name
+from worker.broker import DramatiqSender, build_broker
 
 log = structlog.get_logger()
 
@@ -117,6 +119,23 @@ def build_secretbox(settings: Settings) -> SecretBox:
     return SecretBox.from_setting(secrets_key, settings.data_dir / "secrets.key")
 
 
+def _milliseconds(seconds: float) -> str:
+    return str(max(1, round(seconds * 1000)))
+
+
+def serving_connect_args(settings: Settings) -> dict[str, Any]:
+    """The serving connections' bounds, set once per connection (asyncpg's startup parameters): no
+    request holds a connection, or a lock other requests wait for, longer than these."""
+    return {
+        "timeout": settings.db_connect_timeout_seconds,
+        "server_settings": {
+            "statement_timeout": _milliseconds(settings.db_statement_timeout_seconds),
+            "lock_timeout": _milliseconds(settings.db_lock_timeout_seconds),
+            "idle_in_transaction_session_timeout": _milliseconds(settings.db_idle_in_transaction_timeout_seconds),
+        },
+    }
+
+
 def build_services(settings: Settings) -> Services:
     database = Database(
         settings.serving_url,
@@ -124,6 +143,7 @@ def build_services(settings: Settings) -> Services:
         max_overflow=settings.db_max_overflow,
         max_tenants_per_connection=settings.db_max_tenants_per_connection,
         pool_recycle_seconds=settings.db_pool_recycle_seconds,
+        connect_args=serving_connect_args(settings),
     )
     if settings.redis_url is None:
         raise RuntimeError("REDIS_URL is not set and the embedded Redis was not started")
@@ -138,7 +158,7 @@ def build_services(settings: Settings) -> Services:
         portal_sessions=PortalSessions(redis, settings.session_ttl_seconds),
         revocations=ClientRevocations(redis),
         relying_party=RelyingParty(allow_loopback_http=settings.sso_allow_loopback_http),
-        job_sender=DramatiqSender(build_broker(settings), queue_name(settings)),
+        job_sender=DramatiqSender.of(build_broker(settings), settings),
         rate_limiter=RateLimiter.from_settings(redis_client(settings.redis_url), settings),
     )
 
@@ -218,6 +238,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[health, ready, docs_asset, api_v1, SsoController, scim_router, *PARTNER_PUBLIC_HANDLERS],
         middleware=[
             proxy_headers(settings.trusted_proxy_networks),
+            request_body_bounds(settings),
+            answer_options,
             request_scope_middleware,
             DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS),
             # Once the tenant is known, before anything opens a database session.
@@ -241,7 +263,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Crosswalk API",
             version="1.0.0",
             description="Internal career mobility: org, skills, role framework, aspirations. "
-            "Errors are RFC 9457 problem+json; lists use cursor pagination.",
+            "Errors are RFC 9457 problem+json; lists use cursor pagination. Routes that start a background "
+            "job answer 202 with it; asking for a job identical (same kind and arguments) to one still waiting "
+            "to start returns the waiting job (same id) instead of a new one.",
             # Served whole by the app, for closed networks (backend/api/docs.py).
             render_plugins=[docs_ui()],
             components=Components(

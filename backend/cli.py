@@ -687,39 +687,23 @@ def serve(
         # The app reads X-Forwarded-For itself, from TRUSTED_PROXIES only (uvicorn's default would
         # trust 127.0.0.1, and with it anything on the host that relays a request).
         proxy_headers=False,
+        # Bounds on the size and time of a request head (backend/server.py).
+        http="backend.server:BoundedHttpToolsProtocol",
     )
 
 
-def worker_argv(processes: int, threads: int) -> list[str]:
-    # Dramatiq's own CLI supervises the worker processes (graceful stop on SIGTERM/Ctrl-C, restarts).
-    return [sys.executable, "-m", "dramatiq", "worker.entry", "--processes", str(processes), "--threads", str(threads)]
+PYTHON_CLI = [sys.executable, "-c", "from backend.cli import main; main()"]
+# How long `crosswalk run` gives its children to stop before it kills them: a local run stops in seconds
+# (a job cut short runs again on the next start; its record makes that safe).
+RUN_CHILD_STOP_SECONDS = 10.0
 
 
-def _dies_with_parent() -> None:
-    # Linux: a child started by `crosswalk run` gets SIGTERM when `run` dies, even by SIGKILL, so no
-    # worker is left consuming from servers that are gone. Elsewhere `run` stops them on its way out.
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+def worker_argv(threads: int) -> list[str]:
+    return [*PYTHON_CLI, "worker", "--processes", "1", "--threads", str(threads)]
 
 
-def start_child(stack: ExitStack, argv: list[str], what: str) -> None:
-    import subprocess
-
-    process = subprocess.Popen(argv, preexec_fn=_dies_with_parent)  # noqa: S603 - our own argv
-
-    def stop() -> None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-    stack.callback(stop)
-    out.print(f"{what}: pid {process.pid}", highlight=False)
+def scheduler_argv() -> list[str]:
+    return [*PYTHON_CLI, "scheduler"]
 
 
 @app.command()
@@ -727,11 +711,38 @@ def worker(
     processes: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     threads: Annotated[int, typer.Option(min=1, max=64, help="Threads per process.")] = 4,
 ) -> None:
-    """Run background jobs (Dramatiq) from the broker: REDIS_URL, or BROKER_URL=amqp://... for RabbitMQ."""
-    import subprocess
+    """Run background jobs from the broker: REDIS_URL, or BROKER_URL=amqp://... for RabbitMQ. SIGTERM or
+    Ctrl-C: no new job is started, and the process exits once the jobs in hand are done (at most
+    WORKER_STOP_SECONDS)."""
+    with database_settings() as settings:
+        if processes == 1:
+            from worker.serve import serve_worker
 
-    with database_settings():
-        raise typer.Exit(subprocess.call(worker_argv(processes, threads)))  # noqa: S603 - our own argv
+            raise typer.Exit(serve_worker(settings, threads=threads))
+        _supervise_workers(settings, processes, threads)
+
+
+def _supervise_workers(settings: Settings, processes: int, threads: int) -> None:
+    """Several worker processes, each a `crosswalk worker --processes 1` restarted if it crashes; a
+    stop signal is passed on to each once."""
+    import signal
+    import threading
+
+    from backend.supervisor import Supervisor
+    from worker.serve import STOP_SIGNALS, exit_bound_seconds
+
+    stop = threading.Event()
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, lambda *_: stop.set())
+    with Supervisor(
+        backoff_max_seconds=settings.process_backoff_max_seconds,
+        # Each child waits for its jobs in hand itself; this is only the bound past which it is killed.
+        stop_seconds=exit_bound_seconds(settings) + 1,
+        announce=lambda line: out.print(line, highlight=False),
+    ) as supervisor:
+        for number in range(processes):
+            supervisor.start(f"worker {number + 1}", worker_argv(threads))
+        stop.wait()
 
 
 @app.command()
@@ -740,7 +751,7 @@ def scheduler() -> None:
     import asyncio
     import signal
 
-    from worker.broker import DramatiqSender, build_broker, queue_name
+    from worker.broker import DramatiqSender, build_broker
     from worker.resources import WorkerResources
     from worker.scheduler import run_scheduler
 
@@ -755,7 +766,7 @@ def scheduler() -> None:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
             resources = WorkerResources(settings)
-            sender = DramatiqSender(build_broker(settings), queue_name(settings))
+            sender = DramatiqSender.of(build_broker(settings), settings)
             try:
                 await run_scheduler(
                     resources.database,
@@ -765,6 +776,7 @@ def scheduler() -> None:
                     relay_seconds=settings.outbox_relay_seconds,
                     matching_debounce_seconds=settings.matching_debounce_seconds,
                     matching_max_wait_seconds=settings.matching_max_wait_seconds,
+                    backoff_max_seconds=settings.process_backoff_max_seconds,
                 )
             finally:
                 sender.close()
@@ -864,7 +876,11 @@ def run(
     """One command for a local run: embedded Postgres and Redis (unless DATABASE_URL is set),
     migrations, the skills catalogue, the demo company, the job worker and scheduler, and the API on
     http://localhost:8000."""
+    import signal
+
     import uvicorn
+
+    from backend.supervisor import Supervisor
 
     with database_settings() as settings:
         if not migrate_everything(settings, settings.migrate_jobs):
@@ -882,9 +898,17 @@ def run(
         with ExitStack() as stack:
             if accounts is not None:
                 _start_demo_sso(stack, settings, *accounts)
-            # The children inherit DATABASE_URL/REDIS_URL of the servers just started (or given).
-            start_child(stack, worker_argv(processes=1, threads=4), "worker")
-            start_child(stack, [sys.executable, "-c", "from backend.cli import main; main()", "scheduler"], "scheduler")
+            # The children inherit DATABASE_URL/REDIS_URL of the servers just started (or given); a
+            # child that exits on its own is started again.
+            children = stack.enter_context(
+                Supervisor(
+                    backoff_max_seconds=settings.process_backoff_max_seconds,
+                    stop_seconds=RUN_CHILD_STOP_SECONDS,
+                    announce=lambda line: out.print(line, highlight=False),
+                )
+            )
+            children.start("worker", worker_argv(threads=4))
+            children.start("scheduler", scheduler_argv())
             out.print(f"API docs: http://{settings.host}:{settings.port}/schema   (Ctrl-C stops everything)")
             config = uvicorn.Config(
                 "backend.app:create_app",
@@ -893,10 +917,19 @@ def run(
                 port=settings.port,
                 log_level=settings.log_level.lower(),
                 proxy_headers=False,  # see `serve`
+                http="backend.server:BoundedHttpToolsProtocol",  # see `serve`
             )
-            # uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown; leaving the `with` blocks
-            # then stops the demo identity provider and the embedded servers.
-            uvicorn.Server(config).run()
+            # uvicorn turns Ctrl-C and SIGTERM into a graceful shutdown, and then raises the signal
+            # again with the handler it found: SIGINT's raises KeyboardInterrupt, and SIGTERM's (set
+            # here) does the same, where the default one would end the process on the spot, before
+            # the `with` blocks stop the children, the demo identity provider and the embedded servers.
+            signal.signal(signal.SIGTERM, _interrupt)
+            with suppress(KeyboardInterrupt):
+                uvicorn.Server(config).run()
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _demo_sso_accounts(engine: Engine, demo: bool) -> tuple[Any, dict[str, Any]] | None:

@@ -38,6 +38,12 @@ def _networks(value: str) -> str:
 Rate = Annotated[str, AfterValidator(_rate)]
 
 
+# A tenant's jobs on the broker at once (see `job_tenant_in_flight`).
+DEFAULT_JOB_TENANT_IN_FLIGHT = 4
+# How long a sent job may wait to start before the relay sends it again (see `job_resend_after_seconds`).
+DEFAULT_JOB_RESEND_AFTER_SECONDS = 600.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
@@ -56,12 +62,28 @@ class Settings(BaseSettings):
     broker_namespace: str = Field(default="crosswalk", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     # The scheduler re-sends jobs that committed but never reached the broker this often.
     outbox_relay_seconds: float = Field(default=15.0, gt=0, le=3600)
+    # A job sent but not started this long after is sent again (a Redis that lost its data lost the
+    # message); each further re-send of the same job waits twice as long. Longer than a job's normal
+    # wait in the queue and than the retry backoff (5 minutes), so that a job merely waiting its turn
+    # is not sent twice (which is harmless, the job record runs it once, but wasteful).
+    job_resend_after_seconds: float = Field(default=DEFAULT_JOB_RESEND_AFTER_SECONDS, ge=1, le=86400)
+    # A tenant has at most this many jobs on the broker at once (sent, not finished); the rest wait in
+    # its outbox and go out as its jobs finish. So one tenant's flood never queues ahead of another
+    # tenant's job by more than this many jobs.
+    job_tenant_in_flight: int = Field(default=DEFAULT_JOB_TENANT_IN_FLIGHT, ge=1, le=1000)
     # Current skills not confirmed for this long get a reminder in the nightly run.
     skill_stale_days: int = Field(default=365, ge=30, le=3650)
     # Matches are recomputed once changes have been quiet this long, or at the latest this long after
     # the first change waiting, so a burst of edits costs one recompute and none waits forever.
     matching_debounce_seconds: float = Field(default=30.0, ge=0, le=3600)
     matching_max_wait_seconds: float = Field(default=300.0, ge=0, le=86400)
+    # The longest wait between a scheduler's attempts to reach Postgres again, and between restarts of
+    # a child of `crosswalk run` (or of `crosswalk worker --processes N`) that exited on its own.
+    process_backoff_max_seconds: float = Field(default=30.0, ge=0.1, le=3600)
+    # How long a worker told to stop (SIGTERM, Ctrl-C) waits for the jobs in hand before it exits anyway.
+    # Unset: the longest time limit of its job kinds plus a few seconds, by which the time limit has
+    # interrupted any job.
+    worker_stop_seconds: float | None = Field(default=None, gt=0, le=86400)
     data_dir: Path = Path(".crosswalk")
 
     db_pool_size: int = Field(default=10, ge=1, le=200)
@@ -70,6 +92,15 @@ class Settings(BaseSettings):
     # a connection that has served this many tenants is replaced at its next checkout.
     db_max_tenants_per_connection: int = Field(default=100, ge=1)
     db_pool_recycle_seconds: int = Field(default=1800, ge=60)
+    # Bounds on the serving connections (the API's, not migrations' nor jobs'): a statement running
+    # longer, a lock waited for longer, a transaction left idle longer is cancelled by Postgres, and a
+    # connection not opened in time is given up. A request that meets one answers 503 + Retry-After.
+    db_statement_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    db_lock_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    db_idle_in_transaction_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    # What a 503 tells clients to wait before retrying, when the database is unreachable or too slow.
+    db_unavailable_retry_after_seconds: int = Field(default=5, ge=1, le=3600)
     migrate_jobs: int = Field(default=4, ge=1, le=64)
 
     # ES256 private key (PEM) that signs access tokens. Unset outside prod: a key is generated
@@ -140,6 +171,16 @@ class Settings(BaseSettings):
 
     # The local OpenID provider that `crosswalk run` starts for the demo company's SSO.
     demo_idp_port: int = Field(default=8001, ge=1, le=65535)
+
+    # The edges of HTTP, held by the server (backend/server.py) and the app (backend/api/bounds.py): a
+    # request line and headers larger than this are a 431; a connection that has not sent a whole
+    # request head this long after it opened (or after its last response) is closed, with a 408 if it
+    # sent part of one; a body not received whole this long after its head is a 408; JSON nested
+    # deeper than this is a 400.
+    http_max_head_bytes: int = Field(default=65536, ge=4096, le=16 * 1024 * 1024)
+    http_head_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    http_body_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    http_json_max_depth: int = Field(default=64, ge=8, le=500)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

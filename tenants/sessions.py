@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
@@ -108,6 +108,16 @@ def _drop_staged_pin(dbapi_connection: Any, record: Any) -> None:
             driver._crosswalk_pin = None
 
 
+def _replace_if_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    # A pooled connection whose server went away (Postgres restarted, or ended the backend) is closed
+    # on asyncpg's side as soon as the socket says so; handing it out would fail the request that gets
+    # it. The pool replaces it instead (a DisconnectionError at checkout makes it connect afresh). It
+    # costs no round trip, unlike pool_pre_ping's BEGIN, SELECT and ROLLBACK on every checkout.
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if isinstance(driver, asyncpg.Connection) and driver.is_closed():
+        raise exc.DisconnectionError("the server closed this pooled connection")
+
+
 class Database:
     """The serving engine of one placement (one Postgres database) and its session factories."""
 
@@ -134,6 +144,7 @@ class Database:
         )
         self.max_tenants_per_connection = max_tenants_per_connection
         event.listen(self.engine.sync_engine.pool, "checkin", _drop_staged_pin)
+        event.listen(self.engine.sync_engine.pool, "checkout", _replace_if_closed)
         self._tenant_sessions = async_sessionmaker(
             self.engine, sync_session_class=TenantSession, expire_on_commit=False
         )

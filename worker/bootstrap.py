@@ -17,7 +17,7 @@ def configure(settings: Settings) -> tuple[dramatiq.Broker, WorkerResources]:
 
     resources = WorkerResources(settings)
     broker = build_broker(settings, extra_middleware=[TenantMiddleware(resources)])
-    resources.sender = DramatiqSender(broker, queue_name(settings))
+    resources.sender = DramatiqSender.of(broker, settings)
     declare_actors(broker, queue_name(settings))
     dramatiq.set_broker(broker)
     return broker, resources

@@ -11,17 +11,19 @@ again within about 40 s. RabbitMQ gives unacknowledged messages back as soon as 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import dramatiq
 import redis
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
-from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
+from dramatiq.brokers.redis import MAINTENANCE_SCALE
 from dramatiq.message import Message
 from dramatiq.middleware import AgeLimit, AsyncIO, Middleware, Retries, ShutdownNotifications, TimeLimit
 
 from backend.jobs.outbox import OutboxMessage
-from backend.settings import Settings
+from backend.settings import DEFAULT_JOB_RESEND_AFTER_SECONDS, DEFAULT_JOB_TENANT_IN_FLIGHT, Settings
+from worker.decoding import TolerantEncoder, TolerantRedisBroker
 
 REDIS_HEARTBEAT_TIMEOUT_MS = 30_000
 REDIS_MAINTENANCE_CHANCE = MAINTENANCE_SCALE // 10
@@ -51,6 +53,10 @@ def build_broker(settings: Settings, *, extra_middleware: Sequence[Middleware] =
     """The broker with its middleware. Order matters: the event loop (AsyncIO) boots first and stops
     last; the extra (tenant) middleware sits before Retries, so after a failure it runs after Retries
     has decided whether the message is retried or given up."""
+    # Bytes that are not a message become a message of no actor, dead-lettered with the reason
+    # (worker/decoding.py). Dramatiq's encoder is process-wide; this one decodes every valid message
+    # as Dramatiq's own does.
+    dramatiq.set_encoder(TolerantEncoder())
     middleware: list[Middleware] = [
         AsyncIO(),
         AgeLimit(),
@@ -65,7 +71,7 @@ def build_broker(settings: Settings, *, extra_middleware: Sequence[Middleware] =
         broker = RabbitmqBroker(url=url, middleware=middleware)
     else:
         client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30)
-        broker = RedisBroker(  # type: ignore[no-untyped-call]
+        broker = TolerantRedisBroker(  # type: ignore[no-untyped-call]
             client=client,
             middleware=middleware,
             namespace=settings.broker_namespace,
@@ -86,9 +92,28 @@ class DramatiqSender:
     """Sends outbox messages: the job's id is the message's id, the tenant (or the mark of a platform
     job) rides in the options."""
 
-    def __init__(self, broker: dramatiq.Broker, queue: str) -> None:
+    def __init__(
+        self,
+        broker: dramatiq.Broker,
+        queue: str,
+        *,
+        tenant_in_flight: int = DEFAULT_JOB_TENANT_IN_FLIGHT,
+        resend_after: timedelta = timedelta(seconds=DEFAULT_JOB_RESEND_AFTER_SECONDS),
+    ) -> None:
         self.broker = broker
         self.queue = queue
+        self.tenant_in_flight = tenant_in_flight
+        self.resend_after = resend_after
+
+    @classmethod
+    def of(cls, broker: dramatiq.Broker, settings: Settings) -> DramatiqSender:
+        """The sender of a deployment: its queue, its tenants' in-flight limit and its re-send bound."""
+        return cls(
+            broker,
+            queue_name(settings),
+            tenant_in_flight=settings.job_tenant_in_flight,
+            resend_after=timedelta(seconds=settings.job_resend_after_seconds),
+        )
 
     def send(self, messages: Sequence[OutboxMessage]) -> None:
         for message in messages:

@@ -4,7 +4,9 @@ but carries `PLATFORM_JOB_OPTION`: it goes to its actor unpinned (the runner let
 run it); any other message without a tenant is refused as before.
 
 It also keeps the job's record honest after a failed attempt (queued again for a retry, or failed),
-and puts what the worker gives up on into the dead-letter list (`control.dead_letters`).
+puts what the worker gives up on into the dead-letter list (`control.dead_letters`), among them the
+messages no actor of the worker's can run (an unknown kind, bytes that were not a message), and lets
+the tenant's next waiting jobs go once one of its jobs is given up.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from backend.jobs.records import JobRecords, owner_of
 from tenants.models import TenantStatus
 from tenants.sessions import TenantRef
 from worker.broker import PLATFORM_JOB_OPTION
+from worker.decoding import UNDECODABLE_OPTION
 from worker.errors import JobBusyError, TenantLookupError, is_transient
 from worker.resources import WorkerResources
-from worker.runner import Delivery, delivery_or_none, set_delivery
+from worker.runner import Delivery, delivery_or_none, send_next, set_delivery
 
 log = structlog.get_logger()
 
@@ -121,8 +124,39 @@ class TenantMiddleware(Middleware):
                     self._run(records.record_failure(delivery.job_id, error, final=final))
                 if final:
                     self._dead_letter(message, delivery.tenant, error)
+                    self._run(send_next(delivery))
         finally:
             self._clear()
+
+    def before_nack(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
+        """A message of no actor of this worker's is failed by Dramatiq before any middleware sees it
+        run: a kind this worker does not know (a rolling deploy, a removed job) or bytes that were not
+        a message at all. It ends in the dead letters with the reason, its job record failed. (The
+        nack of a job that ran and failed has its actor, and was recorded after it ran.)"""
+        if message.actor_name in broker.actors:
+            return
+        try:
+            self._give_up_unrunnable(message)
+        except Exception:
+            # The nack goes on regardless: the broker's own dead-letter queue still keeps the message.
+            log.exception("dead_letter_failed", message_id=message.message_id, actor=message.actor_name)
+
+    def _give_up_unrunnable(self, message: dramatiq.MessageProxy) -> None:
+        if UNDECODABLE_OPTION in message.options:
+            reason = f"undecodable message: {message.options[UNDECODABLE_OPTION]}"
+            log.warning("job_refused", message_id=message.message_id, reason=reason)
+            self._dead_letter(message, None, reason)
+            return
+        reason = f"unknown job kind {message.actor_name}"
+        log.warning("job_refused", message_id=message.message_id, actor=message.actor_name, reason=reason)
+        resolved = self._resolve(message)
+        if isinstance(resolved, _Refusal):
+            self._dead_letter(message, resolved.tenant, f"{reason}; {resolved.reason}")
+            return
+        records = JobRecords(self.resources.database, resolved.tenant)
+        self._run(records.record_failure(resolved.job_id, reason, final=True))
+        self._dead_letter(message, resolved.tenant, reason)
+        self._run(send_next(resolved))
 
     def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
         self._clear()

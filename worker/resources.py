@@ -4,19 +4,23 @@ event loop thread."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
 
 from backend.jobs.models import DeadLetter
 from backend.jobs.outbox import JobSender
-from backend.settings import Settings, as_psycopg_url
+from backend.settings import DEFAULT_JOB_RESEND_AFTER_SECONDS, Settings, as_psycopg_url
 from tenants.provisioning import RoleNames
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database
 
 
 class _NoSender:
+    tenant_in_flight = 1
+    resend_after = timedelta(seconds=DEFAULT_JOB_RESEND_AFTER_SECONDS)
+
     def send(self, messages: object) -> None:
         raise RuntimeError("the worker's broker is not configured yet")
 

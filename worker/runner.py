@@ -284,8 +284,25 @@ async def _execute(delivery: Delivery, kind: str, body: JobBody, arguments: dict
         context = _context(delivery, records, session, job, attempt)
         result = await body(context, **arguments)
         await session.execute(records.succeeded(job_id, result))
-    await outbox.send_committed(resources.database, delivery.tenant, resources.sender, session)
     log.info("job_succeeded", job_id=str(job_id), kind=kind, attempt=attempt)
+    if delivery.tenant is None:
+        await outbox.send_committed(resources.database, None, resources.sender, session)
+    else:
+        # The jobs the body asked for, and the tenant's next waiting jobs: this one no longer counts
+        # against its in-flight limit.
+        outbox.take_committed(session)
+        await send_next(delivery)
+
+
+async def send_next(delivery: Delivery) -> None:
+    """After a tenant's job finished (succeeded or given up): send its tenant's next waiting jobs. Never
+    raises: the job's outcome is committed, and the relay sends whatever this could not."""
+    if delivery.tenant is None:
+        return
+    try:
+        await outbox.send_waiting(delivery.resources.database, delivery.tenant, delivery.resources.sender)
+    except Exception as exc:
+        log.warning("jobs_send_next_failed", tenant=delivery.tenant.slug, error=type(exc).__name__)
 
 
 def _context(

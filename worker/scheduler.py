@@ -15,6 +15,7 @@ that take effect that day).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -26,6 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backend.backoff import Backoff
 from backend.jobs import outbox
 from backend.jobs.records import owner_of
 from backend.jobs.service import SCHEDULER, enqueue
@@ -51,29 +53,72 @@ NIGHTLY_JOBS = (
 NIGHTLY_AT = {"hour": 2, "minute": 0}
 
 
-async def acquire_leadership(database: Database, stop: asyncio.Event) -> AsyncConnection | None:
-    """Wait until this process holds the scheduler lock; None if told to stop first."""
+async def acquire_leadership(
+    database: Database, stop: asyncio.Event, *, backoff_max_seconds: float = 30.0
+) -> AsyncConnection | None:
+    """Wait until this process holds the scheduler lock; None if told to stop first. Postgres being
+    unreachable (down, restarting, a connection dropped) is waited out with backoff, never raised: a
+    scheduler that exited on it would silently stop the relay and the nightly runs."""
+    backoff = Backoff(cap=backoff_max_seconds)
     while not stop.is_set():
-        connection = await database.engine.connect()
-        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        if await lock_global(connection, SCHEDULER_LOCK, hold=Hold.SESSION, wait=False):
+        try:
+            connection = await _try_lock(database)
+        except Exception as exc:
+            delay = backoff.next_delay()
+            log.warning("scheduler_database_unreachable", error=one_line(exc), retry_in_seconds=round(delay, 2))
+            await _sleep_unless_stopped(stop, delay)
+            continue
+        backoff.reset()
+        if connection is not None:
             log.info("scheduler_leading")
             return connection
-        await connection.close()
-        try:
-            await asyncio.wait_for(stop.wait(), STANDBY_POLL_SECONDS)
-        except TimeoutError:
-            continue
+        await _sleep_unless_stopped(stop, STANDBY_POLL_SECONDS)
     return None
 
 
+async def _try_lock(database: Database) -> AsyncConnection | None:
+    """The lock's connection if this process took the lock; None if another scheduler holds it."""
+    connection = await database.engine.connect()
+    try:
+        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        if await lock_global(connection, SCHEDULER_LOCK, hold=Hold.SESSION, wait=False):
+            return connection
+    except BaseException:
+        await _close_quietly(connection)
+        raise
+    await connection.close()
+    return None
+
+
+async def _close_quietly(connection: AsyncConnection) -> None:
+    # Closing a connection whose server is gone fails too; the pool has already dropped it.
+    try:
+        await connection.close()
+    except Exception as exc:
+        log.warning("scheduler_lock_connection_lost", error=one_line(exc))
+
+
+async def _sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+def one_line(exc: BaseException) -> str:
+    """The exception's type and first line: enough to see which server is away, without a traceback
+    every few seconds for as long as it is."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first}"[:300]
+
+
 async def relay_all(database: Database, registry: TenantRegistry, sender: outbox.JobSender) -> int:
-    """Re-send what was committed but never sent: the platform's own jobs (None), then every active
-    tenant's."""
+    """Send what was committed but is not on the broker (never sent, or waiting for its tenant's turn)
+    and send again what was sent but never started (see `outbox.resend_unstarted`): the platform's own
+    jobs (None), then every active tenant's."""
     sent = 0
     owners: list[TenantRef | None] = [None, *await registry.active()]
     for tenant in owners:
         try:
+            sent += await outbox.resend_unstarted(database, tenant, sender)
             sent += await outbox.relay_unsent(database, tenant, sender)
         except Exception:
             # One tenant's trouble (a migration in progress, a dropped role) must not stall the others.
@@ -133,11 +178,13 @@ async def run_scheduler(
     relay_seconds: float,
     matching_debounce_seconds: float = 30.0,
     matching_max_wait_seconds: float = 300.0,
+    backoff_max_seconds: float = 30.0,
 ) -> None:
-    """Lead (or wait to lead) until `stop` is set. Losing the lock's connection ends the leadership;
-    the loop then competes for it again."""
+    """Lead (or wait to lead) until `stop` is set. Losing the lock's connection (Postgres restarted,
+    the network dropped it) ends the leadership; the loop then competes for it again, waiting out an
+    outage with backoff. Nothing but `stop` ends it."""
     while not stop.is_set():
-        connection = await acquire_leadership(database, stop)
+        connection = await acquire_leadership(database, stop, backoff_max_seconds=backoff_max_seconds)
         if connection is None:
             return
         scheduler = AsyncIOScheduler(timezone=dt.UTC)
@@ -169,11 +216,8 @@ async def run_scheduler(
                     await asyncio.wait_for(stop.wait(), relay_seconds)
                 except TimeoutError:
                     await connection.scalar(select(1))  # still holding the lock's connection?
-        except Exception:
-            log.exception("scheduler_lost_leadership")
+        except Exception as exc:
+            log.warning("scheduler_lost_leadership", error=one_line(exc))
         finally:
             scheduler.shutdown(wait=False)
-            try:
-                await connection.close()
-            except Exception:
-                log.warning("scheduler_lock_connection_lost")
+            await _close_quietly(connection)

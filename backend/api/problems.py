@@ -8,9 +8,11 @@ traceback nor the detail, which can quote what was sent. Only an unexpected erro
 from __future__ import annotations
 
 import logging
+import socket
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import msgspec
 import structlog
 from litestar import Litestar, Request, Response
@@ -19,6 +21,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from backend.errors import (
@@ -28,8 +31,11 @@ from backend.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from backend.state import services_of
 
 PROBLEM_JSON = "application/problem+json"
+# The opt key of a route that never touches the database (so never answers its 503).
+READS_NO_DATABASE = "reads_no_database"
 log = structlog.get_logger()
 
 
@@ -147,7 +153,69 @@ def handle_integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Re
     return _refused(request, exc, answer, level=logging.WARNING, sqlstate=sqlstate)
 
 
+_UNREACHABLE = "the database is unavailable; retry later"
+# SQLSTATEs that say the database cannot serve now, not that the request is wrong.
+_UNAVAILABLE_SQLSTATES = {
+    "57P01": _UNREACHABLE,  # admin_shutdown: the server is stopping (a restart)
+    "57P02": _UNREACHABLE,  # crash_shutdown
+    "57P03": _UNREACHABLE,  # cannot_connect_now: the server is starting
+    "53300": _UNREACHABLE,  # too_many_connections
+    "25P03": _UNREACHABLE,  # idle_in_transaction_session_timeout ended the connection
+    "57014": "the database did not answer within the statement timeout; retry later",  # query_canceled
+    "55P03": "a row or table the request needs stayed locked beyond the lock timeout; retry later",
+}
+
+
+def _unavailable_by_sqlstate(error: object) -> str | None:
+    sqlstate = str(getattr(error, "sqlstate", None) or "")
+    if sqlstate.startswith("08"):  # connection_exception and its kinds
+        return _UNREACHABLE
+    return _UNAVAILABLE_SQLSTATES.get(sqlstate)
+
+
+def database_unavailable(exc: BaseException) -> str | None:
+    """Why the database cannot serve the request now (unreachable, restarting, out of connections, or
+    the statement or a lock wait ran out of time), or None when the error is not about that. A client
+    told so can retry the same request later: it is a 503 with Retry-After at every door."""
+    if isinstance(exc, sa_exc.TimeoutError):  # the pool had no connection to give in time
+        return _UNREACHABLE
+    if isinstance(exc, DBAPIError):
+        # An error with a SQLSTATE is the server's answer, whatever became of the connection (one
+        # whose tenant pin was refused is dropped, yet the refusal is a 403).
+        if getattr(exc.orig, "sqlstate", None):
+            return _unavailable_by_sqlstate(exc.orig)
+        if exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError):
+            return _UNREACHABLE
+        return None
+    # Raised as they are, not wrapped by SQLAlchemy, when a new connection cannot be opened.
+    if isinstance(exc, asyncpg.PostgresError):
+        return _unavailable_by_sqlstate(exc)
+    if isinstance(exc, (asyncpg.InterfaceError, ConnectionError, TimeoutError, socket.gaierror)):
+        return _UNREACHABLE
+    return None
+
+
+def retry_after(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return {"Retry-After": str(services_of(request.app).settings.db_unavailable_retry_after_seconds)}
+
+
+def log_unavailable(path: str, exc: BaseException) -> None:
+    # One line: an outage is seen on every request while it lasts, and a traceback says nothing more.
+    sqlstate = getattr(getattr(exc, "orig", exc), "sqlstate", None)
+    log.warning("database_unavailable", path=path, error=type(exc).__name__, sqlstate=sqlstate)
+
+
+def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    reason = database_unavailable(exc)
+    if reason is None:
+        return handle_unexpected(request, exc)
+    log_unavailable(request.url.path, exc)
+    return problem_response(503, reason, headers=retry_after(request))
+
+
 def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
+    if database_unavailable(exc) is not None:
+        return handle_unavailable(request, exc)
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
     if sqlstate == "42501":
         # The serving role may no longer become the tenant's role: the tenant was archived after this
@@ -172,8 +240,19 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: handle_domain,
     IntegrityError: handle_integrity,
     DBAPIError: handle_database_error,
+    # The database's connection-level failures that SQLAlchemy does not wrap (see database_unavailable).
+    sa_exc.TimeoutError: handle_unavailable,
+    asyncpg.PostgresError: handle_unavailable,
+    asyncpg.InterfaceError: handle_unavailable,
+    OSError: handle_unavailable,
     Exception: handle_unexpected,
 }
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+)
 
 
 def problem_spec(status: int, description: str) -> ResponseSpec:
@@ -202,6 +281,10 @@ def document_problems(app: Litestar) -> None:
                     404: "The tenant or the object does not exist (or is not visible to the caller).",
                     422: "The request is well-formed but refers to unknown objects or breaks a rule.",
                 }
+            if not handler.opt.get(READS_NO_DATABASE):
+                wanted[503] = "The database is unavailable or too slow for now; Retry-After says when to retry."
+            if handler.http_methods & {"POST", "PUT", "PATCH"}:
+                wanted[408] = "The body did not arrive whole within HTTP_BODY_TIMEOUT_SECONDS."
             if handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"}:
                 wanted[409] = "The change conflicts with existing data."
                 if not public:

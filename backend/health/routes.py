@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
@@ -10,6 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
 from sqlalchemy import text
 
+from backend.api.problems import PROBLEM_JSON, READS_NO_DATABASE, Problem, retry_after
 from backend.state import services_of
 
 
@@ -23,7 +25,19 @@ class Readiness(msgspec.Struct):
     redis: str
 
 
-@get("/health", opt={"exclude_from_auth": True}, tags=["Operations"], summary="The process is alive")
+class Unready(Problem, kw_only=True):
+    """A 503 problem that names which server does not answer."""
+
+    postgres: str
+    redis: str
+
+
+@get(
+    "/health",
+    opt={"exclude_from_auth": True, READS_NO_DATABASE: True},
+    tags=["Operations"],
+    summary="The process is alive",
+)
 async def health() -> Health:
     return Health(status="ok")
 
@@ -35,11 +49,13 @@ async def health() -> Health:
     summary="Postgres and Redis answer",
     responses={
         503: ResponseSpec(
-            data_container=Readiness, description="Postgres or Redis does not answer (which one is named)."
+            data_container=Unready,
+            media_type=PROBLEM_JSON,
+            description="Postgres or Redis does not answer (which one is named); Retry-After says when to ask again.",
         )
     },
 )
-async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
+async def ready(request: Request[Any, Any, Any]) -> Response[Readiness | Unready]:
     services = services_of(request.app)
     postgres = redis = "ok"
     try:
@@ -51,8 +67,14 @@ async def ready(request: Request[Any, Any, Any]) -> Response[Readiness]:
         await services.redis.ping()
     except Exception as exc:  # as above
         redis = f"unavailable: {type(exc).__name__}"
-    healthy = postgres == "ok" and redis == "ok"
-    return Response(
-        Readiness(status="ok" if healthy else "unavailable", postgres=postgres, redis=redis),
-        status_code=200 if healthy else 503,
+    if postgres == "ok" and redis == "ok":
+        return Response(Readiness(status="ok", postgres=postgres, redis=redis))
+    servers = {"postgres": postgres, "redis": redis}
+    unready = Unready(
+        title=HTTPStatus.SERVICE_UNAVAILABLE.phrase,
+        status=503,
+        detail="; ".join(f"{name} {state}" for name, state in servers.items() if state != "ok"),
+        postgres=postgres,
+        redis=redis,
     )
+    return Response(unready, status_code=503, media_type=PROBLEM_JSON, headers=retry_after(request))

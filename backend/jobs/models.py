@@ -36,6 +36,16 @@ class Job(IdMixin, TimestampMixin, TenantBase):
         # What the relay scans: small, because sent jobs leave it.
         Index("ix_jobs_unsent", "created_at", postgresql_where=text("sent_at IS NULL")),
         Index("ix_jobs_status", "status", "id"),
+        # Identical jobs not started yet are one job: asking again returns the waiting one (see
+        # `backend.jobs.service.enqueue`). A job that has started (attempts > 0, even when it waits
+        # for a retry) is no longer merged with: a change made after it started needs a run of its own.
+        Index(
+            "uq_jobs_waiting_identical",
+            "kind",
+            text("md5(arguments::text)"),
+            unique=True,
+            postgresql_where=text("status = 'queued' AND attempts = 0"),
+        ),
     )
 
     kind: Mapped[str] = mapped_column(String(100))
@@ -52,6 +62,8 @@ class Job(IdMixin, TimestampMixin, TenantBase):
     # Keeps a job from being asked for twice, e.g. the same nightly run by two schedulers in a hand-over.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How often the relay sent it again because it had not started (its message lost by the broker).
+    resends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -99,5 +111,6 @@ class PlatformJob(IdMixin, TimestampMixin, ControlBase):
     # The platform user who asked for it; NULL for the CLI.
     requested_by: Mapped[uuid.UUID | None] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

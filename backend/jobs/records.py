@@ -97,6 +97,14 @@ class JobRecords:
                 update(model).where(model.id == job_id, model.status != JobStatus.SUCCEEDED).values(**values)
             )
 
+    async def mark_unsent(self, job_ids: Sequence[uuid.UUID]) -> None:
+        """Give back the claims of messages the broker did not take, for the relay to send later."""
+        model = self.model
+        async with self.session() as session, session.begin():
+            await session.execute(
+                update(model).where(model.id.in_(job_ids), model.status == JobStatus.QUEUED).values(sent_at=None)
+            )
+
     async def mark_sent(self, job_ids: Sequence[uuid.UUID]) -> None:
         model = self.model
         async with self.session() as session, session.begin():

@@ -7,8 +7,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, cast, func, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
@@ -41,27 +41,48 @@ async def enqueue(
     dedupe_key: str | None = None,
 ) -> Job:
     """Ask for a job as part of the session's transaction, recording who asked (an actor, never
-    missing). With a `dedupe_key` already used, the existing job is returned and nothing new is
-    enqueued."""
+    missing). A job identical to one of the tenant's jobs still waiting to start (same kind, same
+    arguments) is that job: it is returned and nothing new is enqueued (a job already running is not
+    merged with, since a change made after it started needs a run of its own). So is a job whose
+    `dedupe_key` was used already. The database's unique indexes decide, so this holds for concurrent
+    askers too: the second waits for the first's transaction and then finds its job."""
     asker = {"requested_by": requested_by, "requested_by_employee_id": requested_by_employee_id}
-    if dedupe_key is not None:
+    # A conflict can name a job that then starts before it is read; asking again then inserts.
+    for _ in range(_MERGE_ATTEMPTS):
         job_id = await session.scalar(
             insert(Job)
             .values(kind=kind, arguments=arguments, dedupe_key=dedupe_key, **asker)
-            .on_conflict_do_nothing(index_elements=[Job.dedupe_key])
+            .on_conflict_do_nothing()
             .returning(Job.id)
         )
-        if job_id is None:
-            existing = await session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
-            assert existing is not None
+        if job_id is not None:
+            job = await session.get_one(Job, job_id)
+            outbox.note(session, outbox.OutboxMessage(job.id, tenant_of(session).id, kind, arguments))
+            return job
+        existing = await _existing(session, kind, arguments, dedupe_key)
+        if existing is not None:
             return existing
-        job = await session.get_one(Job, job_id)
-    else:
-        job = Job(kind=kind, arguments=arguments, **asker)
-        session.add(job)
-        await session.flush()
-    outbox.note(session, outbox.OutboxMessage(job.id, tenant_of(session).id, kind, arguments))
-    return job
+    raise RuntimeError(f"could not enqueue {kind}: identical jobs kept starting")
+
+
+_MERGE_ATTEMPTS = 5
+
+
+async def _existing(session: AsyncSession, kind: str, arguments: dict[str, Any], dedupe_key: str | None) -> Job | None:
+    """The job an insert conflicted with: the one holding the dedupe key, else the identical waiting one."""
+    if dedupe_key is not None:
+        deduped = await session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
+        if deduped is not None:
+            return deduped
+    waiting: Job | None = await session.scalar(
+        select(Job).where(
+            Job.kind == kind,
+            func.md5(cast(Job.arguments, Text)) == func.md5(cast(cast(arguments, JSONB), Text)),
+            Job.status == JobStatus.QUEUED,
+            Job.attempts == 0,
+        )
+    )
+    return waiting
 
 
 async def enqueue_for(

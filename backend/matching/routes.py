@@ -142,7 +142,8 @@ class MatchingSettingsController(Controller):
         status_code=202,
         summary="Recompute every recommendation and candidate list now (HR)",
         description="Starts the `matching.recompute` job (also run after changes, debounced, and nightly). "
-        "Poll `/api/v1/jobs/{id}`.",
+        "Poll `/api/v1/jobs/{id}`. While a recompute is waiting to start, asking again returns that job "
+        "(same id) instead of a second one.",
     )
     async def recompute_matches(
         self, db: NamedDependency[AsyncSession], principal: NamedDependency[Principal]

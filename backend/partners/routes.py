@@ -128,6 +128,7 @@ def _query_refused(request: Request[Any, Any, Any], exc: QueryParameterError) ->
         400: _oauth_error("invalid_request, unsupported_grant_type, invalid_scope or unauthorized_client."),
         401: _oauth_error("invalid_client: unknown client, wrong secret or revoked client."),
         429: problem_spec(429, "Over a rate limit (per address, per client); Retry-After says when to retry."),
+        503: problem_spec(503, "The database is unavailable or too slow for now; Retry-After says when to retry."),
     },
 )
 async def issue_token(request: Request[Any, Any, Any]) -> Response[Any]:

@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api import idempotency
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit
+from backend.api.problems import UNAVAILABLE_ERRORS, database_unavailable, log_unavailable, retry_after
 from backend.auth.principal import Principal, Scope
 from backend.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from backend.scim.auth import provide_scim_db, scim_guard, scim_tenant
@@ -272,7 +273,17 @@ def handle_integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Re
     return _error(400, "the request refers to something that does not exist or breaks a rule", "invalidValue")
 
 
+def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    reason = database_unavailable(exc)
+    if reason is None:
+        return handle_unexpected(request, exc)
+    log_unavailable(request.url.path, exc)
+    return _error(503, reason, headers=retry_after(request))
+
+
 def handle_database(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    if database_unavailable(exc) is not None:
+        return handle_unavailable(request, exc)
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
     if sqlstate == "42501":
         # The tenant was archived after its token was checked (see backend/api/problems.py).
@@ -295,6 +306,7 @@ SCIM_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: handle_domain,
     IntegrityError: handle_integrity,
     DBAPIError: handle_database,
+    **dict.fromkeys(UNAVAILABLE_ERRORS, handle_unavailable),
     Exception: handle_unexpected,
 }
 
@@ -335,12 +347,13 @@ _STATUS_TEXT = {
     412: "If-Match names an older version.",
     415: f"The body is neither {SCIM_JSON} nor application/json.",
     501: "Not supported by this service provider (see /ServiceProviderConfig).",
+    503: "The database is unavailable or too slow for now; Retry-After says when to retry.",
 }
 
 
 def _documented(*statuses: int) -> dict[int, ResponseSpec]:
     responses = {}
-    for status in (400, 401, 403, *statuses):
+    for status in (400, 401, 403, 503, *statuses):
         if status == 304:
             responses[status] = ResponseSpec(None, description=_STATUS_TEXT[status])
             continue

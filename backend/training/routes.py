@@ -255,7 +255,8 @@ class TrainingPlanController(Controller):
         status_code=202,
         summary="Recompute every employee's training plans (HR)",
         description="Starts the `training.recommend_all` job (also run nightly): every active employee's plans "
-        "for their aspirations' target roles, and the plans asked for explicitly. Poll `/api/v1/jobs/{id}`.",
+        "for their aspirations' target roles, and the plans asked for explicitly. Poll `/api/v1/jobs/{id}`. "
+        "While a recompute is waiting to start, asking again returns that job (same id) instead of a second one.",
     )
     async def recompute_training_plans(
         self, db: NamedDependency[AsyncSession], principal: NamedDependency[Principal]

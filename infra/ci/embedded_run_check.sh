@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Boots the README's run command with no DATABASE_URL/REDIS_URL on an empty data folder, waits for
-# /health, calls the API with the printed demo token, stops it with Ctrl-C (SIGINT); then does it
-# again on the same folder and checks that the data was reused, not seeded anew.
+# /health, calls the API with the printed demo token, stops it as a terminal's Ctrl-C does (SIGINT to
+# the whole foreground process group); then does it again on the same folder, stopped with SIGTERM to
+# the run command alone (a service manager), and checks that the data was reused, not seeded anew.
+# Either way, no process of the run (its group, and every child it started) may be alive a few seconds
+# after the run command exits.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data_dir=$(mktemp -d /tmp/crosswalk-ci.XXXXXX)
-port=18123
-export DEMO_IDP_PORT=18124
+port=${RUN_CHECK_PORT:-18123}
+export DEMO_IDP_PORT=${RUN_CHECK_IDP_PORT:-18124}
+# How long after the run command exits every process it started must be gone.
+gone_within=5
 trap 'rm -rf "$data_dir"' EXIT
 
 descendants() {
@@ -17,9 +22,20 @@ descendants() {
   done
 }
 
+alive_of() {
+  # The pids among "$@" that are still running (a zombie has exited).
+  local pid
+  for pid in "$@"; do
+    local state
+    state=$(ps -o stat= -p "$pid" 2>/dev/null || true)
+    if [ -n "$state" ] && [ "${state:0:1}" != "Z" ]; then echo "$pid"; fi
+  done
+}
+
 boot() {
-  local log=$1
-  env -u DATABASE_URL -u REDIS_URL DATA_DIR="$data_dir" PORT=$port python3 infra/dev.py run >"$log" 2>&1 &
+  local log=$1 stop=$2
+  # A process group of its own, as a shell gives a foreground command: Ctrl-C signals the whole group.
+  env -u DATABASE_URL -u REDIS_URL DATA_DIR="$data_dir" PORT=$port setsid python3 infra/dev.py run >"$log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 300); do
     if curl -sf "http://127.0.0.1:$port/health" >/dev/null; then break; fi
@@ -62,21 +78,36 @@ boot() {
   done
   [ "$status" = "succeeded" ] || { echo "the run's worker did not run job $job: $status"; cat "$log"; exit 1; }
   echo "job $job ran in the run's worker"
+  [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ] || { echo "the run is not in a process group of its own"; exit 1; }
   local children
   children=$(descendants "$pid")
-  kill -INT "$pid"
-  wait "$pid" || { echo "run command did not stop cleanly on Ctrl-C"; cat "$log"; exit 1; }
-  if pgrep -f "$data_dir" >/dev/null; then echo "servers left running:"; pgrep -af "$data_dir"; exit 1; fi
-  for child in $children; do
-    if kill -0 "$child" 2>/dev/null; then echo "process $child outlived the run:"; ps -o pid,args -p "$child"; exit 1; fi
+  if [ "$stop" = "ctrl-c" ]; then
+    kill -INT -- "-$pid"  # what a terminal's Ctrl-C does: SIGINT to every process of the foreground group
+  else
+    kill -TERM "$pid"
+  fi
+  wait "$pid" || { echo "run command did not stop cleanly on $stop"; cat "$log"; exit 1; }
+  local left=""
+  for _ in $(seq 1 $((gone_within * 10))); do
+    # shellcheck disable=SC2046,SC2086 - word splitting joins the pids on one line
+    left=$(echo $(pgrep -g "$pid" || true) $(alive_of $children))
+    [ -z "$left" ] && break
+    sleep 0.1
   done
-  echo "run command served $count demo employees on port $port and stopped cleanly"
+  if [ -n "$left" ]; then
+    echo "processes outlived the run by ${gone_within} s after $stop:"; ps -o pid,pgid,args -p "${left// /,}" || true
+    # shellcheck disable=SC2086
+    kill -KILL -- "-$pid" $left 2>/dev/null || true
+    cat "$log"; exit 1
+  fi
+  if pgrep -f "$data_dir" >/dev/null; then echo "servers left running:"; pgrep -af "$data_dir"; exit 1; fi
+  echo "run command served $count demo employees on port $port and stopped cleanly on $stop"
 }
 
 first=$(mktemp); second=$(mktemp)
-boot "$first"
+boot "$first" ctrl-c
 grep -q "demo company: seeded" "$first" || { echo "first run did not seed the demo company"; cat "$first"; exit 1; }
-boot "$second"
+boot "$second" sigterm
 if grep -q "demo company: seeded\|skills catalogue: imported" "$second"; then
   echo "second run seeded again instead of reusing the data"; cat "$second"; exit 1
 fi

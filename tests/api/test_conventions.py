@@ -78,6 +78,8 @@ async def test_every_error_status_is_documented(client: Client) -> None:
         for method, operation in operations.items():
             responses = operation["responses"]
             assert "400" in responses, (method, path)
+            # Every route but the liveness check reads the database, or says whether it answers.
+            assert ("503" in responses) == (path != "/health"), (method, path)
             if path.startswith("/api/"):
                 assert {"401", "403", "404"} <= set(responses), (method, path)
                 assert responses["404"]["content"]["application/problem+json"]

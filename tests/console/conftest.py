@@ -144,7 +144,7 @@ def console_server(
     settings: Settings, platform_idp: PlatformIdp, console_base_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ConsoleServer]:
     """The app served by `crosswalk serve` at `console_base_url`, its sign-in set to `platform_idp`, with
-    a real worker (`python -m dramatiq worker.entry`) on the same database and broker namespace, so
+    a real worker (`crosswalk worker`) on the same database and broker namespace, so
     that jobs asked for in the console run."""
     workdir = tmp_path_factory.mktemp("console")
     namespace = f"{settings.broker_namespace}.console"

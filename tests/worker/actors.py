@@ -53,3 +53,10 @@ async def read_schema(job: JobContext, schema: str) -> dict[str, Any]:
     """Tries to read another schema's table by naming it: the tenant's database role must refuse."""
     count = await job.session.scalar(text(f'SELECT count(*) FROM "{schema}".org_units'))
     return {"count": count}
+
+
+@job_actor("test.nap", time_limit=timedelta(seconds=10))
+async def nap(job: JobContext, seconds: float, n: int) -> dict[str, Any]:
+    """A short job numbered `n` (numbered, so that many of them are not one job merged)."""
+    await asyncio.sleep(seconds)
+    return {"n": n}

@@ -4,8 +4,11 @@ process with the production middleware, for the jobs infrastructure tests."""
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import dramatiq
@@ -17,6 +20,8 @@ from backend.jobs.models import Job, JobStatus
 from backend.jobs.service import enqueue
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
+from tests.conftest import process_env
+from tests.worker.processes import RedisServer, free_port
 from worker.bootstrap import configure
 from worker.broker import DramatiqSender, queue_name
 
@@ -89,3 +94,48 @@ async def wait_for_job(
         if loop.time() > deadline:
             raise AssertionError(f"job {job_id} is still {job.status} ({job.error}) after {timeout} s")
         await asyncio.sleep(0.1)
+
+
+# The fault tests' brokers and processes (tests/worker/test_faults.py, test_queue.py).
+
+
+def rabbitmq_url() -> str:
+    """RabbitMQ has no embedded stand-in: its tests run where RABBITMQ_URL names one (CI always does,
+    and there a missing one fails the run rather than skipping its tests)."""
+    url = os.environ.get("RABBITMQ_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("RABBITMQ_URL is not set: CI must test the RabbitMQ broker")
+        pytest.skip("RABBITMQ_URL is not set (amqp://guest:guest@127.0.0.1:5672/%2F on a machine with RabbitMQ)")
+    return url
+
+
+def broker_settings(settings: Settings, **changes: object) -> Settings:
+    """The test run's settings on a broker namespace of this test's own, so that no other worker (the
+    in-process one of other tests) takes its messages."""
+    return settings.model_copy(
+        update={"broker_namespace": f"{settings.broker_namespace}_{secrets.token_hex(3)}", **changes}
+    )
+
+
+def env_of(settings: Settings, data_dir: Path) -> dict[str, str]:
+    env = {**process_env(settings, data_dir), "BROKER_NAMESPACE": settings.broker_namespace, "LOG_LEVEL": "INFO"}
+    env["REDIS_URL"] = str(settings.redis_url)
+    if settings.broker_url:
+        env["BROKER_URL"] = settings.broker_url
+    return env
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def fault_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    if request.param == "rabbitmq":
+        return broker_settings(settings, broker_url=rabbitmq_url())
+    return broker_settings(settings)
+
+
+@pytest.fixture
+async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    server = RedisServer(free_port(), tmp_path / "redis.log")
+    server.start()
+    yield server
+    server.stop()

@@ -4,10 +4,8 @@ requests, a poison message; on Redis and on RabbitMQ."""
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,44 +19,10 @@ from backend.jobs.models import DeadLetter, Job, JobStatus
 from backend.jobs.service import enqueue
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
-from tests.conftest import TenantFactory, TokenFactory, process_env
-from tests.worker.conftest import wait_for_job
-from tests.worker.processes import SCHEDULER, WORKER, RedisServer, free_port, running
+from tests.conftest import TenantFactory, TokenFactory
+from tests.worker.conftest import broker_settings, env_of, wait_for_job
+from tests.worker.processes import SCHEDULER, WORKER, RedisServer, running
 from worker.broker import DramatiqSender, build_broker, queue_name
-
-
-def rabbitmq_url() -> str:
-    """RabbitMQ has no embedded stand-in: its tests run where RABBITMQ_URL names one (CI always does,
-    and there a missing one fails the run rather than skipping its tests)."""
-    url = os.environ.get("RABBITMQ_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("RABBITMQ_URL is not set: CI must test the RabbitMQ broker")
-        pytest.skip("RABBITMQ_URL is not set (amqp://guest:guest@127.0.0.1:5672/%2F on a machine with RabbitMQ)")
-    return url
-
-
-def broker_settings(settings: Settings, **changes: object) -> Settings:
-    """The test run's settings on a broker namespace of this test's own, so that no other worker (the
-    in-process one of other tests) takes its messages."""
-    return settings.model_copy(
-        update={"broker_namespace": f"{settings.broker_namespace}_{secrets.token_hex(3)}", **changes}
-    )
-
-
-def env_of(settings: Settings, data_dir: Path) -> dict[str, str]:
-    env = {**process_env(settings, data_dir), "BROKER_NAMESPACE": settings.broker_namespace, "LOG_LEVEL": "INFO"}
-    env["REDIS_URL"] = str(settings.redis_url)
-    if settings.broker_url:
-        env["BROKER_URL"] = settings.broker_url
-    return env
-
-
-@pytest.fixture(params=["redis", "rabbitmq"])
-def fault_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    if request.param == "rabbitmq":
-        return broker_settings(settings, broker_url=rabbitmq_url())
-    return broker_settings(settings)
 
 
 @pytest.fixture
@@ -99,14 +63,6 @@ async def test_a_poison_message_ends_in_the_dead_letter_not_in_a_loop(
     async with database.control_session() as session:
         letters = (await session.scalars(select(DeadLetter).where(DeadLetter.message_id == str(poison)))).all()
     assert [(d.tenant_id, d.actor, d.attempts) for d in letters] == [(tenant.id, "training.recommend_all", 1)]
-
-
-@pytest.fixture
-async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    server = RedisServer(free_port(), tmp_path / "redis.log")
-    server.start()
-    yield server
-    server.stop()
 
 
 async def test_requests_succeed_while_redis_is_down_and_their_jobs_run_once_it_is_back(

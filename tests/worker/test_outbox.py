@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, text, update
 
 from backend.jobs import outbox
-from backend.jobs.models import Job
+from backend.jobs.models import Job, JobStatus
 from backend.jobs.service import enqueue
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database, TenantRef
@@ -18,6 +18,9 @@ from worker.scheduler import enqueue_nightly, relay_all
 
 
 class RecordingSender:
+    tenant_in_flight = 100
+    resend_after = dt.timedelta(minutes=10)
+
     def __init__(self, *, down: bool = False) -> None:
         self.sent: list[outbox.OutboxMessage] = []
         self.down = down
@@ -123,5 +126,14 @@ async def test_the_nightly_run_asks_for_each_job_once_per_day(make_tenant: Tenan
     )
     assert len(await jobs_of(database, tenant)) == 4
     assert len(sender.sent) == 4
+    # The next night, while the first night's jobs still wait to start: they are the same work, so
+    # asking again finds them (identical waiting jobs are merged).
     await enqueue_nightly(database, tenant, sender, day + dt.timedelta(days=1))
+    assert len(await jobs_of(database, tenant)) == 4
+    assert len(sender.sent) == 4
+    # Once they have run, the night after asks for new ones.
+    async with database.tenant_session(tenant) as session, session.begin():
+        await session.execute(update(Job).values(status=JobStatus.SUCCEEDED))
+    await enqueue_nightly(database, tenant, sender, day + dt.timedelta(days=2))
     assert len(await jobs_of(database, tenant)) == 8
+    assert len(sender.sent) == 8

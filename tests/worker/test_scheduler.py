@@ -62,3 +62,20 @@ async def test_a_standby_told_to_stop_returns_without_leading(settings: Settings
     finally:
         await first_db.dispose()
         await second_db.dispose()
+
+
+async def test_a_scheduler_whose_postgres_is_unreachable_keeps_trying_until_told_to_stop(settings: Settings) -> None:
+    """Nothing listens at the address: connecting fails at once, every attempt. The scheduler must wait
+    (with backoff) rather than raise, which ended the process."""
+    from tests.worker.processes import free_port
+
+    unreachable = Database(settings.serving_url.set(host="127.0.0.1", port=free_port()), pool_size=1, max_overflow=0)
+    stop = asyncio.Event()
+    try:
+        standby = asyncio.create_task(acquire_leadership(unreachable, stop, backoff_max_seconds=0.2))
+        await asyncio.sleep(1.5)  # several attempts, each refused
+        assert not standby.done(), standby.exception() if standby.done() else None
+        stop.set()
+        assert await asyncio.wait_for(standby, timeout=5) is None
+    finally:
+        await unreachable.dispose()
