@@ -21,6 +21,7 @@ from admin.console import build_console
 from backend.analytics.routes import AnalyticsController
 from backend.api import idempotency
 from backend.api.bounds import request_body_bounds
+from backend.api.concurrency import TenantConcurrency, tenant_concurrency_middleware
 from backend.api.context import request_scope_middleware
 from backend.api.deps import provide_control_db, provide_db
 from backend.api.docs import docs_asset, docs_ui
@@ -241,6 +242,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             answer_options,
             request_scope_middleware,
             DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS),
+            # Once the tenant is known, before anything opens a database session.
+            tenant_concurrency_middleware(
+                TenantConcurrency(settings.api_tenant_concurrency, settings.api_tenant_queue_seconds)
+            ),
         ],
         # After authentication, before every handler: the rate limits (backend/api/ratelimit.py).
         guards=[rate_limit_guard],

@@ -57,7 +57,8 @@ async def lock_hierarchy(session: AsyncSession, name: str) -> None:
     A cycle check reads committed data only: two concurrent edits (A under B, B under A) would each
     pass it. Everything that moves a node takes this lock first, so the second edit sees the first.
     """
-    await lock_tenant(session, name)
+    # Requests queue for it in the process, so that a queue of them holds no pooled connections.
+    await lock_tenant(session, name, queue_in_process=True)
 
 
 async def ancestors(session: AsyncSession, model: Any, parent_column: str, node_id: uuid.UUID) -> set[uuid.UUID]:

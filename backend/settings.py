@@ -163,6 +163,11 @@ class Settings(BaseSettings):
     rate_limit_scim_per_address: Rate = Field(default="1200/minute")
     rate_limit_api_per_token: Rate = Field(default="600/minute")
     rate_limit_api_per_tenant: Rate = Field(default="6000/minute")
+    # In-flight API requests of one tenant per API process (backend/api/concurrency.py); the next ones
+    # wait up to API_TENANT_QUEUE_SECONDS for a slot, then get 429. It also caps the tenant's share of
+    # the process's database pool (DB_POOL_SIZE + DB_MAX_OVERFLOW).
+    api_tenant_concurrency: int = Field(default=4, ge=1, le=1000)
+    api_tenant_queue_seconds: float = Field(default=3.0, ge=0, le=60)
 
     # The local OpenID provider that `crosswalk run` starts for the demo company's SSO.
     demo_idp_port: int = Field(default=8001, ge=1, le=65535)

@@ -12,20 +12,31 @@ Postgres version, so a test or an operator can find a lock in `pg_locks` from it
 
 Transaction-level locks (the default) end with the transaction; session-level ones (`Hold.SESSION`)
 end with the connection, for work that spans several transactions (a migration run, a leader).
+
+An API request waits for a tenant's exclusive lock first in the process (`queue_in_process`: `_Gate`,
+an asyncio lock per tenant and name, held until the transaction ends), and only then in Postgres:
+requests of one process queue in memory, so at most one of them per process waits in Postgres (for
+another process's holder).
+A caller that takes the lock before its transaction's first statement (the catalogue import does)
+queues holding no pooled connection at all: 30 concurrent imports of one tenant once held the whole
+pool while they waited for each other, and every other tenant's requests waited for a connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
+import weakref
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, func, literal, select
+from sqlalchemy import BigInteger, Select, event, func, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session
 
-from tenants.sessions import TenantNotPinnedError, TenantRef
+from tenants.sessions import TenantNotPinnedError, TenantRef, TenantSession
 
 
 class Hold(enum.Enum):
@@ -64,11 +75,73 @@ def _tenant_of(session: AsyncSession) -> TenantRef:
     return tenant
 
 
-async def lock_tenant(session: AsyncSession, name: str, *, shared: bool = False, wait: bool = True) -> bool:
+@dataclass
+class _Gate:
+    """The in-process queue for one tenant lock; `users` counts holders and waiters, so that the
+    table drops a gate nobody needs."""
+
+    key: int
+    lock: asyncio.Lock
+    users: int = 0
+
+
+# Per event loop (an asyncio lock belongs to one loop; the worker may run several), by lock key.
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, _Gate]] = weakref.WeakKeyDictionary()
+_HELD_GATES = "crosswalk_held_gates"
+
+
+def _leave(gate: _Gate, table: dict[int, _Gate]) -> None:
+    gate.users -= 1
+    if gate.users == 0 and table.get(gate.key) is gate:
+        del table[gate.key]
+
+
+async def _enter_gate(session: AsyncSession, key: int) -> None:
+    held: dict[int, tuple[_Gate, dict[int, _Gate]]] = session.sync_session.info.setdefault(_HELD_GATES, {})
+    if key in held:  # this transaction holds it already (a lock is taken once per transaction)
+        return
+    table = _gates.setdefault(asyncio.get_running_loop(), {})
+    gate = table.get(key)
+    if gate is None:
+        gate = table[key] = _Gate(key, asyncio.Lock())
+    gate.users += 1
+    try:
+        await gate.lock.acquire()
+    except BaseException:
+        _leave(gate, table)
+        raise
+    held[key] = (gate, table)
+
+
+def _release_gates(session: Any) -> None:
+    held: dict[int, tuple[_Gate, dict[int, _Gate]]] = session.info.pop(_HELD_GATES, {})
+    for gate, table in held.values():
+        gate.lock.release()
+        _leave(gate, table)
+
+
+@event.listens_for(TenantSession, "after_transaction_end")
+def _release_gates_with_transaction(session: Any, transaction: Any) -> None:
+    if transaction.parent is None:  # the transaction itself, not a savepoint in it
+        _release_gates(session)
+
+
+async def lock_tenant(
+    session: AsyncSession, name: str, *, shared: bool = False, wait: bool = True, queue_in_process: bool = False
+) -> bool:
     """Take the tenant's lock `name` until the session's transaction ends; with `wait` False, only if
-    it is free now. Returns whether it was taken (always True when waiting)."""
+    it is free now. Returns whether it was taken (always True when waiting). With `queue_in_process`
+    (requests of the API, whose pool every tenant shares), an exclusive wait queues in the process
+    first (see the module's notes)."""
     key = tenant_lock_key(_tenant_of(session), name)
-    return await session.scalar(lock_statement(key, shared=shared, wait=wait)) is not False
+    if queue_in_process and wait and not shared:
+        await _enter_gate(session, key)
+    try:
+        return await session.scalar(lock_statement(key, shared=shared, wait=wait)) is not False
+    except BaseException:
+        if not session.in_transaction():  # no transaction began, so none will end and release it
+            _release_gates(session.sync_session)
+        raise
 
 
 async def lock_global(

@@ -45,19 +45,24 @@ def decode_cursor(cursor: str) -> uuid.UUID:
 
 async def paginate(
     session: AsyncSession,
-    query: Select[Any],
+    query: Select[*tuple[Any, ...]],
     id_column: InstrumentedAttribute[uuid.UUID],
     cursor: str | None,
     limit: int,
 ) -> tuple[Sequence[Any], str | None]:
-    """One page of `query` after `cursor`; the next cursor is None on the last page."""
+    """One page of `query` after `cursor`; the next cursor is None on the last page. A query of one
+    entity pages its objects; a query of several columns (an entity and what is joined to it) pages
+    its rows, by the first column's entity."""
     if cursor:
         query = query.where(id_column > decode_cursor(cursor))
-    rows = list((await session.scalars(query.order_by(id_column).limit(limit + 1))).all())
+    result = await session.execute(query.order_by(id_column).limit(limit + 1))
+    single = len(query.column_descriptions) == 1
+    rows: list[Any] = list(result.scalars().all() if single else result.all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    return rows, encode_cursor(getattr(rows[-1], id_column.key))
+    last = rows[-1] if single else rows[-1][0]
+    return rows, encode_cursor(getattr(last, id_column.key))
 
 
 def page_of(items: Sequence[R], next_cursor: str | None, limit: int, to_schema: Callable[[R], T]) -> Page[T]:

@@ -90,12 +90,20 @@ def proxy_headers(trusted_proxies: list[str]) -> Any:
 
 
 def document_rate_limits(app: Litestar) -> None:
-    """Declare the 429 on every limited route of the OpenAPI schema (SCIM's document their own errors)."""
+    """Declare the 429 on every limited route of the OpenAPI schema (SCIM's document their own errors);
+    under /api it is also the answer of the per-company concurrency limit."""
     for route in app.routes:
         if door_of(route.path) is None:
             continue
         for handler in getattr(route, "route_handlers", []):
             if isinstance(handler, HTTPRouteHandler) and not handler.opt.get("documents_own_errors"):
                 responses = dict(handler.responses or {})
-                responses.setdefault(429, problem_spec(429, "Over a rate limit; Retry-After says when to retry."))
+                responses.setdefault(
+                    429,
+                    problem_spec(
+                        429,
+                        "Over a rate limit, or (under /api) over the company's requests in flight "
+                        "(backend/api/concurrency.py); Retry-After says when to retry.",
+                    ),
+                )
                 handler.responses = responses

@@ -92,9 +92,14 @@ class RoleController(Controller):
 
     @get("/{role_id:uuid}/skills", opt={"scope": Scope.ROLES_READ}, summary="The skills a role requires")
     async def list_role_skills(
-        self, db: NamedDependency[AsyncSession], role_id: FromPath[uuid.UUID]
-    ) -> list[RoleSkillRead]:
-        return await FrameworkService(db).role_skills(role_id)
+        self,
+        db: NamedDependency[AsyncSession],
+        role_id: FromPath[uuid.UUID],
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[RoleSkillRead]:
+        items, next_cursor = await FrameworkService(db).role_skills(role_id, cursor, limit)
+        return Page(items=items, results_per_page=limit, cursor=next_cursor)
 
     @put(
         "/{role_id:uuid}/skills/{skill_id:uuid}",

@@ -112,13 +112,14 @@ class FrameworkService:
             f"the job family already has a role titled {title!r}",
         )
 
-    async def role_skills(self, role_id: uuid.UUID) -> list[RoleSkillRead]:
+    async def role_skills(
+        self, role_id: uuid.UUID, cursor: str | None, limit: int
+    ) -> tuple[list[RoleSkillRead], str | None]:
+        """A page of the skills a role requires (a role has one requirement per skill)."""
         await self.get_role(role_id)
-        rows = await self.session.execute(
-            select(RoleSkill, Skill.label)
-            .join(Skill, Skill.id == RoleSkill.skill_id)
-            .where(RoleSkill.role_id == role_id)
-            .order_by(RoleSkill.importance, Skill.label)
+        query = select(RoleSkill, Skill.label).join(Skill, Skill.id == RoleSkill.skill_id)
+        rows, next_cursor = await paginate(
+            self.session, query.where(RoleSkill.role_id == role_id), RoleSkill.skill_id, cursor, limit
         )
         return [
             RoleSkillRead(
@@ -129,7 +130,7 @@ class FrameworkService:
                 importance=r.importance,
             )
             for r, label in rows
-        ]
+        ], next_cursor
 
     async def set_role_skill(self, role_id: uuid.UUID, skill_id: uuid.UUID, data: RoleSkillSet) -> RoleSkillRead:
         await self.get_role(role_id)

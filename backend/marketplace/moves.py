@@ -18,6 +18,7 @@ from msgspec import UNSET
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.api.pagination import paginate
 from backend.auth.principal import Principal
 from backend.crud import ancestors, get_or_404, to_schema
 from backend.errors import NotFoundError
@@ -104,17 +105,20 @@ class MoveService:
         move.applied_at = datetime.now(UTC)
         await self.session.flush()
 
-    async def of_employee(self, principal: Principal, employee_id: uuid.UUID) -> list[MoveRead]:
-        """An employee's moves, oldest first: for the employee, their management chain and HR."""
+    async def of_employee(
+        self, principal: Principal, employee_id: uuid.UUID, cursor: str | None, limit: int
+    ) -> tuple[list[MoveRead], str | None]:
+        """A page of an employee's moves, in the order they were made: for the employee, their
+        management chain and HR."""
         employee = await get_or_404(self.session, Employee, employee_id, "employee")
         chain = await ancestors(self.session, Employee, "manager_id", employee.id)
         me = principal.employee_id
         if not (principal.is_hr or (me is not None and (me == employee.id or me in chain))):
             raise NotFoundError(f"employee {employee_id} does not exist")
-        moves = await self.session.scalars(
-            select(Move).where(Move.employee_id == employee.id).order_by(Move.moved_at, Move.id)
+        moves, next_cursor = await paginate(
+            self.session, select(Move).where(Move.employee_id == employee.id), Move.id, cursor, limit
         )
-        return [to_schema(move, MoveRead) for move in moves.all()]
+        return [to_schema(move, MoveRead) for move in moves], next_cursor
 
 
 def _today() -> date:

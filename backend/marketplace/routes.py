@@ -319,13 +319,21 @@ class EmployeeMoveController(Controller):
     @get(
         "/",
         opt={"scope": Scope.EMPLOYEES_READ},
-        summary="An employee's moves through the marketplace, oldest first (the employee, their managers, HR)",
+        summary="An employee's moves through the marketplace, in the order made (the employee, their managers, HR)",
         description="Each hire: from and to role, org unit, title and level, how the manager release went, the "
         "effective date, and for a move into a role when it rewrote the employee's record (`applied_at`; null "
         "until its effective date).",
     )
-    async def list_employee_moves(self, db: Db, principal: Who, employee_id: FromPath[uuid.UUID]) -> list[MoveRead]:
-        return await MoveService(db).of_employee(principal, employee_id)
+    async def list_employee_moves(
+        self,
+        db: Db,
+        principal: Who,
+        employee_id: FromPath[uuid.UUID],
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[MoveRead]:
+        items, next_cursor = await MoveService(db).of_employee(principal, employee_id, cursor, limit)
+        return page_of(items, next_cursor, limit, _same)
 
 
 class MobilityPolicyController(Controller):

@@ -5,8 +5,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
-from msgspec import Meta, structs
+from litestar.params import FromPath, JSONBody, QueryParameter
+from msgspec import structs
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
@@ -16,13 +16,14 @@ from backend.crud import to_schema
 from backend.jobs.schemas import JobRead
 from backend.matching.engine import Weights
 from backend.matching.schemas import (
+    TOP_CANDIDATES,
     CandidatesRead,
     MatchingWeights,
     MatchingWeightsVersionRead,
     NextRolesRead,
     RecommendationsRead,
 )
-from backend.matching.service import TOP_CANDIDATES, MatchingService, MatchingSettingsService
+from backend.matching.service import MatchingService, MatchingSettingsService
 from backend.matching.serving import MatchServingService
 
 _READ = {"scope": Scope.MATCHING_READ}
@@ -69,7 +70,9 @@ class CandidateController(Controller):
         db: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
         opportunity_id: FromPath[uuid.UUID],
-        limit: FromQuery[Annotated[int, Meta(ge=1, le=TOP_CANDIDATES)]] = TOP_CANDIDATES,
+        limit: Annotated[
+            int, QueryParameter(ge=1, le=TOP_CANDIDATES, description="How many of the best candidates.")
+        ] = TOP_CANDIDATES,
     ) -> CandidatesRead:
         return await MatchServingService(db).candidates(principal, opportunity_id, limit)
 

@@ -13,6 +13,13 @@ from backend.marketplace.models import OpportunityKind, OpportunityStatus
 Weight = Annotated[float, Meta(ge=0, le=100)]
 
 
+# The rankings are bounded lists, not pages: what is stored per person and per opening (the
+# recompute keeps these many), and the steps shown from a role. Declared as `maxItems`.
+TOP_OPPORTUNITIES = 20
+TOP_CANDIDATES = 50
+NEXT_ROLES_SHOWN = 50
+
+
 class MatchingWeights(Struct, forbid_unknown_fields=True):
     """The weight of each named factor in the tenant's scores. Only the ratios matter to rankings;
     a weight of 0 turns a factor off."""
@@ -85,7 +92,7 @@ class RecommendationsRead(Struct):
     employee_id: uuid.UUID
     computed_at: datetime | None
     pending_changes: bool
-    items: list[Recommendation]
+    items: Annotated[list[Recommendation], Meta(max_length=TOP_OPPORTUNITIES)]
     # The version of the weights the scores were computed with (`GET /matching/weights/versions`).
     weights_version: int | None = None
 
@@ -113,7 +120,7 @@ class CandidatesRead(Struct):
     computed_at: datetime | None
     pending_changes: bool
     audience: str
-    items: list[Candidate]
+    items: Annotated[list[Candidate], Meta(max_length=TOP_CANDIDATES)]
     weights_version: int | None = None
 
 
@@ -138,4 +145,5 @@ class NextRolesRead(Struct):
     current_role_id: uuid.UUID | None
     aspirations_included: bool
     computed_at: datetime
-    items: list[NextRole]
+    # The best-ranked steps; a role with more 1- and 2-step paths shows these many.
+    items: Annotated[list[NextRole], Meta(max_length=NEXT_ROLES_SHOWN)]

@@ -47,12 +47,11 @@ from backend.matching.models import (
     SkillAdjacency,
 )
 from backend.matching.refresh import note_change
+from backend.matching.schemas import TOP_CANDIDATES, TOP_OPPORTUNITIES
 from tenants.base import new_id
 from tenants.locks import lock_tenant
 
 RECOMPUTE = "matching.recompute"
-TOP_OPPORTUNITIES = 20
-TOP_CANDIDATES = 50
 # Skills of one tenant category are related "in the taxonomy"; weaker than learnt co-occurrence.
 CATEGORY_RELATEDNESS = 0.3
 # Categories larger than this say little about any two of their skills (and would make the
@@ -110,8 +109,9 @@ class MatchingSettingsService:
         change nothing."""
         require_hr(principal, "set the tenant's matching weights")
         parsed = _validated(weights)
-        # Two HR changes at once would both take the next version number; the second waits here.
-        await lock_tenant(self.session, _WEIGHTS_LOCK)
+        # Two HR changes at once would both take the next version number; the second waits here,
+        # queued in the process before its first query, so holding no pooled connection.
+        await lock_tenant(self.session, _WEIGHTS_LOCK, queue_in_process=True)
         newest = await _newest_weights(self.session)
         before = engine.Weights.from_dict(newest.weights) if newest is not None else engine.Weights()
         if newest is not None and before == parsed:

@@ -51,6 +51,7 @@ from backend.matching.models import (
     SkillAdjacency,
 )
 from backend.matching.schemas import (
+    NEXT_ROLES_SHOWN,
     Candidate,
     CandidateBrief,
     CandidatesRead,
@@ -399,7 +400,7 @@ class MatchServingService:
                 )
             )
         items.sort(key=lambda item: (-item.match.score, item.steps, item.title))
-        return NextRolesRead(employee.id, employee.role_id, with_aspirations, now, items)
+        return NextRolesRead(employee.id, employee.role_id, with_aspirations, now, items[:NEXT_ROLES_SHOWN])
 
     async def _steps(self, role_id: uuid.UUID | None) -> dict[uuid.UUID, tuple[int, uuid.UUID | None, Any, int | None]]:
         """Roles reachable in one or two career-path steps: (steps, via role, kind, typical months)."""

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
+from litestar.params import FromPath, FromQuery, JSONBody, KwargDefinition, PathParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
@@ -124,12 +124,17 @@ class SkillController(Controller):
         return to_schema(await SkillService(db).update_skill(skill_id, data), SkillRead)
 
 
+# The scale is levels 1 to 5, no more (a check constraint): a list bounded by construction, declared
+# as such (`maxItems`), not a page.
+ProficiencyScale = Annotated[list[ProficiencyLevelRead], KwargDefinition(max_items=5)]
+
+
 class ProficiencyController(Controller):
     path = "/proficiency-levels"
     tags = ["Skills"]
 
     @get("/", opt={"scope": Scope.TAXONOMY_READ}, summary="The proficiency scale, 1 to 5")
-    async def list_levels(self, db: NamedDependency[AsyncSession]) -> list[ProficiencyLevelRead]:
+    async def list_levels(self, db: NamedDependency[AsyncSession]) -> ProficiencyScale:
         return [to_schema(row, ProficiencyLevelRead) for row in await SkillService(db).proficiency_levels()]
 
     @put("/{level:int}", opt={"scope": Scope.TAXONOMY_WRITE}, summary="Rename a proficiency level")
@@ -149,9 +154,15 @@ class EmployeeSkillController(Controller):
         summary="An employee's current skills, or those at a past moment (`at`)",
     )
     async def list_employee_skills(
-        self, db: NamedDependency[AsyncSession], employee_id: FromPath[uuid.UUID], at: Moment = None
-    ) -> list[EmployeeSkillRead]:
-        return await SkillService(db).profile(employee_id, parse_moment(at, "at"))
+        self,
+        db: NamedDependency[AsyncSession],
+        employee_id: FromPath[uuid.UUID],
+        at: Moment = None,
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[EmployeeSkillRead]:
+        items, next_cursor = await SkillService(db).profile(employee_id, parse_moment(at, "at"), cursor, limit)
+        return Page(items=items, results_per_page=limit, cursor=next_cursor)
 
     @get("/history", opt={"scope": Scope.SKILLS_READ}, summary="Every version of an employee's skills")
     async def skill_history(
@@ -159,8 +170,11 @@ class EmployeeSkillController(Controller):
         db: NamedDependency[AsyncSession],
         employee_id: FromPath[uuid.UUID],
         skill_id: FromQuery[uuid.UUID | None] = None,
-    ) -> list[EmployeeSkillRead]:
-        return await SkillService(db).history(employee_id, skill_id)
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[EmployeeSkillRead]:
+        items, next_cursor = await SkillService(db).history(employee_id, skill_id, cursor, limit)
+        return Page(items=items, results_per_page=limit, cursor=next_cursor)
 
     @put(
         "/{skill_id:uuid}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -245,7 +246,17 @@ class SkillService:
             .join(ProficiencyLevel, ProficiencyLevel.level == EmployeeSkill.level)
         )
 
+    async def _read_page(
+        self, query: Select[EmployeeSkill, str, str], cursor: str | None, limit: int
+    ) -> tuple[list[EmployeeSkillRead], str | None]:
+        rows, next_cursor = await paginate(self.session, query, EmployeeSkill.id, cursor, limit)
+        return self._reads(rows), next_cursor
+
     async def _read(self, query: Select[EmployeeSkill, str, str]) -> list[EmployeeSkillRead]:
+        return self._reads(list(await self.session.execute(query)))
+
+    @staticmethod
+    def _reads(rows: Sequence[Any]) -> list[EmployeeSkillRead]:
         return [
             EmployeeSkillRead(
                 id=row.id,
@@ -262,11 +273,14 @@ class SkillService:
                 valid_to=row.valid_to,
                 ended_by=row.ended_by,
             )
-            for row, label, level_name in await self.session.execute(query)
+            for row, label, level_name in rows
         ]
 
-    async def profile(self, employee_id: uuid.UUID, at: datetime | None = None) -> list[EmployeeSkillRead]:
-        """An employee's ratings now, or as they stood at `at`: one per skill and source."""
+    async def profile(
+        self, employee_id: uuid.UUID, at: datetime | None, cursor: str | None, limit: int
+    ) -> tuple[list[EmployeeSkillRead], str | None]:
+        """A page of an employee's ratings now, or as they stood at `at`: one per skill and source,
+        in the order they were recorded."""
         await get_or_404(self.session, Employee, employee_id, "employee")
         query = self._profile_query().where(EmployeeSkill.employee_id == employee_id)
         if at is None:
@@ -275,14 +289,18 @@ class SkillService:
             query = query.where(
                 EmployeeSkill.valid_from <= at, or_(EmployeeSkill.valid_to.is_(None), EmployeeSkill.valid_to > at)
             )
-        return await self._read(query.order_by(Skill.label, EmployeeSkill.source))
+        return await self._read_page(query, cursor, limit)
 
-    async def history(self, employee_id: uuid.UUID, skill_id: uuid.UUID | None) -> list[EmployeeSkillRead]:
+    async def history(
+        self, employee_id: uuid.UUID, skill_id: uuid.UUID | None, cursor: str | None, limit: int
+    ) -> tuple[list[EmployeeSkillRead], str | None]:
+        """A page of every version of an employee's ratings (of one skill, with `skill_id`), in the
+        order they were recorded."""
         await get_or_404(self.session, Employee, employee_id, "employee")
         query = self._profile_query().where(EmployeeSkill.employee_id == employee_id)
         if skill_id is not None:
             query = query.where(EmployeeSkill.skill_id == skill_id)
-        return await self._read(query.order_by(Skill.label, EmployeeSkill.valid_from, EmployeeSkill.id))
+        return await self._read_page(query, cursor, limit)
 
     async def _writable_employee(
         self, principal: Principal, employee_id: uuid.UUID

@@ -182,9 +182,15 @@ class EmployeeTrainingController(Controller):
         "if they may see the employee's aspirations (plus the plans they asked for themselves).",
     )
     async def list_training_plans(
-        self, db: NamedDependency[AsyncSession], principal: NamedDependency[Principal], employee_id: FromPath[uuid.UUID]
-    ) -> list[TrainingPlanRead]:
-        return await TrainingPlanService(db).plans(principal, employee_id)
+        self,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        employee_id: FromPath[uuid.UUID],
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[TrainingPlanRead]:
+        items, next_cursor = await TrainingPlanService(db).plans(principal, employee_id, cursor, limit)
+        return Page(items=items, results_per_page=limit, cursor=next_cursor)
 
     @post(
         "/training-plans",
@@ -209,9 +215,15 @@ class EmployeeTrainingController(Controller):
         summary="An employee's course completions (the employee, HR, partner apps)",
     )
     async def list_course_completions(
-        self, db: NamedDependency[AsyncSession], principal: NamedDependency[Principal], employee_id: FromPath[uuid.UUID]
-    ) -> list[CourseCompletionRead]:
-        return await CompletionService(db).history(principal, employee_id)
+        self,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        employee_id: FromPath[uuid.UUID],
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[CourseCompletionRead]:
+        items, next_cursor = await CompletionService(db).history(principal, employee_id, cursor, limit)
+        return Page(items=items, results_per_page=limit, cursor=next_cursor)
 
     @post(
         "/course-completions",

@@ -546,12 +546,14 @@ async def import_courses(session: AsyncSession, csv_text: str) -> ImportReport:
     nothing: raises `CatalogImportRefused` (listing every bad line) before writing anything, or
     `InvalidInputError` if the result would mix currencies (the caller then rolls back)."""
     rows, problems = parse_catalog_csv(csv_text)
-    if not problems:
-        await _resolve_skills(session, rows, problems)
     if problems:
         raise CatalogImportRefused(problems)
     # One import at a time per tenant: two at once would race on the same (provider, external_id).
+    # Taken before the first query, so an import queued behind another holds no pooled connection.
     await lock_hierarchy(session, "course_catalogue")
+    await _resolve_skills(session, rows, problems)
+    if problems:
+        raise CatalogImportRefused(problems)
     providers = {row.provider for row in rows}
     existing = {
         (c.provider, c.external_id): c
@@ -971,7 +973,10 @@ class TrainingPlanService:
         )
         return plan
 
-    async def plans(self, principal: Principal, employee_id: uuid.UUID) -> list[TrainingPlanRead]:
+    async def plans(
+        self, principal: Principal, employee_id: uuid.UUID, cursor: str | None, limit: int
+    ) -> tuple[list[TrainingPlanRead], str | None]:
+        """A page of an employee's training plans, in the order they were made."""
         employee = await get_or_404(self.session, Employee, employee_id, "employee")
         query = select(TrainingPlan).where(TrainingPlan.employee_id == employee_id)
         if principal.employee_id != employee.id:
@@ -982,14 +987,17 @@ class TrainingPlanService:
                 # Target roles are aspirations: beyond those who may see the aspirations, a caller
                 # sees only the plans it asked for itself.
                 query = query.where(TrainingPlan.requested_by == principal.subject)
-                found = await self._reads(query)
-                if not found:
+                plans, next_cursor = await paginate(self.session, query, TrainingPlan.id, cursor, limit)
+                if not plans and cursor is None:
                     raise NotFoundError(f"employee {employee_id} has no training plans visible to you")
-                return found
-        return await self._reads(query)
+                return await self._read_plans(plans), next_cursor
+        plans, next_cursor = await paginate(self.session, query, TrainingPlan.id, cursor, limit)
+        return await self._read_plans(plans), next_cursor
 
     async def _reads(self, query: Select[TrainingPlan]) -> list[TrainingPlanRead]:
-        plans = (await self.session.scalars(query.order_by(TrainingPlan.id))).all()
+        return await self._read_plans((await self.session.scalars(query.order_by(TrainingPlan.id))).all())
+
+    async def _read_plans(self, plans: Sequence[TrainingPlan]) -> list[TrainingPlanRead]:
         if not plans:
             return []
         ids = [p.id for p in plans]
@@ -1130,16 +1138,16 @@ class CompletionService:
         await self.session.refresh(completion)
         return _completion_read(completion), True
 
-    async def history(self, principal: Principal, employee_id: uuid.UUID) -> list[CourseCompletionRead]:
+    async def history(
+        self, principal: Principal, employee_id: uuid.UUID, cursor: str | None, limit: int
+    ) -> tuple[list[CourseCompletionRead], str | None]:
+        """A page of an employee's course completions, in the order they were recorded."""
         await get_or_404(self.session, Employee, employee_id, "employee")
         if not self._may_record(principal, employee_id):
             raise PermissionDeniedError("only the employee, HR or a partner app may see their course completions")
-        rows = await self.session.scalars(
-            select(CourseCompletion)
-            .where(CourseCompletion.employee_id == employee_id)
-            .order_by(CourseCompletion.completed_on, CourseCompletion.id)
-        )
-        return [_completion_read(c) for c in rows]
+        query = select(CourseCompletion).where(CourseCompletion.employee_id == employee_id)
+        rows, next_cursor = await paginate(self.session, query, CourseCompletion.id, cursor, limit)
+        return [_completion_read(c) for c in rows], next_cursor
 
 
 def _completion_read(c: CourseCompletion) -> CourseCompletionRead:

@@ -48,7 +48,7 @@ async def test_concurrent_skill_changes_all_land_in_history(
         *(client.put(url, json={"level": level, "source": "manager"}, headers=hr) for level in (1, 2, 4, 5))
     )
     assert [r.status_code for r in results] == [200] * 4, [r.text for r in results]
-    history = (await client.get(f"/api/v1/employees/{w.employee['id']}/skills/history", headers=hr)).json()
+    history = (await client.get(f"/api/v1/employees/{w.employee['id']}/skills/history", headers=hr)).json()["items"]
     assert len(history) == 5  # the world's first manager rating plus four changes of it
     assert [h["valid_to"] is None for h in history].count(True) == 1
 

@@ -17,7 +17,7 @@ Client = AsyncTestClient[Litestar]
 async def test_role_framework(client: Client, make_tenant: TenantFactory, auth: TokenFactory) -> None:
     hr = auth(make_tenant())
     w = await build_world(client, hr, "f")
-    skills = (await client.get(f"/api/v1/roles/{w.senior['id']}/skills", headers=hr)).json()
+    skills = (await client.get(f"/api/v1/roles/{w.senior['id']}/skills", headers=hr)).json()["items"]
     assert [(s["skill_label"], s["target_level"], s["importance"]) for s in skills] == [
         ("Dashboards f", 4, "essential")
     ]

@@ -63,7 +63,7 @@ async def test_employees_crud_filters_and_deactivation(
     assert w.employee["id"] not in [e["id"] for e in active]
     # Still there, with history: nobody is deleted.
     assert (await client.get(f"/api/v1/employees/{w.employee['id']}", headers=hr)).status_code == 200
-    assert len((await client.get(f"/api/v1/employees/{w.employee['id']}/skills", headers=hr)).json()) == 1
+    assert len((await client.get(f"/api/v1/employees/{w.employee['id']}/skills", headers=hr)).json()["items"]) == 1
 
 
 async def test_employee_bad_input(client: Client, make_tenant: TenantFactory, auth: TokenFactory) -> None:

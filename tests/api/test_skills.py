@@ -88,22 +88,22 @@ async def test_profile_changes_keep_history(client: Client, make_tenant: TenantF
     assert confirmed.json()["id"] == raised.json()["id"], "re-confirming the same level opens no new version"
 
     # Her own rating stands beside her manager's (from the world), which it does not close.
-    current = (await client.get(f"/api/v1/employees/{w.employee['id']}/skills", headers=me)).json()
+    current = (await client.get(f"/api/v1/employees/{w.employee['id']}/skills", headers=me)).json()["items"]
     assert [(s["skill_label"], s["level"], s["source"]) for s in current] == [
         ("Dashboards p", 3, "manager"),
         ("Dashboards p", 4, "self"),
     ]
     then = (
         await client.get(f"/api/v1/employees/{w.employee['id']}/skills", params={"at": before_change}, headers=me)
-    ).json()
+    ).json()["items"]
     assert [(s["level"], s["source"]) for s in then] == [(3, "manager")]
-    history = (await client.get(f"/api/v1/employees/{w.employee['id']}/skills/history", headers=me)).json()
+    history = (await client.get(f"/api/v1/employees/{w.employee['id']}/skills/history", headers=me)).json()["items"]
     assert [(h["level"], h["valid_to"] is None) for h in history] == [(3, True), (4, True)]
 
     # HR ends the skill: every rating of it, each recorded as ended by HR.
     assert (await client.delete(url, headers=hr)).status_code == 204
-    assert (await client.get(f"/api/v1/employees/{w.employee['id']}/skills", headers=me)).json() == []
-    history = (await client.get(f"/api/v1/employees/{w.employee['id']}/skills/history", headers=me)).json()
+    assert (await client.get(f"/api/v1/employees/{w.employee['id']}/skills", headers=me)).json()["items"] == []
+    history = (await client.get(f"/api/v1/employees/{w.employee['id']}/skills/history", headers=me)).json()["items"]
     assert len(history) == 2
     assert all(h["valid_to"] is not None and h["ended_by"].startswith("test:") for h in history)
     problem(await client.delete(url, headers=hr), 404)

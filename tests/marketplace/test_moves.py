@@ -44,7 +44,7 @@ async def test_a_hire_into_a_role_moves_the_person_now(m: Market, client: Client
 
     # Her history shows the move, to her, her managers and HR; to nobody else.
     moves_url = f"{API}/employees/{m.people['ana']}/moves"
-    [move] = await ok(await client.get(moves_url, headers=m.as_("ana")))
+    [move] = (await ok(await client.get(moves_url, headers=m.as_("ana"))))["items"]
     today = datetime.now(UTC).date().isoformat()
     assert {k: move[k] for k in ("from_role_id", "to_role_id", "from_title", "to_title", "from_level", "to_level")} == {
         "from_role_id": None,
@@ -57,7 +57,7 @@ async def test_a_hire_into_a_role_moves_the_person_now(m: Market, client: Client
     assert (move["from_org_unit_id"], move["to_org_unit_id"]) == (m.units["Analytics"], m.units["Sales"])
     assert (move["effective_on"], move["updates_employee"], move["applied_at"] is not None) == (today, True, True)
     for headers in (m.as_("lead"), m.as_("ceo"), m.hr):
-        assert await ok(await client.get(moves_url, headers=headers)) == [move]
+        assert (await ok(await client.get(moves_url, headers=headers)))["items"] == [move]
     for name in ("tom", "hm"):
         problem(await client.get(moves_url, headers=m.as_(name)), 404)
     # The change reaches matching through the org service, like any edit of the person.
@@ -81,7 +81,7 @@ async def test_a_move_effective_later_takes_effect_on_its_day(m: Market, client:
     await ok(await m.move(application["id"], "hired"))
     before = await employee(m, client, "ana")
     assert before == (None, None, 3, m.units["Analytics"])
-    [move] = await ok(await client.get(f"{API}/employees/{m.people['ana']}/moves", headers=m.hr))
+    [move] = (await ok(await client.get(f"{API}/employees/{m.people['ana']}/moves", headers=m.hr)))["items"]
     assert (move["effective_on"], move["applied_at"]) == (str(release_on), None)
     # The opening names no level nor unit: the role's level is taken, the unit stays.
     assert (move["to_level"], move["to_org_unit_id"]) == (4, None)
@@ -95,7 +95,7 @@ async def test_a_move_effective_later_takes_effect_on_its_day(m: Market, client:
     assert await employee(m, client, "ana") == (m.role["id"], "Senior Analyst, Sales", 4, m.units["Analytics"])
     async with database.tenant_session(m.tenant) as session, session.begin():
         assert await MoveService(session).apply_due(release_on) == 0
-    [applied] = await ok(await client.get(f"{API}/employees/{m.people['ana']}/moves", headers=m.hr))
+    [applied] = (await ok(await client.get(f"{API}/employees/{m.people['ana']}/moves", headers=m.hr)))["items"]
     assert applied["applied_at"] is not None
 
 
@@ -106,5 +106,5 @@ async def test_a_gig_leaves_the_persons_job_alone(m: Market, client: Client) -> 
     await ok(await m.move(application["id"], "offer"))
     await ok(await m.move(application["id"], "hired"))
     assert await employee(m, client, "ana") == (None, None, 3, m.units["Analytics"])
-    [move] = await ok(await client.get(f"{API}/employees/{m.people['ana']}/moves", headers=m.as_("ana")))
+    [move] = (await ok(await client.get(f"{API}/employees/{m.people['ana']}/moves", headers=m.as_("ana"))))["items"]
     assert (move["kind"], move["updates_employee"], move["applied_at"], move["to_title"]) == ("gig", False, None, None)

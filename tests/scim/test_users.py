@@ -82,7 +82,7 @@ async def test_okta_lifecycle_keeps_the_employees_history(client: Client, direct
     assert deactivated["active"] is False
     employee = (await client.get(f"/api/v1/employees/{user_id}", headers=d.hr)).json()
     assert employee["active"] is False
-    skills = (await client.get(f"/api/v1/employees/{user_id}/skills", headers=d.hr)).json()
+    skills = (await client.get(f"/api/v1/employees/{user_id}/skills", headers=d.hr)).json()["items"]
     assert [(s["skill_id"], s["level"]) for s in skills] == [(skill["id"], 3)]
 
     # And reactivates.
@@ -102,14 +102,14 @@ async def test_okta_lifecycle_keeps_the_employees_history(client: Client, direct
     assert user_id not in [u["id"] for u in listed["Resources"]]
     employee = (await client.get(f"/api/v1/employees/{user_id}", headers=d.hr)).json()
     assert employee["active"] is False
-    assert len((await client.get(f"/api/v1/employees/{user_id}/skills", headers=d.hr)).json()) == 1
+    assert len((await client.get(f"/api/v1/employees/{user_id}/skills", headers=d.hr)).json()["items"]) == 1
 
     # Provisioned again with the same userName (any case): the same employee comes back.
     back = scim_ok(await client.post("/scim/v2/Users", json=okta_user("ANA.LIMA@example.com"), headers=d.headers), 201)
     assert back["id"] == user_id
     assert back["active"] is True
     assert back["userName"] == "ANA.LIMA@example.com"
-    assert len((await client.get(f"/api/v1/employees/{user_id}/skills", headers=d.hr)).json()) == 1
+    assert len((await client.get(f"/api/v1/employees/{user_id}/skills", headers=d.hr)).json()["items"]) == 1
 
 
 async def test_entra_shapes(client: Client, directory: DirectoryFactory) -> None:

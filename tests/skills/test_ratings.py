@@ -61,13 +61,13 @@ async def _current(client: Client, p: Profile) -> set[tuple[int, str]]:
     """The employee's current ratings of the world's skill, (level, source)."""
     response = await client.get(f"{API}/employees/{p.employee_id}/skills", headers=p.hr)
     assert response.status_code == 200, response.text
-    return {(s["level"], s["source"]) for s in response.json() if s["skill_id"] == p.world.skill["id"]}
+    return {(s["level"], s["source"]) for s in response.json()["items"] if s["skill_id"] == p.world.skill["id"]}
 
 
 async def _history(client: Client, p: Profile) -> list[dict[str, Any]]:
     response = await client.get(f"{API}/employees/{p.employee_id}/skills/history", headers=p.hr)
     assert response.status_code == 200, response.text
-    return list(response.json())
+    return list(response.json()["items"])
 
 
 async def _ok(response: Any, status: int = 200) -> Any:

@@ -18,13 +18,14 @@ async def levels(client: Client, headers: dict[str, str], employee_id: str) -> d
     """Each skill's current ratings, (level, source): one per source."""
     profile = await ok(await client.get(f"/api/v1/employees/{employee_id}/skills", headers=headers))
     ratings: dict[str, set[tuple[int, str]]] = {}
-    for s in profile:
+    for s in profile["items"]:
         ratings.setdefault(s["skill_label"], set()).add((s["level"], s["source"]))
     return ratings
 
 
 async def history(client: Client, headers: dict[str, str], employee_id: str) -> list[Any]:
-    return list(await ok(await client.get(f"/api/v1/employees/{employee_id}/skills/history", headers=headers)))
+    page = await ok(await client.get(f"/api/v1/employees/{employee_id}/skills/history", headers=headers))
+    return list(page["items"])
 
 
 async def test_a_completion_raises_levels_once_and_never_lowers(client: Client, build_training: BuildTraining) -> None:
@@ -67,7 +68,7 @@ async def test_a_completion_raises_levels_once_and_never_lowers(client: Client, 
     await ok(await client.post(url, json={"course_id": ids["C"], "completed_on": today}, headers=t.hr), 201)
     assert (await levels(client, t.me, t.employee_id))["Python"] == {(2, "manager"), (5, "course")}
 
-    listed = await ok(await client.get(url, headers=t.me))
+    listed = (await ok(await client.get(url, headers=t.me)))["items"]
     assert [c["course_id"] for c in listed] == [ids["B"], ids["D"], ids["C"]]
 
 

@@ -60,7 +60,7 @@ async def test_the_cheapest_cover_with_reasons_and_unclosable_gaps(
     assert summary["plans"] == 1
     assert summary["unclosable_gaps"] == 1
 
-    [plan] = await ok(await client.get(f"/api/v1/employees/{t.employee_id}/training-plans", headers=t.me))
+    [plan] = (await ok(await client.get(f"/api/v1/employees/{t.employee_id}/training-plans", headers=t.me)))["items"]
     assert plan["target_role_id"] == t.role_id
     assert plan["target_role_title"] == "Data Analyst"
     assert plan["origin"] == "aspiration"
@@ -87,7 +87,7 @@ async def test_the_cheapest_cover_with_reasons_and_unclosable_gaps(
     # Deactivating B makes A (which closes all three) cheaper than any other cover left.
     await ok(await client.post(f"/api/v1/courses/{ids['B']}/deactivate", headers=t.hr))
     await recompute_all(database, t.tenant)
-    [plan] = await ok(await client.get(f"/api/v1/employees/{t.employee_id}/training-plans", headers=t.me))
+    [plan] = (await ok(await client.get(f"/api/v1/employees/{t.employee_id}/training-plans", headers=t.me)))["items"]
     assert [c["course_id"] for c in plan["courses"]] == [ids["A"]]
     assert plan["total_cost"] == 900.0
 
@@ -112,7 +112,7 @@ async def test_recomputing_twice_leaves_one_identical_set_of_plans(
     assert (job["kind"], job["status"]) == ("training.recommend_all", "queued")
     first = await recompute_all(database, t.tenant, uuid.UUID(job["id"]))
     url = f"/api/v1/employees/{t.employee_id}/training-plans"
-    plans = await ok(await client.get(url, headers=t.me))
+    plans = (await ok(await client.get(url, headers=t.me)))["items"]
     counts = await stored(database, t.tenant)
     assert {p["job_id"] for p in plans} == {job["id"]}
     assert {p["origin"] for p in plans} == {"aspiration", "requested"}
@@ -120,7 +120,7 @@ async def test_recomputing_twice_leaves_one_identical_set_of_plans(
     # At-least-once delivery: the same job again gives the same single set of plans.
     second = await recompute_all(database, t.tenant, uuid.UUID(job["id"]))
     assert second == first
-    again = await ok(await client.get(url, headers=t.me))
+    again = (await ok(await client.get(url, headers=t.me)))["items"]
     assert essence(again) == essence(plans)
     assert await stored(database, t.tenant) == counts == (2, 3)
 
@@ -131,7 +131,7 @@ async def test_recomputing_twice_leaves_one_identical_set_of_plans(
         )
     )
     await recompute_all(database, t.tenant)
-    assert [p["target_role_id"] for p in await ok(await client.get(url, headers=t.me))] == [t.other_role_id]
+    assert [p["target_role_id"] for p in (await ok(await client.get(url, headers=t.me)))["items"]] == [t.other_role_id]
 
     # Asking for the same chosen role again replaces that plan rather than adding one.
     await ok(
@@ -147,7 +147,7 @@ async def test_a_plan_with_nothing_to_close_and_unknown_roles(
     t = await build_training()
     # Without a catalogue every gap is unclosable, and the plan says so.
     await recompute_all(database, t.tenant)
-    [plan] = await ok(await client.get(f"/api/v1/employees/{t.employee_id}/training-plans", headers=t.me))
+    [plan] = (await ok(await client.get(f"/api/v1/employees/{t.employee_id}/training-plans", headers=t.me)))["items"]
     assert plan["courses"] == []
     assert plan["currency"] is None
     assert sorted(g["status"] for g in plan["gaps"]) == ["unclosable"] * 4
@@ -178,7 +178,7 @@ async def test_who_sees_a_plan(
         response = await client.get(url, headers=headers)
         if response.status_code == 404:
             return -1
-        return len(await ok(response))
+        return len((await ok(response))["items"])
 
     # hr_only: the employee and HR; not their manager, a colleague, a partner app, another tenant.
     stranger = auth(make_tenant())
@@ -197,6 +197,6 @@ async def test_who_sees_a_plan(
     )
     assert await sees(t.hr) == -1
     await ok(await client.post(url, json={"role_id": t.other_role_id}, headers=t.hr), 201)
-    hr_sees = await ok(await client.get(url, headers=t.hr))
+    hr_sees = (await ok(await client.get(url, headers=t.hr)))["items"]
     assert [p["target_role_id"] for p in hr_sees] == [t.other_role_id]
     assert await sees(t.me) == 2
