@@ -13,8 +13,11 @@ from typing import Any
 
 import dramatiq
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
+from backend.app import create_app
 from backend.jobs import outbox
 from backend.jobs.models import Job, JobStatus
 from backend.jobs.service import enqueue
@@ -29,10 +32,25 @@ TERMINAL = {JobStatus.SUCCEEDED, JobStatus.FAILED}
 
 
 @pytest.fixture(scope="session")
-def broker(settings: Settings) -> Iterator[dramatiq.Broker]:
+def worker_settings(settings: Settings) -> Settings:
+    """The run's settings on a broker namespace of the in-process worker's own. On the run's namespace
+    it would also take the jobs every other test's app sends, and race the tests that do a job's work
+    themselves in place of a worker (a pairing run computed, published, then run again under them)."""
+    return settings.model_copy(update={"broker_namespace": f"{settings.broker_namespace}.worker"})
+
+
+@pytest.fixture(scope="session")
+async def worker_client(worker_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The app sending its jobs to the in-process worker (the `client` fixture's app sends to nobody)."""
+    async with AsyncTestClient(create_app(worker_settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def broker(worker_settings: Settings) -> Iterator[dramatiq.Broker]:
     import tests.worker.actors  # noqa: F401 - registers the test actors, which configure declares
 
-    broker, _ = configure(settings)
+    broker, _ = configure(worker_settings)
 
     yield broker
     broker.close()
@@ -49,8 +67,8 @@ def worker(broker: dramatiq.Broker) -> Iterator[dramatiq.Worker]:
 
 
 @pytest.fixture(scope="session")
-def sender(broker: dramatiq.Broker, settings: Settings) -> DramatiqSender:
-    return DramatiqSender(broker, queue_name(settings))
+def sender(broker: dramatiq.Broker, worker_settings: Settings) -> DramatiqSender:
+    return DramatiqSender(broker, queue_name(worker_settings))
 
 
 Enqueue = Callable[..., Awaitable[uuid.UUID]]

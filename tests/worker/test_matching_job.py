@@ -23,7 +23,7 @@ from worker.scheduler import refresh_matches
 
 
 async def test_a_change_is_recomputed_by_the_worker_once(
-    client: AsyncTestClient[Litestar],
+    worker_client: AsyncTestClient[Litestar],
     database: Database,
     make_tenant: TenantFactory,
     auth: TokenFactory,
@@ -32,18 +32,18 @@ async def test_a_change_is_recomputed_by_the_worker_once(
 ) -> None:
     world = await build_world(database, make_tenant())
     ana = auth(world.tenant, UserRole.EMPLOYEE, employee_id=world.people["ana"])
-    before = (await client.get("/api/v1/me/recommendations", headers=ana)).json()
+    before = (await worker_client.get("/api/v1/me/recommendations", headers=ana)).json()
     assert before["computed_at"] is None
     assert before["items"] == []
     assert before["pending_changes"] is False
 
-    changed = await client.put(
+    changed = await worker_client.put(
         f"/api/v1/employees/{world.people['ana']}/skills/{world.skills['Tableau']}",
         json={"level": 3, "source": "self"},
         headers=ana,
     )
     assert changed.status_code == 200, changed.text
-    assert (await client.get("/api/v1/me/recommendations", headers=ana)).json()["pending_changes"] is True
+    assert (await worker_client.get("/api/v1/me/recommendations", headers=ana)).json()["pending_changes"] is True
 
     registry = TenantRegistry(database, 0)
     # The scheduler's tick: once with a long quiet period (nothing is due), then due; a second tick
@@ -60,7 +60,7 @@ async def test_a_change_is_recomputed_by_the_worker_once(
     assert done.result["employees"] == 5
     assert done.result["opportunities"] == 2
 
-    after = (await client.get("/api/v1/me/recommendations", headers=ana)).json()
+    after = (await worker_client.get("/api/v1/me/recommendations", headers=ana)).json()
     assert after["computed_at"] is not None
     assert after["pending_changes"] is False
     assert [item["opportunity"]["id"] for item in after["items"]] == [str(world.analyst)]
@@ -71,7 +71,7 @@ async def test_a_change_is_recomputed_by_the_worker_once(
 
 
 async def test_a_partner_reads_a_recompute_job_without_the_weights(
-    client: AsyncTestClient[Litestar],
+    worker_client: AsyncTestClient[Litestar],
     database: Database,
     make_tenant: TenantFactory,
     auth: TokenFactory,
@@ -79,28 +79,28 @@ async def test_a_partner_reads_a_recompute_job_without_the_weights(
 ) -> None:
     world = await build_world(database, make_tenant())
     hr = auth(world.tenant, UserRole.HR_ADMIN)
-    started = await client.post("/api/v1/matching/recompute", headers=hr)
+    started = await worker_client.post("/api/v1/matching/recompute", headers=hr)
     assert started.status_code == 202, started.text
     done = await wait_for_job(database, world.tenant, uuid.UUID(started.json()["id"]), timeout=60)
     assert done.status == JobStatus.SUCCEEDED, done.error
     # A partner app granted jobs:read (an HRIS watching the recomputes its writes set off).
-    registered = await client.post(
+    registered = await worker_client.post(
         "/api/v1/partner-clients", json={"name": "HRIS", "scopes": ["jobs:read", "employees:write"]}, headers=hr
     )
     assert registered.status_code == 201, registered.text
-    token = await client.post(
+    token = await worker_client.post(
         "/oauth/token",
         data={"grant_type": "client_credentials"},
         auth=(registered.json()["client_id"], registered.json()["client_secret"]),
     )
     assert token.status_code == 200, token.text
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    record = await client.get(f"/api/v1/jobs/{done.id}", headers=headers)
+    record = await worker_client.get(f"/api/v1/jobs/{done.id}", headers=headers)
     assert record.status_code == 200, record.text
     result = record.json()["result"]
     assert result["employees"] == 5
     assert "weights" not in result
-    listed = (await client.get(f"/api/v1/jobs?kind={RECOMPUTE}", headers=headers)).json()["items"]
+    listed = (await worker_client.get(f"/api/v1/jobs?kind={RECOMPUTE}", headers=headers)).json()["items"]
     assert [job["id"] for job in listed] == [str(done.id)]
     assert all("weights" not in (job["result"] or {}) for job in listed)
-    assert (await client.get("/api/v1/matching/weights", headers=headers)).status_code == 403
+    assert (await worker_client.get("/api/v1/matching/weights", headers=headers)).status_code == 403

@@ -190,7 +190,7 @@ async def test_the_tenant_is_cleared_after_every_message(
     submit: Enqueue,
     database: Database,
     broker: dramatiq.Broker,
-    settings: Settings,
+    worker_settings: Settings,
 ) -> None:
     tenant = make_tenant()
     job_id = await submit(tenant, "test.write_marker", {"marker": "cleared"})
@@ -198,7 +198,7 @@ async def test_the_tenant_is_cleared_after_every_message(
     middleware = next(m for m in broker.middleware if isinstance(m, TenantMiddleware))
     message = dramatiq.MessageProxy(
         Message(
-            queue_name=settings.broker_namespace,
+            queue_name=worker_settings.broker_namespace,
             actor_name="test.write_marker",
             args=(),
             kwargs={"marker": "cleared"},
