@@ -97,7 +97,11 @@ request = function()
     ["X-Forwarded-For"] = address,
   }, body)
 end
+"""
 
+# The end of every wrk script here: counts the answers by status (in the global `statuses` its request
+# part declares) and prints them on the line `flooding` reads. No % in it: scripts are %-formatted.
+COUNT_STATUSES_LUA = """
 response = function(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
 end
@@ -255,7 +259,7 @@ def run(args: argparse.Namespace, owner_url: URL, workdir: Path) -> None:
     }
     real = ", ".join(f'"{p.client_id}"' for p in [*legit, *others])
     script = workdir / "flood.lua"
-    script.write_text(FLOOD_LUA % {"real": real, "seed": secrets.randbelow(2**31)})
+    script.write_text((FLOOD_LUA + COUNT_STATUSES_LUA) % {"real": real, "seed": secrets.randbelow(2**31)})
     port = free_port()
     # With --source, PYTHONPATH puts that checkout's packages before the installed ones.
     argv = [*crosswalk_argv(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]

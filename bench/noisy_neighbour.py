@@ -47,7 +47,7 @@ from sqlalchemy.engine import URL, make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from abuse import flooding  # type: ignore[import-not-found]
+from abuse import COUNT_STATUSES_LUA, flooding  # type: ignore[import-not-found]
 from api import (  # type: ignore[import-not-found]
     Server,
     crosswalk_argv,
@@ -75,22 +75,6 @@ statuses = {}  -- a global: `done` reads it through thread:get
 
 request = function()
   return wrk.format("GET", "%(path)s", {["Authorization"] = "%(authorization)s"})
-end
-
-response = function(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
-local threads = {}
-setup = function(thread) table.insert(threads, thread) end
-
-done = function(summary, latency, requests)
-  local line = "RESULT requests=" .. summary.requests .. " duration_us=" .. summary.duration
-  for _, thread in ipairs(threads) do
-    local counts = thread:get("statuses")
-    for status, count in pairs(counts) do line = line .. " s" .. status .. "=" .. count end
-  end
-  io.write(line .. " connect=" .. summary.errors.connect .. " timeout=" .. summary.errors.timeout .. "\\n")
 end
 """
 
@@ -179,7 +163,7 @@ def run(args: argparse.Namespace, owner_url: URL, workdir: Path) -> None:
         "PYTHONPATH": str(source),
     }
     script = workdir / "noisy.lua"
-    script.write_text(NOISY_LUA % {"path": NOISY_PATH, "authorization": noisy_token})
+    script.write_text((NOISY_LUA + COUNT_STATUSES_LUA) % {"path": NOISY_PATH, "authorization": noisy_token})
     port = free_port()
     argv = [*crosswalk_argv(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     server = start_server("crosswalk", argv, env, port, workdir)
