@@ -160,6 +160,7 @@ def build_services(settings: Settings) -> Services:
         relying_party=RelyingParty(allow_loopback_http=settings.sso_allow_loopback_http),
         job_sender=DramatiqSender.of(build_broker(settings), settings),
         rate_limiter=RateLimiter.from_settings(redis_client(settings.redis_url), settings),
+        tenant_concurrency=TenantConcurrency(settings.api_tenant_concurrency, settings.api_tenant_queue_seconds),
     )
 
 
@@ -243,9 +244,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             request_scope_middleware,
             DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS),
             # Once the tenant is known, before anything opens a database session.
-            tenant_concurrency_middleware(
-                TenantConcurrency(settings.api_tenant_concurrency, settings.api_tenant_queue_seconds)
-            ),
+            tenant_concurrency_middleware(services.tenant_concurrency),
         ],
         # After authentication, before every handler: the rate limits (backend/api/ratelimit.py).
         guards=[rate_limit_guard],

@@ -7,6 +7,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from backend.api.concurrency import TenantConcurrency
 from backend.auth.portal_sessions import PortalSessions
 from backend.auth.ratelimits import RateLimiter
 from backend.auth.revocations import ClientRevocations
@@ -34,6 +35,8 @@ class Services:
     job_sender: JobSender
     # The rate limits, on Redis (backend/auth/ratelimits.py).
     rate_limiter: RateLimiter
+    # A tenant's requests in flight in this process, API and SCIM (backend/api/concurrency.py).
+    tenant_concurrency: TenantConcurrency
 
 
 def services_of(app: Any) -> Services:

@@ -9,6 +9,10 @@ refused with 429 problem+json and `Retry-After`. Queued requests hold no databas
 request's session opens in the handler, after this), so a tenant holds at most its slots' share of
 the pool: its session and, for identity routes, one control session per running request.
 
+SCIM requests (whose tenant is known from their SCIM token, by the router's guard) take their tenant's
+slots too, in `backend/scim/auth.provide_scim_db`, before their session opens: a provisioning run is a
+flood of one tenant like any other.
+
 The limit is per process (an asyncio semaphore per tenant), not shared through Redis: it protects this
 process's pool and event loop, which is what another tenant's request waits on, and costs no round trip.
 """
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from litestar.exceptions import TooManyRequestsException
@@ -63,6 +69,15 @@ class TenantConcurrency:
             self._leave(tenant_id, slots)
             raise
 
+    @asynccontextmanager
+    async def slot(self, tenant_id: uuid.UUID) -> AsyncIterator[None]:
+        """Run the body in one of the tenant's slots (429 when none frees up within the queue time)."""
+        await self.acquire(tenant_id)
+        try:
+            yield
+        finally:
+            self.release(tenant_id)
+
     def release(self, tenant_id: uuid.UUID) -> None:
         slots = self._slots[tenant_id]
         slots.free.release()
@@ -87,11 +102,7 @@ def tenant_concurrency_middleware(concurrency: TenantConcurrency) -> type:
             if not isinstance(principal, Principal) or not scope["path"].startswith("/api/"):
                 await self.app(scope, receive, send)
                 return
-            tenant_id = principal.tenant.id
-            await concurrency.acquire(tenant_id)
-            try:
+            async with concurrency.slot(principal.tenant.id):
                 await self.app(scope, receive, send)
-            finally:
-                concurrency.release(tenant_id)
 
     return TenantConcurrencyMiddleware

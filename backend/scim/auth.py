@@ -85,13 +85,17 @@ def scim_tenant(request: Request[Any, Any, Any]) -> TenantRef:
 
 async def provide_scim_db(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
     """The request's session, pinned to the token's tenant; committed on success, rolled back on error
-    (so a request that fails half-way changes nothing)."""
-    session = services_of(request.app).database.tenant_session(scim_tenant(request))
-    try:
-        yield session
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
-    finally:
-        await session.close()
+    (so a request that fails half-way changes nothing). It runs in one of the tenant's concurrency
+    slots, taken before the session opens (backend/api/concurrency.py)."""
+    services = services_of(request.app)
+    tenant = scim_tenant(request)
+    async with services.tenant_concurrency.slot(tenant.id):
+        session = services.database.tenant_session(tenant)
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            await session.close()

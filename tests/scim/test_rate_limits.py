@@ -1,5 +1,6 @@
 """Rate limits of /scim/v2: per token (counted by every API process alike) and per address. A request
-over a limit is 429 with Retry-After, as a SCIM error, before the token is even looked up."""
+over a limit is 429 with Retry-After, as a SCIM error, before the token is even looked up. And the
+per-tenant concurrency limit of the API (backend/api/concurrency.py) holds for SCIM too."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from backend.settings import Settings
+from backend.state import services_of
 from tests.ratelimits import fresh_namespace, in_loop, limited_app
 from tests.scim.conftest import DirectoryFactory, scim_error, scim_ok
 
@@ -40,3 +42,25 @@ async def test_requests_per_address_are_limited_whatever_the_token(
         scim_error(refused, 429)
         assert int(refused.headers["retry-after"]) >= 1
         scim_ok(await provider.get("/scim/v2/Users", headers=okta.headers))
+
+
+async def test_a_tenants_scim_requests_over_its_concurrency_are_refused_and_another_tenants_are_not(
+    settings: Settings, client: AsyncTestClient[Litestar], directory: DirectoryFactory
+) -> None:
+    """A provisioning run is one tenant's flood like any other: at most `API_TENANT_CONCURRENCY` of its
+    SCIM requests run at once in a process, so it never holds the pool another tenant waits for."""
+    crowded, other = await directory(), await directory()
+    app = limited_app(settings, api_tenant_concurrency=1, api_tenant_queue_seconds=0)
+    slots = services_of(app).tenant_concurrency
+    async with in_loop(app) as scim:
+        # The crowded tenant's one slot is taken (by a request still running, as far as SCIM can tell).
+        await slots.acquire(crowded.tenant.id)
+        try:
+            refused = await scim.get("/scim/v2/Users", headers=crowded.headers)
+            assert "at once" in scim_error(refused, 429)["detail"]
+            assert refused.headers["retry-after"] == "1"
+            scim_ok(await scim.get("/scim/v2/Users", headers=other.headers))
+        finally:
+            slots.release(crowded.tenant.id)
+        # The slot given back, the crowded tenant is served again.
+        scim_ok(await scim.get("/scim/v2/Users", headers=crowded.headers))
