@@ -85,11 +85,13 @@ class OrgService:
         return unit
 
     async def update_unit(self, unit_id: uuid.UUID, patch: OrgUnitUpdate) -> OrgUnit:
-        unit = await self.get_unit(unit_id)
         values = changes(patch)
         if "parent_id" in values:
-            await require_reference(self.session, OrgUnit, values["parent_id"], "parent_id")
+            # Before the first query: a request queued for the lock then holds no pooled connection.
             await lock_hierarchy(self.session, "org_units")
+        unit = await self.get_unit(unit_id)
+        if "parent_id" in values:
+            await require_reference(self.session, OrgUnit, values["parent_id"], "parent_id")
             if await would_cycle(self.session, OrgUnit, "parent_id", unit.id, values["parent_id"]):
                 raise InvalidInputError("parent_id", "an org unit cannot sit below itself")
         apply(unit, values)
@@ -167,13 +169,14 @@ class OrgService:
         return employee
 
     async def update_employee(self, employee_id: uuid.UUID, patch: EmployeeUpdate) -> Employee:
-        employee = await self.get_employee(employee_id)
         values = changes(patch)
+        if "manager_id" in values:
+            # Before the first query: a request queued for the lock then holds no pooled connection.
+            await lock_hierarchy(self.session, "managers")
+        employee = await self.get_employee(employee_id)
         await self._prepare_employee_values(values)
         if "email" in values:
             await self._ensure_email_free(str(values["email"]), employee.id)
-        if "manager_id" in values:
-            await lock_hierarchy(self.session, "managers")
         if "manager_id" in values and await would_cycle(
             self.session,
             Employee,

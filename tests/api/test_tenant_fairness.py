@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from backend.settings import Settings
+from tenants.locks import lock_tenant
+from tenants.sessions import Database
 from tests.conftest import TenantFactory, TokenFactory, serve_app
 from tests.ratelimits import in_loop, limited_app, too_many
 
@@ -103,3 +105,59 @@ async def test_thirty_imports_of_one_tenant_leave_another_tenants_reads_answerin
     assert all(r.json()["created"] == ROWS_PER_IMPORT for r in done)
     assert len(reads) >= 3, "the imports ended before the quiet tenant's reads could be measured"
     assert [status for status, _ in reads] == [200] * len(reads)
+
+
+EDITS = 30
+LOCK_HELD_SECONDS = 2.5
+
+
+async def test_thirty_manager_edits_waiting_for_the_lock_leave_another_tenants_reads_answering(
+    settings: Settings, make_tenant: TenantFactory, auth: TokenFactory, database: Database, tmp_path: Path
+) -> None:
+    """Edits of the manager chain wait for the tenant's `managers` lock (held here by another process,
+    as a long change would hold it) before their first query, so waiting they hold no connection."""
+    noisy, quiet = make_tenant(), make_tenant()
+    noisy_hr, quiet_hr = auth(noisy), auth(quiet)
+    env = {
+        "DB_POOL_SIZE": "4",
+        "DB_MAX_OVERFLOW": "0",
+        "API_TENANT_CONCURRENCY": str(EDITS + 10),
+        "API_TENANT_QUEUE_SECONDS": "60",
+    }
+    with serve_app(settings, tmp_path, extra_env=env, start_timeout=180) as served:
+        async with httpx.AsyncClient(base_url=served.base_url, timeout=120) as api:
+
+            async def hire(name: str) -> str:
+                body = {"email": f"{name}@example.com", "full_name": name.title()}
+                created = await api.post("/api/v1/employees", json=body, headers=noisy_hr)
+                assert created.status_code == 201, created.text
+                return str(created.json()["id"])
+
+            boss = await hire("boss")
+            staff = [await hire(f"staff{n}") for n in range(EDITS)]
+            assert (await api.get("/api/v1/employees", headers=quiet_hr)).status_code == 200
+
+            async with database.tenant_session(noisy) as holder, holder.begin():
+                await lock_tenant(holder, "managers")
+                edits = [
+                    asyncio.create_task(
+                        api.patch(f"/api/v1/employees/{person}", json={"manager_id": boss}, headers=noisy_hr)
+                    )
+                    for person in staff
+                ]
+                await asyncio.sleep(0.5)  # the edits are in: they wait for the lock
+                reads: list[int] = []
+                until = time.monotonic() + LOCK_HELD_SECONDS
+                while time.monotonic() < until:
+                    try:
+                        response = await api.get("/api/v1/employees", headers=quiet_hr, timeout=READ_BOUND_SECONDS)
+                    except httpx.TimeoutException:
+                        pytest.fail(f"a read of the quiet tenant took more than {READ_BOUND_SECONDS} s")
+                    reads.append(response.status_code)
+                    await asyncio.sleep(0.05)
+                assert not any(edit.done() for edit in edits), "an edit went past the held lock"
+            done = await asyncio.gather(*edits)
+    assert [r.status_code for r in done] == [200] * EDITS, [r.text for r in done if r.status_code != 200]
+    assert all(r.json()["manager_id"] == boss for r in done)
+    assert len(reads) >= 3, "the quiet tenant's reads could not be measured while the lock was held"
+    assert reads == [200] * len(reads)
