@@ -52,9 +52,10 @@ OUT_OF_REACH_LIMITS: dict[str, str] = {
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto` (the default, pyproject.toml): most tests wait on servers, browsers and processes rather
-    than on a core, so two workers pay even on one core; beyond four, the servers' connections and the
-    browsers cost more than they give."""
-    return min(max(os.cpu_count() or 1, 2), 4)
+    than on a core, so two workers pay even on one core. At most three: each worker holds up to about
+    25 Postgres connections at its peak (served apps, browsers' sessions, pools), and a default Postgres
+    allows 100."""
+    return min(max(os.cpu_count() or 1, 2), 3)
 
 
 def pytest_configure(config: pytest.Config) -> None:
