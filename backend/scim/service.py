@@ -280,6 +280,15 @@ def _manager_object(value: Any, base_url: str) -> Any:
     return value
 
 
+def _may_move_in_the_tree(payload: Any) -> bool:
+    """Whether a User document (or PatchOp) may set a department or a manager, judged from its raw text
+    before anything is read: such a write takes the org-tree and manager-chain locks before its first
+    query, so that, waiting for them, it holds no pooled connection. Any mention counts: taking the
+    locks for nothing only serialises a write that did not need it."""
+    text = json.dumps(payload).lower()
+    return "department" in text or "manager" in text
+
+
 def _normalize_manager(payload: Any, base_url: str) -> Any:
     """Rewrite the manager wherever a user document or PATCH body can carry it."""
     if not isinstance(payload, dict):
@@ -544,6 +553,7 @@ class ScimService:
         return (await self._render_users([await self._employee(user_id)]))[0]
 
     async def create_user(self, payload: Any) -> UserResource:
+        await self._lock_tree_for(payload)
         _check_raw_emails(payload)
         user = _parse(UserResource, _normalize_manager(payload, self.base_url), Context.RESOURCE_CREATION_REQUEST)
         wanted = _person(user)
@@ -568,6 +578,7 @@ class ScimService:
         return (await self._render_users([employee]))[0]
 
     async def replace_user(self, user_id: str, payload: Any, if_match: str | None) -> UserResource:
+        await self._lock_tree_for(payload)
         employee = await self._employee(user_id, lock=True)
         before = (await self._render_users([employee]))[0]
         check_if_match(if_match, before)
@@ -581,6 +592,7 @@ class ScimService:
         return (await self._render_users([employee]))[0]
 
     async def patch_user(self, user_id: str, payload: Any, if_match: str | None) -> UserResource:
+        await self._lock_tree_for(payload)
         employee = await self._employee(user_id, lock=True)
         before = (await self._render_users([employee]))[0]
         check_if_match(if_match, before)
@@ -909,6 +921,13 @@ class ScimService:
                 attribute="role", detail=f"role {title!r} names roles of several job families ({families})"
             )
         return uuid.UUID(str(rows[0][0]))
+
+    async def _lock_tree_for(self, payload: Any) -> None:
+        """Before the first query of a write that may move someone: the org tree's lock, then the
+        manager chain's (always in that order, as `_write_enterprise` takes them)."""
+        if _may_move_in_the_tree(payload):
+            await lock_hierarchy(self.session, "org_units")
+            await lock_hierarchy(self.session, "managers")
 
     async def _department(self, name: str) -> uuid.UUID:
         """The org unit named `name` (a department first, then a top-level one); a new top-level

@@ -16,6 +16,7 @@ from tenants.locks import lock_tenant
 from tenants.sessions import Database
 from tests.conftest import TenantFactory, TokenFactory, serve_app
 from tests.ratelimits import in_loop, limited_app, too_many
+from tests.scim.conftest import ENTERPRISE, SCIM_JSON, okta_user, patch_op
 
 
 async def test_a_tenant_over_its_concurrency_is_refused_and_another_tenant_is_not(
@@ -159,5 +160,57 @@ async def test_thirty_manager_edits_waiting_for_the_lock_leave_another_tenants_r
             done = await asyncio.gather(*edits)
     assert [r.status_code for r in done] == [200] * EDITS, [r.text for r in done if r.status_code != 200]
     assert all(r.json()["manager_id"] == boss for r in done)
+    assert len(reads) >= 3, "the quiet tenant's reads could not be measured while the lock was held"
+    assert reads == [200] * len(reads)
+
+
+async def test_thirty_scim_manager_changes_waiting_for_the_lock_leave_another_tenants_reads_answering(
+    settings: Settings, make_tenant: TenantFactory, auth: TokenFactory, database: Database, tmp_path: Path
+) -> None:
+    """The same through SCIM: a provisioning write that may move someone takes the org-tree and
+    manager-chain locks before its first query."""
+    noisy, quiet = make_tenant(), make_tenant()
+    noisy_hr, quiet_hr = auth(noisy), auth(quiet)
+    env = {
+        "DB_POOL_SIZE": "4",
+        "DB_MAX_OVERFLOW": "0",
+        "API_TENANT_CONCURRENCY": str(EDITS + 10),
+        "API_TENANT_QUEUE_SECONDS": "60",
+    }
+    with serve_app(settings, tmp_path, extra_env=env, start_timeout=180) as served:
+        async with httpx.AsyncClient(base_url=served.base_url, timeout=120) as api:
+            token = await api.post("/api/v1/scim-tokens", json={"name": "Okta"}, headers=noisy_hr)
+            assert token.status_code == 201, token.text
+            scim = {"Authorization": f"Bearer {token.json()['token']}", "Content-Type": SCIM_JSON}
+
+            async def provision(login: str) -> str:
+                created = await api.post("/scim/v2/Users", json=okta_user(login), headers=scim)
+                assert created.status_code == 201, created.text
+                return str(created.json()["id"])
+
+            boss = await provision("boss@noisy.example")
+            staff = [await provision(f"staff{n}@noisy.example") for n in range(EDITS)]
+            move = patch_op({"op": "Replace", "path": f"{ENTERPRISE}:manager", "value": boss})
+
+            async with database.tenant_session(noisy) as holder, holder.begin():
+                await lock_tenant(holder, "managers")
+                edits = [
+                    asyncio.create_task(api.patch(f"/scim/v2/Users/{person}", json=move, headers=scim))
+                    for person in staff
+                ]
+                await asyncio.sleep(0.5)  # the edits are in: they wait for the lock
+                reads: list[int] = []
+                until = time.monotonic() + LOCK_HELD_SECONDS
+                while time.monotonic() < until:
+                    try:
+                        response = await api.get("/api/v1/employees", headers=quiet_hr, timeout=READ_BOUND_SECONDS)
+                    except httpx.TimeoutException:
+                        pytest.fail(f"a read of the quiet tenant took more than {READ_BOUND_SECONDS} s")
+                    reads.append(response.status_code)
+                    await asyncio.sleep(0.05)
+                assert not any(edit.done() for edit in edits), "a change went past the held lock"
+            done = await asyncio.gather(*edits)
+    assert [r.status_code for r in done] == [200] * EDITS, [r.text for r in done if r.status_code != 200]
+    assert all(r.json()[ENTERPRISE]["manager"]["value"] == boss for r in done)
     assert len(reads) >= 3, "the quiet tenant's reads could not be measured while the lock was held"
     assert reads == [200] * len(reads)
