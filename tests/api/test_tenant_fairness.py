@@ -112,6 +112,21 @@ EDITS = 30
 LOCK_HELD_SECONDS = 2.5
 
 
+async def quiet_reads_for(api: httpx.AsyncClient, headers: dict[str, str], seconds: float) -> list[int]:
+    """The statuses of the quiet tenant's reads, one after another for `seconds`; none may take longer
+    than READ_BOUND_SECONDS."""
+    statuses: list[int] = []
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        try:
+            response = await api.get("/api/v1/employees", headers=headers, timeout=READ_BOUND_SECONDS)
+        except httpx.TimeoutException:
+            pytest.fail(f"a read of the quiet tenant took more than {READ_BOUND_SECONDS} s")
+        statuses.append(response.status_code)
+        await asyncio.sleep(0.05)
+    return statuses
+
+
 async def test_thirty_manager_edits_waiting_for_the_lock_leave_another_tenants_reads_answering(
     settings: Settings, make_tenant: TenantFactory, auth: TokenFactory, database: Database, tmp_path: Path
 ) -> None:
@@ -147,15 +162,7 @@ async def test_thirty_manager_edits_waiting_for_the_lock_leave_another_tenants_r
                     for person in staff
                 ]
                 await asyncio.sleep(0.5)  # the edits are in: they wait for the lock
-                reads: list[int] = []
-                until = time.monotonic() + LOCK_HELD_SECONDS
-                while time.monotonic() < until:
-                    try:
-                        response = await api.get("/api/v1/employees", headers=quiet_hr, timeout=READ_BOUND_SECONDS)
-                    except httpx.TimeoutException:
-                        pytest.fail(f"a read of the quiet tenant took more than {READ_BOUND_SECONDS} s")
-                    reads.append(response.status_code)
-                    await asyncio.sleep(0.05)
+                reads = await quiet_reads_for(api, quiet_hr, LOCK_HELD_SECONDS)
                 assert not any(edit.done() for edit in edits), "an edit went past the held lock"
             done = await asyncio.gather(*edits)
     assert [r.status_code for r in done] == [200] * EDITS, [r.text for r in done if r.status_code != 200]
@@ -199,15 +206,7 @@ async def test_thirty_scim_manager_changes_waiting_for_the_lock_leave_another_te
                     for person in staff
                 ]
                 await asyncio.sleep(0.5)  # the edits are in: they wait for the lock
-                reads: list[int] = []
-                until = time.monotonic() + LOCK_HELD_SECONDS
-                while time.monotonic() < until:
-                    try:
-                        response = await api.get("/api/v1/employees", headers=quiet_hr, timeout=READ_BOUND_SECONDS)
-                    except httpx.TimeoutException:
-                        pytest.fail(f"a read of the quiet tenant took more than {READ_BOUND_SECONDS} s")
-                    reads.append(response.status_code)
-                    await asyncio.sleep(0.05)
+                reads = await quiet_reads_for(api, quiet_hr, LOCK_HELD_SECONDS)
                 assert not any(edit.done() for edit in edits), "a change went past the held lock"
             done = await asyncio.gather(*edits)
     assert [r.status_code for r in done] == [200] * EDITS, [r.text for r in done if r.status_code != 200]
