@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -66,6 +67,27 @@ ROWS_PER_IMPORT = 2000
 READ_BOUND_SECONDS = 3.0
 
 
+async def quiet_reads_while(
+    api: httpx.AsyncClient, headers: dict[str, str], keep_reading: Callable[[], bool]
+) -> list[int]:
+    """The statuses of the quiet tenant's reads, one after another while `keep_reading()`; none may
+    take longer than READ_BOUND_SECONDS."""
+    statuses: list[int] = []
+    while keep_reading():
+        try:
+            response = await api.get("/api/v1/employees", headers=headers, timeout=READ_BOUND_SECONDS)
+        except httpx.TimeoutException:
+            pytest.fail(f"a read of the quiet tenant took more than {READ_BOUND_SECONDS} s")
+        statuses.append(response.status_code)
+        await asyncio.sleep(0.05)
+    return statuses
+
+
+def for_seconds(seconds: float) -> Callable[[], bool]:
+    until = time.monotonic() + seconds
+    return lambda: time.monotonic() < until
+
+
 async def test_thirty_imports_of_one_tenant_leave_another_tenants_reads_answering(
     settings: Settings, make_tenant: TenantFactory, auth: TokenFactory, tmp_path: Path
 ) -> None:
@@ -91,40 +113,17 @@ async def test_thirty_imports_of_one_tenant_leave_another_tenants_reads_answerin
                 )
 
             imports = [asyncio.create_task(import_catalogue(n)) for n in range(IMPORTS)]
-            reads: list[tuple[int, float]] = []
             await asyncio.sleep(0.5)  # the imports are in: they hold or await the catalogue lock
-            while not all(task.done() for task in imports):
-                started = time.monotonic()
-                try:
-                    response = await api.get("/api/v1/employees", headers=quiet_hr, timeout=READ_BOUND_SECONDS)
-                except httpx.TimeoutException:
-                    pytest.fail(f"a read of the quiet tenant took more than {READ_BOUND_SECONDS} s")
-                reads.append((response.status_code, time.monotonic() - started))
-                await asyncio.sleep(0.05)
+            reads = await quiet_reads_while(api, quiet_hr, lambda: not all(task.done() for task in imports))
             done = await asyncio.gather(*imports)
     assert [r.status_code for r in done] == [200] * IMPORTS, [r.text for r in done if r.status_code != 200]
     assert all(r.json()["created"] == ROWS_PER_IMPORT for r in done)
     assert len(reads) >= 3, "the imports ended before the quiet tenant's reads could be measured"
-    assert [status for status, _ in reads] == [200] * len(reads)
+    assert reads == [200] * len(reads)
 
 
 EDITS = 30
 LOCK_HELD_SECONDS = 2.5
-
-
-async def quiet_reads_for(api: httpx.AsyncClient, headers: dict[str, str], seconds: float) -> list[int]:
-    """The statuses of the quiet tenant's reads, one after another for `seconds`; none may take longer
-    than READ_BOUND_SECONDS."""
-    statuses: list[int] = []
-    until = time.monotonic() + seconds
-    while time.monotonic() < until:
-        try:
-            response = await api.get("/api/v1/employees", headers=headers, timeout=READ_BOUND_SECONDS)
-        except httpx.TimeoutException:
-            pytest.fail(f"a read of the quiet tenant took more than {READ_BOUND_SECONDS} s")
-        statuses.append(response.status_code)
-        await asyncio.sleep(0.05)
-    return statuses
 
 
 async def test_thirty_manager_edits_waiting_for_the_lock_leave_another_tenants_reads_answering(
@@ -162,7 +161,7 @@ async def test_thirty_manager_edits_waiting_for_the_lock_leave_another_tenants_r
                     for person in staff
                 ]
                 await asyncio.sleep(0.5)  # the edits are in: they wait for the lock
-                reads = await quiet_reads_for(api, quiet_hr, LOCK_HELD_SECONDS)
+                reads = await quiet_reads_while(api, quiet_hr, for_seconds(LOCK_HELD_SECONDS))
                 assert not any(edit.done() for edit in edits), "an edit went past the held lock"
             done = await asyncio.gather(*edits)
     assert [r.status_code for r in done] == [200] * EDITS, [r.text for r in done if r.status_code != 200]
@@ -206,7 +205,7 @@ async def test_thirty_scim_manager_changes_waiting_for_the_lock_leave_another_te
                     for person in staff
                 ]
                 await asyncio.sleep(0.5)  # the edits are in: they wait for the lock
-                reads = await quiet_reads_for(api, quiet_hr, LOCK_HELD_SECONDS)
+                reads = await quiet_reads_while(api, quiet_hr, for_seconds(LOCK_HELD_SECONDS))
                 assert not any(edit.done() for edit in edits), "a change went past the held lock"
             done = await asyncio.gather(*edits)
     assert [r.status_code for r in done] == [200] * EDITS, [r.text for r in done if r.status_code != 200]

@@ -39,6 +39,20 @@ def job_sender(fault_settings: Settings) -> Iterator[DramatiqSender]:
 GONE_WITHIN_SECONDS = 8.0
 
 
+def signal_and_wait_gone(parent: psutil.Process, how: str) -> list[int]:
+    """Stop `parent` the way `how` says (SIGINT or SIGTERM to its whole group, or SIGTERM to it alone)
+    and return the pids of it and its descendants still alive GONE_WITHIN_SECONDS later."""
+    every = [parent.pid, *(child.pid for child in parent.children(recursive=True))]
+    assert len(every) >= 3, f"{parent.pid} has not started its children: {every}"
+    if how == "sigint-to-group":
+        os.killpg(parent.pid, signal.SIGINT)
+    elif how == "sigterm-to-group":
+        os.killpg(parent.pid, signal.SIGTERM)
+    else:
+        os.kill(parent.pid, signal.SIGTERM)
+    return wait_gone(every, GONE_WITHIN_SECONDS)
+
+
 def group_members(pgid: int) -> list[psutil.Process]:
     members = []
     for process in psutil.process_iter(["pid"]):
@@ -166,15 +180,7 @@ async def test_every_worker_process_is_gone_within_seconds_however_the_stop_sign
         job = await submit(database, sender, tenant, "training.recommend_all", {})
         assert (await wait_for_job(database, tenant, job, timeout=60)).status == JobStatus.SUCCEEDED, pool.output()
         parent = psutil.Process(pool.popen.pid)
-        every = [parent.pid, *(child.pid for child in parent.children(recursive=True))]
-        assert len(every) >= 3, pool.output()
-        if how == "sigint-to-group":
-            os.killpg(parent.pid, signal.SIGINT)
-        elif how == "sigterm-to-group":
-            os.killpg(parent.pid, signal.SIGTERM)
-        else:
-            os.kill(parent.pid, signal.SIGTERM)
-        assert wait_gone(every, GONE_WITHIN_SECONDS) == [], pool.output()
+        assert signal_and_wait_gone(parent, how) == [], pool.output()
     sender.close()
 
 
@@ -292,13 +298,5 @@ def test_every_process_of_crosswalk_run_is_gone_within_seconds_however_the_stop_
             if len(parent.children()) >= 2:
                 break
             time.sleep(0.1)
-        every = [parent.pid, *(child.pid for child in parent.children(recursive=True))]
-        assert len(every) >= 3, run.output()
-        if how == "sigint-to-group":
-            os.killpg(parent.pid, signal.SIGINT)
-        elif how == "sigterm-to-group":
-            os.killpg(parent.pid, signal.SIGTERM)
-        else:
-            os.kill(parent.pid, signal.SIGTERM)
-        assert wait_gone(every, GONE_WITHIN_SECONDS) == [], run.output()
+        assert signal_and_wait_gone(parent, how) == [], run.output()
         assert run.popen.wait(timeout=1) == 0, run.output()
