@@ -89,3 +89,30 @@ class CareerPathRead(Struct):
     typical_months: int | None
     created_at: datetime
     updated_at: datetime
+
+
+# How a person meets the skills a role or an opening asks for (the framework's required and
+# nice-to-have skills, by importance). Matching computes it; the marketplace's application reads carry
+# it, so it lives below both.
+class SkillMatch(Struct):
+    """One skill an opening asks for: the level the person has now (0 when they lack it) against the
+    level needed."""
+
+    skill_id: uuid.UUID
+    label: str
+    have: int
+    need: int
+    importance: Importance
+
+
+class MatchExplanation(Struct):
+    """Why a person and an opening fit: the score is the sum of `factors` (each factor's weighted
+    contribution). `summary` says it in a sentence a person can read."""
+
+    score: float
+    factors: dict[str, float]
+    required_have: int
+    required_total: int
+    summary: str
+    matched: list[SkillMatch]
+    missing: list[SkillMatch]

@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.api.pagination import decode_cursor, encode_cursor, paginate
+from backend.api.pagination import paginate
 from backend.audit.service import Viewed, record_change, record_views
 from backend.auth.principal import Principal
 from backend.crud import ancestors
@@ -72,7 +72,6 @@ from backend.marketplace.schemas import (
     StageChange,
     Withdrawal,
 )
-from backend.matching.serving import aspirations_visible, explain_applicants
 from backend.notifications.service import (
     APPLICATION_RECEIVED,
     APPLICATION_STAGE,
@@ -121,7 +120,8 @@ def on_hiring_side(manager_id: uuid.UUID) -> ColumnElement[bool]:
     """The applications to an opening whose hiring side its hiring manager `manager_id` is on: all of
     them, except those of people below them in the reporting line that the applicant did not send to
     them (the opening changed hands since), until the policy's moment has come. The same condition
-    serves a single read, the list of applicants, their ranking and every move."""
+    serves a single read, the list of applicants (ranked in backend/matching/applicants.py) and every
+    move."""
     return or_(
         Application.addressed_to_id == manager_id,
         Application.manager_informed_at.is_not(None),
@@ -197,6 +197,16 @@ class _Seen:
     def insider(self) -> bool:
         """HR and the hiring manager run the process: they see every note and the release."""
         return self.access in (Access.HR, Access.HIRING_MANAGER)
+
+
+@dataclass(frozen=True)
+class OpeningApplications:
+    """An opening's applications as its hiring side (`access`: HR or its hiring manager) sees them,
+    in the order they came."""
+
+    opportunity: Opportunity
+    access: str
+    applications: list[Application]
 
 
 class ApplicationService:
@@ -309,17 +319,12 @@ class ApplicationService:
         seen = [_Seen(a, opportunities[a.opportunity_id], Access.APPLICANT) for a in rows]
         return await self._reads(seen, principal), next_cursor
 
-    async def for_opportunity(
-        self,
-        principal: Principal,
-        opportunity_id: uuid.UUID,
-        *,
-        stage: ApplicationStage | None,
-        cursor: str | None,
-        limit: int,
-    ) -> tuple[list[ApplicationRead], str | None]:
-        """The applicants of an opening, for its hiring manager and HR, best match first (ties: the
-        order they came), each with the explanation of their match, scored now."""
+    async def of_opening(
+        self, principal: Principal, opportunity_id: uuid.UUID, *, stage: ApplicationStage | None
+    ) -> OpeningApplications:
+        """Every application to an opening that its hiring side may see (see `on_hiring_side`), in the
+        order they came, for its hiring manager and HR; nothing is recorded as viewed yet (`shown` does
+        that for the ones shown)."""
         opportunity = await OpportunityService(self.session).get_visible(principal, opportunity_id)
         if principal.is_hr:
             access = Access.HR
@@ -333,30 +338,17 @@ class ApplicationService:
             query = query.where(on_hiring_side(principal.employee_id))
         if stage is not None:
             query = query.where(Application.stage == stage)
-        # An opening's applicants are few (hundreds at most): rank them all, then page through the ranking.
         applications = list((await self.session.scalars(query.order_by(Application.id))).all())
-        applicants = [a.employee_id for a in applications]
-        # The aspirations factor counts only what the caller may see of each applicant's aspirations.
-        matches = await explain_applicants(
-            self.session,
-            opportunity.id,
-            applicants,
-            aspirations_of=await aspirations_visible(self.session, principal, applicants),
-        )
-        unscored = float("-inf")
-        applications.sort(key=lambda a: -(matches[a.employee_id].score if a.employee_id in matches else unscored))
-        start = 0
-        if cursor is not None:
-            after = decode_cursor(cursor)
-            start = next((i + 1 for i, a in enumerate(applications) if a.id == after), len(applications))
-        page = applications[start : start + limit]
-        more = start + limit < len(applications)
-        seen = [_Seen(a, opportunity, access) for a in page]
+        return OpeningApplications(opportunity, access, applications)
+
+    async def shown(
+        self, principal: Principal, opening: OpeningApplications, applications: Sequence[Application]
+    ) -> list[ApplicationRead]:
+        """Some of `opening`'s applications as its hiring side reads them; each is recorded in the
+        audit log as viewed."""
+        seen = [_Seen(a, opening.opportunity, opening.access) for a in applications]
         await self._record_views(principal, seen)
-        reads = await self._reads(seen, principal)
-        for read in reads:
-            read.match = matches.get(read.employee_id)
-        return reads, encode_cursor(page[-1].id) if more and page else None
+        return await self._reads(seen, principal)
 
     async def _visible(self, principal: Principal, application_id: uuid.UUID, *, lock: bool = False) -> _Seen:
         application = await self.session.get(Application, application_id, with_for_update=lock)

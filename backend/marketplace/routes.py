@@ -195,28 +195,6 @@ class OpportunityController(Controller):
     ) -> ApplicationRead:
         return await ApplicationService(db).apply(principal, opportunity_id, data)
 
-    @get(
-        "/{opportunity_id:uuid}/applications",
-        opt=_APPLICATIONS_READ,
-        summary="The opening's applicants, ranked by match, with stage and history (its hiring manager, HR)",
-        description="Best match first (ties: the order they applied), each with `match`: the score, every factor's "
-        "contribution and the skills matched and missing, computed now. Each application shown is recorded in "
-        "the audit log.",
-    )
-    async def list_opportunity_applications(
-        self,
-        db: Db,
-        principal: Who,
-        opportunity_id: FromPath[uuid.UUID],
-        stage: FromQuery[ApplicationStage | None] = None,
-        cursor: Cursor = None,
-        limit: Limit = DEFAULT_LIMIT,
-    ) -> Page[ApplicationRead]:
-        items, next_cursor = await ApplicationService(db).for_opportunity(
-            principal, opportunity_id, stage=stage, cursor=cursor, limit=limit
-        )
-        return page_of(items, next_cursor, limit, _same)
-
 
 class ApplicationController(Controller):
     path = "/applications"

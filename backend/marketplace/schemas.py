@@ -9,6 +9,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from backend.api.fields import NON_BLANK, Description, Name, ShortText
 from backend.framework.models import Importance
+from backend.framework.schemas import MatchExplanation
 from backend.marketplace.models import (
     ApplicationKind,
     ApplicationStage,
@@ -19,7 +20,6 @@ from backend.marketplace.models import (
     ReleaseOutcome,
     ReleaseStatus,
 )
-from backend.matching.schemas import MatchExplanation
 
 Level = Annotated[int, Meta(ge=1, le=10, description="A level of the tenant's framework, 1 to 10.")]
 SkillLevel = Annotated[int, Meta(ge=1, le=5, description="The proficiency asked for, 1 to 5.")]

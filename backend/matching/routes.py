@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from msgspec import structs
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,9 @@ from backend.api.params import Cursor, Limit
 from backend.auth.principal import Principal, Scope
 from backend.crud import to_schema
 from backend.jobs.schemas import JobRead
+from backend.marketplace.models import ApplicationStage
+from backend.marketplace.schemas import ApplicationRead
+from backend.matching.applicants import ApplicantRankingService
 from backend.matching.engine import Weights
 from backend.matching.schemas import (
     TOP_CANDIDATES,
@@ -75,6 +78,36 @@ class CandidateController(Controller):
         ] = TOP_CANDIDATES,
     ) -> CandidatesRead:
         return await MatchServingService(db).candidates(principal, opportunity_id, limit)
+
+
+class ApplicantRankingController(Controller):
+    """The marketplace's list of an opening's applicants, served here because it is a ranking: the
+    marketplace says who may see which application, matching orders them and explains each match."""
+
+    path = "/opportunities/{opportunity_id:uuid}/applications"
+    tags = ["Marketplace"]
+
+    @get(
+        "/",
+        opt={"scope": Scope.APPLICATIONS_READ},
+        summary="The opening's applicants, ranked by match, with stage and history (its hiring manager, HR)",
+        description="Best match first (ties: the order they applied), each with `match`: the score, every factor's "
+        "contribution and the skills matched and missing, computed now. Each application shown is recorded in "
+        "the audit log.",
+    )
+    async def list_opportunity_applications(
+        self,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        opportunity_id: FromPath[uuid.UUID],
+        stage: FromQuery[ApplicationStage | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[ApplicationRead]:
+        items, next_cursor = await ApplicantRankingService(db).ranked(
+            principal, opportunity_id, stage=stage, cursor=cursor, limit=limit
+        )
+        return Page(items=items, results_per_page=limit, cursor=next_cursor)
 
 
 class NextRoleController(Controller):
@@ -155,6 +188,7 @@ class MatchingSettingsController(Controller):
 MATCHING_CONTROLLERS: list[Any] = [
     RecommendationController,
     CandidateController,
+    ApplicantRankingController,
     NextRoleController,
     MatchingSettingsController,
 ]

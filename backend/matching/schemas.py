@@ -7,7 +7,8 @@ from typing import Annotated
 from msgspec import Meta, Struct
 
 from backend.aspirations.models import OpenToMove
-from backend.framework.models import Importance, TransitionKind
+from backend.framework.models import TransitionKind
+from backend.framework.schemas import MatchExplanation
 from backend.marketplace.models import OpportunityKind, OpportunityStatus
 
 Weight = Annotated[float, Meta(ge=0, le=100)]
@@ -41,30 +42,6 @@ class MatchingWeightsVersionRead(Struct):
     set_at: datetime
     set_by: str
     set_by_employee_id: uuid.UUID | None
-
-
-class SkillMatch(Struct):
-    """One skill an opening asks for: the level the person has now (0 when they lack it) against the
-    level needed."""
-
-    skill_id: uuid.UUID
-    label: str
-    have: int
-    need: int
-    importance: Importance
-
-
-class MatchExplanation(Struct):
-    """Why a person and an opening fit: the score is the sum of `factors` (each factor's weighted
-    contribution). `summary` says it in a sentence a person can read."""
-
-    score: float
-    factors: dict[str, float]
-    required_have: int
-    required_total: int
-    summary: str
-    matched: list[SkillMatch]
-    missing: list[SkillMatch]
 
 
 class OpportunityBrief(Struct):

@@ -24,6 +24,7 @@ from backend.auth.principal import Principal, UserRole
 from backend.crud import ancestors, get_or_404
 from backend.errors import NotFoundError, PermissionDeniedError
 from backend.framework.models import CareerPath, Importance, Role, RoleSkill
+from backend.framework.schemas import MatchExplanation, SkillMatch
 from backend.marketplace.models import Application, Opportunity, OpportunitySkill
 from backend.marketplace.opportunities import (
     OpportunityService,
@@ -55,13 +56,11 @@ from backend.matching.schemas import (
     Candidate,
     CandidateBrief,
     CandidatesRead,
-    MatchExplanation,
     NextRole,
     NextRolesRead,
     OpportunityBrief,
     Recommendation,
     RecommendationsRead,
-    SkillMatch,
 )
 from backend.matching.service import tenant_weights
 from backend.org.models import Employee
