@@ -14,11 +14,12 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.models import ConsultantAssignment, PlatformRole, PlatformUser
 from backend.auth.hashing import HASHER, in_thread, verify
 from backend.auth.secretbox import SecretBox
 from backend.errors import ConflictError, InvalidInputError, NotFoundError
 from backend.identifiers import IdentifierError, normalise_email
-from tenants.models import ConsultantAssignment, PlatformRole, PlatformUser, Tenant, TenantStatus
+from tenants.models import Tenant, TenantStatus
 from tenants.registry import tenant_ref
 from tenants.sessions import TenantRef
 

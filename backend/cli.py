@@ -1025,7 +1025,7 @@ def consultants_create(
     ] = False,
 ) -> None:
     """Add a consultant (or superadmin); with --with-password, prints the TOTP seed's otpauth:// URI once."""
-    from tenants.models import PlatformRole
+    from admin.models import PlatformRole
 
     role = PlatformRole.SUPERADMIN if superadmin else PlatformRole.CONSULTANT
     password = typer.prompt("password", hide_input=True, confirmation_prompt=True) if with_password else None
@@ -1059,9 +1059,9 @@ def consultants_deactivate(email: Annotated[str, typer.Argument(help="The consul
 
 def _ensure_demo_consultant(settings: Settings) -> None:
     """The local run's superadmin of the console, added once."""
+    from admin.models import PlatformRole
     from backend.demo.idp import DEMO_CONSULTANT
     from backend.errors import ConflictError
-    from tenants.models import PlatformRole
 
     async def add(users: Any) -> None:
         with suppress(ConflictError):

@@ -3,7 +3,7 @@
 # The domains whose models are imported for their tables only (the rest are named below).
 import backend.mentoring.models
 import backend.training.models  # noqa: F401
-from admin.models import ConsoleAuditEvent
+from admin.models import ConsoleAuditEvent, ConsultantAssignment, PlatformUser
 from backend.api.models import IdempotencyRecord
 from backend.aspirations.models import Aspiration, AspirationRole, AspirationSkill
 from backend.audit.models import AuditEvent
@@ -31,17 +31,11 @@ from backend.matching.models import (
 )
 from backend.notifications.models import Notification
 from backend.org.models import Employee, OrgUnit
-from backend.scim.models import DirectoryGroup, DirectoryGroupMember
+from backend.partners.models import PartnerClient
+from backend.scim.models import DirectoryGroup, DirectoryGroupMember, ScimToken
 from backend.skills.models import CatalogConcept, EmployeeSkill, ProficiencyLevel, Skill, SkillCategory
-from backend.sso.models import EmployeeIdentity
-from tenants.models import (
-    ConsultantAssignment,
-    IdentityProvider,
-    PartnerClient,
-    PlatformUser,
-    ScimToken,
-    Tenant,
-)
+from backend.sso.models import EmployeeIdentity, IdentityProvider
+from tenants.models import Tenant
 
 __all__ = [
     "Application",

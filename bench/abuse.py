@@ -64,10 +64,10 @@ from api import (  # type: ignore[import-not-found]
     wrk_argv,
 )
 
+from backend.partners.models import PartnerClient
 from backend.partners.service import hash_secret, new_client_id, new_secret
 from backend.settings import as_psycopg_url
 from tenants.migrator import upgrade_control
-from tenants.models import PartnerClient
 from tenants.provisioning import RoleNames, create_tenant, ensure_platform_roles
 
 RATIO_TARGET = 2.0

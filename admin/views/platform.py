@@ -20,26 +20,20 @@ from wtforms import BooleanField, Form, HiddenField, PasswordField, SelectMultip
 from wtforms.validators import DataRequired, Optional
 
 from admin.context import current_tenant, tenant_of
-from admin.models import ConsoleAuditEvent
+from admin.models import ConsoleAuditEvent, ConsultantAssignment, PlatformRole, PlatformUser
 from admin.users import Consultant, PlatformUserService
 from admin.views.base import ConsoleError, ConsoleView, current_csrftoken, snapshot
 from backend.auth.principal import Scope
 from backend.jobs import platform as platform_jobs
 from backend.jobs.models import DeadLetter, JobStatus, PlatformJob
+from backend.partners.models import PartnerClient
 from backend.partners.service import PartnerClientService
+from backend.scim.models import ScimToken
 from backend.scim.tokens import ScimTokenService
+from backend.sso.models import IdentityProvider
 from backend.sso.schemas import IdentityProviderWrite
 from backend.sso.service import IdentityProviderService
-from tenants.models import (
-    ConsultantAssignment,
-    IdentityProvider,
-    PartnerClient,
-    PlatformRole,
-    PlatformUser,
-    ScimToken,
-    Tenant,
-    TenantStatus,
-)
+from tenants.models import Tenant, TenantStatus
 from tenants.sessions import TenantRef
 
 PLATFORM = "Platform"

@@ -18,8 +18,9 @@ from backend.auth.portal_sessions import SESSION_COOKIE
 from backend.auth.principal import PARTNER_SCOPES, Principal, Scope, UserRole
 from backend.auth.same_origin import UNSAFE_METHODS, body_refusal, cross_site_refusal
 from backend.auth.tokens import InvalidTokenError, TokenClaims
+from backend.partners.models import PartnerClient
 from backend.state import Services, services_of
-from tenants.models import PartnerClient, TenantStatus
+from tenants.models import TenantStatus
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="crosswalk"'}
 _KNOWN_SCOPES = {s.value for s in Scope}

@@ -26,6 +26,7 @@ from backend.api.ratelimit import too_many_requests
 from backend.auth.principal import PARTNER_SCOPES, Principal, Scope
 from backend.auth.ratelimits import RateLimitedError, client_address
 from backend.crud import to_schema
+from backend.partners.models import PartnerClient
 from backend.partners.oauth import (
     GRANT_TYPE,
     JWKS_PATH,
@@ -47,7 +48,6 @@ from backend.partners.schemas import (
 )
 from backend.partners.service import PartnerClientService
 from backend.state import services_of
-from tenants.models import PartnerClient
 
 _PUBLIC = {"exclude_from_auth": True}
 _ADMIN = {"scope": Scope.IDENTITY_ADMIN}

@@ -24,7 +24,8 @@ from backend.auth.hashing import HASHER, in_thread, verify
 from backend.auth.principal import PARTNER_SCOPES, Scope
 from backend.auth.revocations import ClientRevocations
 from backend.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
-from tenants.models import PartnerClient, Tenant, TenantStatus
+from backend.partners.models import PartnerClient
+from tenants.models import Tenant, TenantStatus
 from tenants.registry import tenant_ref
 from tenants.sessions import TenantRef
 

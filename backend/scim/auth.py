@@ -19,9 +19,10 @@ from scim2_models import ForbiddenException, UnauthorizedException
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.scim.models import ScimToken
 from backend.scim.tokens import TOKEN_PREFIX, hash_token
 from backend.state import services_of
-from tenants.models import ScimToken, Tenant, TenantStatus
+from tenants.models import Tenant, TenantStatus
 from tenants.registry import tenant_ref
 from tenants.sessions import TenantRef
 

@@ -46,6 +46,7 @@ from backend.api.problems import UNAVAILABLE_ERRORS, database_unavailable, log_u
 from backend.auth.principal import Principal, Scope
 from backend.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from backend.scim.auth import provide_scim_db, scim_guard, scim_tenant
+from backend.scim.models import ScimToken
 from backend.scim.resources import Group, UserResource
 from backend.scim.schemas import ScimTokenCreate, ScimTokenCreated, ScimTokenRead
 from backend.scim.service import (
@@ -63,7 +64,6 @@ from backend.scim.service import (
 )
 from backend.scim.tokens import ScimTokenService
 from backend.state import services_of
-from tenants.models import ScimToken
 
 SCIM_JSON = "application/scim+json"
 SCIM_PATH = "/scim/v2"

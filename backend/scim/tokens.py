@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
 from backend.errors import InvalidInputError, NotFoundError
-from tenants.models import ScimToken
+from backend.scim.models import ScimToken
 
 TOKEN_PREFIX = "scim_"  # noqa: S105 - the fixed start of every token, not a secret
 # How much of a token lists show, to tell tokens apart: the fixed prefix and 7 random characters

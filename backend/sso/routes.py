@@ -23,6 +23,7 @@ from backend.api.query import ANY_QUERY
 from backend.auth.portal_sessions import SESSION_COOKIE, PortalSession, session_hash
 from backend.auth.principal import Principal, Scope
 from backend.auth.same_origin import cross_site_refusal
+from backend.sso.models import IdentityProvider
 from backend.sso.schemas import IdentityProviderRead, IdentityProviderWrite, PortalToken, RoleMapping, SessionRead
 from backend.sso.service import (
     CallbackParams,
@@ -35,7 +36,7 @@ from backend.sso.service import (
     login_url,
 )
 from backend.state import Services, services_of
-from tenants.models import IdentityProvider, TenantStatus
+from tenants.models import TenantStatus
 from tenants.sessions import TenantRef
 from tenants.slugs import SLUG_PATTERN
 

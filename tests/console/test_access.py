@@ -16,12 +16,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import Engine, select, text
 
-from admin.models import ConsoleAuditEvent
+from admin.models import ConsoleAuditEvent, ConsultantAssignment, PlatformRole, PlatformUser
 from admin.users import PlatformUserService
 from backend.auth.principal import UserRole
 from backend.auth.secretbox import SecretBox
 from backend.jobs.models import PlatformJob
-from tenants.models import ConsultantAssignment, IdentityProvider, PlatformRole, PlatformUser
+from backend.sso.models import IdentityProvider
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
 from tests.console.conftest import PlatformIdp

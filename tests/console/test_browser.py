@@ -15,9 +15,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from playwright.async_api import ConsoleMessage, Page, expect
 
+from admin.models import PlatformRole
 from admin.users import PlatformUserService
 from backend.auth.secretbox import SecretBox
-from tenants.models import PlatformRole
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
 from tests.console.browser import confirm_idp_sign_out, shot, sign_in_with_idp

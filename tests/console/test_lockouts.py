@@ -15,10 +15,9 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import Engine, select
 
-from admin.models import ConsoleAuditEvent
+from admin.models import ConsoleAuditEvent, PlatformRole
 from admin.users import PlatformUserService
 from backend.settings import Settings
-from tenants.models import PlatformRole
 from tenants.sessions import Database
 from tests.conftest import free_port
 from tests.ratelimits import holding_every_hashing_slot, in_loop, limited_app

@@ -12,8 +12,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
+from admin.models import PlatformRole, PlatformUser
 from backend.auth.secretbox import SecretBox
-from tenants.models import IdentityProvider, PlatformRole, PlatformUser
+from backend.sso.models import IdentityProvider
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
 from tests.console.conftest import PlatformIdp

@@ -12,9 +12,9 @@ import pyotp
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from admin.models import PlatformRole
 from admin.users import PlatformUserService
 from backend.auth.secretbox import SecretBox
-from tenants.models import PlatformRole
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
 from tests.console.test_access import PASSWORD, Browserless, Staff, _chosen

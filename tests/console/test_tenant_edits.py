@@ -13,10 +13,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from admin.models import ConsoleAuditEvent
+from admin.models import ConsoleAuditEvent, PlatformRole
 from backend.auth.secretbox import SecretBox
 from backend.marketplace.models import Opportunity
-from tenants.models import PlatformRole
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
 from tests.console.test_access import Browserless, Staff, _chosen, _make_staff
