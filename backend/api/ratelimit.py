@@ -23,7 +23,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from backend.api.problems import problem_spec
 from backend.auth.principal import Principal
 from backend.auth.ratelimits import Limit, RateLimitedError, client_address
-from backend.partners.oauth import TOKEN_PATH
+from backend.auth.tokens import TOKEN_PATH
 from backend.state import services_of
 
 _SSO_LOGIN = re.compile(r"/auth/[^/]+/login")

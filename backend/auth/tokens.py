@@ -19,6 +19,8 @@ from backend.auth.principal import UserRole, scopes_for
 from tenants.sessions import TenantRef
 
 AUDIENCE = "crosswalk-api"
+# Where partner apps obtain tokens (backend/partners/oauth.py serves it); the edge limits it apart.
+TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
 _LEEWAY_SECONDS = 30
 _VERIFIED_CACHE_SIZE = 10_000
 ALGORITHM = "ES256"

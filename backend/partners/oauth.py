@@ -43,14 +43,13 @@ from authlib.oauth2.rfc6749.util import extract_basic_authorization, scope_to_li
 from backend.auth.hashing import HASHING_LIMITER, UNPROVEN_HASHING_LIMITER, in_thread
 from backend.auth.principal import PARTNER_SCOPES
 from backend.auth.ratelimits import Limit, RateLimiter
-from backend.auth.tokens import TokenClaims, TokenSigner
+from backend.auth.tokens import TOKEN_PATH, TokenClaims, TokenSigner
 from backend.partners.service import PartnerAuthenticator, PartnerCredentials, check_secret, wait_like_a_refusal
 from tenants.models import TenantStatus
 from tenants.sessions import Database
 
 GRANT_TYPE = "client_credentials"
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
-TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
 JWKS_PATH = "/.well-known/jwks.json"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
 _PARAMETERS = ("grant_type", "scope", "client_id", "client_secret")

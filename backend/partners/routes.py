@@ -25,13 +25,13 @@ from backend.api.query import QueryParameterError
 from backend.api.ratelimit import too_many_requests
 from backend.auth.principal import PARTNER_SCOPES, Principal, Scope
 from backend.auth.ratelimits import RateLimitedError, client_address
+from backend.auth.tokens import TOKEN_PATH
 from backend.crud import to_schema
 from backend.partners.models import PartnerClient
 from backend.partners.oauth import (
     GRANT_TYPE,
     JWKS_PATH,
     METADATA_PATH,
-    TOKEN_PATH,
     TokenEndpoint,
     server_metadata,
 )
