@@ -49,14 +49,13 @@ from backend.marketplace.routes import MARKETPLACE_CONTROLLERS
 from backend.matching.routes import MATCHING_CONTROLLERS
 from backend.mentoring.routes import MENTORING_CONTROLLERS
 from backend.notifications.routes import NotificationController
-from backend.org.routes import EmployeeController, MeController, OrgUnitController
+from backend.org.routes import EmployeeController, EmployeeSkillController, MeController, OrgUnitController
 from backend.partners.routes import PUBLIC_HANDLERS as PARTNER_PUBLIC_HANDLERS
 from backend.partners.routes import PartnerClientController
 from backend.scim.routes import ScimTokenController, scim_router, with_scim_errors_on_scim_paths
 from backend.settings import Settings, get_settings
 from backend.skills.routes import (
     CatalogController,
-    EmployeeSkillController,
     ProficiencyController,
     SkillCategoryController,
     SkillController,

@@ -3,14 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.fields import EMAIL_PATTERN
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
-from backend.api.params import Cursor, Limit, Search
+from backend.api.params import Cursor, Limit, Moment, Search, parse_moment
 from backend.auth.middleware import principal_employee
 from backend.auth.principal import Principal, Scope
 from backend.crud import to_schema
@@ -24,6 +24,9 @@ from backend.org.schemas import (
     OrgUnitUpdate,
 )
 from backend.org.service import OrgService
+from backend.org.skill_profiles import SkillProfileService
+from backend.skills.models import SkillSource
+from backend.skills.schemas import EmployeeSkillRead, EmployeeSkillSet
 from backend.state import services_of
 
 
@@ -157,3 +160,74 @@ class MeController(Controller):
     @get("/", opt={"scope": Scope.EMPLOYEES_READ}, summary="The signed-in employee")
     async def get_me(self, db: NamedDependency[AsyncSession], principal: NamedDependency[Principal]) -> EmployeeRead:
         return to_schema(await OrgService(db).get_employee(principal_employee(principal)), EmployeeRead)
+
+
+class EmployeeSkillController(Controller):
+    path = "/employees/{employee_id:uuid}/skills"
+    tags = ["Skill profiles"]
+
+    @get(
+        "/",
+        opt={"scope": Scope.SKILLS_READ},
+        summary="An employee's current skills, or those at a past moment (`at`)",
+    )
+    async def list_employee_skills(
+        self,
+        db: NamedDependency[AsyncSession],
+        employee_id: FromPath[uuid.UUID],
+        at: Moment = None,
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[EmployeeSkillRead]:
+        items, next_cursor = await SkillProfileService(db).profile(employee_id, parse_moment(at, "at"), cursor, limit)
+        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+
+    @get("/history", opt={"scope": Scope.SKILLS_READ}, summary="Every version of an employee's skills")
+    async def skill_history(
+        self,
+        db: NamedDependency[AsyncSession],
+        employee_id: FromPath[uuid.UUID],
+        skill_id: FromQuery[uuid.UUID | None] = None,
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[EmployeeSkillRead]:
+        items, next_cursor = await SkillProfileService(db).history(employee_id, skill_id, cursor, limit)
+        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+
+    @put(
+        "/{skill_id:uuid}",
+        opt={"scope": Scope.SKILLS_WRITE},
+        summary="Record or re-confirm one source's rating of an employee's skill",
+        description="Each source (self, manager, assessment, ...) keeps its own rating. The same level and "
+        "evidence only moves `last_confirmed`; a change closes that source's current rating (recording who "
+        "ended it) and opens a new one, never touching another source's. Employees rate themselves (self, "
+        "project, course; `source` defaults to self), managers their direct reports (manager, the default), "
+        "partner apps anyone (assessment, course, project), HR any source. `course` and `assessment` need "
+        "`evidence_url` unless a partner app writes them.",
+    )
+    async def set_employee_skill(
+        self,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        employee_id: FromPath[uuid.UUID],
+        skill_id: FromPath[uuid.UUID],
+        data: JSONBody[EmployeeSkillSet],
+    ) -> EmployeeSkillRead:
+        return await SkillProfileService(db).set_skill(principal, employee_id, skill_id, data)
+
+    @delete(
+        "/{skill_id:uuid}",
+        opt={"scope": Scope.SKILLS_WRITE},
+        summary="End an employee's rating of a skill (kept in history, with who ended it)",
+        description="With `source`, ends that source's current rating; without, every current rating of the "
+        "skill, which needs the right to end each. Nobody ends a rating of a source they may not write (403).",
+    )
+    async def remove_employee_skill(
+        self,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        employee_id: FromPath[uuid.UUID],
+        skill_id: FromPath[uuid.UUID],
+        source: FromQuery[SkillSource | None] = None,
+    ) -> None:
+        await SkillProfileService(db).remove_skill(principal, employee_id, skill_id, source)

@@ -3,20 +3,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from litestar import Controller, delete, get, patch, post, put
+from litestar import Controller, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, KwargDefinition, PathParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
-from backend.api.params import Cursor, Limit, Moment, Search, parse_moment
-from backend.auth.principal import Principal, Scope
+from backend.api.params import Cursor, Limit, Search
+from backend.auth.principal import Scope
 from backend.crud import to_schema
-from backend.skills.models import CatalogKind, SkillSource
+from backend.skills.models import CatalogKind
 from backend.skills.schemas import (
     CatalogConceptRead,
-    EmployeeSkillRead,
-    EmployeeSkillSet,
     ProficiencyLevelRead,
     ProficiencyLevelUpdate,
     SkillCategoryCreate,
@@ -142,74 +140,3 @@ class ProficiencyController(Controller):
         self, db: NamedDependency[AsyncSession], level: ProficiencyPath, data: JSONBody[ProficiencyLevelUpdate]
     ) -> ProficiencyLevelRead:
         return to_schema(await SkillService(db).rename_level(level, data), ProficiencyLevelRead)
-
-
-class EmployeeSkillController(Controller):
-    path = "/employees/{employee_id:uuid}/skills"
-    tags = ["Skill profiles"]
-
-    @get(
-        "/",
-        opt={"scope": Scope.SKILLS_READ},
-        summary="An employee's current skills, or those at a past moment (`at`)",
-    )
-    async def list_employee_skills(
-        self,
-        db: NamedDependency[AsyncSession],
-        employee_id: FromPath[uuid.UUID],
-        at: Moment = None,
-        cursor: Cursor = None,
-        limit: Limit = DEFAULT_LIMIT,
-    ) -> Page[EmployeeSkillRead]:
-        items, next_cursor = await SkillService(db).profile(employee_id, parse_moment(at, "at"), cursor, limit)
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
-
-    @get("/history", opt={"scope": Scope.SKILLS_READ}, summary="Every version of an employee's skills")
-    async def skill_history(
-        self,
-        db: NamedDependency[AsyncSession],
-        employee_id: FromPath[uuid.UUID],
-        skill_id: FromQuery[uuid.UUID | None] = None,
-        cursor: Cursor = None,
-        limit: Limit = DEFAULT_LIMIT,
-    ) -> Page[EmployeeSkillRead]:
-        items, next_cursor = await SkillService(db).history(employee_id, skill_id, cursor, limit)
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
-
-    @put(
-        "/{skill_id:uuid}",
-        opt={"scope": Scope.SKILLS_WRITE},
-        summary="Record or re-confirm one source's rating of an employee's skill",
-        description="Each source (self, manager, assessment, ...) keeps its own rating. The same level and "
-        "evidence only moves `last_confirmed`; a change closes that source's current rating (recording who "
-        "ended it) and opens a new one, never touching another source's. Employees rate themselves (self, "
-        "project, course; `source` defaults to self), managers their direct reports (manager, the default), "
-        "partner apps anyone (assessment, course, project), HR any source. `course` and `assessment` need "
-        "`evidence_url` unless a partner app writes them.",
-    )
-    async def set_employee_skill(
-        self,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        employee_id: FromPath[uuid.UUID],
-        skill_id: FromPath[uuid.UUID],
-        data: JSONBody[EmployeeSkillSet],
-    ) -> EmployeeSkillRead:
-        return await SkillService(db).set_skill(principal, employee_id, skill_id, data)
-
-    @delete(
-        "/{skill_id:uuid}",
-        opt={"scope": Scope.SKILLS_WRITE},
-        summary="End an employee's rating of a skill (kept in history, with who ended it)",
-        description="With `source`, ends that source's current rating; without, every current rating of the "
-        "skill, which needs the right to end each. Nobody ends a rating of a source they may not write (403).",
-    )
-    async def remove_employee_skill(
-        self,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        employee_id: FromPath[uuid.UUID],
-        skill_id: FromPath[uuid.UUID],
-        source: FromQuery[SkillSource | None] = None,
-    ) -> None:
-        await SkillService(db).remove_skill(principal, employee_id, skill_id, source)

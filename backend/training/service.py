@@ -53,8 +53,8 @@ from backend.framework.models import Importance, Role, RoleSkill
 from backend.jobs.models import Job
 from backend.jobs.service import Progress, enqueue_for
 from backend.org.models import Employee
+from backend.org.skill_profiles import SkillProfileService
 from backend.skills.models import EmployeeSkill, Skill, current_levels
-from backend.skills.service import SkillService
 from backend.training.models import (
     Course,
     CourseCompletion,
@@ -1111,7 +1111,7 @@ class CompletionService:
             )
         ).all()
         raised = []
-        skills = SkillService(self.session)
+        skills = SkillProfileService(self.session)
         for skill_id, reached, current in taught:
             if current is not None and current >= reached:
                 continue
