@@ -20,7 +20,7 @@ from backend.auth.principal import Principal, UserRole
 from backend.crud import ancestors, get_or_404
 from backend.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Role
-from backend.matching.refresh import note_change
+from backend.core.changes import note_change
 from backend.org.models import Employee
 from backend.skills.models import Skill
 

@@ -51,7 +51,7 @@ from backend.marketplace.schemas import (
     OpportunityTypeUpdate,
     OpportunityUpdate,
 )
-from backend.matching.refresh import note_change
+from backend.core.changes import note_change
 from backend.org.models import Employee, OrgUnit
 from backend.org.service import manages_people
 from backend.skills.models import Skill

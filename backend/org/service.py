@@ -22,7 +22,7 @@ from backend.crud import (
 from backend.errors import InvalidInputError
 from backend.framework.models import Role
 from backend.identifiers import IdentifierError, normalise_email
-from backend.matching.refresh import note_change
+from backend.core.changes import note_change
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.org.schemas import EmployeeCreate, EmployeeUpdate, OrgUnitCreate, OrgUnitUpdate
 

@@ -75,7 +75,7 @@ from backend.identifiers import (
     normalise_email,
     same_identifier,
 )
-from backend.matching.refresh import note_change
+from backend.core.changes import note_change
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.scim.filters import group_filter, user_filter
 from backend.scim.models import DirectoryGroup, DirectoryGroupMember
