@@ -64,6 +64,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from backend.core.changes import note_change
 from backend.crud import lock_hierarchy, would_cycle
 from backend.framework.models import JobFamily, Role
 from backend.identifiers import (
@@ -75,7 +76,6 @@ from backend.identifiers import (
     normalise_email,
     same_identifier,
 )
-from backend.core.changes import note_change
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.scim.filters import group_filter, user_filter
 from backend.scim.models import DirectoryGroup, DirectoryGroupMember

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
 from backend.auth.principal import Principal, UserRole
+from backend.core.changes import note_change
 from backend.crud import apply, changes, ensure_unique, get_or_404, like_pattern, require_reference
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from backend.core.changes import note_change
 from backend.org.models import Employee
 from backend.skills.catalog import search_catalog
 from backend.skills.models import (
