@@ -28,7 +28,7 @@ from backend.auth.secretbox import SecretBox
 from backend.errors import DomainError, InvalidInputError, NotFoundError
 from backend.identifiers import IdentifierError, ascii_fold, check_group_names, email_domain, normalise_email
 from backend.org.models import Employee
-from backend.scim.service import directory_group_names
+from backend.scim.groups import directory_group_names
 from backend.sso.models import EmployeeIdentity
 from backend.sso.oidc import ClientCredentials, OidcError, ProviderMetadata, RelyingParty
 from backend.sso.schemas import IdentityProviderWrite
