@@ -252,10 +252,15 @@ class ScimStore:
         try:
             await self.session.flush()
         except IntegrityError as exc:
-            # Checked above; the database has the last word when two requests race.
-            if getattr(exc.orig, "sqlstate", None) == "23505":
-                raise UniquenessException(detail="a value that must be unique is already in use") from exc
-            raise InvalidValueException(detail="the request refers to something that does not exist") from exc
+            raise refused(exc) from exc
+
+
+def refused(exc: IntegrityError) -> SCIMException:
+    """What the database refused, as a SCIM error. Everything is checked before it is written; the
+    database has the last word when two requests race."""
+    if getattr(exc.orig, "sqlstate", None) == "23505":
+        return UniquenessException(detail="a value that must be unique is already in use")
+    return InvalidValueException(detail="the request refers to something that does not exist")
 
 
 # -- discovery (RFC 7644 §4)

@@ -28,10 +28,12 @@ from typing import Any
 
 from scim2_models import Context, InvalidValueException, Meta, NotFoundException, Reference, UniquenessException
 from sqlalchemy import ColumnElement, and_, delete, false, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from backend.core.changes import note_change
-from backend.crud import lock_hierarchy, would_cycle
+from backend.crud import lock_hierarchy
+from backend.errors import ConflictError, InvalidInputError
 from backend.framework.models import JobFamily, Role
 from backend.identifiers import (
     ascii_fold,
@@ -42,6 +44,7 @@ from backend.identifiers import (
     same_identifier,
 )
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
+from backend.org.service import EmployeeWriter
 from backend.scim.filters import user_filter
 from backend.scim.models import DirectoryGroup, DirectoryGroupMember
 from backend.scim.protocol import (
@@ -52,6 +55,7 @@ from backend.scim.protocol import (
     identifier_value,
     parse_document,
     patch_document,
+    refused,
     text_value,
     version_of,
 )
@@ -310,7 +314,12 @@ def _current(employee: Employee, department: str | None, role: str | None) -> _P
 
 
 class ScimUsers(ScimStore):
-    """The Users of one tenant."""
+    """The Users of one tenant: SCIM's reading and showing of them; the org's writer of employees
+    writes them."""
+
+    def __init__(self, session: AsyncSession, base_url: str) -> None:
+        super().__init__(session, base_url)
+        self.employees = EmployeeWriter(session)
 
     async def list_users(self, filter_text: str | None, start_index: int, count: int) -> Listing[UserResource]:
         condition: ColumnElement[bool] = Employee.deprovisioned_at.is_(None)
@@ -343,10 +352,7 @@ class ScimUsers(ScimStore):
             )
             if employee is not None:
                 break
-        if employee is None:
-            employee = Employee()
-        employee.deprovisioned_at = None
-        await self._write(employee, wanted, None)
+        employee = await self._write(employee, wanted, None, {"deprovisioned_at": None})
         return (await self._render_users([employee]))[0]
 
     async def replace_user(self, user_id: str, payload: Any, if_match: str | None) -> UserResource:
@@ -360,7 +366,7 @@ class ScimUsers(ScimStore):
         )
         # RFC 7644 §3.5.1: read-only attributes come from the resource, immutable ones must not change.
         user.replace(before)
-        await self._write(employee, _person(user), await self._current(employee))
+        await self._write(employee, _person(user), await self._current(employee), {})
         if not employee.active:
             self.access_changed.add(employee.id)
         return (await self._render_users([employee]))[0]
@@ -372,7 +378,7 @@ class ScimUsers(ScimStore):
         check_if_match(if_match, before)
         _check_raw_emails(payload)
         after = patch_document(UserResource, _normalize_manager(payload, self.base_url), before)
-        await self._write(employee, _person(after, patching=True), await self._current(employee))
+        await self._write(employee, _person(after, patching=True), await self._current(employee), {})
         if not employee.active:
             self.access_changed.add(employee.id)
         return (await self._render_users([employee]))[0]
@@ -383,12 +389,17 @@ class ScimUsers(ScimStore):
         employee = await self._employee(user_id, lock=True)
         if if_match is not None:
             check_if_match(if_match, (await self._render_users([employee]))[0])
-        employee.active = False
-        employee.deprovisioned_at = await self._now()
-        await note_change(self.session, "employee.deprovisioned")
+        deprovisioned = {
+            "active": False,
+            "deprovisioned_at": await self._now(),
+            # Kept, so that the same userName finds this employee again (it may have been the email).
+            "user_name": employee.user_name or employee.email,
+        }
+        try:
+            await self.employees.update(employee, deprovisioned)
+        except IntegrityError as exc:
+            raise refused(exc) from exc
         self.access_changed.add(employee.id)
-        # Kept, so that the same userName finds this employee again (it may have been the email).
-        employee.user_name = employee.user_name or employee.email
         member_of = select(DirectoryGroupMember.group_id).where(DirectoryGroupMember.employee_id == employee.id)
         await self.session.execute(
             update(DirectoryGroup).where(DirectoryGroup.id.in_(member_of)).values(updated_at=func.now())
@@ -487,60 +498,76 @@ class ScimUsers(ScimStore):
         rows = await self.session.execute(select(key, name).where(key.in_(ids)))
         return {row_id: row_name for row_id, row_name in rows}
 
-    async def _write(self, employee: Employee, wanted: _Person, current: _Person | None) -> None:
-        """Apply what `wanted` changes against `current` (None: a new or returning employee, so all of it)."""
+    async def _write(
+        self, employee: Employee | None, wanted: _Person, current: _Person | None, values: dict[str, Any]
+    ) -> Employee:
+        """Write what `wanted` changes against `current` (None: a new or returning employee, so all of it),
+        with `values`, through the org's writer of employees; a new employee when `employee` is None."""
 
         def changed(field: str) -> bool:
             return current is None or getattr(wanted, field) != getattr(current, field)
 
-        await self._ensure_unique(employee.id, wanted, current)
-        # The enterprise attributes first: they query (and may create a department), and the row
-        # should not be flushed half-changed by those queries.
+        await self._ensure_unique(employee.id if employee is not None else None, wanted, current)
+        # The extensions' attributes are looked up by name (a department may be created) before the
+        # employee's row changes at all.
         if wanted.enterprise is not None:
-            await self._write_enterprise(employee, wanted.enterprise, current.enterprise if current else None)
+            values |= await self._enterprise_values(wanted.enterprise, current.enterprise if current else None)
         if wanted.framework is not None:
-            await self._write_framework(employee, wanted.framework, current.framework if current else None)
-        for field in ("email", "full_name", "given_name", "family_name", "scim_external_id", "title"):
+            values |= await self._framework_values(wanted.framework, current.framework if current else None)
+        # Deactivation keeps everything else: skills, aspirations and history stay as they are.
+        for field in ("email", "full_name", "given_name", "family_name", "scim_external_id", "title", "active"):
             if changed(field):
-                setattr(employee, field, getattr(wanted, field))
-        if changed("active"):
-            # Deactivation keeps everything else: skills, aspirations and history stay as they are.
-            employee.active = wanted.active
-        if changed("user_name") or employee.user_name is None:
+                values[field] = getattr(wanted, field)
+        if changed("user_name") or employee is None or employee.user_name is None:
             # Pinned at the first SCIM write: an employee shown with their email as userName keeps that
             # userName if the email changes later, as the identity provider expects.
-            employee.user_name = wanted.user_name
-        if employee not in self.session:
-            self.session.add(employee)
-        await self._flush()
+            values["user_name"] = wanted.user_name
+        try:
+            if employee is None:
+                employee = await self.employees.create(values)
+            else:
+                await self.employees.update(employee, values)
+        except IntegrityError as exc:
+            raise refused(exc) from exc
+        except InvalidInputError as exc:
+            # The ids were looked up above: what the writer can still refuse is a loop in the reporting line.
+            if exc.field == "manager_id":
+                raise InvalidValueException(
+                    attribute="manager", detail="a user cannot report to themselves, directly or not"
+                ) from None
+            raise InvalidValueException(detail=exc.detail) from None
         await self.session.refresh(employee)
-        # Department, manager, role, level, activity: what matching reads may have changed.
-        await note_change(self.session, "employee.provisioned")
+        return employee
 
-    async def _write_enterprise(self, employee: Employee, wanted: _Enterprise, current: _Enterprise | None) -> None:
+    async def _enterprise_values(self, wanted: _Enterprise, current: _Enterprise | None) -> dict[str, Any]:
         # A department or manager is looked up only when the document changes it: repeating the name
         # of the unit HR placed someone in (a team, say) must not move them to a namesake department.
+        values: dict[str, Any] = {}
         if current is None or not same_identifier(wanted.department or "", current.department or ""):
-            employee.org_unit_id = await self._department(wanted.department) if wanted.department else None
+            values["org_unit_id"] = await self._department(wanted.department) if wanted.department else None
         if current is None or wanted.manager != current.manager:
-            employee.manager_id = await self._manager(wanted.manager, employee) if wanted.manager else None
+            values["manager_id"] = await self._manager(wanted.manager) if wanted.manager else None
         if current is None or wanted.employee_number != current.employee_number:
-            employee.external_id = wanted.employee_number
+            values["external_id"] = wanted.employee_number
+        return values
 
-    async def _write_framework(self, employee: Employee, wanted: _Framework, current: _Framework | None) -> None:
+    async def _framework_values(self, wanted: _Framework, current: _Framework | None) -> dict[str, Any]:
+        values: dict[str, Any] = {}
         if current is None or wanted.role != current.role:
-            employee.role_id = await self._role(wanted.role) if wanted.role else None
+            values["role_id"] = await self._role(wanted.role) if wanted.role else None
         if current is None or wanted.level != current.level:
-            employee.level = wanted.level
+            values["level"] = wanted.level
         if current is None or wanted.job_code != current.job_code:
-            employee.job_code = wanted.job_code
+            values["job_code"] = wanted.job_code
+        return values
 
     async def _role(self, title: str) -> uuid.UUID:
         """The role of the company's framework with this title, compared exactly (a title shared by
         roles of two job families names neither)."""
         rows = (
             await self.session.execute(
-                select(Role.id, JobFamily.name)
+                # The rows, not their ids: the writer's check that the role exists then finds it loaded.
+                select(Role, JobFamily.name)
                 .join(JobFamily, JobFamily.id == Role.job_family_id)
                 .where(Role.title == title)
                 .order_by(JobFamily.name)
@@ -557,14 +584,14 @@ class ScimUsers(ScimStore):
             raise InvalidValueException(
                 attribute="role", detail=f"role {title!r} names roles of several job families ({families})"
             )
-        return uuid.UUID(str(rows[0][0]))
+        role: Role = rows[0][0]
+        return role.id
 
     async def _lock_tree_for(self, payload: Any) -> None:
         """Before the first query of a write that may move someone: the org tree's lock, then the
-        manager chain's (always in that order, as `_write_enterprise` takes them)."""
+        manager chain's (the order every writer of employees takes them in)."""
         if _may_move_in_the_tree(payload):
-            await lock_hierarchy(self.session, "org_units")
-            await lock_hierarchy(self.session, "managers")
+            await self.employees.lock_tree(org_units=True, managers=True)
 
     async def _department(self, name: str) -> uuid.UUID:
         """The org unit named `name` (a department first, then a top-level one); a new top-level
@@ -583,7 +610,8 @@ class ScimUsers(ScimStore):
             await self._flush()
         return unit.id
 
-    async def _manager(self, value: str, employee: Employee) -> uuid.UUID:
+    async def _manager(self, value: str) -> uuid.UUID:
+        """The user `value` names, who must not be deprovisioned (the writer checks the reporting line)."""
         invalid = InvalidValueException(
             attribute="manager", detail=f"manager {value!r} is not a user of this directory"
         )
@@ -591,42 +619,42 @@ class ScimUsers(ScimStore):
             manager_id = uuid.UUID(value)
         except ValueError:
             raise invalid from None
+        # The row, not its id: the writer's check that the manager exists then finds it loaded.
         found = await self.session.scalar(
-            select(Employee.id).where(Employee.id == manager_id, Employee.deprovisioned_at.is_(None))
+            select(Employee).where(Employee.id == manager_id, Employee.deprovisioned_at.is_(None))
         )
         if found is None:
             raise invalid
-        if employee.id is not None:
-            await lock_hierarchy(self.session, "managers")
-            if await would_cycle(self.session, Employee, "manager_id", employee.id, manager_id):
-                raise InvalidValueException(
-                    attribute="manager", detail="a user cannot report to themselves, directly or not"
-                )
         return manager_id
 
     async def _ensure_unique(self, own_id: uuid.UUID | None, wanted: _Person, current: _Person | None) -> None:
-        checks: list[tuple[str, str, ColumnElement[bool]]] = []
+        """The identifiers a document changes must be free, reported by their SCIM attribute, in this order."""
         # Identifiers compare exactly but for the case of ASCII letters, never through lower() (which
         # folds Unicode lookalikes into the letters they imitate).
         if current is None or not same_identifier(wanted.user_name, current.user_name):
-            name = ascii_fold(wanted.user_name)
-            checks.append(
-                (
-                    "userName",
-                    wanted.user_name,
-                    ascii_folded(func.coalesce(Employee.user_name, Employee.email)) == name,
-                )
-            )
+            name = ascii_folded(func.coalesce(Employee.user_name, Employee.email)) == ascii_fold(wanted.user_name)
+            await self._refuse_taken("userName", wanted.user_name, name, own_id)
         if current is None or wanted.email != current.email:
-            checks.append(("emails", wanted.email, Employee.email == wanted.email))
+            try:
+                await self.employees.ensure_email_free(wanted.email, own_id)
+            except ConflictError:
+                raise _taken("emails", wanted.email) from None
         if wanted.scim_external_id and (current is None or wanted.scim_external_id != current.scim_external_id):
-            checks.append(("externalId", wanted.scim_external_id, Employee.scim_external_id == wanted.scim_external_id))
+            condition = Employee.scim_external_id == wanted.scim_external_id
+            await self._refuse_taken("externalId", wanted.scim_external_id, condition, own_id)
         number = wanted.enterprise.employee_number if wanted.enterprise else None
         if number and (current is None or current.enterprise is None or number != current.enterprise.employee_number):
-            checks.append(("employeeNumber", number, Employee.external_id == number))
-        for attribute, value, condition in checks:
-            query = select(Employee.id).where(condition)
-            if own_id is not None:
-                query = query.where(Employee.id != own_id)
-            if await self.session.scalar(query.limit(1)) is not None:
-                raise UniquenessException(attribute=attribute, detail=f"{attribute} {value!r} is already in use")
+            await self._refuse_taken("employeeNumber", number, Employee.external_id == number, own_id)
+
+    async def _refuse_taken(
+        self, attribute: str, value: str, condition: ColumnElement[bool], own_id: uuid.UUID | None
+    ) -> None:
+        query = select(Employee.id).where(condition)
+        if own_id is not None:
+            query = query.where(Employee.id != own_id)
+        if await self.session.scalar(query.limit(1)) is not None:
+            raise _taken(attribute, value)
+
+
+def _taken(attribute: str, value: str) -> UniquenessException:
+    return UniquenessException(attribute=attribute, detail=f"{attribute} {value!r} is already in use")
