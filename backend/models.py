@@ -7,6 +7,7 @@ from admin.models import ConsoleAuditEvent, ConsultantAssignment, PlatformUser
 from backend.api.models import IdempotencyRecord
 from backend.aspirations.models import Aspiration, AspirationRole, AspirationSkill
 from backend.audit.models import AuditEvent
+from backend.core.changes import Change
 from backend.framework.models import CareerPath, JobFamily, Role, RoleSkill
 from backend.jobs.models import DeadLetter, Job, PlatformJob
 from backend.marketplace.models import (
@@ -22,7 +23,6 @@ from backend.marketplace.models import (
     OpportunityVisibilityUnit,
 )
 from backend.matching.models import (
-    MatchingChange,
     MatchingRun,
     MatchingWeightsVersion,
     OpportunityCandidate,
@@ -46,6 +46,7 @@ __all__ = [
     "AuditEvent",
     "CareerPath",
     "CatalogConcept",
+    "Change",
     "ConsoleAuditEvent",
     "ConsultantAssignment",
     "DeadLetter",
@@ -60,7 +61,6 @@ __all__ = [
     "JobFamily",
     "ManagerRelease",
     "ManagerReleaseEvent",
-    "MatchingChange",
     "MatchingRun",
     "MatchingWeightsVersion",
     "MobilityPolicy",

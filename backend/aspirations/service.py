@@ -17,10 +17,10 @@ from backend.aspirations.models import Aspiration, AspirationRole, AspirationSki
 from backend.aspirations.schemas import AspirationRead, AspirationSet
 from backend.audit.service import record_change, record_view
 from backend.auth.principal import Principal, UserRole
+from backend.core.changes import note_change
 from backend.crud import ancestors, get_or_404
 from backend.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Role
-from backend.matching.refresh import note_change
 from backend.org.models import Employee
 from backend.skills.models import Skill
 

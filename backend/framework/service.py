@@ -1,4 +1,7 @@
-"""Job families, roles and the skills they require, and the career paths between roles."""
+"""Job families, roles and the skills they require, and the career paths between roles.
+
+Changes to roles, their skills and the career paths are recorded as facts in the tenant's change log
+(`backend.core.changes`): matching, among others, reads what the framework says."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
+from backend.core.changes import note_change
 from backend.crud import apply, changes, ensure_unique, get_or_404, like_pattern, require_reference
 from backend.errors import ConflictError, InvalidInputError, NotFoundError
 from backend.framework.models import CareerPath, JobFamily, Role, RoleSkill, TransitionKind
@@ -88,6 +92,7 @@ class FrameworkService:
         )
         self.session.add(role)
         await self.session.flush()
+        await note_change(self.session, "role.created")
         return role
 
     async def update_role(self, role_id: uuid.UUID, patch: RoleUpdate) -> Role:
@@ -101,6 +106,7 @@ class FrameworkService:
             )
         apply(role, values)
         await self.session.flush()
+        await note_change(self.session, "role.changed")
         return role
 
     async def _ensure_title_free(self, family_id: uuid.UUID, title: str, own_id: uuid.UUID | None = None) -> None:
@@ -142,6 +148,7 @@ class FrameworkService:
         requirement.target_level = data.target_level
         requirement.importance = data.importance
         await self.session.flush()
+        await note_change(self.session, "role_skills.changed")
         return RoleSkillRead(
             role_id=role_id,
             skill_id=skill_id,
@@ -157,6 +164,7 @@ class FrameworkService:
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             raise NotFoundError(f"role {role_id} does not require skill {skill_id}")
+        await note_change(self.session, "role_skills.changed")
 
     async def list_paths(
         self,
@@ -200,15 +208,18 @@ class FrameworkService:
         )
         self.session.add(path)
         await self.session.flush()
+        await note_change(self.session, "career_paths.changed")
         return path
 
     async def update_path(self, path_id: uuid.UUID, patch: CareerPathUpdate) -> CareerPath:
         path = await self.get_path(path_id)
         apply(path, changes(patch))
         await self.session.flush()
+        await note_change(self.session, "career_paths.changed")
         return path
 
     async def delete_path(self, path_id: uuid.UUID) -> None:
         path = await self.get_path(path_id)
         await self.session.delete(path)
         await self.session.flush()
+        await note_change(self.session, "career_paths.changed")

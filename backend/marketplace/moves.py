@@ -3,10 +3,11 @@
 Every hire records a move (from and to role, org unit, title and level; how the release went; the
 effective date). A move into a role (an opening of kind `role`, a full-time job) rewrites the
 employee's role, title, level (and org unit, when the opening names one) on its effective date,
-through the org service, the one writer of employees, which also notes the change for matching: at
-the hire when the date is today, else by the nightly `marketplace.apply_moves` job once the date has
-come. Gigs, projects and the tenant's own kinds sit beside the person's job and change nothing on it.
-The reporting line stays as the directory says: the HRIS (or SCIM) moves the manager.
+through the org service and its EmployeeWriter, the one writer of employees, which also records the
+change in the change log (read by matching): at the hire when the date is today, else by the nightly
+`marketplace.apply_moves` job once the date has come. Gigs, projects and the tenant's own kinds sit
+beside the person's job and change nothing on it. The reporting line stays as the directory says: the
+HRIS (or SCIM) moves the manager.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.pagination import paginate
 from backend.audit.service import record_change
 from backend.auth.principal import Principal, UserRole
+from backend.core.changes import note_change
 from backend.crud import ancestors, apply, changes, descendants, ensure_unique, get_or_404, like_pattern
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Role, RoleSkill
@@ -51,7 +52,6 @@ from backend.marketplace.schemas import (
     OpportunityTypeUpdate,
     OpportunityUpdate,
 )
-from backend.matching.refresh import note_change
 from backend.org.models import Employee, OrgUnit
 from backend.org.service import manages_people
 from backend.skills.models import Skill

@@ -1,5 +1,5 @@
-"""What the precomputed matches hang on: the tenant's factor weights (every version of them), the
-changes that make the current matches stale, and the runs that computed them."""
+"""What the precomputed matches hang on: the tenant's factor weights (every version of them) and the
+runs that computed them (the changes that make them stale are facts of `backend.core.changes`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
-    Identity,
     Integer,
     SmallInteger,
     String,
@@ -40,19 +39,6 @@ class MatchingWeightsVersion(IdMixin, TenantBase):
     # Who set them: the caller's token subject, and the employee when it is one.
     set_by: Mapped[str] = mapped_column(String(200))
     set_by_employee_id: Mapped[uuid.UUID | None] = mapped_column()
-
-
-class MatchingChange(TenantBase):
-    """Something the matches depend on changed (a profile, an opening, an aspiration, the weights).
-
-    Rows are only ever inserted by requests, so concurrent changes never wait on each other; the
-    scheduler debounces them into one recompute, which deletes the rows it covered."""
-
-    __tablename__ = "matching_changes"
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    reason: Mapped[str] = mapped_column(String(50))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class MatchingRun(IdMixin, TenantBase):

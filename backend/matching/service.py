@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.pagination import paginate
 from backend.audit.service import record_change
 from backend.auth.principal import Principal, require_hr
+from backend.core.changes import Change, note_change
 from backend.errors import InvalidInputError
 from backend.jobs.models import Job
 from backend.jobs.service import SCHEDULER, Progress, enqueue, enqueue_for
@@ -39,15 +40,14 @@ from backend.matching.arrays import (
     load_universe,
 )
 from backend.matching.models import (
-    MatchingChange,
     MatchingRun,
     MatchingWeightsVersion,
     OpportunityCandidate,
     OpportunityRecommendation,
     SkillAdjacency,
 )
-from backend.matching.refresh import note_change
 from backend.matching.schemas import TOP_CANDIDATES, TOP_OPPORTUNITIES
+from backend.matching.staleness import stale
 from tenants.base import new_id
 from tenants.locks import lock_tenant
 
@@ -182,7 +182,8 @@ class MatchingService:
         Idempotent: a rerun replaces the same rows with the same rows."""
         # One recompute at a time per tenant; a second waits and then computes from fresher data.
         await lock_tenant(self.session, RECOMPUTE)
-        covered = await self.session.scalar(select(func.coalesce(func.max(MatchingChange.id), 0)))
+        # Every fact up to here, stale-making or not: the run clears the log up to where it read.
+        covered = await self.session.scalar(select(func.coalesce(func.max(Change.id), 0)))
         weights, weights_version = await weights_in_force(self.session)
         universe = await load_universe(self.session)
         loaded = await load_people(self.session, universe)
@@ -264,7 +265,7 @@ class MatchingService:
             await progress(90)
         await _copy(self.session, OpportunityCandidate.__tablename__, candidates)
         await _copy(self.session, SkillAdjacency.__tablename__, adjacency_rows)
-        await self.session.execute(delete(MatchingChange).where(MatchingChange.id <= covered))
+        await self.session.execute(delete(Change).where(Change.id <= covered))
         run.summary = {
             "employees": len(loaded.employee_ids),
             "opportunities": len(openings.opportunity_ids),
@@ -314,17 +315,17 @@ async def _copy(session: AsyncSession, table: str, ranked: _Ranked) -> None:
 
 
 async def enqueue_if_due(session: AsyncSession, debounce: float, max_wait: float) -> Job | None:
-    """Ask for a recompute once the changes waiting have been quiet for `debounce` seconds, or the
-    oldest has waited `max_wait`. The dedupe key is the newest change, so however often this is
-    asked, one burst of changes costs one recompute. Ages come from the database's clock, the one
-    that stamped the changes."""
+    """Ask for a recompute once the changes waiting (the facts `backend.matching.staleness` names) have
+    been quiet for `debounce` seconds, or the oldest has waited `max_wait`. The dedupe key is the newest
+    change, so however often this is asked, one burst of changes costs one recompute. Ages come from
+    the database's clock, the one that stamped the changes."""
     newest_id, oldest_age, newest_age = (
         await session.execute(
             select(
-                func.max(MatchingChange.id),
-                func.extract("epoch", func.now() - func.min(MatchingChange.at)),
-                func.extract("epoch", func.now() - func.max(MatchingChange.at)),
-            )
+                func.max(Change.id),
+                func.extract("epoch", func.now() - func.min(Change.at)),
+                func.extract("epoch", func.now() - func.max(Change.at)),
+            ).where(stale())
         )
     ).one()
     if newest_id is None or (float(newest_age) < debounce and float(oldest_age) < max_wait):

@@ -45,7 +45,6 @@ from backend.matching.arrays import (
     load_universe,
 )
 from backend.matching.models import (
-    MatchingChange,
     MatchingRun,
     OpportunityCandidate,
     OpportunityRecommendation,
@@ -63,6 +62,7 @@ from backend.matching.schemas import (
     RecommendationsRead,
 )
 from backend.matching.service import tenant_weights
+from backend.matching.staleness import stale
 from backend.org.models import Employee
 from backend.org.service import reports_of
 from backend.skills.models import EmployeeSkill, Skill, current_levels
@@ -161,7 +161,7 @@ def explanation(
 _NEWEST_RUN = select(MatchingRun).order_by(MatchingRun.computed_at.desc()).limit(1).subquery()
 _FRESHNESS = select(
     select(_NEWEST_RUN.c.computed_at).scalar_subquery(),
-    exists().where(MatchingChange.id.is_not(None)),
+    exists().where(stale()),
     select(_NEWEST_RUN.c.weights_version).scalar_subquery(),
 )
 

@@ -1,14 +1,23 @@
-"""Org units and employees."""
+"""Org units and employees.
+
+`EmployeeWriter` is the one place employees are created and changed: the API, SCIM provisioning, the
+SSO sign-up and hires all write through it, so the rules of an employee's row (the ids it names exist,
+the email is in its normal form and unique, the reporting line has no loop, the change is recorded)
+are written once. Each caller keeps what is its own: which fields it may write, how it reads them, and
+how it shows the domain errors raised here (problem+json for the API, scimType errors for SCIM).
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
+from backend.core.changes import note_change
 from backend.crud import (
     apply,
     changes,
@@ -22,7 +31,6 @@ from backend.crud import (
 from backend.errors import InvalidInputError
 from backend.framework.models import Role
 from backend.identifiers import IdentifierError, normalise_email
-from backend.matching.refresh import note_change
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.org.schemas import EmployeeCreate, EmployeeUpdate, OrgUnitCreate, OrgUnitUpdate
 
@@ -38,8 +46,10 @@ def email_for_lookup(email: str) -> str:
         raise InvalidInputError("email", str(exc)) from None
 
 
-# What matching reads of an employee: a change to any of these makes their matches stale.
-_MATCHED_FIELDS = {"org_unit_id", "role_id", "level", "location", "manager_id", "active"}
+# Where an employee sits in the organisation (and whether they are still in it): a change to any of
+# these is the fact "employee.changed" in the change log; names, emails, titles and identifiers are
+# details, recorded as no fact.
+_PLACEMENT = {"org_unit_id", "role_id", "level", "location", "manager_id", "active"}
 
 
 def reports_of(manager_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
@@ -135,20 +145,40 @@ class OrgService:
     async def get_employee(self, employee_id: uuid.UUID) -> Employee:
         return await get_or_404(self.session, Employee, employee_id, "employee")
 
-    async def _prepare_employee_values(self, values: dict[str, object]) -> None:
-        """Check the ids the values name, and store emails in their normal form (backend/identifiers.py)."""
-        for field, model in (("org_unit_id", OrgUnit), ("manager_id", Employee), ("role_id", Role)):
-            if field in values:
-                reference = values[field]
-                assert reference is None or isinstance(reference, uuid.UUID)
-                await require_reference(self.session, model, reference, field)
-        if "email" in values:
-            try:
-                values["email"] = normalise_email(str(values["email"]))
-            except IdentifierError as exc:
-                raise InvalidInputError("email", str(exc)) from None
+    async def create_employee(self, data: EmployeeCreate) -> Employee:
+        return await EmployeeWriter(self.session).create({f: getattr(data, f) for f in data.__struct_fields__})
 
-    async def _ensure_email_free(self, email: str, employee_id: uuid.UUID | None = None) -> None:
+    async def update_employee(self, employee_id: uuid.UUID, patch: EmployeeUpdate) -> Employee:
+        values = changes(patch)
+        writer = EmployeeWriter(self.session)
+        await writer.lock_tree(managers="manager_id" in values)
+        return await writer.update(await self.get_employee(employee_id), values)
+
+
+class EmployeeWriter:
+    """Creates and changes employees, for every entry point (see the module's notes). `values` are
+    column names and values, already read from the caller's document; the errors raised are the
+    domain's (backend/errors.py)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        # (email, employee) pairs found free in this transaction: a caller that checks an email early, to
+        # report it in its own order, does not have it checked twice. The database has the last word.
+        self._free_emails: set[tuple[str, uuid.UUID | None]] = set()
+
+    async def lock_tree(self, *, org_units: bool = False, managers: bool = False) -> None:
+        """The hierarchy locks of a write that may move someone, in the one order every writer takes
+        them: the org tree, then the manager chain. Taken before the transaction's first query, a
+        request queued for them holds no pooled connection."""
+        if org_units:
+            await lock_hierarchy(self.session, "org_units")
+        if managers:
+            await lock_hierarchy(self.session, "managers")
+
+    async def ensure_email_free(self, email: str, employee_id: uuid.UUID | None = None) -> None:
+        """Refuse (ConflictError) an email another employee has; `employee_id` is the one written."""
+        if (email, employee_id) in self._free_emails:
+            return
         # Stored in their normal form, so compared as stored: lower() would fold lookalikes together.
         await ensure_unique(
             self.session,
@@ -157,36 +187,44 @@ class OrgService:
             employee_id,
             f"an employee with email {email} already exists",
         )
+        self._free_emails.add((email, employee_id))
 
-    async def create_employee(self, data: EmployeeCreate) -> Employee:
-        values = {f: getattr(data, f) for f in data.__struct_fields__}
-        await self._prepare_employee_values(values)
-        await self._ensure_email_free(str(values["email"]))
+    async def create(self, values: dict[str, Any]) -> Employee:
+        values = await self._checked(values)
+        await self.ensure_email_free(str(values["email"]))
         employee = Employee(**values)
         self.session.add(employee)
         await self.session.flush()
         await note_change(self.session, "employee.created")
         return employee
 
-    async def update_employee(self, employee_id: uuid.UUID, patch: EmployeeUpdate) -> Employee:
-        values = changes(patch)
-        if "manager_id" in values:
-            # Before the first query: a request queued for the lock then holds no pooled connection.
-            await lock_hierarchy(self.session, "managers")
-        employee = await self.get_employee(employee_id)
-        await self._prepare_employee_values(values)
+    async def update(self, employee: Employee, values: dict[str, Any]) -> Employee:
+        """Apply `values` to the employee. A new manager is checked under the manager chain's lock
+        (taken here if the caller did not take it before its first query)."""
+        values = await self._checked(values)
         if "email" in values:
-            await self._ensure_email_free(str(values["email"]), employee.id)
-        if "manager_id" in values and await would_cycle(
-            self.session,
-            Employee,
-            "manager_id",
-            employee.id,
-            values["manager_id"],
-        ):
-            raise InvalidInputError("manager_id", "an employee cannot report to themselves, directly or not")
+            await self.ensure_email_free(str(values["email"]), employee.id)
+        if values.get("manager_id") is not None:
+            await lock_hierarchy(self.session, "managers")
+            if await would_cycle(self.session, Employee, "manager_id", employee.id, values["manager_id"]):
+                raise InvalidInputError("manager_id", "an employee cannot report to themselves, directly or not")
         apply(employee, values)
         await self.session.flush()
-        if values.keys() & _MATCHED_FIELDS:
+        if values.keys() & _PLACEMENT:
             await note_change(self.session, "employee.changed")
         return employee
+
+    async def _checked(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The values with the ids they name checked, and the email in its normal form
+        (backend/identifiers.py)."""
+        for field, model in (("org_unit_id", OrgUnit), ("manager_id", Employee), ("role_id", Role)):
+            if field in values:
+                reference = values[field]
+                assert reference is None or isinstance(reference, uuid.UUID)
+                await require_reference(self.session, model, reference, field)
+        if "email" in values:
+            try:
+                return {**values, "email": normalise_email(str(values["email"]))}
+            except IdentifierError as exc:
+                raise InvalidInputError("email", str(exc)) from None
+        return values

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
 from backend.auth.principal import Principal, UserRole
+from backend.core.changes import note_change
 from backend.crud import get_or_404
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from backend.matching.refresh import note_change
 from backend.org.models import Employee
 from backend.skills.models import EmployeeSkill, ProficiencyLevel, Skill, SkillSource
 from backend.skills.schemas import EmployeeSkillRead, EmployeeSkillSet

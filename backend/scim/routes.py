@@ -47,13 +47,10 @@ from backend.auth.principal import Principal, Scope
 from backend.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from backend.scim.auth import provide_scim_db, scim_guard, scim_tenant
 from backend.scim.models import ScimToken
-from backend.scim.resources import Group, UserResource
-from backend.scim.schemas import ScimTokenCreate, ScimTokenCreated, ScimTokenRead
-from backend.scim.service import (
+from backend.scim.protocol import (
     DEFAULT_COUNT,
     MAX_COUNT,
     Listing,
-    ScimService,
     UnsupportedMediaTypeException,
     etag_matches,
     names_an_attribute,
@@ -62,6 +59,9 @@ from backend.scim.service import (
     scim_error,
     service_provider_config,
 )
+from backend.scim.resources import Group, UserResource
+from backend.scim.schemas import ScimTokenCreate, ScimTokenCreated, ScimTokenRead
+from backend.scim.service import ScimService
 from backend.scim.tokens import ScimTokenService
 from backend.state import services_of
 

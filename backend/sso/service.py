@@ -28,7 +28,8 @@ from backend.auth.secretbox import SecretBox
 from backend.errors import DomainError, InvalidInputError, NotFoundError
 from backend.identifiers import IdentifierError, ascii_fold, check_group_names, email_domain, normalise_email
 from backend.org.models import Employee
-from backend.scim.service import directory_group_names
+from backend.org.service import EmployeeWriter
+from backend.scim.groups import directory_group_names
 from backend.sso.models import EmployeeIdentity, IdentityProvider
 from backend.sso.oidc import ClientCredentials, OidcError, ProviderMetadata, RelyingParty
 from backend.sso.schemas import IdentityProviderWrite
@@ -438,10 +439,7 @@ async def link_employee(
             # The employee already signs in as another account of this provider: an email match must
             # not hand their record to a second account.
             raise LoginError(LoginFailure.REFUSED, "this email address belongs to another account of the provider")
-        employee = found if found is not None else _new_employee(email, claims)
-        if found is None:
-            session.add(employee)
-            await session.flush()
+        employee = found if found is not None else await EmployeeWriter(session).create(_new_employee(email, claims))
         identity = EmployeeIdentity(employee_id=employee.id, issuer=issuer, subject=subject)
         session.add(identity)
     if not employee.active or employee.deprovisioned_at is not None:
@@ -451,15 +449,16 @@ async def link_employee(
     return employee
 
 
-def _new_employee(email: str, claims: Mapping[str, Any]) -> Employee:
+def _new_employee(email: str, claims: Mapping[str, Any]) -> dict[str, Any]:
+    """What a just-in-time sign-up knows of the new employee: the email and the names the provider sent."""
     given, family = claims.get("given_name"), claims.get("family_name")
     name = claims.get("name")
     if not isinstance(name, str) or not name.strip():
         parts = [p for p in (given, family) if isinstance(p, str) and p.strip()]
         name = " ".join(parts) or email.split("@", 1)[0]
-    return Employee(
-        email=email,
-        full_name=name.strip()[:200],
-        given_name=given[:100] if isinstance(given, str) else None,
-        family_name=family[:100] if isinstance(family, str) else None,
-    )
+    return {
+        "email": email,
+        "full_name": name.strip()[:200],
+        "given_name": given[:100] if isinstance(given, str) else None,
+        "family_name": family[:100] if isinstance(family, str) else None,
+    }

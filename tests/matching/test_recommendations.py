@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from backend.aspirations.models import Aspiration, OpenToMove
 from backend.audit.models import AuditEvent
 from backend.auth.principal import UserRole
+from backend.core.changes import Change
 from backend.jobs.models import Job
-from backend.matching.models import MatchingChange, OpportunityCandidate, OpportunityRecommendation
+from backend.matching.models import OpportunityCandidate, OpportunityRecommendation
 from backend.matching.service import RECOMPUTE, enqueue_if_due
 from tenants.sessions import Database
 from tests.conftest import TenantFactory, TokenFactory
@@ -189,7 +190,7 @@ async def test_changes_are_debounced_into_one_recompute(
 
     await recompute(database, world.tenant)
     async with database.tenant_session(world.tenant) as session:
-        assert await session.scalar(select(func.count()).select_from(MatchingChange)) == 0
+        assert await session.scalar(select(func.count()).select_from(Change)) == 0
     body = await ok(await client.get(f"{API}/me/recommendations", headers=ana))
     assert body["pending_changes"] is False
     assert body["items"][0]["match"]["factors"]["required_skills"] > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from backend.scim.service import directory_group_names
+from backend.scim.groups import directory_group_names
 from backend.settings import Settings
 from tenants.sessions import Database
 from tests.scim.conftest import (

@@ -96,6 +96,7 @@ ACCOUNTS_A = {
     "gone": {"email": "gone@alpha.example", "name": "Gone Person"},
     "leaver": {"email": "leaver@alpha.example", "name": "Lee Leaver", "groups": ["hr-team"]},
     "quitter": {"email": "quitter@alpha.example", "name": "Quinn Quitter"},
+    "newcomer": {"email": "newcomer@alpha.example", "name": "Nia Newcomer"},
     # Accounts that claim Alice's address: unverified, or a second account of the same provider.
     "eve": {"email": "alice@alpha.example", "email_verified": False, "name": "Eve"},
     "eve_null": {"email": "alice@alpha.example", "email_verified": None, "name": "Eve"},

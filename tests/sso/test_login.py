@@ -10,6 +10,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import Engine, text
 
 from backend.auth.principal import UserRole
+from backend.matching.service import MatchingService
+from tenants.sessions import Database
 from tests.conftest import TokenFactory
 from tests.sso.conftest import Browser, SsoTenant, counts
 
@@ -60,6 +62,21 @@ async def test_login_creates_the_employee_just_in_time_and_opens_a_session(
     again = await (await browser("a")).login("alice")
     assert again.status_code == 303
     assert counts(owner_engine, a.tenant) == (before[0] + 1, before[1] + 1)
+
+
+async def test_a_sign_up_makes_the_matches_stale(
+    browser: Browser, sso_tenants: dict[str, SsoTenant], database: Database
+) -> None:
+    a = sso_tenants["a"]
+    # Everything so far is in the stored matches: no change waits for a recompute.
+    async with database.tenant_session(a.tenant) as session, session.begin():
+        await MatchingService(session).recompute()
+    person = await browser("a")
+    assert (await person.login("newcomer")).status_code == 303
+    recommendations = await person.app.get("/api/v1/me/recommendations")
+    assert recommendations.status_code == 200, recommendations.text
+    # Someone new to rank: the next recompute includes them.
+    assert recommendations.json()["pending_changes"] is True
 
 
 async def test_an_existing_employee_is_linked_by_email(
