@@ -21,7 +21,10 @@ from backend.auth.principal import Principal, Scope
 from backend.crud import to_schema
 from backend.errors import InvalidInputError
 from backend.jobs.schemas import JobRead
+from backend.training.completions import CompletionService
+from backend.training.courses import IMPORT_FORMAT_DOC, MAX_IMPORT_BYTES, CatalogImportRefused, CourseService
 from backend.training.models import CourseFormat
+from backend.training.plans import TrainingPlanService
 from backend.training.schemas import (
     CourseCompletionCreate,
     CourseCompletionRead,
@@ -31,14 +34,6 @@ from backend.training.schemas import (
     ImportReport,
     TrainingPlanRead,
     TrainingPlanRequest,
-)
-from backend.training.service import (
-    IMPORT_FORMAT_DOC,
-    MAX_IMPORT_BYTES,
-    CatalogImportRefused,
-    CompletionService,
-    CourseService,
-    TrainingPlanService,
 )
 
 _READ = {"scope": Scope.TRAINING_READ}
