@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
 from backend.auth.principal import Principal, require_hr
+from backend.crud import to_schema
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.mentoring.models import (
     LIVE_STATES,
     CheckIn,
     MenteeRequest,
     Pairing,
-    PairingRun,
     PairingState,
     RequestStatus,
 )
@@ -27,7 +27,7 @@ from backend.mentoring.notices import tell_ended
 from backend.mentoring.programmes import today
 from backend.mentoring.requests import MenteeRequestService, live_pairing_of
 from backend.mentoring.runs import PairingRunService
-from backend.mentoring.schemas import CheckInCreate, MenteeRequestRead, PairingEnd, Rematch, RunCreate
+from backend.mentoring.schemas import CheckInCreate, PairingEnd, PairingRead, Rematch, RematchRead, RunCreate, RunRead
 
 
 class PairingService:
@@ -104,11 +104,10 @@ class PairingService:
             raise ConflictError("the pairing is only proposed: its run is not published")
         return pairing
 
-    async def rematch(
-        self, principal: Principal, pairing_id: uuid.UUID, data: Rematch
-    ) -> tuple[Pairing, MenteeRequestRead, PairingRun | None]:
+    async def rematch(self, principal: Principal, pairing_id: uuid.UUID, data: Rematch) -> RematchRead:
         """End the pair (if it is not ended yet), exclude the mentor from the mentee's request and put
-        the request back in the pool: it joins the next run, or one started now (`run_now`, HR)."""
+        the request back in the pool: it joins the next run, or one started now (`run_now`, HR). The
+        answer spans three aggregates (the pairing, the request, the run): a read model."""
         pairing = await self._member(principal, pairing_id)
         if not (principal.is_hr or pairing.mentee_employee_id == principal.employee_id):
             raise PermissionDeniedError("only the mentee (or HR) may ask for a new mentor")
@@ -131,7 +130,12 @@ class PairingService:
             if data.run_now
             else None
         )
-        return pairing, (await MenteeRequestService(self.session).reads([request]))[0], run
+        [request_read] = await MenteeRequestService(self.session).reads([request])
+        return RematchRead(
+            pairing=to_schema(pairing, PairingRead),
+            request=request_read,
+            run=to_schema(run, RunRead) if run is not None else None,
+        )
 
     # --- check-ins --------------------------------------------------------------------------------
 

@@ -43,10 +43,6 @@ Db = NamedDependency[AsyncSession]
 Who = NamedDependency[Principal]
 
 
-def _same(item: Any) -> Any:
-    return item
-
-
 class ProgrammeController(Controller):
     path = "/mentoring/programmes"
     tags = ["Mentoring"]
@@ -93,7 +89,7 @@ class ProgrammeController(Controller):
         items, next_cursor = await MentorProfileService(db).of_programme(
             principal, programme_id, cursor=cursor, limit=limit
         )
-        return page_of(items, next_cursor, limit, _same)
+        return page_of(items, next_cursor, limit)
 
     @post(
         "/{programme_id:uuid}/mentor-profiles",
@@ -122,7 +118,7 @@ class ProgrammeController(Controller):
         items, next_cursor = await MenteeRequestService(db).of_programme(
             principal, programme_id, status=status, cursor=cursor, limit=limit
         )
-        return page_of(items, next_cursor, limit, _same)
+        return page_of(items, next_cursor, limit)
 
     @post(
         "/{programme_id:uuid}/mentee-requests",
@@ -321,12 +317,7 @@ class PairingController(Controller):
     async def rematch(
         self, db: Db, principal: Who, pairing_id: FromPath[uuid.UUID], data: JSONBody[Rematch] = Rematch()
     ) -> RematchRead:
-        pairing, request, run = await PairingService(db).rematch(principal, pairing_id, data)
-        return RematchRead(
-            pairing=to_schema(pairing, PairingRead),
-            request=request,
-            run=to_schema(run, RunRead) if run is not None else None,
-        )
+        return await PairingService(db).rematch(principal, pairing_id, data)
 
     @get(
         "/{pairing_id:uuid}/check-ins",

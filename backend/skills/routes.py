@@ -162,7 +162,7 @@ class EmployeeSkillController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[EmployeeSkillRead]:
         items, next_cursor = await SkillService(db).profile(employee_id, parse_moment(at, "at"), cursor, limit)
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+        return page_of(items, next_cursor, limit)
 
     @get("/history", opt={"scope": Scope.SKILLS_READ}, summary="Every version of an employee's skills")
     async def skill_history(
@@ -174,7 +174,7 @@ class EmployeeSkillController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[EmployeeSkillRead]:
         items, next_cursor = await SkillService(db).history(employee_id, skill_id, cursor, limit)
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+        return page_of(items, next_cursor, limit)
 
     @put(
         "/{skill_id:uuid}",

@@ -14,7 +14,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.api.pagination import DEFAULT_LIMIT, Page
+from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit, Search
 from backend.api.problems import FieldError, Problem, problem_response, problem_spec
 from backend.auth.principal import Principal, Scope
@@ -87,7 +87,7 @@ class CourseController(Controller):
             cursor=cursor,
             limit=limit,
         )
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+        return page_of(items, next_cursor, limit)
 
     @post(
         "/",
@@ -185,7 +185,7 @@ class EmployeeTrainingController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[TrainingPlanRead]:
         items, next_cursor = await TrainingPlanService(db).plans(principal, employee_id, cursor, limit)
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+        return page_of(items, next_cursor, limit)
 
     @post(
         "/training-plans",
@@ -218,7 +218,7 @@ class EmployeeTrainingController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[CourseCompletionRead]:
         items, next_cursor = await CompletionService(db).history(principal, employee_id, cursor, limit)
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+        return page_of(items, next_cursor, limit)
 
     @post(
         "/course-completions",
