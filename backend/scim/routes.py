@@ -42,7 +42,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api import idempotency
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit
-from backend.api.problems import UNAVAILABLE_ERRORS, database_unavailable, log_unavailable, retry_after
+from backend.api.problems import (
+    UNAVAILABLE_ERRORS,
+    database_refusal,
+    database_unavailable,
+    log_unavailable,
+    retry_after,
+)
 from backend.auth.principal import Principal, Scope
 from backend.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from backend.scim.auth import provide_scim_db, scim_guard, scim_tenant
@@ -284,13 +290,10 @@ def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Respo
 def handle_database(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     if database_unavailable(exc) is not None:
         return handle_unavailable(request, exc)
-    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
-    if sqlstate == "42501":
-        # The tenant was archived after its token was checked (see backend/api/problems.py).
-        return _error(403, "the tenant is not available")
-    if sqlstate.startswith("22"):
-        return _error(400, "a value in the request cannot be stored", "invalidValue")
-    return handle_unexpected(request, exc)
+    refusal = database_refusal(exc)
+    if refusal is None:
+        return handle_unexpected(request, exc)
+    return _error(refusal.status, refusal.detail, "invalidValue" if refusal.status == 400 else None)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
