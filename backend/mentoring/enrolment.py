@@ -13,25 +13,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.principal import Principal
 from backend.errors import InvalidInputError, PermissionDeniedError
+from backend.mentoring.programmes import ProgrammeService
 from backend.org.models import Employee
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
-def enrolled_employee(principal: Principal, employee_id: uuid.UUID | None) -> uuid.UUID:
+async def enrol(
+    session: AsyncSession, principal: Principal, programme_id: uuid.UUID, employee_id: uuid.UUID | None
+) -> uuid.UUID:
+    """Who a new profile or request is for (the caller, unless HR names someone else), checked: the
+    programme takes enrolments now (see `ProgrammeService.enrolling`) and the person is employed."""
+    await ProgrammeService(session).enrolling(principal, programme_id)
     if employee_id is None or employee_id == principal.employee_id:
         if principal.employee_id is None:
             raise InvalidInputError("employee_id", "name the employee: this caller is not one")
-        return principal.employee_id
-    if not principal.is_hr:
+        employee_id = principal.employee_id
+    elif not principal.is_hr:
         raise PermissionDeniedError("only HR may enrol someone else")
-    return employee_id
-
-
-async def require_employee(session: AsyncSession, employee_id: uuid.UUID) -> None:
     employee = await session.get(Employee, employee_id)
     if employee is None or not employee.active:
         raise InvalidInputError("employee_id", f"employee {employee_id} does not exist or has left")
+    return employee_id
 
 
 def languages(codes: Sequence[str]) -> list[str]:

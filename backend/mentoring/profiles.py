@@ -15,7 +15,7 @@ from backend.api.pagination import paginate
 from backend.auth.principal import Principal
 from backend.crud import apply, changes, require_all
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from backend.mentoring.enrolment import enrolled_employee, languages, require_employee, set_skills, skills_of
+from backend.mentoring.enrolment import enrol, languages, set_skills, skills_of
 from backend.mentoring.models import MentorProfile, MentorProfileSkill
 from backend.mentoring.programmes import ProgrammeService
 from backend.mentoring.schemas import MentorProfileCreate, MentorProfileRead, MentorProfileUpdate
@@ -57,9 +57,7 @@ class MentorProfileService:
     async def create(
         self, principal: Principal, programme_id: uuid.UUID, data: MentorProfileCreate
     ) -> MentorProfileRead:
-        await ProgrammeService(self.session).enrolling(principal, programme_id)
-        employee_id = enrolled_employee(principal, data.employee_id)
-        await require_employee(self.session, employee_id)
+        employee_id = await enrol(self.session, principal, programme_id, data.employee_id)
         await require_all(self.session, Skill, data.skill_ids, "skill_ids")
         taken = await self.session.scalar(
             select(MentorProfile.id).where(

@@ -15,7 +15,7 @@ from backend.auth.principal import Principal
 from backend.crud import apply, changes, require_all
 from backend.errors import ConflictError, NotFoundError
 from backend.framework.models import Role
-from backend.mentoring.enrolment import enrolled_employee, languages, require_employee, set_skills, skills_of
+from backend.mentoring.enrolment import enrol, languages, set_skills, skills_of
 from backend.mentoring.models import (
     LIVE_STATES,
     MenteeRequest,
@@ -67,9 +67,7 @@ class MenteeRequestService:
     async def create(
         self, principal: Principal, programme_id: uuid.UUID, data: MenteeRequestCreate
     ) -> MenteeRequestRead:
-        await ProgrammeService(self.session).enrolling(principal, programme_id)
-        employee_id = enrolled_employee(principal, data.employee_id)
-        await require_employee(self.session, employee_id)
+        employee_id = await enrol(self.session, principal, programme_id, data.employee_id)
         await self._check_references(data.skill_ids, data.target_role_id, data.excluded_mentor_ids)
         existing = await self.session.scalar(
             select(MenteeRequest)
