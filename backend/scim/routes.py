@@ -459,49 +459,27 @@ def _resource_controller(kind: _ResourceKind) -> type[Controller]:
             resource, Context.RESOURCE_QUERY_RESPONSE, parameters
         )
 
-    async def replace_resource(
-        self: Controller,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        resource_id: str,
-        if_match: IfMatch = None,
-        attributes: Attributes = None,
-        excluded_attributes: ExcludedAttributes = None,
-    ) -> Response[Json]:
-        replaced = Context.RESOURCE_REPLACEMENT_RESPONSE
-        return await _change(
-            request, scim_db, kind.replace, replaced, resource_id, if_match, attributes, excluded_attributes
-        )
+    def changing(
+        change: Callable[[ScimService, str, Any, str | None], Awaitable[Resource[Any]]], context: Context
+    ) -> Callable[..., Awaitable[Response[Json]]]:
+        """The handler of a write to one resource (replace or patch): `change` does it."""
 
-    async def patch_resource(
-        self: Controller,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        resource_id: str,
-        if_match: IfMatch = None,
-        attributes: Attributes = None,
-        excluded_attributes: ExcludedAttributes = None,
-    ) -> Response[Json]:
-        patched = Context.RESOURCE_PATCH_RESPONSE
-        return await _change(
-            request, scim_db, kind.patch, patched, resource_id, if_match, attributes, excluded_attributes
-        )
+        async def change_resource(
+            self: Controller,
+            request: Request[Any, Any, Any],
+            scim_db: NamedDependency[AsyncSession],
+            resource_id: str,
+            if_match: IfMatch = None,
+            attributes: Attributes = None,
+            excluded_attributes: ExcludedAttributes = None,
+        ) -> Response[Json]:
+            parameters = _parameters(model, attributes, excluded_attributes)
+            service = _service(request, scim_db)
+            resource = await change(service, resource_id, await _body(request), if_match)
+            await _end_sessions_of_changed(request, service)
+            return _resource(resource, context, parameters)
 
-    async def _change(
-        request: Request[Any, Any, Any],
-        scim_db: AsyncSession,
-        change: Callable[[ScimService, str, Any, str | None], Awaitable[Resource[Any]]],
-        context: Context,
-        resource_id: str,
-        if_match: str | None,
-        attributes: str | None,
-        excluded_attributes: str | None,
-    ) -> Response[Json]:
-        parameters = _parameters(model, attributes, excluded_attributes)
-        service = _service(request, scim_db)
-        resource = await change(service, resource_id, await _body(request), if_match)
-        await _end_sessions_of_changed(request, service)
-        return _resource(resource, context, parameters)
+        return change_resource
 
     async def delete_resource(
         self: Controller,
@@ -537,10 +515,10 @@ def _resource_controller(kind: _ResourceKind) -> type[Controller]:
             named(get_resource, f"get_{noun}")
         ),
         f"replace_{noun}": put(by_id, opt=_SCIM, media_type=SCIM_JSON, responses=_CHANGE, summary=summary["replace"])(
-            named(replace_resource, f"replace_{noun}")
+            named(changing(kind.replace, Context.RESOURCE_REPLACEMENT_RESPONSE), f"replace_{noun}")
         ),
         f"patch_{noun}": patch(by_id, opt=_SCIM, media_type=SCIM_JSON, responses=_CHANGE, summary=summary["patch"])(
-            named(patch_resource, f"patch_{noun}")
+            named(changing(kind.patch, Context.RESOURCE_PATCH_RESPONSE), f"patch_{noun}")
         ),
         f"delete_{noun}": delete(
             by_id,
