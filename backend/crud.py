@@ -17,8 +17,9 @@ M = TypeVar("M")
 T = TypeVar("T")
 
 
-async def get_or_404(session: AsyncSession, model: type[M], object_id: Any, what: str) -> M:
-    obj = await session.get(model, object_id)
+async def get_or_404(session: AsyncSession, model: type[M], object_id: Any, what: str, *, lock: bool = False) -> M:
+    """The object, locked for the transaction (FOR UPDATE) with `lock`, or NotFoundError (404)."""
+    obj = await session.get(model, object_id, with_for_update=lock)
     if obj is None:
         raise NotFoundError(f"{what} {object_id} does not exist")
     return obj

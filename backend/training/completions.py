@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.pagination import paginate
 from backend.auth.principal import Principal
 from backend.crud import get_or_404, require_reference
-from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from backend.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from backend.org.models import Employee
 from backend.skills.models import EmployeeSkill, current_levels
 from backend.skills.service import SkillService
@@ -35,9 +35,7 @@ class CompletionService:
         reaches, as a new version with source `course`, when that is above the current level; never
         lowers one. The same completion again changes nothing and returns the first record."""
         # Locking the employee serialises two deliveries of the same completion (an LMS retrying).
-        employee = await self.session.get(Employee, employee_id, with_for_update=True)
-        if employee is None:
-            raise NotFoundError(f"employee {employee_id} does not exist")
+        employee = await get_or_404(self.session, Employee, employee_id, "employee", lock=True)
         if not self._may_record(principal, employee_id):
             raise PermissionDeniedError("only the employee, HR or a partner app may record a course completion")
         if data.completed_on > date.today():

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.pagination import paginate
 from backend.auth.principal import Principal, require_hr
 from backend.crud import changes, chunks, get_or_404, like_pattern, lock_hierarchy
-from backend.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from backend.errors import ConflictError, DomainError, InvalidInputError
 from backend.skills.models import Skill
 from backend.training.models import Course, CourseFormat, CourseSkill
 from backend.training.schemas import (
@@ -114,9 +114,7 @@ class CourseService:
 
     async def update(self, principal: Principal, course_id: uuid.UUID, patch: CourseUpdate) -> CourseRead:
         require_hr(principal, "edit the course catalogue")
-        course = await self.session.get(Course, course_id, with_for_update=True)
-        if course is None:
-            raise NotFoundError(f"course {course_id} does not exist")
+        course = await get_or_404(self.session, Course, course_id, "course", lock=True)
         values = changes(patch)
         skills = values.pop("skills", None)
         for name in ("title", "provider", "external_id"):
@@ -142,9 +140,7 @@ class CourseService:
     async def set_active(self, principal: Principal, course_id: uuid.UUID, active: bool) -> CourseRead:
         """Deactivate (new plans leave the course out; plans and completions keep it) or reactivate."""
         require_hr(principal, "edit the course catalogue")
-        course = await self.session.get(Course, course_id, with_for_update=True)
-        if course is None:
-            raise NotFoundError(f"course {course_id} does not exist")
+        course = await get_or_404(self.session, Course, course_id, "course", lock=True)
         if course.active != active:
             course.active = active
             await self.session.flush()

@@ -182,9 +182,7 @@ class TrainingPlanService:
         if not await self._lock(exclusive=False, wait=wait):
             raise ConflictError("every training plan is being recomputed right now; try again in a few minutes")
         # Serialises the employee's own recomputes (and completions, which lock the same row).
-        employee = await self.session.get(Employee, employee_id, with_for_update=True)
-        if employee is None:
-            raise NotFoundError(f"employee {employee_id} does not exist")
+        employee = await get_or_404(self.session, Employee, employee_id, "employee", lock=True)
         if not employee.active:
             raise ConflictError("the employee is inactive")
         if role_id is None:
