@@ -836,7 +836,7 @@ def courses_import(
     import asyncio
 
     from backend.errors import InvalidInputError
-    from backend.training.service import CatalogImportRefused, import_courses
+    from backend.training.courses import CatalogImportRefused, import_courses
     from tenants.sessions import Database
 
     try:

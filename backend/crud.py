@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -13,10 +14,12 @@ from backend.errors import ConflictError, InvalidInputError, NotFoundError
 from tenants.locks import lock_tenant
 
 M = TypeVar("M")
+T = TypeVar("T")
 
 
-async def get_or_404(session: AsyncSession, model: type[M], object_id: Any, what: str) -> M:
-    obj = await session.get(model, object_id)
+async def get_or_404(session: AsyncSession, model: type[M], object_id: Any, what: str, *, lock: bool = False) -> M:
+    """The object, locked for the transaction (FOR UPDATE) with `lock`, or NotFoundError (404)."""
+    obj = await session.get(model, object_id, with_for_update=lock)
     if obj is None:
         raise NotFoundError(f"{what} {object_id} does not exist")
     return obj
@@ -26,6 +29,16 @@ async def require_reference(session: AsyncSession, model: type[Any], object_id: 
     """A field that names another object: unknown ids are the caller's error (422), not a 404."""
     if object_id is not None and await session.get(model, object_id) is None:
         raise InvalidInputError(field, f"{field} {object_id} does not exist")
+
+
+async def require_all(session: AsyncSession, model: Any, ids: Sequence[uuid.UUID], field: str) -> None:
+    """A field that names several objects: the unknown ids are the caller's error (422), listed."""
+    wanted = set(ids)
+    if not wanted:
+        return
+    found = set((await session.scalars(select(model.id).where(model.id.in_(wanted)))).all())
+    if missing := wanted - found:
+        raise InvalidInputError(field, f"{field} has unknown ids: {', '.join(sorted(map(str, missing)))}")
 
 
 async def ensure_unique(
@@ -45,6 +58,12 @@ def changes(patch: msgspec.Struct) -> dict[str, Any]:
 def apply(obj: Any, values: dict[str, Any]) -> None:
     for field, value in values.items():
         setattr(obj, field, value)
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """`items` in slices of at most `size`: bulk writes stay within the driver's parameter limit."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def to_schema(obj: Any, schema: type[M]) -> M:

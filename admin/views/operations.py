@@ -22,8 +22,8 @@ from backend.jobs import outbox
 from backend.jobs.models import Job
 from backend.matching.service import MatchingService
 from backend.mentoring.models import Pairing, PairingRun, Programme
+from backend.mentoring.runs import PairingRunService
 from backend.mentoring.schemas import RunCreate
-from backend.mentoring.service import MentoringService
 from backend.org.models import Employee
 from backend.state import Services
 
@@ -75,7 +75,7 @@ class OperationsView(TenantPage):
         programme_id = uuid.UUID(str((await request.form()).get("programme_id")))
 
         async def work(session: Any, principal: Any) -> PairingRun:
-            return await MentoringService(session).start_run(principal, programme_id, RunCreate())
+            return await PairingRunService(session).start(principal, programme_id, RunCreate())
 
         run = await self.act(request, "pairing_run.start", f"programme {programme_id}", work)
         return RedirectResponse(str(request.url_for("admin:view-operations-job", job_id=str(run.job_id))), 303)
@@ -122,7 +122,7 @@ class OperationsView(TenantPage):
         run_id = uuid.UUID(request.path_params["run_id"])
 
         async def work(session: Any, principal: Any) -> PairingRun:
-            return await MentoringService(session).publish_run(principal, run_id)
+            return await PairingRunService(session).publish(principal, run_id)
 
         await self.act(request, "pairing_run.publish", f"pairing run {run_id}", work)
         return RedirectResponse(str(request.url_for("admin:view-operations-run", run_id=str(run_id))), 303)

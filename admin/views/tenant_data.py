@@ -24,17 +24,17 @@ from backend.marketplace.models import Application, ApplicationStage, Opportunit
 from backend.marketplace.opportunities import OpportunityService
 from backend.marketplace.schemas import OpportunityCreate, OpportunityUpdate, StageChange
 from backend.mentoring.models import Pairing, PairingState, Programme, ProgrammeStatus
+from backend.mentoring.programmes import ProgrammeService
 from backend.mentoring.schemas import ProgrammeCreate, ProgrammeUpdate
-from backend.mentoring.service import MentoringService
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.org.schemas import EmployeeCreate, EmployeeUpdate, OrgUnitCreate, OrgUnitUpdate
 from backend.org.service import OrgService
 from backend.skills.models import Skill
 from backend.skills.schemas import SkillCreate, SkillUpdate
 from backend.skills.service import SkillService
+from backend.training.courses import CourseService
 from backend.training.models import Course
 from backend.training.schemas import CourseCreate, CourseUpdate
-from backend.training.service import CourseService
 
 
 def _values(enum_type: Any) -> list[tuple[str, str]]:
@@ -348,12 +348,12 @@ class ProgrammeAdmin(ServiceEditedView, model=Programme):
     ]
 
     async def create_row(self, session: AsyncSession, principal: Principal, data: ProgrammeCreate) -> Programme:
-        return await MentoringService(session).create_programme(principal, data)
+        return await ProgrammeService(session).create(principal, data)
 
     async def update_row(
         self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, patch: ProgrammeUpdate
     ) -> Programme:
-        return await MentoringService(session).update_programme(principal, row_id, patch)
+        return await ProgrammeService(session).update(principal, row_id, patch)
 
 
 class PairingAdmin(TenantView, model=Pairing):

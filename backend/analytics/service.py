@@ -59,8 +59,7 @@ from backend.marketplace.models import (
     OpportunityStatus,
     OpportunityType,
 )
-from backend.mentoring.models import MenteeRequest, Pairing, Programme
-from backend.mentoring.service import IN_POOL, LIVE_STATES
+from backend.mentoring.models import IN_POOL, LIVE_STATES, MenteeRequest, Pairing, Programme
 from backend.org.models import Employee, OrgUnit
 from backend.skills.models import EmployeeSkill, Skill, current_levels
 

@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import msgspec
 from sqlalchemy import Select
@@ -65,5 +65,14 @@ async def paginate(
     return rows, encode_cursor(getattr(last, id_column.key))
 
 
-def page_of(items: Sequence[R], next_cursor: str | None, limit: int, to_schema: Callable[[R], T]) -> Page[T]:
-    return Page(items=[to_schema(i) for i in items], results_per_page=limit, cursor=next_cursor)
+@overload
+def page_of(items: Sequence[T], next_cursor: str | None, limit: int) -> Page[T]: ...
+@overload
+def page_of(items: Sequence[R], next_cursor: str | None, limit: int, to_schema: Callable[[R], T]) -> Page[T]: ...
+def page_of(
+    items: Sequence[Any], next_cursor: str | None, limit: int, to_schema: Callable[[Any], Any] | None = None
+) -> Page[Any]:
+    """The page a route answers: items a service built as read models go as they are; rows (ORM
+    objects) are mapped by `to_schema`."""
+    answered = list(items) if to_schema is None else [to_schema(i) for i in items]
+    return Page(items=answered, results_per_page=limit, cursor=next_cursor)

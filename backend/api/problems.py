@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import socket
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import msgspec
@@ -213,20 +213,40 @@ def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Respo
     return problem_response(503, reason, headers=retry_after(request))
 
 
-def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
-    if database_unavailable(exc) is not None:
-        return handle_unavailable(request, exc)
+class DatabaseRefusal(NamedTuple):
+    """A database error that is the client's answer, not an outage nor a bug: its status and detail,
+    the same at every door (the API, SCIM); `sqlstate` is for the log."""
+
+    status: int
+    detail: str
+    sqlstate: str
+
+
+def database_refusal(exc: DBAPIError) -> DatabaseRefusal | None:
+    """What a database error that is not an outage (see `database_unavailable`) tells the client, or
+    None when it is unexpected (a 500)."""
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
     if sqlstate == "42501":
         # The serving role may no longer become the tenant's role: the tenant was archived after this
         # process cached it as active (for at most TENANT_CACHE_SECONDS).
-        return _refused(request, exc, problem_response(403, "the tenant is not available"))
+        return DatabaseRefusal(403, "the tenant is not available", sqlstate)
     if sqlstate.startswith("22"):
-        # A value the schema let through but Postgres cannot store (too long, out of range, encoding):
-        # the schema should have said so, hence a warning.
-        answer = problem_response(400, "a value in the request cannot be stored")
-        return _refused(request, exc, answer, level=logging.WARNING, sqlstate=sqlstate)
-    return handle_unexpected(request, exc)
+        # A value the schema let through but Postgres cannot store (too long, out of range, encoding).
+        return DatabaseRefusal(400, "a value in the request cannot be stored", sqlstate)
+    return None
+
+
+def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
+    if database_unavailable(exc) is not None:
+        return handle_unavailable(request, exc)
+    refusal = database_refusal(exc)
+    if refusal is None:
+        return handle_unexpected(request, exc)
+    answer = problem_response(refusal.status, refusal.detail)
+    if refusal.status == 400:
+        # The schema should have refused the value itself, hence a warning.
+        return _refused(request, exc, answer, level=logging.WARNING, sqlstate=refusal.sqlstate)
+    return _refused(request, exc, answer)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:

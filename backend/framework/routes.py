@@ -99,7 +99,7 @@ class RoleController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[RoleSkillRead]:
         items, next_cursor = await FrameworkService(db).role_skills(role_id, cursor, limit)
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+        return page_of(items, next_cursor, limit)
 
     @put(
         "/{role_id:uuid}/skills/{skill_id:uuid}",

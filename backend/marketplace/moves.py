@@ -13,6 +13,7 @@ HRIS (or SCIM) moves the manager.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from msgspec import UNSET
@@ -21,11 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
 from backend.auth.principal import Principal
-from backend.crud import ancestors, get_or_404, to_schema
+from backend.crud import ancestors, get_or_404
 from backend.errors import NotFoundError
 from backend.framework.models import Role
 from backend.marketplace.models import Application, Move, Opportunity, OpportunityKind, ReleaseOutcome
-from backend.marketplace.schemas import MoveRead
 from backend.org.models import Employee
 from backend.org.schemas import EmployeeUpdate
 from backend.org.service import OrgService
@@ -108,7 +108,7 @@ class MoveService:
 
     async def of_employee(
         self, principal: Principal, employee_id: uuid.UUID, cursor: str | None, limit: int
-    ) -> tuple[list[MoveRead], str | None]:
+    ) -> tuple[Sequence[Move], str | None]:
         """A page of an employee's moves, in the order they were made: for the employee, their
         management chain and HR."""
         employee = await get_or_404(self.session, Employee, employee_id, "employee")
@@ -116,10 +116,7 @@ class MoveService:
         me = principal.employee_id
         if not (principal.is_hr or (me is not None and (me == employee.id or me in chain))):
             raise NotFoundError(f"employee {employee_id} does not exist")
-        moves, next_cursor = await paginate(
-            self.session, select(Move).where(Move.employee_id == employee.id), Move.id, cursor, limit
-        )
-        return [to_schema(move, MoveRead) for move in moves], next_cursor
+        return await paginate(self.session, select(Move).where(Move.employee_id == employee.id), Move.id, cursor, limit)
 
 
 def _today() -> date:

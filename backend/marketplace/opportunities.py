@@ -29,7 +29,7 @@ from backend.api.pagination import paginate
 from backend.audit.service import record_change
 from backend.auth.principal import Principal, UserRole
 from backend.core.changes import note_change
-from backend.crud import ancestors, apply, changes, descendants, ensure_unique, get_or_404, like_pattern
+from backend.crud import ancestors, apply, changes, descendants, ensure_unique, get_or_404, like_pattern, require_all
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Role, RoleSkill
 from backend.marketplace.models import (
@@ -322,7 +322,7 @@ class OpportunityService:
             values["hiring_manager_id"] = principal.employee_id
         _check_shape(values)
         await self._check_references(values, changed=set(values))
-        await _require_all(self.session, OrgUnit, data.visibility_unit_ids, "visibility_unit_ids")
+        await require_all(self.session, OrgUnit, data.visibility_unit_ids, "visibility_unit_ids")
         skills = data.skills
         opportunity = Opportunity(
             **values,
@@ -368,7 +368,7 @@ class OpportunityService:
                 raise InvalidInputError("closes_at", "the deadline of an open opening must be in the future")
         apply(opportunity, values)
         if unit_ids is not None:
-            await _require_all(self.session, OrgUnit, unit_ids, "visibility_unit_ids")
+            await require_all(self.session, OrgUnit, unit_ids, "visibility_unit_ids")
             await self._set_units(opportunity.id, unit_ids)
         if skills is not None:
             await self._set_skills(opportunity.id, skills)
@@ -449,7 +449,7 @@ class OpportunityService:
     ) -> None:
         for field, model in (("role_id", Role), ("org_unit_id", OrgUnit)):
             if field in changed and values.get(field) is not None:
-                await _require_all(self.session, model, [values[field]], field)
+                await require_all(self.session, model, [values[field]], field)
         if "type_id" in changed and values.get("type_id") is not None:
             kind = await self.session.get(OpportunityType, values["type_id"])
             if kind is None:
@@ -486,7 +486,7 @@ class OpportunityService:
         ids = [s.skill_id for s in skills]
         if len(set(ids)) != len(ids):
             raise InvalidInputError("skills", "a skill is listed twice")
-        await _require_all(self.session, Skill, ids, "skills")
+        await require_all(self.session, Skill, ids, "skills")
         await self.session.execute(delete(OpportunitySkill).where(OpportunitySkill.opportunity_id == opportunity_id))
         if skills:
             await self.session.execute(
@@ -647,12 +647,3 @@ def _check_shape(values: dict[str, Any]) -> None:
 
 def _id_text(value: uuid.UUID | None) -> str | None:
     return None if value is None else str(value)
-
-
-async def _require_all(session: AsyncSession, model: Any, ids: Sequence[uuid.UUID], field: str) -> None:
-    wanted = set(ids)
-    if not wanted:
-        return
-    found = set((await session.scalars(select(model.id).where(model.id.in_(wanted)))).all())
-    if missing := wanted - found:
-        raise InvalidInputError(field, f"{field} has unknown ids: {', '.join(sorted(map(str, missing)))}")

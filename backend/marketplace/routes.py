@@ -44,10 +44,6 @@ _APPLICATIONS_READ = {"scope": Scope.APPLICATIONS_READ}
 _APPLICATIONS_WRITE = {"scope": Scope.APPLICATIONS_WRITE}
 
 
-def _same(item: Any) -> Any:
-    return item
-
-
 class OpportunityTypeController(Controller):
     path = "/opportunity-types"
     tags = ["Marketplace"]
@@ -132,7 +128,7 @@ class OpportunityController(Controller):
             cursor=cursor,
             limit=limit,
         )
-        return page_of(items, next_cursor, limit, _same)
+        return page_of(items, next_cursor, limit)
 
     @post(
         "/",
@@ -264,7 +260,7 @@ class MyApplicationController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[ApplicationRead]:
         items, next_cursor = await ApplicationService(db).mine(principal, stage=stage, cursor=cursor, limit=limit)
-        return page_of(items, next_cursor, limit, _same)
+        return page_of(items, next_cursor, limit)
 
 
 class MyReleaseController(Controller):
@@ -287,7 +283,7 @@ class MyReleaseController(Controller):
         items, next_cursor = await ApplicationService(db).my_releases(
             principal, status=status, cursor=cursor, limit=limit
         )
-        return page_of(items, next_cursor, limit, _same)
+        return page_of(items, next_cursor, limit)
 
 
 class EmployeeMoveController(Controller):
@@ -311,7 +307,7 @@ class EmployeeMoveController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[MoveRead]:
         items, next_cursor = await MoveService(db).of_employee(principal, employee_id, cursor, limit)
-        return page_of(items, next_cursor, limit, _same)
+        return page_of(items, next_cursor, limit, lambda m: to_schema(m, MoveRead))
 
 
 class MobilityPolicyController(Controller):

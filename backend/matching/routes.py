@@ -107,7 +107,7 @@ class ApplicantRankingController(Controller):
         items, next_cursor = await ApplicantRankingService(db).ranked(
             principal, opportunity_id, stage=stage, cursor=cursor, limit=limit
         )
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+        return page_of(items, next_cursor, limit)
 
 
 class NextRoleController(Controller):

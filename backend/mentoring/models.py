@@ -72,6 +72,12 @@ class PairingState(enum.StrEnum):
     ENDED = "ended"
 
 
+# A pair that holds its mentee and a place of its mentor's capacity.
+LIVE_STATES = (PairingState.PUBLISHED, PairingState.ACTIVE)
+# The requests a pairing run draws from.
+IN_POOL = (RequestStatus.OPEN, RequestStatus.WAITLISTED)
+
+
 class Programme(IdMixin, TimestampMixin, TenantBase):
     __tablename__ = "mentoring_programmes"
     __table_args__ = (

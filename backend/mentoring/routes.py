@@ -13,6 +13,11 @@ from backend.api.params import Cursor, Limit
 from backend.auth.principal import Principal, Scope
 from backend.crud import to_schema
 from backend.mentoring.models import PairingState, ProgrammeStatus, RequestStatus
+from backend.mentoring.pairings import PairingService
+from backend.mentoring.profiles import MentorProfileService
+from backend.mentoring.programmes import ProgrammeService, programme_read
+from backend.mentoring.requests import MenteeRequestService
+from backend.mentoring.runs import PairingRunService
 from backend.mentoring.schemas import (
     CheckInCreate,
     CheckInRead,
@@ -33,14 +38,9 @@ from backend.mentoring.schemas import (
     RunRead,
     WaitlistRead,
 )
-from backend.mentoring.service import MentoringService, programme_read
 
 Db = NamedDependency[AsyncSession]
 Who = NamedDependency[Principal]
-
-
-def _same(item: Any) -> Any:
-    return item
 
 
 class ProgrammeController(Controller):
@@ -56,24 +56,22 @@ class ProgrammeController(Controller):
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[ProgrammeRead]:
-        items, next_cursor = await MentoringService(db).list_programmes(
-            principal, status=status, cursor=cursor, limit=limit
-        )
+        items, next_cursor = await ProgrammeService(db).list(principal, status=status, cursor=cursor, limit=limit)
         return page_of(items, next_cursor, limit, programme_read)
 
     @post("/", opt={"scope": Scope.MENTORING_WRITE}, summary="Create a mentoring programme (HR)")
     async def create_programme(self, db: Db, principal: Who, data: JSONBody[ProgrammeCreate]) -> ProgrammeRead:
-        return programme_read(await MentoringService(db).create_programme(principal, data))
+        return programme_read(await ProgrammeService(db).create(principal, data))
 
     @get("/{programme_id:uuid}", opt={"scope": Scope.MENTORING_READ}, summary="Get a mentoring programme")
     async def get_programme(self, db: Db, principal: Who, programme_id: FromPath[uuid.UUID]) -> ProgrammeRead:
-        return programme_read(await MentoringService(db).get_programme(principal, programme_id))
+        return programme_read(await ProgrammeService(db).get(principal, programme_id))
 
     @patch("/{programme_id:uuid}", opt={"scope": Scope.MENTORING_WRITE}, summary="Update a mentoring programme (HR)")
     async def update_programme(
         self, db: Db, principal: Who, programme_id: FromPath[uuid.UUID], data: JSONBody[ProgrammeUpdate]
     ) -> ProgrammeRead:
-        return programme_read(await MentoringService(db).update_programme(principal, programme_id, data))
+        return programme_read(await ProgrammeService(db).update(principal, programme_id, data))
 
     @get(
         "/{programme_id:uuid}/mentor-profiles",
@@ -88,10 +86,10 @@ class ProgrammeController(Controller):
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[MentorProfileRead]:
-        items, next_cursor = await MentoringService(db).list_mentor_profiles(
+        items, next_cursor = await MentorProfileService(db).of_programme(
             principal, programme_id, cursor=cursor, limit=limit
         )
-        return page_of(items, next_cursor, limit, _same)
+        return page_of(items, next_cursor, limit)
 
     @post(
         "/{programme_id:uuid}/mentor-profiles",
@@ -101,7 +99,7 @@ class ProgrammeController(Controller):
     async def create_mentor_profile(
         self, db: Db, principal: Who, programme_id: FromPath[uuid.UUID], data: JSONBody[MentorProfileCreate]
     ) -> MentorProfileRead:
-        return await MentoringService(db).create_mentor_profile(principal, programme_id, data)
+        return await MentorProfileService(db).create(principal, programme_id, data)
 
     @get(
         "/{programme_id:uuid}/mentee-requests",
@@ -117,10 +115,10 @@ class ProgrammeController(Controller):
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[MenteeRequestRead]:
-        items, next_cursor = await MentoringService(db).list_mentee_requests(
+        items, next_cursor = await MenteeRequestService(db).of_programme(
             principal, programme_id, status=status, cursor=cursor, limit=limit
         )
-        return page_of(items, next_cursor, limit, _same)
+        return page_of(items, next_cursor, limit)
 
     @post(
         "/{programme_id:uuid}/mentee-requests",
@@ -131,7 +129,7 @@ class ProgrammeController(Controller):
     async def create_mentee_request(
         self, db: Db, principal: Who, programme_id: FromPath[uuid.UUID], data: JSONBody[MenteeRequestCreate]
     ) -> MenteeRequestRead:
-        return await MentoringService(db).create_mentee_request(principal, programme_id, data)
+        return await MenteeRequestService(db).create(principal, programme_id, data)
 
     @get("/{programme_id:uuid}/runs", opt={"scope": Scope.MENTORING_READ}, summary="List pairing runs (HR)")
     async def list_runs(
@@ -142,7 +140,9 @@ class ProgrammeController(Controller):
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[RunRead]:
-        items, next_cursor = await MentoringService(db).list_runs(principal, programme_id, cursor=cursor, limit=limit)
+        items, next_cursor = await PairingRunService(db).of_programme(
+            principal, programme_id, cursor=cursor, limit=limit
+        )
         return page_of(items, next_cursor, limit, lambda r: to_schema(r, RunRead))
 
     @post(
@@ -156,7 +156,7 @@ class ProgrammeController(Controller):
     async def start_run(
         self, db: Db, principal: Who, programme_id: FromPath[uuid.UUID], data: JSONBody[RunCreate] = RunCreate()
     ) -> RunRead:
-        return to_schema(await MentoringService(db).start_run(principal, programme_id, data), RunRead)
+        return to_schema(await PairingRunService(db).start(principal, programme_id, data), RunRead)
 
 
 class MentorProfileController(Controller):
@@ -165,7 +165,7 @@ class MentorProfileController(Controller):
 
     @get("/{profile_id:uuid}", opt={"scope": Scope.MENTORING_READ}, summary="Get a mentor profile")
     async def get_mentor_profile(self, db: Db, principal: Who, profile_id: FromPath[uuid.UUID]) -> MentorProfileRead:
-        return await MentoringService(db).get_mentor_profile(principal, profile_id)
+        return await MentorProfileService(db).get(principal, profile_id)
 
     @patch(
         "/{profile_id:uuid}", opt={"scope": Scope.MENTORING_WRITE}, summary="Update a mentor profile (its owner, HR)"
@@ -173,7 +173,7 @@ class MentorProfileController(Controller):
     async def update_mentor_profile(
         self, db: Db, principal: Who, profile_id: FromPath[uuid.UUID], data: JSONBody[MentorProfileUpdate]
     ) -> MentorProfileRead:
-        return await MentoringService(db).update_mentor_profile(principal, profile_id, data)
+        return await MentorProfileService(db).update(principal, profile_id, data)
 
 
 class MenteeRequestController(Controller):
@@ -186,7 +186,7 @@ class MenteeRequestController(Controller):
         summary="Get a mentee request, with its waitlist place (its owner, HR)",
     )
     async def get_mentee_request(self, db: Db, principal: Who, request_id: FromPath[uuid.UUID]) -> MenteeRequestRead:
-        return await MentoringService(db).get_mentee_request(principal, request_id)
+        return await MenteeRequestService(db).get(principal, request_id)
 
     @patch(
         "/{request_id:uuid}", opt={"scope": Scope.MENTORING_WRITE}, summary="Update a mentee request (its owner, HR)"
@@ -194,7 +194,7 @@ class MenteeRequestController(Controller):
     async def update_mentee_request(
         self, db: Db, principal: Who, request_id: FromPath[uuid.UUID], data: JSONBody[MenteeRequestUpdate]
     ) -> MenteeRequestRead:
-        return await MentoringService(db).update_mentee_request(principal, request_id, data)
+        return await MenteeRequestService(db).update(principal, request_id, data)
 
     @post(
         "/{request_id:uuid}/withdraw",
@@ -205,7 +205,7 @@ class MenteeRequestController(Controller):
     async def withdraw_mentee_request(
         self, db: Db, principal: Who, request_id: FromPath[uuid.UUID]
     ) -> MenteeRequestRead:
-        return await MentoringService(db).withdraw_mentee_request(principal, request_id)
+        return await MenteeRequestService(db).withdraw(principal, request_id)
 
 
 class RunController(Controller):
@@ -214,7 +214,7 @@ class RunController(Controller):
 
     @get("/{run_id:uuid}", opt={"scope": Scope.MENTORING_READ}, summary="Get a pairing run (HR)")
     async def get_run(self, db: Db, principal: Who, run_id: FromPath[uuid.UUID]) -> RunRead:
-        return to_schema(await MentoringService(db).get_run(principal, run_id), RunRead)
+        return to_schema(await PairingRunService(db).get(principal, run_id), RunRead)
 
     @get(
         "/{run_id:uuid}/pairings",
@@ -224,7 +224,7 @@ class RunController(Controller):
     async def list_run_pairings(
         self, db: Db, principal: Who, run_id: FromPath[uuid.UUID], cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
     ) -> Page[PairingRead]:
-        items, next_cursor = await MentoringService(db).run_pairings(principal, run_id, cursor=cursor, limit=limit)
+        items, next_cursor = await PairingRunService(db).pairings(principal, run_id, cursor=cursor, limit=limit)
         return page_of(items, next_cursor, limit, lambda p: to_schema(p, PairingRead))
 
     @get(
@@ -235,7 +235,7 @@ class RunController(Controller):
     async def list_run_waitlist(
         self, db: Db, principal: Who, run_id: FromPath[uuid.UUID], cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
     ) -> Page[WaitlistRead]:
-        items, next_cursor = await MentoringService(db).run_waitlist(principal, run_id, cursor=cursor, limit=limit)
+        items, next_cursor = await PairingRunService(db).waitlist(principal, run_id, cursor=cursor, limit=limit)
         return page_of(items, next_cursor, limit, lambda w: to_schema(w, WaitlistRead))
 
     @post(
@@ -247,7 +247,7 @@ class RunController(Controller):
         "waitlisted. 409 when the pool changed since the run was computed.",
     )
     async def publish_run(self, db: Db, principal: Who, run_id: FromPath[uuid.UUID]) -> RunRead:
-        return to_schema(await MentoringService(db).publish_run(principal, run_id), RunRead)
+        return to_schema(await PairingRunService(db).publish(principal, run_id), RunRead)
 
     @post(
         "/{run_id:uuid}/discard",
@@ -256,7 +256,7 @@ class RunController(Controller):
         summary="Discard a run that is not published (HR)",
     )
     async def discard_run(self, db: Db, principal: Who, run_id: FromPath[uuid.UUID]) -> RunRead:
-        return to_schema(await MentoringService(db).discard_run(principal, run_id), RunRead)
+        return to_schema(await PairingRunService(db).discard(principal, run_id), RunRead)
 
 
 class PairingController(Controller):
@@ -277,14 +277,14 @@ class PairingController(Controller):
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[PairingRead]:
-        items, next_cursor = await MentoringService(db).list_pairings(
+        items, next_cursor = await PairingService(db).list(
             principal, programme_id=programme_id, state=pairing_state, cursor=cursor, limit=limit
         )
         return page_of(items, next_cursor, limit, lambda p: to_schema(p, PairingRead))
 
     @get("/{pairing_id:uuid}", opt={"scope": Scope.MENTORING_READ}, summary="Get a pairing and its reasons")
     async def get_pairing(self, db: Db, principal: Who, pairing_id: FromPath[uuid.UUID]) -> PairingRead:
-        return to_schema(await MentoringService(db).get_pairing(principal, pairing_id), PairingRead)
+        return to_schema(await PairingService(db).get(principal, pairing_id), PairingRead)
 
     @post(
         "/{pairing_id:uuid}/start",
@@ -293,7 +293,7 @@ class PairingController(Controller):
         summary="Mark a published pairing active (its members, HR)",
     )
     async def start_pairing(self, db: Db, principal: Who, pairing_id: FromPath[uuid.UUID]) -> PairingRead:
-        return to_schema(await MentoringService(db).start_pairing(principal, pairing_id), PairingRead)
+        return to_schema(await PairingService(db).start(principal, pairing_id), PairingRead)
 
     @post(
         "/{pairing_id:uuid}/end",
@@ -304,7 +304,7 @@ class PairingController(Controller):
     async def end_pairing(
         self, db: Db, principal: Who, pairing_id: FromPath[uuid.UUID], data: JSONBody[PairingEnd] = PairingEnd()
     ) -> PairingRead:
-        return to_schema(await MentoringService(db).end_pairing(principal, pairing_id, data), PairingRead)
+        return to_schema(await PairingService(db).end(principal, pairing_id, data), PairingRead)
 
     @post(
         "/{pairing_id:uuid}/rematch",
@@ -317,12 +317,7 @@ class PairingController(Controller):
     async def rematch(
         self, db: Db, principal: Who, pairing_id: FromPath[uuid.UUID], data: JSONBody[Rematch] = Rematch()
     ) -> RematchRead:
-        pairing, request, run = await MentoringService(db).rematch(principal, pairing_id, data)
-        return RematchRead(
-            pairing=to_schema(pairing, PairingRead),
-            request=request,
-            run=to_schema(run, RunRead) if run is not None else None,
-        )
+        return await PairingService(db).rematch(principal, pairing_id, data)
 
     @get(
         "/{pairing_id:uuid}/check-ins",
@@ -337,9 +332,7 @@ class PairingController(Controller):
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[CheckInRead]:
-        items, next_cursor = await MentoringService(db).list_check_ins(
-            principal, pairing_id, cursor=cursor, limit=limit
-        )
+        items, next_cursor = await PairingService(db).check_ins(principal, pairing_id, cursor=cursor, limit=limit)
         return page_of(items, next_cursor, limit, lambda c: to_schema(c, CheckInRead))
 
     @post(
@@ -351,7 +344,7 @@ class PairingController(Controller):
     async def add_check_in(
         self, db: Db, principal: Who, pairing_id: FromPath[uuid.UUID], data: JSONBody[CheckInCreate]
     ) -> CheckInRead:
-        return to_schema(await MentoringService(db).add_check_in(principal, pairing_id, data), CheckInRead)
+        return to_schema(await PairingService(db).add_check_in(principal, pairing_id, data), CheckInRead)
 
 
 # Every controller of the domain; backend/app.py mounts them under /api/v1.

@@ -180,7 +180,7 @@ class EmployeeSkillController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[EmployeeSkillRead]:
         items, next_cursor = await SkillProfileService(db).profile(employee_id, parse_moment(at, "at"), cursor, limit)
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+        return page_of(items, next_cursor, limit)
 
     @get("/history", opt={"scope": Scope.SKILLS_READ}, summary="Every version of an employee's skills")
     async def skill_history(
@@ -192,7 +192,7 @@ class EmployeeSkillController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[EmployeeSkillRead]:
         items, next_cursor = await SkillProfileService(db).history(employee_id, skill_id, cursor, limit)
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+        return page_of(items, next_cursor, limit)
 
     @put(
         "/{skill_id:uuid}",

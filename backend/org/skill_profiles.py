@@ -150,9 +150,7 @@ class SkillProfileService:
         """The employee, locked, and the sources whose ratings the caller may write on their profile."""
         # Locking the employee serialises all changes to one profile: two concurrent changes of the
         # same rating would otherwise both find "no current row" and one would fail on the unique index.
-        employee = await self.session.get(Employee, employee_id, with_for_update=True)
-        if employee is None:
-            raise NotFoundError(f"employee {employee_id} does not exist")
+        employee = await get_or_404(self.session, Employee, employee_id, "employee", lock=True)
         if not employee.active:
             raise ConflictError("the employee is inactive; their profile is read-only")
         allowed = writable_sources(principal, employee)

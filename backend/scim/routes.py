@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args
 
@@ -18,7 +19,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.types import ExceptionHandlersMap
 from pydantic import ValidationError
 from scim2_models import (
@@ -42,7 +43,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api import idempotency
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit
-from backend.api.problems import UNAVAILABLE_ERRORS, database_unavailable, log_unavailable, retry_after
+from backend.api.problems import (
+    UNAVAILABLE_ERRORS,
+    database_refusal,
+    database_unavailable,
+    log_unavailable,
+    retry_after,
+)
 from backend.auth.principal import Principal, Scope
 from backend.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from backend.scim.auth import provide_scim_db, scim_guard, scim_tenant
@@ -284,13 +291,10 @@ def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Respo
 def handle_database(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     if database_unavailable(exc) is not None:
         return handle_unavailable(request, exc)
-    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
-    if sqlstate == "42501":
-        # The tenant was archived after its token was checked (see backend/api/problems.py).
-        return _error(403, "the tenant is not available")
-    if sqlstate.startswith("22"):
-        return _error(400, "a value in the request cannot be stored", "invalidValue")
-    return handle_unexpected(request, exc)
+    refusal = database_refusal(exc)
+    if refusal is None:
+        return handle_unexpected(request, exc)
+    return _error(refusal.status, refusal.detail, "invalidValue" if refusal.status == 400 else None)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -378,12 +382,33 @@ _DELETE = _documented(404, 412)
 # -- /scim/v2
 
 
-class ScimUserController(Controller):
-    path = "/Users"
+@dataclass(frozen=True)
+class _ResourceKind:
+    """A SCIM resource type as its routes serve it: its document, its names, and the service's calls."""
 
-    @get("/", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, summary="List or filter users")
-    async def list_users(
-        self,
+    model: Any  # the scim2-models class: UserResource or Group
+    path: str  # "/Users"
+    noun: str  # "user": names the handlers (hence the OpenAPI operations) and the id in the path
+    # (service, filter, start index, count, whether members are asked for) -> a page
+    list: Callable[[ScimService, str | None, int, int, bool], Awaitable[Listing[Any]]]
+    # (service, id, whether members are asked for) -> the resource
+    get: Callable[[ScimService, str, bool], Awaitable[Resource[Any]]]
+    create: Callable[[ScimService, Any], Awaitable[Resource[Any]]]
+    replace: Callable[[ScimService, str, Any, str | None], Awaitable[Resource[Any]]]
+    patch: Callable[[ScimService, str, Any, str | None], Awaitable[Resource[Any]]]
+    delete: Callable[[ScimService, str, str | None], Awaitable[None]]
+    summaries: dict[str, str]  # by operation: list, create, search, get, replace, patch, delete
+    delete_description: str | None = None
+
+
+def _resource_controller(kind: _ResourceKind) -> type[Controller]:
+    """The controller of one SCIM resource type: list, create, search, get, replace, patch, delete.
+    Every write ends the sessions of the people whose access it changed."""
+    model, noun, plural = kind.model, kind.noun, kind.noun + "s"
+    by_id = f"/{{{noun}_id:str}}"
+
+    async def list_resources(
+        self: Controller,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
         filter_: FilterParam = None,
@@ -392,215 +417,171 @@ class ScimUserController(Controller):
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
-        parameters = _parameters(UserResource, attributes, excluded_attributes)
-        listing = await _service(request, scim_db).list_users(filter_, *_page(start_index, count))
-        return _list(UserResource, listing, parameters)
+        parameters = _parameters(model, attributes, excluded_attributes)
+        members = _with_members(attributes, excluded_attributes)
+        listing = await kind.list(_service(request, scim_db), filter_, *_page(start_index, count), members)
+        return _list(model, listing, parameters)
 
-    @post("/", opt=_SCIM, media_type=SCIM_JSON, responses=_CREATE, summary="Provision a user")
-    async def create_user(
-        self,
+    async def create_resource(
+        self: Controller,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
-        parameters = _parameters(UserResource, attributes, excluded_attributes)
-        user = await _service(request, scim_db).create_user(await _body(request))
-        return _resource(user, Context.RESOURCE_CREATION_RESPONSE, parameters, 201, with_location=True)
+        parameters = _parameters(model, attributes, excluded_attributes)
+        service = _service(request, scim_db)
+        resource = await kind.create(service, await _body(request))
+        await _end_sessions_of_changed(request, service)
+        return _resource(resource, Context.RESOURCE_CREATION_RESPONSE, parameters, 201, with_location=True)
 
-    @post("/.search", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, status_code=200, summary="Search users")
-    async def search_users(
-        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
+    async def search_resources(
+        self: Controller, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
     ) -> Response[Json]:
-        search = await _search(request, UserResource)
-        listing = await _service(request, scim_db).list_users(search.filter, search.start_index, search.count)
-        return _list(UserResource, listing, search.parameters)
+        search = await _search(request, model)
+        members = _with_members(search.attributes, search.excluded)
+        listing = await kind.list(_service(request, scim_db), search.filter, search.start_index, search.count, members)
+        return _list(model, listing, search.parameters)
 
-    @get("/{user_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_READ_ONE, summary="Get a user")
-    async def get_user(
-        self,
+    async def get_resource(
+        self: Controller,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        user_id: FromPath[str],
+        resource_id: str,
         if_none_match: IfNoneMatch = None,
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
-        parameters = _parameters(UserResource, attributes, excluded_attributes)
-        user = await _service(request, scim_db).get_user(user_id)
-        return _not_modified(user, if_none_match) or _resource(user, Context.RESOURCE_QUERY_RESPONSE, parameters)
+        parameters = _parameters(model, attributes, excluded_attributes)
+        members = _with_members(attributes, excluded_attributes)
+        resource = await kind.get(_service(request, scim_db), resource_id, members)
+        return _not_modified(resource, if_none_match) or _resource(
+            resource, Context.RESOURCE_QUERY_RESPONSE, parameters
+        )
 
-    @put("/{user_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_CHANGE, summary="Replace a user")
-    async def replace_user(
-        self,
+    def changing(
+        change: Callable[[ScimService, str, Any, str | None], Awaitable[Resource[Any]]], context: Context
+    ) -> Callable[..., Awaitable[Response[Json]]]:
+        """The handler of a write to one resource (replace or patch): `change` does it."""
+
+        async def change_resource(
+            self: Controller,
+            request: Request[Any, Any, Any],
+            scim_db: NamedDependency[AsyncSession],
+            resource_id: str,
+            if_match: IfMatch = None,
+            attributes: Attributes = None,
+            excluded_attributes: ExcludedAttributes = None,
+        ) -> Response[Json]:
+            parameters = _parameters(model, attributes, excluded_attributes)
+            service = _service(request, scim_db)
+            resource = await change(service, resource_id, await _body(request), if_match)
+            await _end_sessions_of_changed(request, service)
+            return _resource(resource, context, parameters)
+
+        return change_resource
+
+    async def delete_resource(
+        self: Controller,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        user_id: FromPath[str],
-        if_match: IfMatch = None,
-        attributes: Attributes = None,
-        excluded_attributes: ExcludedAttributes = None,
-    ) -> Response[Json]:
-        parameters = _parameters(UserResource, attributes, excluded_attributes)
-        service = _service(request, scim_db)
-        user = await service.replace_user(user_id, await _body(request), if_match)
-        await _end_sessions_of_changed(request, service)
-        return _resource(user, Context.RESOURCE_REPLACEMENT_RESPONSE, parameters)
-
-    @patch(
-        "/{user_id:str}",
-        opt=_SCIM,
-        media_type=SCIM_JSON,
-        responses=_CHANGE,
-        summary="Change a user (active: false deactivates and keeps their history)",
-    )
-    async def patch_user(
-        self,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        user_id: FromPath[str],
-        if_match: IfMatch = None,
-        attributes: Attributes = None,
-        excluded_attributes: ExcludedAttributes = None,
-    ) -> Response[Json]:
-        parameters = _parameters(UserResource, attributes, excluded_attributes)
-        service = _service(request, scim_db)
-        user = await service.patch_user(user_id, await _body(request), if_match)
-        await _end_sessions_of_changed(request, service)
-        return _resource(user, Context.RESOURCE_PATCH_RESPONSE, parameters)
-
-    @delete(
-        "/{user_id:str}",
-        opt=_SCIM,
-        media_type=SCIM_JSON,
-        responses=_DELETE,
-        summary="Deprovision a user",
-        description="The employee becomes inactive, leaves their groups and SCIM's view; their history stays. "
-        "Provisioning the same userName again brings the same employee back.",
-    )
-    async def delete_user(
-        self,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        user_id: FromPath[str],
+        resource_id: str,
         if_match: IfMatch = None,
     ) -> None:
         service = _service(request, scim_db)
-        await service.delete_user(user_id, if_match)
+        await kind.delete(service, resource_id, if_match)
         await _end_sessions_of_changed(request, service)
 
+    def named(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+        """`fn` as the handler `name` (the OpenAPI operation is named after it), the resource's id
+        taken from the path under the resource's own name (user_id, group_id)."""
+        fn.__name__ = fn.__qualname__ = name
+        if "resource_id" in fn.__annotations__:
+            fn.__annotations__["resource_id"] = Annotated[str, PathParameter(name=f"{noun}_id")]
+        return fn
 
-class ScimGroupController(Controller):
-    path = "/Groups"
+    summary = kind.summaries
+    handlers = {
+        f"list_{plural}": get("/", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, summary=summary["list"])(
+            named(list_resources, f"list_{plural}")
+        ),
+        f"create_{noun}": post("/", opt=_SCIM, media_type=SCIM_JSON, responses=_CREATE, summary=summary["create"])(
+            named(create_resource, f"create_{noun}")
+        ),
+        f"search_{plural}": post(
+            "/.search", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, status_code=200, summary=summary["search"]
+        )(named(search_resources, f"search_{plural}")),
+        f"get_{noun}": get(by_id, opt=_SCIM, media_type=SCIM_JSON, responses=_READ_ONE, summary=summary["get"])(
+            named(get_resource, f"get_{noun}")
+        ),
+        f"replace_{noun}": put(by_id, opt=_SCIM, media_type=SCIM_JSON, responses=_CHANGE, summary=summary["replace"])(
+            named(changing(kind.replace, Context.RESOURCE_REPLACEMENT_RESPONSE), f"replace_{noun}")
+        ),
+        f"patch_{noun}": patch(by_id, opt=_SCIM, media_type=SCIM_JSON, responses=_CHANGE, summary=summary["patch"])(
+            named(changing(kind.patch, Context.RESOURCE_PATCH_RESPONSE), f"patch_{noun}")
+        ),
+        f"delete_{noun}": delete(
+            by_id,
+            opt=_SCIM,
+            media_type=SCIM_JSON,
+            responses=_DELETE,
+            summary=summary["delete"],
+            description=kind.delete_description,
+        )(named(delete_resource, f"delete_{noun}")),
+    }
+    name = f"Scim{noun.title()}Controller"
+    return type(name, (Controller,), {"path": kind.path, "__module__": __name__, "__qualname__": name, **handlers})
 
-    @get("/", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, summary="List or filter groups")
-    async def list_groups(
-        self,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        filter_: FilterParam = None,
-        start_index: StartIndex = None,
-        count: Count = None,
-        attributes: Attributes = None,
-        excluded_attributes: ExcludedAttributes = None,
-    ) -> Response[Json]:
-        parameters = _parameters(Group, attributes, excluded_attributes)
-        listing = await _service(request, scim_db).list_groups(
-            filter_, *_page(start_index, count), with_members=_with_members(attributes, excluded_attributes)
-        )
-        return _list(Group, listing, parameters)
 
-    @post("/", opt=_SCIM, media_type=SCIM_JSON, responses=_CREATE, summary="Create a group")
-    async def create_group(
-        self,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        attributes: Attributes = None,
-        excluded_attributes: ExcludedAttributes = None,
-    ) -> Response[Json]:
-        parameters = _parameters(Group, attributes, excluded_attributes)
-        service = _service(request, scim_db)
-        group = await service.create_group(await _body(request))
-        await _end_sessions_of_changed(request, service)
-        return _resource(group, Context.RESOURCE_CREATION_RESPONSE, parameters, 201, with_location=True)
-
-    @post("/.search", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, status_code=200, summary="Search groups")
-    async def search_groups(
-        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
-    ) -> Response[Json]:
-        search = await _search(request, Group)
-        listing = await _service(request, scim_db).list_groups(
-            search.filter,
-            search.start_index,
-            search.count,
-            with_members=_with_members(search.attributes, search.excluded),
-        )
-        return _list(Group, listing, search.parameters)
-
-    @get("/{group_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_READ_ONE, summary="Get a group")
-    async def get_group(
-        self,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        group_id: FromPath[str],
-        if_none_match: IfNoneMatch = None,
-        attributes: Attributes = None,
-        excluded_attributes: ExcludedAttributes = None,
-    ) -> Response[Json]:
-        parameters = _parameters(Group, attributes, excluded_attributes)
-        group = await _service(request, scim_db).get_group(
-            group_id, with_members=_with_members(attributes, excluded_attributes)
-        )
-        return _not_modified(group, if_none_match) or _resource(group, Context.RESOURCE_QUERY_RESPONSE, parameters)
-
-    @put("/{group_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_CHANGE, summary="Replace a group")
-    async def replace_group(
-        self,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        group_id: FromPath[str],
-        if_match: IfMatch = None,
-        attributes: Attributes = None,
-        excluded_attributes: ExcludedAttributes = None,
-    ) -> Response[Json]:
-        parameters = _parameters(Group, attributes, excluded_attributes)
-        service = _service(request, scim_db)
-        group = await service.replace_group(group_id, await _body(request), if_match)
-        await _end_sessions_of_changed(request, service)
-        return _resource(group, Context.RESOURCE_REPLACEMENT_RESPONSE, parameters)
-
-    @patch(
-        "/{group_id:str}",
-        opt=_SCIM,
-        media_type=SCIM_JSON,
-        responses=_CHANGE,
-        summary="Change a group (rename, add or remove members)",
+ScimUserController = _resource_controller(
+    _ResourceKind(
+        model=UserResource,
+        path="/Users",
+        noun="user",
+        # Users have no members: the flag is for groups.
+        list=lambda service, filter_, start, count, members: service.list_users(filter_, start, count),
+        get=lambda service, user_id, members: service.get_user(user_id),
+        create=ScimService.create_user,
+        replace=ScimService.replace_user,
+        patch=ScimService.patch_user,
+        delete=ScimService.delete_user,
+        summaries={
+            "list": "List or filter users",
+            "create": "Provision a user",
+            "search": "Search users",
+            "get": "Get a user",
+            "replace": "Replace a user",
+            "patch": "Change a user (active: false deactivates and keeps their history)",
+            "delete": "Deprovision a user",
+        },
+        delete_description="The employee becomes inactive, leaves their groups and SCIM's view; their history "
+        "stays. Provisioning the same userName again brings the same employee back.",
     )
-    async def patch_group(
-        self,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        group_id: FromPath[str],
-        if_match: IfMatch = None,
-        attributes: Attributes = None,
-        excluded_attributes: ExcludedAttributes = None,
-    ) -> Response[Json]:
-        parameters = _parameters(Group, attributes, excluded_attributes)
-        service = _service(request, scim_db)
-        group = await service.patch_group(group_id, await _body(request), if_match)
-        await _end_sessions_of_changed(request, service)
-        return _resource(group, Context.RESOURCE_PATCH_RESPONSE, parameters)
-
-    @delete("/{group_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_DELETE, summary="Delete a group")
-    async def delete_group(
-        self,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        group_id: FromPath[str],
-        if_match: IfMatch = None,
-    ) -> None:
-        service = _service(request, scim_db)
-        await service.delete_group(group_id, if_match)
-        await _end_sessions_of_changed(request, service)
+)
+ScimGroupController = _resource_controller(
+    _ResourceKind(
+        model=Group,
+        path="/Groups",
+        noun="group",
+        list=lambda service, filter_, start, count, members: service.list_groups(
+            filter_, start, count, with_members=members
+        ),
+        get=lambda service, group_id, members: service.get_group(group_id, with_members=members),
+        create=ScimService.create_group,
+        replace=ScimService.replace_group,
+        patch=ScimService.patch_group,
+        delete=ScimService.delete_group,
+        summaries={
+            "list": "List or filter groups",
+            "create": "Create a group",
+            "search": "Search groups",
+            "get": "Get a group",
+            "replace": "Replace a group",
+            "patch": "Change a group (rename, add or remove members)",
+            "delete": "Delete a group",
+        },
+    )
+)
 
 
 async def _end_sessions_of_changed(request: Request[Any, Any, Any], service: ScimService) -> None:

@@ -14,14 +14,17 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.api.pagination import DEFAULT_LIMIT, Page
+from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit, Search
 from backend.api.problems import FieldError, Problem, problem_response, problem_spec
 from backend.auth.principal import Principal, Scope
 from backend.crud import to_schema
 from backend.errors import InvalidInputError
 from backend.jobs.schemas import JobRead
+from backend.training.completions import CompletionService
+from backend.training.courses import IMPORT_FORMAT_DOC, MAX_IMPORT_BYTES, CatalogImportRefused, CourseService
 from backend.training.models import CourseFormat
+from backend.training.plans import TrainingPlanService
 from backend.training.schemas import (
     CourseCompletionCreate,
     CourseCompletionRead,
@@ -31,14 +34,6 @@ from backend.training.schemas import (
     ImportReport,
     TrainingPlanRead,
     TrainingPlanRequest,
-)
-from backend.training.service import (
-    IMPORT_FORMAT_DOC,
-    MAX_IMPORT_BYTES,
-    CatalogImportRefused,
-    CompletionService,
-    CourseService,
-    TrainingPlanService,
 )
 
 _READ = {"scope": Scope.TRAINING_READ}
@@ -92,7 +87,7 @@ class CourseController(Controller):
             cursor=cursor,
             limit=limit,
         )
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+        return page_of(items, next_cursor, limit)
 
     @post(
         "/",
@@ -190,7 +185,7 @@ class EmployeeTrainingController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[TrainingPlanRead]:
         items, next_cursor = await TrainingPlanService(db).plans(principal, employee_id, cursor, limit)
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+        return page_of(items, next_cursor, limit)
 
     @post(
         "/training-plans",
@@ -223,7 +218,7 @@ class EmployeeTrainingController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[CourseCompletionRead]:
         items, next_cursor = await CompletionService(db).history(principal, employee_id, cursor, limit)
-        return Page(items=items, results_per_page=limit, cursor=next_cursor)
+        return page_of(items, next_cursor, limit)
 
     @post(
         "/course-completions",

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, text
 from backend.analytics.service import AnalyticsService, month_starts
 from backend.auth.principal import ROLE_SCOPES, Scope, UserRole
 from backend.errors import InvalidInputError
-from backend.mentoring.service import PairingRunService
+from backend.mentoring.runs import PairingRunService
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
 from tests.helpers import problem

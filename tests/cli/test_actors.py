@@ -15,7 +15,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import Engine, text
 
-from backend.mentoring.service import PAIRING_RUN_JOB
+from backend.mentoring.runs import PAIRING_RUN_JOB
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
 from tests.cli.test_cli import crosswalk

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from backend.auth.principal import Principal, UserRole, scopes_for
 from backend.framework.models import JobFamily, Role
 from backend.mentoring.models import MenteeRequest, MenteeRequestSkill, MentorProfile, MentorProfileSkill
-from backend.mentoring.service import PairingRunService
+from backend.mentoring.runs import PairingRunService
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.skills.models import EmployeeSkill, Skill, SkillSource
 from tenants.base import new_id

@@ -29,8 +29,9 @@ from backend.mentoring.models import (
     RunStatus,
     WaitlistEntry,
 )
+from backend.mentoring.programmes import ProgrammeService
+from backend.mentoring.runs import PAIRING_RUN_JOB, PairingRunService
 from backend.mentoring.schemas import ProgrammeCreate, RunCreate, Weights
-from backend.mentoring.service import PAIRING_RUN_JOB, MentoringService
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory
 from tests.mentoring.seed import Org, add_mentee, add_mentor, compute, hr, seed_org
@@ -43,19 +44,19 @@ async def new_programme(database: Database, tenant: TenantRef, **values: Any) ->
         **{"name": "Grow", "kind": ProgrammeKind.EVERGREEN, "status": ProgrammeStatus.OPEN, **values}
     )
     async with database.tenant_session(tenant) as session, session.begin():
-        return (await MentoringService(session).create_programme(hr(tenant), data)).id
+        return (await ProgrammeService(session).create(hr(tenant), data)).id
 
 
 async def start(
     database: Database, tenant: TenantRef, programme_id: uuid.UUID, objective: PairingObjective | None = None
 ) -> PairingRun:
     async with database.tenant_session(tenant) as session, session.begin():
-        return await MentoringService(session).start_run(hr(tenant), programme_id, RunCreate(objective=objective))
+        return await PairingRunService(session).start(hr(tenant), programme_id, RunCreate(objective=objective))
 
 
 async def publish(database: Database, tenant: TenantRef, run_id: uuid.UUID) -> None:
     async with database.tenant_session(tenant) as session, session.begin():
-        await MentoringService(session).publish_run(hr(tenant), run_id)
+        await PairingRunService(session).publish(hr(tenant), run_id)
 
 
 async def pairs_of(database: Database, tenant: TenantRef, run_id: uuid.UUID) -> list[Pairing]:
@@ -375,7 +376,7 @@ async def test_a_run_computed_again_while_hr_publishes_it_does_not_deadlock(
                 break
             await asyncio.sleep(0.05)
         assert waiting, "the job never waited for the publication"
-        published = await MentoringService(session).publish_run(hr(tenant), run.id)
+        published = await PairingRunService(session).publish(hr(tenant), run.id)
         assert published.status == RunStatus.PUBLISHED
     # The job then finds the run published and leaves it as it is.
     assert (await job)["status"] == "published"

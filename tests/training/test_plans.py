@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from backend.training.models import TrainingPlan, TrainingPlanCourse
-from backend.training.service import TrainingPlanService
+from backend.training.plans import TrainingPlanService
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
 from tests.helpers import problem

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from backend.mentoring.service import PAIRING_RUN_JOB, PairingRunService
+from backend.mentoring.runs import PAIRING_RUN_JOB, PairingRunService
 from worker.runner import JobContext, job_actor
 
 

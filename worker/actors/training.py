@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from backend.training.service import TrainingPlanService
+from backend.training.plans import TrainingPlanService
 from worker.runner import JobContext, job_actor
 
 
