@@ -7,21 +7,26 @@ from typing import Any
 
 from litestar import Request
 from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api import idempotency
 from backend.auth.principal import Principal
 from backend.jobs import outbox
-from backend.state import services_of
+from backend.jobs.outbox import JobSender
+from tenants.sessions import Database
 
 
 async def provide_db(
-    request: Request[Principal, Any, Any], principal: NamedDependency[Principal]
+    request: Request[Principal, Any, Any],
+    principal: NamedDependency[Principal],
+    database: NamedDependency[Database],
+    # A protocol, which Litestar cannot check an instance against.
+    job_sender: NamedDependency[SkipValidation[JobSender]],
 ) -> AsyncGenerator[AsyncSession, None]:
-    # Taking `principal` makes the two dependencies a chain: Litestar resolves dependencies of the same
-    # depth concurrently, in a task group, which costs more per request than the work itself.
-    services = services_of(request.app)
-    session = services.database.tenant_session(principal.tenant)
+    # Litestar resolves dependencies of the same depth concurrently, in a task group, which costs more
+    # per request than the work itself: `principal`, `database` and `job_sender` are one such batch.
+    session = database.tenant_session(principal.tenant)
     try:
         await idempotency.check(session, request)
         yield session
@@ -33,14 +38,14 @@ async def provide_db(
     finally:
         await session.close()
     # Jobs the request asked for go to the broker only now that they exist (the transactional outbox).
-    await outbox.send_committed(services.database, principal.tenant, services.job_sender, session)
+    await outbox.send_committed(database, principal.tenant, job_sender, session)
 
 
-async def provide_control_db(request: Request[Principal, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+async def provide_control_db(database: NamedDependency[Database]) -> AsyncGenerator[AsyncSession, None]:
     """A session on the control schema, for the tenant's identity settings (its IdP, partner clients,
     SCIM tokens). Those rows carry a tenant_id, and every service that takes this session filters by
     the caller's tenant: the tenant role of `db` cannot read the control schema at all."""
-    session = services_of(request.app).database.control_session()
+    session = database.control_session()
     try:
         yield session
         await session.commit()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, get_args
 
 import structlog
@@ -43,6 +44,7 @@ from backend.api import idempotency
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit
 from backend.api.problems import UNAVAILABLE_ERRORS, database_unavailable, log_unavailable, retry_after
+from backend.auth.portal_sessions import PortalSessions
 from backend.auth.principal import Principal, Scope
 from backend.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from backend.scim.auth import provide_scim_db, scim_guard, scim_tenant
@@ -62,8 +64,9 @@ from backend.scim.service import (
     service_provider_config,
 )
 from backend.scim.tokens import ScimTokenService
-from backend.state import services_of
+from backend.settings import Settings
 from tenants.models import ScimToken
+from tenants.sessions import Database
 
 SCIM_JSON = "application/scim+json"
 SCIM_PATH = "/scim/v2"
@@ -225,8 +228,8 @@ async def _body(request: Request[Any, Any, Any]) -> Any:
         raise InvalidSyntaxException(detail="the body is not a JSON document") from None
 
 
-def _service(request: Request[Any, Any, Any], session: AsyncSession) -> ScimService:
-    return ScimService(session, services_of(request.app).settings.base_url + SCIM_PATH)
+def _service(settings: Settings, session: AsyncSession) -> ScimService:
+    return ScimService(session, _base_url(settings))
 
 
 # -- errors
@@ -273,17 +276,17 @@ def handle_integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Re
     return _error(400, "the request refers to something that does not exist or breaks a rule", "invalidValue")
 
 
-def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def handle_unavailable(request: Request[Any, Any, Any], exc: Exception, *, retry_after_seconds: int) -> Response[Any]:
     reason = database_unavailable(exc)
     if reason is None:
         return handle_unexpected(request, exc)
     log_unavailable(request.url.path, exc)
-    return _error(503, reason, headers=retry_after(request))
+    return _error(503, reason, headers=retry_after(retry_after_seconds))
 
 
-def handle_database(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+def handle_database(request: Request[Any, Any, Any], exc: DBAPIError, *, retry_after_seconds: int) -> Response[Any]:
     if database_unavailable(exc) is not None:
-        return handle_unavailable(request, exc)
+        return handle_unavailable(request, exc, retry_after_seconds=retry_after_seconds)
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
     if sqlstate == "42501":
         # The tenant was archived after its token was checked (see backend/api/problems.py).
@@ -298,30 +301,35 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return _error(500, "an unexpected error occurred; it has been logged")
 
 
-SCIM_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
-    SCIMException: handle_scim,
-    ValidationError: handle_pydantic,
-    ValidationException: handle_validation,
-    HTTPException: handle_http,
-    DomainError: handle_domain,
-    IntegrityError: handle_integrity,
-    DBAPIError: handle_database,
-    **dict.fromkeys(UNAVAILABLE_ERRORS, handle_unavailable),
-    Exception: handle_unexpected,
-}
+def scim_exception_handlers(retry_after_seconds: int) -> ExceptionHandlersMap:
+    """SCIM's handlers, built by the app: a database that cannot serve is a 503 whose Retry-After is
+    `retry_after_seconds`."""
+    return {
+        SCIMException: handle_scim,
+        ValidationError: handle_pydantic,
+        ValidationException: handle_validation,
+        HTTPException: handle_http,
+        DomainError: handle_domain,
+        IntegrityError: handle_integrity,
+        DBAPIError: partial(handle_database, retry_after_seconds=retry_after_seconds),
+        **dict.fromkeys(UNAVAILABLE_ERRORS, partial(handle_unavailable, retry_after_seconds=retry_after_seconds)),
+        Exception: handle_unexpected,
+    }
 
 
 def is_scim_path(path: str) -> bool:
     return path == SCIM_PATH or path.startswith(SCIM_PATH + "/")
 
 
-def with_scim_errors_on_scim_paths(handlers: ExceptionHandlersMap) -> ExceptionHandlersMap:
-    """The app's own exception handlers, except on SCIM paths, which answer SCIM errors also when no
-    SCIM route took the request: an unknown path (404), a method a path does not have (405), or a
-    refusal by a middleware. The router's handlers cover everything its routes raise."""
+def with_scim_errors_on_scim_paths(
+    handlers: ExceptionHandlersMap, scim_handlers: ExceptionHandlersMap
+) -> ExceptionHandlersMap:
+    """The app's own exception handlers, except on SCIM paths, which answer SCIM errors (`scim_handlers`)
+    also when no SCIM route took the request: an unknown path (404), a method a path does not have
+    (405), or a refusal by a middleware. The router's handlers cover everything its routes raise."""
 
     def on_scim_paths(exception_type: Any, handler: Any) -> Any:
-        scim_handler = SCIM_EXCEPTION_HANDLERS.get(exception_type, handle_unexpected)
+        scim_handler = scim_handlers.get(exception_type, handle_unexpected)
 
         def dispatch(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
             answer: Response[Any] = (scim_handler if is_scim_path(request.url.path) else handler)(request, exc)
@@ -386,6 +394,7 @@ class ScimUserController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         filter_: FilterParam = None,
         start_index: StartIndex = None,
         count: Count = None,
@@ -393,7 +402,7 @@ class ScimUserController(Controller):
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(UserResource, attributes, excluded_attributes)
-        listing = await _service(request, scim_db).list_users(filter_, *_page(start_index, count))
+        listing = await _service(settings, scim_db).list_users(filter_, *_page(start_index, count))
         return _list(UserResource, listing, parameters)
 
     @post("/", opt=_SCIM, media_type=SCIM_JSON, responses=_CREATE, summary="Provision a user")
@@ -401,19 +410,23 @@ class ScimUserController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(UserResource, attributes, excluded_attributes)
-        user = await _service(request, scim_db).create_user(await _body(request))
+        user = await _service(settings, scim_db).create_user(await _body(request))
         return _resource(user, Context.RESOURCE_CREATION_RESPONSE, parameters, 201, with_location=True)
 
     @post("/.search", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, status_code=200, summary="Search users")
     async def search_users(
-        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
     ) -> Response[Json]:
         search = await _search(request, UserResource)
-        listing = await _service(request, scim_db).list_users(search.filter, search.start_index, search.count)
+        listing = await _service(settings, scim_db).list_users(search.filter, search.start_index, search.count)
         return _list(UserResource, listing, search.parameters)
 
     @get("/{user_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_READ_ONE, summary="Get a user")
@@ -421,13 +434,14 @@ class ScimUserController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         user_id: FromPath[str],
         if_none_match: IfNoneMatch = None,
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(UserResource, attributes, excluded_attributes)
-        user = await _service(request, scim_db).get_user(user_id)
+        user = await _service(settings, scim_db).get_user(user_id)
         return _not_modified(user, if_none_match) or _resource(user, Context.RESOURCE_QUERY_RESPONSE, parameters)
 
     @put("/{user_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_CHANGE, summary="Replace a user")
@@ -435,15 +449,17 @@ class ScimUserController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        portal_sessions: NamedDependency[PortalSessions],
         user_id: FromPath[str],
         if_match: IfMatch = None,
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(UserResource, attributes, excluded_attributes)
-        service = _service(request, scim_db)
+        service = _service(settings, scim_db)
         user = await service.replace_user(user_id, await _body(request), if_match)
-        await _end_sessions_of_changed(request, service)
+        await _end_sessions_of_changed(request, service, portal_sessions)
         return _resource(user, Context.RESOURCE_REPLACEMENT_RESPONSE, parameters)
 
     @patch(
@@ -457,15 +473,17 @@ class ScimUserController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        portal_sessions: NamedDependency[PortalSessions],
         user_id: FromPath[str],
         if_match: IfMatch = None,
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(UserResource, attributes, excluded_attributes)
-        service = _service(request, scim_db)
+        service = _service(settings, scim_db)
         user = await service.patch_user(user_id, await _body(request), if_match)
-        await _end_sessions_of_changed(request, service)
+        await _end_sessions_of_changed(request, service, portal_sessions)
         return _resource(user, Context.RESOURCE_PATCH_RESPONSE, parameters)
 
     @delete(
@@ -481,12 +499,14 @@ class ScimUserController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        portal_sessions: NamedDependency[PortalSessions],
         user_id: FromPath[str],
         if_match: IfMatch = None,
     ) -> None:
-        service = _service(request, scim_db)
+        service = _service(settings, scim_db)
         await service.delete_user(user_id, if_match)
-        await _end_sessions_of_changed(request, service)
+        await _end_sessions_of_changed(request, service, portal_sessions)
 
 
 class ScimGroupController(Controller):
@@ -497,6 +517,7 @@ class ScimGroupController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         filter_: FilterParam = None,
         start_index: StartIndex = None,
         count: Count = None,
@@ -504,7 +525,7 @@ class ScimGroupController(Controller):
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(Group, attributes, excluded_attributes)
-        listing = await _service(request, scim_db).list_groups(
+        listing = await _service(settings, scim_db).list_groups(
             filter_, *_page(start_index, count), with_members=_with_members(attributes, excluded_attributes)
         )
         return _list(Group, listing, parameters)
@@ -514,21 +535,26 @@ class ScimGroupController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        portal_sessions: NamedDependency[PortalSessions],
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(Group, attributes, excluded_attributes)
-        service = _service(request, scim_db)
+        service = _service(settings, scim_db)
         group = await service.create_group(await _body(request))
-        await _end_sessions_of_changed(request, service)
+        await _end_sessions_of_changed(request, service, portal_sessions)
         return _resource(group, Context.RESOURCE_CREATION_RESPONSE, parameters, 201, with_location=True)
 
     @post("/.search", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, status_code=200, summary="Search groups")
     async def search_groups(
-        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
     ) -> Response[Json]:
         search = await _search(request, Group)
-        listing = await _service(request, scim_db).list_groups(
+        listing = await _service(settings, scim_db).list_groups(
             search.filter,
             search.start_index,
             search.count,
@@ -541,13 +567,14 @@ class ScimGroupController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         group_id: FromPath[str],
         if_none_match: IfNoneMatch = None,
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(Group, attributes, excluded_attributes)
-        group = await _service(request, scim_db).get_group(
+        group = await _service(settings, scim_db).get_group(
             group_id, with_members=_with_members(attributes, excluded_attributes)
         )
         return _not_modified(group, if_none_match) or _resource(group, Context.RESOURCE_QUERY_RESPONSE, parameters)
@@ -557,15 +584,17 @@ class ScimGroupController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        portal_sessions: NamedDependency[PortalSessions],
         group_id: FromPath[str],
         if_match: IfMatch = None,
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(Group, attributes, excluded_attributes)
-        service = _service(request, scim_db)
+        service = _service(settings, scim_db)
         group = await service.replace_group(group_id, await _body(request), if_match)
-        await _end_sessions_of_changed(request, service)
+        await _end_sessions_of_changed(request, service, portal_sessions)
         return _resource(group, Context.RESOURCE_REPLACEMENT_RESPONSE, parameters)
 
     @patch(
@@ -579,15 +608,17 @@ class ScimGroupController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        portal_sessions: NamedDependency[PortalSessions],
         group_id: FromPath[str],
         if_match: IfMatch = None,
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(Group, attributes, excluded_attributes)
-        service = _service(request, scim_db)
+        service = _service(settings, scim_db)
         group = await service.patch_group(group_id, await _body(request), if_match)
-        await _end_sessions_of_changed(request, service)
+        await _end_sessions_of_changed(request, service, portal_sessions)
         return _resource(group, Context.RESOURCE_PATCH_RESPONSE, parameters)
 
     @delete("/{group_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_DELETE, summary="Delete a group")
@@ -595,23 +626,26 @@ class ScimGroupController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        portal_sessions: NamedDependency[PortalSessions],
         group_id: FromPath[str],
         if_match: IfMatch = None,
     ) -> None:
-        service = _service(request, scim_db)
+        service = _service(settings, scim_db)
         await service.delete_group(group_id, if_match)
-        await _end_sessions_of_changed(request, service)
+        await _end_sessions_of_changed(request, service, portal_sessions)
 
 
-async def _end_sessions_of_changed(request: Request[Any, Any, Any], service: ScimService) -> None:
+async def _end_sessions_of_changed(
+    request: Request[Any, Any, Any], service: ScimService, portal_sessions: PortalSessions
+) -> None:
     """Deactivated people, and people whose groups (so roles) changed, sign in again."""
     if service.access_changed:
-        sessions = services_of(request.app).portal_sessions
-        await sessions.end_for_employees(scim_tenant(request).id, service.access_changed)
+        await portal_sessions.end_for_employees(scim_tenant(request).id, service.access_changed)
 
 
-def _base_url(request: Request[Any, Any, Any]) -> str:
-    return services_of(request.app).settings.base_url + SCIM_PATH
+def _base_url(settings: Settings) -> str:
+    return settings.base_url + SCIM_PATH
 
 
 class ScimDiscoveryController(Controller):
@@ -620,13 +654,21 @@ class ScimDiscoveryController(Controller):
     @get(
         "/ServiceProviderConfig", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, summary="What this service supports"
     )
-    async def get_service_provider_config(self, request: Request[Any, Any, Any]) -> Response[Json]:
-        config = service_provider_config(_base_url(request))
+    async def get_service_provider_config(
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+    ) -> Response[Json]:
+        config = service_provider_config(_base_url(settings))
         return scim_response(config.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
 
     @get("/ResourceTypes", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, summary="The resource types: User, Group")
-    async def list_resource_types(self, request: Request[Any, Any, Any]) -> Response[Json]:
-        found = resource_types(_base_url(request))
+    async def list_resource_types(
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+    ) -> Response[Json]:
+        found = resource_types(_base_url(settings))
         return _list(ResourceType, Listing(len(found), 1, found), None)
 
     @get(
@@ -636,8 +678,13 @@ class ScimDiscoveryController(Controller):
         responses=_documented(404),
         summary="A resource type",
     )
-    async def get_resource_type(self, request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Json]:
-        for resource_type in resource_types(_base_url(request)):
+    async def get_resource_type(
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+        name: FromPath[str],
+    ) -> Response[Json]:
+        for resource_type in resource_types(_base_url(settings)):
             if str(resource_type.id).lower() == name.lower():
                 return scim_response(resource_type.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
         raise NotFoundException(detail=f"ResourceType {name} not found")
@@ -650,16 +697,23 @@ class ScimDiscoveryController(Controller):
         summary="The schemas: User with the enterprise and Crosswalk extensions, Group",
     )
     async def list_schemas(
-        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
     ) -> Response[Json]:
-        found = await _schemas(request, scim_db)
+        found = await _schemas(settings, scim_db)
         return _list(Schema, Listing(len(found), 1, found), None)
 
     @get("/Schemas/{schema_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_documented(404), summary="A schema")
     async def get_schema(
-        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession], schema_id: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        schema_id: FromPath[str],
     ) -> Response[Json]:
-        for schema in await _schemas(request, scim_db):
+        for schema in await _schemas(settings, scim_db):
             if str(schema.id).lower() == schema_id.lower():
                 return scim_response(schema.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
         raise NotFoundException(detail=f"Schema {schema_id} not found")
@@ -674,11 +728,14 @@ class ScimDiscoveryController(Controller):
         description="Users first, then groups. A filter on an attribute only one of them has is false for the other.",
     )
     async def search_all(
-        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        scim_db: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
     ) -> Response[Json]:
         both: Any = UserResource | Group
         search = await _search(request, both)
-        listing = await _service(request, scim_db).search(search.filter, search.start_index, search.count)
+        listing = await _service(settings, scim_db).search(search.filter, search.start_index, search.count)
         return _list(both, listing, search.parameters)
 
     @route(
@@ -697,19 +754,22 @@ class ScimDiscoveryController(Controller):
         raise NotImplementedException(detail=f"{request.url.path.removeprefix(SCIM_PATH)} is not supported here")
 
 
-async def _schemas(request: Request[Any, Any, Any], session: AsyncSession) -> list[Schema]:
-    return schemas(_base_url(request), await _service(request, session).role_titles())
+async def _schemas(settings: Settings, session: AsyncSession) -> list[Schema]:
+    return schemas(_base_url(settings), await _service(settings, session).role_titles())
 
 
-scim_router = Router(
-    path=SCIM_PATH,
-    route_handlers=[ScimUserController, ScimGroupController, ScimDiscoveryController],
-    guards=[scim_guard],
-    dependencies={"scim_db": Provide(provide_scim_db)},
-    exception_handlers=SCIM_EXCEPTION_HANDLERS,
-    security=[{"scim_bearer": []}],
-    tags=["SCIM"],
-)
+def scim_router(database: Database, exception_handlers: ExceptionHandlersMap) -> Router:
+    """The SCIM service: its guard looks tokens up in `database`; it answers SCIM errors
+    (`scim_exception_handlers`)."""
+    return Router(
+        path=SCIM_PATH,
+        route_handlers=[ScimUserController, ScimGroupController, ScimDiscoveryController],
+        guards=[scim_guard(database)],
+        dependencies={"scim_db": Provide(provide_scim_db)},
+        exception_handlers=exception_handlers,
+        security=[{"scim_bearer": []}],
+        tags=["SCIM"],
+    )
 
 
 # -- /api/v1/scim-tokens
@@ -744,6 +804,7 @@ class ScimTokenController(Controller):
         request: Request[Any, Any, Any],
         control_db: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
+        settings: NamedDependency[Settings],
         data: JSONBody[ScimTokenCreate],
     ) -> Response[ScimTokenCreated]:
         idempotency.refuse_for_secrets(request)
@@ -754,7 +815,7 @@ class ScimTokenController(Controller):
             prefix=issued.row.token_prefix,
             created_at=issued.row.created_at,
             token=issued.token,
-            scim_base_url=_base_url(request),
+            scim_base_url=_base_url(settings),
         )
         return Response(created, status_code=201, headers={"Cache-Control": "no-store"})
 

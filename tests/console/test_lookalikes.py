@@ -12,6 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
+from backend.app import AppCollaborators
 from backend.auth.secretbox import SecretBox
 from tenants.models import IdentityProvider, PlatformRole, PlatformUser
 from tenants.sessions import Database, TenantRef
@@ -28,8 +29,8 @@ def _alert(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def secretbox(app: Litestar) -> SecretBox:
-    box = app.state.services.secretbox
+def secretbox(collaborators: AppCollaborators) -> SecretBox:
+    box = collaborators.secretbox
     assert isinstance(box, SecretBox)
     return box
 
