@@ -24,7 +24,7 @@ from backend.api import idempotency
 from backend.api.bounds import request_body_bounds
 from backend.api.concurrency import TenantConcurrency, tenant_concurrency_middleware
 from backend.api.context import request_scope_middleware
-from backend.api.deps import provide_control_db, provide_db
+from backend.api.deps import control_db_provider, tenant_db_provider
 from backend.api.docs import docs_asset, docs_ui
 from backend.api.openapi import StrictStructSchemaPlugin
 from backend.api.options import answer_options
@@ -278,8 +278,8 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
         # After the guard, before Litestar's lax conversion of the body (see backend/api/strict.py).
         before_request=check_api_request,
         dependencies={
-            "db": Provide(provide_db),
-            "control_db": Provide(provide_control_db),
+            "db": Provide(tenant_db_provider(collaborators.database, collaborators.job_sender)),
+            "control_db": Provide(control_db_provider(collaborators.database)),
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
         security=[{"bearer": []}],
@@ -310,21 +310,18 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
             docs_asset,
             api_v1,
             Router(path="/", route_handlers=[SsoController], dependencies=sso_dependencies),
-            scim_router(collaborators.database, scim_errors),
+            scim_router(collaborators.database, collaborators.tenant_concurrency, scim_errors),
             *PARTNER_PUBLIC_HANDLERS,
         ],
         # The collaborators routes take by name; SSO's are its routers' own (above).
         dependencies={
             "settings": provided(settings),
             "database": provided(collaborators.database),
-            "registry": provided(collaborators.registry),
             "signer": provided(collaborators.signer),
             "redis": provided(collaborators.redis),
             "secretbox": provided(collaborators.secretbox),
             "portal_sessions": provided(collaborators.portal_sessions),
             "revocations": provided(collaborators.revocations),
-            "job_sender": provided(collaborators.job_sender),
-            "tenant_concurrency": provided(collaborators.tenant_concurrency),
             "token_endpoint": provided(token_endpoint),
         },
         middleware=[

@@ -7,14 +7,13 @@ minute per token, so a busy provisioning run does not turn every read into a wri
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import timedelta
 from typing import Any
 
 import structlog
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 from litestar.types import Guard
 from scim2_models import ForbiddenException, UnauthorizedException
@@ -89,22 +88,25 @@ def scim_tenant(request: Request[Any, Any, Any]) -> TenantRef:
     return tenant
 
 
-async def provide_scim_db(
-    request: Request[Any, Any, Any],
-    database: NamedDependency[Database],
-    tenant_concurrency: NamedDependency[TenantConcurrency],
-) -> AsyncGenerator[AsyncSession, None]:
-    """The request's session, pinned to the token's tenant; committed on success, rolled back on error
-    (so a request that fails half-way changes nothing). It runs in one of the tenant's concurrency
-    slots, taken before the session opens (backend/api/concurrency.py)."""
-    tenant = scim_tenant(request)
-    async with tenant_concurrency.slot(tenant.id):
-        session = database.tenant_session(tenant)
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-        finally:
-            await session.close()
+def scim_db_provider(
+    database: Database, tenant_concurrency: TenantConcurrency
+) -> Callable[..., AsyncGenerator[AsyncSession, None]]:
+    """The provider of `scim_db`, built by the app with its database and the tenants' concurrency slots."""
+
+    async def provide_scim_db(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+        """The request's session, pinned to the token's tenant; committed on success, rolled back on error
+        (so a request that fails half-way changes nothing). It runs in one of the tenant's concurrency
+        slots, taken before the session opens (backend/api/concurrency.py)."""
+        tenant = scim_tenant(request)
+        async with tenant_concurrency.slot(tenant.id):
+            session = database.tenant_session(tenant)
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                await session.close()
+
+    return provide_scim_db

@@ -41,13 +41,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api import idempotency
+from backend.api.concurrency import TenantConcurrency
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit
 from backend.api.problems import UNAVAILABLE_ERRORS, database_unavailable, log_unavailable, retry_after
 from backend.auth.portal_sessions import PortalSessions
 from backend.auth.principal import Principal, Scope
 from backend.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
-from backend.scim.auth import provide_scim_db, scim_guard, scim_tenant
+from backend.scim.auth import scim_db_provider, scim_guard, scim_tenant
 from backend.scim.resources import Group, UserResource
 from backend.scim.schemas import ScimTokenCreate, ScimTokenCreated, ScimTokenRead
 from backend.scim.service import (
@@ -758,14 +759,16 @@ async def _schemas(settings: Settings, session: AsyncSession) -> list[Schema]:
     return schemas(_base_url(settings), await _service(settings, session).role_titles())
 
 
-def scim_router(database: Database, exception_handlers: ExceptionHandlersMap) -> Router:
-    """The SCIM service: its guard looks tokens up in `database`; it answers SCIM errors
+def scim_router(
+    database: Database, tenant_concurrency: TenantConcurrency, exception_handlers: ExceptionHandlersMap
+) -> Router:
+    """The SCIM service, built by the app with its collaborators; it answers SCIM errors
     (`scim_exception_handlers`)."""
     return Router(
         path=SCIM_PATH,
         route_handlers=[ScimUserController, ScimGroupController, ScimDiscoveryController],
         guards=[scim_guard(database)],
-        dependencies={"scim_db": Provide(provide_scim_db)},
+        dependencies={"scim_db": Provide(scim_db_provider(database, tenant_concurrency))},
         exception_handlers=exception_handlers,
         security=[{"scim_bearer": []}],
         tags=["SCIM"],
