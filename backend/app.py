@@ -310,7 +310,12 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
             docs_asset,
             api_v1,
             Router(path="/", route_handlers=[SsoController], dependencies=sso_dependencies),
-            scim_router(collaborators.database, collaborators.tenant_concurrency, scim_errors),
+            scim_router(
+                public_url=settings.base_url,
+                database=collaborators.database,
+                tenant_concurrency=collaborators.tenant_concurrency,
+                exception_handlers=scim_errors,
+            ),
             *PARTNER_PUBLIC_HANDLERS,
         ],
         # The collaborators routes take by name; SSO's are its routers' own (above).

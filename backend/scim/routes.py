@@ -74,6 +74,8 @@ SCIM_PATH = "/scim/v2"
 _ACCEPTED_BODIES = {SCIM_JSON, "application/json"}
 # Errors here are SCIM errors, documented per route (not the API's problem+json).
 _SCIM = {"documents_own_errors": True}
+# The opt key under which the SCIM router keeps where SCIM is served (`scim_router`).
+_BASE_URL = "scim_base_url"
 log = structlog.get_logger()
 
 Json = dict[str, Any]
@@ -229,8 +231,8 @@ async def _body(request: Request[Any, Any, Any]) -> Any:
         raise InvalidSyntaxException(detail="the body is not a JSON document") from None
 
 
-def _service(settings: Settings, session: AsyncSession) -> ScimService:
-    return ScimService(session, _base_url(settings))
+def _service(request: Request[Any, Any, Any], session: AsyncSession) -> ScimService:
+    return ScimService(session, _base_url(request))
 
 
 # -- errors
@@ -395,7 +397,6 @@ class ScimUserController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
         filter_: FilterParam = None,
         start_index: StartIndex = None,
         count: Count = None,
@@ -403,7 +404,7 @@ class ScimUserController(Controller):
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(UserResource, attributes, excluded_attributes)
-        listing = await _service(settings, scim_db).list_users(filter_, *_page(start_index, count))
+        listing = await _service(request, scim_db).list_users(filter_, *_page(start_index, count))
         return _list(UserResource, listing, parameters)
 
     @post("/", opt=_SCIM, media_type=SCIM_JSON, responses=_CREATE, summary="Provision a user")
@@ -411,23 +412,19 @@ class ScimUserController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(UserResource, attributes, excluded_attributes)
-        user = await _service(settings, scim_db).create_user(await _body(request))
+        user = await _service(request, scim_db).create_user(await _body(request))
         return _resource(user, Context.RESOURCE_CREATION_RESPONSE, parameters, 201, with_location=True)
 
     @post("/.search", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, status_code=200, summary="Search users")
     async def search_users(
-        self,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
+        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
     ) -> Response[Json]:
         search = await _search(request, UserResource)
-        listing = await _service(settings, scim_db).list_users(search.filter, search.start_index, search.count)
+        listing = await _service(request, scim_db).list_users(search.filter, search.start_index, search.count)
         return _list(UserResource, listing, search.parameters)
 
     @get("/{user_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_READ_ONE, summary="Get a user")
@@ -435,14 +432,13 @@ class ScimUserController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
         user_id: FromPath[str],
         if_none_match: IfNoneMatch = None,
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(UserResource, attributes, excluded_attributes)
-        user = await _service(settings, scim_db).get_user(user_id)
+        user = await _service(request, scim_db).get_user(user_id)
         return _not_modified(user, if_none_match) or _resource(user, Context.RESOURCE_QUERY_RESPONSE, parameters)
 
     @put("/{user_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_CHANGE, summary="Replace a user")
@@ -450,7 +446,6 @@ class ScimUserController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
         portal_sessions: NamedDependency[PortalSessions],
         user_id: FromPath[str],
         if_match: IfMatch = None,
@@ -458,7 +453,7 @@ class ScimUserController(Controller):
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(UserResource, attributes, excluded_attributes)
-        service = _service(settings, scim_db)
+        service = _service(request, scim_db)
         user = await service.replace_user(user_id, await _body(request), if_match)
         await _end_sessions_of_changed(request, service, portal_sessions)
         return _resource(user, Context.RESOURCE_REPLACEMENT_RESPONSE, parameters)
@@ -474,7 +469,6 @@ class ScimUserController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
         portal_sessions: NamedDependency[PortalSessions],
         user_id: FromPath[str],
         if_match: IfMatch = None,
@@ -482,7 +476,7 @@ class ScimUserController(Controller):
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(UserResource, attributes, excluded_attributes)
-        service = _service(settings, scim_db)
+        service = _service(request, scim_db)
         user = await service.patch_user(user_id, await _body(request), if_match)
         await _end_sessions_of_changed(request, service, portal_sessions)
         return _resource(user, Context.RESOURCE_PATCH_RESPONSE, parameters)
@@ -500,12 +494,11 @@ class ScimUserController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
         portal_sessions: NamedDependency[PortalSessions],
         user_id: FromPath[str],
         if_match: IfMatch = None,
     ) -> None:
-        service = _service(settings, scim_db)
+        service = _service(request, scim_db)
         await service.delete_user(user_id, if_match)
         await _end_sessions_of_changed(request, service, portal_sessions)
 
@@ -518,7 +511,6 @@ class ScimGroupController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
         filter_: FilterParam = None,
         start_index: StartIndex = None,
         count: Count = None,
@@ -526,7 +518,7 @@ class ScimGroupController(Controller):
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(Group, attributes, excluded_attributes)
-        listing = await _service(settings, scim_db).list_groups(
+        listing = await _service(request, scim_db).list_groups(
             filter_, *_page(start_index, count), with_members=_with_members(attributes, excluded_attributes)
         )
         return _list(Group, listing, parameters)
@@ -536,26 +528,22 @@ class ScimGroupController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
         portal_sessions: NamedDependency[PortalSessions],
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(Group, attributes, excluded_attributes)
-        service = _service(settings, scim_db)
+        service = _service(request, scim_db)
         group = await service.create_group(await _body(request))
         await _end_sessions_of_changed(request, service, portal_sessions)
         return _resource(group, Context.RESOURCE_CREATION_RESPONSE, parameters, 201, with_location=True)
 
     @post("/.search", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, status_code=200, summary="Search groups")
     async def search_groups(
-        self,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
+        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
     ) -> Response[Json]:
         search = await _search(request, Group)
-        listing = await _service(settings, scim_db).list_groups(
+        listing = await _service(request, scim_db).list_groups(
             search.filter,
             search.start_index,
             search.count,
@@ -568,14 +556,13 @@ class ScimGroupController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
         group_id: FromPath[str],
         if_none_match: IfNoneMatch = None,
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(Group, attributes, excluded_attributes)
-        group = await _service(settings, scim_db).get_group(
+        group = await _service(request, scim_db).get_group(
             group_id, with_members=_with_members(attributes, excluded_attributes)
         )
         return _not_modified(group, if_none_match) or _resource(group, Context.RESOURCE_QUERY_RESPONSE, parameters)
@@ -585,7 +572,6 @@ class ScimGroupController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
         portal_sessions: NamedDependency[PortalSessions],
         group_id: FromPath[str],
         if_match: IfMatch = None,
@@ -593,7 +579,7 @@ class ScimGroupController(Controller):
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(Group, attributes, excluded_attributes)
-        service = _service(settings, scim_db)
+        service = _service(request, scim_db)
         group = await service.replace_group(group_id, await _body(request), if_match)
         await _end_sessions_of_changed(request, service, portal_sessions)
         return _resource(group, Context.RESOURCE_REPLACEMENT_RESPONSE, parameters)
@@ -609,7 +595,6 @@ class ScimGroupController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
         portal_sessions: NamedDependency[PortalSessions],
         group_id: FromPath[str],
         if_match: IfMatch = None,
@@ -617,7 +602,7 @@ class ScimGroupController(Controller):
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(Group, attributes, excluded_attributes)
-        service = _service(settings, scim_db)
+        service = _service(request, scim_db)
         group = await service.patch_group(group_id, await _body(request), if_match)
         await _end_sessions_of_changed(request, service, portal_sessions)
         return _resource(group, Context.RESOURCE_PATCH_RESPONSE, parameters)
@@ -627,12 +612,11 @@ class ScimGroupController(Controller):
         self,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
         portal_sessions: NamedDependency[PortalSessions],
         group_id: FromPath[str],
         if_match: IfMatch = None,
     ) -> None:
-        service = _service(settings, scim_db)
+        service = _service(request, scim_db)
         await service.delete_group(group_id, if_match)
         await _end_sessions_of_changed(request, service, portal_sessions)
 
@@ -645,8 +629,9 @@ async def _end_sessions_of_changed(
         await portal_sessions.end_for_employees(scim_tenant(request).id, service.access_changed)
 
 
-def _base_url(settings: Settings) -> str:
-    return settings.base_url + SCIM_PATH
+def _base_url(request: Request[Any, Any, Any]) -> str:
+    """Where SCIM is served, as its router was built with (`scim_router`)."""
+    return str(request.route_handler.opt[_BASE_URL])
 
 
 class ScimDiscoveryController(Controller):
@@ -655,21 +640,13 @@ class ScimDiscoveryController(Controller):
     @get(
         "/ServiceProviderConfig", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, summary="What this service supports"
     )
-    async def get_service_provider_config(
-        self,
-        request: Request[Any, Any, Any],
-        settings: NamedDependency[Settings],
-    ) -> Response[Json]:
-        config = service_provider_config(_base_url(settings))
+    async def get_service_provider_config(self, request: Request[Any, Any, Any]) -> Response[Json]:
+        config = service_provider_config(_base_url(request))
         return scim_response(config.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
 
     @get("/ResourceTypes", opt=_SCIM, media_type=SCIM_JSON, responses=_READ, summary="The resource types: User, Group")
-    async def list_resource_types(
-        self,
-        request: Request[Any, Any, Any],
-        settings: NamedDependency[Settings],
-    ) -> Response[Json]:
-        found = resource_types(_base_url(settings))
+    async def list_resource_types(self, request: Request[Any, Any, Any]) -> Response[Json]:
+        found = resource_types(_base_url(request))
         return _list(ResourceType, Listing(len(found), 1, found), None)
 
     @get(
@@ -679,13 +656,8 @@ class ScimDiscoveryController(Controller):
         responses=_documented(404),
         summary="A resource type",
     )
-    async def get_resource_type(
-        self,
-        request: Request[Any, Any, Any],
-        settings: NamedDependency[Settings],
-        name: FromPath[str],
-    ) -> Response[Json]:
-        for resource_type in resource_types(_base_url(settings)):
+    async def get_resource_type(self, request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Json]:
+        for resource_type in resource_types(_base_url(request)):
             if str(resource_type.id).lower() == name.lower():
                 return scim_response(resource_type.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
         raise NotFoundException(detail=f"ResourceType {name} not found")
@@ -698,23 +670,16 @@ class ScimDiscoveryController(Controller):
         summary="The schemas: User with the enterprise and Crosswalk extensions, Group",
     )
     async def list_schemas(
-        self,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
+        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
     ) -> Response[Json]:
-        found = await _schemas(settings, scim_db)
+        found = await _schemas(request, scim_db)
         return _list(Schema, Listing(len(found), 1, found), None)
 
     @get("/Schemas/{schema_id:str}", opt=_SCIM, media_type=SCIM_JSON, responses=_documented(404), summary="A schema")
     async def get_schema(
-        self,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
-        schema_id: FromPath[str],
+        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession], schema_id: FromPath[str]
     ) -> Response[Json]:
-        for schema in await _schemas(settings, scim_db):
+        for schema in await _schemas(request, scim_db):
             if str(schema.id).lower() == schema_id.lower():
                 return scim_response(schema.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
         raise NotFoundException(detail=f"Schema {schema_id} not found")
@@ -729,14 +694,11 @@ class ScimDiscoveryController(Controller):
         description="Users first, then groups. A filter on an attribute only one of them has is false for the other.",
     )
     async def search_all(
-        self,
-        request: Request[Any, Any, Any],
-        scim_db: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
+        self, request: Request[Any, Any, Any], scim_db: NamedDependency[AsyncSession]
     ) -> Response[Json]:
         both: Any = UserResource | Group
         search = await _search(request, both)
-        listing = await _service(settings, scim_db).search(search.filter, search.start_index, search.count)
+        listing = await _service(request, scim_db).search(search.filter, search.start_index, search.count)
         return _list(both, listing, search.parameters)
 
     @route(
@@ -755,15 +717,21 @@ class ScimDiscoveryController(Controller):
         raise NotImplementedException(detail=f"{request.url.path.removeprefix(SCIM_PATH)} is not supported here")
 
 
-async def _schemas(settings: Settings, session: AsyncSession) -> list[Schema]:
-    return schemas(_base_url(settings), await _service(settings, session).role_titles())
+async def _schemas(request: Request[Any, Any, Any], session: AsyncSession) -> list[Schema]:
+    return schemas(_base_url(request), await _service(request, session).role_titles())
 
 
 def scim_router(
-    database: Database, tenant_concurrency: TenantConcurrency, exception_handlers: ExceptionHandlersMap
+    *,
+    public_url: str,
+    database: Database,
+    tenant_concurrency: TenantConcurrency,
+    exception_handlers: ExceptionHandlersMap,
 ) -> Router:
-    """The SCIM service, built by the app with its collaborators; it answers SCIM errors
-    (`scim_exception_handlers`)."""
+    """The SCIM service, built by the app: served under `public_url`, its tokens looked up and its
+    sessions opened in `database`, in the tenants' `tenant_concurrency` slots; it answers SCIM errors
+    (`scim_exception_handlers`). Its routes read their base URL from the router's opt rather than
+    take the settings as a dependency: one dependency (`scim_db`) is resolved without a task group."""
     return Router(
         path=SCIM_PATH,
         route_handlers=[ScimUserController, ScimGroupController, ScimDiscoveryController],
@@ -772,6 +740,7 @@ def scim_router(
         exception_handlers=exception_handlers,
         security=[{"scim_bearer": []}],
         tags=["SCIM"],
+        opt={_BASE_URL: public_url + SCIM_PATH},
     )
 
 
@@ -818,7 +787,7 @@ class ScimTokenController(Controller):
             prefix=issued.row.token_prefix,
             created_at=issued.row.created_at,
             token=issued.token,
-            scim_base_url=_base_url(settings),
+            scim_base_url=settings.base_url + SCIM_PATH,
         )
         return Response(created, status_code=201, headers={"Cache-Control": "no-store"})
 
