@@ -120,6 +120,7 @@ def build_console(
         secretbox=secretbox,
         base_path=BASE_PATH,
     )
+    # What the views use, set on each view class (each declares those it reads).
     collaborators = {
         "database": database,
         "secretbox": secretbox,
