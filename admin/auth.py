@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import structlog
+from redis.asyncio import Redis
 from sqladmin.authentication import AuthenticationBackend
 from sqladmin.templating import Jinja2Templates
 from starlette.requests import Request
@@ -24,13 +25,15 @@ from admin.context import current_tenant
 from admin.lockouts import Lock, LockoutsUnavailableError, SignInLockouts
 from admin.sessions import CONSOLE_COOKIE, ConsoleSession, ConsoleSessions
 from admin.users import Consultant, PlatformUserService, SignInError
-from backend.auth.ratelimits import Limit, RateLimitedError, client_address
+from backend.auth.ratelimits import Limit, RateLimitedError, RateLimiter, client_address
+from backend.auth.secretbox import SecretBox
 from backend.errors import DomainError
 from backend.identifiers import ascii_fold
-from backend.sso.oidc import ClientCredentials
+from backend.settings import Settings
+from backend.sso.oidc import ClientCredentials, RelyingParty
 from backend.sso.service import CallbackParams, LoginError, OidcLogins, email_is_verified
-from backend.state import Services
 from tenants.models import TenantStatus
+from tenants.sessions import Database
 
 log = structlog.get_logger()
 
@@ -53,20 +56,32 @@ def callback_path(base_path: str) -> str:
 
 
 class ConsoleAuth(AuthenticationBackend):
-    def __init__(self, services: Services, base_path: str) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        database: Database,
+        redis: Redis,
+        relying_party: RelyingParty,
+        rate_limiter: RateLimiter,
+        secretbox: SecretBox,
+        base_path: str,
+    ) -> None:
         # No Starlette SessionMiddleware: the session lives in Redis, named by an opaque cookie.
         self.middlewares = []
-        self.services = services
+        self.settings = settings
+        self.database = database
+        self.rate_limiter = rate_limiter
+        self.secretbox = secretbox
         self.base_path = base_path
-        settings = services.settings
         self.sessions = ConsoleSessions(
-            services.redis,
+            redis,
             idle_seconds=settings.console_session_idle_seconds,
             max_seconds=settings.console_session_max_seconds,
         )
-        self.oidc = OidcLogins(services.redis, services.relying_party)
+        self.oidc = OidcLogins(redis, relying_party)
         self.lockouts = SignInLockouts(
-            services.rate_limiter.redis,
+            rate_limiter.redis,
             settings.broker_namespace,
             failures=settings.console_lockout_failures,
             address_failures=settings.console_lockout_address_failures,
@@ -80,15 +95,15 @@ class ConsoleAuth(AuthenticationBackend):
     # What the login page offers.
     @property
     def oidc_enabled(self) -> bool:
-        settings = self.services.settings
+        settings = self.settings
         return bool(settings.console_oidc_issuer and settings.console_oidc_client_id)
 
     @property
     def password_enabled(self) -> bool:
-        return self.services.settings.console_password_enabled
+        return self.settings.console_password_enabled
 
     def _client(self) -> ClientCredentials:
-        settings = self.services.settings
+        settings = self.settings
         assert settings.console_oidc_client_id is not None
         secret = settings.console_oidc_client_secret.get_secret_value() if settings.console_oidc_client_secret else ""
         return ClientCredentials(
@@ -98,7 +113,7 @@ class ConsoleAuth(AuthenticationBackend):
         )
 
     def _users(self, session: Any) -> PlatformUserService:
-        return PlatformUserService(session, self.services.secretbox)
+        return PlatformUserService(session, self.secretbox)
 
     # SQLAdmin's hooks.
     async def login(self, request: Request) -> Response | bool:
@@ -108,8 +123,8 @@ class ConsoleAuth(AuthenticationBackend):
         email, password, code = (str(form.get(k, "")) for k in ("email", "password", "code"))
         address = client_address(request.scope)
         try:
-            await self.services.rate_limiter.hit(Limit.CONSOLE_SIGN_IN_PER_ADDRESS, address)
-            await self.services.rate_limiter.hit(Limit.CONSOLE_SIGN_IN_PER_ACCOUNT, ascii_fold(email.strip()))
+            await self.rate_limiter.hit(Limit.CONSOLE_SIGN_IN_PER_ADDRESS, address)
+            await self.rate_limiter.hit(Limit.CONSOLE_SIGN_IN_PER_ACCOUNT, ascii_fold(email.strip()))
             lock = await self.lockouts.lock(email, address)
         except RateLimitedError as exc:
             return await self._too_many(request, exc)
@@ -119,7 +134,7 @@ class ConsoleAuth(AuthenticationBackend):
             # Refused before any check, even with the right password and code.
             await self._audit_failure(email, "locked", lock)
             return await self.page(request, _locked_message(lock), 429, lock.seconds)
-        async with self.services.database.control_session() as session, session.begin():
+        async with self.database.control_session() as session, session.begin():
             try:
                 user = await self._users(session).verify_password(email, password, code)
             except (SignInError, DomainError) as exc:
@@ -152,7 +167,7 @@ class ConsoleAuth(AuthenticationBackend):
         changes: dict[str, object] = {"method": "password", "outcome": outcome}
         if lock.locked:
             changes["locked_seconds"] = lock.seconds
-        async with self.services.database.control_session() as session, session.begin():
+        async with self.database.control_session() as session, session.begin():
             await audit.record(session, None, "sign_in_failed", actor_email=email[:320], changes=changes)
 
     async def logout(self, request: Request) -> Response | bool:
@@ -160,10 +175,10 @@ class ConsoleAuth(AuthenticationBackend):
         ended = await self.sessions.end(session_id) if session_id else None
         target = self.base_path + "/login"
         if ended is not None:
-            async with self.services.database.control_session() as session, session.begin():
+            async with self.database.control_session() as session, session.begin():
                 await audit.record(session, None, "sign_out", actor_email=ended.email)
             if ended.id_token and self.oidc_enabled:
-                settings = self.services.settings
+                settings = self.settings
                 assert settings.console_oidc_issuer is not None
                 assert settings.console_oidc_client_id is not None
                 target = await self.oidc.logout_url(
@@ -182,7 +197,7 @@ class ConsoleAuth(AuthenticationBackend):
         console_session = await self.sessions.touch(session_id) if session_id else None
         if console_session is None:
             return False
-        async with self.services.database.control_session() as session:
+        async with self.database.control_session() as session:
             consultant = await self._users(session).consultant(console_session.user_id)
         if consultant is None:
             await self.sessions.end(session_id or "")
@@ -210,10 +225,10 @@ class ConsoleAuth(AuthenticationBackend):
         if not self.oidc_enabled:
             return await self.page(request, "Sign-in through an identity provider is not configured.", 404)
         try:
-            await self.services.rate_limiter.hit(Limit.CONSOLE_SIGN_IN_PER_ADDRESS, client_address(request.scope))
+            await self.rate_limiter.hit(Limit.CONSOLE_SIGN_IN_PER_ADDRESS, client_address(request.scope))
         except RateLimitedError as exc:
             return await self._too_many(request, exc)
-        settings = self.services.settings
+        settings = self.settings
         assert settings.console_oidc_issuer is not None
         try:
             start = await self.oidc.begin(
@@ -236,7 +251,7 @@ class ConsoleAuth(AuthenticationBackend):
     async def oidc_callback(self, request: Request) -> Response:
         if not self.oidc_enabled:
             return await self.page(request, "Sign-in through an identity provider is not configured.", 404)
-        settings = self.services.settings
+        settings = self.settings
         assert settings.console_oidc_issuer is not None
         params = CallbackParams.from_query(request.query_params)
         try:
@@ -250,7 +265,7 @@ class ConsoleAuth(AuthenticationBackend):
         except LoginError as exc:
             return await self.page(request, exc.detail, 400)
         email = login.claims.get("email")
-        async with self.services.database.control_session() as session, session.begin():
+        async with self.database.control_session() as session, session.begin():
             try:
                 verified = email_is_verified(
                     login.claims, provider_verifies_emails=settings.console_oidc_provider_verifies_emails
@@ -283,7 +298,7 @@ class ConsoleAuth(AuthenticationBackend):
             CONSOLE_COOKIE,
             session_id,
             path=self.base_path,
-            max_age=self.services.settings.console_session_max_seconds,
+            max_age=self.settings.console_session_max_seconds,
             httponly=True,
             secure=self.secure_cookies,
             samesite="lax",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from asgi_csrf import asgi_csrf
+from redis.asyncio import Redis
 from sqladmin import BaseView, expose
 from sqladmin_litestar_plugin import SQLAdminPlugin
 from sqlalchemy.exc import DBAPIError
@@ -32,7 +33,13 @@ from admin.views.operations import OPERATION_VIEWS
 from admin.views.platform import PLATFORM_VIEWS
 from admin.views.tenant_data import TENANT_VIEWS
 from backend.api.problems import UNAVAILABLE_ERRORS, database_unavailable, log_unavailable
-from backend.state import Services
+from backend.auth.ratelimits import RateLimiter
+from backend.auth.revocations import ClientRevocations
+from backend.auth.secretbox import SecretBox
+from backend.jobs.outbox import JobSender
+from backend.settings import Settings
+from backend.sso.oidc import RelyingParty
+from tenants.sessions import Database
 
 BASE_PATH = "/admin"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -45,7 +52,7 @@ class SwitchTenantView(BaseView):
 
     name = "Switch client company"
     auth: ConsoleAuth
-    services: Services
+    database: Database
 
     def is_visible(self, request: Request) -> bool:
         return False
@@ -55,7 +62,7 @@ class SwitchTenantView(BaseView):
         consultant = consultant_of(request)
         slug = str((await request.form()).get("tenant", "")).strip()
         tenant = consultant.tenants.get(slug)
-        async with self.services.database.control_session() as session, session.begin():
+        async with self.database.control_session() as session, session.begin():
             if tenant is None:
                 await audit.record(session, consultant, "tenant.switch_refused", target=f"tenant {slug}"[:300])
             else:
@@ -86,21 +93,48 @@ class CsrfTokenForTemplates:
 
 def _for_this_app(view: type[Any], **attributes: Any) -> type[Any]:
     """A subclass of `view` for one app. SQLAdmin keeps its state (session maker, admin, templates) on
-    the view classes, and so do we (the app's services): a subclass per app keeps two apps in one
-    process (tests do that) from taking each other's."""
+    the view classes, and so do we (the app's collaborators a view uses): a subclass per app keeps two
+    apps in one process (tests do that) from taking each other's."""
     return type(view.__name__, (view,), {"__module__": view.__module__, **attributes})
 
 
-def build_console(services: Services) -> SQLAdminPlugin:
-    settings = services.settings
-    auth = ConsoleAuth(services, BASE_PATH)
+def build_console(
+    *,
+    settings: Settings,
+    database: Database,
+    redis: Redis,
+    secretbox: SecretBox,
+    relying_party: RelyingParty,
+    rate_limiter: RateLimiter,
+    revocations: ClientRevocations,
+    job_sender: JobSender,
+) -> SQLAdminPlugin:
+    """The console, with the app's collaborators: the views get theirs as class attributes (SQLAdmin
+    makes the view objects itself)."""
+    auth = ConsoleAuth(
+        settings=settings,
+        database=database,
+        redis=redis,
+        relying_party=relying_party,
+        rate_limiter=rate_limiter,
+        secretbox=secretbox,
+        base_path=BASE_PATH,
+    )
+    # What the views use, set on each view class (each declares those it reads).
+    collaborators = {
+        "database": database,
+        "secretbox": secretbox,
+        "job_sender": job_sender,
+        "relying_party": relying_party,
+        "revocations": revocations,
+    }
     views: list[Any] = [
-        _for_this_app(view, services=services) for view in (*OPERATION_VIEWS, *TENANT_VIEWS, *PLATFORM_VIEWS)
+        _for_this_app(view, **collaborators) for view in (*OPERATION_VIEWS, *TENANT_VIEWS, *PLATFORM_VIEWS)
     ]
-    views.append(_for_this_app(SwitchTenantView, services=services, auth=auth))
+    views.append(_for_this_app(SwitchTenantView, database=database, auth=auth))
     plugin = SQLAdminPlugin(
         views=views,
-        engine=services.database.engine,
+        engine=database.engine,
         base_url=BASE_PATH,
         title="Crosswalk console",
         templates_dir=str(TEMPLATES),
@@ -108,7 +142,7 @@ def build_console(services: Services) -> SQLAdminPlugin:
         middlewares=[
             Middleware(
                 asgi_csrf,
-                signing_secret=services.secretbox.derive("console-csrf"),
+                signing_secret=secretbox.derive("console-csrf"),
                 # asgi-csrf lets a POST without cookies through; a forged cross-site sign-in has none.
                 # (Either spelling of the path, as the mount passes it.)
                 always_protect={"/login", f"{BASE_PATH}/login"},
@@ -121,7 +155,7 @@ def build_console(services: Services) -> SQLAdminPlugin:
         ],
     )
     admin = plugin.admin
-    admin.session_maker = async_sessionmaker(services.database.engine, expire_on_commit=False)
+    admin.session_maker = async_sessionmaker(database.engine, expire_on_commit=False)
     admin.is_async = True
     admin.admin.router.routes.extend(auth.routes())
     # SQLAdmin's sign-out answers a GET; ours shows a form on GET and signs out on its POST. The route

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -23,11 +24,11 @@ from backend.api import idempotency
 from backend.api.bounds import request_body_bounds
 from backend.api.concurrency import TenantConcurrency, tenant_concurrency_middleware
 from backend.api.context import request_scope_middleware
-from backend.api.deps import provide_control_db, provide_db
+from backend.api.deps import control_db_provider, tenant_db_provider
 from backend.api.docs import docs_asset, docs_ui
 from backend.api.openapi import StrictStructSchemaPlugin
 from backend.api.options import answer_options
-from backend.api.problems import EXCEPTION_HANDLERS, document_problems
+from backend.api.problems import document_problems, exception_handlers
 from backend.api.query import declare_query_rules, refuse_unknown_query_parameters
 from backend.api.ratelimit import document_rate_limits, proxy_headers, rate_limit_guard
 from backend.api.security_headers import security_headers
@@ -40,9 +41,10 @@ from backend.auth.principal import Principal
 from backend.auth.ratelimits import RateLimiter, redis_client
 from backend.auth.revocations import ClientRevocations
 from backend.auth.secretbox import SecretBox
-from backend.auth.tokens import TokenSigner, load_or_create_key
+from backend.auth.tokens import TOKEN_PATH, TokenSigner, load_or_create_key
 from backend.framework.routes import CareerPathController, JobFamilyController, RoleController
 from backend.health.routes import health, ready
+from backend.jobs.outbox import JobSender
 from backend.jobs.routes import JobController
 from backend.logs import configure_logging
 from backend.marketplace.routes import MARKETPLACE_CONTROLLERS
@@ -50,9 +52,15 @@ from backend.matching.routes import MATCHING_CONTROLLERS
 from backend.mentoring.routes import MENTORING_CONTROLLERS
 from backend.notifications.routes import NotificationController
 from backend.org.routes import EmployeeController, EmployeeSkillController, MeController, OrgUnitController
+from backend.partners.oauth import TokenEndpoint
 from backend.partners.routes import PUBLIC_HANDLERS as PARTNER_PUBLIC_HANDLERS
 from backend.partners.routes import PartnerClientController
-from backend.scim.routes import ScimTokenController, scim_router, with_scim_errors_on_scim_paths
+from backend.scim.routes import (
+    ScimTokenController,
+    scim_exception_handlers,
+    scim_router,
+    with_scim_errors_on_scim_paths,
+)
 from backend.settings import Settings, get_settings
 from backend.skills.routes import (
     CatalogController,
@@ -61,8 +69,8 @@ from backend.skills.routes import (
     SkillController,
 )
 from backend.sso.oidc import RelyingParty
-from backend.sso.routes import IdentityProviderController, SsoController
-from backend.state import Services
+from backend.sso.routes import IdentityProviderController, SignInProviders, SsoController
+from backend.sso.service import SsoLogins
 from backend.training.routes import TRAINING_CONTROLLERS
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database
@@ -83,7 +91,6 @@ API_CONTROLLERS: list[Any] = [
     RoleController,
     CareerPathController,
     AspirationController,
-    IdentityProviderController,
     PartnerClientController,
     ScimTokenController,
     JobController,
@@ -135,7 +142,30 @@ def serving_connect_args(settings: Settings) -> dict[str, Any]:
     }
 
 
-def build_services(settings: Settings) -> Services:
+@dataclass
+class AppCollaborators:
+    """What the app is built with and holds for its lifetime. `create_app` builds them (or takes those a
+    test built, to hold one of them) and hands each route, middleware, guard and handler the ones it
+    uses; nothing reads them back from the app."""
+
+    database: Database
+    registry: TenantRegistry
+    signer: TokenSigner
+    redis: Redis
+    secretbox: SecretBox
+    portal_sessions: PortalSessions
+    revocations: ClientRevocations
+    # Only SSO's routes (and the console's sign-in) are given it.
+    relying_party: RelyingParty
+    # Puts committed jobs on the broker (see backend.jobs.outbox).
+    job_sender: JobSender
+    # The rate limits, on Redis (backend/auth/ratelimits.py).
+    rate_limiter: RateLimiter
+    # A tenant's requests in flight in this process, API and SCIM (backend/api/concurrency.py).
+    tenant_concurrency: TenantConcurrency
+
+
+def build_collaborators(settings: Settings) -> AppCollaborators:
     database = Database(
         settings.serving_url,
         pool_size=settings.db_pool_size,
@@ -147,8 +177,7 @@ def build_services(settings: Settings) -> Services:
     if settings.redis_url is None:
         raise RuntimeError("REDIS_URL is not set and the embedded Redis was not started")
     redis = Redis.from_url(settings.redis_url)
-    return Services(
-        settings=settings,
+    return AppCollaborators(
         database=database,
         registry=TenantRegistry(database, settings.tenant_cache_seconds),
         signer=build_signer(settings),
@@ -167,12 +196,12 @@ class UnsafeServingRoleError(RuntimeError):
     pass
 
 
-async def refuse_privileged_serving_role(services: Services) -> None:
+async def refuse_privileged_serving_role(database: Database) -> None:
     """Tenant isolation by Postgres roles holds only if the serving login cannot bypass it: a superuser
     may SET ROLE to anyone (even an archived tenant's role), and an INHERIT role has its tenants' rights
     without SET ROLE at all."""
     try:
-        async with services.database.control_session() as session:
+        async with database.control_session() as session:
             row = (
                 await session.execute(
                     text("SELECT rolsuper, rolinherit, rolbypassrls FROM pg_roles WHERE rolname = current_user")
@@ -198,14 +227,22 @@ async def check_api_request(request: Request[Any, Any, Any]) -> None:
     await strict_json_body(request)
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def provided(value: Any) -> Provide:
+    """A dependency that is always `value`: how a collaborator the composition root built reaches
+    route handlers (by the name it is provided under)."""
+    return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+
+def create_app(settings: Settings | None = None, collaborators: AppCollaborators | None = None) -> Litestar:
+    """The app's composition root: it builds (or takes) the collaborators once, and gives routes theirs
+    as dependencies, middleware as constructor arguments, guards and exception handlers as closures."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, json=settings.environment == "prod")
-    services = build_services(settings)
+    collaborators = collaborators or build_collaborators(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        await refuse_privileged_serving_role(services)
+        await refuse_privileged_serving_role(collaborators.database)
         # What start-up built (modules, mappers, the app) lives as long as the process: out of the
         # collector's reach, full collections stop pausing requests for ~170 ms each (bench/api.py).
         configure_mappers()
@@ -214,41 +251,105 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
-            await services.database.dispose()
-            await services.redis.aclose()
-            await services.rate_limiter.aclose()
-            await services.relying_party.aclose()
-            services.job_sender.close()
+            await collaborators.database.dispose()
+            await collaborators.redis.aclose()
+            await collaborators.rate_limiter.aclose()
+            await collaborators.relying_party.aclose()
+            collaborators.job_sender.close()
 
+    # SSO's own collaborators, given to its routes alone.
+    sso_dependencies = {
+        "relying_party": provided(collaborators.relying_party),
+        "sso_logins": provided(
+            SsoLogins(collaborators.redis, collaborators.relying_party, collaborators.secretbox, settings.base_url)
+        ),
+        "sign_in_providers": provided(
+            SignInProviders(collaborators.registry, collaborators.database, collaborators.secretbox)
+        ),
+    }
     api_v1 = Router(
         path="/api/v1",
-        route_handlers=API_CONTROLLERS,
+        route_handlers=[
+            *API_CONTROLLERS,
+            Router(path="/", route_handlers=[IdentityProviderController], dependencies=sso_dependencies),
+        ],
         guards=[scope_guard],
         # After the guard, before Litestar's lax conversion of the body (see backend/api/strict.py).
         before_request=check_api_request,
         dependencies={
-            "db": Provide(provide_db),
-            "control_db": Provide(provide_control_db),
+            "db": Provide(tenant_db_provider(collaborators.database, collaborators.job_sender)),
+            "control_db": Provide(control_db_provider(collaborators.database)),
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
         security=[{"bearer": []}],
     )
-    console = build_console(services)
+    console = build_console(
+        settings=settings,
+        database=collaborators.database,
+        redis=collaborators.redis,
+        secretbox=collaborators.secretbox,
+        relying_party=collaborators.relying_party,
+        rate_limiter=collaborators.rate_limiter,
+        revocations=collaborators.revocations,
+        job_sender=collaborators.job_sender,
+    )
+    retry_after_seconds = settings.db_unavailable_retry_after_seconds
+    scim_errors = scim_exception_handlers(retry_after_seconds)
+    token_endpoint = TokenEndpoint(
+        database=collaborators.database,
+        signer=collaborators.signer,
+        ttl_seconds=settings.partner_token_ttl_seconds,
+        token_url=settings.base_url + TOKEN_PATH,
+        limiter=collaborators.rate_limiter,
+    )
     app = Litestar(
-        route_handlers=[health, ready, docs_asset, api_v1, SsoController, scim_router, *PARTNER_PUBLIC_HANDLERS],
+        route_handlers=[
+            health,
+            ready,
+            docs_asset,
+            api_v1,
+            Router(path="/", route_handlers=[SsoController], dependencies=sso_dependencies),
+            scim_router(
+                public_url=settings.base_url,
+                database=collaborators.database,
+                tenant_concurrency=collaborators.tenant_concurrency,
+                exception_handlers=scim_errors,
+            ),
+            *PARTNER_PUBLIC_HANDLERS,
+        ],
+        # The collaborators routes take by name; SSO's are its routers' own (above).
+        dependencies={
+            "settings": provided(settings),
+            "database": provided(collaborators.database),
+            "signer": provided(collaborators.signer),
+            "redis": provided(collaborators.redis),
+            "secretbox": provided(collaborators.secretbox),
+            "portal_sessions": provided(collaborators.portal_sessions),
+            "revocations": provided(collaborators.revocations),
+            "token_endpoint": provided(token_endpoint),
+        },
         middleware=[
             proxy_headers(settings.trusted_proxy_networks),
             request_body_bounds(settings),
             answer_options,
             request_scope_middleware,
-            DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS),
+            DefineMiddleware(
+                BearerAuthMiddleware,
+                signer=collaborators.signer,
+                revocations=collaborators.revocations,
+                portal_sessions=collaborators.portal_sessions,
+                database=collaborators.database,
+                registry=collaborators.registry,
+                public_url=settings.base_url,
+                exclude=UNAUTHENTICATED_PATHS,
+            ),
             # Once the tenant is known, before anything opens a database session.
-            tenant_concurrency_middleware(services.tenant_concurrency),
+            tenant_concurrency_middleware(collaborators.tenant_concurrency),
         ],
         # After authentication, before every handler: the rate limits (backend/api/ratelimit.py).
-        guards=[rate_limit_guard],
+        guards=[rate_limit_guard(collaborators.rate_limiter)],
         exception_handlers={
-            **with_scim_errors_on_scim_paths(EXCEPTION_HANDLERS),
+            **with_scim_errors_on_scim_paths(exception_handlers(retry_after_seconds), scim_errors),
             idempotency.IdempotentReplay: idempotency.replay_response,
         },
         before_request=refuse_unknown_query_parameters,
@@ -277,7 +378,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
-    app.state.services = services
     document_problems(app)
     document_rate_limits(app)
     declare_bodies(app, under="/api/")

@@ -38,14 +38,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.app import create_app
+from backend.app import build_collaborators, create_app
 from backend.auth.principal import UserRole
 from backend.auth.tokens import TokenSigner, user_claims
 from backend.org.models import OrgUnit
 from backend.settings import Settings, as_psycopg_url
 from tenants.migrator import TENANT_TREE, script_directory, upgrade_control, upgrade_tenant_schemas
 from tenants.provisioning import RoleNames, create_tenant, ensure_platform_roles, tenant_schemas
-from tenants.sessions import TenantRef
+from tenants.sessions import Database, TenantRef
 
 NOOP_REVISION = """
 from alembic import op
@@ -94,9 +94,10 @@ async def throughput(call: Callable[[int], Awaitable[None]], requests: int, conc
     return requests / (time.perf_counter() - started)
 
 
-class SingleTenantDatabase:
+class SingleTenantDatabase(Database):
     """The baseline's database layer: one plain engine whose connections sit in one schema for good
-    (a connection-level search_path), with no pinning, no role switch and no tenant switching."""
+    (a connection-level search_path), with no pinning, no role switch and no tenant switching. A
+    Database in type only (the app's routes take one), built without Database's own setup."""
 
     def __init__(self, url: URL, schema: str) -> None:
         self.engine = create_async_engine(
@@ -151,7 +152,8 @@ async def measure_reads(
 
     async def run_tenant_app(max_tenants: int, spread: list[int]) -> tuple[list[float], float]:
         tuned = settings.model_copy(update={"db_max_tenants_per_connection": max_tenants})
-        app = create_app(tuned)
+        collaborators = build_collaborators(tuned)
+        app = create_app(tuned, collaborators)
         rates: list[float] = []
         peak = 0.0
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
@@ -166,13 +168,14 @@ async def measure_reads(
             for _ in range(args.rounds):
                 rates.append(await throughput(call, args.requests, args.concurrency))
                 peak = max(peak, largest_backend(owner_url, settings.app_role))
-        await app.state.services.database.dispose()
+        await collaborators.database.dispose()
         return rates, peak
 
     # The baseline: the same app, token check and read, on a single-tenant engine.
-    same_app = create_app(settings)
-    await same_app.state.services.database.dispose()
-    same_app.state.services.database = SingleTenantDatabase(owner_url, tenants[0].schema_name)
+    same = build_collaborators(settings)
+    await same.database.dispose()
+    same.database = SingleTenantDatabase(owner_url, tenants[0].schema_name)
+    same_app = create_app(settings, same)
     base_rates: list[float] = []
     first, unit = tenants[0], units[tenants[0].slug]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=same_app), base_url="http://bench") as client:
@@ -183,7 +186,7 @@ async def measure_reads(
 
         for _ in range(args.rounds):
             base_rates.append(await throughput(call_base, args.requests, args.concurrency))
-    await same_app.state.services.database.dispose()
+    await same.database.dispose()
 
     bare_app, bare_engine = bare_single_tenant_app(owner_url, tenants[0].schema_name)
     bare_rates: list[float] = []

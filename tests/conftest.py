@@ -28,7 +28,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from backend.app import create_app
+from backend.app import AppCollaborators, build_collaborators, create_app
 from backend.auth.principal import UserRole
 from backend.auth.ratelimits import Limit
 from backend.auth.tokens import TokenSigner, user_claims
@@ -146,8 +146,14 @@ def make_tenant(owner_engine: Engine, roles: RoleNames) -> TenantFactory:
 
 
 @pytest.fixture(scope="session")
-async def app(settings: Settings) -> AsyncIterator[Litestar]:
-    return create_app(settings)
+async def collaborators(settings: Settings) -> AppCollaborators:
+    """What the session's app is built with, for tests that use one of them (its signer, its key box)."""
+    return build_collaborators(settings)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, collaborators: AppCollaborators) -> AsyncIterator[Litestar]:
+    return create_app(settings, collaborators)
 
 
 @pytest.fixture(scope="session")
@@ -166,8 +172,8 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def signer(app: Litestar) -> TokenSigner:
-    signer = app.state.services.signer
+def signer(collaborators: AppCollaborators) -> TokenSigner:
+    signer = collaborators.signer
     assert isinstance(signer, TokenSigner)
     return signer
 

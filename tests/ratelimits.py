@@ -12,13 +12,13 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from anyio import CapacityLimiter
 from litestar import Litestar
 
-from backend.app import create_app
+from backend.app import AppCollaborators, build_collaborators, create_app
 from backend.auth.hashing import HASHING_LIMITER, UNPROVEN_HASHING_LIMITER
 from backend.settings import Settings
 from tests.conftest import ServedApp, serve_app
@@ -32,11 +32,29 @@ def fresh_namespace(settings: Settings) -> str:
     return f"{settings.broker_namespace}_{secrets.token_hex(4)}"
 
 
-def limited_app(settings: Settings, namespace: str | None = None, **rates: str | int) -> Litestar:
-    """The app with `rates` (settings' names, e.g. rate_limit_api_per_token="3/minute"). Two apps of
+def limited_settings(settings: Settings, namespace: str | None = None, **rates: str | int) -> Settings:
+    """`settings` with `rates` (settings' names, e.g. rate_limit_api_per_token="3/minute"). Two apps of
     one `namespace` share their counts, as two API processes of one deployment do."""
     update: dict[str, Any] = {"broker_namespace": namespace or fresh_namespace(settings), **rates}
-    return create_app(settings.model_copy(update=update))
+    return settings.model_copy(update=update)
+
+
+class LimitedApp(NamedTuple):
+    app: Litestar
+    # What the app was built with, for tests that reach one of them (its concurrency slots, its Redis).
+    collaborators: AppCollaborators
+
+
+def limited(settings: Settings, namespace: str | None = None, **rates: str | int) -> LimitedApp:
+    """The app with `rates` (see `limited_settings`), and its collaborators."""
+    own = limited_settings(settings, namespace, **rates)
+    collaborators = build_collaborators(own)
+    return LimitedApp(create_app(own, collaborators), collaborators)
+
+
+def limited_app(settings: Settings, namespace: str | None = None, **rates: str | int) -> Litestar:
+    """The app with `rates` (see `limited_settings`)."""
+    return limited(settings, namespace, **rates).app
 
 
 @contextmanager

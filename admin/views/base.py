@@ -31,7 +31,7 @@ from backend.auth.principal import Principal, UserRole, scopes_for
 from backend.auth.secretbox import SecretBox
 from backend.errors import DomainError, NotFoundError
 from backend.jobs import outbox
-from backend.state import Services
+from backend.jobs.outbox import JobSender
 from tenants.sessions import Database, TenantRef
 
 SchemaT = TypeVar("SchemaT", bound=msgspec.Struct)
@@ -127,16 +127,10 @@ class ConsoleView(ModelView):
     can_export = False
     page_size = 25
     page_size_options: ClassVar[list[int]] = [25, 50, 100]
-    # Set by the console builder: the app's database, Redis, keys and job sender.
-    services: ClassVar[Services]
-
-    @property
-    def database(self) -> Database:
-        return self.services.database
-
-    @property
-    def secretbox(self) -> SecretBox:
-        return self.services.secretbox
+    # Set by the console builder: the app's database, key box and job sender.
+    database: ClassVar[Database]
+    secretbox: ClassVar[SecretBox]
+    job_sender: ClassVar[JobSender]
 
     def __init__(self) -> None:
         # Headings a person reads ("Org unit", "Start date") rather than column names; a view's own
@@ -207,7 +201,7 @@ class ConsoleView(ModelView):
             request.scope[REFUSAL_STATUS] = refused.status
             raise refused from exc
         # Jobs the change asked for (the tenant's, or platform jobs) go to the broker once it committed.
-        await outbox.send_committed(self.database, current_tenant.get(), self.services.job_sender, session)
+        await outbox.send_committed(self.database, current_tenant.get(), self.job_sender, session)
         return obj
 
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:

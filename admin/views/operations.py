@@ -20,19 +20,22 @@ from backend.api.problems import domain_status
 from backend.errors import DomainError
 from backend.jobs import outbox
 from backend.jobs.models import Job
+from backend.jobs.outbox import JobSender
 from backend.matching.service import MatchingService
 from backend.mentoring.models import Pairing, PairingRun, Programme
 from backend.mentoring.runs import PairingRunService
 from backend.mentoring.schemas import RunCreate
 from backend.org.models import Employee
-from backend.state import Services
+from tenants.sessions import Database
 
 TENANT = "Client company"
 
 
 class TenantPage(BaseView):
     category = TENANT
-    services: Services
+    # Set by the console builder.
+    database: Database
+    job_sender: JobSender
 
     def is_accessible(self, request: Request) -> bool:
         return current_tenant.get() is not None
@@ -45,14 +48,14 @@ class TenantPage(BaseView):
         """Run `work(session, principal)` as the consultant, with HR's rights, in one transaction with
         its audit record; jobs it asks for are sent once it has committed."""
         consultant, tenant = consultant_of(request), tenant_of(request)
-        session = TenantSessions(self.services.database)()
+        session = TenantSessions(self.database)()
         try:
             async with session, session.begin():
                 result = await work(session, console_principal(consultant, tenant))
                 await audit.record(session, consultant, action, tenant_id=tenant.id, target=target)
         except DomainError as exc:
             raise HTTPException(domain_status(exc), problem_text(exc)) from exc
-        await outbox.send_committed(self.services.database, tenant, self.services.job_sender, session)
+        await outbox.send_committed(self.database, tenant, self.job_sender, session)
         return result
 
 
@@ -61,7 +64,7 @@ class OperationsView(TenantPage):
 
     @expose("/operations", methods=["GET"], identity="operations")
     async def operations(self, request: Request) -> Response:
-        async with TenantSessions(self.services.database)() as session:
+        async with TenantSessions(self.database)() as session:
             programmes = (await session.scalars(select(Programme).order_by(Programme.name))).all()
             runs = (await session.scalars(select(PairingRun).order_by(PairingRun.id.desc()).limit(20))).all()
             jobs = (await session.scalars(select(Job).order_by(Job.id.desc()).limit(20))).all()
@@ -91,7 +94,7 @@ class OperationsView(TenantPage):
     @expose("/operations/jobs/{job_id}", methods=["GET"], identity="operations-job")
     async def job(self, request: Request) -> Response:
         job_id = uuid.UUID(request.path_params["job_id"])
-        async with TenantSessions(self.services.database)() as session:
+        async with TenantSessions(self.database)() as session:
             job = await session.get(Job, job_id)
             run = await session.scalar(select(PairingRun).where(PairingRun.job_id == job_id))
         if job is None:
@@ -101,7 +104,7 @@ class OperationsView(TenantPage):
     @expose("/operations/pairing-runs/{run_id}", methods=["GET"], identity="operations-run")
     async def review_run(self, request: Request) -> Response:
         run_id = uuid.UUID(request.path_params["run_id"])
-        async with TenantSessions(self.services.database)() as session:
+        async with TenantSessions(self.database)() as session:
             run = await session.get(PairingRun, run_id)
             if run is None:
                 raise HTTPException(404, "No such pairing run in this client company.")
@@ -133,7 +136,7 @@ class DashboardView(TenantPage):
 
     @expose("/dashboard", methods=["GET"], identity="dashboard")
     async def dashboard(self, request: Request) -> Response:
-        async with TenantSessions(self.services.database)() as session:
+        async with TenantSessions(self.database)() as session:
             analytics = AnalyticsService(session)
             mobility = await analytics.mobility(12)
             pipeline = await analytics.pipeline()

@@ -24,6 +24,7 @@ from admin.models import ConsoleAuditEvent, ConsultantAssignment, PlatformRole, 
 from admin.users import Consultant, PlatformUserService
 from admin.views.base import ConsoleError, ConsoleView, current_csrftoken, snapshot
 from backend.auth.principal import Scope
+from backend.auth.revocations import ClientRevocations
 from backend.jobs import platform as platform_jobs
 from backend.jobs.models import DeadLetter, JobStatus, PlatformJob
 from backend.partners.models import PartnerClient
@@ -31,6 +32,7 @@ from backend.partners.service import PartnerClientService
 from backend.scim.models import ScimToken
 from backend.scim.tokens import ScimTokenService
 from backend.sso.models import IdentityProvider
+from backend.sso.oidc import RelyingParty
 from backend.sso.schemas import IdentityProviderWrite
 from backend.sso.service import IdentityProviderService
 from tenants.models import Tenant, TenantStatus
@@ -358,6 +360,8 @@ class IdentityProviderForm(CsrfForm):
 
 class IdentityProviderAdmin(TenantSettingsView, model=IdentityProvider):
     name, name_plural, icon = "Identity provider", "Identity provider (SSO)", "fa-solid fa-key"
+    # Set by the console builder: the provider's issuer is checked by discovery.
+    relying_party: ClassVar[RelyingParty]
     tenant_key = "tenant_id"
     form = IdentityProviderForm
     column_list = [
@@ -399,7 +403,7 @@ class IdentityProviderAdmin(TenantSettingsView, model=IdentityProvider):
             service = IdentityProviderService(session, tenant.id, self.secretbox)
             if (current := await service.find()) is not None:
                 before.update(snapshot(current))
-            return await service.configure(write, self.services.relying_party)
+            return await service.configure(write, self.relying_party)
 
         return await self.write(
             request,
@@ -479,6 +483,8 @@ class PartnerClientForm(CsrfForm):
 
 class PartnerClientAdmin(CredentialView, model=PartnerClient):
     name, name_plural, icon = "Partner app", "Partner apps", "fa-solid fa-plug"
+    # Set by the console builder: a revocation is known to every API process at once.
+    revocations: ClassVar[ClientRevocations]
     tenant_key = "tenant_id"
     kind = "partner_client"
     form = PartnerClientForm
@@ -503,7 +509,7 @@ class PartnerClientAdmin(CredentialView, model=PartnerClient):
         return created.client, created.secret
 
     async def revoke_row(self, session: AsyncSession, tenant: TenantRef, row_id: uuid.UUID) -> Any:
-        return await PartnerClientService(session, tenant.id).revoke(row_id, self.services.revocations)
+        return await PartnerClientService(session, tenant.id).revoke(row_id, self.revocations)
 
 
 class ScimTokenForm(CsrfForm):

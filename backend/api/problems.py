@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from functools import partial
 from http import HTTPStatus
 from typing import Any, NamedTuple
 
@@ -31,7 +32,6 @@ from backend.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from backend.state import services_of
 
 PROBLEM_JSON = "application/problem+json"
 # The opt key of a route that never touches the database (so never answers its 503).
@@ -195,8 +195,8 @@ def database_unavailable(exc: BaseException) -> str | None:
     return None
 
 
-def retry_after(request: Request[Any, Any, Any]) -> dict[str, str]:
-    return {"Retry-After": str(services_of(request.app).settings.db_unavailable_retry_after_seconds)}
+def retry_after(seconds: int) -> dict[str, str]:
+    return {"Retry-After": str(seconds)}
 
 
 def log_unavailable(path: str, exc: BaseException) -> None:
@@ -205,12 +205,14 @@ def log_unavailable(path: str, exc: BaseException) -> None:
     log.warning("database_unavailable", path=path, error=type(exc).__name__, sqlstate=sqlstate)
 
 
-def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+def handle_unavailable(
+    request: Request[Any, Any, Any], exc: Exception, *, retry_after_seconds: int
+) -> Response[Problem]:
     reason = database_unavailable(exc)
     if reason is None:
         return handle_unexpected(request, exc)
     log_unavailable(request.url.path, exc)
-    return problem_response(503, reason, headers=retry_after(request))
+    return problem_response(503, reason, headers=retry_after(retry_after_seconds))
 
 
 class DatabaseRefusal(NamedTuple):
@@ -236,9 +238,11 @@ def database_refusal(exc: DBAPIError) -> DatabaseRefusal | None:
     return None
 
 
-def handle_database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Problem]:
+def handle_database_error(
+    request: Request[Any, Any, Any], exc: DBAPIError, *, retry_after_seconds: int
+) -> Response[Problem]:
     if database_unavailable(exc) is not None:
-        return handle_unavailable(request, exc)
+        return handle_unavailable(request, exc, retry_after_seconds=retry_after_seconds)
     refusal = database_refusal(exc)
     if refusal is None:
         return handle_unexpected(request, exc)
@@ -254,25 +258,27 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return problem_response(500, "an unexpected error occurred; it has been logged")
 
 
-EXCEPTION_HANDLERS: ExceptionHandlersMap = {
-    ValidationException: handle_validation,
-    HTTPException: handle_http,
-    DomainError: handle_domain,
-    IntegrityError: handle_integrity,
-    DBAPIError: handle_database_error,
-    # The database's connection-level failures that SQLAlchemy does not wrap (see database_unavailable).
-    sa_exc.TimeoutError: handle_unavailable,
-    asyncpg.PostgresError: handle_unavailable,
-    asyncpg.InterfaceError: handle_unavailable,
-    OSError: handle_unavailable,
-    Exception: handle_unexpected,
-}
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     sa_exc.TimeoutError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
     OSError,
 )
+
+
+def exception_handlers(retry_after_seconds: int) -> ExceptionHandlersMap:
+    """The app's handlers, built by the app: a database that cannot serve is a 503 whose Retry-After
+    is `retry_after_seconds`."""
+    return {
+        ValidationException: handle_validation,
+        HTTPException: handle_http,
+        DomainError: handle_domain,
+        IntegrityError: handle_integrity,
+        DBAPIError: partial(handle_database_error, retry_after_seconds=retry_after_seconds),
+        # The database's connection-level failures that SQLAlchemy does not wrap (see database_unavailable).
+        **dict.fromkeys(UNAVAILABLE_ERRORS, partial(handle_unavailable, retry_after_seconds=retry_after_seconds)),
+        Exception: handle_unexpected,
+    }
 
 
 def problem_spec(status: int, description: str) -> ResponseSpec:

@@ -17,14 +17,13 @@ from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.exceptions import TooManyRequestsException
 from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
-from litestar.types import ASGIApp
+from litestar.types import ASGIApp, Guard
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backend.api.problems import problem_spec
 from backend.auth.principal import Principal
-from backend.auth.ratelimits import Limit, RateLimitedError, client_address
+from backend.auth.ratelimits import Limit, RateLimitedError, RateLimiter, client_address
 from backend.auth.tokens import TOKEN_PATH
-from backend.state import services_of
 
 _SSO_LOGIN = re.compile(r"/auth/[^/]+/login")
 
@@ -53,29 +52,33 @@ def too_many_requests(exc: RateLimitedError) -> TooManyRequestsException:
     return TooManyRequestsException(exc.detail, headers={"Retry-After": str(exc.retry_after)})
 
 
-async def rate_limit_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    door = door_of(connection.scope["path"])
-    if door is None:
-        return
-    limiter = services_of(connection.app).rate_limiter
-    try:
-        if door is Door.API:
-            principal = connection.scope.get("user")
-            if isinstance(principal, Principal):
-                await limiter.hit(Limit.API_PER_TOKEN, principal.subject)
-                await limiter.hit(Limit.API_PER_TENANT, str(principal.tenant.id))
-        elif door is Door.TOKEN:
-            await limiter.hit(Limit.TOKEN_PER_ADDRESS, client_address(connection.scope))
-        elif door is Door.SSO_LOGIN:
-            await limiter.hit(Limit.SSO_LOGIN_PER_ADDRESS, client_address(connection.scope))
-            await limiter.hit(Limit.SSO_LOGIN_PER_TENANT, str(connection.path_params.get("tenant_slug", "")))
-        else:
-            await limiter.hit(Limit.SCIM_PER_ADDRESS, client_address(connection.scope))
-            # Per presented token, known or not (it is looked up after this), by its digest.
-            if authorization := connection.headers.get("authorization"):
-                await limiter.hit(Limit.SCIM_PER_TOKEN, authorization)
-    except RateLimitedError as exc:
-        raise too_many_requests(exc) from None
+def rate_limit_guard(limiter: RateLimiter) -> Guard:
+    """The app's guard that counts every request of a limited way in on `limiter`."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        door = door_of(connection.scope["path"])
+        if door is None:
+            return
+        try:
+            if door is Door.API:
+                principal = connection.scope.get("user")
+                if isinstance(principal, Principal):
+                    await limiter.hit(Limit.API_PER_TOKEN, principal.subject)
+                    await limiter.hit(Limit.API_PER_TENANT, str(principal.tenant.id))
+            elif door is Door.TOKEN:
+                await limiter.hit(Limit.TOKEN_PER_ADDRESS, client_address(connection.scope))
+            elif door is Door.SSO_LOGIN:
+                await limiter.hit(Limit.SSO_LOGIN_PER_ADDRESS, client_address(connection.scope))
+                await limiter.hit(Limit.SSO_LOGIN_PER_TENANT, str(connection.path_params.get("tenant_slug", "")))
+            else:
+                await limiter.hit(Limit.SCIM_PER_ADDRESS, client_address(connection.scope))
+                # Per presented token, known or not (it is looked up after this), by its digest.
+                if authorization := connection.headers.get("authorization"):
+                    await limiter.hit(Limit.SCIM_PER_TOKEN, authorization)
+        except RateLimitedError as exc:
+            raise too_many_requests(exc) from None
+
+    return guard
 
 
 def proxy_headers(trusted_proxies: list[str]) -> Any:

@@ -11,16 +11,19 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundE
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
+from litestar.types import ASGIApp
 from sqlalchemy import select
 
 from backend.auth import employee_credentials
-from backend.auth.portal_sessions import SESSION_COOKIE
+from backend.auth.portal_sessions import SESSION_COOKIE, PortalSessions
 from backend.auth.principal import PARTNER_SCOPES, Principal, Scope, UserRole
+from backend.auth.revocations import ClientRevocations
 from backend.auth.same_origin import UNSAFE_METHODS, body_refusal, cross_site_refusal
-from backend.auth.tokens import InvalidTokenError, TokenClaims
+from backend.auth.tokens import InvalidTokenError, TokenClaims, TokenSigner
 from backend.partners.models import PartnerClient
-from backend.state import Services, services_of
 from tenants.models import TenantStatus
+from tenants.registry import TenantRegistry
+from tenants.sessions import Database
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="crosswalk"'}
 _KNOWN_SCOPES = {s.value for s in Scope}
@@ -30,47 +33,100 @@ _KNOWN_ROLES = {r.value for r in UserRole}
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     """A bearer token (CLI, partner app, portal front end) or the session cookie of an SSO login."""
 
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        signer: TokenSigner,
+        revocations: ClientRevocations,
+        portal_sessions: PortalSessions,
+        database: Database,
+        registry: TenantRegistry,
+        public_url: str,
+        exclude: list[str],
+    ) -> None:
+        super().__init__(app, exclude=exclude)
+        self.signer = signer
+        self.revocations = revocations
+        self.portal_sessions = portal_sessions
+        self.database = database
+        self.registry = registry
+        self.public_url = public_url
+
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        services = services_of(connection.app)
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if header:
             if scheme.lower() != "bearer" or not token.strip():
                 raise NotAuthorizedException("a bearer token is required", headers=_CHALLENGE)
             try:
-                claims = services.signer.verify(token.strip())
+                claims = self.signer.verify(token.strip())
             except InvalidTokenError as exc:
                 raise NotAuthorizedException(str(exc), headers=_CHALLENGE) from exc
-            if claims.client_id is not None and await partner_client_revoked(services, claims.client_id):
+            if claims.client_id is not None and await self.partner_client_revoked(claims.client_id):
                 raise NotAuthorizedException("the partner client has been revoked", headers=_CHALLENGE)
-            if claims.session is not None and not await services.portal_sessions.is_live(claims.session):
+            if claims.session is not None and not await self.portal_sessions.is_live(claims.session):
                 raise NotAuthorizedException("the session has ended; sign in again", headers=_CHALLENGE)
             credential = token.strip()
         elif session_id := connection.cookies.get(SESSION_COOKIE):
             # Checked before the session is even looked up: a forged request learns nothing.
-            refuse_cross_site_write(connection, services.settings.base_url)
-            session = await services.portal_sessions.get(session_id)
+            refuse_cross_site_write(connection, self.public_url)
+            session = await self.portal_sessions.get(session_id)
             if session is None:
                 raise NotAuthorizedException("the session has ended; sign in again", headers=_CHALLENGE)
             claims, credential = session.claims(), session_id
         else:
             raise NotAuthorizedException("a bearer token is required", headers=_CHALLENGE)
-        principal = await principal_from_claims(services, claims)
+        principal = await self.principal_from_claims(claims)
         if principal.employee_id is not None:
-            await refuse_ended_credential(services, principal, claims.issued_at)
+            await self.refuse_ended_credential(principal, claims.issued_at)
         structlog.contextvars.bind_contextvars(tenant=principal.tenant.slug)
         return AuthenticationResult(user=principal, auth=credential)
 
+    async def partner_client_revoked(self, client_id: str) -> bool:
+        """Redis says so at once in every process (written even before the revoking transaction commits);
+        the client's record says so for good, should Redis lose its entry (a flush, a failover)."""
+        if await self.revocations.is_revoked(client_id):
+            return True
+        async with self.database.control_session() as session:
+            revoked_at = await session.execute(
+                select(PartnerClient.revoked_at).where(PartnerClient.client_id == client_id)
+            )
+            row = revoked_at.one_or_none()
+        return row is None or row[0] is not None
 
-async def partner_client_revoked(services: Services, client_id: str) -> bool:
-    """Redis says so at once in every process (written even before the revoking transaction commits);
-    the client's record says so for good, should Redis lose its entry (a flush, a failover)."""
-    if await services.revocations.is_revoked(client_id):
-        return True
-    async with services.database.control_session() as session:
-        revoked_at = await session.execute(select(PartnerClient.revoked_at).where(PartnerClient.client_id == client_id))
-        row = revoked_at.one_or_none()
-    return row is None or row[0] is not None
+    async def refuse_ended_credential(self, principal: Principal, issued_at: float) -> None:
+        """A person's token or session stops working the moment they are deactivated (see
+        backend/auth/employee_credentials.py for why this reads the database on every such request)."""
+        assert principal.employee_id is not None
+        async with self.database.tenant_session(principal.tenant) as session:
+            reason = await employee_credentials.refusal(session, principal.employee_id, issued_at)
+        if reason is not None:
+            raise NotAuthorizedException(reason, headers=_CHALLENGE)
+
+    async def principal_from_claims(self, claims: TokenClaims) -> Principal:
+        tenant = await self.registry.get(claims.tenant_slug)
+        if tenant is None:
+            raise NotFoundException(f"tenant {claims.tenant_slug!r} does not exist")
+        if tenant.id != claims.tenant_id:
+            # Same slug, different tenant: the token predates an archive and re-creation.
+            raise NotAuthorizedException("the bearer token belongs to another tenant", headers=_CHALLENGE)
+        if tenant.status != TenantStatus.ACTIVE:
+            raise PermissionDeniedException(f"tenant {tenant.slug!r} is {tenant.status.value}")
+        if unknown := set(claims.roles) - _KNOWN_ROLES:
+            raise NotAuthorizedException(f"unknown roles in token: {sorted(unknown)}", headers=_CHALLENGE)
+        scopes = frozenset(Scope(s) for s in claims.scopes if s in _KNOWN_SCOPES)
+        if claims.client_id is not None:
+            # A partner's token never carries more than the allow-list, whatever it was minted with.
+            scopes &= PARTNER_SCOPES
+        return Principal(
+            tenant=tenant,
+            subject=claims.subject,
+            employee_id=claims.employee_id,
+            roles=frozenset(UserRole(r) for r in claims.roles),
+            scopes=scopes,
+            client_id=claims.client_id,
+        )
 
 
 def refuse_cross_site_write(connection: ASGIConnection[Any, Any, Any, Any], public_url: str) -> None:
@@ -83,41 +139,6 @@ def refuse_cross_site_write(connection: ASGIConnection[Any, Any, Any, Any], publ
         raise PermissionDeniedException(reason)
     if reason := body_refusal(connection.headers):
         raise HTTPException(status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail=reason)
-
-
-async def refuse_ended_credential(services: Services, principal: Principal, issued_at: float) -> None:
-    """A person's token or session stops working the moment they are deactivated (see
-    backend/auth/employee_credentials.py for why this reads the database on every such request)."""
-    assert principal.employee_id is not None
-    async with services.database.tenant_session(principal.tenant) as session:
-        reason = await employee_credentials.refusal(session, principal.employee_id, issued_at)
-    if reason is not None:
-        raise NotAuthorizedException(reason, headers=_CHALLENGE)
-
-
-async def principal_from_claims(services: Services, claims: TokenClaims) -> Principal:
-    tenant = await services.registry.get(claims.tenant_slug)
-    if tenant is None:
-        raise NotFoundException(f"tenant {claims.tenant_slug!r} does not exist")
-    if tenant.id != claims.tenant_id:
-        # Same slug, different tenant: the token predates an archive and re-creation.
-        raise NotAuthorizedException("the bearer token belongs to another tenant", headers=_CHALLENGE)
-    if tenant.status != TenantStatus.ACTIVE:
-        raise PermissionDeniedException(f"tenant {tenant.slug!r} is {tenant.status.value}")
-    if unknown := set(claims.roles) - _KNOWN_ROLES:
-        raise NotAuthorizedException(f"unknown roles in token: {sorted(unknown)}", headers=_CHALLENGE)
-    scopes = frozenset(Scope(s) for s in claims.scopes if s in _KNOWN_SCOPES)
-    if claims.client_id is not None:
-        # A partner's token never carries more than the allow-list, whatever it was minted with.
-        scopes &= PARTNER_SCOPES
-    return Principal(
-        tenant=tenant,
-        subject=claims.subject,
-        employee_id=claims.employee_id,
-        roles=frozenset(UserRole(r) for r in claims.roles),
-        scopes=scopes,
-        client_id=claims.client_id,
-    )
 
 
 async def scope_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
 
 import msgspec
-from litestar import Request, get
+from litestar import get
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
+from redis.asyncio import Redis
 from sqlalchemy import text
 
 from backend.api.problems import PROBLEM_JSON, READS_NO_DATABASE, Problem, retry_after
-from backend.state import services_of
+from backend.settings import Settings
+from tenants.sessions import Database
 
 
 class Health(msgspec.Struct):
@@ -55,26 +57,28 @@ async def health() -> Health:
         )
     },
 )
-async def ready(request: Request[Any, Any, Any]) -> Response[Readiness | Unready]:
-    services = services_of(request.app)
-    postgres = redis = "ok"
+async def ready(
+    database: NamedDependency[Database], redis: NamedDependency[Redis], settings: NamedDependency[Settings]
+) -> Response[Readiness | Unready]:
+    postgres_state = redis_state = "ok"
     try:
-        async with services.database.control_session() as session:
+        async with database.control_session() as session:
             await session.execute(text("SELECT 1"))
     except Exception as exc:  # readiness reports any failure rather than raising it
-        postgres = f"unavailable: {type(exc).__name__}"
+        postgres_state = f"unavailable: {type(exc).__name__}"
     try:
-        await services.redis.ping()
+        await redis.ping()
     except Exception as exc:  # as above
-        redis = f"unavailable: {type(exc).__name__}"
-    if postgres == "ok" and redis == "ok":
-        return Response(Readiness(status="ok", postgres=postgres, redis=redis))
-    servers = {"postgres": postgres, "redis": redis}
+        redis_state = f"unavailable: {type(exc).__name__}"
+    if postgres_state == "ok" and redis_state == "ok":
+        return Response(Readiness(status="ok", postgres=postgres_state, redis=redis_state))
+    servers = {"postgres": postgres_state, "redis": redis_state}
     unready = Unready(
         title=HTTPStatus.SERVICE_UNAVAILABLE.phrase,
         status=503,
         detail="; ".join(f"{name} {state}" for name, state in servers.items() if state != "ok"),
-        postgres=postgres,
-        redis=redis,
+        postgres=postgres_state,
+        redis=redis_state,
     )
-    return Response(unready, status_code=503, media_type=PROBLEM_JSON, headers=retry_after(request))
+    retry = retry_after(settings.db_unavailable_retry_after_seconds)
+    return Response(unready, status_code=503, media_type=PROBLEM_JSON, headers=retry)

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, delete, get, patch, post, put
+from litestar import Controller, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +12,7 @@ from backend.api.fields import EMAIL_PATTERN
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit, Moment, Search, parse_moment
 from backend.auth.middleware import principal_employee
+from backend.auth.portal_sessions import PortalSessions
 from backend.auth.principal import Principal, Scope
 from backend.crud import to_schema
 from backend.org.models import OrgUnitKind
@@ -27,7 +28,6 @@ from backend.org.service import OrgService
 from backend.org.skill_profiles import SkillProfileService
 from backend.skills.models import SkillSource
 from backend.skills.schemas import EmployeeSkillRead, EmployeeSkillSet
-from backend.state import services_of
 
 
 class OrgUnitController(Controller):
@@ -140,16 +140,16 @@ class EmployeeController(Controller):
     )
     async def update_employee(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
+        portal_sessions: NamedDependency[PortalSessions],
         employee_id: FromPath[uuid.UUID],
         data: JSONBody[EmployeeUpdate],
     ) -> EmployeeRead:
         employee = await OrgService(db).update_employee(employee_id, data)
         if not employee.active:
             # Someone who left is signed out everywhere at once.
-            await services_of(request.app).portal_sessions.end_for_employees(principal.tenant.id, [employee.id])
+            await portal_sessions.end_for_employees(principal.tenant.id, [employee.id])
         return to_schema(employee, EmployeeRead)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from litestar import Controller, Litestar, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
@@ -25,7 +25,8 @@ from backend.api.query import QueryParameterError
 from backend.api.ratelimit import too_many_requests
 from backend.auth.principal import PARTNER_SCOPES, Principal, Scope
 from backend.auth.ratelimits import RateLimitedError, client_address
-from backend.auth.tokens import TOKEN_PATH
+from backend.auth.revocations import ClientRevocations
+from backend.auth.tokens import TOKEN_PATH, TokenSigner
 from backend.crud import to_schema
 from backend.partners.models import PartnerClient
 from backend.partners.oauth import (
@@ -47,27 +48,11 @@ from backend.partners.schemas import (
     TokenResponse,
 )
 from backend.partners.service import PartnerClientService
-from backend.state import services_of
+from backend.settings import Settings
 
 _PUBLIC = {"exclude_from_auth": True}
 _ADMIN = {"scope": Scope.IDENTITY_ADMIN}
 _NO_STORE = CacheControlHeader(no_store=True)
-_ENDPOINT_STATE_KEY = "partner_token_endpoint"
-
-
-def _token_endpoint(app: Litestar) -> TokenEndpoint:
-    endpoint = app.state.get(_ENDPOINT_STATE_KEY)
-    if not isinstance(endpoint, TokenEndpoint):
-        services = services_of(app)
-        endpoint = TokenEndpoint(
-            database=services.database,
-            signer=services.signer,
-            ttl_seconds=services.settings.partner_token_ttl_seconds,
-            token_url=services.settings.base_url + TOKEN_PATH,
-            limiter=services.rate_limiter,
-        )
-        app.state[_ENDPOINT_STATE_KEY] = endpoint
-    return endpoint
 
 
 @dataclass
@@ -131,9 +116,9 @@ def _query_refused(request: Request[Any, Any, Any], exc: QueryParameterError) ->
         503: problem_spec(503, "The database is unavailable or too slow for now; Retry-After says when to retry."),
     },
 )
-async def issue_token(request: Request[Any, Any, Any]) -> Response[Any]:
+async def issue_token(request: Request[Any, Any, Any], token_endpoint: NamedDependency[TokenEndpoint]) -> Response[Any]:
     try:
-        answer = await _token_endpoint(request.app).handle(
+        answer = await token_endpoint.handle(
             await request.body(),
             request.content_type[0],
             request.headers.get("authorization"),
@@ -153,9 +138,9 @@ async def issue_token(request: Request[Any, Any, Any]) -> Response[Any]:
     # As long as a token lives: a partner that meets an unknown `kid` fetches the set again.
     cache_control=CacheControlHeader(public=True, max_age=900),
 )
-async def jwks(request: Request[Any, Any, Any]) -> JsonWebKeySet:
+async def jwks(signer: NamedDependency[TokenSigner]) -> JsonWebKeySet:
     # Through a schema that has no field for private key material, whatever the signer returns.
-    return msgspec.convert(services_of(request.app).signer.public_jwks(), JsonWebKeySet)
+    return msgspec.convert(signer.public_jwks(), JsonWebKeySet)
 
 
 @get(
@@ -165,8 +150,7 @@ async def jwks(request: Request[Any, Any, Any]) -> JsonWebKeySet:
     summary="OAuth 2.0 authorization server metadata (RFC 8414)",
     cache_control=CacheControlHeader(public=True, max_age=3600),
 )
-async def authorization_server_metadata(request: Request[Any, Any, Any]) -> AuthorizationServerMetadata:
-    settings = services_of(request.app).settings
+async def authorization_server_metadata(settings: NamedDependency[Settings]) -> AuthorizationServerMetadata:
     return msgspec.convert(server_metadata(settings.base_url, settings.token_issuer), AuthorizationServerMetadata)
 
 
@@ -251,6 +235,7 @@ class PartnerClientController(Controller):
         request: Request[Any, Any, Any],
         control_db: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
+        settings: NamedDependency[Settings],
         partner_client_id: FromPath[uuid.UUID],
         data: JSONBody[SecretRotate | None] = None,
     ) -> SecretRotated:
@@ -258,7 +243,7 @@ class PartnerClientController(Controller):
         grace = data.grace_seconds if data and data.grace_seconds is not None else None
         made = await PartnerClientService(control_db, principal.tenant.id).rotate(
             partner_client_id,
-            grace_seconds=services_of(request.app).settings.partner_secret_grace_seconds if grace is None else grace,
+            grace_seconds=settings.partner_secret_grace_seconds if grace is None else grace,
         )
         return SecretRotated(
             id=made.client.id,
@@ -277,11 +262,9 @@ class PartnerClientController(Controller):
     )
     async def revoke_partner_client(
         self,
-        request: Request[Any, Any, Any],
         control_db: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
+        revocations: NamedDependency[ClientRevocations],
         partner_client_id: FromPath[uuid.UUID],
     ) -> None:
-        await PartnerClientService(control_db, principal.tenant.id).revoke(
-            partner_client_id, services_of(request.app).revocations
-        )
+        await PartnerClientService(control_db, principal.tenant.id).revoke(partner_client_id, revocations)

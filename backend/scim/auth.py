@@ -7,7 +7,7 @@ minute per token, so a busy provisioning run does not turn every read into a wri
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,16 +15,17 @@ import structlog
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
+from litestar.types import Guard
 from scim2_models import ForbiddenException, UnauthorizedException
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.api.concurrency import TenantConcurrency
 from backend.scim.models import ScimToken
 from backend.scim.tokens import TOKEN_PREFIX, hash_token
-from backend.state import services_of
 from tenants.models import Tenant, TenantStatus
 from tenants.registry import tenant_ref
-from tenants.sessions import TenantRef
+from tenants.sessions import Database, TenantRef
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="crosswalk-scim"'}
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -68,13 +69,17 @@ async def tenant_for_token(session: AsyncSession, authorization: str | None) -> 
     return tenant_ref(tenant)
 
 
-async def scim_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+def scim_guard(database: Database) -> Guard:
     """Router guard of /scim/v2: authenticate, and keep the tenant for `provide_scim_db`."""
-    async with services_of(connection.app).database.control_session() as session:
-        tenant = await tenant_for_token(session, connection.headers.get("authorization"))
-        await session.commit()
-    structlog.contextvars.bind_contextvars(tenant=tenant.slug)
-    connection.scope.setdefault("state", {})[_TENANT_STATE] = tenant
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        async with database.control_session() as session:
+            tenant = await tenant_for_token(session, connection.headers.get("authorization"))
+            await session.commit()
+        structlog.contextvars.bind_contextvars(tenant=tenant.slug)
+        connection.scope.setdefault("state", {})[_TENANT_STATE] = tenant
+
+    return guard
 
 
 def scim_tenant(request: Request[Any, Any, Any]) -> TenantRef:
@@ -84,19 +89,25 @@ def scim_tenant(request: Request[Any, Any, Any]) -> TenantRef:
     return tenant
 
 
-async def provide_scim_db(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
-    """The request's session, pinned to the token's tenant; committed on success, rolled back on error
-    (so a request that fails half-way changes nothing). It runs in one of the tenant's concurrency
-    slots, taken before the session opens (backend/api/concurrency.py)."""
-    services = services_of(request.app)
-    tenant = scim_tenant(request)
-    async with services.tenant_concurrency.slot(tenant.id):
-        session = services.database.tenant_session(tenant)
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-        finally:
-            await session.close()
+def scim_db_provider(
+    database: Database, tenant_concurrency: TenantConcurrency
+) -> Callable[..., AsyncGenerator[AsyncSession, None]]:
+    """The provider of `scim_db`, built by the app with its database and the tenants' concurrency slots."""
+
+    async def provide_scim_db(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+        """The request's session, pinned to the token's tenant; committed on success, rolled back on error
+        (so a request that fails half-way changes nothing). It runs in one of the tenant's concurrency
+        slots, taken before the session opens (backend/api/concurrency.py)."""
+        tenant = scim_tenant(request)
+        async with tenant_concurrency.slot(tenant.id):
+            session = database.tenant_session(tenant)
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                await session.close()
+
+    return provide_scim_db

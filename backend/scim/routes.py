@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, get_args
 
 import structlog
@@ -41,6 +42,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api import idempotency
+from backend.api.concurrency import TenantConcurrency
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit
 from backend.api.problems import (
@@ -50,9 +52,10 @@ from backend.api.problems import (
     log_unavailable,
     retry_after,
 )
+from backend.auth.portal_sessions import PortalSessions
 from backend.auth.principal import Principal, Scope
 from backend.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
-from backend.scim.auth import provide_scim_db, scim_guard, scim_tenant
+from backend.scim.auth import scim_db_provider, scim_guard, scim_tenant
 from backend.scim.models import ScimToken
 from backend.scim.protocol import (
     DEFAULT_COUNT,
@@ -70,13 +73,16 @@ from backend.scim.resources import Group, UserResource
 from backend.scim.schemas import ScimTokenCreate, ScimTokenCreated, ScimTokenRead
 from backend.scim.service import ScimService
 from backend.scim.tokens import ScimTokenService
-from backend.state import services_of
+from backend.settings import Settings
+from tenants.sessions import Database
 
 SCIM_JSON = "application/scim+json"
 SCIM_PATH = "/scim/v2"
 _ACCEPTED_BODIES = {SCIM_JSON, "application/json"}
 # Errors here are SCIM errors, documented per route (not the API's problem+json).
 _SCIM = {"documents_own_errors": True}
+# The opt key under which the SCIM router keeps where SCIM is served (`scim_router`).
+_BASE_URL = "scim_base_url"
 log = structlog.get_logger()
 
 Json = dict[str, Any]
@@ -233,7 +239,7 @@ async def _body(request: Request[Any, Any, Any]) -> Any:
 
 
 def _service(request: Request[Any, Any, Any], session: AsyncSession) -> ScimService:
-    return ScimService(session, services_of(request.app).settings.base_url + SCIM_PATH)
+    return ScimService(session, _base_url(request))
 
 
 # -- errors
@@ -280,17 +286,17 @@ def handle_integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Re
     return _error(400, "the request refers to something that does not exist or breaks a rule", "invalidValue")
 
 
-def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def handle_unavailable(request: Request[Any, Any, Any], exc: Exception, *, retry_after_seconds: int) -> Response[Any]:
     reason = database_unavailable(exc)
     if reason is None:
         return handle_unexpected(request, exc)
     log_unavailable(request.url.path, exc)
-    return _error(503, reason, headers=retry_after(request))
+    return _error(503, reason, headers=retry_after(retry_after_seconds))
 
 
-def handle_database(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+def handle_database(request: Request[Any, Any, Any], exc: DBAPIError, *, retry_after_seconds: int) -> Response[Any]:
     if database_unavailable(exc) is not None:
-        return handle_unavailable(request, exc)
+        return handle_unavailable(request, exc, retry_after_seconds=retry_after_seconds)
     refusal = database_refusal(exc)
     if refusal is None:
         return handle_unexpected(request, exc)
@@ -302,30 +308,35 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return _error(500, "an unexpected error occurred; it has been logged")
 
 
-SCIM_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
-    SCIMException: handle_scim,
-    ValidationError: handle_pydantic,
-    ValidationException: handle_validation,
-    HTTPException: handle_http,
-    DomainError: handle_domain,
-    IntegrityError: handle_integrity,
-    DBAPIError: handle_database,
-    **dict.fromkeys(UNAVAILABLE_ERRORS, handle_unavailable),
-    Exception: handle_unexpected,
-}
+def scim_exception_handlers(retry_after_seconds: int) -> ExceptionHandlersMap:
+    """SCIM's handlers, built by the app: a database that cannot serve is a 503 whose Retry-After is
+    `retry_after_seconds`."""
+    return {
+        SCIMException: handle_scim,
+        ValidationError: handle_pydantic,
+        ValidationException: handle_validation,
+        HTTPException: handle_http,
+        DomainError: handle_domain,
+        IntegrityError: handle_integrity,
+        DBAPIError: partial(handle_database, retry_after_seconds=retry_after_seconds),
+        **dict.fromkeys(UNAVAILABLE_ERRORS, partial(handle_unavailable, retry_after_seconds=retry_after_seconds)),
+        Exception: handle_unexpected,
+    }
 
 
 def is_scim_path(path: str) -> bool:
     return path == SCIM_PATH or path.startswith(SCIM_PATH + "/")
 
 
-def with_scim_errors_on_scim_paths(handlers: ExceptionHandlersMap) -> ExceptionHandlersMap:
-    """The app's own exception handlers, except on SCIM paths, which answer SCIM errors also when no
-    SCIM route took the request: an unknown path (404), a method a path does not have (405), or a
-    refusal by a middleware. The router's handlers cover everything its routes raise."""
+def with_scim_errors_on_scim_paths(
+    handlers: ExceptionHandlersMap, scim_handlers: ExceptionHandlersMap
+) -> ExceptionHandlersMap:
+    """The app's own exception handlers, except on SCIM paths, which answer SCIM errors (`scim_handlers`)
+    also when no SCIM route took the request: an unknown path (404), a method a path does not have
+    (405), or a refusal by a middleware. The router's handlers cover everything its routes raise."""
 
     def on_scim_paths(exception_type: Any, handler: Any) -> Any:
-        scim_handler = SCIM_EXCEPTION_HANDLERS.get(exception_type, handle_unexpected)
+        scim_handler = scim_handlers.get(exception_type, handle_unexpected)
 
         def dispatch(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
             answer: Response[Any] = (scim_handler if is_scim_path(request.url.path) else handler)(request, exc)
@@ -426,13 +437,14 @@ def _resource_controller(kind: _ResourceKind) -> type[Controller]:
         self: Controller,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        portal_sessions: NamedDependency[PortalSessions],
         attributes: Attributes = None,
         excluded_attributes: ExcludedAttributes = None,
     ) -> Response[Json]:
         parameters = _parameters(model, attributes, excluded_attributes)
         service = _service(request, scim_db)
         resource = await kind.create(service, await _body(request))
-        await _end_sessions_of_changed(request, service)
+        await _end_sessions_of_changed(request, service, portal_sessions)
         return _resource(resource, Context.RESOURCE_CREATION_RESPONSE, parameters, 201, with_location=True)
 
     async def search_resources(
@@ -468,6 +480,7 @@ def _resource_controller(kind: _ResourceKind) -> type[Controller]:
             self: Controller,
             request: Request[Any, Any, Any],
             scim_db: NamedDependency[AsyncSession],
+            portal_sessions: NamedDependency[PortalSessions],
             resource_id: str,
             if_match: IfMatch = None,
             attributes: Attributes = None,
@@ -476,7 +489,7 @@ def _resource_controller(kind: _ResourceKind) -> type[Controller]:
             parameters = _parameters(model, attributes, excluded_attributes)
             service = _service(request, scim_db)
             resource = await change(service, resource_id, await _body(request), if_match)
-            await _end_sessions_of_changed(request, service)
+            await _end_sessions_of_changed(request, service, portal_sessions)
             return _resource(resource, context, parameters)
 
         return change_resource
@@ -485,12 +498,13 @@ def _resource_controller(kind: _ResourceKind) -> type[Controller]:
         self: Controller,
         request: Request[Any, Any, Any],
         scim_db: NamedDependency[AsyncSession],
+        portal_sessions: NamedDependency[PortalSessions],
         resource_id: str,
         if_match: IfMatch = None,
     ) -> None:
         service = _service(request, scim_db)
         await kind.delete(service, resource_id, if_match)
-        await _end_sessions_of_changed(request, service)
+        await _end_sessions_of_changed(request, service, portal_sessions)
 
     def named(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
         """`fn` as the handler `name` (the OpenAPI operation is named after it), the resource's id
@@ -584,15 +598,17 @@ ScimGroupController = _resource_controller(
 )
 
 
-async def _end_sessions_of_changed(request: Request[Any, Any, Any], service: ScimService) -> None:
+async def _end_sessions_of_changed(
+    request: Request[Any, Any, Any], service: ScimService, portal_sessions: PortalSessions
+) -> None:
     """Deactivated people, and people whose groups (so roles) changed, sign in again."""
     if service.access_changed:
-        sessions = services_of(request.app).portal_sessions
-        await sessions.end_for_employees(scim_tenant(request).id, service.access_changed)
+        await portal_sessions.end_for_employees(scim_tenant(request).id, service.access_changed)
 
 
 def _base_url(request: Request[Any, Any, Any]) -> str:
-    return services_of(request.app).settings.base_url + SCIM_PATH
+    """Where SCIM is served, as its router was built with (`scim_router`)."""
+    return str(request.route_handler.opt[_BASE_URL])
 
 
 class ScimDiscoveryController(Controller):
@@ -682,15 +698,27 @@ async def _schemas(request: Request[Any, Any, Any], session: AsyncSession) -> li
     return schemas(_base_url(request), await _service(request, session).role_titles())
 
 
-scim_router = Router(
-    path=SCIM_PATH,
-    route_handlers=[ScimUserController, ScimGroupController, ScimDiscoveryController],
-    guards=[scim_guard],
-    dependencies={"scim_db": Provide(provide_scim_db)},
-    exception_handlers=SCIM_EXCEPTION_HANDLERS,
-    security=[{"scim_bearer": []}],
-    tags=["SCIM"],
-)
+def scim_router(
+    *,
+    public_url: str,
+    database: Database,
+    tenant_concurrency: TenantConcurrency,
+    exception_handlers: ExceptionHandlersMap,
+) -> Router:
+    """The SCIM service, built by the app: served under `public_url`, its tokens looked up and its
+    sessions opened in `database`, in the tenants' `tenant_concurrency` slots; it answers SCIM errors
+    (`scim_exception_handlers`). Its routes read their base URL from the router's opt rather than
+    take the settings as a dependency: one dependency (`scim_db`) is resolved without a task group."""
+    return Router(
+        path=SCIM_PATH,
+        route_handlers=[ScimUserController, ScimGroupController, ScimDiscoveryController],
+        guards=[scim_guard(database)],
+        dependencies={"scim_db": Provide(scim_db_provider(database, tenant_concurrency))},
+        exception_handlers=exception_handlers,
+        security=[{"scim_bearer": []}],
+        tags=["SCIM"],
+        opt={_BASE_URL: public_url + SCIM_PATH},
+    )
 
 
 # -- /api/v1/scim-tokens
@@ -725,6 +753,7 @@ class ScimTokenController(Controller):
         request: Request[Any, Any, Any],
         control_db: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
+        settings: NamedDependency[Settings],
         data: JSONBody[ScimTokenCreate],
     ) -> Response[ScimTokenCreated]:
         idempotency.refuse_for_secrets(request)
@@ -735,7 +764,7 @@ class ScimTokenController(Controller):
             prefix=issued.row.token_prefix,
             created_at=issued.row.created_at,
             token=issued.token,
-            scim_base_url=_base_url(request),
+            scim_base_url=settings.base_url + SCIM_PATH,
         )
         return Response(created, status_code=201, headers={"Cache-Control": "no-store"})
 

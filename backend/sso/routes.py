@@ -20,10 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.problems import PROBLEM_JSON, problem_response, problem_spec
 from backend.api.query import ANY_QUERY
-from backend.auth.portal_sessions import SESSION_COOKIE, PortalSession, session_hash
+from backend.auth.portal_sessions import SESSION_COOKIE, PortalSession, PortalSessions, session_hash
 from backend.auth.principal import Principal, Scope
 from backend.auth.same_origin import cross_site_refusal
+from backend.auth.secretbox import SecretBox
+from backend.auth.tokens import TokenSigner
+from backend.settings import Settings
 from backend.sso.models import IdentityProvider
+from backend.sso.oidc import RelyingParty
 from backend.sso.schemas import IdentityProviderRead, IdentityProviderWrite, PortalToken, RoleMapping, SessionRead
 from backend.sso.service import (
     CallbackParams,
@@ -35,9 +39,9 @@ from backend.sso.service import (
     logged_out_url,
     login_url,
 )
-from backend.state import Services, services_of
 from tenants.models import TenantStatus
-from tenants.sessions import TenantRef
+from tenants.registry import TenantRegistry
+from tenants.sessions import Database, TenantRef
 from tenants.slugs import SLUG_PATTERN
 
 LOGIN_BINDING_COOKIE = "crosswalk_login"
@@ -65,12 +69,8 @@ _NOBODY = {401: problem_spec(401, "Nobody is signed in.")}
 _CROSS_SITE = {403: problem_spec(403, "The request does not come from a page of this site.")}
 
 
-def _logins(services: Services) -> SsoLogins:
-    return SsoLogins(services.redis, services.relying_party, services.secretbox, services.settings.base_url)
-
-
-def _secure_cookies(services: Services) -> bool:
-    return services.settings.environment == "prod"
+def _secure_cookies(settings: Settings) -> bool:
+    return settings.environment == "prod"
 
 
 def _error(request: Request[Any, Any, Any], status: int, detail: str, what: str = "Sign-in") -> Response[Any]:
@@ -86,15 +86,30 @@ def _error(request: Request[Any, Any, Any], status: int, detail: str, what: str 
     return problem_response(status, detail)
 
 
-async def _tenant_and_provider(services: Services, slug: str) -> tuple[TenantRef, IdentityProvider]:
-    tenant = await services.registry.get(slug)
-    if tenant is None or tenant.status != TenantStatus.ACTIVE:
-        raise LoginError(LoginFailure.NOT_CONFIGURED, f"no active company {slug!r} signs in here")
-    async with services.database.control_session() as session:
-        provider = await IdentityProviderService(session, tenant.id, services.secretbox).find()
-    if provider is None or not provider.enabled:
-        raise LoginError(LoginFailure.NOT_CONFIGURED, f"single sign-on is not set up for {slug!r}")
-    return tenant, provider
+class SignInProviders:
+    """The company a sign-in names, and its identity provider."""
+
+    def __init__(self, registry: TenantRegistry, database: Database, secretbox: SecretBox) -> None:
+        self.registry = registry
+        self.database = database
+        self.secretbox = secretbox
+
+    async def tenant(self, slug: str) -> TenantRef | None:
+        return await self.registry.get(slug)
+
+    async def provider(self, tenant: TenantRef) -> IdentityProvider | None:
+        async with self.database.control_session() as session:
+            return await IdentityProviderService(session, tenant.id, self.secretbox).find()
+
+    async def active(self, slug: str) -> tuple[TenantRef, IdentityProvider]:
+        """An active company's enabled provider, or a LoginError."""
+        tenant = await self.tenant(slug)
+        if tenant is None or tenant.status != TenantStatus.ACTIVE:
+            raise LoginError(LoginFailure.NOT_CONFIGURED, f"no active company {slug!r} signs in here")
+        provider = await self.provider(tenant)
+        if provider is None or not provider.enabled:
+            raise LoginError(LoginFailure.NOT_CONFIGURED, f"single sign-on is not set up for {slug!r}")
+        return tenant, provider
 
 
 class SsoController(Controller):
@@ -109,12 +124,17 @@ class SsoController(Controller):
         responses={303: _REDIRECT, **_LOGIN_ERRORS},
     )
     async def login(
-        self, request: Request[Any, Any, Any], tenant_slug: TenantSlug, return_to: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        sign_in_providers: NamedDependency[SignInProviders],
+        sso_logins: NamedDependency[SsoLogins],
+        settings: NamedDependency[Settings],
+        tenant_slug: TenantSlug,
+        return_to: FromQuery[str | None] = None,
     ) -> Response[Any]:
-        services = services_of(request.app)
         try:
-            tenant, provider = await _tenant_and_provider(services, tenant_slug)
-            start = await _logins(services).begin(tenant, provider, return_to)
+            tenant, provider = await sign_in_providers.active(tenant_slug)
+            start = await sso_logins.begin(tenant, provider, return_to)
         except LoginError as exc:
             return _error(request, _STATUS[exc.failure], exc.detail)
         response: Response[Any] = Redirect(start.redirect_url, status_code=303)
@@ -124,7 +144,7 @@ class SsoController(Controller):
             path=f"/auth/{tenant.slug}/",
             max_age=600,
             httponly=True,
-            secure=_secure_cookies(services),
+            secure=_secure_cookies(settings),
             samesite="lax",
         )
         return response
@@ -140,14 +160,18 @@ class SsoController(Controller):
     async def callback(
         self,
         request: Request[Any, Any, Any],
+        sign_in_providers: NamedDependency[SignInProviders],
+        database: NamedDependency[Database],
+        sso_logins: NamedDependency[SsoLogins],
+        portal_sessions: NamedDependency[PortalSessions],
+        settings: NamedDependency[Settings],
         tenant_slug: TenantSlug,
     ) -> Response[Any]:
-        services = services_of(request.app)
         params = CallbackParams.from_query(request.query_params)
         try:
-            tenant, provider = await _tenant_and_provider(services, tenant_slug)
-            async with services.database.tenant_session(tenant) as session:
-                completed = await _logins(services).complete(
+            tenant, provider = await sign_in_providers.active(tenant_slug)
+            async with database.tenant_session(tenant) as session:
+                completed = await sso_logins.complete(
                     tenant, provider, params, request.cookies.get(LOGIN_BINDING_COOKIE), session
                 )
                 await session.commit()
@@ -155,16 +179,16 @@ class SsoController(Controller):
             response = _error(request, _STATUS[exc.failure], exc.detail)
             response.delete_cookie(LOGIN_BINDING_COOKIE, path=f"/auth/{tenant_slug}/")
             return response
-        session_id = await services.portal_sessions.create(completed.session)
+        session_id = await portal_sessions.create(completed.session)
         response = Redirect(completed.return_to, status_code=303)
         response.delete_cookie(LOGIN_BINDING_COOKIE, path=f"/auth/{tenant.slug}/")
         response.set_cookie(
             SESSION_COOKIE,
             session_id,
             path="/",
-            max_age=services.portal_sessions.ttl_seconds,
+            max_age=portal_sessions.ttl_seconds,
             httponly=True,
-            secure=_secure_cookies(services),
+            secure=_secure_cookies(settings),
             samesite="lax",
         )
         return response
@@ -193,10 +217,27 @@ class SsoController(Controller):
         "anyone out.",
         responses={303: _REDIRECT, **_CROSS_SITE},
     )
-    async def logout(self, request: Request[Any, Any, Any], tenant_slug: TenantSlug) -> Response[Any]:
-        if refused := _cross_site(request):
+    async def logout(
+        self,
+        request: Request[Any, Any, Any],
+        sign_in_providers: NamedDependency[SignInProviders],
+        sso_logins: NamedDependency[SsoLogins],
+        portal_sessions: NamedDependency[PortalSessions],
+        settings: NamedDependency[Settings],
+        tenant_slug: TenantSlug,
+    ) -> Response[Any]:
+        if refused := _cross_site(request, settings.base_url):
             return refused
-        return await _logout(request, tenant_slug)
+        session_id = request.cookies.get(SESSION_COOKIE)
+        ended = await portal_sessions.end(session_id) if session_id else None
+        target = logged_out_url(settings.base_url, tenant_slug)
+        tenant = await sign_in_providers.tenant(tenant_slug)
+        if ended is not None and tenant is not None and ended.tenant_slug == tenant.slug:
+            provider = await sign_in_providers.provider(tenant)
+            target = await sso_logins.logout_redirect(tenant, provider, ended.id_token)
+        response: Response[Any] = Redirect(target, status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
 
     @get(
         "/{tenant_slug:str}/logged-out",
@@ -218,8 +259,10 @@ class SsoController(Controller):
         summary="Who is signed in (the portal session cookie)",
         responses={200: ResponseSpec(SessionRead, description="The signed-in person."), **_NOBODY},
     )
-    async def session(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        portal = await _current_session(request)
+    async def session(
+        self, request: Request[Any, Any, Any], portal_sessions: NamedDependency[PortalSessions]
+    ) -> Response[Any]:
+        portal = await _current_session(request, portal_sessions)
         if portal is None:
             return problem_response(401, "nobody is signed in")
         return Response(
@@ -240,52 +283,42 @@ class SsoController(Controller):
         description="Only from a page of this site (its `Origin`, else `Referer`).",
         responses={200: ResponseSpec(PortalToken, description="A bearer token."), **_NOBODY, **_CROSS_SITE},
     )
-    async def session_token(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        if refused := _cross_site(request):
+    async def session_token(
+        self,
+        request: Request[Any, Any, Any],
+        portal_sessions: NamedDependency[PortalSessions],
+        signer: NamedDependency[TokenSigner],
+        settings: NamedDependency[Settings],
+    ) -> Response[Any]:
+        if refused := _cross_site(request, settings.base_url):
             return refused
-        portal = await _current_session(request)
+        portal = await _current_session(request, portal_sessions)
         if portal is None:
             return problem_response(401, "nobody is signed in")
-        services = services_of(request.app)
         # Bound to the session: never longer than it, and refused as soon as it ends (logout).
         session_id = request.cookies[SESSION_COOKIE]
-        remaining = await services.portal_sessions.remaining_seconds(session_id)
-        ttl = max(1, min(services.settings.token_ttl_seconds, remaining))
+        remaining = await portal_sessions.remaining_seconds(session_id)
+        ttl = max(1, min(settings.token_ttl_seconds, remaining))
         claims = dataclasses.replace(portal.claims(), session=session_hash(session_id))
-        token = services.signer.mint(claims, ttl)
+        token = signer.mint(claims, ttl)
         return Response(
             PortalToken(access_token=token, token_type="Bearer", expires_in=ttl),  # noqa: S106
             headers={"Cache-Control": "no-store"},
         )
 
 
-def _cross_site(request: Request[Any, Any, Any]) -> Response[Any] | None:
+def _cross_site(request: Request[Any, Any, Any], public_url: str) -> Response[Any] | None:
     """The refusal of a cookie-authenticated POST that does not come from a page of this site
     (backend/auth/same_origin.py), or None."""
-    reason = cross_site_refusal(request.headers, services_of(request.app).settings.base_url)
+    reason = cross_site_refusal(request.headers, public_url)
     return None if reason is None else _error(request, 403, reason, "Request")
 
 
-async def _current_session(request: Request[Any, Any, Any]) -> PortalSession | None:
+async def _current_session(request: Request[Any, Any, Any], portal_sessions: PortalSessions) -> PortalSession | None:
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         return None
-    return await services_of(request.app).portal_sessions.get(session_id)
-
-
-async def _logout(request: Request[Any, Any, Any], tenant_slug: TenantSlug) -> Response[Any]:
-    services = services_of(request.app)
-    session_id = request.cookies.get(SESSION_COOKIE)
-    ended = await services.portal_sessions.end(session_id) if session_id else None
-    target = logged_out_url(services.settings.base_url, tenant_slug)
-    tenant = await services.registry.get(tenant_slug)
-    if ended is not None and tenant is not None and ended.tenant_slug == tenant.slug:
-        async with services.database.control_session() as session:
-            provider = await IdentityProviderService(session, tenant.id, services.secretbox).find()
-        target = await _logins(services).logout_redirect(tenant, provider, ended.id_token)
-    response: Response[Any] = Redirect(target, status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return await portal_sessions.get(session_id)
 
 
 def _read(provider: IdentityProvider, tenant: TenantRef, base_url: str) -> IdentityProviderRead:
@@ -318,32 +351,33 @@ class IdentityProviderController(Controller):
     @get("/", opt={"scope": Scope.IDENTITY_ADMIN}, summary="The company's SSO settings (never the secret)")
     async def get_provider(
         self,
-        request: Request[Any, Any, Any],
         control_db: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
+        secretbox: NamedDependency[SecretBox],
+        settings: NamedDependency[Settings],
     ) -> IdentityProviderRead:
-        services = services_of(request.app)
-        provider = await IdentityProviderService(control_db, principal.tenant.id, services.secretbox).get()
-        return _read(provider, principal.tenant, services.settings.base_url)
+        provider = await IdentityProviderService(control_db, principal.tenant.id, secretbox).get()
+        return _read(provider, principal.tenant, settings.base_url)
 
     @put("/", opt={"scope": Scope.IDENTITY_ADMIN}, summary="Configure SSO (the issuer is checked by discovery)")
     async def put_provider(
         self,
-        request: Request[Any, Any, Any],
         control_db: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
+        secretbox: NamedDependency[SecretBox],
+        relying_party: NamedDependency[RelyingParty],
+        settings: NamedDependency[Settings],
         data: JSONBody[IdentityProviderWrite],
     ) -> IdentityProviderRead:
-        services = services_of(request.app)
-        service = IdentityProviderService(control_db, principal.tenant.id, services.secretbox)
-        provider = await service.configure(data, services.relying_party)
-        return _read(provider, principal.tenant, services.settings.base_url)
+        service = IdentityProviderService(control_db, principal.tenant.id, secretbox)
+        provider = await service.configure(data, relying_party)
+        return _read(provider, principal.tenant, settings.base_url)
 
     @delete("/", opt={"scope": Scope.IDENTITY_ADMIN}, summary="Remove the SSO settings")
     async def delete_provider(
         self,
-        request: Request[Any, Any, Any],
         control_db: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
+        secretbox: NamedDependency[SecretBox],
     ) -> None:
-        await IdentityProviderService(control_db, principal.tenant.id, services_of(request.app).secretbox).remove()
+        await IdentityProviderService(control_db, principal.tenant.id, secretbox).remove()

@@ -13,11 +13,10 @@ import httpx
 import pytest
 
 from backend.settings import Settings
-from backend.state import services_of
 from tenants.locks import lock_tenant
 from tenants.sessions import Database
 from tests.conftest import TenantFactory, TokenFactory, serve_app
-from tests.ratelimits import in_loop, limited_app, too_many
+from tests.ratelimits import in_loop, limited, limited_app, too_many
 from tests.scim.conftest import ENTERPRISE, SCIM_JSON, okta_user, patch_op
 
 
@@ -26,8 +25,8 @@ async def test_a_tenant_over_its_concurrency_is_refused_and_another_tenant_is_no
 ) -> None:
     crowded, other = make_tenant(), make_tenant()
     crowded_hr, other_hr = auth(crowded), auth(other)
-    app = limited_app(settings, api_tenant_concurrency=1, api_tenant_queue_seconds=0)
-    slots = services_of(app).tenant_concurrency
+    app, collaborators = limited(settings, api_tenant_concurrency=1, api_tenant_queue_seconds=0)
+    slots = collaborators.tenant_concurrency
     async with in_loop(app) as api:
         # The crowded tenant's one slot is taken, by a request that is still running as far as the
         # next ones can tell (a real first request may finish before the last is read, under load).

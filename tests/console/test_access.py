@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select, text
 
 from admin.models import ConsoleAuditEvent, ConsultantAssignment, PlatformRole, PlatformUser
 from admin.users import PlatformUserService
+from backend.app import AppCollaborators
 from backend.auth.principal import UserRole
 from backend.auth.secretbox import SecretBox
 from backend.jobs.models import PlatformJob
@@ -86,8 +87,8 @@ class Browserless:
 
 
 @pytest.fixture(scope="module")
-def secretbox(app: Litestar) -> SecretBox:
-    box = app.state.services.secretbox
+def secretbox(collaborators: AppCollaborators) -> SecretBox:
+    box = collaborators.secretbox
     assert isinstance(box, SecretBox)
     return box
 

@@ -17,6 +17,7 @@ from playwright.async_api import ConsoleMessage, Page, expect
 
 from admin.models import PlatformRole
 from admin.users import PlatformUserService
+from backend.app import AppCollaborators
 from backend.auth.secretbox import SecretBox
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
@@ -36,10 +37,10 @@ class Clients:
 
 
 @pytest.fixture(scope="module")
-async def clients(app: Litestar, database: Database, make_tenant: TenantFactory) -> Clients:
+async def clients(collaborators: AppCollaborators, database: Database, make_tenant: TenantFactory) -> Clients:
     alder = make_tenant(f"alder_{secrets.token_hex(3)}", "Alder Logistics")
     birch = make_tenant(f"birch_{secrets.token_hex(3)}", "Birch Retail")
-    secretbox = app.state.services.secretbox
+    secretbox = collaborators.secretbox
     assert isinstance(secretbox, SecretBox)
     async with database.control_session() as session, session.begin():
         users = PlatformUserService(session, secretbox)

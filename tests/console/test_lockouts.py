@@ -12,15 +12,15 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
-from litestar import Litestar
 from sqlalchemy import Engine, select
 
 from admin.models import ConsoleAuditEvent, PlatformRole
 from admin.users import PlatformUserService
+from backend.auth.secretbox import SecretBox
 from backend.settings import Settings
 from tenants.sessions import Database
 from tests.conftest import free_port
-from tests.ratelimits import holding_every_hashing_slot, in_loop, limited_app
+from tests.ratelimits import holding_every_hashing_slot, in_loop, limited
 
 PASSWORD = "correct horse battery staple"
 
@@ -31,10 +31,10 @@ class Staff:
         self.totp = pyotp.TOTP(seed)
 
 
-async def make_staff(app: Litestar, database: Database) -> Staff:
+async def make_staff(secretbox: SecretBox, database: Database) -> Staff:
     email = f"lock-{secrets.token_hex(4)}@crosswalk.example"
     async with database.control_session() as session, session.begin():
-        created = await PlatformUserService(session, app.state.services.secretbox).create(
+        created = await PlatformUserService(session, secretbox).create(
             email, "Test Person", PlatformRole.CONSULTANT, PASSWORD
         )
     assert created.totp_uri is not None
@@ -76,8 +76,10 @@ def failures_audited(owner_engine: Engine, email: str) -> list[dict[str, Any]]:
 async def test_failures_lock_the_account_with_backoff_until_a_success_resets_it(
     settings: Settings, database: Database, owner_engine: Engine
 ) -> None:
-    app = limited_app(settings, console_lockout_failures=3, console_lockout_seconds=2, console_lockout_max_seconds=60)
-    staff = await make_staff(app, database)
+    app, collaborators = limited(
+        settings, console_lockout_failures=3, console_lockout_seconds=2, console_lockout_max_seconds=60
+    )
+    staff = await make_staff(collaborators.secretbox, database)
     async with in_loop(app) as tab:
         assert (await sign_in(tab, staff.email, "wrong password!", staff.totp.now())).status_code == 400
         assert (await sign_in(tab, staff.email, PASSWORD, wrong_code(staff))).status_code == 400
@@ -112,8 +114,8 @@ async def test_failures_lock_the_account_with_backoff_until_a_success_resets_it(
 async def test_an_address_that_fails_on_many_accounts_is_locked_and_others_are_not(
     settings: Settings, database: Database
 ) -> None:
-    app = limited_app(settings, console_lockout_failures=100, console_lockout_address_failures=3)
-    victims = [await make_staff(app, database) for _ in range(4)]
+    app, collaborators = limited(settings, console_lockout_failures=100, console_lockout_address_failures=3)
+    victims = [await make_staff(collaborators.secretbox, database) for _ in range(4)]
     async with in_loop(app, "198.51.100.7") as attacker, in_loop(app, "198.51.100.8") as colleague:
         for victim in victims[:2]:
             assert (await sign_in(attacker, victim.email, "a guess, a guess", victim.totp.now())).status_code == 400
@@ -127,12 +129,12 @@ async def test_an_address_that_fails_on_many_accounts_is_locked_and_others_are_n
 async def test_sign_in_attempts_are_rate_limited_per_account_and_per_address(
     settings: Settings, database: Database
 ) -> None:
-    app = limited_app(
+    app, collaborators = limited(
         settings,
         rate_limit_console_sign_in_per_account="2/minute",
         rate_limit_console_sign_in_per_address="5/minute",
     )
-    one, two, three = [await make_staff(app, database) for _ in range(3)]
+    one, two, three = [await make_staff(collaborators.secretbox, database) for _ in range(3)]
     async with in_loop(app, "198.51.100.9") as tab, in_loop(app, "198.51.100.10") as elsewhere:
         for _ in range(2):
             assert (await sign_in(tab, one.email, "not the password", one.totp.now())).status_code == 400
@@ -150,13 +152,13 @@ async def test_sign_in_attempts_are_rate_limited_per_account_and_per_address(
 async def test_without_redis_password_sign_in_is_refused_with_a_page_not_an_error(
     settings: Settings, database: Database
 ) -> None:
-    app = limited_app(settings)
-    staff = await make_staff(app, database)
+    app, collaborators = limited(settings)
+    staff = await make_staff(collaborators.secretbox, database)
     async with in_loop(app) as tab:
         page = await tab.get("/admin/login")
         assert page.status_code == 200
         # Redis goes away: the limits' and lock-outs' client now points at a port nobody listens on.
-        pool = app.state.services.rate_limiter.redis.connection_pool
+        pool = collaborators.rate_limiter.redis.connection_pool
         pool.connection_kwargs["port"] = free_port()
         await pool.disconnect()
         csrf = re.search(r'name="csrftoken"[^>]*value="([^"]+)"', page.text)
@@ -173,8 +175,8 @@ async def test_the_password_check_waits_for_a_hashing_slot_off_the_event_loop(
 ) -> None:
     """argon2 runs on a worker thread within the bounded hashing slots: while they are all taken, the
     sign-in waits and the console's other pages keep answering."""
-    app = limited_app(settings)
-    staff = await make_staff(app, database)
+    app, collaborators = limited(settings)
+    staff = await make_staff(collaborators.secretbox, database)
     async with in_loop(app) as tab:
         page = await tab.get("/admin/login")
         csrf = re.search(r'name="csrftoken"[^>]*value="([^"]+)"', page.text)

@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from admin.models import PlatformRole, PlatformUser
+from backend.app import AppCollaborators
 from backend.auth.secretbox import SecretBox
 from backend.sso.models import IdentityProvider
 from tenants.sessions import Database, TenantRef
@@ -29,8 +30,8 @@ def _alert(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def secretbox(app: Litestar) -> SecretBox:
-    box = app.state.services.secretbox
+def secretbox(collaborators: AppCollaborators) -> SecretBox:
+    box = collaborators.secretbox
     assert isinstance(box, SecretBox)
     return box
 

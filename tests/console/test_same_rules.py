@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from admin.models import PlatformRole
 from admin.users import PlatformUserService
+from backend.app import AppCollaborators
 from backend.auth.secretbox import SecretBox
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
@@ -24,8 +25,10 @@ from tests.marketplace.market import API, Market, build_market, ok
 Client = AsyncTestClient[Litestar]
 
 
-async def _console_for(client: Client, database: Database, app: Litestar, tenant: TenantRef) -> Browserless:
-    secretbox = app.state.services.secretbox
+async def _console_for(
+    client: Client, database: Database, collaborators: AppCollaborators, tenant: TenantRef
+) -> Browserless:
+    secretbox = collaborators.secretbox
     assert isinstance(secretbox, SecretBox)
     email = f"rules-{secrets.token_hex(3)}@crosswalk.example"
     async with database.control_session() as session, session.begin():
@@ -41,12 +44,12 @@ async def _market(client: Client, make_tenant: TenantFactory, auth: TokenFactory
 
 
 async def test_an_application_moves_in_the_console_by_the_apis_rules(
-    client: Client, app: Litestar, database: Database, make_tenant: TenantFactory, auth: TokenFactory
+    client: Client, collaborators: AppCollaborators, database: Database, make_tenant: TenantFactory, auth: TokenFactory
 ) -> None:
     m = await _market(client, make_tenant, auth)
     opening = await m.opening()
     application = await m.apply(opening["id"], "ana")
-    tab = await _console_for(client, database, app, m.tenant)
+    tab = await _console_for(client, database, collaborators, m.tenant)
     details = f"/admin/application/details/{application['id']}"
     stage_url = f"/admin/application/{application['id']}/stage"
     assert "Move to" in (await tab.get(details)).text
@@ -83,10 +86,10 @@ async def test_an_application_moves_in_the_console_by_the_apis_rules(
 
 
 async def test_a_console_refusal_has_the_apis_status(
-    client: Client, app: Litestar, database: Database, make_tenant: TenantFactory, auth: TokenFactory
+    client: Client, collaborators: AppCollaborators, database: Database, make_tenant: TenantFactory, auth: TokenFactory
 ) -> None:
     m = await _market(client, make_tenant, auth)
-    tab = await _console_for(client, database, app, m.tenant)
+    tab = await _console_for(client, database, collaborators, m.tenant)
     # Sam manages nobody, so may not be named hiring manager (docs/marketplace.md).
     body: dict[str, Any] = {
         "title": f"Survey gig {secrets.token_hex(2)}",
@@ -114,7 +117,7 @@ async def test_a_console_refusal_has_the_apis_status(
 
 
 async def test_the_dashboard_counts_the_applications_in_play(
-    client: Client, app: Litestar, database: Database, make_tenant: TenantFactory, auth: TokenFactory
+    client: Client, collaborators: AppCollaborators, database: Database, make_tenant: TenantFactory, auth: TokenFactory
 ) -> None:
     m = await _market(client, make_tenant, auth)
     await m.set_policy("never_before_move")
@@ -139,7 +142,7 @@ async def test_the_dashboard_counts_the_applications_in_play(
     assert pipeline["applications"] == 4
     # One of the three positions is filled: two are open.
     assert pipeline["open_positions"] == 2
-    tab = await _console_for(client, database, app, m.tenant)
+    tab = await _console_for(client, database, collaborators, m.tenant)
     dashboard = await tab.get("/admin/dashboard")
     shown = re.search(r'id="kpi-applications">(\d+)<', dashboard.text)
     assert shown is not None, dashboard.text

@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from admin.models import ConsoleAuditEvent, PlatformRole
+from backend.app import AppCollaborators
 from backend.auth.secretbox import SecretBox
 from backend.marketplace.models import Opportunity
 from tenants.sessions import Database, TenantRef
@@ -27,8 +28,8 @@ def tenants(make_tenant: TenantFactory) -> tuple[TenantRef, TenantRef]:
 
 
 @pytest.fixture
-async def staff(app: Litestar, database: Database, tenants: tuple[TenantRef, TenantRef]) -> Staff:
-    secretbox = app.state.services.secretbox
+async def staff(collaborators: AppCollaborators, database: Database, tenants: tuple[TenantRef, TenantRef]) -> Staff:
+    secretbox = collaborators.secretbox
     assert isinstance(secretbox, SecretBox)
     return await _make_staff(database, secretbox, PlatformRole.CONSULTANT, [tenants[0]])
 

@@ -14,6 +14,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from backend.app import build_collaborators, create_app
 from backend.auth.hashing import UNPROVEN_HASHING_LIMITER
 from backend.auth.ratelimits import RateLimiter, redis_client
 from backend.settings import Settings
@@ -26,6 +27,7 @@ from tests.ratelimits import (
     holding_every_hashing_slot,
     in_loop,
     limited_app,
+    limited_settings,
     served_with_limits,
     too_many,
 )
@@ -127,10 +129,11 @@ async def test_without_redis_the_token_endpoint_still_answers(
 ) -> None:
     """Rate limits fail open: a Redis that cannot be reached costs neither a token nor a 500."""
     partner = await register(tenant, "employees:read")
-    app = limited_app(settings, rate_limit_token_per_address="1/minute", rate_limit_token_per_client="1/minute")
-    services = app.state.services
+    own = limited_settings(settings, rate_limit_token_per_address="1/minute", rate_limit_token_per_client="1/minute")
+    services = build_collaborators(own)
     await services.rate_limiter.aclose()
     services.rate_limiter = RateLimiter.from_settings(redis_client(f"redis://127.0.0.1:{free_port()}/0"), settings)
+    app = create_app(own, services)
     async with AsyncTestClient(app) as unlimited:
         for _ in range(3):
             response = await request_token(unlimited, partner.client_id, partner.client_secret)

@@ -8,8 +8,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from backend.settings import Settings
-from backend.state import services_of
-from tests.ratelimits import fresh_namespace, in_loop, limited_app
+from tests.ratelimits import fresh_namespace, in_loop, limited, limited_app
 from tests.scim.conftest import DirectoryFactory, scim_error, scim_ok
 
 
@@ -50,8 +49,8 @@ async def test_a_tenants_scim_requests_over_its_concurrency_are_refused_and_anot
     """A provisioning run is one tenant's flood like any other: at most `API_TENANT_CONCURRENCY` of its
     SCIM requests run at once in a process, so it never holds the pool another tenant waits for."""
     crowded, other = await directory(), await directory()
-    app = limited_app(settings, api_tenant_concurrency=1, api_tenant_queue_seconds=0)
-    slots = services_of(app).tenant_concurrency
+    app, collaborators = limited(settings, api_tenant_concurrency=1, api_tenant_queue_seconds=0)
+    slots = collaborators.tenant_concurrency
     async with in_loop(app) as scim:
         # The crowded tenant's one slot is taken (by a request still running, as far as SCIM can tell).
         await slots.acquire(crowded.tenant.id)

@@ -19,9 +19,9 @@ import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey, RSAKey
-from litestar import Litestar
 from sqlalchemy import Engine
 
+from backend.app import AppCollaborators
 from backend.settings import Settings
 from backend.sso.oidc import RelyingParty
 from tests.sso.conftest import Browser, BrowserlessLogin, Observed, OpenIdProvider, SsoTenant
@@ -44,8 +44,8 @@ def b64(data: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def relying_party(app: Litestar) -> RelyingParty:
-    rp = app.state.services.relying_party
+def relying_party(collaborators: AppCollaborators) -> RelyingParty:
+    rp = collaborators.relying_party
     assert isinstance(rp, RelyingParty)
     return rp
 
