@@ -36,7 +36,7 @@ from backend.api.problems import UNAVAILABLE_ERRORS, database_unavailable, log_u
 from backend.auth.ratelimits import RateLimiter
 from backend.auth.revocations import ClientRevocations
 from backend.auth.secretbox import SecretBox
-from backend.jobs.outbox import JobSender
+from backend.core.jobs.outbox import JobSender
 from backend.settings import Settings
 from backend.sso.oidc import RelyingParty
 from tenants.sessions import Database

@@ -42,9 +42,9 @@ from backend.auth.ratelimits import RateLimiter, redis_client
 from backend.auth.revocations import ClientRevocations
 from backend.auth.secretbox import SecretBox
 from backend.auth.tokens import TOKEN_PATH, TokenSigner, load_or_create_key
+from backend.core.jobs.outbox import JobSender
 from backend.framework.routes import CareerPathController, JobFamilyController, RoleController
 from backend.health.routes import health, ready
-from backend.jobs.outbox import JobSender
 from backend.jobs.routes import JobController
 from backend.logs import configure_logging
 from backend.marketplace.routes import MARKETPLACE_CONTROLLERS
@@ -157,7 +157,7 @@ class AppCollaborators:
     revocations: ClientRevocations
     # Only SSO's routes (and the console's sign-in) are given it.
     relying_party: RelyingParty
-    # Puts committed jobs on the broker (see backend.jobs.outbox).
+    # Puts committed jobs on the broker (see backend.core.jobs.outbox).
     job_sender: JobSender
     # The rate limits, on Redis (backend/auth/ratelimits.py).
     rate_limiter: RateLimiter

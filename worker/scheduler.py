@@ -24,13 +24,13 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from backend.core.jobs.enqueue import SCHEDULER, enqueue
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend.backoff import Backoff
-from backend.jobs import outbox
-from backend.jobs.records import owner_of
-from backend.jobs.service import SCHEDULER, enqueue
+from backend.core.jobs import outbox
+from backend.core.jobs.records import owner_of
 from backend.matching.service import enqueue_if_due
 from tenants.locks import Hold, global_lock_key, lock_global
 from tenants.registry import TenantRegistry

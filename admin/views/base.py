@@ -29,9 +29,9 @@ from admin.users import Consultant
 from backend.api.problems import domain_status
 from backend.auth.principal import Principal, UserRole, scopes_for
 from backend.auth.secretbox import SecretBox
+from backend.core.jobs import outbox
+from backend.core.jobs.outbox import JobSender
 from backend.errors import DomainError, NotFoundError
-from backend.jobs import outbox
-from backend.jobs.outbox import JobSender
 from tenants.sessions import Database, TenantRef
 
 SchemaT = TypeVar("SchemaT", bound=msgspec.Struct)

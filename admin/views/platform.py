@@ -25,8 +25,8 @@ from admin.users import Consultant, PlatformUserService
 from admin.views.base import ConsoleError, ConsoleView, current_csrftoken, snapshot
 from backend.auth.principal import Scope
 from backend.auth.revocations import ClientRevocations
-from backend.jobs import platform as platform_jobs
-from backend.jobs.models import DeadLetter, JobStatus, PlatformJob
+from backend.core.jobs import platform as platform_jobs
+from backend.core.jobs.models import DeadLetter, JobStatus, PlatformJob
 from backend.partners.models import PartnerClient
 from backend.partners.service import PartnerClientService
 from backend.scim.models import ScimToken

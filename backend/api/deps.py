@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api import idempotency
 from backend.auth.principal import Principal
-from backend.jobs import outbox
-from backend.jobs.outbox import JobSender
+from backend.core.jobs import outbox
+from backend.core.jobs.outbox import JobSender
 from tenants.sessions import Database
 
 DbProvider = Callable[..., AsyncGenerator[AsyncSession, None]]

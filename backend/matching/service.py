@@ -24,9 +24,9 @@ from backend.api.pagination import paginate
 from backend.audit.service import record_change
 from backend.auth.principal import Principal, require_hr
 from backend.core.changes import Change, note_change
+from backend.core.jobs.enqueue import SCHEDULER, Progress, enqueue, enqueue_for
+from backend.core.jobs.models import Job
 from backend.errors import InvalidInputError
-from backend.jobs.models import Job
-from backend.jobs.service import SCHEDULER, Progress, enqueue, enqueue_for
 from backend.matching import engine
 from backend.matching.adjacency import adjacency as skill_adjacency
 from backend.matching.arrays import (

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
 from backend.auth.principal import Principal, require_hr
+from backend.core.jobs.enqueue import Progress, enqueue_for
 from backend.errors import ConflictError, NotFoundError
 from backend.framework.models import Role, RoleSkill
-from backend.jobs.service import Progress, enqueue_for
 from backend.mentoring.models import (
     IN_POOL,
     LIVE_STATES,

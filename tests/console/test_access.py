@@ -21,7 +21,7 @@ from admin.users import PlatformUserService
 from backend.app import AppCollaborators
 from backend.auth.principal import UserRole
 from backend.auth.secretbox import SecretBox
-from backend.jobs.models import PlatformJob
+from backend.core.jobs.models import PlatformJob
 from backend.sso.models import IdentityProvider
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory

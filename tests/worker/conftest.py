@@ -13,14 +13,14 @@ from typing import Any
 
 import dramatiq
 import pytest
+from backend.core.jobs.enqueue import enqueue
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from backend.app import create_app
-from backend.jobs import outbox
-from backend.jobs.models import Job, JobStatus
-from backend.jobs.service import enqueue
+from backend.core.jobs import outbox
+from backend.core.jobs.models import Job, JobStatus
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
 from tests.conftest import process_env

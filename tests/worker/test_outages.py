@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from backend.core.jobs.enqueue import enqueue
 from sqlalchemy import create_engine, func, text, update
 
-from backend.jobs import outbox
-from backend.jobs.models import Job, JobStatus
-from backend.jobs.service import enqueue
+from backend.core.jobs import outbox
+from backend.core.jobs.models import Job, JobStatus
 from backend.settings import Settings, as_psycopg_url
 from tenants.migrator import upgrade_control
 from tenants.provisioning import RoleNames, create_tenant, ensure_platform_roles

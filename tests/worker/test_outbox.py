@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from backend.core.jobs.enqueue import enqueue
 from sqlalchemy import func, select, text, update
 
-from backend.jobs import outbox
-from backend.jobs.models import Job, JobStatus
-from backend.jobs.service import enqueue
+from backend.core.jobs import outbox
+from backend.core.jobs.models import Job, JobStatus
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory
