@@ -791,7 +791,7 @@ def jobs_dead_letters(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 50,
 ) -> None:
     """Messages the worker gave up on, newest first: when, which tenant and job, and why."""
-    from backend.jobs.models import DeadLetter
+    from backend.core.jobs.models import DeadLetter
     from tenants.models import Tenant
 
     async def newest(session: Any) -> list[Any]:

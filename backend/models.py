@@ -7,8 +7,8 @@ from admin.models import ConsoleAuditEvent
 from backend.api.models import IdempotencyRecord
 from backend.aspirations.models import Aspiration, AspirationRole, AspirationSkill
 from backend.audit.models import AuditEvent
+from backend.core.jobs.models import DeadLetter, Job, PlatformJob
 from backend.framework.models import CareerPath, JobFamily, Role, RoleSkill
-from backend.jobs.models import DeadLetter, Job, PlatformJob
 from backend.marketplace.models import (
     Application,
     ApplicationEvent,

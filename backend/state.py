@@ -13,7 +13,7 @@ from backend.auth.ratelimits import RateLimiter
 from backend.auth.revocations import ClientRevocations
 from backend.auth.secretbox import SecretBox
 from backend.auth.tokens import TokenSigner
-from backend.jobs.outbox import JobSender
+from backend.core.jobs.outbox import JobSender
 from backend.settings import Settings
 from backend.sso.oidc import RelyingParty
 from tenants.registry import TenantRegistry
@@ -31,7 +31,7 @@ class Services:
     portal_sessions: PortalSessions
     revocations: ClientRevocations
     relying_party: RelyingParty
-    # Puts committed jobs on the broker (see backend.jobs.outbox).
+    # Puts committed jobs on the broker (see backend.core.jobs.outbox).
     job_sender: JobSender
     # The rate limits, on Redis (backend/auth/ratelimits.py).
     rate_limiter: RateLimiter

@@ -21,7 +21,7 @@ from dramatiq.brokers.redis import MAINTENANCE_SCALE
 from dramatiq.message import Message
 from dramatiq.middleware import AgeLimit, AsyncIO, Middleware, Retries, ShutdownNotifications, TimeLimit
 
-from backend.jobs.outbox import OutboxMessage
+from backend.core.jobs.outbox import OutboxMessage
 from backend.settings import DEFAULT_JOB_RESEND_AFTER_SECONDS, DEFAULT_JOB_TENANT_IN_FLIGHT, Settings
 from worker.decoding import TolerantEncoder, TolerantRedisBroker
 
@@ -30,7 +30,7 @@ REDIS_MAINTENANCE_CHANCE = MAINTENANCE_SCALE // 10
 # Transient failures are retried from 1 s, doubling, up to 5 minutes apart.
 MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 300_000
-# The message option that marks a platform job (see backend/jobs/platform.py). Such a message names no
+# The message option that marks a platform job (see backend/core/jobs/platform.py). Such a message names no
 # tenant: the tenant middleware hands it to its actor unpinned, and refuses any other message that
 # names no tenant.
 PLATFORM_JOB_OPTION = "platform_job"

@@ -21,7 +21,7 @@ import structlog
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import Middleware
 
-from backend.jobs.records import JobRecords, owner_of
+from backend.core.jobs.records import JobRecords, owner_of
 from tenants.models import TenantStatus
 from tenants.sessions import TenantRef
 from worker.broker import PLATFORM_JOB_OPTION

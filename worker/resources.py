@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine
 
-from backend.jobs.models import DeadLetter
-from backend.jobs.outbox import JobSender
+from backend.core.jobs.models import DeadLetter
+from backend.core.jobs.outbox import JobSender
 from backend.settings import DEFAULT_JOB_RESEND_AFTER_SECONDS, Settings, as_psycopg_url
 from tenants.provisioning import RoleNames
 from tenants.registry import TenantRegistry

@@ -38,10 +38,10 @@ from dramatiq.asyncio import get_event_loop_thread
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.core.jobs import outbox
+from backend.core.jobs.models import Job, JobStatus, PlatformJob
+from backend.core.jobs.records import JobRecords, owner_of
 from backend.errors import DomainError
-from backend.jobs import outbox
-from backend.jobs.models import Job, JobStatus, PlatformJob
-from backend.jobs.records import JobRecords, owner_of
 from tenants.locks import lock_global
 from tenants.provisioning import RoleNames
 from tenants.sessions import Database, TenantRef

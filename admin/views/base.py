@@ -29,8 +29,8 @@ from admin.users import Consultant
 from backend.api.problems import domain_status
 from backend.auth.principal import Principal, UserRole, scopes_for
 from backend.auth.secretbox import SecretBox
+from backend.core.jobs import outbox
 from backend.errors import DomainError, NotFoundError
-from backend.jobs import outbox
 from backend.state import Services
 from tenants.sessions import Database, TenantRef
 

@@ -17,9 +17,9 @@ from admin.context import consultant_of, current_tenant, tenant_of
 from admin.views.base import TenantSessions, console_principal, problem_text
 from backend.analytics.service import AnalyticsService
 from backend.api.problems import domain_status
+from backend.core.jobs import outbox
+from backend.core.jobs.models import Job
 from backend.errors import DomainError
-from backend.jobs import outbox
-from backend.jobs.models import Job
 from backend.matching.service import MatchingService
 from backend.mentoring.models import Pairing, PairingRun, Programme
 from backend.mentoring.schemas import RunCreate

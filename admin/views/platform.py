@@ -24,8 +24,8 @@ from admin.models import ConsoleAuditEvent
 from admin.users import Consultant, PlatformUserService
 from admin.views.base import ConsoleError, ConsoleView, current_csrftoken, snapshot
 from backend.auth.principal import Scope
-from backend.jobs import platform as platform_jobs
-from backend.jobs.models import DeadLetter, JobStatus, PlatformJob
+from backend.core.jobs import platform as platform_jobs
+from backend.core.jobs.models import DeadLetter, JobStatus, PlatformJob
 from backend.partners.service import PartnerClientService
 from backend.scim.tokens import ScimTokenService
 from backend.sso.schemas import IdentityProviderWrite

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api import idempotency
 from backend.auth.principal import Principal
-from backend.jobs import outbox
+from backend.core.jobs import outbox
 from backend.state import services_of
 
 

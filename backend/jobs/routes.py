@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
 from backend.api.params import Cursor, Limit
 from backend.auth.principal import Principal, Scope
+from backend.core.jobs.models import JobStatus
 from backend.crud import to_schema
-from backend.jobs.models import JobStatus
 from backend.jobs.schemas import JobRead
 from backend.jobs.service import JobService
 

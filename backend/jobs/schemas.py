@@ -6,7 +6,7 @@ from typing import Any
 
 from msgspec import Struct
 
-from backend.jobs.models import JobStatus
+from backend.core.jobs.models import JobStatus
 
 
 class JobRead(Struct):

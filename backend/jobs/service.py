@@ -1,5 +1,5 @@
 """Asking for jobs and reading their records. Enqueueing writes the job row in the caller's transaction
-(see `backend.jobs.outbox`); the job runs only if that transaction commits."""
+(see `backend.core.jobs.outbox`); the job runs only if that transaction commits."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
 from backend.auth.principal import Principal
+from backend.core.jobs import outbox
+from backend.core.jobs.models import Job, JobStatus
 from backend.errors import NotFoundError
-from backend.jobs import outbox
-from backend.jobs.models import Job, JobStatus
 from tenants.sessions import TenantRef
 
 # How a long job reports its progress (0-100) to its record.

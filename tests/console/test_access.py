@@ -20,7 +20,7 @@ from admin.models import ConsoleAuditEvent
 from admin.users import PlatformUserService
 from backend.auth.principal import UserRole
 from backend.auth.secretbox import SecretBox
-from backend.jobs.models import PlatformJob
+from backend.core.jobs.models import PlatformJob
 from tenants.models import ConsultantAssignment, IdentityProvider, PlatformRole, PlatformUser
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from backend.aspirations.models import Aspiration, OpenToMove
 from backend.audit.models import AuditEvent
 from backend.auth.principal import UserRole
-from backend.jobs.models import Job
+from backend.core.jobs.models import Job
 from backend.matching.models import MatchingChange, OpportunityCandidate, OpportunityRecommendation
 from backend.matching.service import RECOMPUTE, enqueue_if_due
 from tenants.sessions import Database

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from backend.jobs.models import Job, JobStatus
+from backend.core.jobs.models import Job, JobStatus
 from backend.mentoring.models import (
     MenteeRequest,
     MentorProfile,

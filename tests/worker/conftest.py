@@ -18,8 +18,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from backend.app import create_app
-from backend.jobs import outbox
-from backend.jobs.models import Job, JobStatus
+from backend.core.jobs import outbox
+from backend.core.jobs.models import Job, JobStatus
 from backend.jobs.service import enqueue
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from backend.jobs.models import JobStatus
+from backend.core.jobs.models import JobStatus
 from tenants.sessions import Database
 from tests.conftest import TenantFactory
 from tests.worker.conftest import Enqueue, wait_for_job

@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
 from backend.auth.principal import UserRole
-from backend.jobs.models import Job, JobStatus
+from backend.core.jobs.models import Job, JobStatus
 from backend.jobs.service import enqueue
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory

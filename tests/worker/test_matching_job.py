@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from backend.auth.principal import UserRole
-from backend.jobs.models import Job, JobStatus
+from backend.core.jobs.models import Job, JobStatus
 from backend.matching.service import RECOMPUTE
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database

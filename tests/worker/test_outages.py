@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, text, update
 
-from backend.jobs import outbox
-from backend.jobs.models import Job, JobStatus
+from backend.core.jobs import outbox
+from backend.core.jobs.models import Job, JobStatus
 from backend.jobs.service import enqueue
 from backend.settings import Settings, as_psycopg_url
 from tenants.migrator import upgrade_control

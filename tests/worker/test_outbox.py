@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select, text, update
 
-from backend.jobs import outbox
-from backend.jobs.models import Job, JobStatus
+from backend.core.jobs import outbox
+from backend.core.jobs.models import Job, JobStatus
 from backend.jobs.service import enqueue
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database, TenantRef

@@ -16,16 +16,16 @@ import pytest
 from dramatiq.message import Message
 from sqlalchemy import Connection, Engine, func, select, text, update
 
-from backend.errors import ConflictError, InvalidInputError, NotFoundError
-from backend.jobs import outbox, platform
-from backend.jobs.models import DeadLetter, Job, JobStatus, PlatformJob
-from backend.jobs.platform import (
+from backend.core.jobs import outbox, platform
+from backend.core.jobs.models import DeadLetter, Job, JobStatus, PlatformJob
+from backend.core.jobs.platform import (
     PROVISION_JOB,
     SET_STATUS_JOB,
     PlatformJobService,
     request_provisioning,
     request_status_change,
 )
+from backend.errors import ConflictError, InvalidInputError, NotFoundError
 from backend.settings import Settings
 from tenants.migrator import TENANT_TREE, script_directory
 from tenants.models import TenantStatus

@@ -21,8 +21,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 
 from backend.app import create_app
-from backend.jobs import outbox
-from backend.jobs.models import DeadLetter, Job, JobStatus
+from backend.core.jobs import outbox
+from backend.core.jobs.models import DeadLetter, Job, JobStatus
 from backend.jobs.service import enqueue
 from backend.org.models import OrgUnit
 from backend.settings import Settings
@@ -137,7 +137,7 @@ async def test_the_relay_sends_again_a_job_sent_but_not_started_within_the_bound
 
 
 async def test_the_relay_sends_again_a_platform_job_sent_but_not_started_within_the_bound(database: Database) -> None:
-    from backend.jobs.models import PlatformJob
+    from backend.core.jobs.models import PlatformJob
     from tests.worker.test_outbox import RecordingSender
 
     relay = RecordingSender()

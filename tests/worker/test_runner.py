@@ -11,8 +11,8 @@ import pytest
 from dramatiq.message import Message
 from sqlalchemy import func, select
 
-from backend.jobs.models import DeadLetter, JobStatus
-from backend.jobs.outbox import OutboxMessage
+from backend.core.jobs.models import DeadLetter, JobStatus
+from backend.core.jobs.outbox import OutboxMessage
 from backend.org.models import OrgUnit
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef

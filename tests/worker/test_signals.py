@@ -17,8 +17,8 @@ import psutil
 import pytest
 from sqlalchemy import select
 
-from backend.jobs import outbox
-from backend.jobs.models import Job, JobStatus
+from backend.core.jobs import outbox
+from backend.core.jobs.models import Job, JobStatus
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from backend.jobs.platform import PROVISION_JOB, SET_STATUS_JOB
+from backend.core.jobs.platform import PROVISION_JOB, SET_STATUS_JOB
 from tenants.models import Tenant, TenantStatus
 from tenants.provisioning import ProvisioningProgress, create_tenant, set_status
 from tenants.sessions import TenantRef

@@ -22,7 +22,7 @@ Re-send: a job sent but still not started `resend_after` later (a Redis that los
 message, or the sender died between claim and send) is sent again by the relay, each further time after
 twice the wait before. The once-only job record makes a second message harmless.
 
-Platform jobs (`backend.jobs.platform`) go the same way on a control session: their messages carry no
+Platform jobs (`backend.core.jobs.platform`) go the same way on a control session: their messages carry no
 tenant, and the functions here take `tenant=None` for them.
 """
 
@@ -40,8 +40,8 @@ from sqlalchemy import bindparam, event, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from backend.jobs.models import JobStatus
-from backend.jobs.records import JobRecords, owner_of
+from backend.core.jobs.models import JobStatus
+from backend.core.jobs.records import JobRecords, owner_of
 from tenants.locks import lock_tenant
 from tenants.sessions import Database, TenantRef
 

@@ -28,9 +28,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.core.jobs import outbox
+from backend.core.jobs.models import JobStatus, PlatformJob
 from backend.errors import ConflictError, InvalidInputError, NotFoundError
-from backend.jobs import outbox
-from backend.jobs.models import JobStatus, PlatformJob
 from tenants.locks import lock_global
 from tenants.models import Tenant, TenantStatus
 from tenants.sessions import Database

@@ -1,7 +1,7 @@
 """Where a job's record lives, so that the outbox and the runner treat both kinds of job alike.
 
 A tenant's job is a row of that tenant's `jobs` table, reached only through a session pinned to the
-tenant. A platform job (about a tenant rather than inside one, see `backend.jobs.platform`) is a row of
+tenant. A platform job (about a tenant rather than inside one, see `backend.core.jobs.platform`) is a row of
 `control.platform_jobs`, reached through a control session. `JobRecords(database, tenant)` is the one
 or the other: `tenant=None` stands for the platform.
 """
@@ -16,7 +16,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import Update, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.jobs.models import Job, JobStatus, PlatformJob
+from backend.core.jobs.models import Job, JobStatus, PlatformJob
 from tenants.sessions import Database, TenantRef
 
 JobModel: TypeAlias = type[Job] | type[PlatformJob]
