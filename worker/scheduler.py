@@ -29,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend.backoff import Backoff
 from backend.core.jobs import outbox
+from backend.core.jobs.enqueue import SCHEDULER, enqueue
 from backend.core.jobs.records import owner_of
-from backend.jobs.service import SCHEDULER, enqueue
 from backend.matching.service import enqueue_if_due
 from tenants.locks import Hold, global_lock_key, lock_global
 from tenants.registry import TenantRegistry

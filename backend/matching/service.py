@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.pagination import paginate
 from backend.audit.service import record_change
 from backend.auth.principal import Principal, require_hr
+from backend.core.jobs.enqueue import SCHEDULER, Progress, enqueue, enqueue_for
 from backend.core.jobs.models import Job
 from backend.errors import InvalidInputError
-from backend.jobs.service import SCHEDULER, Progress, enqueue, enqueue_for
 from backend.matching import engine
 from backend.matching.adjacency import adjacency as skill_adjacency
 from backend.matching.arrays import (

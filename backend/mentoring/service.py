@@ -34,10 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.fields import NON_BLANK
 from backend.api.pagination import paginate
 from backend.auth.principal import Principal, require_hr
+from backend.core.jobs.enqueue import Progress, enqueue_for
 from backend.crud import apply, changes
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Role, RoleSkill
-from backend.jobs.service import Progress, enqueue_for
 from backend.mentoring.models import (
     CheckIn,
     MenteeRequest,

@@ -47,11 +47,11 @@ from backend.api.pagination import paginate
 from backend.aspirations.models import Aspiration, AspirationRole, OpenToMove
 from backend.aspirations.service import may_see
 from backend.auth.principal import Principal, require_hr
+from backend.core.jobs.enqueue import Progress, enqueue_for
 from backend.core.jobs.models import Job
 from backend.crud import ancestors, changes, get_or_404, like_pattern, lock_hierarchy, require_reference
 from backend.errors import ConflictError, DomainError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Importance, Role, RoleSkill
-from backend.jobs.service import Progress, enqueue_for
 from backend.org.models import Employee
 from backend.skills.models import EmployeeSkill, Skill, current_levels
 from backend.skills.service import SkillService

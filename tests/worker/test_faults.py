@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from backend.app import create_app
 from backend.core.jobs import outbox
+from backend.core.jobs.enqueue import enqueue
 from backend.core.jobs.models import DeadLetter, Job, JobStatus
-from backend.jobs.service import enqueue
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory

@@ -9,8 +9,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
 from backend.auth.principal import UserRole
+from backend.core.jobs.enqueue import enqueue
 from backend.core.jobs.models import Job, JobStatus
-from backend.jobs.service import enqueue
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
 from tests.helpers import problem

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, func, text, update
 
 from backend.core.jobs import outbox
+from backend.core.jobs.enqueue import enqueue
 from backend.core.jobs.models import Job, JobStatus
-from backend.jobs.service import enqueue
 from backend.settings import Settings, as_psycopg_url
 from tenants.migrator import upgrade_control
 from tenants.provisioning import RoleNames, create_tenant, ensure_platform_roles

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, text, update
 
 from backend.core.jobs import outbox
+from backend.core.jobs.enqueue import enqueue
 from backend.core.jobs.models import Job, JobStatus
-from backend.jobs.service import enqueue
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory

@@ -22,8 +22,8 @@ from sqlalchemy import func, select, update
 
 from backend.app import create_app
 from backend.core.jobs import outbox
+from backend.core.jobs.enqueue import enqueue
 from backend.core.jobs.models import DeadLetter, Job, JobStatus
-from backend.jobs.service import enqueue
 from backend.org.models import OrgUnit
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef

@@ -73,7 +73,7 @@ async def test_two_deliveries_at_once_run_the_job_once(
 ) -> None:
     tenant = make_tenant()
     async with database.tenant_session(tenant) as session:
-        from backend.jobs.service import enqueue
+        from backend.core.jobs.enqueue import enqueue
 
         job = await enqueue(session, "test.write_marker", {"marker": "together"}, requested_by="test")
         await session.commit()

@@ -37,7 +37,7 @@ class Job(IdMixin, TimestampMixin, TenantBase):
         Index("ix_jobs_unsent", "created_at", postgresql_where=text("sent_at IS NULL")),
         Index("ix_jobs_status", "status", "id"),
         # Identical jobs not started yet are one job: asking again returns the waiting one (see
-        # `backend.jobs.service.enqueue`). A job that has started (attempts > 0, even when it waits
+        # `backend.core.jobs.enqueue.enqueue`). A job that has started (attempts > 0, even when it waits
         # for a retry) is no longer merged with: a change made after it started needs a run of its own.
         Index(
             "uq_jobs_waiting_identical",

@@ -1,7 +1,7 @@
 """The transactional outbox: a job asked for inside a transaction is sent to the broker only after that
 transaction commits, and a crash or a broker outage in between leaves it for the relay, not lost.
 
-`enqueue` (in `backend.jobs.service`) writes the job row and notes the message on the session; the
+`enqueue` (in `backend.core.jobs.enqueue`) writes the job row and notes the message on the session; the
 owner of the unit of work (the request's `provide_db`, the worker's job runner, the CLI) calls
 `send_committed` after its commit. A rollback forgets the notes with the rows. Whatever was committed
 but never marked sent (the process died, the broker was down) the relay sends again; a message sent
