@@ -32,6 +32,7 @@ from admin.views.operations import OPERATION_VIEWS
 from admin.views.platform import PLATFORM_VIEWS
 from admin.views.tenant_data import TENANT_VIEWS
 from backend.api.problems import UNAVAILABLE_ERRORS, database_unavailable, log_unavailable
+from backend.core.unit_of_work import UnitOfWork
 from backend.state import Services
 
 BASE_PATH = "/admin"
@@ -46,6 +47,7 @@ class SwitchTenantView(BaseView):
     name = "Switch client company"
     auth: ConsoleAuth
     services: Services
+    unit_of_work: UnitOfWork
 
     def is_visible(self, request: Request) -> bool:
         return False
@@ -55,7 +57,7 @@ class SwitchTenantView(BaseView):
         consultant = consultant_of(request)
         slug = str((await request.form()).get("tenant", "")).strip()
         tenant = consultant.tenants.get(slug)
-        async with self.services.database.control_session() as session, session.begin():
+        async with self.unit_of_work.control() as session:
             if tenant is None:
                 await audit.record(session, consultant, "tenant.switch_refused", target=f"tenant {slug}"[:300])
             else:
@@ -86,18 +88,19 @@ class CsrfTokenForTemplates:
 
 def _for_this_app(view: type[Any], **attributes: Any) -> type[Any]:
     """A subclass of `view` for one app. SQLAdmin keeps its state (session maker, admin, templates) on
-    the view classes, and so do we (the app's services): a subclass per app keeps two apps in one
+    the view classes, and so do we (the app's services and unit of work): a subclass per app keeps two apps in one
     process (tests do that) from taking each other's."""
     return type(view.__name__, (view,), {"__module__": view.__module__, **attributes})
 
 
-def build_console(services: Services) -> SQLAdminPlugin:
+def build_console(services: Services, unit_of_work: UnitOfWork) -> SQLAdminPlugin:
     settings = services.settings
     auth = ConsoleAuth(services, BASE_PATH)
     views: list[Any] = [
-        _for_this_app(view, services=services) for view in (*OPERATION_VIEWS, *TENANT_VIEWS, *PLATFORM_VIEWS)
+        _for_this_app(view, services=services, unit_of_work=unit_of_work)
+        for view in (*OPERATION_VIEWS, *TENANT_VIEWS, *PLATFORM_VIEWS)
     ]
-    views.append(_for_this_app(SwitchTenantView, services=services, auth=auth))
+    views.append(_for_this_app(SwitchTenantView, services=services, unit_of_work=unit_of_work, auth=auth))
     plugin = SQLAdminPlugin(
         views=views,
         engine=services.database.engine,

@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 from litestar import Litestar, Request, Router
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -41,6 +41,7 @@ from backend.auth.ratelimits import RateLimiter, redis_client
 from backend.auth.revocations import ClientRevocations
 from backend.auth.secretbox import SecretBox
 from backend.auth.tokens import TokenSigner, load_or_create_key
+from backend.core.unit_of_work import UnitOfWork
 from backend.framework.routes import CareerPathController, JobFamilyController, RoleController
 from backend.health.routes import health, ready
 from backend.jobs.routes import JobController
@@ -189,7 +190,9 @@ async def refuse_privileged_serving_role(services: Services) -> None:
         )
 
 
-def provide_principal(request: Request[Principal, Any, Any]) -> Principal:
+def provide_principal(request: Request[Principal, Any, Any], unit_of_work: NamedDependency[UnitOfWork]) -> Principal:
+    # Taking `unit_of_work` (unused) makes it and the request's session (`backend.api.deps.provide_db`,
+    # which takes both) a chain rather than one batch: Litestar resolves a batch in a task group.
     return request.user
 
 
@@ -203,6 +206,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings.log_level, json=settings.environment == "prod")
     services = build_services(settings)
+    # The app's one unit of work: every request's transaction, the API's, SCIM's and the console's.
+    unit_of_work = UnitOfWork(services.database, services.job_sender)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -234,7 +239,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         security=[{"bearer": []}],
     )
-    console = build_console(services)
+    console = build_console(services, unit_of_work)
     app = Litestar(
         route_handlers=[health, ready, docs_asset, api_v1, SsoController, scim_router, *PARTNER_PUBLIC_HANDLERS],
         middleware=[
@@ -251,6 +256,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={
             **with_scim_errors_on_scim_paths(EXCEPTION_HANDLERS),
             idempotency.IdempotentReplay: idempotency.replay_response,
+        },
+        dependencies={
+            "unit_of_work": Provide(lambda: unit_of_work, use_cache=True, sync_to_thread=False),
+            "tenant_concurrency": Provide(lambda: services.tenant_concurrency, use_cache=True, sync_to_thread=False),
         },
         before_request=refuse_unknown_query_parameters,
         after_request=idempotency.capture,

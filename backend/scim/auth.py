@@ -14,13 +14,15 @@ from typing import Any
 import structlog
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 from scim2_models import ForbiddenException, UnauthorizedException
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.api.concurrency import TenantConcurrency
+from backend.core.unit_of_work import UnitOfWork
 from backend.scim.tokens import TOKEN_PREFIX, hash_token
-from backend.state import services_of
 from tenants.models import ScimToken, Tenant, TenantStatus
 from tenants.registry import tenant_ref
 from tenants.sessions import TenantRef
@@ -67,11 +69,12 @@ async def tenant_for_token(session: AsyncSession, authorization: str | None) -> 
     return tenant_ref(tenant)
 
 
-async def scim_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def scim_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Router guard of /scim/v2: authenticate, and keep the tenant for `provide_scim_db`."""
-    async with services_of(connection.app).database.control_session() as session:
+    # A guard is not given dependencies; it resolves the app's unit of work as the handler would.
+    unit_of_work: UnitOfWork = await handler.resolve_dependencies()["unit_of_work"]()
+    async with unit_of_work.control() as session:
         tenant = await tenant_for_token(session, connection.headers.get("authorization"))
-        await session.commit()
     structlog.contextvars.bind_contextvars(tenant=tenant.slug)
     connection.scope.setdefault("state", {})[_TENANT_STATE] = tenant
 
@@ -83,19 +86,15 @@ def scim_tenant(request: Request[Any, Any, Any]) -> TenantRef:
     return tenant
 
 
-async def provide_scim_db(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
-    """The request's session, pinned to the token's tenant; committed on success, rolled back on error
-    (so a request that fails half-way changes nothing). It runs in one of the tenant's concurrency
-    slots, taken before the session opens (backend/api/concurrency.py)."""
-    services = services_of(request.app)
+async def provide_scim_db(
+    request: Request[Any, Any, Any],
+    unit_of_work: NamedDependency[UnitOfWork],
+    tenant_concurrency: NamedDependency[TenantConcurrency],
+) -> AsyncGenerator[AsyncSession, None]:
+    """The request's unit of work, pinned to the token's tenant: committed on success, rolled back on
+    error (so a request that fails half-way changes nothing), and the jobs it asked for sent once it
+    committed. It runs in one of the tenant's concurrency slots, taken before the session opens
+    (backend/api/concurrency.py)."""
     tenant = scim_tenant(request)
-    async with services.tenant_concurrency.slot(tenant.id):
-        session = services.database.tenant_session(tenant)
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-        finally:
-            await session.close()
+    async with tenant_concurrency.slot(tenant.id), unit_of_work.tenant(tenant) as session:
+        yield session
