@@ -25,6 +25,7 @@ from admin.lockouts import Lock, LockoutsUnavailableError, SignInLockouts
 from admin.sessions import CONSOLE_COOKIE, ConsoleSession, ConsoleSessions
 from admin.users import Consultant, PlatformUserService, SignInError
 from backend.auth.ratelimits import Limit, RateLimitedError, client_address
+from backend.core.unit_of_work import UnitOfWork
 from backend.errors import DomainError
 from backend.identifiers import ascii_fold
 from backend.sso.oidc import ClientCredentials
@@ -53,10 +54,12 @@ def callback_path(base_path: str) -> str:
 
 
 class ConsoleAuth(AuthenticationBackend):
-    def __init__(self, services: Services, base_path: str) -> None:
+    def __init__(self, services: Services, unit_of_work: UnitOfWork, base_path: str) -> None:
         # No Starlette SessionMiddleware: the session lives in Redis, named by an opaque cookie.
         self.middlewares = []
         self.services = services
+        # Sign-ins, sign-outs and their audit records: each one transaction on the control schema.
+        self.unit_of_work = unit_of_work
         self.base_path = base_path
         settings = services.settings
         self.sessions = ConsoleSessions(
@@ -119,7 +122,7 @@ class ConsoleAuth(AuthenticationBackend):
             # Refused before any check, even with the right password and code.
             await self._audit_failure(email, "locked", lock)
             return await self.page(request, _locked_message(lock), 429, lock.seconds)
-        async with self.services.database.control_session() as session, session.begin():
+        async with self.unit_of_work.control() as session:
             try:
                 user = await self._users(session).verify_password(email, password, code)
             except (SignInError, DomainError) as exc:
@@ -152,7 +155,7 @@ class ConsoleAuth(AuthenticationBackend):
         changes: dict[str, object] = {"method": "password", "outcome": outcome}
         if lock.locked:
             changes["locked_seconds"] = lock.seconds
-        async with self.services.database.control_session() as session, session.begin():
+        async with self.unit_of_work.control() as session:
             await audit.record(session, None, "sign_in_failed", actor_email=email[:320], changes=changes)
 
     async def logout(self, request: Request) -> Response | bool:
@@ -160,7 +163,7 @@ class ConsoleAuth(AuthenticationBackend):
         ended = await self.sessions.end(session_id) if session_id else None
         target = self.base_path + "/login"
         if ended is not None:
-            async with self.services.database.control_session() as session, session.begin():
+            async with self.unit_of_work.control() as session:
                 await audit.record(session, None, "sign_out", actor_email=ended.email)
             if ended.id_token and self.oidc_enabled:
                 settings = self.services.settings
@@ -182,7 +185,7 @@ class ConsoleAuth(AuthenticationBackend):
         console_session = await self.sessions.touch(session_id) if session_id else None
         if console_session is None:
             return False
-        async with self.services.database.control_session() as session:
+        async with self.unit_of_work.control() as session:
             consultant = await self._users(session).consultant(console_session.user_id)
         if consultant is None:
             await self.sessions.end(session_id or "")
@@ -250,7 +253,7 @@ class ConsoleAuth(AuthenticationBackend):
         except LoginError as exc:
             return await self.page(request, exc.detail, 400)
         email = login.claims.get("email")
-        async with self.services.database.control_session() as session, session.begin():
+        async with self.unit_of_work.control() as session:
             try:
                 verified = email_is_verified(
                     login.claims, provider_verifies_emails=settings.console_oidc_provider_verifies_emails

@@ -95,7 +95,7 @@ def _for_this_app(view: type[Any], **attributes: Any) -> type[Any]:
 
 def build_console(services: Services, unit_of_work: UnitOfWork) -> SQLAdminPlugin:
     settings = services.settings
-    auth = ConsoleAuth(services, BASE_PATH)
+    auth = ConsoleAuth(services, unit_of_work, BASE_PATH)
     views: list[Any] = [
         _for_this_app(view, services=services, unit_of_work=unit_of_work)
         for view in (*OPERATION_VIEWS, *TENANT_VIEWS, *PLATFORM_VIEWS)

@@ -169,12 +169,12 @@ class UnsafeServingRoleError(RuntimeError):
     pass
 
 
-async def refuse_privileged_serving_role(services: Services) -> None:
+async def refuse_privileged_serving_role(unit_of_work: UnitOfWork) -> None:
     """Tenant isolation by Postgres roles holds only if the serving login cannot bypass it: a superuser
     may SET ROLE to anyone (even an archived tenant's role), and an INHERIT role has its tenants' rights
     without SET ROLE at all."""
     try:
-        async with services.database.control_session() as session:
+        async with unit_of_work.control() as session:
             row = (
                 await session.execute(
                     text("SELECT rolsuper, rolinherit, rolbypassrls FROM pg_roles WHERE rolname = current_user")
@@ -211,7 +211,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        await refuse_privileged_serving_role(services)
+        await refuse_privileged_serving_role(unit_of_work)
         # What start-up built (modules, mappers, the app) lives as long as the process: out of the
         # collector's reach, full collections stop pausing requests for ~170 ms each (bench/api.py).
         configure_mappers()
@@ -247,7 +247,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             request_body_bounds(settings),
             answer_options,
             request_scope_middleware,
-            DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS),
+            DefineMiddleware(BearerAuthMiddleware, exclude=UNAUTHENTICATED_PATHS, unit_of_work=unit_of_work),
             # Once the tenant is known, before anything opens a database session.
             tenant_concurrency_middleware(services.tenant_concurrency),
         ],

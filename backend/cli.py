@@ -10,6 +10,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager, suppress
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -899,7 +900,8 @@ def run(
 
         engine = owner_engine(settings)
         try:
-            for line in ensure_catalog_and_demo(engine, settings, demo=demo):
+            seeding = partial(cli_unit_of_work, settings, settings.serving_url)
+            for line in ensure_catalog_and_demo(engine, settings, seeding, demo=demo):
                 # soft_wrap: a token must stay on one line to be copied (or grepped) whole.
                 out.print(line, soft_wrap=True, highlight=False)
             accounts = _demo_sso_accounts(engine, demo)

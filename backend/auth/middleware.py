@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundE
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
+from litestar.types import ASGIApp
 from sqlalchemy import select
 
 from backend.auth import employee_credentials
@@ -18,6 +19,7 @@ from backend.auth.portal_sessions import SESSION_COOKIE
 from backend.auth.principal import PARTNER_SCOPES, Principal, Scope, UserRole
 from backend.auth.same_origin import UNSAFE_METHODS, body_refusal, cross_site_refusal
 from backend.auth.tokens import InvalidTokenError, TokenClaims
+from backend.core.unit_of_work import UnitOfWork
 from backend.state import Services, services_of
 from tenants.models import PartnerClient, TenantStatus
 
@@ -28,6 +30,11 @@ _KNOWN_ROLES = {r.value for r in UserRole}
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     """A bearer token (CLI, partner app, portal front end) or the session cookie of an SSO login."""
+
+    def __init__(self, app: ASGIApp, *, unit_of_work: UnitOfWork, **options: Any) -> None:
+        super().__init__(app, **options)
+        # The reads that authentication needs (a revoked partner client, an ended employee).
+        self.unit_of_work = unit_of_work
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         services = services_of(connection.app)
@@ -40,7 +47,9 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
                 claims = services.signer.verify(token.strip())
             except InvalidTokenError as exc:
                 raise NotAuthorizedException(str(exc), headers=_CHALLENGE) from exc
-            if claims.client_id is not None and await partner_client_revoked(services, claims.client_id):
+            if claims.client_id is not None and await partner_client_revoked(
+                services, self.unit_of_work, claims.client_id
+            ):
                 raise NotAuthorizedException("the partner client has been revoked", headers=_CHALLENGE)
             if claims.session is not None and not await services.portal_sessions.is_live(claims.session):
                 raise NotAuthorizedException("the session has ended; sign in again", headers=_CHALLENGE)
@@ -56,17 +65,17 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException("a bearer token is required", headers=_CHALLENGE)
         principal = await principal_from_claims(services, claims)
         if principal.employee_id is not None:
-            await refuse_ended_credential(services, principal, claims.issued_at)
+            await refuse_ended_credential(self.unit_of_work, principal, claims.issued_at)
         structlog.contextvars.bind_contextvars(tenant=principal.tenant.slug)
         return AuthenticationResult(user=principal, auth=credential)
 
 
-async def partner_client_revoked(services: Services, client_id: str) -> bool:
+async def partner_client_revoked(services: Services, unit_of_work: UnitOfWork, client_id: str) -> bool:
     """Redis says so at once in every process (written even before the revoking transaction commits);
     the client's record says so for good, should Redis lose its entry (a flush, a failover)."""
     if await services.revocations.is_revoked(client_id):
         return True
-    async with services.database.control_session() as session:
+    async with unit_of_work.control() as session:
         revoked_at = await session.execute(select(PartnerClient.revoked_at).where(PartnerClient.client_id == client_id))
         row = revoked_at.one_or_none()
     return row is None or row[0] is not None
@@ -84,11 +93,11 @@ def refuse_cross_site_write(connection: ASGIConnection[Any, Any, Any, Any], publ
         raise HTTPException(status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail=reason)
 
 
-async def refuse_ended_credential(services: Services, principal: Principal, issued_at: float) -> None:
+async def refuse_ended_credential(unit_of_work: UnitOfWork, principal: Principal, issued_at: float) -> None:
     """A person's token or session stops working the moment they are deactivated (see
     backend/auth/employee_credentials.py for why this reads the database on every such request)."""
     assert principal.employee_id is not None
-    async with services.database.tenant_session(principal.tenant) as session:
+    async with unit_of_work.tenant(principal.tenant) as session:
         reason = await employee_credentials.refusal(session, principal.employee_id, issued_at)
     if reason is not None:
         raise NotAuthorizedException(reason, headers=_CHALLENGE)

@@ -7,11 +7,13 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
 from sqlalchemy import text
 
 from backend.api.problems import PROBLEM_JSON, READS_NO_DATABASE, Problem, retry_after
+from backend.core.unit_of_work import UnitOfWork
 from backend.state import services_of
 
 
@@ -55,11 +57,13 @@ async def health() -> Health:
         )
     },
 )
-async def ready(request: Request[Any, Any, Any]) -> Response[Readiness | Unready]:
+async def ready(
+    request: Request[Any, Any, Any], unit_of_work: NamedDependency[UnitOfWork]
+) -> Response[Readiness | Unready]:
     services = services_of(request.app)
     postgres = redis = "ok"
     try:
-        async with services.database.control_session() as session:
+        async with unit_of_work.control() as session:
             await session.execute(text("SELECT 1"))
     except Exception as exc:  # readiness reports any failure rather than raising it
         postgres = f"unavailable: {type(exc).__name__}"

@@ -25,6 +25,7 @@ from backend.api.query import QueryParameterError
 from backend.api.ratelimit import too_many_requests
 from backend.auth.principal import PARTNER_SCOPES, Principal, Scope
 from backend.auth.ratelimits import RateLimitedError, client_address
+from backend.core.unit_of_work import UnitOfWork
 from backend.crud import to_schema
 from backend.partners.oauth import (
     GRANT_TYPE,
@@ -55,12 +56,12 @@ _NO_STORE = CacheControlHeader(no_store=True)
 _ENDPOINT_STATE_KEY = "partner_token_endpoint"
 
 
-def _token_endpoint(app: Litestar) -> TokenEndpoint:
+def _token_endpoint(app: Litestar, unit_of_work: UnitOfWork) -> TokenEndpoint:
     endpoint = app.state.get(_ENDPOINT_STATE_KEY)
     if not isinstance(endpoint, TokenEndpoint):
         services = services_of(app)
         endpoint = TokenEndpoint(
-            database=services.database,
+            unit_of_work=unit_of_work,
             signer=services.signer,
             ttl_seconds=services.settings.partner_token_ttl_seconds,
             token_url=services.settings.base_url + TOKEN_PATH,
@@ -131,9 +132,9 @@ def _query_refused(request: Request[Any, Any, Any], exc: QueryParameterError) ->
         503: problem_spec(503, "The database is unavailable or too slow for now; Retry-After says when to retry."),
     },
 )
-async def issue_token(request: Request[Any, Any, Any]) -> Response[Any]:
+async def issue_token(request: Request[Any, Any, Any], unit_of_work: NamedDependency[UnitOfWork]) -> Response[Any]:
     try:
-        answer = await _token_endpoint(request.app).handle(
+        answer = await _token_endpoint(request.app, unit_of_work).handle(
             await request.body(),
             request.content_type[0],
             request.headers.get("authorization"),

@@ -23,6 +23,7 @@ from backend.api.query import ANY_QUERY
 from backend.auth.portal_sessions import SESSION_COOKIE, PortalSession, session_hash
 from backend.auth.principal import Principal, Scope
 from backend.auth.same_origin import cross_site_refusal
+from backend.core.unit_of_work import UnitOfWork
 from backend.sso.schemas import IdentityProviderRead, IdentityProviderWrite, PortalToken, RoleMapping, SessionRead
 from backend.sso.service import (
     CallbackParams,
@@ -85,11 +86,13 @@ def _error(request: Request[Any, Any, Any], status: int, detail: str, what: str 
     return problem_response(status, detail)
 
 
-async def _tenant_and_provider(services: Services, slug: str) -> tuple[TenantRef, IdentityProvider]:
+async def _tenant_and_provider(
+    services: Services, unit_of_work: UnitOfWork, slug: str
+) -> tuple[TenantRef, IdentityProvider]:
     tenant = await services.registry.get(slug)
     if tenant is None or tenant.status != TenantStatus.ACTIVE:
         raise LoginError(LoginFailure.NOT_CONFIGURED, f"no active company {slug!r} signs in here")
-    async with services.database.control_session() as session:
+    async with unit_of_work.control() as session:
         provider = await IdentityProviderService(session, tenant.id, services.secretbox).find()
     if provider is None or not provider.enabled:
         raise LoginError(LoginFailure.NOT_CONFIGURED, f"single sign-on is not set up for {slug!r}")
@@ -108,11 +111,15 @@ class SsoController(Controller):
         responses={303: _REDIRECT, **_LOGIN_ERRORS},
     )
     async def login(
-        self, request: Request[Any, Any, Any], tenant_slug: TenantSlug, return_to: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        tenant_slug: TenantSlug,
+        unit_of_work: NamedDependency[UnitOfWork],
+        return_to: FromQuery[str | None] = None,
     ) -> Response[Any]:
         services = services_of(request.app)
         try:
-            tenant, provider = await _tenant_and_provider(services, tenant_slug)
+            tenant, provider = await _tenant_and_provider(services, unit_of_work, tenant_slug)
             start = await _logins(services).begin(tenant, provider, return_to)
         except LoginError as exc:
             return _error(request, _STATUS[exc.failure], exc.detail)
@@ -140,16 +147,16 @@ class SsoController(Controller):
         self,
         request: Request[Any, Any, Any],
         tenant_slug: TenantSlug,
+        unit_of_work: NamedDependency[UnitOfWork],
     ) -> Response[Any]:
         services = services_of(request.app)
         params = CallbackParams.from_query(request.query_params)
         try:
-            tenant, provider = await _tenant_and_provider(services, tenant_slug)
-            async with services.database.tenant_session(tenant) as session:
+            tenant, provider = await _tenant_and_provider(services, unit_of_work, tenant_slug)
+            async with unit_of_work.tenant(tenant) as session:
                 completed = await _logins(services).complete(
                     tenant, provider, params, request.cookies.get(LOGIN_BINDING_COOKIE), session
                 )
-                await session.commit()
         except LoginError as exc:
             response = _error(request, _STATUS[exc.failure], exc.detail)
             response.delete_cookie(LOGIN_BINDING_COOKIE, path=f"/auth/{tenant_slug}/")
@@ -192,10 +199,12 @@ class SsoController(Controller):
         "anyone out.",
         responses={303: _REDIRECT, **_CROSS_SITE},
     )
-    async def logout(self, request: Request[Any, Any, Any], tenant_slug: TenantSlug) -> Response[Any]:
+    async def logout(
+        self, request: Request[Any, Any, Any], tenant_slug: TenantSlug, unit_of_work: NamedDependency[UnitOfWork]
+    ) -> Response[Any]:
         if refused := _cross_site(request):
             return refused
-        return await _logout(request, tenant_slug)
+        return await _logout(request, unit_of_work, tenant_slug)
 
     @get(
         "/{tenant_slug:str}/logged-out",
@@ -272,14 +281,14 @@ async def _current_session(request: Request[Any, Any, Any]) -> PortalSession | N
     return await services_of(request.app).portal_sessions.get(session_id)
 
 
-async def _logout(request: Request[Any, Any, Any], tenant_slug: TenantSlug) -> Response[Any]:
+async def _logout(request: Request[Any, Any, Any], unit_of_work: UnitOfWork, tenant_slug: TenantSlug) -> Response[Any]:
     services = services_of(request.app)
     session_id = request.cookies.get(SESSION_COOKIE)
     ended = await services.portal_sessions.end(session_id) if session_id else None
     target = logged_out_url(services.settings.base_url, tenant_slug)
     tenant = await services.registry.get(tenant_slug)
     if ended is not None and tenant is not None and ended.tenant_slug == tenant.slug:
-        async with services.database.control_session() as session:
+        async with unit_of_work.control() as session:
             provider = await IdentityProviderService(session, tenant.id, services.secretbox).find()
         target = await _logins(services).logout_redirect(tenant, provider, ended.id_token)
     response: Response[Any] = Redirect(target, status_code=303)
