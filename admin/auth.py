@@ -27,13 +27,13 @@ from admin.sessions import CONSOLE_COOKIE, ConsoleSession, ConsoleSessions
 from admin.users import Consultant, PlatformUserService, SignInError
 from backend.auth.ratelimits import Limit, RateLimitedError, RateLimiter, client_address
 from backend.auth.secretbox import SecretBox
+from backend.core.unit_of_work import UnitOfWork
 from backend.errors import DomainError
 from backend.identifiers import ascii_fold
 from backend.settings import Settings
 from backend.sso.oidc import ClientCredentials, RelyingParty
 from backend.sso.service import CallbackParams, LoginError, OidcLogins, email_is_verified
 from tenants.models import TenantStatus
-from tenants.sessions import Database
 
 log = structlog.get_logger()
 
@@ -60,7 +60,7 @@ class ConsoleAuth(AuthenticationBackend):
         self,
         *,
         settings: Settings,
-        database: Database,
+        unit_of_work: UnitOfWork,
         redis: Redis,
         relying_party: RelyingParty,
         rate_limiter: RateLimiter,
@@ -70,7 +70,8 @@ class ConsoleAuth(AuthenticationBackend):
         # No Starlette SessionMiddleware: the session lives in Redis, named by an opaque cookie.
         self.middlewares = []
         self.settings = settings
-        self.database = database
+        # Sign-ins, sign-outs and their audit records: each one transaction on the control schema.
+        self.unit_of_work = unit_of_work
         self.rate_limiter = rate_limiter
         self.secretbox = secretbox
         self.base_path = base_path
@@ -134,7 +135,7 @@ class ConsoleAuth(AuthenticationBackend):
             # Refused before any check, even with the right password and code.
             await self._audit_failure(email, "locked", lock)
             return await self.page(request, _locked_message(lock), 429, lock.seconds)
-        async with self.database.control_session() as session, session.begin():
+        async with self.unit_of_work.control() as session:
             try:
                 user = await self._users(session).verify_password(email, password, code)
             except (SignInError, DomainError) as exc:
@@ -167,7 +168,7 @@ class ConsoleAuth(AuthenticationBackend):
         changes: dict[str, object] = {"method": "password", "outcome": outcome}
         if lock.locked:
             changes["locked_seconds"] = lock.seconds
-        async with self.database.control_session() as session, session.begin():
+        async with self.unit_of_work.control() as session:
             await audit.record(session, None, "sign_in_failed", actor_email=email[:320], changes=changes)
 
     async def logout(self, request: Request) -> Response | bool:
@@ -175,7 +176,7 @@ class ConsoleAuth(AuthenticationBackend):
         ended = await self.sessions.end(session_id) if session_id else None
         target = self.base_path + "/login"
         if ended is not None:
-            async with self.database.control_session() as session, session.begin():
+            async with self.unit_of_work.control() as session:
                 await audit.record(session, None, "sign_out", actor_email=ended.email)
             if ended.id_token and self.oidc_enabled:
                 settings = self.settings
@@ -197,7 +198,7 @@ class ConsoleAuth(AuthenticationBackend):
         console_session = await self.sessions.touch(session_id) if session_id else None
         if console_session is None:
             return False
-        async with self.database.control_session() as session:
+        async with self.unit_of_work.control() as session:
             consultant = await self._users(session).consultant(console_session.user_id)
         if consultant is None:
             await self.sessions.end(session_id or "")
@@ -265,7 +266,7 @@ class ConsoleAuth(AuthenticationBackend):
         except LoginError as exc:
             return await self.page(request, exc.detail, 400)
         email = login.claims.get("email")
-        async with self.database.control_session() as session, session.begin():
+        async with self.unit_of_work.control() as session:
             try:
                 verified = email_is_verified(
                     login.claims, provider_verifies_emails=settings.console_oidc_provider_verifies_emails

@@ -36,10 +36,9 @@ from backend.api.problems import UNAVAILABLE_ERRORS, database_unavailable, log_u
 from backend.auth.ratelimits import RateLimiter
 from backend.auth.revocations import ClientRevocations
 from backend.auth.secretbox import SecretBox
-from backend.core.jobs.outbox import JobSender
+from backend.core.unit_of_work import UnitOfWork
 from backend.settings import Settings
 from backend.sso.oidc import RelyingParty
-from tenants.sessions import Database
 
 BASE_PATH = "/admin"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -52,7 +51,7 @@ class SwitchTenantView(BaseView):
 
     name = "Switch client company"
     auth: ConsoleAuth
-    database: Database
+    unit_of_work: UnitOfWork
 
     def is_visible(self, request: Request) -> bool:
         return False
@@ -62,7 +61,7 @@ class SwitchTenantView(BaseView):
         consultant = consultant_of(request)
         slug = str((await request.form()).get("tenant", "")).strip()
         tenant = consultant.tenants.get(slug)
-        async with self.database.control_session() as session, session.begin():
+        async with self.unit_of_work.control() as session:
             if tenant is None:
                 await audit.record(session, consultant, "tenant.switch_refused", target=f"tenant {slug}"[:300])
             else:
@@ -101,19 +100,18 @@ def _for_this_app(view: type[Any], **attributes: Any) -> type[Any]:
 def build_console(
     *,
     settings: Settings,
-    database: Database,
+    unit_of_work: UnitOfWork,
     redis: Redis,
     secretbox: SecretBox,
     relying_party: RelyingParty,
     rate_limiter: RateLimiter,
     revocations: ClientRevocations,
-    job_sender: JobSender,
 ) -> SQLAdminPlugin:
     """The console, with the app's collaborators: the views get theirs as class attributes (SQLAdmin
     makes the view objects itself)."""
     auth = ConsoleAuth(
         settings=settings,
-        database=database,
+        unit_of_work=unit_of_work,
         redis=redis,
         relying_party=relying_party,
         rate_limiter=rate_limiter,
@@ -122,19 +120,19 @@ def build_console(
     )
     # What the views use, set on each view class (each declares those it reads).
     collaborators = {
-        "database": database,
+        "database": unit_of_work.database,
         "secretbox": secretbox,
-        "job_sender": job_sender,
+        "unit_of_work": unit_of_work,
         "relying_party": relying_party,
         "revocations": revocations,
     }
     views: list[Any] = [
         _for_this_app(view, **collaborators) for view in (*OPERATION_VIEWS, *TENANT_VIEWS, *PLATFORM_VIEWS)
     ]
-    views.append(_for_this_app(SwitchTenantView, database=database, auth=auth))
+    views.append(_for_this_app(SwitchTenantView, unit_of_work=unit_of_work, auth=auth))
     plugin = SQLAdminPlugin(
         views=views,
-        engine=database.engine,
+        engine=unit_of_work.database.engine,
         base_url=BASE_PATH,
         title="Crosswalk console",
         templates_dir=str(TEMPLATES),
@@ -155,7 +153,7 @@ def build_console(
         ],
     )
     admin = plugin.admin
-    admin.session_maker = async_sessionmaker(database.engine, expire_on_commit=False)
+    admin.session_maker = async_sessionmaker(unit_of_work.database.engine, expire_on_commit=False)
     admin.is_async = True
     admin.admin.router.routes.extend(auth.routes())
     # SQLAdmin's sign-out answers a GET; ours shows a form on GET and signs out on its POST. The route

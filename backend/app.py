@@ -43,6 +43,7 @@ from backend.auth.revocations import ClientRevocations
 from backend.auth.secretbox import SecretBox
 from backend.auth.tokens import TOKEN_PATH, TokenSigner, load_or_create_key
 from backend.core.jobs.outbox import JobSender
+from backend.core.unit_of_work import UnitOfWork
 from backend.framework.routes import CareerPathController, JobFamilyController, RoleController
 from backend.health.routes import health, ready
 from backend.jobs.routes import JobController
@@ -163,6 +164,8 @@ class AppCollaborators:
     rate_limiter: RateLimiter
     # A tenant's requests in flight in this process, API and SCIM (backend/api/concurrency.py).
     tenant_concurrency: TenantConcurrency
+    # Every transaction of the app: the API's, SCIM's, the console's, the sign-in's (backend/core).
+    unit_of_work: UnitOfWork
 
 
 def build_collaborators(settings: Settings) -> AppCollaborators:
@@ -177,6 +180,7 @@ def build_collaborators(settings: Settings) -> AppCollaborators:
     if settings.redis_url is None:
         raise RuntimeError("REDIS_URL is not set and the embedded Redis was not started")
     redis = Redis.from_url(settings.redis_url)
+    job_sender = DramatiqSender.of(build_broker(settings), settings)
     return AppCollaborators(
         database=database,
         registry=TenantRegistry(database, settings.tenant_cache_seconds),
@@ -186,9 +190,10 @@ def build_collaborators(settings: Settings) -> AppCollaborators:
         portal_sessions=PortalSessions(redis, settings.session_ttl_seconds),
         revocations=ClientRevocations(redis),
         relying_party=RelyingParty(allow_loopback_http=settings.sso_allow_loopback_http),
-        job_sender=DramatiqSender.of(build_broker(settings), settings),
+        job_sender=job_sender,
         rate_limiter=RateLimiter.from_settings(redis_client(settings.redis_url), settings),
         tenant_concurrency=TenantConcurrency(settings.api_tenant_concurrency, settings.api_tenant_queue_seconds),
+        unit_of_work=UnitOfWork(database, job_sender),
     )
 
 
@@ -196,12 +201,12 @@ class UnsafeServingRoleError(RuntimeError):
     pass
 
 
-async def refuse_privileged_serving_role(database: Database) -> None:
+async def refuse_privileged_serving_role(unit_of_work: UnitOfWork) -> None:
     """Tenant isolation by Postgres roles holds only if the serving login cannot bypass it: a superuser
     may SET ROLE to anyone (even an archived tenant's role), and an INHERIT role has its tenants' rights
     without SET ROLE at all."""
     try:
-        async with database.control_session() as session:
+        async with unit_of_work.control() as session:
             row = (
                 await session.execute(
                     text("SELECT rolsuper, rolinherit, rolbypassrls FROM pg_roles WHERE rolname = current_user")
@@ -242,7 +247,7 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        await refuse_privileged_serving_role(collaborators.database)
+        await refuse_privileged_serving_role(collaborators.unit_of_work)
         # What start-up built (modules, mappers, the app) lives as long as the process: out of the
         # collector's reach, full collections stop pausing requests for ~170 ms each (bench/api.py).
         configure_mappers()
@@ -264,7 +269,7 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
             SsoLogins(collaborators.redis, collaborators.relying_party, collaborators.secretbox, settings.base_url)
         ),
         "sign_in_providers": provided(
-            SignInProviders(collaborators.registry, collaborators.database, collaborators.secretbox)
+            SignInProviders(collaborators.registry, collaborators.unit_of_work, collaborators.secretbox)
         ),
     }
     api_v1 = Router(
@@ -277,26 +282,25 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
         # After the guard, before Litestar's lax conversion of the body (see backend/api/strict.py).
         before_request=check_api_request,
         dependencies={
-            "db": Provide(tenant_db_provider(collaborators.database, collaborators.job_sender)),
-            "control_db": Provide(control_db_provider(collaborators.database)),
+            "db": Provide(tenant_db_provider(collaborators.unit_of_work)),
+            "control_db": Provide(control_db_provider(collaborators.unit_of_work)),
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
         security=[{"bearer": []}],
     )
     console = build_console(
         settings=settings,
-        database=collaborators.database,
+        unit_of_work=collaborators.unit_of_work,
         redis=collaborators.redis,
         secretbox=collaborators.secretbox,
         relying_party=collaborators.relying_party,
         rate_limiter=collaborators.rate_limiter,
         revocations=collaborators.revocations,
-        job_sender=collaborators.job_sender,
     )
     retry_after_seconds = settings.db_unavailable_retry_after_seconds
     scim_errors = scim_exception_handlers(retry_after_seconds)
     token_endpoint = TokenEndpoint(
-        database=collaborators.database,
+        unit_of_work=collaborators.unit_of_work,
         signer=collaborators.signer,
         ttl_seconds=settings.partner_token_ttl_seconds,
         token_url=settings.base_url + TOKEN_PATH,
@@ -311,7 +315,7 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
             Router(path="/", route_handlers=[SsoController], dependencies=sso_dependencies),
             scim_router(
                 public_url=settings.base_url,
-                database=collaborators.database,
+                unit_of_work=collaborators.unit_of_work,
                 tenant_concurrency=collaborators.tenant_concurrency,
                 exception_handlers=scim_errors,
             ),
@@ -321,6 +325,7 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
         dependencies={
             "settings": provided(settings),
             "database": provided(collaborators.database),
+            "unit_of_work": provided(collaborators.unit_of_work),
             "signer": provided(collaborators.signer),
             "redis": provided(collaborators.redis),
             "secretbox": provided(collaborators.secretbox),
@@ -338,7 +343,7 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
                 signer=collaborators.signer,
                 revocations=collaborators.revocations,
                 portal_sessions=collaborators.portal_sessions,
-                database=collaborators.database,
+                unit_of_work=collaborators.unit_of_work,
                 registry=collaborators.registry,
                 public_url=settings.base_url,
                 exclude=UNAUTHENTICATED_PATHS,

@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager, suppress
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -23,6 +24,11 @@ from backend.settings import Settings, as_psycopg_url, get_settings
 from tenants.locks import Hold, lock_global_sync
 from tenants.models import TenantStatus
 from tenants.provisioning import RoleNames
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+    from backend.core.unit_of_work import UnitOfWork
 
 app = typer.Typer(
     help="Crosswalk: internal career mobility backend.",
@@ -313,18 +319,26 @@ def skills_import(
     out.print(f"imported {count} {catalog_kind.value} concepts from {source.name}")
 
 
-async def _with_control_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run `work(session)` in one transaction on the control schema, as the owner."""
-    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+@asynccontextmanager
+async def cli_unit_of_work(settings: Settings, url: URL) -> AsyncIterator[UnitOfWork]:
+    """A command's unit of work (the CLI's composition root): one connection to `url` and the
+    deployment's job sender, whose broker is built only if the command asks for a job."""
+    from backend.core.unit_of_work import UnitOfWork
+    from tenants.sessions import Database
+    from worker.broker import SenderOnFirstSend
 
-    engine = create_async_engine(settings.owner_url, pool_size=1, max_overflow=0, hide_parameters=True)
+    database, sender = Database(url, pool_size=1, max_overflow=0), SenderOnFirstSend(settings)
     try:
-        async with AsyncSession(engine, expire_on_commit=False) as session:
-            result = await work(session)
-            await session.commit()
-            return result
+        yield UnitOfWork(database, sender)
     finally:
-        await engine.dispose()
+        sender.close()
+        await database.dispose()
+
+
+async def _with_control_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(session)` in one unit of work on the control schema, as the owner."""
+    async with cli_unit_of_work(settings, settings.owner_url) as unit_of_work, unit_of_work.control() as session:
+        return await work(session)
 
 
 def _with_service(settings: Settings, service: Callable[[Any], S], work: Callable[[S], Awaitable[T]]) -> T:
@@ -766,12 +780,11 @@ def scheduler() -> None:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
             resources = WorkerResources(settings)
-            sender = DramatiqSender.of(build_broker(settings), settings)
+            resources.sender = DramatiqSender.of(build_broker(settings), settings)
             try:
                 await run_scheduler(
-                    resources.database,
+                    resources.unit_of_work,
                     resources.registry,
-                    sender,
                     stop,
                     relay_seconds=settings.outbox_relay_seconds,
                     matching_debounce_seconds=settings.matching_debounce_seconds,
@@ -779,7 +792,7 @@ def scheduler() -> None:
                     backoff_max_seconds=settings.process_backoff_max_seconds,
                 )
             finally:
-                sender.close()
+                resources.sender.close()
                 await resources.close()
 
         asyncio.run(main())
@@ -837,7 +850,6 @@ def courses_import(
 
     from backend.errors import InvalidInputError
     from backend.training.courses import CatalogImportRefused, import_courses
-    from tenants.sessions import Database
 
     try:
         csv_text = file.read_text(encoding="utf-8-sig")
@@ -848,12 +860,11 @@ def courses_import(
         ref = _active_tenant(settings, tenant)
 
         async def load() -> Any:
-            database = Database(settings.serving_url, pool_size=1, max_overflow=0)
-            try:
-                async with database.tenant_session(ref) as session, session.begin():
-                    return await import_courses(session, csv_text)
-            finally:
-                await database.dispose()
+            async with (
+                cli_unit_of_work(settings, settings.serving_url) as unit_of_work,
+                unit_of_work.tenant(ref) as session,
+            ):
+                return await import_courses(session, csv_text)
 
         try:
             report = asyncio.run(load())
@@ -889,7 +900,8 @@ def run(
 
         engine = owner_engine(settings)
         try:
-            for line in ensure_catalog_and_demo(engine, settings, demo=demo):
+            seeding = partial(cli_unit_of_work, settings, settings.serving_url)
+            for line in ensure_catalog_and_demo(engine, settings, seeding, demo=demo):
                 # soft_wrap: a token must stay on one line to be copied (or grepped) whole.
                 out.print(line, soft_wrap=True, highlight=False)
             accounts = _demo_sso_accounts(engine, demo)

@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from backend.app import build_collaborators, create_app
 from backend.auth.principal import UserRole
 from backend.auth.tokens import TokenSigner, user_claims
+from backend.core.unit_of_work import UnitOfWork
 from backend.org.models import OrgUnit
 from backend.settings import Settings, as_psycopg_url
 from tenants.migrator import TENANT_TREE, script_directory, upgrade_control, upgrade_tenant_schemas
@@ -175,6 +176,7 @@ async def measure_reads(
     same = build_collaborators(settings)
     await same.database.dispose()
     same.database = SingleTenantDatabase(owner_url, tenants[0].schema_name)
+    same.unit_of_work = UnitOfWork(same.database, same.job_sender)
     same_app = create_app(settings, same)
     base_rates: list[float] = []
     first, unit = tenants[0], units[tenants[0].slug]

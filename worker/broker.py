@@ -130,3 +130,23 @@ class DramatiqSender:
 
     def close(self) -> None:
         self.broker.close()
+
+
+class SenderOnFirstSend:
+    """A deployment's sender whose broker is built at its first send: for the CLI, whose commands
+    mostly ask for no job and so need no broker (nor REDIS_URL) at all."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.tenant_in_flight = settings.job_tenant_in_flight
+        self.resend_after = timedelta(seconds=settings.job_resend_after_seconds)
+        self._sender: DramatiqSender | None = None
+
+    def send(self, messages: Sequence[OutboxMessage]) -> None:
+        if self._sender is None:
+            self._sender = DramatiqSender.of(build_broker(self.settings), self.settings)
+        self._sender.send(messages)
+
+    def close(self) -> None:
+        if self._sender is not None:
+            self._sender.close()

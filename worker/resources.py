@@ -1,6 +1,6 @@
 """What a worker process holds for its lifetime: the serving database, the tenant registry, a sender
-for the jobs that jobs enqueue, and the owner's engine for platform jobs. Built lazily, on the worker's
-event loop thread."""
+for the jobs that jobs enqueue, the unit of work every job runs in, and the owner's engine for platform
+jobs. Built lazily, on the worker's event loop thread."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine
 
 from backend.core.jobs.models import DeadLetter
 from backend.core.jobs.outbox import JobSender
+from backend.core.unit_of_work import UnitOfWork
 from backend.settings import DEFAULT_JOB_RESEND_AFTER_SECONDS, Settings, as_psycopg_url
 from tenants.provisioning import RoleNames
 from tenants.registry import TenantRegistry
@@ -32,7 +33,8 @@ class WorkerResources:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         # Set once the broker exists (the broker's middleware needs these resources first).
-        self.sender: JobSender = _NoSender()
+        self._sender: JobSender = _NoSender()
+        self._unit_of_work: UnitOfWork | None = None
         self._database: Database | None = None
         self._registry: TenantRegistry | None = None
         self._owner_engine: Engine | None = None
@@ -48,6 +50,22 @@ class WorkerResources:
                 pool_recycle_seconds=self.settings.db_pool_recycle_seconds,
             )
         return self._database
+
+    @property
+    def sender(self) -> JobSender:
+        return self._sender
+
+    @sender.setter
+    def sender(self, sender: JobSender) -> None:
+        self._sender = sender
+        self._unit_of_work = None
+
+    @property
+    def unit_of_work(self) -> UnitOfWork:
+        """Every job's transaction (`worker.runner`): on the worker's database, sending with its sender."""
+        if self._unit_of_work is None:
+            self._unit_of_work = UnitOfWork(self.database, self.sender)
+        return self._unit_of_work
 
     @property
     def registry(self) -> TenantRegistry:
@@ -71,7 +89,7 @@ class WorkerResources:
         return RoleNames(self.settings.role_prefix)
 
     async def dead_letter(self, **fields: Any) -> None:
-        async with self.database.control_session() as session, session.begin():
+        async with self.unit_of_work.control() as session:
             session.add(DeadLetter(**fields))
 
     async def close(self) -> None:
@@ -81,3 +99,4 @@ class WorkerResources:
         if self._database is not None:
             await self._database.dispose()
             self._database = None
+            self._unit_of_work = None

@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.jobs import outbox
 from backend.core.jobs.models import Job, JobStatus, PlatformJob
 from backend.core.jobs.records import JobRecords, owner_of
+from backend.core.unit_of_work import UnitOfWork
 from backend.errors import DomainError
 from tenants.locks import lock_global
 from tenants.provisioning import RoleNames
@@ -62,6 +63,9 @@ class WorkerResources(Protocol):
 
     @property
     def sender(self) -> outbox.JobSender: ...
+
+    @property
+    def unit_of_work(self) -> UnitOfWork: ...
 
     @property
     def owner_engine(self) -> Engine: ...
@@ -264,7 +268,8 @@ async def execute(delivery: Delivery, kind: str, body: JobBody, arguments: dict[
 async def _execute(delivery: Delivery, kind: str, body: JobBody, arguments: dict[str, Any]) -> None:
     job_id, resources = delivery.job_id, delivery.resources
     records = JobRecords(resources.database, delivery.tenant)
-    async with records.session() as session, session.begin():
+    # The job's unit of work; its extra is the job's record, whose `succeeded` commits with the body's work.
+    async with resources.unit_of_work.owner(delivery.tenant) as session:
         locked = await lock_global(session, f"job:{job_id}", wait=False)
         if not locked:
             raise JobBusyError(f"job {job_id} is running in another worker")
@@ -284,14 +289,13 @@ async def _execute(delivery: Delivery, kind: str, body: JobBody, arguments: dict
         context = _context(delivery, records, session, job, attempt)
         result = await body(context, **arguments)
         await session.execute(records.succeeded(job_id, result))
+        if delivery.tenant is not None:
+            # A tenant's jobs that the body asked for go out with its next waiting jobs (`send_next`,
+            # once committed: this one no longer counts against the tenant's in-flight limit), so the
+            # unit of work is left none of its own to send. A rollback would have forgotten them too.
+            outbox.take_committed(session)
     log.info("job_succeeded", job_id=str(job_id), kind=kind, attempt=attempt)
-    if delivery.tenant is None:
-        await outbox.send_committed(resources.database, None, resources.sender, session)
-    else:
-        # The jobs the body asked for, and the tenant's next waiting jobs: this one no longer counts
-        # against its in-flight limit.
-        outbox.take_committed(session)
-        await send_next(delivery)
+    await send_next(delivery)
 
 
 async def send_next(delivery: Delivery) -> None:

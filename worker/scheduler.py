@@ -24,13 +24,14 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from backend.core.jobs.enqueue import SCHEDULER, enqueue
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend.backoff import Backoff
 from backend.core.jobs import outbox
+from backend.core.jobs.enqueue import SCHEDULER, enqueue
 from backend.core.jobs.records import owner_of
+from backend.core.unit_of_work import UnitOfWork
 from backend.matching.service import enqueue_if_due
 from tenants.locks import Hold, global_lock_key, lock_global
 from tenants.registry import TenantRegistry
@@ -129,50 +130,43 @@ async def relay_all(database: Database, registry: TenantRegistry, sender: outbox
 
 
 async def refresh_matches(
-    database: Database, registry: TenantRegistry, sender: outbox.JobSender, *, debounce: float, max_wait: float
+    unit_of_work: UnitOfWork, registry: TenantRegistry, *, debounce: float, max_wait: float
 ) -> int:
     """Ask for a recompute of recommendations in every tenant whose changes are due (debounced)."""
     asked = 0
     for tenant in await registry.active():
         try:
-            async with database.tenant_session(tenant) as session:
-                async with session.begin():
-                    job = await enqueue_if_due(session, debounce, max_wait)
-                await outbox.send_committed(database, tenant, sender, session)
+            async with unit_of_work.tenant(tenant) as session:
+                job = await enqueue_if_due(session, debounce, max_wait)
             asked += job is not None
         except Exception:
             log.exception("matching_refresh_failed", tenant=tenant.slug)
     return asked
 
 
-async def enqueue_nightly(database: Database, tenant: TenantRef, sender: outbox.JobSender, day: dt.date) -> list[str]:
-    async with database.tenant_session(tenant) as session:
-        async with session.begin():
-            kinds = [
-                (
-                    await enqueue(
-                        session, kind, {}, requested_by=SCHEDULER, dedupe_key=f"nightly:{kind}:{day.isoformat()}"
-                    )
-                ).kind
-                for kind in NIGHTLY_JOBS
-            ]
-        await outbox.send_committed(database, tenant, sender, session)
+async def enqueue_nightly(unit_of_work: UnitOfWork, tenant: TenantRef, day: dt.date) -> list[str]:
+    async with unit_of_work.tenant(tenant) as session:
+        kinds = [
+            (
+                await enqueue(session, kind, {}, requested_by=SCHEDULER, dedupe_key=f"nightly:{kind}:{day.isoformat()}")
+            ).kind
+            for kind in NIGHTLY_JOBS
+        ]
     return kinds
 
 
-async def nightly(database: Database, registry: TenantRegistry, sender: outbox.JobSender) -> None:
+async def nightly(unit_of_work: UnitOfWork, registry: TenantRegistry) -> None:
     day = dt.datetime.now(dt.UTC).date()
     for tenant in await registry.active():
         try:
-            await enqueue_nightly(database, tenant, sender, day)
+            await enqueue_nightly(unit_of_work, tenant, day)
         except Exception:
             log.exception("nightly_failed", tenant=tenant.slug)
 
 
 async def run_scheduler(
-    database: Database,
+    unit_of_work: UnitOfWork,
     registry: TenantRegistry,
-    sender: outbox.JobSender,
     stop: asyncio.Event,
     *,
     relay_seconds: float,
@@ -182,7 +176,9 @@ async def run_scheduler(
 ) -> None:
     """Lead (or wait to lead) until `stop` is set. Losing the lock's connection (Postgres restarted,
     the network dropped it) ends the leadership; the loop then competes for it again, waiting out an
-    outage with backoff. Nothing but `stop` ends it."""
+    outage with backoff. Nothing but `stop` ends it. The unit of work is the scheduler's transactions
+    (nightly runs, recomputes); the relay sends with its database and sender."""
+    database, sender = unit_of_work.database, unit_of_work.job_sender
     while not stop.is_set():
         connection = await acquire_leadership(database, stop, backoff_max_seconds=backoff_max_seconds)
         if connection is None:
@@ -194,16 +190,15 @@ async def run_scheduler(
             (
                 partial(
                     refresh_matches,
-                    database,
+                    unit_of_work,
                     registry,
-                    sender,
                     debounce=matching_debounce_seconds,
                     max_wait=matching_max_wait_seconds,
                 ),
                 # Often enough that a quiet burst is picked up soon after its debounce ends.
                 IntervalTrigger(seconds=max(1.0, min(relay_seconds, matching_debounce_seconds / 2))),
             ),
-            (partial(nightly, database, registry, sender), CronTrigger(timezone=dt.UTC, **NIGHTLY_AT)),
+            (partial(nightly, unit_of_work, registry), CronTrigger(timezone=dt.UTC, **NIGHTLY_AT)),
         ]
         for work, trigger in jobs:
             # coalesce + one instance: a slow run is not stacked up behind itself after a pause.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -29,8 +30,7 @@ from admin.users import Consultant
 from backend.api.problems import domain_status
 from backend.auth.principal import Principal, UserRole, scopes_for
 from backend.auth.secretbox import SecretBox
-from backend.core.jobs import outbox
-from backend.core.jobs.outbox import JobSender
+from backend.core.unit_of_work import UnitOfWork
 from backend.errors import DomainError, NotFoundError
 from tenants.sessions import Database, TenantRef
 
@@ -103,9 +103,18 @@ def snapshot(obj: Any) -> dict[str, Any]:
     return {attr.key: getattr(obj, attr.key) for attr in sa_inspect(obj).mapper.column_attrs}
 
 
+def chosen_tenant() -> TenantRef:
+    """The tenant of the console request being served; refused when there is none."""
+    tenant = current_tenant.get()
+    if tenant is None:
+        raise ConsoleError("no client company is chosen")
+    return tenant
+
+
 class TenantSessions:
-    """SQLAdmin asks its views for sessions without the request: this maker pins each one to the tenant
-    of the console request being served, and refuses when there is none."""
+    """SQLAdmin asks its views for sessions without the request (for its own lists and details): this
+    maker pins each one to the tenant of the console request being served, and refuses when there is
+    none. The console's own reads and writes go through the unit of work instead."""
 
     class_ = AsyncSession
 
@@ -113,10 +122,7 @@ class TenantSessions:
         self.database = database
 
     def __call__(self, **_: Any) -> AsyncSession:
-        tenant = current_tenant.get()
-        if tenant is None:
-            raise ConsoleError("no client company is chosen")
-        return self.database.tenant_session(tenant)
+        return self.database.tenant_session(chosen_tenant())
 
 
 class ConsoleView(ModelView):
@@ -127,10 +133,10 @@ class ConsoleView(ModelView):
     can_export = False
     page_size = 25
     page_size_options: ClassVar[list[int]] = [25, 50, 100]
-    # Set by the console builder: the app's database, key box and job sender.
+    # Set by the console builder: the app's database (for SQLAdmin's own reads), key box and unit of work.
     database: ClassVar[Database]
     secretbox: ClassVar[SecretBox]
-    job_sender: ClassVar[JobSender]
+    unit_of_work: ClassVar[UnitOfWork]
 
     def __init__(self) -> None:
         # Headings a person reads ("Org unit", "Start date") rather than column names; a view's own
@@ -167,9 +173,9 @@ class ConsoleView(ModelView):
     def consultant(self, request: Request) -> Consultant:
         return consultant_of(request)
 
-    def session(self) -> AsyncSession:
-        """A session for this view's writes (control schema, or the chosen tenant for tenant views)."""
-        return self.database.control_session()
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """This view's unit of work: on the control schema, or on the chosen tenant for tenant views."""
+        return self.unit_of_work.control()
 
     async def write(
         self,
@@ -181,11 +187,11 @@ class ConsoleView(ModelView):
         target: Callable[[Any], str],
         before: dict[str, Any] | None = None,
     ) -> Any:
-        """Run `change` in one transaction with the audit record of it; errors become the form's
-        message and leave nothing behind."""
-        session = self.session()
+        """Run `change` in one transaction with the audit record of it (the unit of work's extra here);
+        errors become the form's message and leave nothing behind. Jobs the change asked for (the
+        tenant's, or platform jobs) go to the broker once it committed."""
         try:
-            async with session, session.begin():
+            async with self.transaction() as session:
                 obj = await change(session)
                 changes = audit.diff(before or {}, snapshot(obj)) if hasattr(obj, "__table__") else {}
                 await audit.record(
@@ -200,8 +206,6 @@ class ConsoleView(ModelView):
             refused = refusal(exc)
             request.scope[REFUSAL_STATUS] = refused.status
             raise refused from exc
-        # Jobs the change asked for (the tenant's, or platform jobs) go to the broker once it committed.
-        await outbox.send_committed(self.database, current_tenant.get(), self.job_sender, session)
         return obj
 
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
@@ -242,7 +246,7 @@ class TenantView(ConsoleView):
     async def _name_references(self, rows: Sequence[Any]) -> None:
         """One query per referenced list for the names of the rows on the page."""
         found: dict[str, dict[Any, str]] = {}
-        async with self.session() as session:
+        async with self.transaction() as session:
             for attribute, (model, label) in references(self.model, people=True).items():
                 ids = {getattr(row, attribute) for row in rows} - {None}
                 if ids:
@@ -258,8 +262,8 @@ class TenantView(ConsoleView):
     def is_accessible(self, request: Request) -> bool:
         return current_tenant.get() is not None and super().is_accessible(request)
 
-    def session(self) -> AsyncSession:
-        return TenantSessions(self.database)()
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self.unit_of_work.tenant(chosen_tenant())
 
     def principal(self, request: Request) -> Principal:
         return console_principal(self.consultant(request), tenant_of(request))
@@ -305,7 +309,7 @@ class ServiceEditedView(TenantView):
         form = await super().scaffold_form(rules)
         unbound = {name: value for name in dir(form) if isinstance(value := getattr(form, name), UnboundField)}
         choices: dict[str, Any] = {}
-        async with self.session() as session:
+        async with self.transaction() as session:
             for name, column in references(self.model, people=False).items():
                 if name not in unbound:
                     continue

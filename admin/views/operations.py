@@ -4,29 +4,29 @@ job records, review proposed pairings with their reasons and publish them; chart
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqladmin import BaseView, expose
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from admin import audit, charts
 from admin.context import consultant_of, current_tenant, tenant_of
-from admin.views.base import TenantSessions, console_principal, problem_text
+from admin.views.base import chosen_tenant, console_principal, problem_text
 from backend.analytics.service import AnalyticsService
 from backend.api.problems import domain_status
-from backend.core.jobs import outbox
 from backend.core.jobs.models import Job
-from backend.core.jobs.outbox import JobSender
+from backend.core.unit_of_work import UnitOfWork
 from backend.errors import DomainError
 from backend.matching.service import MatchingService
 from backend.mentoring.models import Pairing, PairingRun, Programme
 from backend.mentoring.runs import PairingRunService
 from backend.mentoring.schemas import RunCreate
 from backend.org.models import Employee
-from tenants.sessions import Database
 
 TENANT = "Client company"
 
@@ -34,8 +34,11 @@ TENANT = "Client company"
 class TenantPage(BaseView):
     category = TENANT
     # Set by the console builder.
-    database: Database
-    job_sender: JobSender
+    unit_of_work: UnitOfWork
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A unit of work on the chosen tenant, for the page's reads."""
+        return self.unit_of_work.tenant(chosen_tenant())
 
     def is_accessible(self, request: Request) -> bool:
         return current_tenant.get() is not None
@@ -48,14 +51,12 @@ class TenantPage(BaseView):
         """Run `work(session, principal)` as the consultant, with HR's rights, in one transaction with
         its audit record; jobs it asks for are sent once it has committed."""
         consultant, tenant = consultant_of(request), tenant_of(request)
-        session = TenantSessions(self.database)()
         try:
-            async with session, session.begin():
+            async with self.unit_of_work.tenant(tenant) as session:
                 result = await work(session, console_principal(consultant, tenant))
                 await audit.record(session, consultant, action, tenant_id=tenant.id, target=target)
         except DomainError as exc:
             raise HTTPException(domain_status(exc), problem_text(exc)) from exc
-        await outbox.send_committed(self.database, tenant, self.job_sender, session)
         return result
 
 
@@ -64,7 +65,7 @@ class OperationsView(TenantPage):
 
     @expose("/operations", methods=["GET"], identity="operations")
     async def operations(self, request: Request) -> Response:
-        async with TenantSessions(self.database)() as session:
+        async with self.transaction() as session:
             programmes = (await session.scalars(select(Programme).order_by(Programme.name))).all()
             runs = (await session.scalars(select(PairingRun).order_by(PairingRun.id.desc()).limit(20))).all()
             jobs = (await session.scalars(select(Job).order_by(Job.id.desc()).limit(20))).all()
@@ -94,7 +95,7 @@ class OperationsView(TenantPage):
     @expose("/operations/jobs/{job_id}", methods=["GET"], identity="operations-job")
     async def job(self, request: Request) -> Response:
         job_id = uuid.UUID(request.path_params["job_id"])
-        async with TenantSessions(self.database)() as session:
+        async with self.transaction() as session:
             job = await session.get(Job, job_id)
             run = await session.scalar(select(PairingRun).where(PairingRun.job_id == job_id))
         if job is None:
@@ -104,7 +105,7 @@ class OperationsView(TenantPage):
     @expose("/operations/pairing-runs/{run_id}", methods=["GET"], identity="operations-run")
     async def review_run(self, request: Request) -> Response:
         run_id = uuid.UUID(request.path_params["run_id"])
-        async with TenantSessions(self.database)() as session:
+        async with self.transaction() as session:
             run = await session.get(PairingRun, run_id)
             if run is None:
                 raise HTTPException(404, "No such pairing run in this client company.")
@@ -136,7 +137,7 @@ class DashboardView(TenantPage):
 
     @expose("/dashboard", methods=["GET"], identity="dashboard")
     async def dashboard(self, request: Request) -> Response:
-        async with TenantSessions(self.database)() as session:
+        async with self.transaction() as session:
             analytics = AnalyticsService(session)
             mobility = await analytics.mobility(12)
             pipeline = await analytics.pipeline()

@@ -315,7 +315,7 @@ class ApplicationAdmin(TenantView, model=Application):
 
     async def _audit_views(self, request: Request, applications: Any) -> None:
         principal = self.principal(request)
-        async with self.session() as session, session.begin():
+        async with self.transaction() as session:
             await record_views(
                 session,
                 principal,

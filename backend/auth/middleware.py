@@ -20,10 +20,10 @@ from backend.auth.principal import PARTNER_SCOPES, Principal, Scope, UserRole
 from backend.auth.revocations import ClientRevocations
 from backend.auth.same_origin import UNSAFE_METHODS, body_refusal, cross_site_refusal
 from backend.auth.tokens import InvalidTokenError, TokenClaims, TokenSigner
+from backend.core.unit_of_work import UnitOfWork
 from backend.partners.models import PartnerClient
 from tenants.models import TenantStatus
 from tenants.registry import TenantRegistry
-from tenants.sessions import Database
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="crosswalk"'}
 _KNOWN_SCOPES = {s.value for s in Scope}
@@ -40,7 +40,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         signer: TokenSigner,
         revocations: ClientRevocations,
         portal_sessions: PortalSessions,
-        database: Database,
+        unit_of_work: UnitOfWork,
         registry: TenantRegistry,
         public_url: str,
         exclude: list[str],
@@ -49,7 +49,8 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         self.signer = signer
         self.revocations = revocations
         self.portal_sessions = portal_sessions
-        self.database = database
+        # The reads that authentication needs (a revoked partner client, an ended employee).
+        self.unit_of_work = unit_of_work
         self.registry = registry
         self.public_url = public_url
 
@@ -88,7 +89,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         the client's record says so for good, should Redis lose its entry (a flush, a failover)."""
         if await self.revocations.is_revoked(client_id):
             return True
-        async with self.database.control_session() as session:
+        async with self.unit_of_work.control() as session:
             revoked_at = await session.execute(
                 select(PartnerClient.revoked_at).where(PartnerClient.client_id == client_id)
             )
@@ -99,7 +100,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         """A person's token or session stops working the moment they are deactivated (see
         backend/auth/employee_credentials.py for why this reads the database on every such request)."""
         assert principal.employee_id is not None
-        async with self.database.tenant_session(principal.tenant) as session:
+        async with self.unit_of_work.tenant(principal.tenant) as session:
             reason = await employee_credentials.refusal(session, principal.employee_id, issued_at)
         if reason is not None:
             raise NotAuthorizedException(reason, headers=_CHALLENGE)

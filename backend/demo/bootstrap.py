@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 
 from sqlalchemy import Engine
 
+from backend.core.unit_of_work import UnitOfWork
 from backend.settings import Settings
 from backend.skills.catalog import catalog_size, import_catalog
 from backend.skills.esco import BUNDLED_OCCUPATIONS, BUNDLED_SKILLS
 from backend.skills.models import CatalogKind
 from tenants.models import TenantStatus
 from tenants.provisioning import RoleNames, TenantNotFoundError, create_tenant, get_tenant
-from tenants.sessions import Database, TenantRef
+from tenants.sessions import TenantRef
 
 DEMO_SLUG = "northwind"
 DEMO_NAME = "Northwind Logistics"
 
 
-def ensure_catalog_and_demo(engine: Engine, settings: Settings, *, demo: bool) -> Iterator[str]:
+def ensure_catalog_and_demo(
+    engine: Engine,
+    settings: Settings,
+    unit_of_work: Callable[[], AbstractAsyncContextManager[UnitOfWork]],
+    *,
+    demo: bool,
+) -> Iterator[str]:
+    """`engine` is the owner's (the catalogue, provisioning); `unit_of_work` opens the CLI's unit of work
+    on the serving database, for the seeding."""
     if catalog_size(engine) == 0:
         skills = import_catalog(engine, BUNDLED_SKILLS, CatalogKind.SKILL)
         occupations = import_catalog(engine, BUNDLED_OCCUPATIONS, CatalogKind.OCCUPATION)
@@ -34,26 +44,24 @@ def ensure_catalog_and_demo(engine: Engine, settings: Settings, *, demo: bool) -
     if tenant.status != TenantStatus.ACTIVE:
         yield f"demo company: tenant {DEMO_SLUG} is {tenant.status.value}; not seeding"
         return
-    seeded = asyncio.run(_seed_if_empty(settings, tenant))
+    seeded = asyncio.run(_seed_if_empty(unit_of_work, tenant))
     if seeded:
         yield f"demo company: seeded {seeded}"
     yield from demo_tokens(settings, tenant)
 
 
-async def _seed_if_empty(settings: Settings, tenant: TenantRef) -> str | None:
+async def _seed_if_empty(
+    unit_of_work: Callable[[], AbstractAsyncContextManager[UnitOfWork]], tenant: TenantRef
+) -> str | None:
     from backend.demo.seed import DemoTenantNotEmptyError, seed_demo_company
 
-    database = Database(settings.serving_url, pool_size=1, max_overflow=0)
-    try:
-        async with database.tenant_session(tenant) as session:
-            try:
+    async with unit_of_work() as work:
+        try:
+            async with work.tenant(tenant) as session:
                 summary = await seed_demo_company(session)
-            except DemoTenantNotEmptyError:
-                return None
-            await session.commit()
-            return f"{summary.employees} employees, {summary.skills} skills, {summary.roles} roles"
-    finally:
-        await database.dispose()
+        except DemoTenantNotEmptyError:
+            return None
+    return f"{summary.employees} employees, {summary.skills} skills, {summary.roles} roles"
 
 
 def demo_tokens(settings: Settings, tenant: TenantRef) -> Iterator[str]:

@@ -13,8 +13,8 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from backend.api.problems import PROBLEM_JSON, READS_NO_DATABASE, Problem, retry_after
+from backend.core.unit_of_work import UnitOfWork
 from backend.settings import Settings
-from tenants.sessions import Database
 
 
 class Health(msgspec.Struct):
@@ -58,11 +58,11 @@ async def health() -> Health:
     },
 )
 async def ready(
-    database: NamedDependency[Database], redis: NamedDependency[Redis], settings: NamedDependency[Settings]
+    unit_of_work: NamedDependency[UnitOfWork], redis: NamedDependency[Redis], settings: NamedDependency[Settings]
 ) -> Response[Readiness | Unready]:
     postgres_state = redis_state = "ok"
     try:
-        async with database.control_session() as session:
+        async with unit_of_work.control() as session:
             await session.execute(text("SELECT 1"))
     except Exception as exc:  # readiness reports any failure rather than raising it
         postgres_state = f"unavailable: {type(exc).__name__}"

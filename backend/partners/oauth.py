@@ -44,9 +44,9 @@ from backend.auth.hashing import HASHING_LIMITER, UNPROVEN_HASHING_LIMITER, in_t
 from backend.auth.principal import PARTNER_SCOPES
 from backend.auth.ratelimits import Limit, RateLimiter
 from backend.auth.tokens import TOKEN_PATH, TokenClaims, TokenSigner
+from backend.core.unit_of_work import UnitOfWork
 from backend.partners.service import PartnerAuthenticator, PartnerCredentials, check_secret, wait_like_a_refusal
 from tenants.models import TenantStatus
-from tenants.sessions import Database
 
 GRANT_TYPE = "client_credentials"
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
@@ -268,7 +268,7 @@ class PartnerAuthorizationServer(AuthorizationServer):
 class TokenEndpoint:
     """The token endpoint of one app: issues partner tokens with the API's signer."""
 
-    database: Database
+    unit_of_work: UnitOfWork
     signer: TokenSigner
     ttl_seconds: int
     # Authlib checks that the endpoint is reached over https (plain http only on loopback).
@@ -308,7 +308,7 @@ class TokenEndpoint:
         if posted := request.form.get("client_id"):
             named.add(posted)
         now = datetime.now(UTC)
-        async with self.database.control_session() as session:
+        async with self.unit_of_work.control() as session:
             authenticator = PartnerAuthenticator(session)
             for client_id in named:
                 request.clients[client_id] = PartnerOAuthClient(client_id, await authenticator.find(client_id), now)
@@ -337,7 +337,6 @@ class TokenEndpoint:
             await self.limiter.count(Limit.TOKEN_PER_CLIENT, issued_to.client_id)
             await self.limiter.remember(_KNOWN_ADDRESS, f"{issued_to.client_id} {address}", KNOWN_ADDRESS_SECONDS)
             if issued_to.rehashed:
-                async with self.database.control_session() as session:
+                async with self.unit_of_work.control() as session:
                     await PartnerAuthenticator(session).store_rehash(issued_to.credentials, issued_to.rehashed)
-                    await session.commit()
         return response

@@ -21,11 +21,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.concurrency import TenantConcurrency
+from backend.core.unit_of_work import UnitOfWork
 from backend.scim.models import ScimToken
 from backend.scim.tokens import TOKEN_PREFIX, hash_token
 from tenants.models import Tenant, TenantStatus
 from tenants.registry import tenant_ref
-from tenants.sessions import Database, TenantRef
+from tenants.sessions import TenantRef
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="crosswalk-scim"'}
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -69,13 +70,12 @@ async def tenant_for_token(session: AsyncSession, authorization: str | None) -> 
     return tenant_ref(tenant)
 
 
-def scim_guard(database: Database) -> Guard:
+def scim_guard(unit_of_work: UnitOfWork) -> Guard:
     """Router guard of /scim/v2: authenticate, and keep the tenant for `provide_scim_db`."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        async with database.control_session() as session:
+        async with unit_of_work.control() as session:
             tenant = await tenant_for_token(session, connection.headers.get("authorization"))
-            await session.commit()
         structlog.contextvars.bind_contextvars(tenant=tenant.slug)
         connection.scope.setdefault("state", {})[_TENANT_STATE] = tenant
 
@@ -90,24 +90,18 @@ def scim_tenant(request: Request[Any, Any, Any]) -> TenantRef:
 
 
 def scim_db_provider(
-    database: Database, tenant_concurrency: TenantConcurrency
+    unit_of_work: UnitOfWork, tenant_concurrency: TenantConcurrency
 ) -> Callable[..., AsyncGenerator[AsyncSession, None]]:
-    """The provider of `scim_db`, built by the app with its database and the tenants' concurrency slots."""
+    """The provider of `scim_db`, built by the app with its unit of work and the tenants' concurrency
+    slots."""
 
     async def provide_scim_db(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
-        """The request's session, pinned to the token's tenant; committed on success, rolled back on error
-        (so a request that fails half-way changes nothing). It runs in one of the tenant's concurrency
-        slots, taken before the session opens (backend/api/concurrency.py)."""
+        """The request's unit of work, pinned to the token's tenant: committed on success, rolled back on
+        error (so a request that fails half-way changes nothing), and the jobs it asked for sent once it
+        committed. It runs in one of the tenant's concurrency slots, taken before the session opens
+        (backend/api/concurrency.py)."""
         tenant = scim_tenant(request)
-        async with tenant_concurrency.slot(tenant.id):
-            session = database.tenant_session(tenant)
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-            finally:
-                await session.close()
+        async with tenant_concurrency.slot(tenant.id), unit_of_work.tenant(tenant) as session:
+            yield session
 
     return provide_scim_db

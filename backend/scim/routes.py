@@ -54,6 +54,7 @@ from backend.api.problems import (
 )
 from backend.auth.portal_sessions import PortalSessions
 from backend.auth.principal import Principal, Scope
+from backend.core.unit_of_work import UnitOfWork
 from backend.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from backend.scim.auth import scim_db_provider, scim_guard, scim_tenant
 from backend.scim.models import ScimToken
@@ -74,7 +75,6 @@ from backend.scim.schemas import ScimTokenCreate, ScimTokenCreated, ScimTokenRea
 from backend.scim.service import ScimService
 from backend.scim.tokens import ScimTokenService
 from backend.settings import Settings
-from tenants.sessions import Database
 
 SCIM_JSON = "application/scim+json"
 SCIM_PATH = "/scim/v2"
@@ -701,19 +701,19 @@ async def _schemas(request: Request[Any, Any, Any], session: AsyncSession) -> li
 def scim_router(
     *,
     public_url: str,
-    database: Database,
+    unit_of_work: UnitOfWork,
     tenant_concurrency: TenantConcurrency,
     exception_handlers: ExceptionHandlersMap,
 ) -> Router:
     """The SCIM service, built by the app: served under `public_url`, its tokens looked up and its
-    sessions opened in `database`, in the tenants' `tenant_concurrency` slots; it answers SCIM errors
+    requests run in `unit_of_work`, in the tenants' `tenant_concurrency` slots; it answers SCIM errors
     (`scim_exception_handlers`). Its routes read their base URL from the router's opt rather than
     take the settings as a dependency: one dependency (`scim_db`) is resolved without a task group."""
     return Router(
         path=SCIM_PATH,
         route_handlers=[ScimUserController, ScimGroupController, ScimDiscoveryController],
-        guards=[scim_guard(database)],
-        dependencies={"scim_db": Provide(scim_db_provider(database, tenant_concurrency))},
+        guards=[scim_guard(unit_of_work)],
+        dependencies={"scim_db": Provide(scim_db_provider(unit_of_work, tenant_concurrency))},
         exception_handlers=exception_handlers,
         security=[{"scim_bearer": []}],
         tags=["SCIM"],

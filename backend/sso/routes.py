@@ -25,6 +25,7 @@ from backend.auth.principal import Principal, Scope
 from backend.auth.same_origin import cross_site_refusal
 from backend.auth.secretbox import SecretBox
 from backend.auth.tokens import TokenSigner
+from backend.core.unit_of_work import UnitOfWork
 from backend.settings import Settings
 from backend.sso.models import IdentityProvider
 from backend.sso.oidc import RelyingParty
@@ -41,7 +42,7 @@ from backend.sso.service import (
 )
 from tenants.models import TenantStatus
 from tenants.registry import TenantRegistry
-from tenants.sessions import Database, TenantRef
+from tenants.sessions import TenantRef
 from tenants.slugs import SLUG_PATTERN
 
 LOGIN_BINDING_COOKIE = "crosswalk_login"
@@ -89,16 +90,16 @@ def _error(request: Request[Any, Any, Any], status: int, detail: str, what: str 
 class SignInProviders:
     """The company a sign-in names, and its identity provider."""
 
-    def __init__(self, registry: TenantRegistry, database: Database, secretbox: SecretBox) -> None:
+    def __init__(self, registry: TenantRegistry, unit_of_work: UnitOfWork, secretbox: SecretBox) -> None:
         self.registry = registry
-        self.database = database
+        self.unit_of_work = unit_of_work
         self.secretbox = secretbox
 
     async def tenant(self, slug: str) -> TenantRef | None:
         return await self.registry.get(slug)
 
     async def provider(self, tenant: TenantRef) -> IdentityProvider | None:
-        async with self.database.control_session() as session:
+        async with self.unit_of_work.control() as session:
             return await IdentityProviderService(session, tenant.id, self.secretbox).find()
 
     async def active(self, slug: str) -> tuple[TenantRef, IdentityProvider]:
@@ -161,20 +162,19 @@ class SsoController(Controller):
         self,
         request: Request[Any, Any, Any],
         sign_in_providers: NamedDependency[SignInProviders],
-        database: NamedDependency[Database],
         sso_logins: NamedDependency[SsoLogins],
         portal_sessions: NamedDependency[PortalSessions],
         settings: NamedDependency[Settings],
         tenant_slug: TenantSlug,
+        unit_of_work: NamedDependency[UnitOfWork],
     ) -> Response[Any]:
         params = CallbackParams.from_query(request.query_params)
         try:
             tenant, provider = await sign_in_providers.active(tenant_slug)
-            async with database.tenant_session(tenant) as session:
+            async with unit_of_work.tenant(tenant) as session:
                 completed = await sso_logins.complete(
                     tenant, provider, params, request.cookies.get(LOGIN_BINDING_COOKIE), session
                 )
-                await session.commit()
         except LoginError as exc:
             response = _error(request, _STATUS[exc.failure], exc.detail)
             response.delete_cookie(LOGIN_BINDING_COOKIE, path=f"/auth/{tenant_slug}/")

@@ -15,6 +15,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import Engine, text
 
+from backend.core.unit_of_work import UnitOfWork
 from backend.mentoring.runs import PAIRING_RUN_JOB
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
@@ -75,7 +76,9 @@ async def run_job(
 ) -> None:
     """Run a job through the runner, as a worker does: once, whoever runs it (a worker of this test run,
     if one is up, may be running it now; the runner lets one run and skips a job already done)."""
-    delivery = Delivery(tenant, job_id, SimpleNamespace(database=database, sender=_Unsent()))  # type: ignore[arg-type]
+    sender = _Unsent()
+    resources = SimpleNamespace(database=database, sender=sender, unit_of_work=UnitOfWork(database, sender))  # type: ignore[arg-type]
+    delivery = Delivery(tenant, job_id, resources)  # type: ignore[arg-type]
     for _ in range(300):
         try:
             await execute(delivery, kind, body, arguments)

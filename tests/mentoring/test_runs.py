@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from backend.core.jobs.models import Job, JobStatus
+from backend.core.unit_of_work import UnitOfWork
 from backend.mentoring.models import (
     MenteeRequest,
     MentorProfile,
@@ -411,7 +412,9 @@ async def test_the_actor_is_idempotent(database: Database, make_tenant: TenantFa
     assert count == result["matched"]
 
     # Through the runner: the job succeeds once, and a second delivery of its message does nothing.
-    delivery = Delivery(tenant, run.job_id, SimpleNamespace(database=database, sender=_Sender()))  # type: ignore[arg-type]
+    sender = _Sender()
+    resources = SimpleNamespace(database=database, sender=sender, unit_of_work=UnitOfWork(database, sender))  # type: ignore[arg-type]
+    delivery = Delivery(tenant, run.job_id, resources)  # type: ignore[arg-type]
     for _ in range(2):
         await execute(delivery, PAIRING_RUN_JOB, run_pairing, {"run_id": str(run.id)})
     async with database.tenant_session(tenant) as session:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from backend.auth.principal import PARTNER_SCOPES, UserRole
 from backend.auth.ratelimits import RateLimiter, redis_client
 from backend.auth.tokens import TokenSigner
+from backend.core.unit_of_work import UnitOfWork
 from backend.partners.oauth import TokenEndpoint
 from backend.settings import Settings
 from tenants.models import TenantStatus
@@ -24,6 +25,7 @@ from tenants.sessions import Database
 from tests.conftest import TenantFactory, TokenFactory
 from tests.helpers import problem
 from tests.partners.conftest import Register, bearer, oauth_error, request_token
+from tests.worker.test_outbox import RecordingSender
 
 Client = AsyncTestClient[Litestar]
 
@@ -241,7 +243,8 @@ async def test_the_token_endpoint_refuses_plain_http_off_loopback(
     partner = await register(make_tenant(), "employees:read")
     assert settings.redis_url is not None
     limiter = RateLimiter.from_settings(redis_client(settings.redis_url), settings)
-    endpoint = TokenEndpoint(database, signer, 900, "http://crosswalk.example.com/oauth/token", limiter)
+    unit_of_work = UnitOfWork(database, RecordingSender())
+    endpoint = TokenEndpoint(unit_of_work, signer, 900, "http://crosswalk.example.com/oauth/token", limiter)
     basic = "Basic " + base64.b64encode(f"{partner.client_id}:{partner.client_secret}".encode()).decode()
     try:
         answer = await endpoint.handle(

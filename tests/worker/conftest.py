@@ -13,14 +13,14 @@ from typing import Any
 
 import dramatiq
 import pytest
-from backend.core.jobs.enqueue import enqueue
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from backend.app import create_app
-from backend.core.jobs import outbox
+from backend.core.jobs.enqueue import enqueue
 from backend.core.jobs.models import Job, JobStatus
+from backend.core.unit_of_work import UnitOfWork
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
 from tests.conftest import process_env
@@ -79,10 +79,8 @@ def submit(database: Database, sender: DramatiqSender) -> Enqueue:
     """Ask for a job the way a request does: in a transaction, sent after the commit."""
 
     async def submit(tenant: TenantRef, kind: str, arguments: dict[str, Any] | None = None) -> uuid.UUID:
-        async with database.tenant_session(tenant) as session:
+        async with UnitOfWork(database, sender).tenant(tenant) as session:
             job = await enqueue(session, kind, arguments or {}, requested_by="test")
-            await session.commit()
-            await outbox.send_committed(database, tenant, sender, session)
         return job.id
 
     return submit

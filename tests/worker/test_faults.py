@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from backend.core.jobs.enqueue import enqueue
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from backend.app import create_app
 from backend.core.jobs import outbox
+from backend.core.jobs.enqueue import enqueue
 from backend.core.jobs.models import DeadLetter, Job, JobStatus
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef

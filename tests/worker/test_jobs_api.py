@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from backend.core.jobs.enqueue import enqueue
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
 from backend.auth.principal import UserRole
+from backend.core.jobs.enqueue import enqueue
 from backend.core.jobs.models import Job, JobStatus
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory

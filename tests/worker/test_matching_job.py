@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from backend.auth.principal import UserRole
 from backend.core.jobs.models import Job, JobStatus
+from backend.core.unit_of_work import UnitOfWork
 from backend.matching.service import RECOMPUTE
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database
@@ -48,11 +49,11 @@ async def test_a_change_is_recomputed_by_the_worker_once(
     registry = TenantRegistry(database, 0)
     # The scheduler's tick: once with a long quiet period (nothing is due), then due; a second tick
     # while the job waits asks for nothing more.
-    assert await refresh_matches(database, registry, sender, debounce=3600, max_wait=3600) == 0
-    assert await refresh_matches(database, registry, sender, debounce=0, max_wait=3600) >= 1
+    assert await refresh_matches(UnitOfWork(database, sender), registry, debounce=3600, max_wait=3600) == 0
+    assert await refresh_matches(UnitOfWork(database, sender), registry, debounce=0, max_wait=3600) >= 1
     async with database.tenant_session(world.tenant) as session:
         [job] = (await session.scalars(select(Job).where(Job.kind == RECOMPUTE))).all()
-    await refresh_matches(database, registry, sender, debounce=0, max_wait=3600)
+    await refresh_matches(UnitOfWork(database, sender), registry, debounce=0, max_wait=3600)
     done = await wait_for_job(database, world.tenant, job.id, timeout=60)
     assert done.status == JobStatus.SUCCEEDED, done.error
     assert done.progress == 100

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from backend.core.jobs.enqueue import enqueue
 from sqlalchemy import create_engine, func, text, update
 
 from backend.core.jobs import outbox
+from backend.core.jobs.enqueue import enqueue
 from backend.core.jobs.models import Job, JobStatus
 from backend.settings import Settings, as_psycopg_url
 from tenants.migrator import upgrade_control

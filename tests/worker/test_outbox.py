@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from backend.core.jobs.enqueue import enqueue
 from sqlalchemy import func, select, text, update
 
 from backend.core.jobs import outbox
+from backend.core.jobs.enqueue import enqueue
 from backend.core.jobs.models import Job, JobStatus
+from backend.core.unit_of_work import UnitOfWork
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory
@@ -111,9 +112,9 @@ async def test_the_scheduler_relays_every_active_tenant(make_tenant: TenantFacto
 async def test_the_nightly_run_asks_for_each_job_once_per_day(make_tenant: TenantFactory, database: Database) -> None:
     tenant, sender = make_tenant(), RecordingSender()
     day = dt.date(2026, 11, 24)
-    first = await enqueue_nightly(database, tenant, sender, day)
+    first = await enqueue_nightly(UnitOfWork(database, sender), tenant, day)
     # A second scheduler taking over the same night asks again: nothing new is enqueued or sent.
-    second = await enqueue_nightly(database, tenant, sender, day)
+    second = await enqueue_nightly(UnitOfWork(database, sender), tenant, day)
     assert (
         first
         == second
@@ -128,12 +129,12 @@ async def test_the_nightly_run_asks_for_each_job_once_per_day(make_tenant: Tenan
     assert len(sender.sent) == 4
     # The next night, while the first night's jobs still wait to start: they are the same work, so
     # asking again finds them (identical waiting jobs are merged).
-    await enqueue_nightly(database, tenant, sender, day + dt.timedelta(days=1))
+    await enqueue_nightly(UnitOfWork(database, sender), tenant, day + dt.timedelta(days=1))
     assert len(await jobs_of(database, tenant)) == 4
     assert len(sender.sent) == 4
     # Once they have run, the night after asks for new ones.
     async with database.tenant_session(tenant) as session, session.begin():
         await session.execute(update(Job).values(status=JobStatus.SUCCEEDED))
-    await enqueue_nightly(database, tenant, sender, day + dt.timedelta(days=2))
+    await enqueue_nightly(UnitOfWork(database, sender), tenant, day + dt.timedelta(days=2))
     assert len(await jobs_of(database, tenant)) == 8
     assert len(sender.sent) == 8

@@ -16,13 +16,13 @@ from pathlib import Path
 import pika
 import pytest
 import redis
-from backend.core.jobs.enqueue import enqueue
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 
 from backend.app import create_app
 from backend.core.jobs import outbox
+from backend.core.jobs.enqueue import enqueue
 from backend.core.jobs.models import DeadLetter, Job, JobStatus
 from backend.org.models import OrgUnit
 from backend.settings import Settings

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from backend.core.jobs.models import DeadLetter, JobStatus
 from backend.core.jobs.outbox import OutboxMessage
+from backend.core.unit_of_work import UnitOfWork
 from backend.org.models import OrgUnit
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
@@ -228,5 +229,6 @@ def _resources(database: Database, broker: dramatiq.Broker) -> object:
         def __init__(self) -> None:
             self.database = database
             self.sender = DramatiqSender(broker, "unused")
+            self.unit_of_work = UnitOfWork(database, self.sender)
 
     return Resources()

@@ -2,13 +2,11 @@
 
 Provisioning a tenant cannot be a tenant's job (its schema, and so its `jobs` table, does not exist
 yet), and changing a tenant's status needs the owner's rights (archiving revokes a role grant). Their
-records are rows of `control.platform_jobs`, asked for in a control session (`Database.control_session`)
-and sent after its commit through the same outbox as tenants' jobs:
+records are rows of `control.platform_jobs`, asked for in a control unit of work
+(`backend.core.unit_of_work`), which sends them after its commit through the same outbox as tenants' jobs:
 
-    async with database.control_session() as session:
+    async with unit_of_work.control() as session:
         job = await request_provisioning(session, slug="acme", name="Acme", requested_by=user.id)
-        await session.commit()
-    await send_committed(database, sender, session)
 
 A refused request raises `InvalidInputError` (bad slug, name or status), `NotFoundError` (no such
 tenant) or `ConflictError` (taken, already being provisioned, a change already in flight) and writes
