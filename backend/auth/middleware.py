@@ -14,13 +14,13 @@ from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 from litestar.types import ASGIApp
 from sqlalchemy import select
 
-from backend.auth import employee_credentials
 from backend.auth.portal_sessions import SESSION_COOKIE, PortalSessions
 from backend.auth.principal import PARTNER_SCOPES, Principal, Scope, UserRole
 from backend.auth.revocations import ClientRevocations
 from backend.auth.same_origin import UNSAFE_METHODS, body_refusal, cross_site_refusal
 from backend.auth.tokens import InvalidTokenError, TokenClaims, TokenSigner
 from backend.core.unit_of_work import UnitOfWork
+from backend.org import credentials as employee_credentials
 from backend.partners.models import PartnerClient
 from tenants.models import TenantStatus
 from tenants.registry import TenantRegistry
@@ -98,7 +98,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
 
     async def refuse_ended_credential(self, principal: Principal, issued_at: float) -> None:
         """A person's token or session stops working the moment they are deactivated (see
-        backend/auth/employee_credentials.py for why this reads the database on every such request)."""
+        backend/org/credentials.py for why this reads the database on every such request)."""
         assert principal.employee_id is not None
         async with self.unit_of_work.tenant(principal.tenant) as session:
             reason = await employee_credentials.refusal(session, principal.employee_id, issued_at)
