@@ -52,10 +52,12 @@ from backend.marketplace.routes import MARKETPLACE_CONTROLLERS
 from backend.matching.routes import MATCHING_CONTROLLERS
 from backend.mentoring.routes import MENTORING_CONTROLLERS
 from backend.notifications.routes import NotificationController
+from backend.org import credentials as employee_credentials
 from backend.org.routes import EmployeeController, EmployeeSkillController, MeController, OrgUnitController
 from backend.partners.oauth import TokenEndpoint
 from backend.partners.routes import PUBLIC_HANDLERS as PARTNER_PUBLIC_HANDLERS
 from backend.partners.routes import PartnerClientController
+from backend.partners.service import revoked_on_record as partner_revoked_on_record
 from backend.scim.routes import (
     ScimTokenController,
     scim_exception_handlers,
@@ -344,6 +346,9 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
                 revocations=collaborators.revocations,
                 portal_sessions=collaborators.portal_sessions,
                 unit_of_work=collaborators.unit_of_work,
+                # The records the edge kit may not read itself: the domains that own them answer.
+                client_revoked_on_record=partner_revoked_on_record,
+                credential_refusal=employee_credentials.refusal,
                 registry=collaborators.registry,
                 public_url=settings.base_url,
                 exclude=UNAUTHENTICATED_PATHS,

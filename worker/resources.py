@@ -1,6 +1,7 @@
-"""What a worker process holds for its lifetime: the serving database, the tenant registry, a sender
-for the jobs that jobs enqueue, the unit of work every job runs in, and the owner's engine for platform
-jobs. Built lazily, on the worker's event loop thread."""
+"""What a worker process holds for its lifetime: its settings (which a tenant's job body gets in its
+`JobContext`), the serving database, the tenant registry, a sender for the jobs that jobs enqueue, the
+unit of work every job runs in, and the owner's engine for platform jobs. Built lazily, on the worker's
+event loop thread."""
 
 from __future__ import annotations
 

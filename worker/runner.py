@@ -43,6 +43,7 @@ from backend.core.jobs.models import Job, JobStatus, PlatformJob
 from backend.core.jobs.records import JobRecords, owner_of
 from backend.core.unit_of_work import UnitOfWork
 from backend.errors import DomainError
+from backend.settings import Settings
 from tenants.locks import lock_global
 from tenants.provisioning import RoleNames
 from tenants.sessions import Database, TenantRef
@@ -72,6 +73,9 @@ class WorkerResources(Protocol):
 
     @property
     def roles(self) -> RoleNames: ...
+
+    @property
+    def settings(self) -> Settings: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +114,15 @@ def _percent(percent: int) -> int:
 
 @dataclass
 class JobContext:
-    """What a job body gets: its tenant, one session pinned to it, and a way to report progress."""
+    """What a job body gets: its tenant, one session pinned to it, the worker's settings (read once by
+    its composition root; a body never reads them itself), and a way to report progress."""
 
     tenant: TenantRef
     job_id: uuid.UUID
     attempt: int
     session: AsyncSession
     database: Database
+    settings: Settings
 
     async def progress(self, percent: int) -> None:
         """Record progress (0-100) at once, in its own short transaction, for the API to show."""
@@ -314,7 +320,12 @@ def _context(
 ) -> JobContext | PlatformJobContext:
     if delivery.tenant is not None:
         return JobContext(
-            tenant=delivery.tenant, job_id=job.id, attempt=attempt, session=session, database=records.database
+            tenant=delivery.tenant,
+            job_id=job.id,
+            attempt=attempt,
+            session=session,
+            database=records.database,
+            settings=delivery.resources.settings,
         )
     assert isinstance(job, PlatformJob)
     return PlatformJobContext(

@@ -1,9 +1,14 @@
-"""Authentication: the tenant comes from the verified token or session, never from the request."""
+"""Authentication: the tenant comes from the verified token or session, never from the request.
+
+Two checks read records that domains own (a partner client's, an employee's); the edge kit imports no
+domain, so the composition root passes those reads in (`ClientRevokedOnRecord`, `CredentialRefusal`),
+and the middleware only opens the transaction they run in and turns their answer into a 401.
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from litestar.connection import ASGIConnection
@@ -12,22 +17,35 @@ from litestar.handlers import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 from litestar.types import ASGIApp
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.auth import employee_credentials
 from backend.auth.portal_sessions import SESSION_COOKIE, PortalSessions
 from backend.auth.principal import PARTNER_SCOPES, Principal, Scope, UserRole
 from backend.auth.revocations import ClientRevocations
 from backend.auth.same_origin import UNSAFE_METHODS, body_refusal, cross_site_refusal
 from backend.auth.tokens import InvalidTokenError, TokenClaims, TokenSigner
 from backend.core.unit_of_work import UnitOfWork
-from backend.partners.models import PartnerClient
 from tenants.models import TenantStatus
 from tenants.registry import TenantRegistry
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="crosswalk"'}
 _KNOWN_SCOPES = {s.value for s in Scope}
 _KNOWN_ROLES = {r.value for r in UserRole}
+
+
+class ClientRevokedOnRecord(Protocol):
+    """Whether a partner client's record (on a control session) says it may no longer call: revoked,
+    or gone. Answered by backend.partners, which owns the record."""
+
+    async def __call__(self, session: AsyncSession, client_id: str, /) -> bool: ...
+
+
+class CredentialRefusal(Protocol):
+    """Why a credential issued to an employee at `issued_at` (seconds since the epoch) no longer works,
+    or None when it still does, read on a session pinned to the employee's tenant. Answered by
+    backend.org, which owns the employee."""
+
+    async def __call__(self, session: AsyncSession, employee_id: uuid.UUID, issued_at: float, /) -> str | None: ...
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -41,6 +59,8 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         revocations: ClientRevocations,
         portal_sessions: PortalSessions,
         unit_of_work: UnitOfWork,
+        client_revoked_on_record: ClientRevokedOnRecord,
+        credential_refusal: CredentialRefusal,
         registry: TenantRegistry,
         public_url: str,
         exclude: list[str],
@@ -49,8 +69,11 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         self.signer = signer
         self.revocations = revocations
         self.portal_sessions = portal_sessions
-        # The reads that authentication needs (a revoked partner client, an ended employee).
+        # The reads that authentication needs (a revoked partner client, an ended employee), run in a
+        # transaction of their own.
         self.unit_of_work = unit_of_work
+        self.client_revoked_on_record = client_revoked_on_record
+        self.credential_refusal = credential_refusal
         self.registry = registry
         self.public_url = public_url
 
@@ -90,18 +113,14 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         if await self.revocations.is_revoked(client_id):
             return True
         async with self.unit_of_work.control() as session:
-            revoked_at = await session.execute(
-                select(PartnerClient.revoked_at).where(PartnerClient.client_id == client_id)
-            )
-            row = revoked_at.one_or_none()
-        return row is None or row[0] is not None
+            return await self.client_revoked_on_record(session, client_id)
 
     async def refuse_ended_credential(self, principal: Principal, issued_at: float) -> None:
         """A person's token or session stops working the moment they are deactivated (see
-        backend/auth/employee_credentials.py for why this reads the database on every such request)."""
+        backend/org/credentials.py for why this reads the database on every such request)."""
         assert principal.employee_id is not None
         async with self.unit_of_work.tenant(principal.tenant) as session:
-            reason = await employee_credentials.refusal(session, principal.employee_id, issued_at)
+            reason = await self.credential_refusal(session, principal.employee_id, issued_at)
         if reason is not None:
             raise NotAuthorizedException(reason, headers=_CHALLENGE)
 

@@ -44,7 +44,7 @@ class TokenClaims:
     # logout ends the token with the session.
     session: str | None = None
     # When the credential was issued (a token's `iat`, a session's start), in seconds since the epoch:
-    # a person's credentials issued before their deactivation stay refused (employee_credentials.py).
+    # a person's credentials issued before their deactivation stay refused (backend/org/credentials.py).
     # Ignored by `mint`, which stamps the time of minting.
     issued_at: float = 0.0
 

@@ -78,5 +78,5 @@ class Employee(IdMixin, TimestampMixin, TenantBase):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     # When the employee last turned inactive, set by a trigger on every path that deactivates
     # (migration t0014): every credential issued to them until then is refused, even after a
-    # reactivation (backend/auth/employee_credentials.py).
+    # reactivation (backend/org/credentials.py).
     credentials_revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

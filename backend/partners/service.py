@@ -296,3 +296,12 @@ class PartnerAuthenticator:
             .where(PartnerClient.id == credentials.id, PartnerClient.secret_hash == credentials.secret_hash)
             .values(secret_hash=rehashed)
         )
+
+
+async def revoked_on_record(session: AsyncSession, client_id: str) -> bool:
+    """Whether the client's record says its tokens no longer work: revoked, or gone (its tenant deleted).
+    The bearer middleware asks this after Redis's revocation list (`ClientRevocations`), which says so at
+    once in every process; the record says so for good, should Redis lose its entry."""
+    revoked_at = await session.execute(select(PartnerClient.revoked_at).where(PartnerClient.client_id == client_id))
+    row = revoked_at.one_or_none()
+    return row is None or row[0] is not None

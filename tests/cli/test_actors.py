@@ -72,12 +72,23 @@ class _Unsent:
 
 
 async def run_job(
-    database: Database, tenant: TenantRef, job_id: uuid.UUID, kind: str, body: Any, arguments: dict[str, Any]
+    database: Database,
+    settings: Settings,
+    tenant: TenantRef,
+    job_id: uuid.UUID,
+    kind: str,
+    body: Any,
+    arguments: dict[str, Any],
 ) -> None:
     """Run a job through the runner, as a worker does: once, whoever runs it (a worker of this test run,
     if one is up, may be running it now; the runner lets one run and skips a job already done)."""
     sender = _Unsent()
-    resources = SimpleNamespace(database=database, sender=sender, unit_of_work=UnitOfWork(database, sender))  # type: ignore[arg-type]
+    resources = SimpleNamespace(
+        database=database,
+        sender=sender,
+        unit_of_work=UnitOfWork(database, sender),  # type: ignore[arg-type]
+        settings=settings,
+    )
     delivery = Delivery(tenant, job_id, resources)  # type: ignore[arg-type]
     for _ in range(300):
         try:
@@ -222,7 +233,9 @@ async def test_every_write_with_a_cli_token_records_its_actor(
         201,
     )
     run = await ok(await post(f"{API}/mentoring/programmes/{pid}/runs", json={}, headers=cli), 202)
-    await run_job(database, tenant, uuid.UUID(run["job_id"]), PAIRING_RUN_JOB, run_pairing, {"run_id": run["id"]})
+    await run_job(
+        database, settings, tenant, uuid.UUID(run["job_id"]), PAIRING_RUN_JOB, run_pairing, {"run_id": run["id"]}
+    )
     published = await ok(await post(f"{API}/mentoring/runs/{run['id']}/publish", headers=cli))
 
     # Every column that records an actor has one, on every row.

@@ -33,6 +33,7 @@ from backend.mentoring.models import (
 from backend.mentoring.programmes import ProgrammeService
 from backend.mentoring.runs import PAIRING_RUN_JOB, PairingRunService
 from backend.mentoring.schemas import ProgrammeCreate, RunCreate, Weights
+from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory
 from tests.mentoring.seed import Org, add_mentee, add_mentor, compute, hr, seed_org
@@ -392,7 +393,7 @@ class _Sender:
         self.sent.extend(messages)
 
 
-async def test_the_actor_is_idempotent(database: Database, make_tenant: TenantFactory) -> None:
+async def test_the_actor_is_idempotent(database: Database, make_tenant: TenantFactory, settings: Settings) -> None:
     tenant = make_tenant()
     programme_id, _ = await small_pool(database, tenant)
     run = await start(database, tenant, programme_id)
@@ -404,7 +405,9 @@ async def test_the_actor_is_idempotent(database: Database, make_tenant: TenantFa
     # The body run twice, as by a retry whose first attempt's transaction committed.
     for attempt in (1, 2):
         async with database.tenant_session(tenant) as session, session.begin():
-            context = JobContext(tenant=tenant, job_id=run.job_id, attempt=attempt, session=session, database=database)
+            context = JobContext(
+                tenant=tenant, job_id=run.job_id, attempt=attempt, session=session, database=database, settings=settings
+            )
             result = await run_pairing(context, str(run.id))
         assert result["matched"] == len(await pairs_of(database, tenant, run.id))
     async with database.tenant_session(tenant) as session:
@@ -413,7 +416,12 @@ async def test_the_actor_is_idempotent(database: Database, make_tenant: TenantFa
 
     # Through the runner: the job succeeds once, and a second delivery of its message does nothing.
     sender = _Sender()
-    resources = SimpleNamespace(database=database, sender=sender, unit_of_work=UnitOfWork(database, sender))  # type: ignore[arg-type]
+    resources = SimpleNamespace(
+        database=database,
+        sender=sender,
+        unit_of_work=UnitOfWork(database, sender),  # type: ignore[arg-type]
+        settings=settings,
+    )
     delivery = Delivery(tenant, run.job_id, resources)  # type: ignore[arg-type]
     for _ in range(2):
         await execute(delivery, PAIRING_RUN_JOB, run_pairing, {"run_id": str(run.id)})

@@ -9,6 +9,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from backend.auth.principal import UserRole
+from backend.settings import Settings
 from tenants.sessions import Database
 from tests.api.world import build_world
 from tests.conftest import TenantFactory, TokenFactory
@@ -69,7 +70,11 @@ async def test_employees_with_stale_skills_get_one_reminder_a_month_and_can_read
 
 
 async def test_the_reminder_job_body_reports_what_it_raised(
-    client: AsyncTestClient[Litestar], database: Database, make_tenant: TenantFactory, auth: TokenFactory
+    client: AsyncTestClient[Litestar],
+    database: Database,
+    make_tenant: TenantFactory,
+    auth: TokenFactory,
+    settings: Settings,
 ) -> None:
     tenant = make_tenant()
     hr = auth(tenant)
@@ -84,6 +89,7 @@ async def test_the_reminder_job_body_reports_what_it_raised(
     class Job:
         def __init__(self, session: object) -> None:
             self.session = session
+            self.settings = settings
 
     async with database.tenant_session(tenant) as session, session.begin():
         assert await remind_stale(Job(session)) == {"reminders": 1}  # type: ignore[arg-type]

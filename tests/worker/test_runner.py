@@ -56,13 +56,13 @@ async def test_a_job_runs_pinned_to_its_tenant_and_keeps_its_record(
 
 
 async def test_running_the_same_message_twice_has_its_effect_once(
-    make_tenant: TenantFactory, submit: Enqueue, database: Database, broker: dramatiq.Broker
+    make_tenant: TenantFactory, submit: Enqueue, database: Database, broker: dramatiq.Broker, settings: Settings
 ) -> None:
     tenant = make_tenant()
     job_id = await submit(tenant, "test.write_marker", {"marker": "twice"})
     await wait_for_job(database, tenant, job_id)
     # What at-least-once delivery can do: the very same message again, after it succeeded.
-    resources = _resources(database, broker)
+    resources = _resources(database, broker, settings)
     delivery = Delivery(tenant=tenant, job_id=job_id, resources=resources)
     await execute(delivery, "test.write_marker", actors.write_marker, {"marker": "twice"})
     assert await markers(database, tenant, "twice") == 1
@@ -70,7 +70,7 @@ async def test_running_the_same_message_twice_has_its_effect_once(
 
 
 async def test_two_deliveries_at_once_run_the_job_once(
-    make_tenant: TenantFactory, database: Database, broker: dramatiq.Broker
+    make_tenant: TenantFactory, database: Database, broker: dramatiq.Broker, settings: Settings
 ) -> None:
     tenant = make_tenant()
     async with database.tenant_session(tenant) as session:
@@ -78,7 +78,7 @@ async def test_two_deliveries_at_once_run_the_job_once(
 
         job = await enqueue(session, "test.write_marker", {"marker": "together"}, requested_by="test")
         await session.commit()
-    delivery = Delivery(tenant=tenant, job_id=job.id, resources=_resources(database, broker))
+    delivery = Delivery(tenant=tenant, job_id=job.id, resources=_resources(database, broker, settings))
     body = actors.write_marker
     outcomes = await asyncio.gather(
         *(execute(delivery, "test.write_marker", body, {"marker": "together"}) for _ in range(2)),
@@ -224,9 +224,10 @@ async def test_the_tenant_is_cleared_after_every_message(
     assert after is None
 
 
-def _resources(database: Database, broker: dramatiq.Broker) -> object:
+def _resources(database: Database, broker: dramatiq.Broker, settings: Settings) -> object:
     class Resources:
         def __init__(self) -> None:
+            self.settings = settings
             self.database = database
             self.sender = DramatiqSender(broker, "unused")
             self.unit_of_work = UnitOfWork(database, self.sender)

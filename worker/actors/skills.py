@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from backend.notifications.service import NotificationService
-from backend.settings import get_settings
 from worker.runner import JobContext, job_actor
 
 
@@ -15,5 +14,5 @@ from worker.runner import JobContext, job_actor
 async def remind_stale(job: JobContext) -> dict[str, Any]:
     """Remind employees to re-confirm skills they have not confirmed for SKILL_STALE_DAYS."""
     today = dt.datetime.now(dt.UTC).date()
-    raised = await NotificationService(job.session).remind_stale_skills(today, get_settings().skill_stale_days)
+    raised = await NotificationService(job.session).remind_stale_skills(today, job.settings.skill_stale_days)
     return {"reminders": raised}

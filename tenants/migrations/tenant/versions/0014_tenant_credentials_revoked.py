@@ -2,7 +2,7 @@
 
 `employees.credentials_revoked_at` is set by a trigger whenever an employee turns inactive, by
 whatever path (API, SCIM, console, a script): every token and session issued to them until then is
-refused, now and after a reactivation (see backend/auth/employee_credentials.py). The recompute job's
+refused, now and after a reactivation (see backend/org/credentials.py). The recompute job's
 results no longer carry the tenant's matching weights (partners read job records, not weights), and
 the results already stored lose them too.
 

@@ -13,6 +13,9 @@ carry no employee).
 A reactivated employee signs in afresh: what was issued before the deactivation stays dead, as a
 suspended account's sessions do at any serious identity provider, since a stolen token or cookie must
 not come back with its owner.
+
+The bearer middleware asks `refusal` on every request of a person; it is handed the function by the
+composition root (backend/app.py), since the HTTP edge kit imports no domain.
 """
 
 from __future__ import annotations
