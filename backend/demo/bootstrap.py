@@ -53,15 +53,28 @@ def ensure_catalog_and_demo(
 async def _seed_if_empty(
     unit_of_work: Callable[[], AbstractAsyncContextManager[UnitOfWork]], tenant: TenantRef
 ) -> str | None:
+    from backend.demo.activity import seed_demo_activity
     from backend.demo.seed import DemoTenantNotEmptyError, seed_demo_company
+    from backend.matching.service import MatchingService
+    from backend.training.plans import TrainingPlanService
 
     async with unit_of_work() as work:
         try:
             async with work.tenant(tenant) as session:
                 summary = await seed_demo_company(session)
+                activity = await seed_demo_activity(session, tenant)
         except DemoTenantNotEmptyError:
             return None
-    return f"{summary.employees} employees, {summary.skills} skills, {summary.roles} roles"
+        # Computed here rather than by the worker, so that the first page anyone opens has them: the
+        # run says it is ready only after this returns.
+        async with work.tenant(tenant) as session:
+            await MatchingService(session).recompute()
+            await TrainingPlanService(session).recompute_all()
+    return (
+        f"{summary.employees} employees, {summary.skills} skills, {summary.roles} roles, "
+        f"{summary.moves} past moves, {activity.openings} openings, {activity.courses} courses, "
+        f"{activity.applications} applications, {activity.pairings} mentoring pairs"
+    )
 
 
 def demo_tokens(settings: Settings, tenant: TenantRef) -> Iterator[str]:

@@ -1286,3 +1286,139 @@ PROJECTS: tuple[str, ...] = (
     "crm-rollout",
     "month-end-close-automation",
 )
+
+
+@dataclass(frozen=True)
+class DepartmentWork:
+    """A department's open gig and project: (title, description, hours per week, weeks)."""
+
+    gig: tuple[str, str, int, int]
+    project: tuple[str, str, int, int]
+
+
+DEPARTMENT_WORK: dict[str, DepartmentWork] = {
+    "Engineering": DepartmentWork(
+        (
+            "Load-test the carrier portal before peak season",
+            "Help Platform write and run load tests of the carrier portal's booking flow ahead of the December peak.",
+            6,
+            6,
+        ),
+        (
+            "WMS migration: cut-over squad",
+            "Join the squad moving the last warehouses onto Northwind WMS: "
+            "data migration, cut-over weekends and hypercare.",
+            16,
+            20,
+        ),
+    ),
+    "Data & Analytics": DepartmentWork(
+        (
+            "Clean up the sales dashboards",
+            "Retire duplicate dashboards and document the ones that stay, with the sales managers who use them.",
+            4,
+            8,
+        ),
+        (
+            "ETA predictions for ocean freight",
+            "Build and evaluate a model that predicts container arrival times from carrier and port data.",
+            12,
+            16,
+        ),
+    ),
+    "Product": DepartmentWork(
+        (
+            "Customer interviews: shipper onboarding",
+            "Run and write up ten interviews with new shippers about their first month on the platform.",
+            5,
+            6,
+        ),
+        (
+            "Carrier portal v2 discovery",
+            "Shape the next version of the carrier portal with design, engineering and three pilot carriers.",
+            10,
+            12,
+        ),
+    ),
+    "Sales": DepartmentWork(
+        (
+            "Trade fair stand in Hamburg",
+            "Staff Northwind's stand at the Hamburg logistics fair and follow up the leads it brings.",
+            8,
+            3,
+        ),
+        (
+            "CRM rollout for Mid-Market",
+            "Move the Mid-Market team onto the new CRM: pipeline stages, data clean-up and training.",
+            8,
+            12,
+        ),
+    ),
+    "Customer Success": DepartmentWork(
+        (
+            "Rewrite the help centre's top 20 articles",
+            "Make the most-read help articles clear and current, in English and Dutch.",
+            4,
+            8,
+        ),
+        (
+            "Onboarding playbook for enterprise shippers",
+            "Write and pilot a playbook for the first ninety days of an enterprise account.",
+            8,
+            14,
+        ),
+    ),
+    "Operations & Logistics": DepartmentWork(
+        (
+            "Cross-dock opening support",
+            "Help the Hamburg cross-dock through its first weeks: slotting, staffing plans and carrier check-in.",
+            12,
+            6,
+        ),
+        (
+            "Customs automation",
+            "Automate the customs declarations of our top lanes with the brokers' APIs, and measure the time saved.",
+            10,
+            24,
+        ),
+    ),
+    "People & HR": DepartmentWork(
+        (
+            "Interviewer training sessions",
+            "Run structured-interview training for hiring managers in three offices.",
+            4,
+            6,
+        ),
+        (
+            "Internal mobility pilot",
+            "Set up Crosswalk with managers and employees: career paths, openings and the mentoring cohort.",
+            6,
+            16,
+        ),
+    ),
+    "Finance": DepartmentWork(
+        ("Travel expense audit", "Sample last quarter's travel expenses and report on policy compliance.", 4, 4),
+        (
+            "Month-end close automation",
+            "Cut the month-end close from eight days to five by automating reconciliations and accruals.",
+            10,
+            20,
+        ),
+    ),
+}
+
+COURSE_PROVIDERS: tuple[str, ...] = (
+    "Northwind Academy",
+    "Coursera",
+    "LinkedIn Learning",
+    "Rotterdam School of Logistics",
+    "Udemy Business",
+)
+
+# The mentoring programme of the demo: (name, description, goals).
+MENTORING_PROGRAMME = (
+    "Northwind Mentoring Circle",
+    "Six months of monthly conversations between experienced colleagues and people early in their "
+    "careers, across departments.",
+    "Help mentees take their next career step, and connect people across departments and offices.",
+)

@@ -12,7 +12,7 @@ import secrets
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,23 +59,43 @@ def demo_accounts(engine: Engine, tenant: TenantRef) -> dict[str, dict[str, Any]
             text(
                 "SELECT e.email, e.full_name, "
                 "  EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.id AND r.active) AS leads, "
-                "  coalesce(u.name ILIKE '%people%' OR u.name ILIKE '%HR%', false) AS hr "
+                "  coalesce(u.name, '') AS unit "
                 "FROM employees e LEFT JOIN org_units u ON u.id = e.org_unit_id "
                 "WHERE e.active ORDER BY e.email"
             )
         ).all()
-    accounts: dict[str, dict[str, Any]] = {}
-    for email, name, leads, hr in rows:
-        groups = [g for g, member in ((HR_GROUP, hr), (LEADS_GROUP, leads)) if member]
-        accounts[email] = {"email": email, "name": name, "groups": groups}
-    return accounts
+    return {
+        email: {"email": email, "name": name, "groups": groups_of(leads, unit)} for email, name, leads, unit in rows
+    }
 
 
-def _first(accounts: dict[str, dict[str, Any]], wanted: set[str]) -> str | None:
-    for login, claims in accounts.items():
-        if set(claims["groups"]) == wanted:
-            return login
-    return None
+def groups_of(leads: bool, unit: str) -> list[str]:
+    """The directory groups of a demo employee: "hr" for the staff of a People or HR unit, "people-leads"
+    for everyone with reports."""
+    hr = "people" in unit.casefold() or "hr" in unit.casefold()
+    return [group for group, member in ((HR_GROUP, hr), (LEADS_GROUP, leads)) if member]
+
+
+@dataclass(frozen=True)
+class FeaturedLogins:
+    """The demo people the run prints and the README names: the first (by email) HR admin who leads no
+    one, manager outside HR, and employee with neither role. The demo's activity gives them data."""
+
+    hr: str | None
+    manager: str | None
+    employee: str | None
+
+
+def featured_logins(people: Iterable[tuple[str, bool, str]]) -> FeaturedLogins:
+    """From (email, leads anyone, org unit name) of the active employees, in email order."""
+    first: dict[frozenset[str], str] = {}
+    for email, leads, unit in people:
+        first.setdefault(frozenset(groups_of(leads, unit)), email)
+    return FeaturedLogins(
+        hr=first.get(frozenset({HR_GROUP})),
+        manager=first.get(frozenset({LEADS_GROUP})),
+        employee=first.get(frozenset()),
+    )
 
 
 @dataclass(frozen=True)
@@ -195,14 +215,18 @@ def demo_identity_provider(
         "accounts": {**accounts, DEMO_CONSULTANT: {"email": DEMO_CONSULTANT, "name": "Demo Consultant"}},
         "key_file": str(data_dir / "demo-idp-key.json"),
     }
+    featured = featured_logins(
+        (email, LEADS_GROUP in claims["groups"], HR_GROUP if HR_GROUP in claims["groups"] else "")
+        for email, claims in sorted(accounts.items())
+    )
     with local_provider(config, data_dir / "demo-idp.json") as issuer:
         yield DemoIdp(
             issuer=issuer,
             client_id=client_id,
             client_secret=client_secret,
-            hr_login=_first(accounts, {HR_GROUP}),
-            lead_login=_first(accounts, {LEADS_GROUP}),
-            employee_login=_first(accounts, set()),
+            hr_login=featured.hr,
+            lead_login=featured.manager,
+            employee_login=featured.employee,
             console_client_id=CONSOLE_CLIENT_ID,
             console_client_secret=console_secret,
         )

@@ -7,6 +7,7 @@ they are UUIDv7s). Everything is built in memory first and written with one bulk
 
 from __future__ import annotations
 
+import itertools
 import random
 import unicodedata
 import uuid
@@ -41,6 +42,17 @@ from backend.demo.content import (
     TeamSpec,
 )
 from backend.framework.models import CareerPath, Importance, JobFamily, Role, RoleSkill
+from backend.marketplace.models import (
+    Application,
+    ApplicationEvent,
+    ApplicationKind,
+    ApplicationStage,
+    Move,
+    Opportunity,
+    OpportunityKind,
+    OpportunityStatus,
+    ReleaseOutcome,
+)
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.skills.models import CatalogConcept, CatalogKind, EmployeeSkill, Skill, SkillCategory, SkillSource
 from tenants.base import TenantBase, new_id
@@ -52,6 +64,10 @@ INACTIVE_SHARE = 0.03
 ASPIRATION_SHARE = 0.40
 HISTORY_SHARE = 0.22  # a little above the ~20% wanted: recent joiners have no room for an older version
 SKILL_HISTORY_DAYS = 730
+# Past moves into a person's current role, over the last two years (the marketplace's history).
+MOVE_SHARE = 0.18
+MOVE_HISTORY_DAYS = 730
+HISTORY_SUBJECT = "demo:history"
 
 # Parents before children, referenced rows before referencing ones.
 _INSERT_ORDER: tuple[type[TenantBase], ...] = (
@@ -67,6 +83,10 @@ _INSERT_ORDER: tuple[type[TenantBase], ...] = (
     Aspiration,
     AspirationRole,
     AspirationSkill,
+    Opportunity,
+    Application,
+    ApplicationEvent,
+    Move,
 )
 
 _SOURCES: tuple[tuple[SkillSource, int], ...] = (
@@ -102,6 +122,7 @@ class SeedSummary:
     roles: int
     career_paths: int
     employee_skills: int  # every version row, superseded ones included
+    moves: int
 
 
 @dataclass(frozen=True)
@@ -139,6 +160,7 @@ async def seed_demo_company(
         roles=len(tables[Role]),
         career_paths=len(tables[CareerPath]),
         employee_skills=len(tables[EmployeeSkill]),
+        moves=len(tables[Move]),
     )
 
 
@@ -170,6 +192,7 @@ def build_demo_company(
     builder.add_people(employees)
     builder.add_employee_skills()
     builder.add_aspirations()
+    builder.add_past_moves()
     return builder.tables
 
 
@@ -182,6 +205,7 @@ class _Person:
     manager: _Person | None
     start_date: date
     location: str
+    org_unit_id: uuid.UUID | None = None
     team: list[_Person] = field(default_factory=list)  # shared by everyone in the team, manager included
     active: bool = True
     levels: dict[str, int] = field(default_factory=dict)  # current skill levels by label
@@ -408,6 +432,7 @@ class _Builder:
             manager=manager,
             start_date=self.as_of - timedelta(days=round(years_here * 365.25)),
             location=location,
+            org_unit_id=org_unit_id,
         )
         self.people.append(person)
         self.tables[Employee].append(
@@ -566,6 +591,121 @@ class _Builder:
             gaps = [label for label in person.family.related if label not in person.levels]
         shortlist = gaps[:5]
         return self.rng.sample(shortlist, min(len(shortlist), self.rng.randint(1, 3)))
+
+    # --- the marketplace's history ---
+
+    def add_past_moves(self) -> None:
+        """Promotions and lateral moves into people's current roles over the last two years, each with
+        the filled opening and the hired application it came from.
+
+        Written in bulk, not through `MoveService.record`: that service records a hire happening now
+        (it stamps the present time, reads the "from" side off the employee's current record and
+        rewrites the employee), while this is the company's past, which the people's records already
+        reflect."""
+        previous_roles: dict[str, list[str]] = {}
+        for from_role, to_roles in self.next_roles.items():
+            for to_role in to_roles:
+                previous_roles.setdefault(to_role, []).append(from_role)
+        earliest = self.as_of - timedelta(days=MOVE_HISTORY_DAYS)
+        movers = [
+            p
+            for p in self.people
+            if p.manager is not None
+            and previous_roles.get(p.role.title)
+            and (self.as_of - max(p.start_date, earliest)).days > 120
+        ]
+        for person in self.rng.sample(movers, min(len(movers), round(MOVE_SHARE * len(self.people)))):
+            self._past_move(person, self.rng.choice(previous_roles[person.role.title]), earliest)
+
+    def _past_move(self, person: _Person, from_title: str, earliest: date) -> None:
+        assert person.manager is not None
+        effective = _day_between(
+            self.rng, max(person.start_date, earliest) + timedelta(days=90), self.as_of - timedelta(days=14)
+        )
+        opened = self._moment(effective - timedelta(days=self.rng.randint(45, 90)))
+        applied = opened + timedelta(days=self.rng.randint(2, 10))
+        hired = self._moment(effective - timedelta(days=self.rng.randint(7, 21)))
+        role = person.role
+        opportunity_id, application_id = new_id(), new_id()
+        self.tables[Opportunity].append(
+            {
+                "id": opportunity_id,
+                "title": role.title,
+                "description": role.description,
+                "kind": OpportunityKind.ROLE,
+                "role_id": self.role_ids[role.title],
+                "org_unit_id": person.org_unit_id,
+                "hiring_manager_id": person.manager.id,
+                "location": person.location,
+                "level": role.level,
+                "status": OpportunityStatus.FILLED,
+                "opened_at": opened,
+                "closed_at": hired,
+                "filled_at": hired,
+                "created_by": HISTORY_SUBJECT,
+                "created_at": opened,
+                "updated_at": hired,
+            }
+        )
+        self.tables[Application].append(
+            {
+                "id": application_id,
+                "opportunity_id": opportunity_id,
+                "employee_id": person.id,
+                "kind": ApplicationKind.APPLICATION,
+                "stage": ApplicationStage.HIRED,
+                "stage_changed_at": hired,
+                "addressed_to_id": person.manager.id,
+                "manager_informed_at": applied,
+                "informed_manager_id": person.manager.id,
+                "hired_at": hired,
+                "created_at": applied,
+                "updated_at": hired,
+            }
+        )
+        steps = (
+            None,
+            ApplicationStage.APPLIED,
+            ApplicationStage.INTERVIEW,
+            ApplicationStage.OFFER,
+            ApplicationStage.HIRED,
+        )
+        span = (hired - applied) / 3
+        for index, (before, after) in enumerate(itertools.pairwise(steps)):
+            assert after is not None
+            self.tables[ApplicationEvent].append(
+                {
+                    "id": new_id(),
+                    "application_id": application_id,
+                    "from_stage": before,
+                    "to_stage": after,
+                    "by_subject": HISTORY_SUBJECT,
+                    "at": applied + span * index,
+                }
+            )
+        from_role = self.roles[from_title]
+        self.tables[Move].append(
+            {
+                "id": new_id(),
+                "employee_id": person.id,
+                "opportunity_id": opportunity_id,
+                "application_id": application_id,
+                "kind": OpportunityKind.ROLE,
+                "from_role_id": self.role_ids[from_title],
+                "to_role_id": self.role_ids[role.title],
+                "from_org_unit_id": person.org_unit_id,
+                "to_org_unit_id": person.org_unit_id,
+                "from_title": from_title,
+                "to_title": role.title,
+                "from_level": from_role.level,
+                "to_level": role.level,
+                "updates_employee": True,
+                "applied_at": self._moment(effective),
+                "release": ReleaseOutcome.NOT_NEEDED,
+                "effective_on": effective,
+                "moved_at": hired,
+            }
+        )
 
 
 def _alt_labels(label: str, entry: CatalogEntry | None) -> list[str]:
