@@ -37,6 +37,7 @@ from backend.marketplace.schemas import (
     StageChange,
     Withdrawal,
 )
+from backend.matching.service import MatchingService
 from backend.mentoring.models import ProgrammeKind, ProgrammeStatus
 from backend.mentoring.profiles import MentorProfileService
 from backend.mentoring.programmes import ProgrammeService
@@ -47,6 +48,7 @@ from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.skills.models import Skill
 from backend.training.courses import CourseService
 from backend.training.models import CourseFormat
+from backend.training.plans import TrainingPlanService
 from backend.training.schemas import CourseCreate, CourseSkillSet
 from tenants.sessions import TenantRef
 
@@ -116,6 +118,13 @@ async def seed_demo_activity(session: AsyncSession, tenant: TenantRef, *, seed: 
     mentors, mentees, pairings = await activity.run_mentoring()
     applications = await activity.add_applications(openings)
     return ActivitySummary(len(openings), courses, mentors, mentees, pairings, applications)
+
+
+async def compute_recommendations(session: AsyncSession) -> None:
+    """What the worker would compute after the seed (matches both ways, training plans), done now so
+    that the first page anyone opens has them; the caller commits."""
+    await MatchingService(session).recompute()
+    await TrainingPlanService(session).recompute_all()
 
 
 class _Activity:
@@ -355,7 +364,7 @@ class _Activity:
         count = 0
         used: set[tuple[uuid.UUID, uuid.UUID]] = set()
 
-        async def apply(person: Employee, opening: uuid.UUID, stage: ApplicationStage) -> None:
+        async def file_application(person: Employee, opening: uuid.UUID, stage: ApplicationStage) -> None:
             nonlocal count
             kind = ApplicationKind.INTEREST if stage is ApplicationStage.INTERESTED else ApplicationKind.APPLICATION
             note = (
@@ -391,21 +400,21 @@ class _Activity:
         employee = by_email.get(featured.employee or "")
         if employee is not None:
             first, second = self.rng.sample(eligible(employee), 2)
-            await apply(employee, first, ApplicationStage.INTERVIEW)
-            await apply(employee, second, ApplicationStage.INTERESTED)
+            await file_application(employee, first, ApplicationStage.INTERVIEW)
+            await file_application(employee, second, ApplicationStage.INTERESTED)
         manager = by_email.get(featured.manager or "")
         if manager is not None:
             reports = [p for p in self.people if p.manager_id == manager.id and p.email != featured.employee]
             if reports:
                 report = self.rng.choice(reports)
-                await apply(report, self.rng.choice(eligible(report)), ApplicationStage.OFFER)
+                await file_application(report, self.rng.choice(eligible(report)), ApplicationStage.OFFER)
         featured_emails = {featured.employee, featured.manager, featured.hr}
         others = [p for p in self.people if p.email not in featured_emails and p.manager_id is not None]
         for person in self.rng.sample(others, min(OTHER_APPLICATIONS, len(others))):
             choices = eligible(person)
             if choices:
                 stage = self.rng.choices([s for s, _ in _PIPELINE], [w for _, w in _PIPELINE])[0]
-                await apply(person, self.rng.choice(choices), stage)
+                await file_application(person, self.rng.choice(choices), stage)
         return count
 
     async def _hiring_managers(self, openings: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID | None]:

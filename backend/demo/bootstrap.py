@@ -53,10 +53,8 @@ def ensure_catalog_and_demo(
 async def _seed_if_empty(
     unit_of_work: Callable[[], AbstractAsyncContextManager[UnitOfWork]], tenant: TenantRef
 ) -> str | None:
-    from backend.demo.activity import seed_demo_activity
+    from backend.demo.activity import compute_recommendations, seed_demo_activity
     from backend.demo.seed import DemoTenantNotEmptyError, seed_demo_company
-    from backend.matching.service import MatchingService
-    from backend.training.plans import TrainingPlanService
 
     async with unit_of_work() as work:
         try:
@@ -68,8 +66,7 @@ async def _seed_if_empty(
         # Computed here rather than by the worker, so that the first page anyone opens has them: the
         # run says it is ready only after this returns.
         async with work.tenant(tenant) as session:
-            await MatchingService(session).recompute()
-            await TrainingPlanService(session).recompute_all()
+            await compute_recommendations(session)
     return (
         f"{summary.employees} employees, {summary.skills} skills, {summary.roles} roles, "
         f"{summary.moves} past moves, {activity.openings} openings, {activity.courses} courses, "

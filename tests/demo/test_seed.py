@@ -19,11 +19,26 @@ from sqlalchemy import Engine, create_engine, func, insert, select, text
 from sqlalchemy.engine import URL
 
 from backend.aspirations.models import Aspiration, AspirationRole, AspirationSkill, OpenToMove
-from backend.demo.content import COMPANY_NAME, COMPANY_SLUG, CURATED_SKILLS, EMAIL_DOMAIN, LOCAL_SKILLS
+from backend.demo.activity import ActivitySummary, compute_recommendations, featured_people, seed_demo_activity
+from backend.demo.content import COMPANY_NAME, COMPANY_SLUG, CURATED_SKILLS, DEPARTMENTS, EMAIL_DOMAIN, LOCAL_SKILLS
+from backend.demo.idp import HR_GROUP, groups_of
 from backend.demo.seed import DemoTenantNotEmptyError, SeedSummary, seed_demo_company
 from backend.framework.models import CareerPath, Role, RoleSkill, TransitionKind
+from backend.marketplace.models import (
+    Application,
+    ApplicationStage,
+    ManagerRelease,
+    Move,
+    Opportunity,
+    OpportunityKind,
+    OpportunityStatus,
+    ReleaseStatus,
+)
+from backend.matching.models import OpportunityCandidate, OpportunityRecommendation
+from backend.mentoring.models import Pairing, PairingRun, PairingState, RunStatus
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.skills.models import CatalogConcept, CatalogKind, EmployeeSkill, Skill
+from backend.training.models import Course, CourseSkill
 from tenants.base import new_id
 from tenants.migrator import upgrade_control
 from tenants.provisioning import RoleNames, create_tenant, ensure_platform_roles
@@ -300,3 +315,148 @@ async def test_refuses_a_tenant_that_already_has_data(seeded: Seeded) -> None:
     async with seeded.database.tenant_session(seeded.tenant) as session:
         with pytest.raises(DemoTenantNotEmptyError):
             await seed_demo_company(session, as_of=AS_OF)
+
+
+# --- the demo at work: activity through the services, and recommendations before the run is ready ---
+
+# The people the README's Quick start names, and the roles the demo's identity provider gives them.
+README_EMPLOYEE = "aarav.kumar@northwind.example"
+README_MANAGER = "aarav.gonzalez@northwind.example"
+README_HR_ADMIN = "agnieszka.dudek@northwind.example"
+
+
+@dataclass
+class Alive:
+    database: Database
+    tenant: TenantRef
+    activity: ActivitySummary
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+async def alive(placement: tuple[str, Engine], seeded: Seeded) -> Alive:
+    """A third tenant seeded as the run seeds it (bootstrap's order): the company, its activity, then
+    the recommendations, each part committed as the run commits it."""
+    name, engine = placement
+    tenant = create_tenant(engine, RoleNames(prefix=f"{name}_"), f"{COMPANY_SLUG}_alive", COMPANY_NAME)
+    started = time.perf_counter()
+    async with seeded.database.tenant_session(tenant) as session:
+        await seed_demo_company(session)
+        activity = await seed_demo_activity(session, tenant)
+        await session.commit()
+    async with seeded.database.tenant_session(tenant) as session:
+        await compute_recommendations(session)
+        await session.commit()
+    seconds = time.perf_counter() - started
+    print(f"\nseed_demo_company + seed_demo_activity + compute_recommendations: {activity} in {seconds:.3f} s")
+    return Alive(seeded.database, tenant, activity, seconds)
+
+
+async def _rows(alive: Alive, query: Any) -> list[Any]:
+    async with alive.database.tenant_session(alive.tenant) as session:
+        return list((await session.execute(query)).all())
+
+
+async def test_open_roles_gigs_and_projects_in_every_department(alive: Alive) -> None:
+    rows = await _rows(
+        alive,
+        select(Opportunity.kind, OrgUnit.parent_id)
+        .join(OrgUnit, OrgUnit.id == Opportunity.org_unit_id)
+        .where(Opportunity.status == OpportunityStatus.OPEN),
+    )
+    by_kind = Counter(kind for kind, _ in rows)
+    assert by_kind[OpportunityKind.ROLE] >= 2 * len(DEPARTMENTS)
+    assert by_kind[OpportunityKind.GIG] == len(DEPARTMENTS)
+    assert by_kind[OpportunityKind.PROJECT] == len(DEPARTMENTS)
+    departments = {parent for _, parent in rows}
+    assert len(departments) == len(DEPARTMENTS)
+    kinds_per_department = defaultdict(set)
+    for kind, parent in rows:
+        kinds_per_department[parent].add(kind)
+    assert all(len(kinds) == 3 for kinds in kinds_per_department.values())
+    assert alive.seconds < 30
+
+
+async def test_a_course_catalogue_covers_the_skills_roles_require(alive: Alive) -> None:
+    courses = (await _rows(alive, select(func.count()).select_from(Course).where(Course.active)))[0][0]
+    assert courses == alive.activity.courses >= 50
+    required = {row[0] for row in await _rows(alive, select(RoleSkill.skill_id).distinct())}
+    taught = {row[0] for row in await _rows(alive, select(CourseSkill.skill_id).distinct())}
+    assert required <= taught
+
+
+async def test_the_mentoring_programme_has_a_published_pairing_run(alive: Alive) -> None:
+    runs = await _rows(alive, select(PairingRun.status, PairingRun.matched))
+    assert [status for status, _ in runs] == [RunStatus.PUBLISHED]
+    published = await _rows(
+        alive, select(func.count()).select_from(Pairing).where(Pairing.state == PairingState.PUBLISHED)
+    )
+    assert published[0][0] == runs[0][1] == alive.activity.pairings >= 10
+
+
+async def test_past_moves_span_two_years(alive: Alive) -> None:
+    moves = await _rows(alive, select(Move.effective_on, Move.from_role_id, Move.to_role_id, Move.employee_id))
+    assert len(moves) >= 30
+    days = sorted(effective for effective, *_ in moves)
+    today = date.today()
+    assert (today - days[0]).days >= 540
+    assert (today - days[-1]).days <= 60
+    assert all(from_role != to_role for _, from_role, to_role, _ in moves)
+    current = dict(await _rows(alive, select(Employee.id, Employee.role_id)))
+    # The moves led to where people are now.
+    assert all(current[employee] == to_role for *_, to_role, employee in moves)
+
+
+async def test_applications_at_every_live_stage_and_a_release_waiting(alive: Alive) -> None:
+    stages = Counter(row[0] for row in await _rows(alive, select(Application.stage)))
+    for stage in (
+        ApplicationStage.INTERESTED,
+        ApplicationStage.APPLIED,
+        ApplicationStage.SCREENING,
+        ApplicationStage.INTERVIEW,
+        ApplicationStage.OFFER,
+        ApplicationStage.REJECTED,
+        ApplicationStage.HIRED,
+    ):
+        assert stages[stage] >= 1, stage
+    releases = await _rows(alive, select(ManagerRelease.status))
+    assert ReleaseStatus.PENDING in {status for (status,) in releases}
+
+
+async def test_recommendations_and_candidate_lists_are_there_when_seeding_returns(alive: Alive) -> None:
+    recommended = await _rows(alive, select(func.count(func.distinct(OpportunityRecommendation.employee_id))))
+    employees = await _rows(alive, select(func.count()).select_from(Employee).where(Employee.active))
+    assert recommended[0][0] >= employees[0][0] // 2
+    openings = await _rows(alive, select(func.count(func.distinct(OpportunityCandidate.opportunity_id))))
+    assert openings[0][0] == alive.activity.openings
+
+
+async def test_the_people_the_readme_names_have_their_pages_data(alive: Alive) -> None:
+    async with alive.database.tenant_session(alive.tenant) as session:
+        featured = await featured_people(session)
+    assert (featured.employee, featured.manager, featured.hr) == (README_EMPLOYEE, README_MANAGER, README_HR_ADMIN)
+    people = {
+        email: (person_id, unit)
+        for email, person_id, unit in await _rows(
+            alive, select(Employee.email, Employee.id, OrgUnit.name).join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
+        )
+    }
+    employee, _ = people[README_EMPLOYEE]
+    manager, _ = people[README_MANAGER]
+    _, hr_unit = people[README_HR_ADMIN]
+    assert groups_of(False, hr_unit) == [HR_GROUP]
+    reports = await _rows(alive, select(Employee.id).where(Employee.manager_id == manager, Employee.active))
+    assert reports
+    mine = await _rows(alive, select(Application.stage).where(Application.employee_id == employee))
+    assert {stage for (stage,) in mine} >= {ApplicationStage.INTERVIEW, ApplicationStage.INTERESTED}
+    recommendations = await _rows(
+        alive, select(OpportunityRecommendation.rank).where(OpportunityRecommendation.employee_id == employee)
+    )
+    assert len(recommendations) >= 3
+    pending = await _rows(
+        alive,
+        select(ManagerRelease.id).where(
+            ManagerRelease.manager_id == manager, ManagerRelease.status == ReleaseStatus.PENDING
+        ),
+    )
+    assert len(pending) == 1
