@@ -23,12 +23,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.aspirations.models import AspirationRole
 from backend.auth.principal import Principal, UserRole, scopes_for
 from backend.demo.content import COURSE_PROVIDERS, DEPARTMENT_WORK, DEPARTMENTS, JOB_FAMILIES, MENTORING_PROGRAMME
-from backend.demo.idp import FeaturedLogins, featured_logins
+from backend.demo.idp import FeaturedLogins, featured_logins, groups_of
 from backend.framework.models import Importance, Role, RoleSkill
 from backend.marketplace.applications import ApplicationService
-from backend.marketplace.models import ApplicationKind, ApplicationStage, OpportunityKind
+from backend.marketplace.models import ApplicationKind, ApplicationStage, Opportunity, OpportunityKind
 from backend.marketplace.opportunities import OpportunityService
 from backend.marketplace.schemas import (
     ApplicationCreate,
@@ -45,7 +46,7 @@ from backend.mentoring.requests import MenteeRequestService
 from backend.mentoring.runs import PairingRunService
 from backend.mentoring.schemas import MenteeRequestCreate, MentorProfileCreate, ProgrammeCreate, RunCreate
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
-from backend.skills.models import Skill
+from backend.skills.models import EmployeeSkill, Skill
 from backend.training.courses import CourseService
 from backend.training.models import CourseFormat
 from backend.training.plans import TrainingPlanService
@@ -101,7 +102,7 @@ async def featured_people(session: AsyncSession) -> FeaturedLogins:
         .where(Employee.active)
     )
     # Sorted here, as the identity provider sorts its accounts: the database's collation may differ.
-    return featured_logins(sorted((email, employee_id in leads, unit or "") for email, employee_id, unit in rows))
+    return featured_logins(sorted((email, groups_of(person in leads, unit or "")) for email, person, unit in rows))
 
 
 async def seed_demo_activity(session: AsyncSession, tenant: TenantRef, *, seed: int = 42) -> ActivitySummary:
@@ -329,8 +330,6 @@ class _Activity:
         return ["en", "nl"] if dutch else ["en"]
 
     async def _skills_held(self) -> dict[uuid.UUID, set[uuid.UUID]]:
-        from backend.skills.models import EmployeeSkill
-
         held: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
         rows = await self.session.execute(
             select(EmployeeSkill.employee_id, EmployeeSkill.skill_id).where(
@@ -342,8 +341,6 @@ class _Activity:
         return held
 
     async def _next_role_gaps(self) -> dict[uuid.UUID, tuple[uuid.UUID | None, list[uuid.UUID]]]:
-        from backend.aspirations.models import AspirationRole
-
         targets = dict((await self.session.execute(select(AspirationRole.employee_id, AspirationRole.role_id))).all())
         required: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
         for role_id, skill_id in await self.session.execute(
@@ -418,8 +415,6 @@ class _Activity:
         return count
 
     async def _hiring_managers(self, openings: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID | None]:
-        from backend.marketplace.models import Opportunity
-
         rows = await self.session.execute(
             select(Opportunity.id, Opportunity.hiring_manager_id).where(Opportunity.id.in_(openings))
         )

@@ -86,11 +86,11 @@ class FeaturedLogins:
     employee: str | None
 
 
-def featured_logins(people: Iterable[tuple[str, bool, str]]) -> FeaturedLogins:
-    """From (email, leads anyone, org unit name) of the active employees, in email order."""
+def featured_logins(people: Iterable[tuple[str, list[str]]]) -> FeaturedLogins:
+    """From (email, groups) of the active employees, in email order."""
     first: dict[frozenset[str], str] = {}
-    for email, leads, unit in people:
-        first.setdefault(frozenset(groups_of(leads, unit)), email)
+    for email, groups in people:
+        first.setdefault(frozenset(groups), email)
     return FeaturedLogins(
         hr=first.get(frozenset({HR_GROUP})),
         manager=first.get(frozenset({LEADS_GROUP})),
@@ -215,10 +215,7 @@ def demo_identity_provider(
         "accounts": {**accounts, DEMO_CONSULTANT: {"email": DEMO_CONSULTANT, "name": "Demo Consultant"}},
         "key_file": str(data_dir / "demo-idp-key.json"),
     }
-    featured = featured_logins(
-        (email, LEADS_GROUP in claims["groups"], HR_GROUP if HR_GROUP in claims["groups"] else "")
-        for email, claims in sorted(accounts.items())
-    )
+    featured = featured_logins((email, claims["groups"]) for email, claims in sorted(accounts.items()))
     with local_provider(config, data_dir / "demo-idp.json") as issuer:
         yield DemoIdp(
             issuer=issuer,
