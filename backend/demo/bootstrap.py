@@ -53,13 +53,15 @@ def ensure_catalog_and_demo(
 async def _seed_if_empty(
     unit_of_work: Callable[[], AbstractAsyncContextManager[UnitOfWork]], tenant: TenantRef
 ) -> str | None:
-    from backend.demo.activity import compute_recommendations, seed_demo_activity
     from backend.demo.seed import DemoTenantNotEmptyError, seed_demo_company
 
     async with unit_of_work() as work:
         try:
             async with work.tenant(tenant) as session:
                 summary = await seed_demo_company(session)
+                # Imported only now: a run that reuses its data need not load matching's libraries.
+                from backend.demo.activity import compute_recommendations, seed_demo_activity
+
                 activity = await seed_demo_activity(session, tenant)
         except DemoTenantNotEmptyError:
             return None
