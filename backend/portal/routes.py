@@ -28,6 +28,7 @@ from backend.auth.portal_sessions import PortalSession
 from backend.auth.principal import Principal, Scope
 from backend.auth.same_origin import cross_site_refusal
 from backend.matching.serving import MatchServingService
+from backend.notifications.service import NotificationService
 from backend.org.service import OrgService
 from backend.portal.i18n import LANGUAGE_COOKIE, LANGUAGES, Language, Languages
 from backend.portal.visitors import (
@@ -174,7 +175,8 @@ class PortalController(Controller):
     ) -> Template:
         me = await OrgService(db).get_employee(principal_employee(principal))
         recommendations = await MatchServingService(db).recommendations(principal)
-        return page(request, languages, settings, "home.html", me=me, recommendations=recommendations)
+        unread = await NotificationService(db).unread_count(me.id)
+        return page(request, languages, settings, "home.html", me=me, recommendations=recommendations, unread=unread)
 
     @post("/language", opt=_PUBLIC, status_code=303, name="portal:language")
     async def choose_language(

@@ -11,12 +11,18 @@ import re
 from playwright.async_api import Page, expect
 
 from backend.auth.portal_sessions import SESSION_COOKIE
+from backend.notifications.service import NotificationService
+from tenants.sessions import Database
 from tests.portal.conftest import Portal, Shots, assert_accessible, sign_in
 
 
 async def test_a_visitor_names_their_company_and_lands_on_home_with_their_recommendations(
-    page: Page, portal: Portal, shots: Shots
+    page: Page, portal: Portal, shots: Shots, database: Database
 ) -> None:
+    async with database.tenant_session(portal.tenant) as session, session.begin():
+        await NotificationService(session).send(
+            portal.world.people["ana"], kind="test.hello", title="Hello", body="A notification.", data={}
+        )
     await page.goto(f"{portal.base_url}/")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to your company's portal")
     await assert_accessible(page)
@@ -38,6 +44,7 @@ async def test_a_visitor_names_their_company_and_lands_on_home_with_their_recomm
 
     await expect(page.locator("#signed-in-as")).to_contain_text("Ana")
     await expect(page.locator("#signed-in-as")).to_contain_text("Portal Haven")
+    await expect(page.locator("#unread-notifications")).to_have_text(re.compile(r"^\s*1\s+unread notification\s*$"))
     item = page.locator("#recommendations > li")
     await expect(item).to_have_count(1)
     await expect(item).to_contain_text("Data analysis gig")
@@ -78,6 +85,7 @@ async def test_the_language_switch_and_the_providers_locale_show_dutch(
     await page.wait_for_url(f"{portal.base_url}/home")
     await expect(page.locator("html")).to_have_attribute("lang", "nl")
     await expect(page.get_by_role("button", name="Uitloggen")).to_be_visible()
+    await expect(page.locator("#unread-notifications")).to_contain_text("ongelezen melding")
     item = page.locator("#recommendations > li")
     await expect(item).to_contain_text("U hebt 1 van 2 vereiste vaardigheden.")
     await expect(item).to_contain_text("Ontbreekt: Tableau, niveau 2 van 3.")
