@@ -25,6 +25,13 @@ async def test_a_visitor_names_their_company_and_lands_on_home_with_their_recomm
         )
     await page.goto(f"{portal.base_url}/")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to your company's portal")
+    # By keyboard: the first Tab shows the skip link, which takes focus past the header.
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    await expect(skip).to_be_focused()
+    await expect(skip).to_be_in_viewport()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("main")).to_be_focused()
     await assert_accessible(page)
     await shots(page, "company-form")
 
