@@ -37,6 +37,7 @@ from backend.portal.visitors import (
     SESSION_KEY,
     SignInRequired,
     company_of,
+    page_path,
     safe_return_path,
     sign_in_url,
 )
@@ -90,8 +91,8 @@ def page(request: HTMXRequest, languages: Languages, settings: Settings, templat
             "language": language.code,
             "languages": LANGUAGES,
             "principal": principal,
-            "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-            "dev": settings.environment != "prod",
+            # Where the language switch comes back to.
+            "here": page_path(request),
             **context,
         },
     )
