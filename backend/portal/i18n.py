@@ -59,7 +59,9 @@ class Language:
         return self.translations.ngettext(singular, plural, n)
 
     def datetime(self, moment: dt.datetime) -> str:
-        return format_datetime(moment, format="medium", locale=self.code)
+        """With its time zone named ("6 december 2026, 18:25:44 UTC"): the portal does not know the
+        person's own."""
+        return format_datetime(moment, format="long", locale=self.code)
 
     def date(self, moment: dt.date) -> str:
         return format_date(moment, format="long", locale=self.code)
