@@ -24,7 +24,7 @@ from backend.api import idempotency
 from backend.api.bounds import request_body_bounds
 from backend.api.concurrency import TenantConcurrency, tenant_concurrency_middleware
 from backend.api.context import request_scope_middleware
-from backend.api.deps import control_db_provider, tenant_db_provider
+from backend.api.deps import control_db_provider, provide_principal, tenant_db_provider
 from backend.api.docs import docs_asset, docs_ui
 from backend.api.openapi import StrictStructSchemaPlugin
 from backend.api.options import answer_options
@@ -37,7 +37,7 @@ from backend.aspirations.routes import AspirationController
 from backend.audit.routes import AuditEventController
 from backend.auth.middleware import BearerAuthMiddleware, scope_guard
 from backend.auth.portal_sessions import PortalSessions
-from backend.auth.principal import Principal
+from backend.auth.principals import Principals
 from backend.auth.ratelimits import RateLimiter, redis_client
 from backend.auth.revocations import ClientRevocations
 from backend.auth.secretbox import SecretBox
@@ -58,6 +58,7 @@ from backend.partners.oauth import TokenEndpoint
 from backend.partners.routes import PUBLIC_HANDLERS as PARTNER_PUBLIC_HANDLERS
 from backend.partners.routes import PartnerClientController
 from backend.partners.service import revoked_on_record as partner_revoked_on_record
+from backend.portal.site import PORTAL_PATHS, portal_routers, template_config
 from backend.scim.routes import (
     ScimTokenController,
     scim_exception_handlers,
@@ -110,7 +111,17 @@ API_CONTROLLERS: list[Any] = [
 # Paths that authenticate on their own terms (the console's sessions, SSO login, the OAuth2 token
 # endpoint, SCIM's bearer tokens) or are public (docs, published keys); health and readiness opt out
 # per route.
-UNAUTHENTICATED_PATHS = ["^/admin", "^/schema", "^/auth/", "^/oauth/", "^/\\.well-known/", "^/scim/"]
+UNAUTHENTICATED_PATHS = [
+    "^/admin",
+    "^/schema",
+    "^/auth/",
+    "^/oauth/",
+    "^/\\.well-known/",
+    "^/scim/",
+    # The portal's pages find the signed-in person themselves, with the same `Principals`
+    # (backend/portal/visitors.py), and send a browser through sign-in rather than answer 401.
+    *PORTAL_PATHS,
+]
 
 
 def build_signer(settings: Settings) -> TokenSigner:
@@ -224,10 +235,6 @@ async def refuse_privileged_serving_role(unit_of_work: UnitOfWork) -> None:
         )
 
 
-def provide_principal(request: Request[Principal, Any, Any]) -> Principal:
-    return request.user
-
-
 async def check_api_request(request: Request[Any, Any, Any]) -> None:
     # A router's hook replaces the app's, so the API's runs both checks.
     await refuse_unknown_query_parameters(request)
@@ -299,6 +306,13 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
         rate_limiter=collaborators.rate_limiter,
         revocations=collaborators.revocations,
     )
+    # The caller of a token or a portal session, for the API's middleware and the portal's pages alike.
+    principals = Principals(
+        registry=collaborators.registry,
+        unit_of_work=collaborators.unit_of_work,
+        # The record the edge kit may not read itself: the domain that owns it answers.
+        credential_refusal=employee_credentials.refusal,
+    )
     retry_after_seconds = settings.db_unavailable_retry_after_seconds
     scim_errors = scim_exception_handlers(retry_after_seconds)
     token_endpoint = TokenEndpoint(
@@ -322,7 +336,14 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
                 exception_handlers=scim_errors,
             ),
             *PARTNER_PUBLIC_HANDLERS,
+            *portal_routers(
+                unit_of_work=collaborators.unit_of_work,
+                principals=principals,
+                portal_sessions=collaborators.portal_sessions,
+                registry=collaborators.registry,
+            ),
         ],
+        template_config=template_config(),
         # The collaborators routes take by name; SSO's are its routers' own (above).
         dependencies={
             "settings": provided(settings),
@@ -346,10 +367,9 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
                 revocations=collaborators.revocations,
                 portal_sessions=collaborators.portal_sessions,
                 unit_of_work=collaborators.unit_of_work,
-                # The records the edge kit may not read itself: the domains that own them answer.
+                # The record the edge kit may not read itself: the domain that owns it answers.
                 client_revoked_on_record=partner_revoked_on_record,
-                credential_refusal=employee_credentials.refusal,
-                registry=collaborators.registry,
+                principals=principals,
                 public_url=settings.base_url,
                 exclude=UNAUTHENTICATED_PATHS,
             ),

@@ -34,6 +34,12 @@ def tenant_db_provider(unit_of_work: UnitOfWork) -> DbProvider:
     return provide_db
 
 
+def provide_principal(request: Request[Principal, Any, Any]) -> Principal:
+    """The `principal` dependency: who the request's authentication found (the API's middleware, the
+    portal's guard)."""
+    return request.user
+
+
 def control_db_provider(unit_of_work: UnitOfWork) -> DbProvider:
     """The provider of `control_db`, built by the app with its unit of work."""
 

@@ -1,8 +1,9 @@
 """Authentication: the tenant comes from the verified token or session, never from the request.
 
 Two checks read records that domains own (a partner client's, an employee's); the edge kit imports no
-domain, so the composition root passes those reads in (`ClientRevokedOnRecord`, `CredentialRefusal`),
-and the middleware only opens the transaction they run in and turns their answer into a 401.
+domain, so the composition root passes those reads in (`ClientRevokedOnRecord` here, `CredentialRefusal`
+through `Principals`, backend/auth/principals.py, which the portal's pages share), and the middleware
+only opens the transaction they run in and turns their answer into a 401.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, Protocol
 
 import structlog
 from litestar.connection import ASGIConnection
-from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
@@ -20,17 +21,14 @@ from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.portal_sessions import SESSION_COOKIE, PortalSessions
-from backend.auth.principal import PARTNER_SCOPES, Principal, Scope, UserRole
+from backend.auth.principal import Principal, Scope
+from backend.auth.principals import CHALLENGE, Principals
 from backend.auth.revocations import ClientRevocations
 from backend.auth.same_origin import UNSAFE_METHODS, body_refusal, cross_site_refusal
-from backend.auth.tokens import InvalidTokenError, TokenClaims, TokenSigner
+from backend.auth.tokens import InvalidTokenError, TokenSigner
 from backend.core.unit_of_work import UnitOfWork
-from tenants.models import TenantStatus
-from tenants.registry import TenantRegistry
 
-_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="crosswalk"'}
-_KNOWN_SCOPES = {s.value for s in Scope}
-_KNOWN_ROLES = {r.value for r in UserRole}
+_CHALLENGE = CHALLENGE
 
 
 class ClientRevokedOnRecord(Protocol):
@@ -38,14 +36,6 @@ class ClientRevokedOnRecord(Protocol):
     or gone. Answered by backend.partners, which owns the record."""
 
     async def __call__(self, session: AsyncSession, client_id: str, /) -> bool: ...
-
-
-class CredentialRefusal(Protocol):
-    """Why a credential issued to an employee at `issued_at` (seconds since the epoch) no longer works,
-    or None when it still does, read on a session pinned to the employee's tenant. Answered by
-    backend.org, which owns the employee."""
-
-    async def __call__(self, session: AsyncSession, employee_id: uuid.UUID, issued_at: float, /) -> str | None: ...
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -60,8 +50,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         portal_sessions: PortalSessions,
         unit_of_work: UnitOfWork,
         client_revoked_on_record: ClientRevokedOnRecord,
-        credential_refusal: CredentialRefusal,
-        registry: TenantRegistry,
+        principals: Principals,
         public_url: str,
         exclude: list[str],
     ) -> None:
@@ -69,12 +58,11 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         self.signer = signer
         self.revocations = revocations
         self.portal_sessions = portal_sessions
-        # The reads that authentication needs (a revoked partner client, an ended employee), run in a
-        # transaction of their own.
+        # The read of a revoked partner client, run in a transaction of its own.
         self.unit_of_work = unit_of_work
         self.client_revoked_on_record = client_revoked_on_record
-        self.credential_refusal = credential_refusal
-        self.registry = registry
+        # Claims to the caller, with the tenant's and the person's refusals (shared with the portal).
+        self.principals = principals
         self.public_url = public_url
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
@@ -101,9 +89,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
             claims, credential = session.claims(), session_id
         else:
             raise NotAuthorizedException("a bearer token is required", headers=_CHALLENGE)
-        principal = await self.principal_from_claims(claims)
-        if principal.employee_id is not None:
-            await self.refuse_ended_credential(principal, claims.issued_at)
+        principal = await self.principals.of_claims(claims)
         structlog.contextvars.bind_contextvars(tenant=principal.tenant.slug)
         return AuthenticationResult(user=principal, auth=credential)
 
@@ -114,39 +100,6 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
             return True
         async with self.unit_of_work.control() as session:
             return await self.client_revoked_on_record(session, client_id)
-
-    async def refuse_ended_credential(self, principal: Principal, issued_at: float) -> None:
-        """A person's token or session stops working the moment they are deactivated (see
-        backend/org/credentials.py for why this reads the database on every such request)."""
-        assert principal.employee_id is not None
-        async with self.unit_of_work.tenant(principal.tenant) as session:
-            reason = await self.credential_refusal(session, principal.employee_id, issued_at)
-        if reason is not None:
-            raise NotAuthorizedException(reason, headers=_CHALLENGE)
-
-    async def principal_from_claims(self, claims: TokenClaims) -> Principal:
-        tenant = await self.registry.get(claims.tenant_slug)
-        if tenant is None:
-            raise NotFoundException(f"tenant {claims.tenant_slug!r} does not exist")
-        if tenant.id != claims.tenant_id:
-            # Same slug, different tenant: the token predates an archive and re-creation.
-            raise NotAuthorizedException("the bearer token belongs to another tenant", headers=_CHALLENGE)
-        if tenant.status != TenantStatus.ACTIVE:
-            raise PermissionDeniedException(f"tenant {tenant.slug!r} is {tenant.status.value}")
-        if unknown := set(claims.roles) - _KNOWN_ROLES:
-            raise NotAuthorizedException(f"unknown roles in token: {sorted(unknown)}", headers=_CHALLENGE)
-        scopes = frozenset(Scope(s) for s in claims.scopes if s in _KNOWN_SCOPES)
-        if claims.client_id is not None:
-            # A partner's token never carries more than the allow-list, whatever it was minted with.
-            scopes &= PARTNER_SCOPES
-        return Principal(
-            tenant=tenant,
-            subject=claims.subject,
-            employee_id=claims.employee_id,
-            roles=frozenset(UserRole(r) for r in claims.roles),
-            scopes=scopes,
-            client_id=claims.client_id,
-        )
 
 
 def refuse_cross_site_write(connection: ASGIConnection[Any, Any, Any, Any], public_url: str) -> None:

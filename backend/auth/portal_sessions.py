@@ -36,6 +36,9 @@ class PortalSession(msgspec.Struct, frozen=True):
     # When the session began (seconds since the epoch): one begun before the employee's deactivation
     # stays refused. A session stored before this field existed counts as begun at the epoch.
     started_at: float = 0.0
+    # The person's language as the identity provider's `locale` claim says (BCP 47, e.g. "nl-NL"), which
+    # the portal's pages use unless the person chose another; None when the provider sends none.
+    locale: str | None = None
 
     def claims(self) -> TokenClaims:
         return TokenClaims(

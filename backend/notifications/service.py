@@ -60,6 +60,11 @@ class NotificationService:
             query = query.where(Notification.read_at.is_(None) if unread else Notification.read_at.is_not(None))
         return await paginate(self.session, query, Notification.id, cursor, limit)
 
+    async def unread_count(self, employee_id: uuid.UUID) -> int:
+        """How many of the employee's notifications are unread (the portal's header shows it)."""
+        query = select(func.count()).where(Notification.employee_id == employee_id, Notification.read_at.is_(None))
+        return int(await self.session.scalar(query) or 0)
+
     async def send(self, employee_id: uuid.UUID, *, kind: str, title: str, body: str, data: dict[str, Any]) -> None:
         """Tell one employee something, in the caller's transaction (told only if it commits)."""
         self.session.add(Notification(employee_id=employee_id, kind=kind, title=title[:200], body=body, data=data))

@@ -36,7 +36,10 @@ from backend.sso.schemas import IdentityProviderWrite
 from tenants.sessions import TenantRef
 
 LOGIN_TTL_SECONDS = 600
-DEFAULT_RETURN_TO = "/auth/session"
+# Where a sign-in ends when it was not started from a page: the portal's home page.
+DEFAULT_RETURN_TO = "/home"
+# The longest language tag kept from the `locale` claim (BCP 47 tags in use are far shorter).
+_LOCALE_LENGTH = 35
 _PENDING_PREFIX = "crosswalk:sso-login:"
 
 
@@ -372,6 +375,7 @@ class SsoLogins:
             scopes=tuple(sorted(scopes_for(roles))),
             issuer=login.issuer,
             id_token=login.id_token,
+            locale=_claim_locale(claims.get("locale")),
         )
         return CompletedLogin(session=portal, return_to=login.return_to)
 
@@ -380,6 +384,13 @@ class SsoLogins:
         if provider is None:
             return done
         return await self.oidc.logout_url(provider.issuer, provider.client_id, id_token, done)
+
+
+def _claim_locale(value: Any) -> str | None:
+    """The `locale` claim (OpenID Connect's standard profile claim) when it is a plausible language tag."""
+    if isinstance(value, str) and 0 < len(value.strip()) <= _LOCALE_LENGTH:
+        return value.strip()
+    return None
 
 
 def _claim_strings(value: Any) -> list[str]:

@@ -1,6 +1,7 @@
 """Signs in to the demo company's portal through its local OpenID provider, as a browser would
-(without one): the login page, the provider's login and consent forms, our callback, then the API
-with the session cookie. Used by embedded_run_check.sh; prints who signed in.
+(without one): the login page, the provider's login and consent forms, our callback, the portal's
+home page it lands on (HTML), then the API with the session cookie. Used by embedded_run_check.sh;
+prints who signed in.
 
     .venv/bin/python infra/ci/demo_sso_login.py http://127.0.0.1:8000 someone@northwind.example
 """
@@ -35,6 +36,9 @@ def sign_in(base: str, login: str) -> dict[str, object]:
             url = urljoin(url, posted.headers["location"])
         else:
             raise SystemExit("error: the login did not come back to the portal")
+        home = browser.get(url, headers={"Accept": "text/html"})
+        if url != f"{base}/home" or home.status_code != 200 or not home.headers["content-type"].startswith("text/html"):
+            raise SystemExit(f"error: the sign-in did not land on the portal's home page: {url} {home.status_code}")
         me = browser.get(f"{base}/api/v1/me")
         session = browser.get(f"{base}/auth/session")
         if me.status_code != 200 or session.status_code != 200:

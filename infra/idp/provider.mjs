@@ -65,7 +65,7 @@ const provider = new Provider(issuer, {
     openid: ['sub'],
     // xms_edov: Entra ID's optional claim that the address's domain is verified by its tenant.
     email: ['email', 'email_verified', 'xms_edov'],
-    profile: ['name', 'given_name', 'family_name'],
+    profile: ['name', 'given_name', 'family_name', 'locale'],
     groups: ['groups'],
   },
   scopes: ['openid', 'email', 'profile', 'groups'],

@@ -18,8 +18,9 @@ from tests.conftest import TenantFactory, TokenFactory
 Client = AsyncTestClient[Litestar]
 
 # Reached before anyone is known: the sign-in flow, the token endpoint, published keys and metadata,
-# health probes and the API docs. Each entry is a path prefix; a new public route must be added here.
-PUBLIC_PREFIXES = ("/health", "/ready", "/schema", "/auth/", "/oauth/token", "/.well-known/")
+# health probes, the API docs and the portal's style sheets and fonts (its sign-in pages load them).
+# Each entry is a path prefix; a new public route must be added here.
+PUBLIC_PREFIXES = ("/health", "/ready", "/schema", "/auth/", "/oauth/token", "/.well-known/", "/static/")
 _PARAMETER = re.compile(r"\{(\w+):(\w+)\}")
 _SAMPLE = {"uuid": str(uuid.uuid4()), "int": "1"}
 

@@ -1,0 +1,195 @@
+"""The portal's pages: thin handlers that call the same domain services, with the same principal and
+scopes, as the API routes, and render Jinja templates (Litestar's template support, with its HTMX
+request and template classes).
+
+- `/`: the company form for a visitor not signed in; the home page for a signed-in person.
+- `/company`: the form's target; on to the company's SSO (`/auth/{company}/login`).
+- `/home`: the person's best-matching opportunities with their reasons (`MatchServingService`, as
+  `GET /api/v1/me/recommendations`).
+- `/language`: the language switch (a POST form from our own pages).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import Body, FromQuery
+from litestar.plugins.htmx import ClientRedirect, HTMXDetails, HTMXRequest, HTMXTemplate
+from litestar.response import Redirect, Template
+from msgspec import Struct
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.middleware import principal_employee
+from backend.auth.portal_sessions import PortalSession
+from backend.auth.principal import Principal, Scope
+from backend.auth.same_origin import cross_site_refusal
+from backend.matching.serving import MatchServingService
+from backend.notifications.service import NotificationService
+from backend.org.service import OrgService
+from backend.portal.i18n import LANGUAGE_COOKIE, LANGUAGES, Language, Languages
+from backend.portal.visitors import (
+    COMPANY_COOKIE,
+    PUBLIC_PAGE,
+    SESSION_KEY,
+    SignInRequired,
+    company_of,
+    page_path,
+    safe_return_path,
+    sign_in_url,
+)
+from backend.settings import Settings
+from backend.sso.service import DEFAULT_RETURN_TO
+from tenants.registry import TenantRegistry
+from tenants.slugs import SLUG_PATTERN
+
+HOME = DEFAULT_RETURN_TO
+# A year: the company and the language are remembered choices, not credentials.
+_REMEMBER_SECONDS = 365 * 24 * 3600
+_PUBLIC = {PUBLIC_PAGE: True}
+
+
+class LanguageChoice(Struct):
+    language: str
+    next: str = HOME
+
+
+def remember(response: Response[Any], cookie: str, value: str, settings: Settings) -> None:
+    """Keeps a choice of the browser's (its company, its language) in a cookie for a year."""
+    response.set_cookie(
+        cookie,
+        value,
+        max_age=_REMEMBER_SECONDS,
+        httponly=True,
+        secure=settings.environment == "prod",
+        samesite="lax",
+    )
+
+
+def language_of(request: HTMXRequest, languages: Languages) -> Language:
+    session: PortalSession | None = request.scope.get("state", {}).get(SESSION_KEY)
+    return languages.choose(
+        request.cookies.get(LANGUAGE_COOKIE),
+        session.locale if session is not None else None,
+        request.headers.get("accept-language"),
+    )
+
+
+def page(request: HTMXRequest, languages: Languages, settings: Settings, template: str, **context: Any) -> Template:
+    """A page in the person's language, with what the base layout shows (who, which company, the
+    language switch and sign-out). Remembers the company of a signed-in person, so that an ended
+    session can send them back through its SSO."""
+    language = language_of(request, languages)
+    principal = request.user if isinstance(request.user, Principal) else None
+    response = HTMXTemplate(
+        template_name=template,
+        context={
+            "i18n": language,
+            "language": language.code,
+            "languages": LANGUAGES,
+            "principal": principal,
+            # Where the language switch comes back to.
+            "here": page_path(request),
+            **context,
+        },
+    )
+    if principal is not None and request.cookies.get(COMPANY_COOKIE) != principal.tenant.slug:
+        remember(response, COMPANY_COOKIE, principal.tenant.slug, settings)
+    return response
+
+
+def sign_in_again(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
+    """A page that needs a signed-in person, asked by a browser that is not (or no longer) signed in:
+    through the company's SSO and back to the page. htmx follows a redirect of its own request, so it
+    is told to load the sign-in as a whole page instead."""
+    target = sign_in_url(company_of(request), exc.return_to)
+    # An exception handler gets the app's request class, so htmx's headers are read through its details.
+    if HTMXDetails(request):
+        return ClientRedirect(target)
+    return Redirect(target, status_code=303)
+
+
+class PortalController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/", opt=_PUBLIC, name="portal:start")
+    async def start(
+        self,
+        request: HTMXRequest,
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        return_to: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        if isinstance(request.user, Principal):
+            return Redirect(safe_return_path(return_to), status_code=303)
+        return page(
+            request,
+            languages,
+            settings,
+            "company.html",
+            company=company_of(request) or "",
+            return_to=safe_return_path(return_to),
+            error=None,
+        )
+
+    @get("/company", opt=_PUBLIC, name="portal:company")
+    async def company(
+        self,
+        request: HTMXRequest,
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        registry: NamedDependency[TenantRegistry],
+        company: FromQuery[str] = "",
+        return_to: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        slug = company.strip().lower()
+        target = safe_return_path(return_to)
+        known = SLUG_PATTERN.fullmatch(slug) is not None and await registry.get(slug) is not None
+        if not known:
+            language = language_of(request, languages)
+            error = (
+                language.gettext("Enter your company's name as it appears in its portal address.")
+                if not slug
+                else language.gettext("No company signs in here under that name. Check the spelling.")
+            )
+            response = page(
+                request, languages, settings, "company.html", company=company, return_to=target, error=error
+            )
+            response.status_code = 422 if slug else 400
+            return response
+        redirect: Response[Any] = Redirect(sign_in_url(slug, target), status_code=303)
+        remember(redirect, COMPANY_COOKIE, slug, settings)
+        return redirect
+
+    @get("/home", opt={"scope": Scope.MATCHING_READ}, name="portal:home")
+    async def home(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        me = await OrgService(db).get_employee(principal_employee(principal))
+        recommendations = await MatchServingService(db).recommendations(principal)
+        unread = await NotificationService(db).unread_count(me.id)
+        return page(request, languages, settings, "home.html", me=me, recommendations=recommendations, unread=unread)
+
+    @post("/language", opt=_PUBLIC, status_code=303, name="portal:language")
+    async def choose_language(
+        self,
+        request: HTMXRequest,
+        settings: NamedDependency[Settings],
+        data: Annotated[LanguageChoice, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[Any]:
+        # The same wall as every cookie-carrying write: only from a page of this site.
+        if reason := cross_site_refusal(request.headers, settings.base_url):
+            raise PermissionDeniedException(reason)
+        response: Response[Any] = Redirect(safe_return_path(data.next), status_code=303)
+        if data.language in LANGUAGES:
+            remember(response, LANGUAGE_COOKIE, data.language, settings)
+        return response
