@@ -27,6 +27,7 @@ from backend.auth.middleware import principal_employee
 from backend.auth.portal_sessions import PortalSession
 from backend.auth.principal import Principal, Scope
 from backend.auth.same_origin import cross_site_refusal
+from backend.identifiers import ascii_fold
 from backend.matching.serving import MatchServingService
 from backend.notifications.service import NotificationService
 from backend.org.service import OrgService
@@ -146,7 +147,8 @@ class PortalController(Controller):
         company: FromQuery[str] = "",
         return_to: FromQuery[str | None] = None,
     ) -> Response[Any]:
-        slug = company.strip().lower()
+        # ASCII letters only are folded: `str.lower()` would turn a lookalike (the Kelvin sign) into `k`.
+        slug = ascii_fold(company.strip())
         target = safe_return_path(return_to)
         known = SLUG_PATTERN.fullmatch(slug) is not None and await registry.get(slug) is not None
         if not known:

@@ -3,10 +3,13 @@ sign-in's default landing; the language switch's same-origin wall; htmx told to 
 
 from __future__ import annotations
 
+import secrets
+
 import httpx
 
 from backend.auth.portal_sessions import SESSION_COOKIE
 from backend.portal.visitors import COMPANY_COOKIE
+from tests.conftest import TenantFactory
 from tests.portal.conftest import Portal
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -41,6 +44,23 @@ async def test_a_browser_not_signed_in_is_sent_to_sign_in_and_back(portal: Porta
         partial = await http.get("/home", headers={"HX-Request": "true"})
         assert partial.status_code == 200
         assert partial.headers["hx-redirect"] == f"/auth/{portal.tenant.slug}/login?return_to=%2Fhome"
+
+
+async def test_a_company_is_named_exactly_and_a_lookalike_is_refused(
+    portal: Portal, make_tenant: TenantFactory
+) -> None:
+    tenant = make_tenant(f"kw_{secrets.token_hex(4)}")
+    async with httpx.AsyncClient(base_url=portal.base_url, headers=HTML) as http:
+        # The case of ASCII letters does not matter.
+        upper = await http.get("/company", params={"company": tenant.slug.upper()})
+        assert upper.status_code == 303
+        assert upper.headers["location"] == f"/auth/{tenant.slug}/login?return_to=%2Fhome"
+        # The Kelvin sign, which Unicode lower-cases to `k`, is not the company's name.
+        lookalike = tenant.slug.replace("k", "\u212a")
+        refused = await http.get("/company", params={"company": lookalike})
+        assert refused.status_code == 422
+        assert "No company signs in here under that name" in refused.text
+        assert COMPANY_COOKIE not in refused.headers.get("set-cookie", "")
 
 
 async def test_return_to_stays_on_this_site(portal: Portal) -> None:
