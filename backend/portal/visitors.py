@@ -21,6 +21,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
 from litestar.types import Guard
 
+from backend.api.query import refuse_unknown_query
 from backend.auth.middleware import scope_guard
 from backend.auth.portal_sessions import SESSION_COOKIE, PortalSession, PortalSessions
 from backend.auth.principal import Principal
@@ -80,6 +81,9 @@ def portal_guard(principals: Principals, portal_sessions: PortalSessions) -> Gua
     """The guard of every portal route: finds who is signed in, then applies the API's scope guard."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        # A query parameter the page does not take is refused before anything else, as on every route
+        # (the app's hook for it runs after the guards).
+        refuse_unknown_query(connection, handler)
         session, principal = await _signed_in(connection, principals, portal_sessions)
         connection.scope["user"] = principal
         connection.scope.setdefault("state", {})[SESSION_KEY] = session
