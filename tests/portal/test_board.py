@@ -178,6 +178,9 @@ async def test_what_a_person_may_not_see_is_not_found(page: Page, portal: Portal
         assert applied.status_code == 303, applied.text
         bens = await ben.get("/applications", headers={"Accept-Language": "en"})
         assert "Sales dashboard project" in bens.text
+        # Ben's provider says he reads Dutch: his page says where it stands in Dutch.
+        assert "Fase: Gesolliciteerd" in bens.text
+        assert "Uw manager" in bens.text or "geen manager" in bens.text
         ben_application = bens.text.split('action="/applications/')[1].split("/withdraw")[0]
         # From another site, nothing is written.
         forged = await ben.post(f"/applications/{ben_application}/withdraw", headers={"Origin": "https://evil.example"})
