@@ -43,7 +43,7 @@ from backend.errors import ConflictError, DomainError, InvalidInputError, NotFou
 from backend.framework.models import Importance
 from backend.framework.schemas import SkillMatch
 from backend.marketplace.applications import ApplicationService, MobilityPolicyService
-from backend.marketplace.models import ApplicationKind, ApplicationStage, OpportunityKind
+from backend.marketplace.models import FINAL_STAGES, ApplicationKind, OpportunityKind
 from backend.marketplace.opportunities import OpportunityService
 from backend.marketplace.schemas import ApplicationCreate, ApplicationRead, OpportunityRead, Withdrawal
 from backend.notifications.service import NotificationService
@@ -59,8 +59,6 @@ BOARD_PAGE = 20
 APPLICATIONS_PAGE = 20
 # The API's limit on a title search (`backend.api.params.Search`).
 SEARCH_MAX = 200
-# The stages from which the applicant may still withdraw (`applications.TRANSITIONS`).
-_FINAL = {ApplicationStage.HIRED, ApplicationStage.REJECTED, ApplicationStage.WITHDRAWN}
 _MSGSPEC_FIELD = re.compile(r"at `\$\.(\w+)`")
 
 
@@ -78,8 +76,9 @@ class BoardFilters:
     department: str
 
     def query(self, **more: str) -> str:
-        kept = {name: value for name, value in (("q", self.q), ("kind", self.kind), ("department", self.department))}
-        return urlencode({name: value for name, value in {**kept, **more}.items() if value})
+        """The board's query string for these filters (and `more`, such as a cursor), empty ones left out."""
+        wanted = {"q": self.q, "kind": self.kind, "department": self.department, **more}
+        return urlencode({name: value for name, value in wanted.items() if value})
 
 
 def skills_against(opening: OpportunityRead, levels: dict[uuid.UUID, int]) -> tuple[list[SkillMatch], list[SkillMatch]]:
@@ -311,10 +310,7 @@ class BoardController(Controller):
                 await ApplicationService(db).withdraw(principal, application_id, Withdrawal())
         except NotFoundError:
             # Another person's application, or none: not found, as in the API.
-            me, unread = await _header(db, principal)
-            missing = page(request, languages, settings, "board_missing.html", me=me, unread=unread)
-            missing.status_code = 404
-            return missing
+            return await _not_found(request, db, principal, languages, settings)
         except DomainError as exc:
             return await _applications_page(
                 request,
@@ -339,6 +335,17 @@ async def _header(db: AsyncSession, principal: Principal) -> tuple[Any, int]:
     """Who is signed in and their unread notifications, for the layout's header (as on home)."""
     me = await OrgService(db).get_employee(principal_employee(principal))
     return me, await NotificationService(db).unread_count(me.id)
+
+
+async def _not_found(
+    request: HTMXRequest, db: AsyncSession, principal: Principal, languages: Languages, settings: Settings
+) -> Template:
+    """What the API answers 404 to (an opening the person may not see, another person's application):
+    a page that says it is not found, as if it did not exist."""
+    me, unread = await _header(db, principal)
+    response = page(request, languages, settings, "board_missing.html", me=me, unread=unread)
+    response.status_code = 404
+    return response
 
 
 async def _visible_openings(
@@ -371,13 +378,11 @@ async def _opening_page(
     status: int = 200,
 ) -> Template:
     """An opening as the person may see it (an opening they may not see is not found, as in the API)."""
-    me, unread = await _header(db, principal)
     try:
         opening = await OpportunityService(db).get(principal, opportunity_id)
     except NotFoundError:
-        response = page(request, languages, settings, "board_missing.html", me=me, unread=unread)
-        response.status_code = 404
-        return response
+        return await _not_found(request, db, principal, languages, settings)
+    me, unread = await _header(db, principal)
     had, missing = skills_against(opening, await my_levels(db, me.id))
     application = await my_application_to(db, principal, opportunity_id)
     policy = await MobilityPolicyService(db).get()
@@ -394,7 +399,7 @@ async def _opening_page(
         had=had,
         missing=missing,
         application=application,
-        withdrawable=application is not None and application.stage not in _FINAL,
+        withdrawable=application is not None and application.stage not in FINAL_STAGES,
         policy=policy,
         has_manager=me.manager_id is not None,
         is_hiring_manager=opening.hiring_manager_id == me.id,
@@ -436,7 +441,7 @@ async def _applications_page(
         me=me,
         unread=unread,
         applications=mine,
-        final=_FINAL,
+        final=FINAL_STAGES,
         policy=policy,
         has_manager=me.manager_id is not None,
         next_page=f"/applications?{urlencode({'cursor': next_cursor})}" if next_cursor else None,
