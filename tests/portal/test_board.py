@@ -208,6 +208,22 @@ async def test_what_a_person_may_not_see_is_not_found(page: Page, portal: Portal
         assert "Not found" in withdrawn.text
 
 
+async def test_a_note_the_api_refuses_is_shown_beside_the_note_as_typed(
+    page: Page, portal: Portal, database: Database
+) -> None:
+    opening_id = await post_opening(database, portal, f"Long{secrets.token_hex(3)} gig")
+    too_long = "x" * 5001
+    async with await _session_of(page, portal, "ana") as ana:
+        refused = await ana.post(f"/board/{opening_id}/apply", data={"kind": "application", "note": too_long})
+        assert refused.status_code == 422
+        assert refused.headers["content-type"].startswith("text/html")
+        assert 'id="note-error"' in refused.text
+        assert "Your note is too long" in refused.text
+        assert f">{too_long}</textarea>" in refused.text
+        # Nothing was sent.
+        assert f"/board/{opening_id}" not in (await ana.get("/applications")).text
+
+
 async def test_a_script_without_credentials_gets_the_apis_401(portal: Portal) -> None:
     async with httpx.AsyncClient(base_url=portal.base_url) as http:
         for method, path in (
