@@ -3,7 +3,8 @@ with the same principal and scopes, as `GET /api/v1/opportunities`, `POST .../ap
 `POST /api/v1/applications/{id}/withdraw` and `GET /api/v1/me/applications`.
 
 - `/board`: every opening the person may see (`OpportunityService.list_visible`), searched by title and
-  filtered by kind and department (the API's filters), a page at a time (the API's cursor); a GET form.
+  filtered by kind, department, location and remote work (the API's filters), a page at a time (the
+  API's cursor); a GET form.
 - `/board/{id}`: one opening, its skills against the person's, and, before applying, who will know
   and when (the company's mobility policy); apply or express interest with a note, or withdraw.
 - `/applications`: the person's applications (`ApplicationService.mine`): stage, history, and what
@@ -74,10 +75,20 @@ class BoardFilters:
     q: str
     kind: str
     department: str
+    location: str
+    # "yes": only openings that may be done remotely.
+    remote: str
 
     def query(self, **more: str) -> str:
         """The board's query string for these filters (and `more`, such as a cursor), empty ones left out."""
-        wanted = {"q": self.q, "kind": self.kind, "department": self.department, **more}
+        wanted = {
+            "q": self.q,
+            "kind": self.kind,
+            "department": self.department,
+            "location": self.location,
+            "remote": self.remote,
+            **more,
+        }
         return urlencode({name: value for name, value in wanted.items() if value})
 
 
@@ -152,15 +163,18 @@ class BoardController(Controller):
         q: FromQuery[str] = "",
         kind: FromQuery[str] = "",
         department: FromQuery[str] = "",
+        location: FromQuery[str] = "",
+        remote: FromQuery[str] = "",
         cursor: FromQuery[str | None] = None,
     ) -> Template:
         language = language_of(request, languages)
-        filters = BoardFilters(q.strip(), kind, department)
+        filters = BoardFilters(q.strip(), kind, department, location.strip(), "yes" if remote == "yes" else "")
         errors: dict[str, str] = {}
-        if len(filters.q) > SEARCH_MAX:
-            errors["q"] = language.ngettext(
-                "Search with at most %(num)s character.", "Search with at most %(num)s characters.", SEARCH_MAX
-            ) % {"num": language.number(SEARCH_MAX)}
+        for field, typed in (("q", filters.q), ("location", filters.location)):
+            if len(typed) > SEARCH_MAX:
+                errors[field] = language.ngettext(
+                    "Search with at most %(num)s character.", "Search with at most %(num)s characters.", SEARCH_MAX
+                ) % {"num": language.number(SEARCH_MAX)}
         kinds = [k.value for k in OpportunityKind]
         if kind and kind not in kinds:
             errors["kind"] = language.gettext("Choose a kind from the list.")
@@ -359,6 +373,8 @@ async def _visible_openings(
         org_unit_id=department_id,
         hiring_manager_id=None,
         accepting=None,
+        remote=True if filters.remote else None,
+        location=filters.location or None,
         q=filters.q or None,
         cursor=cursor,
         limit=BOARD_PAGE,

@@ -74,6 +74,7 @@ async def test_an_employee_finds_an_opening_applies_by_keyboard_and_withdraws(
     await page.get_by_label("Search titles").fill(word.lower())
     await page.get_by_label("Kind").select_option(label="Gig")
     await page.get_by_label("Department").select_option(label="Data")
+    await page.get_by_label("Location").fill("rotter")
     await page.get_by_role("button", name="Search", exact=True).click()
     await page.wait_for_url(f"{portal.base_url}/board?**")
     found = page.locator("#openings > li")
@@ -84,11 +85,15 @@ async def test_an_employee_finds_an_opening_applies_by_keyboard_and_withdraws(
     await expect(page.get_by_label("Search titles")).to_have_value(word.lower())
     await assert_accessible(page)
     await shots(page, "board")
-    # Another kind finds nothing.
+    # Another kind, or remote work only (it is not), finds nothing.
     await page.get_by_label("Kind").select_option(label="Project")
     await page.get_by_role("button", name="Search", exact=True).click()
     await expect(page.locator("#no-openings")).to_be_visible()
     await page.get_by_label("Kind").select_option(label="Gig")
+    await page.get_by_label("Remote possible").check()
+    await page.get_by_role("button", name="Search", exact=True).click()
+    await expect(page.locator("#no-openings")).to_be_visible()
+    await page.get_by_label("Remote possible").uncheck()
     await page.get_by_role("button", name="Search", exact=True).click()
 
     await page.get_by_role("link", name=f"{word} gig").click()
