@@ -261,6 +261,8 @@ class OpportunityService:
         org_unit_id: uuid.UUID | None,
         hiring_manager_id: uuid.UUID | None,
         accepting: bool | None,
+        remote: bool | None,
+        location: str | None,
         q: str | None,
         cursor: str | None,
         limit: int,
@@ -289,6 +291,10 @@ class OpportunityService:
             query = query.where(taking if accepting else ~taking)
         if q is not None:
             query = query.where(Opportunity.title.ilike(like_pattern(q)))
+        if remote is not None:
+            query = query.where(Opportunity.remote.is_(remote))
+        if location is not None:
+            query = query.where(Opportunity.location.ilike(like_pattern(location)))
         rows, next_cursor = await paginate(self.session, query, Opportunity.id, cursor, limit)
         return await self.reads(rows), next_cursor
 

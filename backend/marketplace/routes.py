@@ -100,7 +100,8 @@ class OpportunityController(Controller):
         summary="List the openings visible to the caller",
         description="HR and partner apps see every opening; its hiring manager and creator see it in every "
         "status; anyone else sees the open ones whose visibility rules admit them, and those they applied to. "
-        "`org_unit_id` includes the unit's sub-units; `q` searches titles.",
+        "`org_unit_id` includes the unit's sub-units; `q` searches titles, `location` locations; `remote=true` keeps "
+        "those that may be done remotely.",
     )
     async def list_opportunities(
         self,
@@ -112,6 +113,8 @@ class OpportunityController(Controller):
         org_unit_id: FromQuery[uuid.UUID | None] = None,
         hiring_manager_id: FromQuery[uuid.UUID | None] = None,
         accepting: FromQuery[bool | None] = None,
+        remote: FromQuery[bool | None] = None,
+        location: Search = None,
         q: Search = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
@@ -124,6 +127,8 @@ class OpportunityController(Controller):
             org_unit_id=org_unit_id,
             hiring_manager_id=hiring_manager_id,
             accepting=accepting,
+            remote=remote,
+            location=location,
             q=q,
             cursor=cursor,
             limit=limit,
