@@ -21,6 +21,7 @@ from backend.auth.portal_sessions import PortalSessions
 from backend.auth.principals import Principals
 from backend.core.unit_of_work import UnitOfWork
 from backend.portal.i18n import Languages
+from backend.portal.profile import PROFILE_PATHS, ProfileController
 from backend.portal.routes import PortalController, sign_in_again
 from backend.portal.visitors import SignInRequired, portal_guard
 from tenants.registry import TenantRegistry
@@ -32,7 +33,7 @@ STATIC_PATH = "/static"
 # same files itself, beside its own few rules (static/).
 CONSOLE_STATICS = Path(sqladmin.__file__).parent / "statics"
 # What the API's bearer middleware leaves to the portal (its pages authenticate with `portal_guard`).
-PORTAL_PATHS = ["^/$", "^/company$", "^/home$", "^/language$", f"^{STATIC_PATH}/"]
+PORTAL_PATHS = ["^/$", "^/company$", "^/home$", "^/language$", f"^{STATIC_PATH}/", *PROFILE_PATHS]
 
 
 @pass_context
@@ -70,7 +71,7 @@ def portal_routers(
     languages = Languages()
     pages = Router(
         path="/",
-        route_handlers=[PortalController],
+        route_handlers=[PortalController, ProfileController],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,
         exception_handlers={SignInRequired: sign_in_again},
