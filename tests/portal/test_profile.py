@@ -11,6 +11,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -27,6 +28,7 @@ from tests.conftest import TenantFactory, TokenFactory
 from tests.matching.world import build_world
 from tests.portal.conftest import Portal, Shots, assert_accessible, sign_in
 
+HTML = {"Accept": "text/html,application/xhtml+xml"}
 # Ben: in Sales, no manager, his provider's locale Dutch (the tests read English: the switch's cookie).
 PERSON = "ben"
 
@@ -225,3 +227,37 @@ async def test_who_sees_the_aspirations_through_the_api_is_what_the_page_says(
         assert ("managers outside your own management chain" in said) is outside_sees
         # ...and one in the chain (her own manager) never does, at any level.
         assert not await sees(hm, "ana")
+
+
+async def test_the_pages_answer_scripts_as_the_api_and_take_writes_from_our_pages_only(
+    bens_page: Page, portal: Portal
+) -> None:
+    async with httpx.AsyncClient(base_url=portal.base_url) as anonymous:
+        for method, path in (
+            ("GET", "/profile"),
+            ("GET", "/profile/search?q=sql"),
+            ("GET", "/profile/history"),
+            ("POST", "/profile/skills"),
+            ("GET", "/aspirations"),
+            ("POST", "/aspirations"),
+        ):
+            response = await anonymous.request(method, path)
+            assert response.status_code == 401, (method, path, response.text)
+            assert response.headers["www-authenticate"].startswith("Bearer")
+    cookies = {c["name"]: c["value"] for c in await bens_page.context.cookies(portal.base_url)}
+    async with httpx.AsyncClient(base_url=portal.base_url, headers=HTML, cookies=cookies) as signed_in:
+        # htmx's request gets the results alone, not a page.
+        fragment = await signed_in.get("/profile/search", params={"q": "sql"}, headers={"HX-Request": "true"})
+        assert fragment.status_code == 200
+        assert "<html" not in fragment.text
+        assert "SQL" in fragment.text
+        # Another site's page cannot write through the person's cookie.
+        form = {"open_to_move": "hidden"}
+        refused = await signed_in.post("/aspirations", data=form, headers={"Origin": "https://evil.example"})
+        assert refused.status_code == 403
+        skill = {"skill_id": str(portal.world.skills["Statistics"]), "level": "2"}
+        refused = await signed_in.post("/profile/skills", data=skill, headers={"Origin": "https://evil.example"})
+        assert refused.status_code == 403
+        page = await signed_in.get("/aspirations")
+        # Nothing was saved: Ben is still open to HR only.
+        assert re.search(r'value="hr_only"[^>]*checked', page.text)
