@@ -278,8 +278,9 @@ class ProfileController(Controller):
             "aspirations.html",
             me=me,
             unread=unread,
+            # The form shows what was chosen (kept after a refusal); "who sees them now", what is saved.
             aspirations=chosen or current,
-            updated_at=current.updated_at,
+            current=current,
             roles=sorted(roles, key=lambda r: (r.title.casefold(), r.level or 0)),
             skills=sorted(skills, key=lambda s: s.label.casefold()),
             levels=list(OpenToMove),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -261,3 +262,23 @@ async def test_the_pages_answer_scripts_as_the_api_and_take_writes_from_our_page
         page = await signed_in.get("/aspirations")
         # Nothing was saved: Ben is still open to HR only.
         assert re.search(r'value="hr_only"[^>]*checked', page.text)
+
+
+async def test_a_refused_aspiration_is_shown_beside_its_field_with_what_was_chosen(
+    bens_page: Page, portal: Portal
+) -> None:
+    cookies = {c["name"]: c["value"] for c in await bens_page.context.cookies(portal.base_url)}
+    headers = {**HTML, "Origin": portal.base_url}
+    async with httpx.AsyncClient(base_url=portal.base_url, headers=headers, cookies=cookies) as signed_in:
+        unknown = str(uuid.uuid4())
+        form = {"open_to_move": "hidden", "target_role_ids": [unknown], "skill_ids": [str(portal.world.skills["SQL"])]}
+        refused = await signed_in.post("/aspirations", data=form)
+        # The service's refusal (the API's 422 naming `target_role_ids`), beside that field.
+        assert refused.status_code == 422
+        assert 'id="target_role_ids-error"' in refused.text
+        assert f"target_role_ids has unknown ids: {unknown}" in refused.text
+        assert re.search(r'id="target_role_ids"[^>]*aria-invalid="true"', refused.text)
+        # What was chosen is kept, and nothing was saved.
+        assert re.search(r'value="hidden"[^>]*checked', refused.text)
+        assert re.search(rf'value="{portal.world.skills["SQL"]}" selected', refused.text)
+        assert re.search(r"Who sees them now</h2>\s*<p[^>]*><span[^>]*>HR only", refused.text)
