@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -70,6 +71,24 @@ def field_errors(exc: DomainError | msgspec.ValidationError) -> dict[str, str]:
         found = _FIELD_PATH.search(str(exc))
         return {found.group(1) if found else FORM: str(exc)}
     return {FORM: exc.detail}
+
+
+async def attempt(db: AsyncSession, write: Callable[[], Awaitable[object]]) -> dict[str, str]:
+    """Runs a write in a savepoint: {} once done; else its refusal as field errors, the write undone
+    and the request's transaction still usable to read the page again (answered 422)."""
+    try:
+        async with db.begin_nested():
+            await write()
+    except (DomainError, msgspec.ValidationError) as exc:
+        return field_errors(exc)
+    return {}
+
+
+async def rate_own_skill(db: AsyncSession, principal: Principal, skill_id: uuid.UUID, fields: dict[str, str]) -> object:
+    """The person's own rating of a skill from a form's fields (empty ones left out, so the source is
+    `self` unless named), written as `PUT /employees/{id}/skills/{skill}` writes it."""
+    data = msgspec.convert({name: value or None for name, value in fields.items()}, EmployeeSkillSet, strict=False)
+    return await SkillProfileService(db).set_skill(principal, principal_employee(principal), skill_id, data)
 
 
 def refuse_cross_site(request: HTMXRequest, settings: Settings) -> None:
@@ -174,12 +193,8 @@ class ProfileController(Controller):
             skill_id = uuid.UUID(typed["skill_id"])
         except ValueError:
             return await self._refused(request, db, principal, languages, settings, {"skill_id": ""}, typed)
-        try:
-            data = msgspec.convert({"level": typed["level"] or None}, EmployeeSkillSet, strict=False)
-            async with db.begin_nested():
-                await SkillProfileService(db).set_skill(principal, principal_employee(principal), skill_id, data)
-        except (DomainError, msgspec.ValidationError) as exc:
-            return await self._refused(request, db, principal, languages, settings, field_errors(exc), typed)
+        if errors := await attempt(db, lambda: rate_own_skill(db, principal, skill_id, {"level": typed["level"]})):
+            return await self._refused(request, db, principal, languages, settings, errors, typed)
         return Redirect(f"/profile#skill-{skill_id}", status_code=303)
 
     @post(
@@ -202,15 +217,10 @@ class ProfileController(Controller):
         refuse_cross_site(request, settings)
         form = await request.form()
         fields = {name: str(form.get(name, "")) for name in ("level", "source", "evidence_url")}
-        try:
-            data = msgspec.convert(
-                {name: value or None for name, value in fields.items()}, EmployeeSkillSet, strict=False
-            )
-            async with db.begin_nested():
-                await SkillProfileService(db).set_skill(principal, principal_employee(principal), skill_id, data)
-        except (DomainError, msgspec.ValidationError) as exc:
-            errors = {f"{skill_id}:{field}": message for field, message in field_errors(exc).items()}
-            return await self._refused(request, db, principal, languages, settings, errors, {})
+        if errors := await attempt(db, lambda: rate_own_skill(db, principal, skill_id, fields)):
+            # A row's fields are named by its skill: the page has one form per rating.
+            by_row = {f"{skill_id}:{field}": message for field, message in errors.items()}
+            return await self._refused(request, db, principal, languages, settings, by_row, {})
         return Redirect(f"/profile#skill-{skill_id}", status_code=303)
 
     async def _refused(
@@ -318,11 +328,13 @@ class ProfileController(Controller):
             "skill_ids": _form_ids(form, "skill_ids"),
         }
         me = principal_employee(principal)
-        try:
-            data = msgspec.convert(typed, AspirationSet, strict=False)
-            async with db.begin_nested():
-                await AspirationService(db).replace(principal, me, data)
-        except (DomainError, msgspec.ValidationError) as exc:
+
+        async def save() -> object:
+            return await AspirationService(db).replace(
+                principal, me, msgspec.convert(typed, AspirationSet, strict=False)
+            )
+
+        if errors := await attempt(db, save):
             # What was chosen stays chosen (ids that are not ids cannot be shown, and are dropped).
             chosen = AspirationRead(
                 employee_id=me,
@@ -333,9 +345,7 @@ class ProfileController(Controller):
                 skill_ids=_uuids(typed["skill_ids"]),
                 updated_at=None,
             )
-            response = await self._aspirations_page(
-                request, db, principal, languages, settings, chosen, field_errors(exc)
-            )
+            response = await self._aspirations_page(request, db, principal, languages, settings, chosen, errors)
             response.status_code = 422
             return response
         return Redirect("/aspirations?saved=true", status_code=303)
