@@ -37,7 +37,8 @@ PERSON = "ben"
 @pytest.fixture
 async def bens_page(page: Page, portal: Portal, database: Database) -> AsyncIterator[Page]:
     """Ben signed in, in English, his Negotiation rating last confirmed two years ago (stale); his
-    aspirations are put back as the world had them afterwards (other tests read the same company)."""
+    skills and aspirations are put back as the world had them afterwards (other tests read the same
+    company): the Python he adds is taken off again."""
     ben = portal.world.people[PERSON]
     async with database.tenant_session(portal.tenant) as session, session.begin():
         await session.execute(
@@ -50,6 +51,11 @@ async def bens_page(page: Page, portal: Portal, database: Database) -> AsyncIter
     await sign_in(page, portal, PERSON)
     yield page
     async with database.tenant_session(portal.tenant) as session, session.begin():
+        await session.execute(
+            delete(EmployeeSkill).where(
+                EmployeeSkill.employee_id == ben, EmployeeSkill.skill_id == portal.world.skills["Python"]
+            )
+        )
         await session.execute(delete(AspirationRole).where(AspirationRole.employee_id == ben))
         await session.execute(delete(AspirationSkill).where(AspirationSkill.employee_id == ben))
         await session.execute(
