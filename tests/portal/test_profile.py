@@ -288,3 +288,19 @@ async def test_a_refused_aspiration_is_shown_beside_its_field_with_what_was_chos
         assert re.search(r'value="hidden"[^>]*checked', refused.text)
         assert re.search(rf'value="{portal.world.skills["SQL"]}" selected', refused.text)
         assert re.search(r"Who sees them now</h2>\s*<p[^>]*><span[^>]*>HR only", refused.text)
+
+
+async def test_a_refused_confirmation_is_shown_on_its_row(bens_page: Page, portal: Portal) -> None:
+    cookies = {c["name"]: c["value"] for c in await bens_page.context.cookies(portal.base_url)}
+    headers = {**HTML, "Origin": portal.base_url}
+    sql = portal.world.skills["SQL"]
+    async with httpx.AsyncClient(base_url=portal.base_url, headers=headers, cookies=cookies) as signed_in:
+        # A source Ben may not write on his own profile: the service's refusal names `source`.
+        refused = await signed_in.post(f"/profile/skills/{sql}/confirm", data={"level": "3", "source": "manager"})
+        assert refused.status_code == 422
+        row = refused.text.split(f'id="skill-{sql}"')[1].split("</tr>")[0]
+        assert "This rating was not changed." in row
+        assert "source must be one of" in row
+        assert 'aria-invalid="true"' in row
+        # Nothing changed: SQL is still at level 2.
+        assert re.search(r"2 · ", row)
