@@ -1,0 +1,373 @@
+"""The portal's profile pages: a person's own skills and aspirations, read and written through the same
+services, with the same principal and rules, as the API.
+
+- `/profile`: my current skills (`SkillProfileService.profile`, as `GET /employees/{id}/skills`) with
+  level, source, evidence and last confirmation, the ones older than the stale-skill reminders'
+  `skill_stale_days` marked; the skill library searched as one types (`SkillService.list_skills`, as
+  `GET /skills?q=`; htmx asks `/profile/search` for the results, a plain GET form does without script).
+- `POST /profile/skills`: add or re-rate a skill, `POST /profile/skills/{skill_id}/confirm`: confirm or
+  update one rating in one click (`SkillProfileService.set_skill`, as `PUT /employees/{id}/skills/{skill}`:
+  one's own ratings default to `self`).
+- `/profile/history`: every version of my ratings (`SkillProfileService.history`).
+- `/aspirations`: target roles, skills to grow and the open-to-move level, with who sees what at each
+  level (`AspirationService`, as `GET`/`PUT /employees/{id}/aspirations`).
+
+A refusal (the service's `DomainError`, or the schema's validation) is shown beside the field it
+names, the page answered 422 with what was typed; a success goes back to the page (303).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.api.pagination import MAX_LIMIT
+from backend.aspirations.models import OpenToMove
+from backend.aspirations.schemas import AspirationRead, AspirationSet
+from backend.aspirations.service import AspirationService
+from backend.auth.middleware import principal_employee
+from backend.auth.principal import Principal, Scope
+from backend.auth.same_origin import cross_site_refusal
+from backend.errors import DomainError, InvalidInputError
+from backend.framework.service import FrameworkService
+from backend.notifications.service import NotificationService
+from backend.org.models import Employee
+from backend.org.service import OrgService
+from backend.org.skill_profiles import SkillProfileService, writable_sources
+from backend.portal.i18n import Language, Languages
+from backend.portal.routes import language_of, page
+from backend.settings import Settings
+from backend.skills.schemas import EmployeeSkillSet
+from backend.skills.service import SkillService
+
+# What the API's bearer middleware leaves to these pages (their guard is the portal's).
+PROFILE_PATHS = ["^/profile(/.*)?$", "^/aspirations$"]
+# How many of the library's skills a search shows (the API's default page).
+SEARCH_RESULTS = 20
+# A field error not tied to one field (a skill that no longer exists, a profile now read-only).
+FORM = "form"
+_FIELD_PATH = re.compile(r"at `\$\.(\w+)")
+
+
+def field_errors(exc: DomainError | msgspec.ValidationError) -> dict[str, str]:
+    """The problem details the API would answer, as {field: message}: an `InvalidInputError` names its
+    field, a schema's validation error its path; any other refusal concerns the whole form."""
+    if isinstance(exc, InvalidInputError):
+        return {exc.field: exc.detail}
+    if isinstance(exc, msgspec.ValidationError):
+        found = _FIELD_PATH.search(str(exc))
+        return {found.group(1) if found else FORM: str(exc)}
+    return {FORM: exc.detail}
+
+
+async def attempt(db: AsyncSession, write: Callable[[], Awaitable[object]]) -> dict[str, str]:
+    """Runs a write in a savepoint: {} once done; else its refusal as field errors, the write undone
+    and the request's transaction still usable to read the page again (answered 422)."""
+    try:
+        async with db.begin_nested():
+            await write()
+    except (DomainError, msgspec.ValidationError) as exc:
+        return field_errors(exc)
+    return {}
+
+
+async def rate_own_skill(db: AsyncSession, principal: Principal, skill_id: uuid.UUID, fields: dict[str, str]) -> object:
+    """The person's own rating of a skill from a form's fields (empty ones left out, so the source is
+    `self` unless named), written as `PUT /employees/{id}/skills/{skill}` writes it."""
+    data = msgspec.convert({name: value or None for name, value in fields.items()}, EmployeeSkillSet, strict=False)
+    return await SkillProfileService(db).set_skill(principal, principal_employee(principal), skill_id, data)
+
+
+def refuse_cross_site(request: HTMXRequest, settings: Settings) -> None:
+    """Every cookie-carrying write comes from a page of this site (as the language switch and sign-out)."""
+    if reason := cross_site_refusal(request.headers, settings.base_url):
+        raise PermissionDeniedException(reason)
+
+
+def _form_ids(form: FormMultiDict, name: str) -> list[str]:
+    return [value for value in form.getall(name, []) if isinstance(value, str) and value]
+
+
+class ProfileController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    async def _me(self, db: AsyncSession, principal: Principal) -> tuple[Employee, int]:
+        me = await OrgService(db).get_employee(principal_employee(principal))
+        return me, await NotificationService(db).unread_count(me.id)
+
+    async def _profile_page(
+        self,
+        request: HTMXRequest,
+        db: AsyncSession,
+        principal: Principal,
+        languages: Languages,
+        settings: Settings,
+        *,
+        q: str = "",
+        errors: dict[str, str] | None = None,
+        typed: dict[str, str] | None = None,
+    ) -> Template:
+        me, unread = await self._me(db, principal)
+        skills, _ = await SkillProfileService(db).profile(me.id, None, None, MAX_LIMIT)
+        levels = await SkillService(db).proficiency_levels()
+        results = await _search(db, q)
+        stale_before = dt.date.today() - dt.timedelta(days=settings.skill_stale_days)
+        return page(
+            request,
+            languages,
+            settings,
+            "profile.html",
+            me=me,
+            unread=unread,
+            skills=sorted(skills, key=lambda s: (s.skill_label.casefold(), s.source)),
+            own_sources=writable_sources(principal, me),
+            stale_before=stale_before,
+            levels=levels,
+            q=q,
+            results=results,
+            errors=errors or {},
+            typed=typed or {},
+        )
+
+    @get("/profile", opt={"scope": Scope.SKILLS_READ}, name="portal:profile")
+    async def profile(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        q: FromQuery[str] = "",
+    ) -> Template:
+        return await self._profile_page(request, db, principal, languages, settings, q=q.strip())
+
+    @get("/profile/search", opt={"scope": Scope.TAXONOMY_READ}, name="portal:profile-search")
+    async def search(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        languages: NamedDependency[Languages],
+        q: FromQuery[str] = "",
+    ) -> Template:
+        """The search's results alone, for htmx to put under the field as the person types."""
+        levels = await SkillService(db).proficiency_levels()
+        return HTMXTemplate(
+            template_name="profile_search.html",
+            context={
+                "i18n": language_of(request, languages),
+                "q": q.strip(),
+                "results": await _search(db, q.strip()),
+                "levels": levels,
+                "errors": {},
+                "typed": {},
+            },
+        )
+
+    @post("/profile/skills", opt={"scope": Scope.SKILLS_WRITE}, name="portal:profile-add", status_code=303)
+    async def add_skill(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+    ) -> Response[Any]:
+        refuse_cross_site(request, settings)
+        form = await request.form()
+        typed = {name: str(form.get(name, "")) for name in ("skill_id", "level", "q")}
+        try:
+            skill_id = uuid.UUID(typed["skill_id"])
+        except ValueError:
+            return await self._refused(request, db, principal, languages, settings, {"skill_id": ""}, typed)
+        if errors := await attempt(db, lambda: rate_own_skill(db, principal, skill_id, {"level": typed["level"]})):
+            return await self._refused(request, db, principal, languages, settings, errors, typed)
+        return Redirect(f"/profile#skill-{skill_id}", status_code=303)
+
+    @post(
+        "/profile/skills/{skill_id:uuid}/confirm",
+        opt={"scope": Scope.SKILLS_WRITE},
+        name="portal:profile-confirm",
+        status_code=303,
+    )
+    async def confirm_skill(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        skill_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """One rating confirmed at its level (only its date moves) or updated to another, in one click;
+        its source and evidence stay as they are."""
+        refuse_cross_site(request, settings)
+        form = await request.form()
+        fields = {name: str(form.get(name, "")) for name in ("level", "source", "evidence_url")}
+        if errors := await attempt(db, lambda: rate_own_skill(db, principal, skill_id, fields)):
+            # A row's fields are named by its skill: the page has one form per rating.
+            by_row = {f"{skill_id}:{field}": message for field, message in errors.items()}
+            return await self._refused(request, db, principal, languages, settings, by_row, {})
+        return Redirect(f"/profile#skill-{skill_id}", status_code=303)
+
+    async def _refused(
+        self,
+        request: HTMXRequest,
+        db: AsyncSession,
+        principal: Principal,
+        languages: Languages,
+        settings: Settings,
+        errors: dict[str, str],
+        typed: dict[str, str],
+    ) -> Template:
+        language = language_of(request, languages)
+        shown = {field: message or _unknown_skill(language) for field, message in errors.items()}
+        response = await self._profile_page(
+            request, db, principal, languages, settings, q=typed.get("q", ""), errors=shown, typed=typed
+        )
+        response.status_code = 422
+        return response
+
+    @get("/profile/history", opt={"scope": Scope.SKILLS_READ}, name="portal:profile-history")
+    async def history(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        cursor: FromQuery[str | None] = None,
+    ) -> Template:
+        me, unread = await self._me(db, principal)
+        versions, next_cursor = await SkillProfileService(db).history(me.id, None, cursor, MAX_LIMIT)
+        return page(
+            request,
+            languages,
+            settings,
+            "profile_history.html",
+            me=me,
+            unread=unread,
+            versions=versions,
+            next_cursor=next_cursor,
+        )
+
+    async def _aspirations_page(
+        self,
+        request: HTMXRequest,
+        db: AsyncSession,
+        principal: Principal,
+        languages: Languages,
+        settings: Settings,
+        chosen: AspirationRead | None = None,
+        errors: dict[str, str] | None = None,
+        saved: bool = False,
+    ) -> Template:
+        me, unread = await self._me(db, principal)
+        current = await AspirationService(db).get(principal, me.id)
+        roles, _ = await FrameworkService(db).list_roles(
+            job_family_id=None, level=None, q=None, cursor=None, limit=MAX_LIMIT
+        )
+        skills, _ = await SkillService(db).list_skills(q=None, category_id=None, cursor=None, limit=MAX_LIMIT)
+        return page(
+            request,
+            languages,
+            settings,
+            "aspirations.html",
+            me=me,
+            unread=unread,
+            # The form shows what was chosen (kept after a refusal); "who sees them now", what is saved.
+            aspirations=chosen or current,
+            current=current,
+            roles=sorted(roles, key=lambda r: (r.title.casefold(), r.level or 0)),
+            skills=sorted(skills, key=lambda s: s.label.casefold()),
+            levels=list(OpenToMove),
+            errors=errors or {},
+            saved=saved,
+        )
+
+    @get("/aspirations", opt={"scope": Scope.ASPIRATIONS_READ}, name="portal:aspirations")
+    async def aspirations(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        saved: FromQuery[bool] = False,
+    ) -> Template:
+        """My aspirations; `saved` says the form was just saved (where the form sends the browser back)."""
+        return await self._aspirations_page(request, db, principal, languages, settings, saved=saved)
+
+    @post("/aspirations", opt={"scope": Scope.ASPIRATIONS_WRITE}, name="portal:aspirations-set", status_code=303)
+    async def set_aspirations(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+    ) -> Response[Any]:
+        refuse_cross_site(request, settings)
+        form = await request.form()
+        typed = {
+            "open_to_move": str(form.get("open_to_move", "")) or None,
+            "target_role_ids": _form_ids(form, "target_role_ids"),
+            "skill_ids": _form_ids(form, "skill_ids"),
+        }
+        me = principal_employee(principal)
+
+        async def save() -> object:
+            return await AspirationService(db).replace(
+                principal, me, msgspec.convert(typed, AspirationSet, strict=False)
+            )
+
+        if errors := await attempt(db, save):
+            # What was chosen stays chosen (ids that are not ids cannot be shown, and are dropped).
+            chosen = AspirationRead(
+                employee_id=me,
+                open_to_move=OpenToMove(typed["open_to_move"])
+                if typed["open_to_move"] in set(OpenToMove)
+                else OpenToMove.HIDDEN,
+                target_role_ids=_uuids(typed["target_role_ids"]),
+                skill_ids=_uuids(typed["skill_ids"]),
+                updated_at=None,
+            )
+            response = await self._aspirations_page(request, db, principal, languages, settings, chosen, errors)
+            response.status_code = 422
+            return response
+        return Redirect("/aspirations?saved=true", status_code=303)
+
+
+async def _search(db: AsyncSession, q: str) -> list[Any]:
+    """The library's skills whose label or alternative labels contain `q`, as `GET /skills?q=` finds them."""
+    if not q:
+        return []
+    found, _ = await SkillService(db).list_skills(q=q, category_id=None, cursor=None, limit=SEARCH_RESULTS)
+    return list(found)
+
+
+def _uuids(values: Any) -> list[uuid.UUID]:
+    ids = []
+    for value in values:
+        try:
+            ids.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return ids
+
+
+def _unknown_skill(language: Language) -> str:
+    return language.gettext("Choose a skill from the search results.")
