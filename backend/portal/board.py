@@ -17,7 +17,6 @@ typed kept, with the status the API would answer; nothing of a refused write is 
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType, RequestEncodingType
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
@@ -37,9 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import MAX_LIMIT
 from backend.api.problems import domain_status
-from backend.auth.middleware import principal_employee
 from backend.auth.principal import Principal, Scope
-from backend.auth.same_origin import cross_site_refusal
 from backend.errors import ConflictError, DomainError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Importance
 from backend.framework.schemas import SkillMatch
@@ -47,12 +43,12 @@ from backend.marketplace.applications import ApplicationService, MobilityPolicyS
 from backend.marketplace.models import FINAL_STAGES, ApplicationKind, OpportunityKind
 from backend.marketplace.opportunities import OpportunityService
 from backend.marketplace.schemas import ApplicationCreate, ApplicationRead, OpportunityRead, Withdrawal
-from backend.notifications.service import NotificationService
 from backend.org.models import OrgUnitKind
 from backend.org.service import OrgService
 from backend.org.skill_profiles import SkillProfileService
+from backend.portal.forms import field_of
 from backend.portal.i18n import Language, Languages
-from backend.portal.routes import language_of, page
+from backend.portal.routes import language_of, page, refuse_cross_site, signed_in_header
 from backend.settings import Settings
 
 # Openings per page of the board, and applications per page of the person's list.
@@ -60,7 +56,6 @@ BOARD_PAGE = 20
 APPLICATIONS_PAGE = 20
 # The API's limit on a title search (`backend.api.params.Search`).
 SEARCH_MAX = 200
-_MSGSPEC_FIELD = re.compile(r"at `\$\.(\w+)`")
 
 
 class ApplyForm(Struct):
@@ -199,7 +194,7 @@ class BoardController(Controller):
                 errors["cursor" if exc.field == "cursor" else "q"] = language.gettext(
                     "This page of results is no longer available. Start again from the first page."
                 )
-        me, unread = await _header(db, principal)
+        me, unread = await signed_in_header(db, principal)
         response = page(
             request,
             languages,
@@ -249,13 +244,12 @@ class BoardController(Controller):
         opportunity_id: FromPath[uuid.UUID],
         data: Annotated[ApplyForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Any:
-        _same_origin(request, settings)
+        refuse_cross_site(request, settings)
         language = language_of(request, languages)
         try:
             wanted = msgspec.convert({"kind": data.kind, "note": data.note.strip() or None}, ApplicationCreate)
         except msgspec.ValidationError as exc:
-            found = _MSGSPEC_FIELD.search(str(exc))
-            error = InvalidInputError(found.group(1) if found else "kind", str(exc))
+            error = InvalidInputError(field_of(exc, "kind"), str(exc))
             field, message = refusal(language, error, applied=False)
             return await _opening_page(
                 request,
@@ -317,7 +311,7 @@ class BoardController(Controller):
         settings: NamedDependency[Settings],
         application_id: FromPath[uuid.UUID],
     ) -> Any:
-        _same_origin(request, settings)
+        refuse_cross_site(request, settings)
         language = language_of(request, languages)
         try:
             async with db.begin_nested():
@@ -339,24 +333,12 @@ class BoardController(Controller):
         return Redirect("/applications", status_code=303)
 
 
-def _same_origin(request: HTMXRequest, settings: Settings) -> None:
-    # The same wall as every cookie-carrying write: only from a page of this site.
-    if reason := cross_site_refusal(request.headers, settings.base_url):
-        raise PermissionDeniedException(reason)
-
-
-async def _header(db: AsyncSession, principal: Principal) -> tuple[Any, int]:
-    """Who is signed in and their unread notifications, for the layout's header (as on home)."""
-    me = await OrgService(db).get_employee(principal_employee(principal))
-    return me, await NotificationService(db).unread_count(me.id)
-
-
 async def _not_found(
     request: HTMXRequest, db: AsyncSession, principal: Principal, languages: Languages, settings: Settings
 ) -> Template:
     """What the API answers 404 to (an opening the person may not see, another person's application):
     a page that says it is not found, as if it did not exist."""
-    me, unread = await _header(db, principal)
+    me, unread = await signed_in_header(db, principal)
     response = page(request, languages, settings, "board_missing.html", me=me, unread=unread)
     response.status_code = 404
     return response
@@ -398,7 +380,7 @@ async def _opening_page(
         opening = await OpportunityService(db).get(principal, opportunity_id)
     except NotFoundError:
         return await _not_found(request, db, principal, languages, settings)
-    me, unread = await _header(db, principal)
+    me, unread = await signed_in_header(db, principal)
     had, missing = skills_against(opening, await my_levels(db, me.id))
     application = await my_application_to(db, principal, opportunity_id)
     policy = await MobilityPolicyService(db).get()
@@ -439,7 +421,7 @@ async def _applications_page(
     errors: dict[uuid.UUID, str] | None = None,
     status: int = 200,
 ) -> Template:
-    me, unread = await _header(db, principal)
+    me, unread = await signed_in_header(db, principal)
     try:
         mine, next_cursor = await ApplicationService(db).mine(
             principal, stage=None, cursor=cursor, limit=APPLICATIONS_PAGE

@@ -19,16 +19,13 @@ names, the page answered 422 with what was typed; a success goes back to the pag
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
@@ -40,15 +37,11 @@ from backend.aspirations.schemas import AspirationRead, AspirationSet
 from backend.aspirations.service import AspirationService
 from backend.auth.middleware import principal_employee
 from backend.auth.principal import Principal, Scope
-from backend.auth.same_origin import cross_site_refusal
-from backend.errors import DomainError, InvalidInputError
 from backend.framework.service import FrameworkService
-from backend.notifications.service import NotificationService
-from backend.org.models import Employee
-from backend.org.service import OrgService
 from backend.org.skill_profiles import SkillProfileService, writable_sources
+from backend.portal.forms import attempt
 from backend.portal.i18n import Language, Languages
-from backend.portal.routes import language_of, page
+from backend.portal.routes import language_of, page, refuse_cross_site, signed_in_header
 from backend.settings import Settings
 from backend.skills.schemas import EmployeeSkillSet
 from backend.skills.service import SkillService
@@ -58,30 +51,6 @@ PROFILE_PATHS = ["^/profile(/.*)?$", "^/aspirations$"]
 # How many of the library's skills a search shows (the API's default page).
 SEARCH_RESULTS = 20
 # A field error not tied to one field (a skill that no longer exists, a profile now read-only).
-FORM = "form"
-_FIELD_PATH = re.compile(r"at `\$\.(\w+)")
-
-
-def field_errors(exc: DomainError | msgspec.ValidationError) -> dict[str, str]:
-    """The problem details the API would answer, as {field: message}: an `InvalidInputError` names its
-    field, a schema's validation error its path; any other refusal concerns the whole form."""
-    if isinstance(exc, InvalidInputError):
-        return {exc.field: exc.detail}
-    if isinstance(exc, msgspec.ValidationError):
-        found = _FIELD_PATH.search(str(exc))
-        return {found.group(1) if found else FORM: str(exc)}
-    return {FORM: exc.detail}
-
-
-async def attempt(db: AsyncSession, write: Callable[[], Awaitable[object]]) -> dict[str, str]:
-    """Runs a write in a savepoint: {} once done; else its refusal as field errors, the write undone
-    and the request's transaction still usable to read the page again (answered 422)."""
-    try:
-        async with db.begin_nested():
-            await write()
-    except (DomainError, msgspec.ValidationError) as exc:
-        return field_errors(exc)
-    return {}
 
 
 async def rate_own_skill(db: AsyncSession, principal: Principal, skill_id: uuid.UUID, fields: dict[str, str]) -> object:
@@ -91,12 +60,6 @@ async def rate_own_skill(db: AsyncSession, principal: Principal, skill_id: uuid.
     return await SkillProfileService(db).set_skill(principal, principal_employee(principal), skill_id, data)
 
 
-def refuse_cross_site(request: HTMXRequest, settings: Settings) -> None:
-    """Every cookie-carrying write comes from a page of this site (as the language switch and sign-out)."""
-    if reason := cross_site_refusal(request.headers, settings.base_url):
-        raise PermissionDeniedException(reason)
-
-
 def _form_ids(form: FormMultiDict, name: str) -> list[str]:
     return [value for value in form.getall(name, []) if isinstance(value, str) and value]
 
@@ -104,10 +67,6 @@ def _form_ids(form: FormMultiDict, name: str) -> list[str]:
 class ProfileController(Controller):
     path = "/"
     include_in_schema = False
-
-    async def _me(self, db: AsyncSession, principal: Principal) -> tuple[Employee, int]:
-        me = await OrgService(db).get_employee(principal_employee(principal))
-        return me, await NotificationService(db).unread_count(me.id)
 
     async def _profile_page(
         self,
@@ -121,7 +80,7 @@ class ProfileController(Controller):
         errors: dict[str, str] | None = None,
         typed: dict[str, str] | None = None,
     ) -> Template:
-        me, unread = await self._me(db, principal)
+        me, unread = await signed_in_header(db, principal)
         skills, _ = await SkillProfileService(db).profile(me.id, None, None, MAX_LIMIT)
         levels = await SkillService(db).proficiency_levels()
         results = await _search(db, q)
@@ -251,7 +210,7 @@ class ProfileController(Controller):
         settings: NamedDependency[Settings],
         cursor: FromQuery[str | None] = None,
     ) -> Template:
-        me, unread = await self._me(db, principal)
+        me, unread = await signed_in_header(db, principal)
         versions, next_cursor = await SkillProfileService(db).history(me.id, None, cursor, MAX_LIMIT)
         return page(
             request,
@@ -275,7 +234,7 @@ class ProfileController(Controller):
         errors: dict[str, str] | None = None,
         saved: bool = False,
     ) -> Template:
-        me, unread = await self._me(db, principal)
+        me, unread = await signed_in_header(db, principal)
         current = await AspirationService(db).get(principal, me.id)
         roles, _ = await FrameworkService(db).list_roles(
             job_family_id=None, level=None, q=None, cursor=None, limit=MAX_LIMIT

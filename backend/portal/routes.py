@@ -30,6 +30,7 @@ from backend.auth.same_origin import cross_site_refusal
 from backend.identifiers import ascii_fold
 from backend.matching.serving import MatchServingService
 from backend.notifications.service import NotificationService
+from backend.org.models import Employee
 from backend.org.service import OrgService
 from backend.portal.i18n import LANGUAGE_COOKIE, LANGUAGES, Language, Languages
 from backend.portal.visitors import (
@@ -100,6 +101,18 @@ def page(request: HTMXRequest, languages: Languages, settings: Settings, templat
     if principal is not None and request.cookies.get(COMPANY_COOKIE) != principal.tenant.slug:
         remember(response, COMPANY_COOKIE, principal.tenant.slug, settings)
     return response
+
+
+def refuse_cross_site(request: HTMXRequest, settings: Settings) -> None:
+    """Every cookie-carrying write comes from a page of this site (the same wall as sign-out's)."""
+    if reason := cross_site_refusal(request.headers, settings.base_url):
+        raise PermissionDeniedException(reason)
+
+
+async def signed_in_header(db: AsyncSession, principal: Principal) -> tuple[Employee, int]:
+    """Who is signed in and their unread notifications: what the layout's header shows."""
+    me = await OrgService(db).get_employee(principal_employee(principal))
+    return me, await NotificationService(db).unread_count(me.id)
 
 
 def sign_in_again(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
@@ -176,9 +189,8 @@ class PortalController(Controller):
         languages: NamedDependency[Languages],
         settings: NamedDependency[Settings],
     ) -> Template:
-        me = await OrgService(db).get_employee(principal_employee(principal))
+        me, unread = await signed_in_header(db, principal)
         recommendations = await MatchServingService(db).recommendations(principal)
-        unread = await NotificationService(db).unread_count(me.id)
         return page(request, languages, settings, "home.html", me=me, recommendations=recommendations, unread=unread)
 
     @post("/language", opt=_PUBLIC, status_code=303, name="portal:language")
@@ -188,9 +200,7 @@ class PortalController(Controller):
         settings: NamedDependency[Settings],
         data: Annotated[LanguageChoice, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[Any]:
-        # The same wall as every cookie-carrying write: only from a page of this site.
-        if reason := cross_site_refusal(request.headers, settings.base_url):
-            raise PermissionDeniedException(reason)
+        refuse_cross_site(request, settings)
         response: Response[Any] = Redirect(safe_return_path(data.next), status_code=303)
         if data.language in LANGUAGES:
             remember(response, LANGUAGE_COOKIE, data.language, settings)
