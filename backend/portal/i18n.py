@@ -17,7 +17,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import Translations
 
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -66,8 +66,12 @@ class Language:
     def date(self, moment: dt.date) -> str:
         return format_date(moment, format="long", locale=self.code)
 
-    def number(self, value: int) -> str:
+    def number(self, value: float) -> str:
         return format_decimal(value, locale=self.code)
+
+    def money(self, amount: float, currency: str) -> str:
+        """An amount with its currency, as the language writes it ("€1,250.00" / "€ 1.250,00")."""
+        return format_currency(amount, currency, locale=self.code)
 
     def percent(self, fraction: float) -> str:
         return format_percent(fraction, format="#,##0%", locale=self.code)
