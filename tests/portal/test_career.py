@@ -220,7 +220,7 @@ async def test_a_person_without_a_career_path_reads_why(page: Page, portal: Port
     # In Dutch too.
     await page.get_by_role("button", name="Nederlands").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Mijn loopbaan")
-    await expect(page.locator("#no-path")).to_contain_text("geen loopbaan")
+    await expect(page.locator("#no-path")).to_contain_text("er is geen loopbaanpad om te tonen")
 
 
 async def test_the_pages_answer_scripts_as_the_api_and_take_writes_from_our_pages_only(
