@@ -36,11 +36,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.pagination import MAX_LIMIT
 from backend.auth.middleware import principal_employee
 from backend.auth.principal import Principal, Scope
-from backend.errors import NotFoundError
+from backend.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from backend.framework.service import FrameworkService
 from backend.matching.schemas import NextRole
 from backend.matching.serving import MatchServingService
-from backend.portal.forms import FORM, attempt
+from backend.portal.forms import FORM, field_of
 from backend.portal.i18n import Language, Languages
 from backend.portal.routes import language_of, page, refuse_cross_site, signed_in_header
 from backend.settings import Settings
@@ -125,25 +125,29 @@ def _choose_a_role(language: Language) -> str:
     return language.gettext("Choose a role from the list.")
 
 
-def _plan_refusal(language: Language, errors: dict[str, str]) -> dict[str, str]:
-    """A refused plan, in the person's language, beside the role field (the only one of the form)."""
-    if FORM in errors and "recomputed" in errors[FORM]:
-        message = language.gettext(
-            "Your plan is being prepared: every plan of the company is being made again right now. "
-            "Reload this page in a few minutes."
-        )
-    else:
-        message = _choose_a_role(language)
-    return {ROLE: message}
+def _busy(language: Language) -> str:
+    return language.gettext(
+        "Every training plan of the company is being made again right now, so yours cannot be made this "
+        "minute. Try again in a few minutes."
+    )
 
 
-def _completion_refusal(language: Language, course_id: uuid.UUID, errors: dict[str, str]) -> dict[str, str]:
-    """A refused completion, in the person's language, beside that course's date field."""
-    if COMPLETED_ON in errors and "future" in errors[COMPLETED_ON]:
+def _completion_refusal(
+    language: Language, course_id: uuid.UUID, exc: DomainError | msgspec.ValidationError
+) -> dict[str, str]:
+    """A refused completion, in the person's language (the API's problem says it in English for a
+    program), beside that course's date field."""
+    field = FORM
+    if isinstance(exc, InvalidInputError):
+        field = exc.field
+    elif isinstance(exc, msgspec.ValidationError):
+        field = field_of(exc)
+    if isinstance(exc, InvalidInputError) and field == COMPLETED_ON:
+        # The service's one rule on the date: not after today.
         message = language.gettext("The date you finished cannot be in the future.")
-    elif COMPLETED_ON in errors:
+    elif field == COMPLETED_ON:
         message = language.gettext("Enter the date you finished the course.")
-    elif "course_id" in errors:
+    elif field == "course_id":
         message = language.gettext("This course is no longer in the catalogue.")
     else:
         message = language.gettext("This course could not be marked done. Please try again.")
@@ -261,13 +265,19 @@ class CareerController(Controller):
         typed_role = str(form.get(ROLE, "")).strip()
         role_id = _role_id(typed_role)
         language = language_of(request, languages)
+        errors: dict[str, str] = {}
         if role_id is None:
             errors = {ROLE: _choose_a_role(language)}
         else:
-            me = principal_employee(principal)
-            errors = await attempt(db, lambda: TrainingPlanService(db).request(principal, me, role_id))
-            if errors:
-                errors = _plan_refusal(language, errors)
+            try:
+                # A savepoint: nothing of a refused request stays in the request's transaction.
+                async with db.begin_nested():
+                    await TrainingPlanService(db).request(principal, principal_employee(principal), role_id)
+            except ConflictError:
+                # Every plan is being made again (the recompute job holds them): this one will be too.
+                errors = {ROLE: _busy(language)}
+            except DomainError:
+                errors = {ROLE: _choose_a_role(language)}
         if errors:
             return await self._plan_page(request, db, principal, languages, settings, typed_role, errors=errors)
         return Redirect(f"/career/plan?role={role_id}", status_code=303)
@@ -297,18 +307,16 @@ class CareerController(Controller):
             return await self._plan_page(
                 request, db, principal, languages, settings, typed[ROLE], errors=errors, typed=typed
             )
-        me = principal_employee(principal)
-
-        async def record() -> object:
+        try:
             data = msgspec.convert(
                 {"course_id": typed["course_id"], COMPLETED_ON: typed[COMPLETED_ON]},
                 CourseCompletionCreate,
                 strict=False,
             )
-            return await CompletionService(db).record(principal, me, data)
-
-        if errors := await attempt(db, record):
-            errors = _completion_refusal(language, course_id, errors)
+            async with db.begin_nested():
+                await CompletionService(db).record(principal, principal_employee(principal), data)
+        except (DomainError, msgspec.ValidationError) as exc:
+            errors = _completion_refusal(language, course_id, exc)
             return await self._plan_page(
                 request, db, principal, languages, settings, typed[ROLE], errors=errors, typed=typed
             )

@@ -27,7 +27,9 @@ from backend.portal.i18n import LANGUAGE_COOKIE, Languages
 from backend.skills.models import EmployeeSkill, SkillSource
 from backend.training.courses import CourseService
 from backend.training.models import Course, CourseCompletion, CourseFormat, TrainingPlan
+from backend.training.plans import _PLANS_LOCK as PLANS_LOCK
 from backend.training.schemas import CourseCreate, CourseSkillSet
+from tenants.locks import lock_tenant
 from tenants.sessions import Database
 from tests.conftest import TokenFactory
 from tests.portal.conftest import Portal, Shots, assert_accessible, sign_in
@@ -154,9 +156,22 @@ async def test_an_employee_reads_her_path_plans_her_training_and_marks_a_course_
     await shots(page, "career-plan")
 
     # The next step's plan, from its card on the path; its course marked done today.
+    # By keyboard alone: back to the path, on to the step's link, the plan made, the course marked done.
     await page.get_by_role("link", name="Back to My career").click()
-    await page.get_by_role("link", name="Training plan for Analyst", exact=True).click()
-    await page.get_by_role("button", name="Make my training plan").click()
+    await page.wait_for_url(f"{portal.base_url}/career")
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")  # the skip link: past the header
+    link = page.get_by_role("link", name="Training plan for Analyst", exact=True)
+    for _ in range(20):
+        if await link.evaluate("element => element === document.activeElement"):
+            break
+        await page.keyboard.press("Tab")
+    await expect(link).to_be_focused()
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{portal.base_url}/career/plan?role={world.roles['Analyst']}")
+    make = page.get_by_role("button", name="Make my training plan")
+    await make.focus()
+    await page.keyboard.press("Enter")
     tableau = page.locator(f"#course-{catalogue.tableau}")
     await expect(tableau.locator(".portal-cost")).to_have_text("€450.00")
     await expect(tableau.locator(".portal-closes")).to_have_text("Tableau, level 2 of 3: takes you to level 3")
@@ -164,7 +179,14 @@ async def test_an_employee_reads_her_path_plans_her_training_and_marks_a_course_
     await expect(tableau.get_by_label("Date you finished Tableau for analysts")).to_have_value(
         dt.date.today().isoformat()
     )
-    await tableau.get_by_role("button", name="Mark as done").click()
+    await tableau.get_by_label("Date you finished Tableau for analysts").focus()
+    done = tableau.get_by_role("button", name="Mark as done")
+    for _ in range(5):  # through the date's day, month and year
+        await page.keyboard.press("Tab")
+        if await done.evaluate("element => element === document.activeElement"):
+            break
+    await expect(done).to_be_focused()
+    await page.keyboard.press("Enter")
     await expect(tableau.locator(f"#course-{catalogue.tableau}-done")).to_contain_text(
         f"Done You finished it on {ENGLISH.date(dt.date.today())}."
     )
@@ -254,3 +276,29 @@ async def test_the_pages_answer_scripts_as_the_api_and_take_writes_from_our_page
         assert unknown.status_code == 422
         assert re.search(r'id="role"[^>]*aria-invalid="true"', unknown.text)
         assert 'id="role-error"' in unknown.text
+
+
+async def test_while_every_plan_is_being_made_again_asking_for_one_is_refused_beside_the_role(
+    page: Page, portal: Portal, catalogue: Catalogue, database: Database
+) -> None:
+    await signed_in(page, portal, "ana")
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies(portal.base_url)}
+    analyst = str(portal.world.roles["Analyst"])
+    headers = {**HTML, "Origin": portal.base_url}
+    async with httpx.AsyncClient(base_url=portal.base_url, headers=headers, cookies=cookies) as browser:
+        # The recompute of every plan holds this lock (as `training.recommend_all` does) meanwhile.
+        async with database.tenant_session(portal.tenant) as session, session.begin():
+            await lock_tenant(session, PLANS_LOCK)
+            refused = await browser.post("/career/plan", data={"role": analyst})
+        assert refused.status_code == 422
+        error = refused.text.split('id="role-error"')[1].split("</div>")[0]
+        assert "Every training plan of the company is being made again right now" in error
+        assert re.search(r'id="role"[^>]*aria-invalid="true"', refused.text)
+        # The role stays chosen, and no plan was made.
+        assert re.search(rf'value="{analyst}" selected', refused.text)
+        assert 'id="no-plan"' in refused.text
+        # Once the recompute is done, the same request makes the plan.
+        made = await browser.post("/career/plan", data={"role": analyst})
+        assert made.status_code == 303
+        plan = await browser.get(made.headers["location"])
+        assert f'id="course-{catalogue.tableau}"' in plan.text
