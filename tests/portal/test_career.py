@@ -203,6 +203,15 @@ async def test_an_employee_reads_her_path_plans_her_training_and_marks_a_course_
         "You have 2 of 2 required skills."
     )
 
+    # In Dutch, the amounts and hours as Dutch writes them.
+    await page.get_by_role("button", name="Nederlands").click()
+    await page.goto(f"{portal.base_url}/career/plan?role={world.roles['Analyst']}")
+    dutch = Languages().get("nl")
+    assert "450,00" in dutch.money(450, "EUR")
+    await expect(tableau.locator(".portal-cost")).to_have_text(dutch.money(450, "EUR"))
+    await expect(tableau.locator(".portal-hours")).to_have_text("16 uur")
+    await expect(tableau.locator(f"#course-{catalogue.tableau}-done")).to_contain_text("Afgerond")
+
 
 async def test_a_date_in_the_future_is_refused_beside_its_field_with_what_was_typed(
     page: Page, portal: Portal, catalogue: Catalogue, shots: Shots
