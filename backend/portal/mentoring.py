@@ -76,7 +76,7 @@ Typed = dict[str, Any]
 
 
 def offset_name(minutes: int) -> str:
-    """"UTC+05:30", "UTC-03:00", "UTC": the same in every language."""
+    """The offset as "UTC+05:30", "UTC-03:00" or "UTC": the same in every language."""
     if minutes == 0:
         return "UTC"
     sign = "+" if minutes > 0 else "-"
@@ -137,8 +137,14 @@ def offer_values(typed: Typed) -> dict[str, Any]:
 def request_shown(request: MenteeRequestRead | None) -> Typed:
     """What the request form shows: the person's request, else an empty form."""
     if request is None:
-        return {"goals": "", "languages": "", "skill_ids": [], "target_role_id": "", "utc_offset_minutes": "0",
-                "preferences": ""}
+        return {
+            "goals": "",
+            "languages": "",
+            "skill_ids": [],
+            "target_role_id": "",
+            "utc_offset_minutes": "0",
+            "preferences": "",
+        }
     return {
         "goals": request.goals,
         "languages": ", ".join(request.languages),
@@ -151,8 +157,15 @@ def request_shown(request: MenteeRequestRead | None) -> Typed:
 
 def offer_shown(offer: MentorProfileRead | None) -> Typed:
     if offer is None:
-        return {"capacity": "2", "languages": "", "skill_ids": [], "topics": "", "utc_offset_minutes": "0",
-                "availability": "", "active": "yes"}
+        return {
+            "capacity": "2",
+            "languages": "",
+            "skill_ids": [],
+            "topics": "",
+            "utc_offset_minutes": "0",
+            "availability": "",
+            "active": "yes",
+        }
     return {
         "capacity": str(offer.capacity),
         "languages": ", ".join(offer.languages),
@@ -216,9 +229,7 @@ async def every(fetch: Callable[[str | None], Awaitable[tuple[Sequence[T], str |
 async def my_request(db: AsyncSession, principal: Principal, programme_id: uuid.UUID) -> MenteeRequestRead | None:
     """The person's own request in a programme (one per person and programme), as the API lists it."""
     service = MenteeRequestService(db)
-    mine = await every(
-        lambda c: service.of_programme(principal, programme_id, status=None, cursor=c, limit=MAX_LIMIT)
-    )
+    mine = await every(lambda c: service.of_programme(principal, programme_id, status=None, cursor=c, limit=MAX_LIMIT))
     return next((r for r in mine if r.employee_id == principal.employee_id), None)
 
 
@@ -231,9 +242,7 @@ async def my_offer(db: AsyncSession, principal: Principal, programme_id: uuid.UU
 async def my_pairings(db: AsyncSession, principal: Principal) -> list[Pairing]:
     """The person's own pairings (HR's list holds everyone's: the page shows the person's)."""
     service = PairingService(db)
-    pairings = await every(
-        lambda c: service.list(principal, programme_id=None, state=None, cursor=c, limit=MAX_LIMIT)
-    )
+    pairings = await every(lambda c: service.list(principal, programme_id=None, state=None, cursor=c, limit=MAX_LIMIT))
     me = principal.employee_id
     return [p for p in pairings if me in (p.mentor_employee_id, p.mentee_employee_id)]
 
@@ -562,9 +571,7 @@ class MentoringController(Controller):
             data = msgspec.convert({"reason": typed["reason"].strip() or None}, PairingEnd)
             return await PairingService(db).end(principal, pairing_id, data)
 
-        return await self._pairing_written(
-            request, db, principal, languages, settings, pairing_id, write, "end", typed
-        )
+        return await self._pairing_written(request, db, principal, languages, settings, pairing_id, write, "end", typed)
 
     async def _pairing_written(
         self,
@@ -609,8 +616,10 @@ async def _names(db: AsyncSession, people: set[uuid.UUID]) -> dict[uuid.UUID, st
 
 async def _pairing_rows(db: AsyncSession, principal: Principal, pairings: Sequence[Pairing]) -> list[dict[str, Any]]:
     """Each pairing with the other person's name, the programme's name and the person's part in it."""
-    others = {p.mentee_employee_id if p.mentor_employee_id == principal.employee_id else p.mentor_employee_id
-              for p in pairings}
+    others = {
+        p.mentee_employee_id if p.mentor_employee_id == principal.employee_id else p.mentor_employee_id
+        for p in pairings
+    }
     names = await _names(db, others)
     programmes = ProgrammeService(db)
     rows = []
@@ -647,9 +656,7 @@ async def _programme_page(
     me, unread = await signed_in_header(db, principal)
     mine = await my_request(db, principal, programme_id)
     offer = await my_offer(db, principal, programme_id)
-    skills = await every(
-        lambda c: SkillService(db).list_skills(q=None, category_id=None, cursor=c, limit=MAX_LIMIT)
-    )
+    skills = await every(lambda c: SkillService(db).list_skills(q=None, category_id=None, cursor=c, limit=MAX_LIMIT))
     roles = await every(
         lambda c: FrameworkService(db).list_roles(job_family_id=None, level=None, q=None, cursor=c, limit=MAX_LIMIT)
     )
@@ -677,6 +684,8 @@ async def _programme_page(
         offsets=[(str(m), offset_name(m)) for m in UTC_OFFSETS],
         pairings=await _pairing_rows(db, principal, pairings),
         errors=errors or {},
+        # Where the language switch comes back to (not a form's target).
+        here=f"/mentoring/programmes/{programme_id}",
     )
 
 
@@ -721,4 +730,5 @@ async def _pairing_page(
         or {"happened_on": dt.datetime.now(dt.UTC).date().isoformat(), "notes": "", "rating": ""},
         end_form=typed.get("end") or {"reason": ""},
         errors=errors or {},
+        here=f"/mentoring/pairings/{pairing_id}",
     )

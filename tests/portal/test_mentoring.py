@@ -139,9 +139,7 @@ async def test_an_employee_asks_for_a_mentor_and_another_offers_to_mentor(
     await ana.locator("#request-languages").fill("en, nl")
     await ana.locator("#request-utc_offset_minutes").select_option(label="UTC+01:00")
     await ana.get_by_role("button", name="Ask for a mentor").click()
-    await expect(ana.locator("#my-request-status")).to_have_text(
-        "Your request: waiting for the next pairing run."
-    )
+    await expect(ana.locator("#my-request-status")).to_have_text("Your request: waiting for the next pairing run.")
     await expect(ana.get_by_label("What do you want to grow in?")).to_have_value("Negotiate my first project budget")
     await expect(ana.locator("#request-languages")).to_have_value("en, nl")
     await expect(ana.locator("#request-utc_offset_minutes")).to_have_value("60")
@@ -219,7 +217,7 @@ async def test_the_pair_read_why_they_were_paired_and_each_others_check_ins(
     await assert_accessible(ana)
     await shots(ana, "mentoring-pairing")
 
-    # A check-in tomorrow's tomorrow has not happened: refused beside the date, the notes kept.
+    # A check-in three days from now has not happened: refused beside the date, the notes kept.
     later = dt.date.today() + dt.timedelta(days=3)
     await ana.get_by_label("When you met").fill(later.isoformat())
     await ana.get_by_label("What you talked about (optional)").fill("Budget talk: start from the goal.")
@@ -258,14 +256,30 @@ async def test_the_pair_read_why_they_were_paired_and_each_others_check_ins(
     await expect(ben.locator("#pairing-state")).to_contain_text("under way")
     await assert_accessible(ben)
     await shots(ben, "mentoring-pairing-mentor")
+    # In Dutch (his provider's language): the switch comes back to the pairing.
+    await ben.get_by_role("button", name="Nederlands").click()
+    await ben.wait_for_url(f"{portal.base_url}/mentoring/pairings/{paired}")
+    await expect(ben.get_by_role("heading", level=1)).to_have_text("Uw mentee, Ana")
+    await expect(ben.locator("#pairing-state")).to_contain_text("bezig")
+    await expect(ben.locator("#reason-factors")).to_contain_text("Vaardigheden om van te leren")
 
     # Hm is neither of them: the pairing does not exist for him, nor may he write to it.
     answer = await hm.goto(f"{portal.base_url}/mentoring/pairings/{paired}")
-    assert answer is not None and answer.status == 404
+    assert answer is not None
+    assert answer.status == 404
     await expect(hm.get_by_role("heading", level=1)).to_have_text("Not found")
     await expect(hm.locator("main")).not_to_contain_text("Budget talk")
     await expect(hm.locator("main")).not_to_contain_text("Negotiation")
     await assert_accessible(hm)
     await shots(hm, "mentoring-pairing-not-found")
+    written = await hm.request.post(
+        f"{portal.base_url}/mentoring/pairings/{paired}/check-ins",
+        form={"happened_on": dt.date.today().isoformat(), "notes": "Hm was here"},
+        headers={"Origin": portal.base_url, "Accept": "text/html"},
+    )
+    assert written.status == 404
     await hm.goto(f"{portal.base_url}/mentoring")
     await expect(hm.locator("#no-pairings")).to_be_visible()
+    await ana.reload()
+    await expect(ana.locator("#check-in-list li")).to_have_count(1)
+    await expect(ana.locator("#check-in-list")).not_to_contain_text("Hm was here")
