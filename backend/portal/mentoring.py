@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import msgspec
+from babel.numbers import format_decimal
 from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
@@ -39,6 +40,7 @@ from backend.auth.principal import Principal, Scope
 from backend.errors import ConflictError, NotFoundError
 from backend.framework.service import FrameworkService
 from backend.mentoring.models import LIVE_STATES, Pairing, PairingState, Programme, ProgrammeStatus, RequestStatus
+from backend.mentoring.pairing import UNMATCHED_REASONS
 from backend.mentoring.pairings import PairingService
 from backend.mentoring.profiles import MentorProfileService
 from backend.mentoring.programmes import ProgrammeService
@@ -55,7 +57,7 @@ from backend.mentoring.schemas import (
 )
 from backend.org.service import OrgService
 from backend.portal.forms import FORM, attempt
-from backend.portal.i18n import Language, Languages
+from backend.portal.i18n import DEFAULT_LANGUAGE, Language, Languages
 from backend.portal.routes import language_of, page, refuse_cross_site, signed_in_header
 from backend.settings import Settings
 from backend.skills.service import SkillService
@@ -175,6 +177,71 @@ def offer_shown(offer: MentorProfileRead | None) -> Typed:
         "availability": offer.availability or "",
         "active": "yes" if offer.active else "",
     }
+
+
+# The sentences a pairing run writes for the mentee (backend/mentoring/runs.py, `_reasons`), in English.
+_LEVELS = re.compile(r"Mentor is level (\d+) in (.+), you are level (\d+)")
+_UNRATED = re.compile(r"Mentor is level (\d+) in (.+), you are not yet rated")
+_TEACHES = re.compile(r"Mentor wants to teach (.+)")
+_HOLDS = re.compile(r"Mentor is a (.+), the role you aim for")
+_APART = re.compile(r"Your time zones are ([\d.]+) hours? apart")
+_SPEAK = re.compile(r"You both speak (.+)")
+
+
+def language_names(language: Language, codes: str) -> str:
+    """ "en, nl" as the page's language names them ("Engels, Nederlands")."""
+    names = language.locale.languages
+    return ", ".join(names.get(code.strip().split("-")[0], code.strip()) for code in codes.split(","))
+
+
+def reason_in_words(language: Language, sentence: str) -> tuple[str, bool]:
+    """One of a pairing's sentences in the page's language, and whether it is (a sentence the portal
+    does not know stays as the run wrote it, in English, and is marked so)."""
+    if language.code == DEFAULT_LANGUAGE:
+        return sentence, True
+    if found := _LEVELS.fullmatch(sentence):
+        theirs, skill, mine = found.groups()
+        text = language.gettext("Mentor is level %(theirs)s in %(skill)s, you are level %(mine)s")
+        return text % {"theirs": theirs, "skill": skill, "mine": mine}, True
+    if found := _UNRATED.fullmatch(sentence):
+        theirs, skill = found.groups()
+        text = language.gettext("Mentor is level %(theirs)s in %(skill)s, you are not yet rated")
+        return text % {"theirs": theirs, "skill": skill}, True
+    if found := _TEACHES.fullmatch(sentence):
+        return language.gettext("Mentor wants to teach %(skills)s") % {"skills": found.group(1)}, True
+    if found := _HOLDS.fullmatch(sentence):
+        return language.gettext("Mentor is a %(role)s, the role you aim for") % {"role": found.group(1)}, True
+    if sentence == "You share a time zone":
+        return language.gettext("You share a time zone"), True
+    if found := _APART.fullmatch(sentence):
+        hours = format_decimal(float(found.group(1)), locale=language.code)
+        return language.gettext("Your time zones are %(hours)s hours apart") % {"hours": hours}, True
+    if found := _SPEAK.fullmatch(sentence):
+        return language.gettext("You both speak %(languages)s") % {
+            "languages": language_names(language, found.group(1))
+        }, True
+    if sentence == "You work in different departments":
+        return language.gettext("You work in different departments"), True
+    return sentence, False
+
+
+def waitlist_reason(language: Language, reason: str) -> tuple[str, bool]:
+    """Why a request waits (the run's words for its reason code), in the page's language."""
+    code = {text: code for code, text in UNMATCHED_REASONS.items()}.get(reason)
+    messages = {
+        "no_mentors": language.gettext("the programme has no mentors yet"),
+        "no_shared_language": language.gettext("no mentor shares a language with you"),
+        "only_self": language.gettext("the only mentor who shares a language with you is you"),
+        "reporting_line": language.gettext("every mentor who shares a language with you is in your reporting line"),
+        "same_department": language.gettext(
+            "every remaining mentor is in your department, and the programme pairs across departments"
+        ),
+        "excluded": language.gettext("every remaining mentor is excluded for you (asked for, or a former mentor)"),
+        "at_capacity": language.gettext("every suitable mentor is at capacity"),
+    }
+    if code is None:
+        return reason, language.code == DEFAULT_LANGUAGE
+    return messages[code], True
 
 
 def field_message(language: Language, field: str, detail: str) -> str:
@@ -683,6 +750,7 @@ async def _programme_page(
         role_names={str(r.id): r.title for r in roles},
         offsets=[(str(m), offset_name(m)) for m in UTC_OFFSETS],
         pairings=await _pairing_rows(db, principal, pairings),
+        waiting=waitlist_reason(language, mine.waitlist_reason) if mine and mine.waitlist_reason else None,
         errors=errors or {},
         # Where the language switch comes back to (not a form's target).
         here=f"/mentoring/programmes/{programme_id}",
@@ -708,6 +776,7 @@ async def _pairing_page(
     except NotFoundError:
         return await _not_found(request, db, principal, languages, settings)
     me, unread = await signed_in_header(db, principal)
+    language = language_of(request, languages)
     programme = await ProgrammeService(db).get(principal, pairing.programme_id)
     names = await _names(db, {pairing.mentor_employee_id, pairing.mentee_employee_id})
     member = principal.employee_id in (pairing.mentor_employee_id, pairing.mentee_employee_id)
@@ -720,6 +789,7 @@ async def _pairing_page(
         me=me,
         unread=unread,
         pairing=pairing,
+        sentences=[reason_in_words(language, sentence) for sentence in pairing.reasons["sentences"]],
         programme=programme,
         names=names,
         i_mentor=pairing.mentor_employee_id == principal.employee_id,

@@ -80,7 +80,12 @@ async def paired(portal: Portal, database: Database, programme: uuid.UUID) -> uu
         await MenteeRequestService(session).create(
             employee(tenant, world.people["ana"]),
             programme,
-            MenteeRequestCreate(goals="Negotiate my first project budget", languages=["en"], skill_ids=[negotiation]),
+            MenteeRequestCreate(
+                goals="Negotiate my first project budget",
+                languages=["en"],
+                skill_ids=[negotiation],
+                utc_offset_minutes=60,
+            ),
         )
         await MentorProfileService(session).create(
             employee(tenant, world.people["ben"]),
@@ -209,6 +214,7 @@ async def test_the_pair_read_why_they_were_paired_and_each_others_check_ins(
     reasons = ana.locator("#reason-sentences")
     await expect(reasons).to_contain_text("Mentor is level 4 in Negotiation, you are not yet rated.")
     await expect(reasons).to_contain_text("Mentor wants to teach Negotiation.")
+    await expect(reasons).to_contain_text("Your time zones are 1 hour apart.")
     await expect(reasons).to_contain_text("You both speak en.")
     factors = ana.locator("#reason-factors")
     await expect(factors).to_contain_text("Skills to learn from")
@@ -260,8 +266,15 @@ async def test_the_pair_read_why_they_were_paired_and_each_others_check_ins(
     await ben.get_by_role("button", name="Nederlands").click()
     await ben.wait_for_url(f"{portal.base_url}/mentoring/pairings/{paired}")
     await expect(ben.get_by_role("heading", level=1)).to_have_text("Uw mentee, Ana")
-    await expect(ben.locator("#pairing-state")).to_contain_text("bezig")
+    await expect(ben.locator("#pairing-state")).to_contain_text("loopt")
     await expect(ben.locator("#reason-factors")).to_contain_text("Vaardigheden om van te leren")
+    dutch = ben.locator("#reason-sentences")
+    await expect(dutch).to_contain_text("Mentor heeft niveau 4 in Negotiation, u bent nog niet beoordeeld.")
+    await expect(dutch).to_contain_text("Uw tijdzones liggen 1 uur uit elkaar.")
+    await expect(dutch).to_contain_text("U spreekt allebei Engels.")
+    await expect(dutch.locator("[lang=en]")).to_have_count(0)
+    await assert_accessible(ben)
+    await shots(ben, "mentoring-pairing-dutch")
 
     # Hm is neither of them: the pairing does not exist for him, nor may he write to it.
     answer = await hm.goto(f"{portal.base_url}/mentoring/pairings/{paired}")
