@@ -54,6 +54,7 @@ from backend.mentoring.schemas import (
     MentorProfileRead,
     MentorProfileUpdate,
     PairingEnd,
+    Rematch,
 )
 from backend.org.service import OrgService
 from backend.portal.forms import FORM, attempt
@@ -266,9 +267,22 @@ def field_message(language: Language, field: str, detail: str) -> str:
     return messages.get(field, detail)
 
 
-def form_message(language: Language, detail: str) -> str:
-    """A refusal of a whole form (a conflict, a permission): in the person's language, the API's words after it."""
-    return language.gettext("This was not saved: %(reason)s.") % {"reason": detail}
+def form_message(language: Language, form: str, detail: str) -> str:
+    """A refusal of a whole form (a conflict, a permission): what was not done, in the person's
+    language, with the API's words (in English, for a program) after it."""
+    if form == "withdraw":
+        # The only refusal of a withdrawal (the request is the person's own): it has a live pairing.
+        return language.gettext("Your request was not withdrawn: end your pairing first.")
+    messages = {
+        "request": language.gettext("Your request was not saved."),
+        "offer": language.gettext("Your offer was not saved."),
+        "check-in": language.gettext("The check-in was not added."),
+        "state": language.gettext("The pairing was not changed."),
+        "end": language.gettext("The pairing was not ended."),
+        "rematch": language.gettext("No new mentor was asked for."),
+    }
+    what = messages[form] if form in messages else language.gettext("This was not saved.")
+    return f"{what} ({detail})"
 
 
 def refusals(language: Language, prefix: str, errors: dict[str, str]) -> dict[str, str]:
@@ -276,7 +290,7 @@ def refusals(language: Language, prefix: str, errors: dict[str, str]) -> dict[st
     shown = {}
     for field, detail in errors.items():
         if field == FORM or field == "employee_id":
-            shown[f"{prefix}-form"] = form_message(language, detail)
+            shown[f"{prefix}-form"] = form_message(language, prefix, detail)
         else:
             shown[f"{prefix}-{field}"] = field_message(language, field, detail)
     return shown
@@ -640,6 +654,48 @@ class MentoringController(Controller):
 
         return await self._pairing_written(request, db, principal, languages, settings, pairing_id, write, "end", typed)
 
+    @post(
+        "/mentoring/pairings/{pairing_id:uuid}/rematch",
+        opt={"scope": Scope.MENTORING_WRITE},
+        name="portal:pairing-rematch",
+        status_code=303,
+    )
+    async def rematch(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        pairing_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Ask for a new mentor (the mentee): `POST /mentoring/pairings/{id}/rematch`. The pairing ends,
+        its mentor is excluded and the request joins the next run: back to the programme."""
+        refuse_cross_site(request, settings)
+        form = await request.form()
+        typed = {"reason": str(form.get("reason", ""))}
+        service = PairingService(db)
+        found: list[uuid.UUID] = []
+
+        async def write() -> object:
+            data = msgspec.convert({"reason": typed["reason"].strip() or None}, Rematch)
+            done = await service.rematch(principal, pairing_id, data)
+            found.append(done.pairing.programme_id)
+            return done
+
+        errors = await attempt(db, write)
+        if not errors:
+            return Redirect(f"/mentoring/programmes/{found[0]}#request", status_code=303)
+        language = language_of(request, languages)
+        shown = refusals(language, "rematch", errors)
+        if "rematch-reason" in shown:
+            shown["rematch-reason"] = language.gettext("Your reason is too long (at most 2,000 characters).")
+        response = await _pairing_page(
+            request, db, principal, languages, settings, pairing_id, errors=shown, typed={"rematch": typed}
+        )
+        response.status_code = 422 if response.status_code == 200 else response.status_code
+        return response
+
     async def _pairing_written(
         self,
         request: HTMXRequest,
@@ -690,7 +746,7 @@ async def _pairing_rows(db: AsyncSession, principal: Principal, pairings: Sequen
     names = await _names(db, others)
     programmes = ProgrammeService(db)
     rows = []
-    for p in sorted(pairings, key=lambda p: (p.state == PairingState.ENDED, p.created_at), reverse=False):
+    for p in sorted(pairings, key=lambda p: (p.state == PairingState.ENDED, p.created_at)):
         mentoring = p.mentor_employee_id == principal.employee_id
         other = p.mentee_employee_id if mentoring else p.mentor_employee_id
         rows.append(
@@ -799,6 +855,7 @@ async def _pairing_page(
         check_in_form=typed.get("check-in")
         or {"happened_on": dt.datetime.now(dt.UTC).date().isoformat(), "notes": "", "rating": ""},
         end_form=typed.get("end") or {"reason": ""},
+        rematch_form=typed.get("rematch") or {"reason": ""},
         errors=errors or {},
         here=f"/mentoring/pairings/{pairing_id}",
     )

@@ -203,7 +203,7 @@ async def test_an_employee_asks_for_a_mentor_and_another_offers_to_mentor(
 
 
 async def test_the_pair_read_why_they_were_paired_and_each_others_check_ins(
-    people: dict[str, Page], portal: Portal, paired: uuid.UUID, shots: Shots
+    people: dict[str, Page], portal: Portal, programme: uuid.UUID, paired: uuid.UUID, shots: Shots
 ) -> None:
     ana, ben, hm = people["ana"], people["ben"], people["hm"]
     await ana.goto(f"{portal.base_url}/mentoring")
@@ -296,3 +296,17 @@ async def test_the_pair_read_why_they_were_paired_and_each_others_check_ins(
     await ana.reload()
     await expect(ana.locator("#check-in-list li")).to_have_count(1)
     await expect(ana.locator("#check-in-list")).not_to_contain_text("Hm was here")
+
+    # Ana asks for another mentor: the pairing ends, her request waits for the next run.
+    await ana.goto(f"{portal.base_url}/mentoring/pairings/{paired}")
+    await ana.get_by_label("Why you want another mentor (optional)").fill("Our calendars never meet.")
+    await ana.get_by_role("button", name="Ask for another mentor").click()
+    await ana.wait_for_url(f"{portal.base_url}/mentoring/programmes/{programme}#request")
+    await expect(ana.locator("#my-request-status")).to_have_text("Your request: waiting for the next pairing run.")
+    await ana.goto(f"{portal.base_url}/mentoring/pairings/{paired}")
+    await expect(ana.locator("#pairing-state")).to_contain_text("ended")
+    await expect(ana.locator("#end-reason-shown")).to_contain_text("Our calendars never meet.")
+    await expect(ana.get_by_role("button", name="Add the check-in")).to_have_count(0)
+    await ben.reload()
+    await expect(ben.locator("#pairing-state")).to_contain_text("beëindigd")
+    await expect(ben.get_by_role("button", name="Vraag een andere mentor")).to_have_count(0)
