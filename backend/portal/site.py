@@ -23,6 +23,7 @@ from backend.core.unit_of_work import UnitOfWork
 from backend.portal.board import BoardController
 from backend.portal.career import CAREER_PATHS, CareerController
 from backend.portal.i18n import Languages
+from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.profile import PROFILE_PATHS, ProfileController
 from backend.portal.routes import PortalController, sign_in_again
 from backend.portal.visitors import SignInRequired, portal_guard
@@ -45,6 +46,7 @@ PORTAL_PATHS = [
     "^/applications(/|$)",
     *PROFILE_PATHS,
     *CAREER_PATHS,
+    *MENTORING_PATHS,
 ]
 
 
@@ -83,7 +85,13 @@ def portal_routers(
     languages = Languages()
     pages = Router(
         path="/",
-        route_handlers=[PortalController, BoardController, ProfileController, CareerController],
+        route_handlers=[
+            PortalController,
+            BoardController,
+            ProfileController,
+            CareerController,
+            MentoringController,
+        ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,
         exception_handlers={SignInRequired: sign_in_again},

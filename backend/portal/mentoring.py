@@ -1,0 +1,861 @@
+"""The portal's mentoring pages: a person's programmes, their request for a mentor and their offer to
+mentor, their pairings with the reasons and the check-ins, through the same services, with the same
+principal and scopes, as the API (backend/mentoring/routes.py).
+
+- `/mentoring`: the programmes that are not drafts (`ProgrammeService.list`), each with whether the
+  person may enrol now (`ProgrammeService.enrolling`, the rule the API applies) or why not, their
+  request and offer in it, and their pairings (`PairingService.list`: their own published ones).
+- `/mentoring/programmes/{id}`: one programme; ask for a mentor (`MenteeRequestService.create`, as
+  `POST .../mentee-requests`), update or withdraw the request (`update`, `withdraw`); offer to mentor
+  (`MentorProfileService.create`, as `POST .../mentor-profiles`) and update the offer (`update`, with
+  `active` to pause it).
+- `/mentoring/pairings/{id}`: one pairing (`PairingService.get`: another person's is a 404 page, as in
+  the API), the other person, its reasons in words, its state with start and end (`start`, `end`),
+  its check-ins and a form to add one (`check_ins`, `add_check_in`).
+
+A refusal (the service's `DomainError`, or the schema's validation) is shown beside the field it
+names, the page answered 422 with what was typed kept; a success goes back to the page (303).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import msgspec
+from babel.numbers import format_decimal
+from litestar import Controller, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.api.pagination import MAX_LIMIT
+from backend.auth.principal import Principal, Scope
+from backend.errors import ConflictError, NotFoundError
+from backend.framework.service import FrameworkService
+from backend.mentoring.models import LIVE_STATES, Pairing, PairingState, Programme, ProgrammeStatus, RequestStatus
+from backend.mentoring.pairing import UNMATCHED_REASONS
+from backend.mentoring.pairings import PairingService
+from backend.mentoring.profiles import MentorProfileService
+from backend.mentoring.programmes import ProgrammeService
+from backend.mentoring.requests import MenteeRequestService
+from backend.mentoring.schemas import (
+    CheckInCreate,
+    MenteeRequestCreate,
+    MenteeRequestRead,
+    MenteeRequestUpdate,
+    MentorProfileCreate,
+    MentorProfileRead,
+    MentorProfileUpdate,
+    PairingEnd,
+    Rematch,
+)
+from backend.org.service import OrgService
+from backend.portal.forms import FORM, attempt
+from backend.portal.i18n import DEFAULT_LANGUAGE, Language, Languages
+from backend.portal.routes import language_of, page, refuse_cross_site, signed_in_header
+from backend.settings import Settings
+from backend.skills.service import SkillService
+
+# What the API's bearer middleware leaves to these pages (their guard is the portal's).
+MENTORING_PATHS = ["^/mentoring(/.*)?$"]
+# The fields of each form, as the services' schemas name them.
+REQUEST_FIELDS = ("goals", "languages", "skill_ids", "target_role_id", "utc_offset_minutes", "preferences")
+OFFER_FIELDS = ("capacity", "languages", "skill_ids", "topics", "utc_offset_minutes", "availability", "active")
+CHECK_IN_FIELDS = ("happened_on", "notes", "rating")
+# UTC offsets a person chooses from, in minutes (the schema's range, by half hours and the quarter
+# hours in use: Nepal, the Chatham Islands).
+UTC_OFFSETS = sorted({*range(-720, 841, 30), 345, 525, 765, 825})
+_SPLIT = re.compile(r"[,;\s]+")
+
+T = TypeVar("T")
+Typed = dict[str, Any]
+
+
+def offset_name(minutes: int) -> str:
+    """The offset as "UTC+05:30", "UTC-03:00" or "UTC": the same in every language."""
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{rest:02d}"
+
+
+def words(text: str) -> list[str]:
+    """Language codes as typed: "en, nl" or "en nl"."""
+    return [part for part in _SPLIT.split(text.strip()) if part]
+
+
+def topics(text: str) -> list[str]:
+    """Topics as typed, one per comma."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _ids(form: FormMultiDict, name: str) -> list[str]:
+    return [value for value in form.getall(name, []) if isinstance(value, str) and value]
+
+
+def request_typed(form: FormMultiDict) -> Typed:
+    typed: Typed = {name: str(form.get(name, "")) for name in REQUEST_FIELDS if name != "skill_ids"}
+    typed["skill_ids"] = _ids(form, "skill_ids")
+    return typed
+
+
+def offer_typed(form: FormMultiDict) -> Typed:
+    typed: Typed = {name: str(form.get(name, "")) for name in OFFER_FIELDS if name != "skill_ids"}
+    typed["skill_ids"] = _ids(form, "skill_ids")
+    return typed
+
+
+def request_values(typed: Typed) -> dict[str, Any]:
+    """A request's form as the API's body: empty optional fields left out (the schema's defaults)."""
+    return {
+        "goals": typed["goals"],
+        "languages": words(typed["languages"]),
+        "skill_ids": typed["skill_ids"],
+        "target_role_id": typed["target_role_id"] or None,
+        "utc_offset_minutes": typed["utc_offset_minutes"] or 0,
+        "preferences": typed["preferences"].strip() or None,
+    }
+
+
+def offer_values(typed: Typed) -> dict[str, Any]:
+    return {
+        "capacity": typed["capacity"],
+        "languages": words(typed["languages"]),
+        "skill_ids": typed["skill_ids"],
+        "topics": topics(typed["topics"]),
+        "utc_offset_minutes": typed["utc_offset_minutes"] or 0,
+        "availability": typed["availability"].strip() or None,
+        "active": typed["active"] == "yes",
+    }
+
+
+def request_shown(request: MenteeRequestRead | None) -> Typed:
+    """What the request form shows: the person's request, else an empty form."""
+    if request is None:
+        return {
+            "goals": "",
+            "languages": "",
+            "skill_ids": [],
+            "target_role_id": "",
+            "utc_offset_minutes": "0",
+            "preferences": "",
+        }
+    return {
+        "goals": request.goals,
+        "languages": ", ".join(request.languages),
+        "skill_ids": [str(s) for s in request.skill_ids],
+        "target_role_id": str(request.target_role_id or ""),
+        "utc_offset_minutes": str(request.utc_offset_minutes),
+        "preferences": request.preferences or "",
+    }
+
+
+def offer_shown(offer: MentorProfileRead | None) -> Typed:
+    if offer is None:
+        return {
+            "capacity": "2",
+            "languages": "",
+            "skill_ids": [],
+            "topics": "",
+            "utc_offset_minutes": "0",
+            "availability": "",
+            "active": "yes",
+        }
+    return {
+        "capacity": str(offer.capacity),
+        "languages": ", ".join(offer.languages),
+        "skill_ids": [str(s) for s in offer.skill_ids],
+        "topics": ", ".join(offer.topics),
+        "utc_offset_minutes": str(offer.utc_offset_minutes),
+        "availability": offer.availability or "",
+        "active": "yes" if offer.active else "",
+    }
+
+
+# The sentences a pairing run writes for the mentee (backend/mentoring/runs.py, `_reasons`), in English.
+_LEVELS = re.compile(r"Mentor is level (\d+) in (.+), you are level (\d+)")
+_UNRATED = re.compile(r"Mentor is level (\d+) in (.+), you are not yet rated")
+_TEACHES = re.compile(r"Mentor wants to teach (.+)")
+_HOLDS = re.compile(r"Mentor is a (.+), the role you aim for")
+_APART = re.compile(r"Your time zones are ([\d.]+) hours? apart")
+_SPEAK = re.compile(r"You both speak (.+)")
+
+
+def language_names(language: Language, codes: str) -> str:
+    """ "en, nl" as the page's language names them ("Engels, Nederlands")."""
+    names = language.locale.languages
+    return ", ".join(names.get(code.strip().split("-")[0], code.strip()) for code in codes.split(","))
+
+
+def reason_in_words(language: Language, sentence: str) -> tuple[str, bool]:
+    """One of a pairing's sentences in the page's language, and whether it is (a sentence the portal
+    does not know stays as the run wrote it, in English, and is marked so)."""
+    if language.code == DEFAULT_LANGUAGE:
+        return sentence, True
+    if found := _LEVELS.fullmatch(sentence):
+        theirs, skill, mine = found.groups()
+        text = language.gettext("Mentor is level %(theirs)s in %(skill)s, you are level %(mine)s")
+        return text % {"theirs": theirs, "skill": skill, "mine": mine}, True
+    if found := _UNRATED.fullmatch(sentence):
+        theirs, skill = found.groups()
+        text = language.gettext("Mentor is level %(theirs)s in %(skill)s, you are not yet rated")
+        return text % {"theirs": theirs, "skill": skill}, True
+    if found := _TEACHES.fullmatch(sentence):
+        return language.gettext("Mentor wants to teach %(skills)s") % {"skills": found.group(1)}, True
+    if found := _HOLDS.fullmatch(sentence):
+        return language.gettext("Mentor is a %(role)s, the role you aim for") % {"role": found.group(1)}, True
+    if sentence == "You share a time zone":
+        return language.gettext("You share a time zone"), True
+    if found := _APART.fullmatch(sentence):
+        hours = format_decimal(float(found.group(1)), locale=language.code)
+        return language.gettext("Your time zones are %(hours)s hours apart") % {"hours": hours}, True
+    if found := _SPEAK.fullmatch(sentence):
+        return language.gettext("You both speak %(languages)s") % {
+            "languages": language_names(language, found.group(1))
+        }, True
+    if sentence == "You work in different departments":
+        return language.gettext("You work in different departments"), True
+    return sentence, False
+
+
+def waitlist_reason(language: Language, reason: str) -> tuple[str, bool]:
+    """Why a request waits (the run's words for its reason code), in the page's language."""
+    code = {text: code for code, text in UNMATCHED_REASONS.items()}.get(reason)
+    messages = {
+        "no_mentors": language.gettext("the programme has no mentors yet"),
+        "no_shared_language": language.gettext("no mentor shares a language with you"),
+        "only_self": language.gettext("the only mentor who shares a language with you is you"),
+        "reporting_line": language.gettext("every mentor who shares a language with you is in your reporting line"),
+        "same_department": language.gettext(
+            "every remaining mentor is in your department, and the programme pairs across departments"
+        ),
+        "excluded": language.gettext("every remaining mentor is excluded for you (asked for, or a former mentor)"),
+        "at_capacity": language.gettext("every suitable mentor is at capacity"),
+    }
+    if code is None:
+        return reason, language.code == DEFAULT_LANGUAGE
+    return messages[code], True
+
+
+def field_message(language: Language, field: str, detail: str) -> str:
+    """Why a value was refused, in the person's language (the API's problem says it in English for a
+    program): what to type instead."""
+    messages = {
+        "goals": language.gettext("Say in a few words what you want to grow in (at most 5,000 characters)."),
+        "languages": language.gettext(
+            "Give at least one language code such as en or nl (at most 10), separated by commas."
+        ),
+        "skill_ids": language.gettext("Choose skills from the list (at most 50)."),
+        "target_role_id": language.gettext("Choose a role from the list."),
+        "utc_offset_minutes": language.gettext("Choose a time zone from the list."),
+        "preferences": language.gettext("Your preferences are too long (at most 5,000 characters)."),
+        "capacity": language.gettext("Take between 1 and 10 mentees at once."),
+        "topics": language.gettext("Give at most 20 topics of 1 to 100 characters each, separated by commas."),
+        "availability": language.gettext("Your availability is too long (at most 5,000 characters)."),
+        "happened_on": language.gettext("Give the date of the check-in: today or earlier."),
+        "notes": language.gettext("Your notes are too long (at most 5,000 characters)."),
+        "rating": language.gettext("Rate between 1 and 5, or leave it out."),
+    }
+    return messages.get(field, detail)
+
+
+def form_message(language: Language, form: str, detail: str) -> str:
+    """A refusal of a whole form (a conflict, a permission): what was not done, in the person's
+    language, with the API's words (in English, for a program) after it."""
+    if form == "withdraw":
+        # The only refusal of a withdrawal (the request is the person's own): it has a live pairing.
+        return language.gettext("Your request was not withdrawn: end your pairing first.")
+    messages = {
+        "request": language.gettext("Your request was not saved."),
+        "offer": language.gettext("Your offer was not saved."),
+        "check-in": language.gettext("The check-in was not added."),
+        "state": language.gettext("The pairing was not changed."),
+        "end": language.gettext("The pairing was not ended."),
+        "rematch": language.gettext("No new mentor was asked for."),
+    }
+    what = messages[form] if form in messages else language.gettext("This was not saved.")
+    return f"{what} ({detail})"
+
+
+def refusals(language: Language, prefix: str, errors: dict[str, str]) -> dict[str, str]:
+    """{field: message} as the page shows them: each field's message under `<prefix>-<field>`."""
+    shown = {}
+    for field, detail in errors.items():
+        if field == FORM or field == "employee_id":
+            shown[f"{prefix}-form"] = form_message(language, prefix, detail)
+        else:
+            shown[f"{prefix}-{field}"] = field_message(language, field, detail)
+    return shown
+
+
+async def every(fetch: Callable[[str | None], Awaitable[tuple[Sequence[T], str | None]]]) -> list[T]:
+    """Every page of a service's list, in order."""
+    found: list[T] = []
+    cursor: str | None = None
+    while True:
+        items, cursor = await fetch(cursor)
+        found.extend(items)
+        if cursor is None:
+            return found
+
+
+async def my_request(db: AsyncSession, principal: Principal, programme_id: uuid.UUID) -> MenteeRequestRead | None:
+    """The person's own request in a programme (one per person and programme), as the API lists it."""
+    service = MenteeRequestService(db)
+    mine = await every(lambda c: service.of_programme(principal, programme_id, status=None, cursor=c, limit=MAX_LIMIT))
+    return next((r for r in mine if r.employee_id == principal.employee_id), None)
+
+
+async def my_offer(db: AsyncSession, principal: Principal, programme_id: uuid.UUID) -> MentorProfileRead | None:
+    service = MentorProfileService(db)
+    offers = await every(lambda c: service.of_programme(principal, programme_id, cursor=c, limit=MAX_LIMIT))
+    return next((o for o in offers if o.employee_id == principal.employee_id), None)
+
+
+async def my_pairings(db: AsyncSession, principal: Principal) -> list[Pairing]:
+    """The person's own pairings (HR's list holds everyone's: the page shows the person's)."""
+    service = PairingService(db)
+    pairings = await every(lambda c: service.list(principal, programme_id=None, state=None, cursor=c, limit=MAX_LIMIT))
+    me = principal.employee_id
+    return [p for p in pairings if me in (p.mentor_employee_id, p.mentee_employee_id)]
+
+
+async def why_not_enrolling(
+    db: AsyncSession, principal: Principal, programme: Programme, language: Language
+) -> str | None:
+    """None if the person may enrol in the programme now (the service's rule); else why not, in words."""
+    try:
+        await ProgrammeService(db).enrolling(principal, programme.id)
+    except ConflictError:
+        today = dt.datetime.now(dt.UTC).date()
+        if programme.status == ProgrammeStatus.CLOSED:
+            return language.gettext("This programme is closed.")
+        if programme.status != ProgrammeStatus.OPEN:
+            return language.gettext("This programme is not open for enrolment yet.")
+        if programme.enrolment_opens is not None and today < programme.enrolment_opens:
+            return language.gettext("Enrolment opens on %(date)s.") % {"date": language.date(programme.enrolment_opens)}
+        if programme.enrolment_closes is not None:
+            return language.gettext("Enrolment closed on %(date)s.") % {
+                "date": language.date(programme.enrolment_closes)
+            }
+        return language.gettext("This programme does not take enrolments now.")
+    return None
+
+
+class MentoringController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/mentoring", opt={"scope": Scope.MENTORING_READ}, name="portal:mentoring")
+    async def mentoring(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        language = language_of(request, languages)
+        me, unread = await signed_in_header(db, principal)
+        service = ProgrammeService(db)
+        programmes = await every(lambda c: service.list(principal, status=None, cursor=c, limit=MAX_LIMIT))
+        rows = []
+        for programme in sorted(programmes, key=lambda p: (p.status == ProgrammeStatus.CLOSED, p.name.casefold())):
+            if programme.status == ProgrammeStatus.DRAFT:
+                continue
+            rows.append(
+                {
+                    "programme": programme,
+                    "why_not": await why_not_enrolling(db, principal, programme, language),
+                    "request": await my_request(db, principal, programme.id),
+                    "offer": await my_offer(db, principal, programme.id),
+                }
+            )
+        pairings = await my_pairings(db, principal)
+        return page(
+            request,
+            languages,
+            settings,
+            "mentoring.html",
+            me=me,
+            unread=unread,
+            rows=rows,
+            pairings=await _pairing_rows(db, principal, pairings),
+        )
+
+    @get("/mentoring/programmes/{programme_id:uuid}", opt={"scope": Scope.MENTORING_READ}, name="portal:programme")
+    async def programme(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        programme_id: FromPath[uuid.UUID],
+    ) -> Template:
+        return await _programme_page(request, db, principal, languages, settings, programme_id)
+
+    @post(
+        "/mentoring/programmes/{programme_id:uuid}/request",
+        opt={"scope": Scope.MENTORING_WRITE},
+        name="portal:mentoring-ask",
+        status_code=303,
+    )
+    async def ask(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        programme_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Ask for a mentor: `POST /mentoring/programmes/{id}/mentee-requests`."""
+        refuse_cross_site(request, settings)
+        typed = request_typed(await request.form())
+
+        async def write() -> object:
+            data = msgspec.convert(request_values(typed), MenteeRequestCreate, strict=False)
+            return await MenteeRequestService(db).create(principal, programme_id, data)
+
+        return await self._written(request, db, principal, languages, settings, programme_id, write, "request", typed)
+
+    @post(
+        "/mentoring/programmes/{programme_id:uuid}/requests/{request_id:uuid}",
+        opt={"scope": Scope.MENTORING_WRITE},
+        name="portal:mentoring-request-update",
+        status_code=303,
+    )
+    async def update_request(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        programme_id: FromPath[uuid.UUID],
+        request_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Update the request: `PATCH /mentoring/mentee-requests/{id}`."""
+        refuse_cross_site(request, settings)
+        typed = request_typed(await request.form())
+
+        async def write() -> object:
+            data = msgspec.convert(request_values(typed), MenteeRequestUpdate, strict=False)
+            return await MenteeRequestService(db).update(principal, request_id, data)
+
+        return await self._written(request, db, principal, languages, settings, programme_id, write, "request", typed)
+
+    @post(
+        "/mentoring/programmes/{programme_id:uuid}/requests/{request_id:uuid}/withdraw",
+        opt={"scope": Scope.MENTORING_WRITE},
+        name="portal:mentoring-withdraw",
+        status_code=303,
+    )
+    async def withdraw(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        programme_id: FromPath[uuid.UUID],
+        request_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Withdraw the request: `POST /mentoring/mentee-requests/{id}/withdraw`."""
+        refuse_cross_site(request, settings)
+
+        async def write() -> object:
+            return await MenteeRequestService(db).withdraw(principal, request_id)
+
+        return await self._written(request, db, principal, languages, settings, programme_id, write, "withdraw", {})
+
+    @post(
+        "/mentoring/programmes/{programme_id:uuid}/offer",
+        opt={"scope": Scope.MENTORING_WRITE},
+        name="portal:mentoring-offer",
+        status_code=303,
+    )
+    async def offer(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        programme_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Offer to mentor: `POST /mentoring/programmes/{id}/mentor-profiles`."""
+        refuse_cross_site(request, settings)
+        typed = offer_typed(await request.form())
+
+        async def write() -> object:
+            data = msgspec.convert(offer_values(typed), MentorProfileCreate, strict=False)
+            return await MentorProfileService(db).create(principal, programme_id, data)
+
+        return await self._written(request, db, principal, languages, settings, programme_id, write, "offer", typed)
+
+    @post(
+        "/mentoring/programmes/{programme_id:uuid}/offers/{profile_id:uuid}",
+        opt={"scope": Scope.MENTORING_WRITE},
+        name="portal:mentoring-offer-update",
+        status_code=303,
+    )
+    async def update_offer(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        programme_id: FromPath[uuid.UUID],
+        profile_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Update the offer (or pause it: `active`): `PATCH /mentoring/mentor-profiles/{id}`."""
+        refuse_cross_site(request, settings)
+        typed = offer_typed(await request.form())
+
+        async def write() -> object:
+            data = msgspec.convert(offer_values(typed), MentorProfileUpdate, strict=False)
+            return await MentorProfileService(db).update(principal, profile_id, data)
+
+        return await self._written(request, db, principal, languages, settings, programme_id, write, "offer", typed)
+
+    async def _written(
+        self,
+        request: HTMXRequest,
+        db: AsyncSession,
+        principal: Principal,
+        languages: Languages,
+        settings: Settings,
+        programme_id: uuid.UUID,
+        write: Callable[[], Awaitable[object]],
+        form: str,
+        typed: Typed,
+    ) -> Response[Any]:
+        """The write in a savepoint; done, back to the programme (303); refused, the programme again
+        (422) with the reason beside its field and what was typed kept."""
+        errors = await attempt(db, write)
+        if not errors:
+            return Redirect(f"/mentoring/programmes/{programme_id}#{form}", status_code=303)
+        language = language_of(request, languages)
+        response = await _programme_page(
+            request,
+            db,
+            principal,
+            languages,
+            settings,
+            programme_id,
+            errors=refusals(language, form, errors),
+            typed={form: typed} if typed else {},
+        )
+        response.status_code = 422 if response.status_code == 200 else response.status_code
+        return response
+
+    @get("/mentoring/pairings/{pairing_id:uuid}", opt={"scope": Scope.MENTORING_READ}, name="portal:pairing")
+    async def pairing(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        pairing_id: FromPath[uuid.UUID],
+    ) -> Template:
+        return await _pairing_page(request, db, principal, languages, settings, pairing_id)
+
+    @post(
+        "/mentoring/pairings/{pairing_id:uuid}/check-ins",
+        opt={"scope": Scope.MENTORING_WRITE},
+        name="portal:check-in",
+        status_code=303,
+    )
+    async def check_in(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        pairing_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Record a check-in: `POST /mentoring/pairings/{id}/check-ins`."""
+        refuse_cross_site(request, settings)
+        form = await request.form()
+        typed = {name: str(form.get(name, "")) for name in CHECK_IN_FIELDS}
+
+        async def write() -> object:
+            values = {
+                "happened_on": typed["happened_on"],
+                "notes": typed["notes"].strip() or None,
+                "rating": typed["rating"] or None,
+            }
+            data = msgspec.convert(values, CheckInCreate, strict=False)
+            return await PairingService(db).add_check_in(principal, pairing_id, data)
+
+        return await self._pairing_written(
+            request, db, principal, languages, settings, pairing_id, write, "check-in", typed
+        )
+
+    @post(
+        "/mentoring/pairings/{pairing_id:uuid}/start",
+        opt={"scope": Scope.MENTORING_WRITE},
+        name="portal:pairing-start",
+        status_code=303,
+    )
+    async def start(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        pairing_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Mark the pairing started: `POST /mentoring/pairings/{id}/start`."""
+        refuse_cross_site(request, settings)
+
+        async def write() -> object:
+            return await PairingService(db).start(principal, pairing_id)
+
+        return await self._pairing_written(request, db, principal, languages, settings, pairing_id, write, "state", {})
+
+    @post(
+        "/mentoring/pairings/{pairing_id:uuid}/end",
+        opt={"scope": Scope.MENTORING_WRITE},
+        name="portal:pairing-end",
+        status_code=303,
+    )
+    async def end(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        pairing_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """End the pairing, with a reason: `POST /mentoring/pairings/{id}/end`."""
+        refuse_cross_site(request, settings)
+        form = await request.form()
+        typed = {"reason": str(form.get("reason", ""))}
+
+        async def write() -> object:
+            data = msgspec.convert({"reason": typed["reason"].strip() or None}, PairingEnd)
+            return await PairingService(db).end(principal, pairing_id, data)
+
+        return await self._pairing_written(request, db, principal, languages, settings, pairing_id, write, "end", typed)
+
+    @post(
+        "/mentoring/pairings/{pairing_id:uuid}/rematch",
+        opt={"scope": Scope.MENTORING_WRITE},
+        name="portal:pairing-rematch",
+        status_code=303,
+    )
+    async def rematch(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        languages: NamedDependency[Languages],
+        settings: NamedDependency[Settings],
+        pairing_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        """Ask for a new mentor (the mentee): `POST /mentoring/pairings/{id}/rematch`. The pairing ends,
+        its mentor is excluded and the request joins the next run: back to the programme."""
+        refuse_cross_site(request, settings)
+        form = await request.form()
+        typed = {"reason": str(form.get("reason", ""))}
+        service = PairingService(db)
+        found: list[uuid.UUID] = []
+
+        async def write() -> object:
+            data = msgspec.convert({"reason": typed["reason"].strip() or None}, Rematch)
+            done = await service.rematch(principal, pairing_id, data)
+            found.append(done.pairing.programme_id)
+            return done
+
+        errors = await attempt(db, write)
+        if not errors:
+            return Redirect(f"/mentoring/programmes/{found[0]}#request", status_code=303)
+        language = language_of(request, languages)
+        shown = refusals(language, "rematch", errors)
+        if "rematch-reason" in shown:
+            shown["rematch-reason"] = language.gettext("Your reason is too long (at most 2,000 characters).")
+        response = await _pairing_page(
+            request, db, principal, languages, settings, pairing_id, errors=shown, typed={"rematch": typed}
+        )
+        response.status_code = 422 if response.status_code == 200 else response.status_code
+        return response
+
+    async def _pairing_written(
+        self,
+        request: HTMXRequest,
+        db: AsyncSession,
+        principal: Principal,
+        languages: Languages,
+        settings: Settings,
+        pairing_id: uuid.UUID,
+        write: Callable[[], Awaitable[object]],
+        form: str,
+        typed: Typed,
+    ) -> Response[Any]:
+        errors = await attempt(db, write)
+        if not errors:
+            return Redirect(f"/mentoring/pairings/{pairing_id}#{form}", status_code=303)
+        language = language_of(request, languages)
+        shown = refusals(language, form, errors)
+        if "end-reason" in shown:
+            shown["end-reason"] = language.gettext("Your reason is too long (at most 2,000 characters).")
+        response = await _pairing_page(
+            request, db, principal, languages, settings, pairing_id, errors=shown, typed={form: typed}
+        )
+        response.status_code = 422 if response.status_code == 200 else response.status_code
+        return response
+
+
+async def _not_found(
+    request: HTMXRequest, db: AsyncSession, principal: Principal, languages: Languages, settings: Settings
+) -> Template:
+    """What the API answers 404 to (a draft programme, another person's pairing): not found."""
+    me, unread = await signed_in_header(db, principal)
+    response = page(request, languages, settings, "mentoring_missing.html", me=me, unread=unread)
+    response.status_code = 404
+    return response
+
+
+async def _names(db: AsyncSession, people: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    org = OrgService(db)
+    return {person: (await org.get_employee(person)).full_name for person in people}
+
+
+async def _pairing_rows(db: AsyncSession, principal: Principal, pairings: Sequence[Pairing]) -> list[dict[str, Any]]:
+    """Each pairing with the other person's name, the programme's name and the person's part in it."""
+    others = {
+        p.mentee_employee_id if p.mentor_employee_id == principal.employee_id else p.mentor_employee_id
+        for p in pairings
+    }
+    names = await _names(db, others)
+    programmes = ProgrammeService(db)
+    rows = []
+    for p in sorted(pairings, key=lambda p: (p.state == PairingState.ENDED, p.created_at)):
+        mentoring = p.mentor_employee_id == principal.employee_id
+        other = p.mentee_employee_id if mentoring else p.mentor_employee_id
+        rows.append(
+            {
+                "pairing": p,
+                "other": names[other],
+                "i_mentor": mentoring,
+                "programme": (await programmes.get(principal, p.programme_id)).name,
+            }
+        )
+    return rows
+
+
+async def _programme_page(
+    request: HTMXRequest,
+    db: AsyncSession,
+    principal: Principal,
+    languages: Languages,
+    settings: Settings,
+    programme_id: uuid.UUID,
+    *,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, Typed] | None = None,
+) -> Template:
+    language = language_of(request, languages)
+    try:
+        programme = await ProgrammeService(db).get(principal, programme_id)
+    except NotFoundError:
+        return await _not_found(request, db, principal, languages, settings)
+    me, unread = await signed_in_header(db, principal)
+    mine = await my_request(db, principal, programme_id)
+    offer = await my_offer(db, principal, programme_id)
+    skills = await every(lambda c: SkillService(db).list_skills(q=None, category_id=None, cursor=c, limit=MAX_LIMIT))
+    roles = await every(
+        lambda c: FrameworkService(db).list_roles(job_family_id=None, level=None, q=None, cursor=c, limit=MAX_LIMIT)
+    )
+    typed = typed or {}
+    live = mine is not None and mine.status != RequestStatus.WITHDRAWN
+    pairings = [p for p in await my_pairings(db, principal) if p.programme_id == programme_id]
+    return page(
+        request,
+        languages,
+        settings,
+        "mentoring_programme.html",
+        me=me,
+        unread=unread,
+        programme=programme,
+        why_not=await why_not_enrolling(db, principal, programme, language),
+        mine=mine if live else None,
+        withdrawn=mine is not None and not live,
+        offer=offer,
+        request_form=typed.get("request") or request_shown(mine if live else None),
+        offer_form=typed.get("offer") or offer_shown(offer),
+        skills=sorted(skills, key=lambda s: s.label.casefold()),
+        skill_names={str(s.id): s.label for s in skills},
+        roles=sorted(roles, key=lambda r: (r.title.casefold(), r.level or 0)),
+        role_names={str(r.id): r.title for r in roles},
+        offsets=[(str(m), offset_name(m)) for m in UTC_OFFSETS],
+        pairings=await _pairing_rows(db, principal, pairings),
+        waiting=waitlist_reason(language, mine.waitlist_reason) if mine and mine.waitlist_reason else None,
+        errors=errors or {},
+        # Where the language switch comes back to (not a form's target).
+        here=f"/mentoring/programmes/{programme_id}",
+    )
+
+
+async def _pairing_page(
+    request: HTMXRequest,
+    db: AsyncSession,
+    principal: Principal,
+    languages: Languages,
+    settings: Settings,
+    pairing_id: uuid.UUID,
+    *,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, Typed] | None = None,
+) -> Template:
+    try:
+        pairing = await PairingService(db).get(principal, pairing_id)
+        check_ins = await every(
+            lambda c: PairingService(db).check_ins(principal, pairing_id, cursor=c, limit=MAX_LIMIT)
+        )
+    except NotFoundError:
+        return await _not_found(request, db, principal, languages, settings)
+    me, unread = await signed_in_header(db, principal)
+    language = language_of(request, languages)
+    programme = await ProgrammeService(db).get(principal, pairing.programme_id)
+    names = await _names(db, {pairing.mentor_employee_id, pairing.mentee_employee_id})
+    member = principal.employee_id in (pairing.mentor_employee_id, pairing.mentee_employee_id)
+    typed = typed or {}
+    return page(
+        request,
+        languages,
+        settings,
+        "mentoring_pairing.html",
+        me=me,
+        unread=unread,
+        pairing=pairing,
+        sentences=[reason_in_words(language, sentence) for sentence in pairing.reasons["sentences"]],
+        programme=programme,
+        names=names,
+        i_mentor=pairing.mentor_employee_id == principal.employee_id,
+        member=member,
+        live=pairing.state in LIVE_STATES,
+        check_ins=sorted(check_ins, key=lambda c: (c.happened_on, c.created_at), reverse=True),
+        check_in_form=typed.get("check-in")
+        or {"happened_on": dt.datetime.now(dt.UTC).date().isoformat(), "notes": "", "rating": ""},
+        end_form=typed.get("end") or {"reason": ""},
+        rematch_form=typed.get("rematch") or {"reason": ""},
+        errors=errors or {},
+        here=f"/mentoring/pairings/{pairing_id}",
+    )
