@@ -74,6 +74,12 @@ def manages_all(principal: Principal) -> bool:
     return principal.is_hr or principal.client_id is not None
 
 
+def may_post(principal: Principal) -> bool:
+    """Who posts openings: HR, partner apps, and managers who are employees of the tenant (a manager
+    posts as the opening's hiring manager unless they name another)."""
+    return manages_all(principal) or (principal.has_role(UserRole.MANAGER) and principal.employee_id is not None)
+
+
 def manages(principal: Principal, opportunity: Opportunity) -> bool:
     return manages_all(principal) or (
         principal.employee_id is not None
@@ -319,9 +325,15 @@ class OpportunityService:
 
     # --- writing ------------------------------------------------------------------------------------
 
-    async def create(self, principal: Principal, data: OpportunityCreate) -> OpportunityRead:
-        if not (manages_all(principal) or (principal.has_role(UserRole.MANAGER) and principal.employee_id)):
+    @staticmethod
+    def require_poster(principal: Principal) -> None:
+        """Refuses (403) a caller who may not post openings (`may_post`): what `create` checks first, and
+        what a page that offers to post one asks before showing it."""
+        if not may_post(principal):
             raise PermissionDeniedError("only managers and HR post openings")
+
+    async def create(self, principal: Principal, data: OpportunityCreate) -> OpportunityRead:
+        self.require_poster(principal)
         values = {f: getattr(data, f) for f in data.__struct_fields__ if f not in ("skills", "visibility_unit_ids")}
         values["title"] = data.title.strip()
         if values["hiring_manager_id"] is None:
