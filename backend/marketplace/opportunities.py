@@ -317,6 +317,14 @@ class OpportunityService:
     async def get(self, principal: Principal, opportunity_id: uuid.UUID) -> OpportunityRead:
         return (await self.reads([await self.get_visible(principal, opportunity_id)]))[0]
 
+    async def get_managed(self, principal: Principal, opportunity_id: uuid.UUID) -> OpportunityRead:
+        """An opening the caller manages (its hiring manager, its creator, HR), to change it: one they
+        may not see is not found (404), one they see but do not manage is refused (403), as `update` does."""
+        opportunity = await self.get_visible(principal, opportunity_id)
+        if not manages(principal, opportunity):
+            raise PermissionDeniedError("only the opening's hiring manager, its creator or HR may change it")
+        return (await self.reads([opportunity]))[0]
+
     async def _managed(self, principal: Principal, opportunity_id: uuid.UUID) -> Opportunity:
         opportunity = await self.get_visible(principal, opportunity_id, lock=True)
         if not manages(principal, opportunity):
