@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import Engine
 
 from backend.auth.principal import Principal, UserRole, scopes_for
-from backend.errors import PermissionDeniedError
+from backend.errors import NotFoundError, PermissionDeniedError
 from backend.marketplace.opportunities import OpportunityService, may_post
+from tenants.sessions import Database
 from tests.helpers import problem
 from tests.marketplace.market import API, Client, Market, execute, ok, rows
 
@@ -309,6 +310,29 @@ async def test_who_may_post_is_one_rule_for_the_api_and_the_pages(m: Market, cli
         in problem(await client.post(f"{API}/opportunities", json=gig, headers=m.as_("ana")), 403)["detail"]
     )
     await ok(await client.post(f"{API}/opportunities", json=gig, headers=m.as_("hm")), 201)
+
+
+async def test_an_opening_to_change_is_read_only_by_who_manages_it(m: Market, database: Database) -> None:
+    """`get_managed` (what a page reads before offering to edit) answers as `update` would: the hiring
+    manager and HR get the opening, another manager who sees it is refused, one who does not is told
+    it does not exist."""
+    draft = await m.opening(publish=False, title="Quiet draft")
+    published = await m.opening(title="Published gig")
+
+    def caller(name: str | None) -> Principal:
+        roles = frozenset({UserRole.HR_ADMIN}) if name is None else frozenset({UserRole.EMPLOYEE, UserRole.MANAGER})
+        employee_id = uuid.UUID(m.people[name]) if name else None
+        return Principal(m.tenant, "test", employee_id, roles, scopes_for(roles))
+
+    async with database.tenant_session(m.tenant) as session, session.begin():
+        service = OpportunityService(session)
+        for opening in (draft, published):
+            for who in ("hm", None):
+                assert (await service.get_managed(caller(who), uuid.UUID(opening["id"]))).title == opening["title"]
+        with pytest.raises(PermissionDeniedError, match="may change it"):
+            await service.get_managed(caller("lead"), uuid.UUID(published["id"]))
+        with pytest.raises(NotFoundError):
+            await service.get_managed(caller("lead"), uuid.UUID(draft["id"]))
 
 
 async def test_the_tenants_own_types(m: Market, client: Client) -> None:
