@@ -193,7 +193,7 @@ async def test_a_manager_posts_a_gig_with_a_skill_found_by_typing_edits_opens_an
 
 
 async def test_a_draft_without_a_description_does_not_open_and_says_why(
-    page: Page, portal: Portal, posted: None
+    page: Page, portal: Portal, shots: Shots, posted: None
 ) -> None:
     await signed_in(page, portal, "hm")
     await page.goto(f"{portal.base_url}/openings")
@@ -211,6 +211,16 @@ async def test_a_draft_without_a_description_does_not_open_and_says_why(
     await expect(page.get_by_role("button", name="Open it")).to_have_attribute("aria-describedby", "status-error")
     await expect(page.locator("#status-title")).to_have_text("Status: Draft")
     await assert_accessible(page)
+    # In Dutch, the same page and My openings, written for the language (and still fitting a phone).
+    await page.get_by_role("button", name="Nederlands").click()
+    await expect(page.locator("#status-title")).to_have_text("Status: Concept")
+    await expect(page.get_by_role("button", name="Openen")).to_be_visible()
+    await shots(page, "opening-dutch")
+    await page.get_by_role("link", name="Mijn vacatures", exact=True).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Mijn vacatures")
+    await expect(page.get_by_role("button", name="Concept bewaren")).to_be_visible()
+    await assert_accessible(page)
+    await shots(page, "openings-dutch")
 
 
 async def test_the_analyst_openings_applicants_are_ranked_with_reasons_and_its_candidates_are_the_apis(
@@ -345,6 +355,34 @@ async def test_someone_not_a_manager_gets_no_link_and_no_page_and_nobodys_openin
         assert response is not None
         assert response.status == 404, path
         await expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+
+
+async def test_an_opening_for_a_role_takes_the_roles_skills_and_a_gig_without_hours_is_refused_beside_them(
+    page: Page, portal: Portal, posted: None
+) -> None:
+    """Over HTTP, as the form sends it without script (a session from the browser's sign-in)."""
+    world = portal.world
+    await signed_in(page, portal, "hm")
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies(portal.base_url)}
+    headers = {**HTML, "Origin": portal.base_url}
+    async with httpx.AsyncClient(base_url=portal.base_url, headers=headers, cookies=cookies) as hm:
+        gig = {"title": f"{POSTED}hourless gig", "kind": "gig", "duration_weeks": "6", "location": "Delft"}
+        refused = await hm.post("/openings", data=gig)
+        assert refused.status_code == 422
+        assert 'id="hours_per_week-error"' in refused.text
+        assert "A gig or a project needs its hours a week" in refused.text
+        assert 'value="Delft"' in refused.text
+        # Without script, the search comes back with the results and everything typed (nothing saved).
+        searched = await hm.post("/openings", data={**gig, "q": "stat", "intent": "search"})
+        assert searched.status_code == 200
+        assert "Ask for Statistics" in searched.text
+        assert 'value="Delft"' in searched.text
+        role = {"title": f"{POSTED}analyst role", "kind": "role", "role_id": str(world.roles["Analyst"])}
+        created = await hm.post("/openings", data=role)
+        assert created.status_code == 303, created.text
+        opening = await hm.get(created.headers["location"])
+        assert "SQL, level 3 · Essential" in opening.text
+        assert "Tableau, level 3 · Essential" in opening.text
 
 
 async def test_the_pages_answer_scripts_as_the_api_and_take_writes_from_our_pages_only(
