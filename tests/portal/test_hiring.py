@@ -252,6 +252,8 @@ async def test_the_analyst_openings_applicants_are_ranked_with_reasons_and_its_c
     )
     await expect(ana).to_contain_text("Their note: I run our weekly numbers.")
     await expect(ana.locator(".application-stage")).to_have_text("Stage: Applied")
+    # What an offer sets off, from the company's mobility policy (at offer, 14 days).
+    await expect(page.locator("#release-rule")).to_contain_text("to release them; they have 14 days to answer")
     await ana.locator("summary", has_text="How the score adds up").click()
     await expect(ana.locator("table")).to_contain_text("Required skills")
     await expect(ana.locator("tfoot")).to_contain_text("Total")
