@@ -97,6 +97,17 @@ TRANSITIONS: dict[ApplicationStage, frozenset[ApplicationStage]] = {
     Stage.REJECTED: frozenset(),
     Stage.WITHDRAWN: frozenset(),
 }
+# The moves that are not the hiring side's: applying (from an interest) and withdrawing are the applicant's.
+_APPLICANTS_MOVES = frozenset({Stage.APPLIED, Stage.WITHDRAWN})
+
+
+def hiring_moves(stage: ApplicationStage) -> list[ApplicationStage]:
+    """Where the hiring side (the opening's hiring manager, HR) may move an application from `stage`,
+    in the order of the way forward, a rejection last: what `move` accepts, and nothing else."""
+    allowed = TRANSITIONS[stage] - _APPLICANTS_MOVES
+    return sorted(allowed, key=lambda s: _PROGRESS.index(s) if s in _PROGRESS else len(_PROGRESS))
+
+
 # The way forward, in order: the policy's moment is reached once an application is at or past it.
 _PROGRESS = (Stage.INTERESTED, Stage.APPLIED, Stage.SCREENING, Stage.INTERVIEW, Stage.OFFER, Stage.HIRED)
 MOMENT = {
@@ -410,7 +421,7 @@ class ApplicationService:
             raise PermissionDeniedError("only the applicant withdraws an application")
         # Applying (from an interest) is the applicant's move too; every other move outside the table,
         # backwards included, is the same conflict whoever asks and wherever from (API or console).
-        if target not in TRANSITIONS[application.stage] or target == Stage.APPLIED:
+        if target not in hiring_moves(application.stage):
             raise ConflictError(f"an application cannot move from {application.stage.value} to {target.value}")
         note = (data.note or "").strip() or None
         if target == Stage.REJECTED and note is None:

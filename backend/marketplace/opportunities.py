@@ -74,6 +74,12 @@ def manages_all(principal: Principal) -> bool:
     return principal.is_hr or principal.client_id is not None
 
 
+def may_post(principal: Principal) -> bool:
+    """Who posts openings: HR, partner apps, and managers who are employees of the tenant (a manager
+    posts as the opening's hiring manager unless they name another)."""
+    return manages_all(principal) or (principal.has_role(UserRole.MANAGER) and principal.employee_id is not None)
+
+
 def manages(principal: Principal, opportunity: Opportunity) -> bool:
     return manages_all(principal) or (
         principal.employee_id is not None
@@ -311,6 +317,14 @@ class OpportunityService:
     async def get(self, principal: Principal, opportunity_id: uuid.UUID) -> OpportunityRead:
         return (await self.reads([await self.get_visible(principal, opportunity_id)]))[0]
 
+    async def get_managed(self, principal: Principal, opportunity_id: uuid.UUID) -> OpportunityRead:
+        """An opening the caller manages (its hiring manager, its creator, HR), to change it: one they
+        may not see is not found (404), one they see but do not manage is refused (403), as `update` does."""
+        opportunity = await self.get_visible(principal, opportunity_id)
+        if not manages(principal, opportunity):
+            raise PermissionDeniedError("only the opening's hiring manager, its creator or HR may change it")
+        return (await self.reads([opportunity]))[0]
+
     async def _managed(self, principal: Principal, opportunity_id: uuid.UUID) -> Opportunity:
         opportunity = await self.get_visible(principal, opportunity_id, lock=True)
         if not manages(principal, opportunity):
@@ -319,9 +333,15 @@ class OpportunityService:
 
     # --- writing ------------------------------------------------------------------------------------
 
-    async def create(self, principal: Principal, data: OpportunityCreate) -> OpportunityRead:
-        if not (manages_all(principal) or (principal.has_role(UserRole.MANAGER) and principal.employee_id)):
+    @staticmethod
+    def require_poster(principal: Principal) -> None:
+        """Refuses (403) a caller who may not post openings (`may_post`): what `create` checks first, and
+        what a page that offers to post one asks before showing it."""
+        if not may_post(principal):
             raise PermissionDeniedError("only managers and HR post openings")
+
+    async def create(self, principal: Principal, data: OpportunityCreate) -> OpportunityRead:
+        self.require_poster(principal)
         values = {f: getattr(data, f) for f in data.__struct_fields__ if f not in ("skills", "visibility_unit_ids")}
         values["title"] = data.title.strip()
         if values["hiring_manager_id"] is None:

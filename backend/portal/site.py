@@ -22,6 +22,7 @@ from backend.auth.principals import Principals
 from backend.core.unit_of_work import UnitOfWork
 from backend.portal.board import BoardController
 from backend.portal.career import CAREER_PATHS, CareerController
+from backend.portal.hiring import HIRING_PATHS, HiringController
 from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.profile import PROFILE_PATHS, ProfileController
@@ -47,6 +48,7 @@ PORTAL_PATHS = [
     *PROFILE_PATHS,
     *CAREER_PATHS,
     *MENTORING_PATHS,
+    *HIRING_PATHS,
 ]
 
 
@@ -91,6 +93,7 @@ def portal_routers(
             ProfileController,
             CareerController,
             MentoringController,
+            HiringController,
         ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,

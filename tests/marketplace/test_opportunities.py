@@ -3,12 +3,17 @@ the tenant's own types, and the changes noted for matching."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
+from backend.auth.principal import Principal, UserRole, scopes_for
+from backend.errors import NotFoundError, PermissionDeniedError
+from backend.marketplace.opportunities import OpportunityService, may_post
+from tenants.sessions import Database
 from tests.helpers import problem
 from tests.marketplace.market import API, Client, Market, execute, ok, rows
 
@@ -271,6 +276,63 @@ async def test_who_posts_and_edits(m: Market, client: Client) -> None:
     problem(await client.patch(url, json={"kind": "project"}, headers=m.hr), 409)
     problem(await client.patch(url, json={"hours_per_week": None}, headers=m.hr), 422)
     assert (await ok(await client.get(url, headers=m.hr)))["title"] == "Gig, edited"
+
+
+async def test_who_may_post_is_one_rule_for_the_api_and_the_pages(m: Market, client: Client) -> None:
+    def caller(*roles: UserRole, employee: str | None = "hm", client_id: str | None = None) -> Principal:
+        held = frozenset({UserRole.EMPLOYEE, *roles})
+        return Principal(
+            tenant=m.tenant,
+            subject="test",
+            employee_id=uuid.UUID(m.people[employee]) if employee else None,
+            roles=held,
+            scopes=scopes_for(held),
+            client_id=client_id,
+        )
+
+    allowed = [
+        caller(UserRole.MANAGER),
+        caller(UserRole.HR_ADMIN, employee=None),
+        caller(employee=None, client_id="ats"),
+    ]
+    refused = [caller(), caller(UserRole.MANAGER, employee=None)]
+    for principal in allowed:
+        assert may_post(principal)
+        OpportunityService.require_poster(principal)
+    for principal in refused:
+        assert not may_post(principal)
+        with pytest.raises(PermissionDeniedError, match="only managers and HR post openings"):
+            OpportunityService.require_poster(principal)
+    # The API's create asks the same rule: an employee is refused, their manager-role colleague is not.
+    gig = {"title": "Gig", "kind": "gig", "hours_per_week": 4, "duration_weeks": 4}
+    assert (
+        "only managers and HR"
+        in problem(await client.post(f"{API}/opportunities", json=gig, headers=m.as_("ana")), 403)["detail"]
+    )
+    await ok(await client.post(f"{API}/opportunities", json=gig, headers=m.as_("hm")), 201)
+
+
+async def test_an_opening_to_change_is_read_only_by_who_manages_it(m: Market, database: Database) -> None:
+    """`get_managed` (what a page reads before offering to edit) answers as `update` would: the hiring
+    manager and HR get the opening, another manager who sees it is refused, one who does not is told
+    it does not exist."""
+    draft = await m.opening(publish=False, title="Quiet draft")
+    published = await m.opening(title="Published gig")
+
+    def caller(name: str | None) -> Principal:
+        roles = frozenset({UserRole.HR_ADMIN}) if name is None else frozenset({UserRole.EMPLOYEE, UserRole.MANAGER})
+        employee_id = uuid.UUID(m.people[name]) if name else None
+        return Principal(m.tenant, "test", employee_id, roles, scopes_for(roles))
+
+    async with database.tenant_session(m.tenant) as session, session.begin():
+        service = OpportunityService(session)
+        for opening in (draft, published):
+            for who in ("hm", None):
+                assert (await service.get_managed(caller(who), uuid.UUID(opening["id"]))).title == opening["title"]
+        with pytest.raises(PermissionDeniedError, match="may change it"):
+            await service.get_managed(caller("lead"), uuid.UUID(published["id"]))
+        with pytest.raises(NotFoundError):
+            await service.get_managed(caller("lead"), uuid.UUID(draft["id"]))
 
 
 async def test_the_tenants_own_types(m: Market, client: Client) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from backend.marketplace.applications import hiring_moves
+from backend.marketplace.models import ApplicationStage
 from tests.helpers import problem
 from tests.marketplace.market import API, Client, Market, ok
 
@@ -49,6 +51,19 @@ async def application_at(m: Market, client: Client, stage: str, title: str) -> d
     got = await ok(await client.get(f"{API}/applications/{application['id']}", headers=m.hr))
     assert got["stage"] == stage
     return dict(got)
+
+
+def test_the_moves_offered_to_the_hiring_side_are_the_documented_table() -> None:
+    # What a page offers the hiring manager (backend/portal/hiring.py) is this rule, which `move`
+    # enforces (the test below): forward in order, a rejection last, never the applicant's own moves.
+    for stage in ApplicationStage:
+        offered = hiring_moves(stage)
+        assert set(offered) == ALLOWED[stage.value], stage
+        assert ApplicationStage.APPLIED not in offered
+        assert ApplicationStage.WITHDRAWN not in offered
+        if ApplicationStage.REJECTED in offered:
+            assert offered[-1] == ApplicationStage.REJECTED
+    assert hiring_moves(ApplicationStage.APPLIED) == ["screening", "interview", "offer", "rejected"]
 
 
 @pytest.mark.parametrize("stage", list(ALLOWED))
