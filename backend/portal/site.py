@@ -24,6 +24,7 @@ from backend.portal.board import BoardController
 from backend.portal.i18n import Languages
 from backend.portal.profile import PROFILE_PATHS, ProfileController
 from backend.portal.routes import PortalController, sign_in_again
+from backend.portal.team import TEAM_PATHS, TeamController
 from backend.portal.visitors import SignInRequired, portal_guard
 from tenants.registry import TenantRegistry
 
@@ -43,6 +44,7 @@ PORTAL_PATHS = [
     "^/board(/|$)",
     "^/applications(/|$)",
     *PROFILE_PATHS,
+    *TEAM_PATHS,
 ]
 
 
@@ -81,7 +83,7 @@ def portal_routers(
     languages = Languages()
     pages = Router(
         path="/",
-        route_handlers=[PortalController, BoardController, ProfileController],
+        route_handlers=[PortalController, BoardController, ProfileController, TeamController],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,
         exception_handlers={SignInRequired: sign_in_again},

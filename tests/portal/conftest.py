@@ -36,11 +36,12 @@ from tests.matching.world import World, build_world, recompute
 from tests.sso.conftest import idp_installed, provider_settings, start_provider  # noqa: F401 - a fixture
 
 # The company's people as its provider knows them (the login is the subject; any password). Ben's
-# provider says he reads Dutch; Hm is the openings' hiring manager, to whom nothing is recommended.
+# provider says he reads Dutch; Hm is the openings' hiring manager, to whom nothing is recommended, and
+# Ana's manager: the directory puts him in the group the company maps to the manager role ("leads").
 ACCOUNTS: dict[str, dict[str, Any]] = {
     "ana": {"email": "ana@example.com", "name": "Ana", "given_name": "Ana"},
     "ben": {"email": "ben@example.com", "name": "Ben", "given_name": "Ben", "locale": "nl-NL"},
-    "hm": {"email": "hm@example.com", "name": "Hm"},
+    "hm": {"email": "hm@example.com", "name": "Hm", "groups": ["leads"]},
 }
 WIDTHS = {"phone": 390, "desktop": 1440}
 
