@@ -218,7 +218,7 @@ async def test_a_manager_answers_a_release_knowing_what_each_answer_means(
     await expect(page.locator("#who-is-told")).to_contain_text("The person who applied is not shown the release")
     release = page.locator(f"#release-{team.application_id}")
     await expect(release).to_contain_text(f"Ana · {team.title}")
-    await expect(release).to_contain_text(f"Ana has an offer for {team.title} (Gig). Hiring manager: Cara.")
+    await expect(release).to_contain_text(f"The offer to Ana: {team.title} (Gig). Hiring manager: Cara.")
     await expect(release.locator(".release-status")).to_have_text("Status: Waiting for your answer")
     deadline = team.deadline.date()
     await expect(release.locator(".release-deadline")).to_have_text(re.compile(rf"Answer by {long(deadline)}\."))
@@ -322,6 +322,12 @@ async def test_someone_who_manages_nobody_sees_no_manager_links_and_a_plain_sent
     await expect(page.locator("main")).not_to_contain_text(team.title)
     await assert_accessible(page)
     await shots(page, "releases-empty")
+    # In Dutch too.
+    await page.get_by_role("button", name="Nederlands").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Vrijgaven")
+    await expect(page.locator("#release-meanings")).to_contain_text("Een blokkade heeft een reden nodig.")
+    await page.goto(f"{portal.base_url}/team")
+    await expect(page.locator("#no-team")).to_contain_text("rapporteert niemand aan u")
 
 
 async def test_the_pages_answer_scripts_as_the_api_and_answers_come_from_our_pages_and_the_manager_asked(
