@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.pagination import MAX_LIMIT
 from backend.api.problems import domain_status
 from backend.auth.principal import Principal, Scope
-from backend.errors import DomainError, InvalidInputError, NotFoundError
+from backend.errors import DomainError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.marketplace.applications import ApplicationService, MobilityPolicyService
 from backend.marketplace.models import ReleaseStatus
 from backend.marketplace.schemas import ReleaseAnswer, ReleaseAnswerAction, ReleaseRequestRead
@@ -199,6 +199,8 @@ class TeamController(Controller):
                 field: refusal_message(language, field, typed["action"], detail)
                 for field, detail in field_errors(exc).items()
             }
+            if isinstance(exc, PermissionDeniedError):
+                shown = {FORM: language.gettext("Only the manager asked, or HR, answers this release.")}
             return await _releases_page(
                 request,
                 db,
