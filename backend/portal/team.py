@@ -50,6 +50,8 @@ TEAM_PATHS = ["^/team$", "^/releases(/.*)?$"]
 ANSWERS = (ReleaseAnswerAction.RELEASE, ReleaseAnswerAction.DELAY, ReleaseAnswerAction.BLOCK)
 # Releases that take no more answers, shown with their history below the open ones.
 SETTLED = (ReleaseStatus.RELEASED, ReleaseStatus.OVERRIDDEN, ReleaseStatus.LAPSED, ReleaseStatus.CANCELLED)
+# A delay runs to the end of the day chosen.
+END_OF_DAY = dt.time(23, 59, 59, tzinfo=dt.UTC)
 # The form's fields, kept as typed after a refusal.
 FIELDS = ("action", "release_on", "until", "reason")
 
@@ -74,11 +76,10 @@ def _date(value: str, field: str) -> dt.date | None:
         raise InvalidInputError(field, f"{field} must be a date") from None
 
 
-def answer_of(typed: dict[str, str], deadline: dt.datetime | None) -> ReleaseAnswer:
-    """The form's fields as the API's body: a delay's new deadline is the day chosen at the current
-    deadline's time of day (a later day moves it later)."""
+def answer_of(typed: dict[str, str]) -> ReleaseAnswer:
+    """The form's fields as the API's body: a delay's new deadline is the end of the day chosen (UTC),
+    the day the page then shows."""
     until = _date(typed["until"], "until")
-    at = deadline.astimezone(dt.UTC).timetz() if deadline is not None else dt.time(23, 59, tzinfo=dt.UTC)
     action = typed["action"]
     if action not in {a.value for a in ANSWERS}:
         raise InvalidInputError("action", "choose release, delay or block")
@@ -86,7 +87,7 @@ def answer_of(typed: dict[str, str], deadline: dt.datetime | None) -> ReleaseAns
         {
             "action": action,
             "release_on": typed["release_on"] or None if action == ReleaseAnswerAction.RELEASE else None,
-            "until": dt.datetime.combine(until, at).isoformat()
+            "until": dt.datetime.combine(until, END_OF_DAY).isoformat()
             if until is not None and action == ReleaseAnswerAction.DELAY
             else None,
             "reason": typed["reason"].strip() or None,
@@ -182,13 +183,11 @@ class TeamController(Controller):
         refuse_cross_site(request, settings)
         form = await request.form()
         typed = {name: str(form.get(name, "")) for name in FIELDS}
-        asked = {r.application_id: r for r in await _asked(db, principal, (None,))}
-        release = asked.get(application_id)
         language = language_of(request, languages)
         try:
             # A savepoint: nothing of a refused answer stays in the request's transaction.
             async with db.begin_nested():
-                data = answer_of(typed, release.deadline if release is not None else None)
+                data = answer_of(typed)
                 await ApplicationService(db).answer_release(principal, application_id, data)
         except NotFoundError:
             # An application the person may not see, or none: not found, as in the API.
