@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
@@ -23,9 +24,11 @@ from backend.org.schemas import (
     OrgUnitCreate,
     OrgUnitRead,
     OrgUnitUpdate,
+    TeamMemberSkills,
 )
 from backend.org.service import OrgService
 from backend.org.skill_profiles import SkillProfileService
+from backend.settings import Settings
 from backend.skills.models import SkillSource
 from backend.skills.schemas import EmployeeSkillRead, EmployeeSkillSet
 
@@ -160,6 +163,28 @@ class MeController(Controller):
     @get("/", opt={"scope": Scope.EMPLOYEES_READ}, summary="The signed-in employee")
     async def get_me(self, db: NamedDependency[AsyncSession], principal: NamedDependency[Principal]) -> EmployeeRead:
         return to_schema(await OrgService(db).get_employee(principal_employee(principal)), EmployeeRead)
+
+    @get(
+        "/team/skills",
+        opt={"scope": Scope.SKILLS_READ},
+        summary="My team's skills against their roles: a page of my direct reports",
+        description="Each active direct report of the signed-in employee (indirect reports are their own "
+        "managers' teams), with their level in every skill their role asks for (`met`, `below` by `gap`, "
+        "`missing`), the other skills they have (`not_required`), and their ratings last confirmed more than "
+        "`SKILL_STALE_DAYS` ago (`stale`). A level is the highest of the person's current ratings. Someone "
+        "who manages nobody gets an empty page.",
+    )
+    async def get_my_team_skills(
+        self,
+        db: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        settings: NamedDependency[Settings],
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[TeamMemberSkills]:
+        stale_before = date.today() - timedelta(days=settings.skill_stale_days)
+        items, next_cursor = await SkillProfileService(db).team(principal, None, stale_before, cursor, limit)
+        return page_of(items, next_cursor, limit)
 
 
 class EmployeeSkillController(Controller):

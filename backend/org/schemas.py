@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date, datetime
 from typing import Annotated
@@ -7,7 +8,9 @@ from typing import Annotated
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from backend.api.fields import Email, Name, ShortText
+from backend.framework.models import Importance
 from backend.org.models import OrgUnitKind
+from backend.skills.models import SkillSource
 
 Level = Annotated[int, Meta(ge=1, le=10)]
 
@@ -79,3 +82,50 @@ class EmployeeRead(Struct):
     active: bool
     created_at: datetime
     updated_at: datetime
+
+
+class TeamSkillStatus(enum.StrEnum):
+    """A person's level in a skill against the level their role asks."""
+
+    MET = "met"
+    BELOW = "below"
+    MISSING = "missing"
+    # A skill the person has that their role does not ask for.
+    NOT_REQUIRED = "not_required"
+
+
+class TeamSkillCell(Struct):
+    """One skill of a team member: their level now (the highest of their current ratings; 0 when they
+    have none) against the level their role asks (`required_level`; null when it asks for none).
+    `gap`: how many levels below it they are (0 when met or not asked)."""
+
+    skill_id: uuid.UUID
+    label: str
+    level: int
+    required_level: int | None
+    importance: Importance | None
+    status: TeamSkillStatus
+    gap: int
+
+
+class StaleSkillRead(Struct):
+    """A current rating last confirmed before the stale-skill reminders' threshold (`SKILL_STALE_DAYS`)."""
+
+    skill_id: uuid.UUID
+    label: str
+    level: int
+    source: SkillSource
+    last_confirmed: date
+
+
+class TeamMemberSkills(Struct):
+    """A direct report's skills against their role: the skills the role asks for first (essential,
+    important, nice to have), then the other skills they have; and their stale ratings."""
+
+    employee_id: uuid.UUID
+    full_name: str
+    title: str | None
+    role_id: uuid.UUID | None
+    role_title: str | None
+    skills: list[TeamSkillCell]
+    stale: list[StaleSkillRead]

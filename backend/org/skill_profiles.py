@@ -3,6 +3,9 @@
 The ratings' table is the skill library's (backend/skills/models.py, read by matching, training,
 mentoring and analytics); this is its one writer. It lives with the people it rates: who may write a
 rating depends on who the employee is to the caller (themselves, a direct report).
+
+A manager's team matrix (`SkillProfileService.team`) is read here too: each direct report's levels
+against their role's required skills, and their stale ratings.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from backend.auth.principal import Principal, UserRole
 from backend.core.changes import note_change
 from backend.crud import get_or_404
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from backend.framework.models import Importance, Role, RoleSkill
 from backend.org.models import Employee
+from backend.org.schemas import StaleSkillRead, TeamMemberSkills, TeamSkillCell, TeamSkillStatus
 from backend.skills.models import EmployeeSkill, ProficiencyLevel, Skill, SkillSource
 from backend.skills.schemas import EmployeeSkillRead, EmployeeSkillSet
 
@@ -75,6 +80,24 @@ def default_source(principal: Principal, employee: Employee) -> SkillSource | No
     if _is_manager_of(principal, employee):
         return SkillSource.MANAGER
     return None
+
+
+_IMPORTANCE_ORDER = {Importance.ESSENTIAL: 0, Importance.IMPORTANT: 1, Importance.NICE_TO_HAVE: 2}
+
+
+def team_of(principal: Principal, manager_id: uuid.UUID | None) -> uuid.UUID:
+    """Whose team the caller may read: their own direct reports (a person of the tenant); HR any
+    manager's. Each report's ratings are what `GET /employees/{id}/skills` serves to the same caller
+    (it asks the `skills:read` scope of everyone and no more); the team itself, who reports to whom, is
+    the caller's own unless they are HR."""
+    own = principal.employee_id if principal.client_id is None else None
+    if manager_id is None or manager_id == own:
+        if own is None:
+            raise PermissionDeniedError("a team is a signed-in employee's direct reports; HR names the manager")
+        return own
+    if not principal.is_hr:
+        raise PermissionDeniedError("only HR reads the skills of another manager's team")
+    return manager_id
 
 
 class SkillProfileService:
@@ -143,6 +166,55 @@ class SkillProfileService:
         if skill_id is not None:
             query = query.where(EmployeeSkill.skill_id == skill_id)
         return await self._read_page(query, cursor, limit)
+
+    async def team(
+        self,
+        principal: Principal,
+        manager_id: uuid.UUID | None,
+        stale_before: date,
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[list[TeamMemberSkills], str | None]:
+        """A page of a manager's active direct reports (the caller's own unless HR names another
+        manager, `team_of`), each with their level in every skill their role asks for (met, below by
+        how much, missing), the other skills they have, and their ratings last confirmed before
+        `stale_before`. A person's level in a skill is the highest of their current ratings, as
+        matching counts it. Indirect reports are their own managers' teams."""
+        boss = await get_or_404(self.session, Employee, team_of(principal, manager_id), "employee")
+        query = (
+            select(Employee, Role.title)
+            .outerjoin(Role, Role.id == Employee.role_id)
+            .where(Employee.manager_id == boss.id, Employee.active.is_(True))
+        )
+        rows, next_cursor = await paginate(self.session, query, Employee.id, cursor, limit)
+        people: list[tuple[Employee, str | None]] = [(row[0], row[1]) for row in rows]
+        role_ids = {person.role_id for person, _ in people if person.role_id is not None}
+        asked: dict[uuid.UUID, list[tuple[uuid.UUID, str, int, Importance]]] = {role: [] for role in role_ids}
+        if role_ids:
+            for role_id, skill_id, label, target, importance in await self.session.execute(
+                select(RoleSkill.role_id, RoleSkill.skill_id, Skill.label, RoleSkill.target_level, RoleSkill.importance)
+                .join(Skill, Skill.id == RoleSkill.skill_id)
+                .where(RoleSkill.role_id.in_(role_ids))
+            ):
+                asked[role_id].append((skill_id, label, target, importance))
+        ratings: dict[uuid.UUID, list[EmployeeSkillRead]] = {person.id: [] for person, _ in people}
+        if people:
+            for rating in await self._read(
+                self._profile_query()
+                .where(EmployeeSkill.employee_id.in_(list(ratings)), EmployeeSkill.valid_to.is_(None))
+                .order_by(EmployeeSkill.id)
+            ):
+                ratings[rating.employee_id].append(rating)
+        return [
+            _team_member(
+                person,
+                role_title,
+                asked.get(person.role_id, []) if person.role_id else [],
+                ratings[person.id],
+                stale_before,
+            )
+            for person, role_title in people
+        ], next_cursor
 
     async def _writable_employee(
         self, principal: Principal, employee_id: uuid.UUID
@@ -271,6 +343,39 @@ class SkillProfileService:
         if source is not None:
             query = query.where(EmployeeSkill.source == source)
         return list((await self.session.scalars(query.order_by(EmployeeSkill.source))).all())
+
+
+def _team_member(
+    person: Employee,
+    role_title: str | None,
+    asked: list[tuple[uuid.UUID, str, int, Importance]],
+    ratings: list[EmployeeSkillRead],
+    stale_before: date,
+) -> TeamMemberSkills:
+    levels: dict[uuid.UUID, tuple[str, int]] = {}
+    for rating in ratings:
+        _, best = levels.get(rating.skill_id, (rating.skill_label, 0))
+        levels[rating.skill_id] = (rating.skill_label, max(best, rating.level))
+    cells = []
+    for skill_id, label, target, importance in sorted(asked, key=lambda a: (_IMPORTANCE_ORDER[a[3]], a[1].casefold())):
+        level = levels.get(skill_id, (label, 0))[1]
+        status = TeamSkillStatus.MET if level >= target else TeamSkillStatus.BELOW if level else TeamSkillStatus.MISSING
+        cells.append(TeamSkillCell(skill_id, label, level, target, importance, status, max(target - level, 0)))
+    required = {skill_id for skill_id, *_ in asked}
+    others = sorted(
+        ((skill_id, label, level) for skill_id, (label, level) in levels.items() if skill_id not in required),
+        key=lambda o: o[1].casefold(),
+    )
+    cells.extend(
+        TeamSkillCell(skill_id, label, level, None, None, TeamSkillStatus.NOT_REQUIRED, 0)
+        for skill_id, label, level in others
+    )
+    stale = [
+        StaleSkillRead(r.skill_id, r.skill_label, r.level, r.source, r.last_confirmed)
+        for r in sorted(ratings, key=lambda r: (r.last_confirmed, r.skill_label.casefold()))
+        if r.last_confirmed < stale_before
+    ]
+    return TeamMemberSkills(person.id, person.full_name, person.title, person.role_id, role_title, cells, stale)
 
 
 def _end(rating: EmployeeSkill, now: datetime | None, principal: Principal) -> None:

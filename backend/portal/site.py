@@ -27,6 +27,7 @@ from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.profile import PROFILE_PATHS, ProfileController
 from backend.portal.routes import PortalController, sign_in_again
+from backend.portal.team import TEAM_PATHS, TeamController
 from backend.portal.visitors import SignInRequired, portal_guard
 from tenants.registry import TenantRegistry
 
@@ -49,6 +50,7 @@ PORTAL_PATHS = [
     *CAREER_PATHS,
     *MENTORING_PATHS,
     *HIRING_PATHS,
+    *TEAM_PATHS,
 ]
 
 
@@ -94,6 +96,7 @@ def portal_routers(
             CareerController,
             MentoringController,
             HiringController,
+            TeamController,
         ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,

@@ -37,7 +37,8 @@ from tests.sso.conftest import idp_installed, provider_settings, start_provider 
 
 # The company's people as its provider knows them (the login is the subject; any password). Ben's
 # provider says he reads Dutch; Hm is the openings' hiring manager, to whom nothing is recommended, and
-# signs in as a manager (the provider's `leads` group, the company's manager role).
+# signs in as a manager (Ana's manager: the provider puts him in `leads`, the group the company maps to
+# the manager role).
 ACCOUNTS: dict[str, dict[str, Any]] = {
     "ana": {"email": "ana@example.com", "name": "Ana", "given_name": "Ana"},
     "ben": {"email": "ben@example.com", "name": "Ben", "given_name": "Ben", "locale": "nl-NL"},
