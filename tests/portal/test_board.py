@@ -260,7 +260,8 @@ async def test_the_board_filters_by_hours_a_week_and_refuses_bad_hours_beside_th
     found = page.locator("#openings > li")
     await expect(found).to_have_count(1)
     await expect(found).to_contain_text("6 hours a week")
-    assert "hours_min=4" in page.url and "hours_max=6" in page.url
+    assert "hours_min=4" in page.url
+    assert "hours_max=6" in page.url
     await expect(page.get_by_label("Hours a week, at least")).to_have_value("4")
     await assert_accessible(page)
     await shots(page, "board-hours")
