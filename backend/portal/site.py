@@ -22,6 +22,7 @@ from backend.auth.principals import Principals
 from backend.core.unit_of_work import UnitOfWork
 from backend.portal.board import BoardController
 from backend.portal.i18n import Languages
+from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
 from backend.portal.profile import PROFILE_PATHS, ProfileController
 from backend.portal.routes import PortalController, sign_in_again
 from backend.portal.visitors import SignInRequired, portal_guard
@@ -43,6 +44,7 @@ PORTAL_PATHS = [
     "^/board(/|$)",
     "^/applications(/|$)",
     *PROFILE_PATHS,
+    *NOTIFICATIONS_PATHS,
 ]
 
 
@@ -81,7 +83,7 @@ def portal_routers(
     languages = Languages()
     pages = Router(
         path="/",
-        route_handlers=[PortalController, BoardController, ProfileController],
+        route_handlers=[PortalController, BoardController, ProfileController, NotificationsController],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,
         exception_handlers={SignInRequired: sign_in_again},
