@@ -24,8 +24,8 @@ from backend.portal.board import BoardController
 from backend.portal.i18n import Languages
 from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
 from backend.portal.profile import PROFILE_PATHS, ProfileController
-from backend.portal.routes import PortalController, sign_in_again
-from backend.portal.visitors import SignInRequired, portal_guard
+from backend.portal.routes import PortalController, company_unavailable, sign_in_again
+from backend.portal.visitors import CompanyUnavailable, SignInRequired, portal_guard
 from tenants.registry import TenantRegistry
 
 HERE = Path(__file__).parent
@@ -86,7 +86,7 @@ def portal_routers(
         route_handlers=[PortalController, BoardController, ProfileController, NotificationsController],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,
-        exception_handlers={SignInRequired: sign_in_again},
+        exception_handlers={SignInRequired: sign_in_again, CompanyUnavailable: company_unavailable(languages)},
         dependencies={
             "db": Provide(tenant_db_provider(unit_of_work)),
             "principal": Provide(provide_principal, sync_to_thread=False),
