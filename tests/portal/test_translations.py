@@ -50,7 +50,8 @@ async def test_the_default_scales_names_are_translated_and_a_companys_own_are_ke
     page: Page, portal: Portal, shots: Shots, database: Database, renamed_level: str
 ) -> None:
     async with database.tenant_session(portal.tenant) as session:
-        seeded = dict((await session.execute(select(ProficiencyLevel.level, ProficiencyLevel.name))).tuples().all())
+        rows = await session.execute(select(ProficiencyLevel.level, ProficiencyLevel.name))
+        seeded = {level: name for level, name in rows}
     # The company starts with the product's scale (the migration's), which the portal knows by name;
     # only level 4 is the company's own now.
     assert {level: name for level, name in seeded.items() if level != 4} == {
