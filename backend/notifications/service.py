@@ -18,6 +18,7 @@ from backend.errors import NotFoundError
 from backend.notifications.models import Notification
 from backend.org.models import Employee
 from backend.skills.models import EmployeeSkill, Skill
+from tenants.base import new_id_sql
 
 STALE_SKILLS = "skills.stale"
 # The marketplace's (backend/marketplace): to a hiring manager, a new applicant or interest; to an
@@ -132,7 +133,7 @@ class NotificationService:
             .subquery()
         )
         rows = select(
-            func.gen_random_uuid(),
+            new_id_sql(),
             stale.c.employee_id,
             literal(STALE_SKILLS),
             literal("Are your skills still up to date?"),
