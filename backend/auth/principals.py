@@ -26,6 +26,15 @@ _KNOWN_SCOPES = {s.value for s in Scope}
 _KNOWN_ROLES = {r.value for r in UserRole}
 
 
+class TenantUnavailable(PermissionDeniedException):
+    """The credential's tenant exists but is not active (suspended, archived, still provisioning): 403,
+    as any refusal; the portal tells a person in a browser in words (backend/portal/visitors.py)."""
+
+    def __init__(self, slug: str, status: TenantStatus) -> None:
+        super().__init__(f"tenant {slug!r} is {status.value}")
+        self.status = status
+
+
 class CredentialRefusal(Protocol):
     """Why a credential issued to an employee at `issued_at` (seconds since the epoch) no longer works,
     or None when it still does, read on a session pinned to the employee's tenant. Answered by
@@ -68,7 +77,7 @@ class Principals:
             # Same slug, different tenant: the token predates an archive and re-creation.
             raise NotAuthorizedException("the bearer token belongs to another tenant", headers=CHALLENGE)
         if tenant.status != TenantStatus.ACTIVE:
-            raise PermissionDeniedException(f"tenant {tenant.slug!r} is {tenant.status.value}")
+            raise TenantUnavailable(tenant.slug, tenant.status)
         if unknown := set(claims.roles) - _KNOWN_ROLES:
             raise NotAuthorizedException(f"unknown roles in token: {sorted(unknown)}", headers=CHALLENGE)
         scopes = frozenset(Scope(s) for s in claims.scopes if s in _KNOWN_SCOPES)

@@ -272,7 +272,13 @@ class OpportunityService:
         q: str | None,
         cursor: str | None,
         limit: int,
+        hours_min: int | None = None,
+        hours_max: int | None = None,
     ) -> tuple[list[OpportunityRead], str | None]:
+        """`hours_min`/`hours_max` keep the openings whose hours a week are in the range (both ends
+        included); an opening without hours (a role: its hours are the job's) is then left out."""
+        if hours_min is not None and hours_max is not None and hours_min > hours_max:
+            raise InvalidInputError("hours_max", "hours_max is below hours_min")
         at = now()
         viewer = await viewer_of(self.session, principal)
         query = select(Opportunity).where(viewer.condition(at))
@@ -301,6 +307,10 @@ class OpportunityService:
             query = query.where(Opportunity.remote.is_(remote))
         if location is not None:
             query = query.where(Opportunity.location.ilike(like_pattern(location)))
+        if hours_min is not None:
+            query = query.where(Opportunity.hours_per_week >= hours_min)
+        if hours_max is not None:
+            query = query.where(Opportunity.hours_per_week <= hours_max)
         rows, next_cursor = await paginate(self.session, query, Opportunity.id, cursor, limit)
         return await self.reads(rows), next_cursor
 

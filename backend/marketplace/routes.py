@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, get, patch, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import DEFAULT_LIMIT, Page, page_of
@@ -90,6 +90,10 @@ class OpportunityTypeController(Controller):
         return to_schema(await OpportunityTypeService(db).set_active(principal, type_id, True), OpportunityTypeRead)
 
 
+# A bound of the hours a week an opening asks (gigs and projects: 1 to 80, as `Hours`).
+HoursBound = Annotated[int | None, QueryParameter(ge=1, le=80, description="Hours a week, 1 to 80.")]
+
+
 class OpportunityController(Controller):
     path = "/opportunities"
     tags = ["Marketplace"]
@@ -101,7 +105,8 @@ class OpportunityController(Controller):
         description="HR and partner apps see every opening; its hiring manager and creator see it in every "
         "status; anyone else sees the open ones whose visibility rules admit them, and those they applied to. "
         "`org_unit_id` includes the unit's sub-units; `q` searches titles, `location` locations; `remote=true` keeps "
-        "those that may be done remotely.",
+        "those that may be done remotely; `hours_min` and `hours_max` keep those asking that many hours a week "
+        "(both included; a role, which has no hours, is then left out).",
     )
     async def list_opportunities(
         self,
@@ -116,6 +121,8 @@ class OpportunityController(Controller):
         remote: FromQuery[bool | None] = None,
         location: Search = None,
         q: Search = None,
+        hours_min: HoursBound = None,
+        hours_max: HoursBound = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[OpportunityRead]:
@@ -132,6 +139,8 @@ class OpportunityController(Controller):
             q=q,
             cursor=cursor,
             limit=limit,
+            hours_min=hours_min,
+            hours_max=hours_max,
         )
         return page_of(items, next_cursor, limit)
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from backend.errors import NotFoundError
 from backend.notifications.models import Notification
 from backend.org.models import Employee
 from backend.skills.models import EmployeeSkill, Skill
+from tenants.base import new_id_sql
 
 STALE_SKILLS = "skills.stale"
 # The marketplace's (backend/marketplace): to a hiring manager, a new applicant or interest; to an
@@ -99,6 +100,19 @@ class NotificationService:
             await self.session.flush()
         return notification
 
+    async def mark_all_read(self, employee_id: uuid.UUID, *, up_to: dt.datetime | None = None) -> int:
+        """Marks the employee's unread notifications read (only theirs), those created at or before
+        `up_to` when given (the ones the person had in front of them); returns how many. One statement."""
+        query = (
+            update(Notification)
+            .where(Notification.employee_id == employee_id, Notification.read_at.is_(None))
+            .values(read_at=func.now())
+            .returning(Notification.id)
+        )
+        if up_to is not None:
+            query = query.where(Notification.created_at <= up_to)
+        return len((await self.session.execute(query)).all())
+
     async def remind_stale_skills(self, today: dt.date, stale_days: int) -> int:
         """One reminder per active employee whose current skills include some not confirmed for
         `stale_days`, at most once a month; returns how many were raised. One statement, whatever
@@ -119,7 +133,7 @@ class NotificationService:
             .subquery()
         )
         rows = select(
-            func.gen_random_uuid(),
+            new_id_sql(),
             stale.c.employee_id,
             literal(STALE_SKILLS),
             literal("Are your skills still up to date?"),

@@ -3,8 +3,8 @@ with the same principal and scopes, as `GET /api/v1/opportunities`, `POST .../ap
 `POST /api/v1/applications/{id}/withdraw` and `GET /api/v1/me/applications`.
 
 - `/board`: every opening the person may see (`OpportunityService.list_visible`), searched by title and
-  filtered by kind, department, location and remote work (the API's filters), a page at a time (the
-  API's cursor); a GET form.
+  filtered by kind, department, location, remote work and hours a week (the API's filters), a page at
+  a time (the API's cursor); a GET form.
 - `/board/{id}`: one opening, its skills against the person's, and, before applying, who will know
   and when (the company's mobility policy); apply or express interest with a note, or withdraw.
 - `/applications`: the person's applications (`ApplicationService.mine`): stage, history, and what
@@ -56,6 +56,8 @@ BOARD_PAGE = 20
 APPLICATIONS_PAGE = 20
 # The API's limit on a title search (`backend.api.params.Search`).
 SEARCH_MAX = 200
+# The API's bounds of the hours filter (`backend.marketplace.routes.HoursBound`).
+HOURS_MIN, HOURS_MAX = 1, 80
 
 
 class ApplyForm(Struct):
@@ -73,6 +75,9 @@ class BoardFilters:
     location: str
     # "yes": only openings that may be done remotely.
     remote: str
+    # Hours a week, at least and at most (as typed; whole numbers from 1 to 80).
+    hours_min: str = ""
+    hours_max: str = ""
 
     def query(self, **more: str) -> str:
         """The board's query string for these filters (and `more`, such as a cursor), empty ones left out."""
@@ -82,9 +87,21 @@ class BoardFilters:
             "department": self.department,
             "location": self.location,
             "remote": self.remote,
+            "hours_min": self.hours_min,
+            "hours_max": self.hours_max,
             **more,
         }
         return urlencode({name: value for name, value in wanted.items() if value})
+
+
+def hours_bound(typed: str) -> int | None:
+    """A bound of the hours filter as the API takes it (a whole number from 1 to 80), None when empty;
+    ValueError when it is not one."""
+    if not typed:
+        return None
+    if not typed.isascii() or not typed.isdigit() or not HOURS_MIN <= int(typed) <= HOURS_MAX:
+        raise ValueError(typed)
+    return int(typed)
 
 
 def skills_against(opening: OpportunityRead, levels: dict[uuid.UUID, int]) -> tuple[list[SkillMatch], list[SkillMatch]]:
@@ -160,11 +177,30 @@ class BoardController(Controller):
         department: FromQuery[str] = "",
         location: FromQuery[str] = "",
         remote: FromQuery[str] = "",
+        hours_min: FromQuery[str] = "",
+        hours_max: FromQuery[str] = "",
         cursor: FromQuery[str | None] = None,
     ) -> Template:
         language = language_of(request, languages)
-        filters = BoardFilters(q.strip(), kind, department, location.strip(), "yes" if remote == "yes" else "")
+        filters = BoardFilters(
+            q.strip(),
+            kind,
+            department,
+            location.strip(),
+            "yes" if remote == "yes" else "",
+            hours_min.strip(),
+            hours_max.strip(),
+        )
         errors: dict[str, str] = {}
+        hours: dict[str, int | None] = {}
+        for field, typed in (("hours_min", filters.hours_min), ("hours_max", filters.hours_max)):
+            try:
+                hours[field] = hours_bound(typed)
+            except ValueError:
+                errors[field] = language.gettext("Enter a whole number of hours from %(min)s to %(max)s.") % {
+                    "min": language.number(HOURS_MIN),
+                    "max": language.number(HOURS_MAX),
+                }
         for field, typed in (("q", filters.q), ("location", filters.location)):
             if len(typed) > SEARCH_MAX:
                 errors[field] = language.ngettext(
@@ -187,13 +223,22 @@ class BoardController(Controller):
         if not errors:
             try:
                 openings, next_cursor = await _visible_openings(
-                    db, principal, filters, department_id, cursor if cursor else None
+                    db,
+                    principal,
+                    filters,
+                    department_id,
+                    cursor if cursor else None,
+                    hours_min=hours.get("hours_min"),
+                    hours_max=hours.get("hours_max"),
                 )
             except InvalidInputError as exc:
-                # A cursor of another search (or made up): start again from the first page.
-                errors["cursor" if exc.field == "cursor" else "q"] = language.gettext(
-                    "This page of results is no longer available. Start again from the first page."
-                )
+                if exc.field == "hours_max":
+                    errors["hours_max"] = language.gettext("Enter no fewer hours than in the at-least field.")
+                else:
+                    # A cursor of another search (or made up): start again from the first page.
+                    errors["cursor" if exc.field == "cursor" else "q"] = language.gettext(
+                        "This page of results is no longer available. Start again from the first page."
+                    )
         me, unread = await signed_in_header(db, principal)
         response = page(
             request,
@@ -345,7 +390,14 @@ async def _not_found(
 
 
 async def _visible_openings(
-    db: AsyncSession, principal: Principal, filters: BoardFilters, department_id: uuid.UUID | None, cursor: str | None
+    db: AsyncSession,
+    principal: Principal,
+    filters: BoardFilters,
+    department_id: uuid.UUID | None,
+    cursor: str | None,
+    *,
+    hours_min: int | None,
+    hours_max: int | None,
 ) -> tuple[list[OpportunityRead], str | None]:
     return await OpportunityService(db).list_visible(
         principal,
@@ -360,6 +412,8 @@ async def _visible_openings(
         q=filters.q or None,
         cursor=cursor,
         limit=BOARD_PAGE,
+        hours_min=hours_min,
+        hours_max=hours_max,
     )
 
 

@@ -28,6 +28,24 @@ LANGUAGES = {"en": "English", "nl": "Nederlands"}
 LANGUAGE_COOKIE = "crosswalk_language"
 
 
+def N_(message: str) -> str:
+    """Marks a string for the catalogues where it is defined; `Language.gettext` translates it where shown."""
+    return message
+
+
+# The product's default proficiency scale, which every new company starts with (the tenant schema's
+# first migration seeds it, in English). A company may rename its levels (`PUT /api/v1/proficiency-
+# levels/{level}`): a name it chose is its own words, shown as written; a default name it kept is the
+# product's, and is translated (`Language.level_name`).
+DEFAULT_LEVEL_NAMES = {
+    1: N_("Novice"),
+    2: N_("Advanced beginner"),
+    3: N_("Competent"),
+    4: N_("Proficient"),
+    5: N_("Expert"),
+}
+
+
 def po_path(language: str) -> Path:
     return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
@@ -57,6 +75,11 @@ class Language:
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.translations.ngettext(singular, plural, n)
+
+    def level_name(self, level: int, name: str) -> str:
+        """A proficiency level's name: translated when it is the product's default name for that level,
+        else the company's own name as written."""
+        return self.gettext(name) if DEFAULT_LEVEL_NAMES.get(level) == name else name
 
     def datetime(self, moment: dt.datetime) -> str:
         """With its time zone named ("6 december 2026, 18:25:44 UTC"): the portal does not know the

@@ -11,9 +11,11 @@ request and template classes).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
@@ -37,6 +39,7 @@ from backend.portal.visitors import (
     COMPANY_COOKIE,
     PUBLIC_PAGE,
     SESSION_KEY,
+    CompanyUnavailable,
     SignInRequired,
     company_of,
     page_path,
@@ -71,7 +74,7 @@ def remember(response: Response[Any], cookie: str, value: str, settings: Setting
     )
 
 
-def language_of(request: HTMXRequest, languages: Languages) -> Language:
+def language_of(request: ASGIConnection[Any, Any, Any, Any], languages: Languages) -> Language:
     session: PortalSession | None = request.scope.get("state", {}).get(SESSION_KEY)
     return languages.choose(
         request.cookies.get(LANGUAGE_COOKIE),
@@ -124,6 +127,28 @@ def sign_in_again(request: Request[Any, Any, Any], exc: SignInRequired) -> Respo
     if HTMXDetails(request):
         return ClientRedirect(target)
     return Redirect(target, status_code=303)
+
+
+def company_unavailable(languages: Languages) -> Callable[[Request[Any, Any, Any], CompanyUnavailable], Response[Any]]:
+    """The page a signed-in person of a suspended (or archived) company gets instead of the API's JSON
+    403: the same status, in their language, saying what happened and whom to ask."""
+
+    def handler(request: Request[Any, Any, Any], exc: CompanyUnavailable) -> Response[Any]:
+        language = language_of(request, languages)
+        return HTMXTemplate(
+            template_name="unavailable.html",
+            context={
+                "i18n": language,
+                "language": language.code,
+                "languages": LANGUAGES,
+                "principal": None,
+                "here": page_path(request),
+                "status": exc.status.value,
+            },
+            status_code=exc.status_code,
+        )
+
+    return handler
 
 
 class PortalController(Controller):

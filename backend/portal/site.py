@@ -25,10 +25,11 @@ from backend.portal.career import CAREER_PATHS, CareerController
 from backend.portal.hiring import HIRING_PATHS, HiringController
 from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
+from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
 from backend.portal.profile import PROFILE_PATHS, ProfileController
-from backend.portal.routes import PortalController, sign_in_again
+from backend.portal.routes import PortalController, company_unavailable, sign_in_again
 from backend.portal.team import TEAM_PATHS, TeamController
-from backend.portal.visitors import SignInRequired, portal_guard
+from backend.portal.visitors import CompanyUnavailable, SignInRequired, portal_guard
 from tenants.registry import TenantRegistry
 
 HERE = Path(__file__).parent
@@ -51,6 +52,7 @@ PORTAL_PATHS = [
     *MENTORING_PATHS,
     *HIRING_PATHS,
     *TEAM_PATHS,
+    *NOTIFICATIONS_PATHS,
 ]
 
 
@@ -97,10 +99,11 @@ def portal_routers(
             MentoringController,
             HiringController,
             TeamController,
+            NotificationsController,
         ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,
-        exception_handlers={SignInRequired: sign_in_again},
+        exception_handlers={SignInRequired: sign_in_again, CompanyUnavailable: company_unavailable(languages)},
         dependencies={
             "db": Provide(tenant_db_provider(unit_of_work)),
             "principal": Provide(provide_principal, sync_to_thread=False),

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 from litestar.types import Guard
 
@@ -25,8 +25,9 @@ from backend.api.query import refuse_unknown_query
 from backend.auth.middleware import scope_guard
 from backend.auth.portal_sessions import SESSION_COOKIE, PortalSession, PortalSessions
 from backend.auth.principal import Principal
-from backend.auth.principals import CHALLENGE, Principals
+from backend.auth.principals import CHALLENGE, Principals, TenantUnavailable
 from backend.sso.service import DEFAULT_RETURN_TO, LoginError, safe_return_to
+from tenants.models import TenantStatus
 from tenants.slugs import SLUG_PATTERN
 
 # The company a browser last signed in to (not a secret: it names where to sign in again when the
@@ -44,6 +45,15 @@ class SignInRequired(NotAuthorizedException):
     def __init__(self, return_to: str) -> None:
         super().__init__("sign in to see this page", headers=CHALLENGE)
         self.return_to = return_to
+
+
+class CompanyUnavailable(PermissionDeniedException):
+    """A signed-in person's company is not active (suspended, archived): the API's 403, which the
+    portal's handler answers a browser with a page saying so in the person's language."""
+
+    def __init__(self, status: TenantStatus) -> None:
+        super().__init__(f"the company is {status.value}")
+        self.status = status
 
 
 def wants_html(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
@@ -84,7 +94,18 @@ def portal_guard(principals: Principals, portal_sessions: PortalSessions) -> Gua
         # A query parameter the page does not take is refused before anything else, as on every route
         # (the app's hook for it runs after the guards).
         refuse_unknown_query(connection, handler)
-        session, principal = await _signed_in(connection, principals, portal_sessions)
+        try:
+            session, principal = await _signed_in(connection, principals, portal_sessions)
+        except TenantUnavailable as exc:
+            # The company is suspended (or archived): a program gets the API's 403; a browser a page
+            # saying so, in the person's language (their session's, kept for it); the public pages
+            # (the language switch) still answer, as to a visitor not signed in.
+            connection.scope["user"] = None
+            if not wants_html(connection):
+                raise
+            if handler.opt.get(PUBLIC_PAGE):
+                return
+            raise CompanyUnavailable(exc.status) from exc
         connection.scope["user"] = principal
         connection.scope.setdefault("state", {})[SESSION_KEY] = session
         if principal is None:
@@ -109,6 +130,8 @@ async def _signed_in(
     session = await portal_sessions.get(session_id)
     if session is None:
         return None, None
+    # The session's language serves even a refusal (a suspended company's page).
+    connection.scope.setdefault("state", {})[SESSION_KEY] = session
     try:
         principal = await principals.of_claims(session.claims())
     except NotAuthorizedException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 
@@ -93,3 +94,38 @@ async def test_the_reminder_job_body_reports_what_it_raised(
 
     async with database.tenant_session(tenant) as session, session.begin():
         assert await remind_stale(Job(session)) == {"reminders": 1}  # type: ignore[arg-type]
+
+
+async def test_reminders_sort_among_the_other_notifications_by_when_they_were_raised(
+    client: AsyncTestClient[Litestar], database: Database, make_tenant: TenantFactory, auth: TokenFactory
+) -> None:
+    # The list (and the portal's /notifications) is ordered by id, oldest first: a reminder made in SQL
+    # must have a time-ordered id (UUIDv7) as the others, not a random one.
+    from backend.notifications.service import NotificationService
+
+    tenant = make_tenant()
+    hr = auth(tenant)
+    world = await build_world(client, hr, "order")
+    employee_id = uuid.UUID(world.employee["id"])
+    response = await client.put(
+        f"/api/v1/employees/{employee_id}/skills/{world.skill['id']}",
+        json={"level": 2, "source": "manager", "last_confirmed": (TODAY - dt.timedelta(days=400)).isoformat()},
+        headers=hr,
+    )
+    assert response.status_code in (200, 201), response.text
+    for step in ("before", "reminder", "after"):
+        async with database.tenant_session(tenant) as session, session.begin():
+            service = NotificationService(session)
+            if step == "reminder":
+                assert await service.remind_stale_skills(TODAY, 365) == 1
+            else:
+                await service.send(employee_id, kind="test.order", title=step, body="...", data={})
+        await asyncio.sleep(0.01)
+    employee = auth(tenant, UserRole.EMPLOYEE, employee_id=employee_id)
+    items = (await client.get("/api/v1/me/notifications", headers=employee)).json()["items"]
+    assert [n["title"] if n["kind"] == "test.order" else n["kind"] for n in items] == [
+        "before",
+        "skills.stale",
+        "after",
+    ]
+    assert uuid.UUID(items[1]["id"]).version == 7

@@ -239,3 +239,51 @@ async def test_a_script_without_credentials_gets_the_apis_401(portal: Portal) ->
         ):
             response = await http.request(method, path)
             assert response.status_code == 401, (method, path, response.text)
+
+
+async def test_the_board_filters_by_hours_a_week_and_refuses_bad_hours_beside_their_field(
+    page: Page, portal: Portal, shots: Shots, database: Database
+) -> None:
+    word = f"Hours{secrets.token_hex(3)}"
+    await post_opening(database, portal, f"{word} gig")  # 6 hours a week
+    await signed_in(page, portal, "ana")
+    await page.goto(f"{portal.base_url}/board")
+
+    async def search(at_least: str, at_most: str) -> None:
+        await page.get_by_label("Search titles").fill(word)
+        await page.get_by_label("Hours a week, at least").fill(at_least)
+        await page.get_by_label("Hours a week, at most").fill(at_most)
+        await page.get_by_role("button", name="Search", exact=True).click()
+        await page.wait_for_url(f"{portal.base_url}/board?**")
+
+    await search("4", "6")
+    found = page.locator("#openings > li")
+    await expect(found).to_have_count(1)
+    await expect(found).to_contain_text("6 hours a week")
+    assert "hours_min=4" in page.url
+    assert "hours_max=6" in page.url
+    await expect(page.get_by_label("Hours a week, at least")).to_have_value("4")
+    await assert_accessible(page)
+    await shots(page, "board-hours")
+    # More hours than it asks, or fewer: not found.
+    await search("7", "")
+    await expect(page.locator("#no-openings")).to_be_visible()
+    await search("", "5")
+    await expect(page.locator("#no-openings")).to_be_visible()
+
+    # Out of the API's range: refused beside the field, with what was typed kept.
+    await search("0", "6")
+    at_least = page.get_by_label("Hours a week, at least")
+    await expect(at_least).to_have_attribute("aria-invalid", "true")
+    await expect(at_least).to_have_attribute("aria-describedby", "hours_min-error")
+    await expect(page.locator("#hours_min-error")).to_have_text("Enter a whole number of hours from 1 to 80.")
+    await expect(at_least).to_have_value("0")
+    await expect(page.get_by_label("Hours a week, at most")).to_have_value("6")
+    await expect(page.locator("#openings")).to_have_count(0)
+    # At most below at least: the service's refusal, beside the second field.
+    await search("10", "5")
+    await expect(page.get_by_label("Hours a week, at most")).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("#hours_max-error")).to_have_text("Enter no fewer hours than in the at-least field.")
+    await assert_accessible(page)
+    response = await page.request.get(f"{portal.base_url}/board?hours_min=81", headers=HTML)
+    assert response.status == 422
