@@ -211,7 +211,8 @@ class Pairing(IdMixin, TimestampMixin, TenantBase):
     mentee_employee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("employees.id"), index=True)
     state: Mapped[PairingState] = mapped_column(str_enum(PairingState, "pairing_state"), default=PairingState.PROPOSED)
     score: Mapped[float] = mapped_column(Float)
-    # {"factors": {name: {"value", "weight", "points"}}, "sentences": [...]}
+    # {"factors": {name: {"value", "weight", "points"}}, "sentences": [...], "statements": [...]}: the
+    # statements (backend/mentoring/reasons.py, absent from runs written before them) in English sentences.
     reasons: Mapped[dict[str, Any]] = mapped_column(JSONB)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

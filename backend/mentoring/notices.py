@@ -68,7 +68,8 @@ def _paired_notices(pair: Pairing, names: dict[uuid.UUID, str], programme: str) 
         "pairing_id": str(pair.id),
         "mentor_employee_id": str(pair.mentor_employee_id),
         "mentee_employee_id": str(pair.mentee_employee_id),
-        "reasons": pair.reasons,
+        # The reasons as the API serves them (`ReasonsRead`: factors and sentences).
+        "reasons": {key: pair.reasons[key] for key in ("factors", "sentences")},
     }
 
     def notice(recipient: uuid.UUID, role: str, title: str, body: str) -> Notice:

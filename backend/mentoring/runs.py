@@ -19,6 +19,7 @@ from backend.auth.principal import Principal, require_hr
 from backend.core.jobs.enqueue import Progress, enqueue_for
 from backend.errors import ConflictError, NotFoundError
 from backend.framework.models import Role, RoleSkill
+from backend.mentoring import reasons
 from backend.mentoring.models import (
     IN_POOL,
     LIVE_STATES,
@@ -47,6 +48,7 @@ from backend.mentoring.pairing import (
     unmatched_reason,
 )
 from backend.mentoring.programmes import ProgrammeService
+from backend.mentoring.reasons import Statement
 from backend.mentoring.schemas import RunCreate
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.skills.models import EmployeeSkill, Skill
@@ -587,10 +589,6 @@ def _build_pool(
     )
 
 
-def _level_text(level: int) -> str:
-    return f"level {level}" if level else "not yet rated"
-
-
 def _reasons(
     data: _PoolData,
     mentee: _Mentee,
@@ -599,32 +597,27 @@ def _reasons(
     weights: dict[str, float],
     programme: Programme,
 ) -> dict[str, Any]:
-    """The pair's named factors (value, weight, points) and the same in plain sentences."""
-    sentences: list[str] = []
+    """The pair's named factors (value, weight, points), why they suit each other as statements (a code
+    and its values, `reasons.py`) and the same statements in English sentences."""
+    statements: list[Statement] = []
     labels = data.skill_labels
     wanted = sorted(mentee.wants, key=lambda s: labels.get(s, ""))
     for skill in wanted:
         theirs = data.levels.get((mentor.employee.id, skill), 0)
         mine = data.levels.get((mentee.employee.id, skill), 0)
         if theirs > mine:
-            sentences.append(f"Mentor is level {theirs} in {labels[skill]}, you are {_level_text(mine)}")
+            statements.append(reasons.mentor_level(labels[skill], theirs, mine))
     taught = [labels[s] for s in wanted if (mentor.profile.id, s) in data.teaches]
     if taught:
-        sentences.append(f"Mentor wants to teach {', '.join(taught)}")
+        statements.append(reasons.teaches(taught))
     target = mentee.request.target_role_id
     if target is not None and mentor.employee.role_id == target:
-        sentences.append(f"Mentor is a {data.role_titles[target]}, the role you aim for")
+        statements.append(reasons.holds_target_role(data.role_titles[target]))
     hours = abs(mentee.request.utc_offset_minutes - mentor.profile.utc_offset_minutes) / 60
-    hours = min(hours, 24 - hours)
-    sentences.append(
-        "You share a time zone"
-        if hours == 0
-        else f"Your time zones are {hours:g} hour{'s' if hours != 1 else ''} apart"
-    )
-    common = sorted(set(mentee.request.languages) & set(mentor.profile.languages))
-    sentences.append(f"You both speak {', '.join(common)}")
+    statements.append(reasons.time_zones(min(hours, 24 - hours)))
+    statements.append(reasons.shared_languages(sorted(set(mentee.request.languages) & set(mentor.profile.languages))))
     if programme.require_different_department:
-        sentences.append("You work in different departments")
+        statements.append(reasons.different_departments())
     return {
         "factors": {
             name: {
@@ -634,5 +627,6 @@ def _reasons(
             }
             for name in FACTORS
         },
-        "sentences": sentences,
+        "sentences": [reasons.sentence(statement) for statement in statements],
+        "statements": statements,
     }

@@ -209,6 +209,8 @@ class FactorRead(Struct):
 
 
 class ReasonsRead(Struct):
+    # The stored reasons also hold `statements` (backend/mentoring/reasons.py), which the API does not
+    # serve: `sentences` are those statements in English.
     factors: dict[str, FactorRead]
     sentences: list[str]
 

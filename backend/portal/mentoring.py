@@ -23,10 +23,10 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, assert_never
 
 import msgspec
-from babel.numbers import format_decimal
+from babel.lists import format_list
 from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
@@ -44,6 +44,7 @@ from backend.mentoring.pairing import UNMATCHED_REASONS
 from backend.mentoring.pairings import PairingService
 from backend.mentoring.profiles import MentorProfileService
 from backend.mentoring.programmes import ProgrammeService
+from backend.mentoring.reasons import ReasonCode, Statement
 from backend.mentoring.requests import MenteeRequestService
 from backend.mentoring.schemas import (
     CheckInCreate,
@@ -180,50 +181,65 @@ def offer_shown(offer: MentorProfileRead | None) -> Typed:
     }
 
 
-# The sentences a pairing run writes for the mentee (backend/mentoring/runs.py, `_reasons`), in English.
-_LEVELS = re.compile(r"Mentor is level (\d+) in (.+), you are level (\d+)")
-_UNRATED = re.compile(r"Mentor is level (\d+) in (.+), you are not yet rated")
-_TEACHES = re.compile(r"Mentor wants to teach (.+)")
-_HOLDS = re.compile(r"Mentor is a (.+), the role you aim for")
-_APART = re.compile(r"Your time zones are ([\d.]+) hours? apart")
-_SPEAK = re.compile(r"You both speak (.+)")
-
-
-def language_names(language: Language, codes: str) -> str:
-    """ "en, nl" as the page's language names them ("Engels, Nederlands")."""
+def language_names(language: Language, codes: Sequence[str]) -> str:
+    """["en", "nl"] as the page's language names and lists them ("Engels en Nederlands")."""
     names = language.locale.languages
-    return ", ".join(names.get(code.strip().split("-")[0], code.strip()) for code in codes.split(","))
+    return format_list([names.get(code.split("-")[0], code) for code in codes], locale=language.code)
 
 
-def reason_in_words(language: Language, sentence: str) -> tuple[str, bool]:
-    """One of a pairing's sentences in the page's language, and whether it is (a sentence the portal
-    does not know stays as the run wrote it, in English, and is marked so)."""
-    if language.code == DEFAULT_LANGUAGE:
-        return sentence, True
-    if found := _LEVELS.fullmatch(sentence):
-        theirs, skill, mine = found.groups()
-        text = language.gettext("Mentor is level %(theirs)s in %(skill)s, you are level %(mine)s")
-        return text % {"theirs": theirs, "skill": skill, "mine": mine}, True
-    if found := _UNRATED.fullmatch(sentence):
-        theirs, skill = found.groups()
-        text = language.gettext("Mentor is level %(theirs)s in %(skill)s, you are not yet rated")
-        return text % {"theirs": theirs, "skill": skill}, True
-    if found := _TEACHES.fullmatch(sentence):
-        return language.gettext("Mentor wants to teach %(skills)s") % {"skills": found.group(1)}, True
-    if found := _HOLDS.fullmatch(sentence):
-        return language.gettext("Mentor is a %(role)s, the role you aim for") % {"role": found.group(1)}, True
-    if sentence == "You share a time zone":
-        return language.gettext("You share a time zone"), True
-    if found := _APART.fullmatch(sentence):
-        hours = format_decimal(float(found.group(1)), locale=language.code)
-        return language.gettext("Your time zones are %(hours)s hours apart") % {"hours": hours}, True
-    if found := _SPEAK.fullmatch(sentence):
+def statement_in_words(language: Language, statement: Statement) -> str | None:
+    """One of a pairing's statements (backend/mentoring/reasons.py: a code and its values, written for
+    the mentee) in the page's language, or None for a code the portal does not know."""
+    try:
+        code = ReasonCode(str(statement.get("code")))
+    except ValueError:
+        return None
+    if code is ReasonCode.MENTOR_LEVEL:
+        values = {"theirs": language.number(statement["theirs"]), "skill": statement["skill"]}
+        if not statement["mine"]:
+            return language.gettext("Mentor is level %(theirs)s in %(skill)s, you are not yet rated") % values
+        values["mine"] = language.number(statement["mine"])
+        return language.gettext("Mentor is level %(theirs)s in %(skill)s, you are level %(mine)s") % values
+    if code is ReasonCode.TEACHES:
+        skills = format_list(statement["skills"], locale=language.code)
+        return language.gettext("Mentor wants to teach %(skills)s") % {"skills": skills}
+    if code is ReasonCode.HOLDS_TARGET_ROLE:
+        return language.gettext("Mentor is a %(role)s, the role you aim for") % {"role": statement["role"]}
+    if code is ReasonCode.SAME_TIME_ZONE:
+        return language.gettext("You share a time zone")
+    if code is ReasonCode.TIME_ZONES_APART:
+        hours = statement["hours"]
+        # A fraction of an hour ("1.5") takes the plural, as English and Dutch write it.
+        count = int(hours) if float(hours).is_integer() else 2
+        text = language.ngettext(
+            "Your time zones are %(hours)s hour apart", "Your time zones are %(hours)s hours apart", count
+        )
+        return text % {"hours": language.number(hours)}
+    if code is ReasonCode.SHARED_LANGUAGES:
         return language.gettext("You both speak %(languages)s") % {
-            "languages": language_names(language, found.group(1))
-        }, True
-    if sentence == "You work in different departments":
-        return language.gettext("You work in different departments"), True
-    return sentence, False
+            "languages": language_names(language, statement["languages"])
+        }
+    if code is ReasonCode.DIFFERENT_DEPARTMENTS:
+        return language.gettext("You work in different departments")
+    assert_never(code)
+
+
+def reasons_in_words(language: Language, reasons: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """A pairing's reasons in the page's language, each with the language it is written in when that
+    is not the page's (`lang`): its statements, from their codes; the English sentence the run wrote
+    for a run written before statements (or a code the portal does not know), marked "en"."""
+    sentences: list[str] = reasons.get("sentences", [])
+    statements: list[Statement] | None = reasons.get("statements")
+    if statements is None:
+        return [(sentence, "en") for sentence in sentences]
+    shown: list[tuple[str, str | None]] = []
+    for index, statement in enumerate(statements):
+        text = statement_in_words(language, statement)
+        if text is not None:
+            shown.append((text, None))
+        elif index < len(sentences):
+            shown.append((sentences[index], "en"))
+    return shown
 
 
 def waitlist_reason(language: Language, reason: str) -> tuple[str, bool]:
@@ -845,7 +861,7 @@ async def _pairing_page(
         me=me,
         unread=unread,
         pairing=pairing,
-        sentences=[reason_in_words(language, sentence) for sentence in pairing.reasons["sentences"]],
+        sentences=reasons_in_words(language, pairing.reasons),
         programme=programme,
         names=names,
         i_mentor=pairing.mentor_employee_id == principal.employee_id,

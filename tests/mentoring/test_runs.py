@@ -31,6 +31,7 @@ from backend.mentoring.models import (
     WaitlistEntry,
 )
 from backend.mentoring.programmes import ProgrammeService
+from backend.mentoring.reasons import ReasonCode, sentence
 from backend.mentoring.runs import PAIRING_RUN_JOB, PairingRunService
 from backend.mentoring.schemas import ProgrammeCreate, RunCreate, Weights
 from backend.settings import Settings
@@ -448,3 +449,101 @@ async def test_a_cohort_needs_its_dates(database: Database, make_tenant: TenantF
     assert await new_programme(
         database, tenant, kind=ProgrammeKind.COHORT, starts_on=date(2027, 1, 1), ends_on=date(2027, 6, 30)
     )
+
+
+async def test_each_reason_is_a_statement_and_its_sentence(database: Database, make_tenant: TenantFactory) -> None:
+    """Three pairs that together say every kind of reason: each pair's sentences are its statements
+    in English, one for one, and each statement carries the values its sentence names. The programme
+    pairs across departments, and languages leave each mentee one mentor."""
+    tenant = make_tenant()
+    org = await seed_org(
+        database,
+        tenant,
+        managers=[None] * 6,
+        departments=[0, 1, 1, 0, 0, 1],
+        levels={(0, 0): 4, (0, 1): 3, (1, 0): 2, (2, 0): 5, (4, 1): 2},
+        skills=2,
+        roles=[0, None, None, None, None, None],
+        tag="r",
+    )
+    skill0, skill1 = org.skills
+    mentor1, mentee1, mentor2, mentee2, mentor3, mentee3 = org.people
+    programme_id = await new_programme(database, tenant, require_different_department=True)
+    first = await add_mentor(
+        database,
+        tenant,
+        programme_id,
+        mentor1,
+        capacity=1,
+        languages=["en", "nl"],
+        teaches=org.skills,
+        utc_offset_minutes=60,
+    )
+    second = await add_mentor(
+        database, tenant, programme_id, mentor2, capacity=1, languages=["en"], utc_offset_minutes=90
+    )
+    third = await add_mentor(database, tenant, programme_id, mentor3, capacity=1, languages=["ja"])
+    one = await add_mentee(
+        database,
+        tenant,
+        programme_id,
+        mentee1,
+        languages=["nl", "en", "de"],
+        wants=org.skills,
+        target_role_id=org.roles[0],
+    )
+    two = await add_mentee(database, tenant, programme_id, mentee2, languages=["en"], wants=[skill0])
+    three = await add_mentee(database, tenant, programme_id, mentee3, languages=["ja"], wants=[skill1])
+
+    run = await start(database, tenant, programme_id)
+    assert (await compute(database, tenant, run.id))["matched"] == 3
+    pairs = {p.mentee_request_id: p for p in await pairs_of(database, tenant, run.id)}
+    assert {request: p.mentor_profile_id for request, p in pairs.items()} == {one: first, two: second, three: third}
+    departments = {"code": "different_departments"}
+    assert pairs[one].reasons["statements"] == [
+        {"code": "mentor_level", "skill": "Skill 0 r", "theirs": 4, "mine": 2},
+        {"code": "mentor_level", "skill": "Skill 1 r", "theirs": 3, "mine": 0},
+        {"code": "teaches", "skills": ["Skill 0 r", "Skill 1 r"]},
+        {"code": "holds_target_role", "role": "Role 0 r"},
+        {"code": "time_zones_apart", "hours": 1},
+        {"code": "shared_languages", "languages": ["en", "nl"]},
+        departments,
+    ]
+    assert pairs[one].reasons["sentences"] == [
+        "Mentor is level 4 in Skill 0 r, you are level 2",
+        "Mentor is level 3 in Skill 1 r, you are not yet rated",
+        "Mentor wants to teach Skill 0 r, Skill 1 r",
+        "Mentor is a Role 0 r, the role you aim for",
+        "Your time zones are 1 hour apart",
+        "You both speak en, nl",
+        "You work in different departments",
+    ]
+    assert pairs[two].reasons["statements"] == [
+        {"code": "mentor_level", "skill": "Skill 0 r", "theirs": 5, "mine": 0},
+        {"code": "time_zones_apart", "hours": 1.5},
+        {"code": "shared_languages", "languages": ["en"]},
+        departments,
+    ]
+    assert pairs[two].reasons["sentences"] == [
+        "Mentor is level 5 in Skill 0 r, you are not yet rated",
+        "Your time zones are 1.5 hours apart",
+        "You both speak en",
+        "You work in different departments",
+    ]
+    assert pairs[three].reasons["statements"] == [
+        {"code": "mentor_level", "skill": "Skill 1 r", "theirs": 2, "mine": 0},
+        {"code": "same_time_zone"},
+        {"code": "shared_languages", "languages": ["ja"]},
+        departments,
+    ]
+    assert pairs[three].reasons["sentences"] == [
+        "Mentor is level 2 in Skill 1 r, you are not yet rated",
+        "You share a time zone",
+        "You both speak ja",
+        "You work in different departments",
+    ]
+    # Every code the run knows was said by one of the pairs, and each sentence is its statement's.
+    said = [s for p in pairs.values() for s in p.reasons["statements"]]
+    assert {s["code"] for s in said} == {code.value for code in ReasonCode}
+    for pair in pairs.values():
+        assert pair.reasons["sentences"] == [sentence(s) for s in pair.reasons["statements"]]

@@ -29,11 +29,13 @@ from backend.mentoring.models import (
 from backend.mentoring.models import Programme as ProgrammeRow
 from backend.mentoring.profiles import MentorProfileService
 from backend.mentoring.programmes import ProgrammeService
+from backend.mentoring.reasons import ReasonCode, sentence
 from backend.mentoring.requests import MenteeRequestService
 from backend.mentoring.runs import PairingRunService
 from backend.mentoring.schemas import MenteeRequestCreate, MentorProfileCreate, ProgrammeCreate, RunCreate
 from backend.notifications.models import Notification
-from backend.portal.i18n import LANGUAGE_COOKIE
+from backend.portal.i18n import LANGUAGE_COOKIE, Languages
+from backend.portal.mentoring import reasons_in_words
 from tenants.sessions import Database
 from tests.mentoring.seed import employee, hr
 from tests.portal.conftest import WIDTHS, Portal, Shots, assert_accessible, sign_in
@@ -215,7 +217,9 @@ async def test_the_pair_read_why_they_were_paired_and_each_others_check_ins(
     await expect(reasons).to_contain_text("Mentor is level 4 in Negotiation, you are not yet rated.")
     await expect(reasons).to_contain_text("Mentor wants to teach Negotiation.")
     await expect(reasons).to_contain_text("Your time zones are 1 hour apart.")
-    await expect(reasons).to_contain_text("You both speak en.")
+    # The page writes the language's name, where the API's sentence has its code ("You both speak en").
+    await expect(reasons).to_contain_text("You both speak English.")
+    await expect(reasons.locator("[lang=en]")).to_have_count(0)
     factors = ana.locator("#reason-factors")
     await expect(factors).to_contain_text("Skills to learn from")
     await expect(factors).to_contain_text("How far the mentor is ahead of the mentee")
@@ -270,6 +274,7 @@ async def test_the_pair_read_why_they_were_paired_and_each_others_check_ins(
     await expect(ben.locator("#reason-factors")).to_contain_text("Vaardigheden om van te leren")
     dutch = ben.locator("#reason-sentences")
     await expect(dutch).to_contain_text("Mentor heeft niveau 4 in Negotiation, u bent nog niet beoordeeld.")
+    await expect(dutch).to_contain_text("Mentor wil Negotiation overdragen.")
     await expect(dutch).to_contain_text("Uw tijdzones liggen 1 uur uit elkaar.")
     await expect(dutch).to_contain_text("U spreekt allebei Engels.")
     await expect(dutch.locator("[lang=en]")).to_have_count(0)
@@ -310,3 +315,67 @@ async def test_the_pair_read_why_they_were_paired_and_each_others_check_ins(
     await ben.reload()
     await expect(ben.locator("#pairing-state")).to_contain_text("beëindigd")
     await expect(ben.get_by_role("button", name="Vraag een andere mentor")).to_have_count(0)
+
+
+# One statement of each code a run writes (backend/mentoring/reasons.py), with the values it names.
+STATEMENTS = [
+    {"code": "mentor_level", "skill": "SQL", "theirs": 4, "mine": 2},
+    {"code": "mentor_level", "skill": "Tableau", "theirs": 3, "mine": 0},
+    {"code": "teaches", "skills": ["SQL", "Tableau", "Python"]},
+    {"code": "holds_target_role", "role": "Senior Analyst"},
+    {"code": "same_time_zone"},
+    {"code": "time_zones_apart", "hours": 1},
+    {"code": "time_zones_apart", "hours": 2.5},
+    {"code": "shared_languages", "languages": ["en", "nl"]},
+    {"code": "different_departments"},
+]
+
+
+def test_every_reason_is_written_from_its_code_in_the_pages_language() -> None:
+    """Each statement in Dutch and in English, from its code and values (lists as the language lists
+    them, numbers as it writes them, languages by their names); none left in English on a Dutch page."""
+    assert {s["code"] for s in STATEMENTS} == {code.value for code in ReasonCode}
+    reasons = {"factors": {}, "sentences": [sentence(s) for s in STATEMENTS], "statements": STATEMENTS}
+    languages = Languages()
+    assert reasons_in_words(languages.get("nl"), reasons) == [
+        ("Mentor heeft niveau 4 in SQL, u niveau 2", None),
+        ("Mentor heeft niveau 3 in Tableau, u bent nog niet beoordeeld", None),
+        ("Mentor wil SQL, Tableau en Python overdragen", None),
+        ("Mentor is Senior Analyst, de functie waar u naartoe wilt", None),
+        ("U zit in dezelfde tijdzone", None),
+        ("Uw tijdzones liggen 1 uur uit elkaar", None),
+        ("Uw tijdzones liggen 2,5 uur uit elkaar", None),
+        ("U spreekt allebei Engels en Nederlands", None),
+        ("U werkt op verschillende afdelingen", None),
+    ]
+    assert reasons_in_words(languages.get("en"), reasons) == [
+        ("Mentor is level 4 in SQL, you are level 2", None),
+        ("Mentor is level 3 in Tableau, you are not yet rated", None),
+        ("Mentor wants to teach SQL, Tableau, and Python", None),
+        ("Mentor is a Senior Analyst, the role you aim for", None),
+        ("You share a time zone", None),
+        ("Your time zones are 1 hour apart", None),
+        ("Your time zones are 2.5 hours apart", None),
+        ("You both speak English and Dutch", None),
+        ("You work in different departments", None),
+    ]
+
+
+def test_reasons_without_statements_are_shown_as_the_run_wrote_them_in_english() -> None:
+    """A run written before statements has only its English sentences: shown as written, marked as
+    English; so is a statement whose code the portal does not know."""
+    dutch = Languages().get("nl")
+    old = {"factors": {}, "sentences": ["Mentor is level 4 in SQL, you are level 2", "You both speak en"]}
+    assert reasons_in_words(dutch, old) == [
+        ("Mentor is level 4 in SQL, you are level 2", "en"),
+        ("You both speak en", "en"),
+    ]
+    newer = {
+        "factors": {},
+        "sentences": ["You share a time zone", "Mentor sings in your choir"],
+        "statements": [{"code": "same_time_zone"}, {"code": "sings_in_your_choir"}],
+    }
+    assert reasons_in_words(dutch, newer) == [
+        ("U zit in dezelfde tijdzone", None),
+        ("Mentor sings in your choir", "en"),
+    ]
