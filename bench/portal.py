@@ -104,10 +104,14 @@ def first_link(list_page: str, prefix: str) -> Callable[[httpx.Client], str | No
 # How a detail page's id is found for a person. Add one for a new detail page.
 IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "opening": first_link("/board", "/board/"),
+    "target_role": first_link("/career", "/career/plan?role="),
+    "programme": first_link("/mentoring", "/mentoring/programmes/"),
+    "pairing": first_link("/mentoring", "/mentoring/pairings/"),
+    "managed": first_link("/openings", "/openings/"),
 }
+MANAGERS = ("manager",)
 
-# Every GET page of backend/portal. Add a line for a new page (the other slices of issue 17: /career,
-# /mentoring, /team (managers), /releases (managers), /openings and /openings/{id} (hiring managers)).
+# Every GET page of backend/portal. Add a line for a new page.
 PAGES: list[Page] = [
     Page("/home"),
     Page("/board"),
@@ -120,6 +124,17 @@ PAGES: list[Page] = [
     Page("/aspirations"),
     Page("/notifications"),
     Page("/notifications?unread=yes"),
+    Page("/career"),
+    Page("/career/plan?role={target_role}"),
+    Page("/mentoring"),
+    Page("/mentoring/programmes/{programme}"),
+    Page("/mentoring/pairings/{pairing}", ("employee",)),
+    Page("/team", MANAGERS),
+    Page("/releases", MANAGERS),
+    Page("/openings", MANAGERS),
+    Page("/openings/skills?q=data", MANAGERS),
+    Page("/openings/{managed}", MANAGERS),
+    Page("/openings/{managed}/edit", MANAGERS),
 ]
 
 

@@ -286,9 +286,14 @@ class _Activity:
         held = await self._skills_held()
         seniors = [p for p in self.people if p.level is not None and p.level >= 4 and held[p.id]]
         juniors = [p for p in self.people if p.level is not None and p.level <= 2 and p.role_id is not None]
-        mentors = self.rng.sample(seniors, min(MENTORS, len(seniors)))
-        chosen = {p.id for p in mentors}
-        mentees = self.rng.sample([p for p in juniors if p.id not in chosen], min(MENTEES, len(juniors)))
+        # The featured employee asks for a mentor (first, so the run pairs them while mentors have
+        # room), so that signing in as them shows a pairing with its reasons and check-ins.
+        featured = await featured_people(self.session)
+        asking = [p for p in self.people if p.email == featured.employee and p.role_id is not None]
+        mentors = self.rng.sample([p for p in seniors if p not in asking], min(MENTORS, len(seniors)))
+        chosen = {p.id for p in mentors} | {p.id for p in asking}
+        others = [p for p in juniors if p.id not in chosen]
+        mentees = asking + self.rng.sample(others, min(MENTEES - len(asking), len(others)))
         profiles = MentorProfileService(self.session)
         for mentor in mentors:
             await profiles.create(

@@ -460,3 +460,16 @@ async def test_the_people_the_readme_names_have_their_pages_data(alive: Alive) -
         ),
     )
     assert len(pending) == 1
+    # The employee's Mentoring page shows a pairing; the manager's My openings an opening with applicants.
+    paired = await _rows(
+        alive,
+        select(Pairing.id).where(Pairing.mentee_employee_id == employee, Pairing.state == PairingState.PUBLISHED),
+    )
+    assert len(paired) == 1
+    applicants = await _rows(
+        alive,
+        select(func.count(Application.id))
+        .join(Opportunity, Opportunity.id == Application.opportunity_id)
+        .where(Opportunity.hiring_manager_id == manager),
+    )
+    assert applicants[0][0] >= 1
