@@ -295,7 +295,7 @@ class ApplicationService:
                 kind=APPLICATION_RECEIVED,
                 title=f"{employee.full_name} {what} {opportunity.title}",
                 body=f"{employee.full_name} {what} your opening {opportunity.title}.",
-                data=_data(application),
+                data={**_data(application), "applicant_name": employee.full_name, "opening_title": opportunity.title},
             )
         await self._inform_if_due(principal, application, opportunity, employee, policy)
         await record_change(
@@ -449,7 +449,7 @@ class ApplicationService:
             assert release_outcome is not None
             await self._hire(application, opportunity, employee, release_outcome)
         body = f"Your application to {opportunity.title} moved to {target.value}."
-        told = _data(application)
+        told: dict[str, str] = {**_data(application), "opening_title": opportunity.title}
         if reason_shared is not None:
             body += f" The reason: {reason_shared}"
             told["reason_shared"] = reason_shared
@@ -541,7 +541,7 @@ class ApplicationService:
                 title=f"{employee.full_name} applied to {opportunity.title}",
                 body=f"{employee.full_name}, who reports to you, applied to the opening {opportunity.title} "
                 f"(now at {application.stage.value}).",
-                data=_data(application),
+                data={**_data(application), "applicant_name": employee.full_name, "opening_title": opportunity.title},
             )
         await record_change(
             self.session,
@@ -586,7 +586,13 @@ class ApplicationService:
             title=f"Release {employee.full_name} for {opportunity.title}?",
             body=f"{employee.full_name} has an offer for {opportunity.title}. Release, delay or block the move "
             f"by {deadline.date().isoformat()}; without an answer by then, the move may go ahead.",
-            data={**_data(application), "release_id": str(release.id), "deadline": deadline.isoformat()},
+            data={
+                **_data(application),
+                "release_id": str(release.id),
+                "deadline": deadline.isoformat(),
+                "applicant_name": employee.full_name,
+                "opening_title": opportunity.title,
+            },
         )
 
     async def _cancel_release(self, principal: Principal, application: Application) -> None:
@@ -690,7 +696,12 @@ class ApplicationService:
                 kind=RELEASE_ANSWERED,
                 title=f"Release for {seen.opportunity.title}: {release.status.value}",
                 body=f"The release of an applicant to {seen.opportunity.title} is now {release.status.value}.",
-                data={**_data(application), "release_id": str(release.id), "status": release.status.value},
+                data={
+                    **_data(application),
+                    "release_id": str(release.id),
+                    "status": release.status.value,
+                    "opening_title": seen.opportunity.title,
+                },
             )
         await self.session.refresh(release)
         return (await self._reads([seen], principal))[0]

@@ -70,7 +70,13 @@ def _paired_notices(pair: Pairing, names: dict[uuid.UUID, str], programme: str) 
         "mentee_employee_id": str(pair.mentee_employee_id),
         # The reasons as the API serves them (`ReasonsRead`: factors and sentences).
         "reasons": {key: pair.reasons[key] for key in ("factors", "sentences")},
+        # What a page in another language writes the notice from (backend/notifications/kinds.py).
+        "mentor_name": mentor,
+        "mentee_name": mentee,
+        "programme_name": programme,
     }
+    if "statements" in pair.reasons:
+        data["reason_statements"] = pair.reasons["statements"]
 
     def notice(recipient: uuid.UUID, role: str, title: str, body: str) -> Notice:
         return Notice(
@@ -110,6 +116,7 @@ def _waitlisted_notice(entry: WaitlistEntry, employee_id: uuid.UUID, programme: 
             "position": entry.position,
             "reason_code": entry.reason_code,
             "reason": entry.reason,
+            "programme_name": programme,
         },
         dedupe_key=f"{MENTORING_WAITLISTED}:{entry.run_id}:{entry.mentee_request_id}",
     )
@@ -129,6 +136,8 @@ def _ended_notice(pairing: Pairing, member: uuid.UUID, names: dict[uuid.UUID, st
             "pairing_id": str(pairing.id),
             "other_employee_id": str(other),
             "reason": pairing.end_reason,
+            "other_name": who,
+            "programme_name": programme,
         },
         dedupe_key=f"{MENTORING_PAIRING_ENDED}:{pairing.id}:{member}",
     )

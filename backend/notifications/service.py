@@ -15,26 +15,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import paginate
 from backend.errors import NotFoundError
+from backend.notifications.kinds import NoticeKind, check
 from backend.notifications.models import Notification
 from backend.org.models import Employee
 from backend.skills.models import EmployeeSkill, Skill
 from tenants.base import new_id_sql
 
-STALE_SKILLS = "skills.stale"
+STALE_SKILLS = NoticeKind.STALE_SKILLS
 # The marketplace's (backend/marketplace): to a hiring manager, a new applicant or interest; to an
 # applicant, a stage change; to an applicant's manager, the policy's moment to learn of the
 # application and the release asked of them at offer; to the hiring manager, the manager's answer.
-APPLICATION_RECEIVED = "marketplace.application_received"
-APPLICATION_STAGE = "marketplace.application_stage"
-REPORT_APPLIED = "marketplace.report_applied"
-RELEASE_REQUESTED = "marketplace.release_requested"
-RELEASE_ANSWERED = "marketplace.release_answered"
+APPLICATION_RECEIVED = NoticeKind.APPLICATION_RECEIVED
+APPLICATION_STAGE = NoticeKind.APPLICATION_STAGE
+REPORT_APPLIED = NoticeKind.REPORT_APPLIED
+RELEASE_REQUESTED = NoticeKind.RELEASE_REQUESTED
+RELEASE_ANSWERED = NoticeKind.RELEASE_ANSWERED
 # Mentoring's (backend/mentoring): to both members of each pair of a published run, their pair and why;
 # to each mentee that run waitlisted, their place and why; to the members of a pairing that ends (a
 # re-match ends one too), that it ended and why.
-MENTORING_PAIRED = "mentoring.paired"
-MENTORING_WAITLISTED = "mentoring.waitlisted"
-MENTORING_PAIRING_ENDED = "mentoring.pairing_ended"
+MENTORING_PAIRED = NoticeKind.MENTORING_PAIRED
+MENTORING_WAITLISTED = NoticeKind.MENTORING_WAITLISTED
+MENTORING_PAIRING_ENDED = NoticeKind.MENTORING_PAIRING_ENDED
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ class Notice:
     """One notification to send; `dedupe_key` makes sending it again (a retried request) a no-op."""
 
     employee_id: uuid.UUID
-    kind: str
+    kind: NoticeKind
     title: str
     body: str
     data: dict[str, Any]
@@ -66,9 +67,15 @@ class NotificationService:
         query = select(func.count()).where(Notification.employee_id == employee_id, Notification.read_at.is_(None))
         return int(await self.session.scalar(query) or 0)
 
-    async def send(self, employee_id: uuid.UUID, *, kind: str, title: str, body: str, data: dict[str, Any]) -> None:
-        """Tell one employee something, in the caller's transaction (told only if it commits)."""
-        self.session.add(Notification(employee_id=employee_id, kind=kind, title=title[:200], body=body, data=data))
+    async def send(
+        self, employee_id: uuid.UUID, *, kind: NoticeKind, title: str, body: str, data: dict[str, Any]
+    ) -> None:
+        """Tell one employee something, in the caller's transaction (told only if it commits); `data`
+        holds what the kind's words need (backend/notifications/kinds.py)."""
+        check(kind, data)
+        self.session.add(
+            Notification(employee_id=employee_id, kind=str(kind), title=title[:200], body=body, data=data)
+        )
         await self.session.flush()
 
     async def send_once(self, notices: Sequence[Notice]) -> None:
@@ -76,10 +83,12 @@ class NotificationService:
         key was sent before is skipped. One statement per batch, however many notices."""
         if not notices:
             return
+        for notice in notices:
+            check(notice.kind, notice.data)
         rows = [
             {
                 "employee_id": n.employee_id,
-                "kind": n.kind,
+                "kind": str(n.kind),
                 "title": n.title[:200],
                 "body": n.body,
                 "data": n.data,
@@ -135,7 +144,7 @@ class NotificationService:
         rows = select(
             new_id_sql(),
             stale.c.employee_id,
-            literal(STALE_SKILLS),
+            literal(STALE_SKILLS.value),
             literal("Are your skills still up to date?"),
             func.format(
                 "%s of your skills were last confirmed before %s: %s. Confirm or update them.",
@@ -143,8 +152,16 @@ class NotificationService:
                 literal(cutoff.isoformat()),
                 func.array_to_string(stale.c.names[1:5], ", "),
             ),
-            func.jsonb_build_object("skills", stale.c.skills, "confirmed_before", literal(cutoff.isoformat())),
-            func.concat(literal(f"{STALE_SKILLS}:{month}:"), stale.c.employee_id),
+            # What the reminder's words are written from (backend/notifications/kinds.py).
+            func.jsonb_build_object(
+                "skills",
+                stale.c.skills,
+                "confirmed_before",
+                literal(cutoff.isoformat()),
+                "names",
+                func.to_jsonb(stale.c.names[1:5]),
+            ),
+            func.concat(literal(f"{STALE_SKILLS.value}:{month}:"), stale.c.employee_id),
         )
         result = await self.session.execute(
             insert(Notification)

@@ -4,7 +4,8 @@ with the same principal and scope, as `GET /api/v1/me/notifications` and
 
 - `/notifications?unread=yes&cursor=`: the person's notifications (`NotificationService.list`), oldest
   first as the API lists them, a page at a time (the API's cursor), unread ones marked; "Unread only"
-  is the API's `unread=true`.
+  is the API's `unread=true`. Each is written in the page's language from its kind and data
+  (backend/portal/notices.py); one the portal cannot write is shown as stored, marked English.
 - `POST /notifications/{id}/read`: marks one read (`NotificationService.mark_read`); another person's
   notification is a 404 page, as in the API.
 - `POST /notifications/read`: marks read every unread one the person had in front of them, up to the
@@ -35,7 +36,8 @@ from backend.auth.principal import Principal, Scope
 from backend.errors import InvalidInputError, NotFoundError
 from backend.notifications.service import NotificationService
 from backend.portal.i18n import Languages
-from backend.portal.routes import page, refuse_cross_site, signed_in_header
+from backend.portal.notices import shown
+from backend.portal.routes import language_of, page, refuse_cross_site, signed_in_header
 from backend.portal.visitors import safe_return_path
 from backend.settings import Settings
 
@@ -106,7 +108,8 @@ class NotificationsController(Controller):
             "notifications.html",
             me=me,
             unread=unread_count,
-            notifications=items,
+            # Each in the page's language (backend/portal/notices.py), else as stored, in English.
+            notifications=shown(language_of(request, languages), items),
             only_unread=only_unread,
             shown_at=dt.datetime.now(dt.UTC).isoformat(),
             back=here or first,

@@ -49,6 +49,9 @@ async def test_employees_with_stale_skills_get_one_reminder_a_month_and_can_read
     assert reminder["kind"] == "skills.stale"
     assert "Dashboards stale" in reminder["body"]
     assert reminder["data"]["skills"] == 1
+    # What a page in another language writes the reminder from (backend/notifications/kinds.py).
+    assert reminder["data"]["names"] == [world.skill["label"]]
+    assert reminder["data"]["confirmed_before"] == (TODAY - dt.timedelta(days=365)).isoformat()
     assert reminder["read_at"] is None
 
     # The manager, whose skill is fresh, has none, and cannot mark the employee's reminder read.
