@@ -2,7 +2,9 @@
 leads to them, unread ones are marked, one is marked read by keyboard, the list pages as the API's
 cursor does, "Unread only" is the API's `unread=true`, and "Mark all as read" empties the count. Over
 HTTP with the same session: another person's notification is not found, and a write from another site
-is refused. axe checks every page; screenshots at 390 and 1440 px.
+is refused. In Dutch (Ben's provider says nl-NL), a notification of a known kind is written in Dutch
+from its kind and data; an unknown kind, or one stored before its kind named its data, is shown as
+stored, marked English. axe checks every page; screenshots at 390 and 1440 px.
 
 The fixture gives Ana (and Ben) notifications of their own and puts everything back afterwards: the
 other test files share the company."""
@@ -18,6 +20,7 @@ import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy import delete, select, update
 
+from backend.notifications.kinds import NoticeKind
 from backend.notifications.models import Notification
 from backend.notifications.service import NotificationService
 from tenants.sessions import Database
@@ -163,3 +166,82 @@ async def test_another_persons_notification_is_not_found_and_another_site_writes
     # Ben's is still unread: Ana's "all" is only hers.
     async with database.tenant_session(portal.tenant) as session:
         assert await session.scalar(select(Notification.read_at).where(Notification.id == told.bens)) is None
+
+
+@pytest.fixture
+async def bens_notices(portal: Portal, database: Database) -> AsyncIterator[list[uuid.UUID]]:
+    """Ben is told as the marketplace tells an applicant (the data its producer stores), and has one
+    of the same kind stored before that kind named its data, and a note of a kind no code knows."""
+    ben = portal.world.people["ben"]
+    stage = {"application_id": str(uuid.uuid4()), "opportunity_id": str(uuid.uuid4()), "employee_id": str(ben)}
+    async with database.tenant_session(portal.tenant) as session, session.begin():
+        before = set(await session.scalars(select(Notification.id).where(Notification.employee_id == ben)))
+        service = NotificationService(session)
+        await service.send(
+            ben,
+            kind=NoticeKind.APPLICATION_STAGE,
+            title="Your application to Harbour Analytics Lead: interview",
+            body="Your application to Harbour Analytics Lead moved to interview.",
+            data={**stage, "stage": "interview", "opening_title": "Harbour Analytics Lead"},
+        )
+        await service.send(
+            ben,
+            kind=NoticeKind.MENTORING_PAIRING_ENDED,
+            title="Your mentoring with Ana has ended",
+            body="Your pairing with Ana in Rotterdam Mentoring has ended. Reason: Doel bereikt.",
+            data={"other_name": "Ana", "programme_name": "Rotterdam Mentoring", "reason": "Doel bereikt"},
+        )
+        session.add(
+            Notification(
+                employee_id=ben,
+                kind=NoticeKind.APPLICATION_STAGE.value,
+                title="Your application to Old Opening: offer",
+                body="Your application to Old Opening moved to offer.",
+                data={**stage, "stage": "offer"},
+            )
+        )
+        await service.send(ben, kind="test.dutch", title="A note of no known kind", body="Stored.", data={})
+        await session.flush()
+        added = set(await session.scalars(select(Notification.id).where(Notification.employee_id == ben))) - before
+    try:
+        yield list(added)
+    finally:
+        async with database.tenant_session(portal.tenant) as session, session.begin():
+            await session.execute(delete(Notification).where(Notification.id.in_(added)))
+
+
+async def test_a_dutch_page_writes_each_known_notification_in_dutch_and_marks_the_rest_english(
+    page: Page, portal: Portal, shots: Shots, bens_notices: list[uuid.UUID]
+) -> None:
+    await page.goto(f"{portal.base_url}/auth/{portal.tenant.slug}/login")
+    await sign_in(page, portal, "ben")
+    await page.goto(f"{portal.base_url}/notifications?unread=yes")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Mijn meldingen")
+    items = page.locator("#notifications > li")
+
+    moved = items.filter(has=page.get_by_role("heading", name="Uw sollicitatie op Harbour Analytics Lead: Gesprek"))
+    await expect(moved).to_have_count(1)
+    await expect(moved.locator(".portal-notification-body")).to_have_text(
+        "Uw sollicitatie op Harbour Analytics Lead is nu in de fase: Gesprek."
+    )
+    await expect(moved.locator("[lang]")).to_have_count(0)
+    ended = items.filter(has=page.get_by_role("heading", name="Uw mentoraat met Ana is beëindigd"))
+    await expect(ended.locator(".portal-notification-body")).to_have_text(
+        "Uw koppeling met Ana in Rotterdam Mentoring is beëindigd. Reden: Doel bereikt."
+    )
+    await expect(ended.get_by_role("button", name="Als gelezen markeren")).to_have_count(1)
+    # No English words of these two reach the page.
+    await expect(page.get_by_text("moved to interview")).to_have_count(0)
+    await expect(page.get_by_text("has ended", exact=False)).to_have_count(0)
+
+    # Stored before its kind named its data, and a kind no code knows: as stored, marked English.
+    old = items.filter(has_text="Your application to Old Opening: offer")
+    await expect(old.locator("h2")).to_have_attribute("lang", "en")
+    await expect(old.locator(".portal-notification-body")).to_have_attribute("lang", "en")
+    await expect(old.locator(".portal-notification-body")).to_have_text(
+        "Your application to Old Opening moved to offer."
+    )
+    unknown = items.filter(has_text="A note of no known kind")
+    await expect(unknown.locator("h2")).to_have_attribute("lang", "en")
+    await assert_accessible(page)
+    await shots(page, "notifications-dutch")
