@@ -73,9 +73,7 @@ class NotificationService:
         """Tell one employee something, in the caller's transaction (told only if it commits); `data`
         holds what the kind's words need (backend/notifications/kinds.py)."""
         check(kind, data)
-        self.session.add(
-            Notification(employee_id=employee_id, kind=str(kind), title=title[:200], body=body, data=data)
-        )
+        self.session.add(Notification(employee_id=employee_id, kind=str(kind), title=title[:200], body=body, data=data))
         await self.session.flush()
 
     async def send_once(self, notices: Sequence[Notice]) -> None:

@@ -261,7 +261,7 @@ def waitlist_reason(language: Language, reason: str) -> tuple[str, bool]:
     return messages[code], True
 
 
-def field_message(language: Language, field: str, detail: str) -> str:
+def field_message(language: Language, field: str) -> str:
     """Why a value was refused, in the person's language (the API's problem says it in English for a
     program): what to type instead."""
     messages = {
@@ -280,12 +280,15 @@ def field_message(language: Language, field: str, detail: str) -> str:
         "notes": language.gettext("Your notes are too long (at most 5,000 characters)."),
         "rating": language.gettext("Rate between 1 and 5, or leave it out."),
     }
-    return messages.get(field, detail)
+    # A field the portal has no words for: never the API's English.
+    return messages.get(field, language.gettext("This value was not accepted: check it and try again."))
 
 
-def form_message(language: Language, form: str, detail: str) -> str:
+def form_message(language: Language, form: str) -> str:
     """A refusal of a whole form (a conflict, a permission): what was not done, in the person's
-    language, with the API's words (in English, for a program) after it."""
+    language (the API's `detail` is English words for a program, and is not shown). Such a refusal
+    means the programme or the pairing changed since the page was shown, or it is not the person's
+    to change."""
     if form == "withdraw":
         # The only refusal of a withdrawal (the request is the person's own): it has a live pairing.
         return language.gettext("Your request was not withdrawn: end your pairing first.")
@@ -298,17 +301,19 @@ def form_message(language: Language, form: str, detail: str) -> str:
         "rematch": language.gettext("No new mentor was asked for."),
     }
     what = messages[form] if form in messages else language.gettext("This was not saved.")
-    return f"{what} ({detail})"
+    return f"{what} " + language.gettext(
+        "It may have changed since this page was shown, or it is not yours to change: reload the page and try again."
+    )
 
 
 def refusals(language: Language, prefix: str, errors: dict[str, str]) -> dict[str, str]:
     """{field: message} as the page shows them: each field's message under `<prefix>-<field>`."""
     shown = {}
-    for field, detail in errors.items():
+    for field in errors:
         if field == FORM or field == "employee_id":
-            shown[f"{prefix}-form"] = form_message(language, prefix, detail)
+            shown[f"{prefix}-form"] = form_message(language, prefix)
         else:
-            shown[f"{prefix}-{field}"] = field_message(language, field, detail)
+            shown[f"{prefix}-{field}"] = field_message(language, field)
     return shown
 
 

@@ -193,7 +193,8 @@ class ProfileController(Controller):
         typed: dict[str, str],
     ) -> Template:
         language = language_of(request, languages)
-        shown = {field: message or _unknown_skill(language) for field, message in errors.items()}
+        # In the person's language, never the API's English `detail` (a row's fields are "<skill>:<field>").
+        shown = {field: rating_refusal(language, field) for field in errors}
         response = await self._profile_page(
             request, db, principal, languages, settings, q=typed.get("q", ""), errors=shown, typed=typed
         )
@@ -326,6 +327,21 @@ def _uuids(values: Any) -> list[uuid.UUID]:
         except ValueError:
             continue
     return ids
+
+
+def rating_refusal(language: Language, field: str) -> str:
+    """Why a rating was refused, for the field it concerns, in the person's language."""
+    messages = {
+        "skill_id": _unknown_skill(language),
+        "level": language.gettext("Choose your level, from 1 to 5."),
+        "source": language.gettext("You may not give this source on your own profile: choose another one."),
+        "evidence_url": language.gettext(
+            "A course or an assessment needs a link to its evidence: a web address starting with https://."
+        ),
+    }
+    return messages.get(
+        field.rsplit(":", 1)[-1], language.gettext("It could not be saved as it is: reload the page and try again.")
+    )
 
 
 def _unknown_skill(language: Language) -> str:

@@ -282,7 +282,9 @@ async def test_a_refused_aspiration_is_shown_beside_its_field_with_what_was_chos
         # The service's refusal (the API's 422 naming `target_role_ids`), beside that field.
         assert refused.status_code == 422
         assert 'id="target_role_ids-error"' in refused.text
-        assert f"target_role_ids has unknown ids: {unknown}" in refused.text
+        assert "Choose up to 20 roles of your company" in refused.text
+        # The API's English words for a program are not the person's.
+        assert "unknown ids" not in refused.text
         assert re.search(r'id="target_role_ids"[^>]*aria-invalid="true"', refused.text)
         # What was chosen is kept, and nothing was saved.
         assert re.search(r'value="hidden"[^>]*checked', refused.text)
@@ -300,7 +302,41 @@ async def test_a_refused_confirmation_is_shown_on_its_row(bens_page: Page, porta
         assert refused.status_code == 422
         row = refused.text.split(f'id="skill-{sql}"')[1].split("</tr>")[0]
         assert "This rating was not changed." in row
-        assert "source must be one of" in row
+        assert "You may not give this source on your own profile: choose another one." in row
+        assert "source must be one of" not in row
         assert 'aria-invalid="true"' in row
         # Nothing changed: SQL is still at level 2.
         assert re.search(r"2 · ", row)
+
+
+async def test_a_dutch_refusal_is_dutch_with_no_english_words_of_the_api(
+    bens_page: Page, portal: Portal, shots: Shots
+) -> None:
+    page = bens_page
+    await page.get_by_role("button", name="Nederlands").click()
+    await page.goto(f"{portal.base_url}/profile?q=statis")
+    await page.get_by_role("button", name="Toevoegen").click()
+    error = page.locator(f"#level-error-{portal.world.skills['Statistics']}")
+    await expect(error).to_have_text("Kies uw niveau, van 1 tot 5.")
+    await expect(page.get_by_label("Uw niveau van Statistics")).to_have_attribute("aria-invalid", "true")
+    await assert_accessible(page)
+    await shots(page, "profile-refused-dutch")
+
+    # A refused confirmation (a source Ben may not give) and a refused aspiration, in Dutch: only Dutch.
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies(portal.base_url)}
+    headers = {**HTML, "Origin": portal.base_url}
+    sql = portal.world.skills["SQL"]
+    async with httpx.AsyncClient(base_url=portal.base_url, headers=headers, cookies=cookies) as signed_in:
+        refused = await signed_in.post(f"/profile/skills/{sql}/confirm", data={"level": "3", "source": "manager"})
+        assert refused.status_code == 422
+        row = refused.text.split(f'id="skill-{sql}"')[1].split("</tr>")[0]
+        error_text = row.split('role="alert">')[1].split("</div>")[0]
+        assert error_text == (
+            "Deze beoordeling is niet gewijzigd. Deze bron mag u niet opgeven op uw eigen profiel: kies een andere."
+        )
+        form = {"open_to_move": "hidden", "target_role_ids": [str(uuid.uuid4())]}
+        refused = await signed_in.post("/aspirations", data=form)
+        assert refused.status_code == 422
+        error_text = refused.text.split('id="target_role_ids-error" role="alert">')[1].split("</div>")[0]
+        assert error_text == "Kies maximaal 20 functies uit het functiehuis van uw bedrijf."
+        assert "unknown ids" not in refused.text
