@@ -236,11 +236,7 @@ class BoardController(Controller):
         )
 
     @get("/board/{opportunity_id:uuid}", opt={"scope": Scope.OPPORTUNITIES_READ}, name="portal:opening")
-    async def opening(
-        self,
-        visit: NamedDependency[Visit],
-        opportunity_id: FromPath[uuid.UUID],
-    ) -> Template:
+    async def opening(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Template:
         return await _opening_page(visit, opportunity_id)
 
     # Answered with a page (a refusal) or a redirect: HTML either way, whatever the handler's return type.
@@ -284,11 +280,7 @@ class BoardController(Controller):
         return Redirect("/applications", status_code=303)
 
     @get("/applications", opt={"scope": Scope.APPLICATIONS_READ}, name="portal:applications")
-    async def applications(
-        self,
-        visit: NamedDependency[Visit],
-        cursor: FromQuery[str | None] = None,
-    ) -> Template:
+    async def applications(self, visit: NamedDependency[Visit], cursor: FromQuery[str | None] = None) -> Template:
         return await _applications_page(visit, cursor or None)
 
     @post(
@@ -297,11 +289,7 @@ class BoardController(Controller):
         name="portal:withdraw",
         media_type=MediaType.HTML,
     )
-    async def withdraw(
-        self,
-        visit: NamedDependency[Visit],
-        application_id: FromPath[uuid.UUID],
-    ) -> Any:
+    async def withdraw(self, visit: NamedDependency[Visit], application_id: FromPath[uuid.UUID]) -> Any:
         visit.refuse_cross_site()
         try:
             refused = await visit.attempt(
@@ -395,11 +383,7 @@ async def _opening_page(
 
 
 async def _applications_page(
-    visit: Visit,
-    cursor: str | None,
-    *,
-    errors: dict[uuid.UUID, str] | None = None,
-    status: int = 200,
+    visit: Visit, cursor: str | None, *, errors: dict[uuid.UUID, str] | None = None, status: int = 200
 ) -> Template:
     me, unread = await visit.header()
     service = ApplicationService(visit.db)

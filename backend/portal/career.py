@@ -150,10 +150,7 @@ class CareerController(Controller):
     include_in_schema = False
 
     @get("/career", opt={"scope": Scope.MATCHING_READ}, name="portal:career")
-    async def career(
-        self,
-        visit: NamedDependency[Visit],
-    ) -> Template:
+    async def career(self, visit: NamedDependency[Visit]) -> Template:
         me, unread = await visit.header()
         items = await _next_roles(visit.db, visit.principal, me.id)
         current = await FrameworkService(visit.db).get_role(me.role_id) if me.role_id else None
@@ -214,18 +211,11 @@ class CareerController(Controller):
         )
 
     @get("/career/plan", opt={"scope": Scope.TRAINING_READ}, name="portal:career-plan")
-    async def plan(
-        self,
-        visit: NamedDependency[Visit],
-        role: FromQuery[str] = "",
-    ) -> Template:
+    async def plan(self, visit: NamedDependency[Visit], role: FromQuery[str] = "") -> Template:
         return await self._plan_page(visit, role.strip())
 
     @post("/career/plan", opt={"scope": Scope.TRAINING_WRITE}, name="portal:career-plan-make", status_code=303)
-    async def make_plan(
-        self,
-        visit: NamedDependency[Visit],
-    ) -> Response[Any]:
+    async def make_plan(self, visit: NamedDependency[Visit]) -> Response[Any]:
         """The plan for the chosen role, computed now (as `POST /employees/{id}/training-plans`)."""
         visit.refuse_cross_site()
         form = await visit.request.form()
@@ -254,10 +244,7 @@ class CareerController(Controller):
         name="portal:career-course-done",
         status_code=303,
     )
-    async def course_done(
-        self,
-        visit: NamedDependency[Visit],
-    ) -> Response[Any]:
+    async def course_done(self, visit: NamedDependency[Visit]) -> Response[Any]:
         """A course of the plan marked done on a date (as `POST /employees/{id}/course-completions`)."""
         visit.refuse_cross_site()
         form = await visit.request.form()

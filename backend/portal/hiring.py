@@ -63,6 +63,7 @@ from backend.org.models import OrgUnitKind
 from backend.org.service import OrgService
 from backend.portal.forms import FORM, field_of
 from backend.portal.i18n import Language
+from backend.portal.lists import every
 from backend.portal.routes import Visit
 from backend.portal.skills import skill_search
 from backend.skills.service import SkillService
@@ -244,10 +245,9 @@ def stage_refusal(language: Language, exc: DomainError | msgspec.ValidationError
 
 async def _mine(db: AsyncSession, principal: Principal, manager_id: uuid.UUID) -> list[OpportunityRead]:
     """Every opening the person is the hiring manager of, as the API lists them for them."""
-    openings: list[OpportunityRead] = []
-    cursor: str | None = None
-    while True:
-        found, cursor = await OpportunityService(db).list_visible(
+    service = OpportunityService(db)
+    return await every(
+        lambda cursor: service.list_visible(
             principal,
             status=None,
             kind=None,
@@ -261,17 +261,10 @@ async def _mine(db: AsyncSession, principal: Principal, manager_id: uuid.UUID) -
             cursor=cursor,
             limit=MAX_LIMIT,
         )
-        openings.extend(found)
-        if cursor is None:
-            return openings
+    )
 
 
-async def _refused_page(
-    visit: Visit,
-    status: int,
-    *,
-    about: str,
-) -> Template:
+async def _refused_page(visit: Visit, status: int, *, about: str) -> Template:
     """The refusal page, as the API answers: a 404 (an opening one may not see, as if it did not exist)
     or a 403 (not one's own opening, or not a manager's page), with why; back to the board."""
     language = visit.language
@@ -295,12 +288,7 @@ class HiringController(Controller):
     # --- my openings and posting --------------------------------------------------------------------
 
     async def _openings_page(
-        self,
-        visit: Visit,
-        *,
-        form: PostingForm | None = None,
-        errors: dict[str, str] | None = None,
-        status: int = 200,
+        self, visit: Visit, *, form: PostingForm | None = None, errors: dict[str, str] | None = None, status: int = 200
     ) -> Template:
         try:
             OpportunityService.require_poster(visit.principal)
@@ -350,10 +338,7 @@ class HiringController(Controller):
         }
 
     @get("/openings", opt={"scope": Scope.OPPORTUNITIES_READ}, name="portal:openings")
-    async def openings(
-        self,
-        visit: NamedDependency[Visit],
-    ) -> Template:
+    async def openings(self, visit: NamedDependency[Visit]) -> Template:
         return await self._openings_page(visit)
 
     @get("/openings/skills", opt={"scope": Scope.TAXONOMY_READ}, name="portal:openings-skills")
@@ -385,10 +370,7 @@ class HiringController(Controller):
         )
 
     @post("/openings", opt={"scope": Scope.OPPORTUNITIES_WRITE}, name="portal:openings-post", media_type=MediaType.HTML)
-    async def post_opening(
-        self,
-        visit: NamedDependency[Visit],
-    ) -> Any:
+    async def post_opening(self, visit: NamedDependency[Visit]) -> Any:
         visit.refuse_cross_site()
         raw = await visit.request.form()
         form = await read_posting_form(visit.db, raw)
@@ -408,11 +390,7 @@ class HiringController(Controller):
     # --- one opening --------------------------------------------------------------------------------
 
     @get("/openings/{opportunity_id:uuid}/edit", opt={"scope": Scope.OPPORTUNITIES_READ}, name="portal:opening-edit")
-    async def edit(
-        self,
-        visit: NamedDependency[Visit],
-        opportunity_id: FromPath[uuid.UUID],
-    ) -> Template:
+    async def edit(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Template:
         return await self._edit_page(visit, opportunity_id)
 
     async def _edit_page(
@@ -445,11 +423,7 @@ class HiringController(Controller):
         name="portal:opening-save",
         media_type=MediaType.HTML,
     )
-    async def save(
-        self,
-        visit: NamedDependency[Visit],
-        opportunity_id: FromPath[uuid.UUID],
-    ) -> Any:
+    async def save(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Any:
         visit.refuse_cross_site()
         raw = await visit.request.form()
         form = await read_posting_form(visit.db, raw)
@@ -480,11 +454,7 @@ class HiringController(Controller):
         name="portal:opening-open",
         media_type=MediaType.HTML,
     )
-    async def open_opening(
-        self,
-        visit: NamedDependency[Visit],
-        opportunity_id: FromPath[uuid.UUID],
-    ) -> Any:
+    async def open_opening(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Any:
         visit.refuse_cross_site()
         return await self._change_status(visit, opportunity_id, OpportunityService(visit.db).open)
 
@@ -494,11 +464,7 @@ class HiringController(Controller):
         name="portal:opening-close",
         media_type=MediaType.HTML,
     )
-    async def close_opening(
-        self,
-        visit: NamedDependency[Visit],
-        opportunity_id: FromPath[uuid.UUID],
-    ) -> Any:
+    async def close_opening(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Any:
         visit.refuse_cross_site()
         return await self._change_status(visit, opportunity_id, OpportunityService(visit.db).close)
 
@@ -523,10 +489,7 @@ class HiringController(Controller):
 
     @get("/openings/{opportunity_id:uuid}", opt={"scope": Scope.APPLICATIONS_READ}, name="portal:managed-opening")
     async def opening(
-        self,
-        visit: NamedDependency[Visit],
-        opportunity_id: FromPath[uuid.UUID],
-        cursor: FromQuery[str | None] = None,
+        self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID], cursor: FromQuery[str | None] = None
     ) -> Template:
         return await self._opening_page(visit, opportunity_id, cursor=cursor)
 
@@ -588,10 +551,7 @@ class HiringController(Controller):
         media_type=MediaType.HTML,
     )
     async def move(
-        self,
-        visit: NamedDependency[Visit],
-        opportunity_id: FromPath[uuid.UUID],
-        application_id: FromPath[uuid.UUID],
+        self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID], application_id: FromPath[uuid.UUID]
     ) -> Any:
         """One application moved on (or rejected with its reason), as `POST /applications/{id}/stage`."""
         visit.refuse_cross_site()

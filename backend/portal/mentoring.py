@@ -372,10 +372,7 @@ class MentoringController(Controller):
     include_in_schema = False
 
     @get("/mentoring", opt={"scope": Scope.MENTORING_READ}, name="portal:mentoring")
-    async def mentoring(
-        self,
-        visit: NamedDependency[Visit],
-    ) -> Template:
+    async def mentoring(self, visit: NamedDependency[Visit]) -> Template:
         language = visit.language
         me, unread = await visit.header()
         service = ProgrammeService(visit.db)
@@ -402,11 +399,7 @@ class MentoringController(Controller):
         )
 
     @get("/mentoring/programmes/{programme_id:uuid}", opt={"scope": Scope.MENTORING_READ}, name="portal:programme")
-    async def programme(
-        self,
-        visit: NamedDependency[Visit],
-        programme_id: FromPath[uuid.UUID],
-    ) -> Template:
+    async def programme(self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID]) -> Template:
         return await _programme_page(visit, programme_id)
 
     @post(
@@ -415,11 +408,7 @@ class MentoringController(Controller):
         name="portal:mentoring-ask",
         status_code=303,
     )
-    async def ask(
-        self,
-        visit: NamedDependency[Visit],
-        programme_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def ask(self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Ask for a mentor: `POST /mentoring/programmes/{id}/mentee-requests`."""
         visit.refuse_cross_site()
         typed = request_typed(await visit.request.form())
@@ -437,10 +426,7 @@ class MentoringController(Controller):
         status_code=303,
     )
     async def update_request(
-        self,
-        visit: NamedDependency[Visit],
-        programme_id: FromPath[uuid.UUID],
-        request_id: FromPath[uuid.UUID],
+        self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID], request_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
         """Update the request: `PATCH /mentoring/mentee-requests/{id}`."""
         visit.refuse_cross_site()
@@ -459,10 +445,7 @@ class MentoringController(Controller):
         status_code=303,
     )
     async def withdraw(
-        self,
-        visit: NamedDependency[Visit],
-        programme_id: FromPath[uuid.UUID],
-        request_id: FromPath[uuid.UUID],
+        self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID], request_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
         """Withdraw the request: `POST /mentoring/mentee-requests/{id}/withdraw`."""
         visit.refuse_cross_site()
@@ -478,11 +461,7 @@ class MentoringController(Controller):
         name="portal:mentoring-offer",
         status_code=303,
     )
-    async def offer(
-        self,
-        visit: NamedDependency[Visit],
-        programme_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def offer(self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Offer to mentor: `POST /mentoring/programmes/{id}/mentor-profiles`."""
         visit.refuse_cross_site()
         typed = offer_typed(await visit.request.form())
@@ -500,10 +479,7 @@ class MentoringController(Controller):
         status_code=303,
     )
     async def update_offer(
-        self,
-        visit: NamedDependency[Visit],
-        programme_id: FromPath[uuid.UUID],
-        profile_id: FromPath[uuid.UUID],
+        self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID], profile_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
         """Update the offer (or pause it: `active`): `PATCH /mentoring/mentor-profiles/{id}`."""
         visit.refuse_cross_site()
@@ -516,12 +492,7 @@ class MentoringController(Controller):
         return await self._written(visit, programme_id, write, "offer", typed)
 
     async def _written(
-        self,
-        visit: Visit,
-        programme_id: uuid.UUID,
-        write: Callable[[], Awaitable[object]],
-        form: str,
-        typed: Typed,
+        self, visit: Visit, programme_id: uuid.UUID, write: Callable[[], Awaitable[object]], form: str, typed: Typed
     ) -> Response[Any]:
         """The write (the one write flow); done, back to the programme (303); refused, the programme again
         (422) with the reason beside its field and what was typed kept."""
@@ -532,11 +503,7 @@ class MentoringController(Controller):
         return Redirect(f"/mentoring/programmes/{programme_id}#{form}", status_code=303)
 
     @get("/mentoring/pairings/{pairing_id:uuid}", opt={"scope": Scope.MENTORING_READ}, name="portal:pairing")
-    async def pairing(
-        self,
-        visit: NamedDependency[Visit],
-        pairing_id: FromPath[uuid.UUID],
-    ) -> Template:
+    async def pairing(self, visit: NamedDependency[Visit], pairing_id: FromPath[uuid.UUID]) -> Template:
         return await _pairing_page(visit, pairing_id)
 
     @post(
@@ -545,11 +512,7 @@ class MentoringController(Controller):
         name="portal:check-in",
         status_code=303,
     )
-    async def check_in(
-        self,
-        visit: NamedDependency[Visit],
-        pairing_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def check_in(self, visit: NamedDependency[Visit], pairing_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Record a check-in: `POST /mentoring/pairings/{id}/check-ins`."""
         visit.refuse_cross_site()
         form = await visit.request.form()
@@ -572,11 +535,7 @@ class MentoringController(Controller):
         name="portal:pairing-start",
         status_code=303,
     )
-    async def start(
-        self,
-        visit: NamedDependency[Visit],
-        pairing_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def start(self, visit: NamedDependency[Visit], pairing_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Mark the pairing started: `POST /mentoring/pairings/{id}/start`."""
         visit.refuse_cross_site()
 
@@ -591,11 +550,7 @@ class MentoringController(Controller):
         name="portal:pairing-end",
         status_code=303,
     )
-    async def end(
-        self,
-        visit: NamedDependency[Visit],
-        pairing_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def end(self, visit: NamedDependency[Visit], pairing_id: FromPath[uuid.UUID]) -> Response[Any]:
         """End the pairing, with a reason: `POST /mentoring/pairings/{id}/end`."""
         visit.refuse_cross_site()
         form = await visit.request.form()
@@ -613,11 +568,7 @@ class MentoringController(Controller):
         name="portal:pairing-rematch",
         status_code=303,
     )
-    async def rematch(
-        self,
-        visit: NamedDependency[Visit],
-        pairing_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def rematch(self, visit: NamedDependency[Visit], pairing_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Ask for a new mentor (the mentee): `POST /mentoring/pairings/{id}/rematch`. The pairing ends,
         its mentor is excluded and the visit.request joins the next run: back to the programme."""
         visit.refuse_cross_site()

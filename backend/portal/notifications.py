@@ -70,10 +70,7 @@ class NotificationsController(Controller):
 
     @get("/notifications", opt={"scope": Scope.NOTIFICATIONS_READ}, name="portal:notifications")
     async def notifications(
-        self,
-        visit: NamedDependency[Visit],
-        unread: FromQuery[str] = "",
-        cursor: FromQuery[str | None] = None,
+        self, visit: NamedDependency[Visit], unread: FromQuery[str] = "", cursor: FromQuery[str | None] = None
     ) -> Template:
         only_unread = unread == "yes"
         service = NotificationService(visit.db)
@@ -128,9 +125,7 @@ class NotificationsController(Controller):
         media_type=MediaType.HTML,
     )
     async def read_all(
-        self,
-        visit: NamedDependency[Visit],
-        data: Annotated[ReadForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        self, visit: NamedDependency[Visit], data: Annotated[ReadForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
     ) -> Any:
         visit.refuse_cross_site()
         await NotificationService(visit.db).mark_all_read(

@@ -66,12 +66,7 @@ class ProfileController(Controller):
     include_in_schema = False
 
     async def _profile_page(
-        self,
-        visit: Visit,
-        *,
-        q: str = "",
-        errors: dict[str, str] | None = None,
-        typed: dict[str, str] | None = None,
+        self, visit: Visit, *, q: str = "", errors: dict[str, str] | None = None, typed: dict[str, str] | None = None
     ) -> Template:
         me, unread = await visit.header()
         skills, _ = await SkillProfileService(visit.db).profile(me.id, None, None, MAX_LIMIT)
@@ -94,11 +89,7 @@ class ProfileController(Controller):
         )
 
     @get("/profile", opt={"scope": Scope.SKILLS_READ}, name="portal:profile")
-    async def profile(
-        self,
-        visit: NamedDependency[Visit],
-        q: FromQuery[str] = "",
-    ) -> Template:
+    async def profile(self, visit: NamedDependency[Visit], q: FromQuery[str] = "") -> Template:
         return await self._profile_page(visit, q=q.strip())
 
     @get("/profile/search", opt={"scope": Scope.TAXONOMY_READ}, name="portal:profile-search")
@@ -118,10 +109,7 @@ class ProfileController(Controller):
         )
 
     @post("/profile/skills", opt={"scope": Scope.SKILLS_WRITE}, name="portal:profile-add", status_code=303)
-    async def add_skill(
-        self,
-        visit: NamedDependency[Visit],
-    ) -> Response[Any]:
+    async def add_skill(self, visit: NamedDependency[Visit]) -> Response[Any]:
         visit.refuse_cross_site()
         form = await visit.request.form()
         typed = {name: str(form.get(name, "")) for name in ("skill_id", "level", "q")}
@@ -141,11 +129,7 @@ class ProfileController(Controller):
         name="portal:profile-confirm",
         status_code=303,
     )
-    async def confirm_skill(
-        self,
-        visit: NamedDependency[Visit],
-        skill_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def confirm_skill(self, visit: NamedDependency[Visit], skill_id: FromPath[uuid.UUID]) -> Response[Any]:
         """One rating confirmed at its level (only its date moves) or updated to another, in one click;
         its source and evidence stay as they are."""
         visit.refuse_cross_site()
@@ -157,22 +141,13 @@ class ProfileController(Controller):
             return await self._refused(visit, by_row, {})
         return Redirect(f"/profile#skill-{skill_id}", status_code=303)
 
-    async def _refused(
-        self,
-        visit: Visit,
-        errors: dict[str, str],
-        typed: dict[str, str],
-    ) -> Template:
+    async def _refused(self, visit: Visit, errors: dict[str, str], typed: dict[str, str]) -> Template:
         """The page again (422) with the refusals beside their fields and what was typed kept."""
         shown = {field: message or _unknown_skill(visit.language) for field, message in errors.items()}
         return await self._profile_page(visit, q=typed.get("q", ""), errors=shown, typed=typed)
 
     @get("/profile/history", opt={"scope": Scope.SKILLS_READ}, name="portal:profile-history")
-    async def history(
-        self,
-        visit: NamedDependency[Visit],
-        cursor: FromQuery[str | None] = None,
-    ) -> Template:
+    async def history(self, visit: NamedDependency[Visit], cursor: FromQuery[str | None] = None) -> Template:
         me, unread = await visit.header()
         versions, next_cursor = await SkillProfileService(visit.db).history(me.id, None, cursor, MAX_LIMIT)
         return await visit.page(
@@ -212,19 +187,12 @@ class ProfileController(Controller):
         )
 
     @get("/aspirations", opt={"scope": Scope.ASPIRATIONS_READ}, name="portal:aspirations")
-    async def aspirations(
-        self,
-        visit: NamedDependency[Visit],
-        saved: FromQuery[bool] = False,
-    ) -> Template:
+    async def aspirations(self, visit: NamedDependency[Visit], saved: FromQuery[bool] = False) -> Template:
         """My aspirations; `saved` says the form was just saved (where the form sends the browser back)."""
         return await self._aspirations_page(visit, saved=saved)
 
     @post("/aspirations", opt={"scope": Scope.ASPIRATIONS_WRITE}, name="portal:aspirations-set", status_code=303)
-    async def set_aspirations(
-        self,
-        visit: NamedDependency[Visit],
-    ) -> Response[Any]:
+    async def set_aspirations(self, visit: NamedDependency[Visit]) -> Response[Any]:
         visit.refuse_cross_site()
         form = await visit.request.form()
         typed = {

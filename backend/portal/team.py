@@ -118,11 +118,7 @@ class TeamController(Controller):
     include_in_schema = False
 
     @get("/team", opt={"scope": Scope.SKILLS_READ}, name="portal:team")
-    async def team(
-        self,
-        visit: NamedDependency[Visit],
-        cursor: FromQuery[str | None] = None,
-    ) -> Template:
+    async def team(self, visit: NamedDependency[Visit], cursor: FromQuery[str | None] = None) -> Template:
         me, unread = await visit.header()
         stale_before = dt.date.today() - dt.timedelta(days=visit.settings.skill_stale_days)
         service = SkillProfileService(visit.db)
@@ -141,11 +137,7 @@ class TeamController(Controller):
         )
 
     @get("/releases", opt={"scope": Scope.APPLICATIONS_READ}, name="portal:releases")
-    async def releases(
-        self,
-        visit: NamedDependency[Visit],
-        answered: FromQuery[uuid.UUID | None] = None,
-    ) -> Template:
+    async def releases(self, visit: NamedDependency[Visit], answered: FromQuery[uuid.UUID | None] = None) -> Template:
         """`answered`: the release just answered (where the form sends the browser back)."""
         return await _releases_page(visit, answered=answered)
 
@@ -155,11 +147,7 @@ class TeamController(Controller):
         name="portal:release-answer",
         media_type=MediaType.HTML,
     )
-    async def answer(
-        self,
-        visit: NamedDependency[Visit],
-        application_id: FromPath[uuid.UUID],
-    ) -> Any:
+    async def answer(self, visit: NamedDependency[Visit], application_id: FromPath[uuid.UUID]) -> Any:
         visit.refuse_cross_site()
         form = await visit.request.form()
         typed = {name: str(form.get(name, "")) for name in FIELDS}
