@@ -21,20 +21,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
-from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from msgspec import Struct
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import MAX_LIMIT
-from backend.api.problems import domain_status
 from backend.auth.principal import Principal, Scope
 from backend.errors import ConflictError, DomainError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.framework.models import Importance
@@ -47,9 +44,9 @@ from backend.org.models import OrgUnitKind
 from backend.org.service import OrgService
 from backend.org.skill_profiles import SkillProfileService
 from backend.portal.forms import field_of
-from backend.portal.i18n import Language, Languages
-from backend.portal.routes import language_of, page, refuse_cross_site, signed_in_header
-from backend.settings import Settings
+from backend.portal.i18n import Language
+from backend.portal.lists import every, first, from_cursor, paging
+from backend.portal.routes import Visit
 
 # Openings per page of the board, and applications per page of the person's list.
 BOARD_PAGE = 20
@@ -79,9 +76,9 @@ class BoardFilters:
     hours_min: str = ""
     hours_max: str = ""
 
-    def query(self, **more: str) -> str:
-        """The board's query string for these filters (and `more`, such as a cursor), empty ones left out."""
-        wanted = {
+    def query(self) -> dict[str, str]:
+        """The board's query for these filters (`paging` leaves empty ones out)."""
+        return {
             "q": self.q,
             "kind": self.kind,
             "department": self.department,
@@ -89,9 +86,7 @@ class BoardFilters:
             "remote": self.remote,
             "hours_min": self.hours_min,
             "hours_max": self.hours_max,
-            **more,
         }
-        return urlencode({name: value for name, value in wanted.items() if value})
 
 
 def hours_bound(typed: str) -> int | None:
@@ -122,13 +117,10 @@ def skills_against(opening: OpportunityRead, levels: dict[uuid.UUID, int]) -> tu
 async def my_levels(db: AsyncSession, employee_id: uuid.UUID) -> dict[uuid.UUID, int]:
     """The person's level in each skill now: the highest of its current ratings (as matching counts)."""
     levels: dict[uuid.UUID, int] = {}
-    cursor: str | None = None
-    while True:
-        ratings, cursor = await SkillProfileService(db).profile(employee_id, None, cursor, MAX_LIMIT)
-        for rating in ratings:
-            levels[rating.skill_id] = max(rating.level, levels.get(rating.skill_id, 0))
-        if cursor is None:
-            return levels
+    service = SkillProfileService(db)
+    for rating in await every(lambda cursor: service.profile(employee_id, None, cursor, MAX_LIMIT)):
+        levels[rating.skill_id] = max(rating.level, levels.get(rating.skill_id, 0))
+    return levels
 
 
 async def my_application_to(
@@ -136,14 +128,10 @@ async def my_application_to(
 ) -> ApplicationRead | None:
     """The person's application (or interest) to one opening, if any: one per person and opening."""
     service = ApplicationService(db)
-    cursor: str | None = None
-    while True:
-        mine, cursor = await service.mine(principal, stage=None, cursor=cursor, limit=MAX_LIMIT)
-        for application in mine:
-            if application.opportunity_id == opportunity_id:
-                return application
-        if cursor is None:
-            return None
+    return await first(
+        lambda cursor: service.mine(principal, stage=None, cursor=cursor, limit=MAX_LIMIT),
+        lambda application: application.opportunity_id == opportunity_id,
+    )
 
 
 def refusal(language: Language, exc: DomainError, *, applied: bool) -> tuple[str, str]:
@@ -167,11 +155,7 @@ class BoardController(Controller):
     @get("/board", opt={"scope": Scope.OPPORTUNITIES_READ}, name="portal:board")
     async def board(
         self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
+        visit: NamedDependency[Visit],
         q: FromQuery[str] = "",
         kind: FromQuery[str] = "",
         department: FromQuery[str] = "",
@@ -181,7 +165,7 @@ class BoardController(Controller):
         hours_max: FromQuery[str] = "",
         cursor: FromQuery[str | None] = None,
     ) -> Template:
-        language = language_of(request, languages)
+        language = visit.language
         filters = BoardFilters(
             q.strip(),
             kind,
@@ -215,7 +199,7 @@ class BoardController(Controller):
                 department_id = uuid.UUID(department)
             except ValueError:
                 errors["department"] = language.gettext("Choose a department from the list.")
-        departments, _ = await OrgService(db).list_units(
+        departments, _ = await OrgService(visit.db).list_units(
             parent_id=None, kind=OrgUnitKind.DEPARTMENT, q=None, cursor=None, limit=MAX_LIMIT
         )
         openings: Sequence[OpportunityRead] = []
@@ -223,8 +207,8 @@ class BoardController(Controller):
         if not errors:
             try:
                 openings, next_cursor = await _visible_openings(
-                    db,
-                    principal,
+                    visit.db,
+                    visit.principal,
                     filters,
                     department_id,
                     cursor if cursor else None,
@@ -239,38 +223,21 @@ class BoardController(Controller):
                     errors["cursor" if exc.field == "cursor" else "q"] = language.gettext(
                         "This page of results is no longer available. Start again from the first page."
                     )
-        me, unread = await signed_in_header(db, principal)
-        response = page(
-            request,
-            languages,
-            settings,
+        return await visit.page(
             "board.html",
-            me=me,
-            unread=unread,
+            status=422 if errors else 200,
             filters=filters,
             kinds=kinds,
             departments=sorted(departments, key=lambda unit: unit.name),
             unit_names={unit.id: unit.name for unit in departments},
             openings=openings,
-            next_page=f"/board?{filters.query(cursor=next_cursor)}" if next_cursor else None,
-            first_page=f"/board?{filters.query()}" if cursor else None,
+            **paging("/board", cursor, next_cursor, **filters.query()),
             errors=errors,
         )
-        if errors:
-            response.status_code = 422
-        return response
 
     @get("/board/{opportunity_id:uuid}", opt={"scope": Scope.OPPORTUNITIES_READ}, name="portal:opening")
-    async def opening(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        opportunity_id: FromPath[uuid.UUID],
-    ) -> Template:
-        return await _opening_page(request, db, principal, languages, settings, opportunity_id)
+    async def opening(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Template:
+        return await _opening_page(visit, opportunity_id)
 
     # Answered with a page (a refusal) or a redirect: HTML either way, whatever the handler's return type.
     @post(
@@ -281,65 +248,40 @@ class BoardController(Controller):
     )
     async def apply(
         self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
+        visit: NamedDependency[Visit],
         opportunity_id: FromPath[uuid.UUID],
         data: Annotated[ApplyForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Any:
-        refuse_cross_site(request, settings)
-        language = language_of(request, languages)
+        visit.refuse_cross_site()
+        language = visit.language
         try:
             wanted = msgspec.convert({"kind": data.kind, "note": data.note.strip() or None}, ApplicationCreate)
         except msgspec.ValidationError as exc:
             error = InvalidInputError(field_of(exc, "kind"), str(exc))
             field, message = refusal(language, error, applied=False)
             return await _opening_page(
-                request,
-                db,
-                principal,
-                languages,
-                settings,
+                visit,
                 opportunity_id,
                 form=data,
                 errors={field: message},
                 status=422,
             )
         try:
-            # A savepoint: nothing of a refused application stays in the request's transaction.
-            async with db.begin_nested():
-                await ApplicationService(db).apply(principal, opportunity_id, wanted)
-        except NotFoundError:
-            return await _opening_page(request, db, principal, languages, settings, opportunity_id)
-        except DomainError as exc:
-            applied = await my_application_to(db, principal, opportunity_id) is not None
-            field, message = refusal(language, exc, applied=applied)
-            return await _opening_page(
-                request,
-                db,
-                principal,
-                languages,
-                settings,
-                opportunity_id,
-                form=data,
-                errors={field: message},
-                status=domain_status(exc),
+            refused = await visit.attempt(
+                lambda: ApplicationService(visit.db).apply(visit.principal, opportunity_id, wanted),
+                not_found_raises=True,
             )
+        except NotFoundError:
+            return await _opening_page(visit, opportunity_id)
+        if isinstance(refused.error, DomainError):
+            applied = await my_application_to(visit.db, visit.principal, opportunity_id) is not None
+            field, message = refusal(language, refused.error, applied=applied)
+            return await _opening_page(visit, opportunity_id, form=data, errors={field: message}, status=refused.status)
         return Redirect("/applications", status_code=303)
 
     @get("/applications", opt={"scope": Scope.APPLICATIONS_READ}, name="portal:applications")
-    async def applications(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        cursor: FromQuery[str | None] = None,
-    ) -> Template:
-        return await _applications_page(request, db, principal, languages, settings, cursor or None)
+    async def applications(self, visit: NamedDependency[Visit], cursor: FromQuery[str | None] = None) -> Template:
+        return await _applications_page(visit, cursor or None)
 
     @post(
         "/applications/{application_id:uuid}/withdraw",
@@ -347,46 +289,30 @@ class BoardController(Controller):
         name="portal:withdraw",
         media_type=MediaType.HTML,
     )
-    async def withdraw(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        application_id: FromPath[uuid.UUID],
-    ) -> Any:
-        refuse_cross_site(request, settings)
-        language = language_of(request, languages)
+    async def withdraw(self, visit: NamedDependency[Visit], application_id: FromPath[uuid.UUID]) -> Any:
+        visit.refuse_cross_site()
         try:
-            async with db.begin_nested():
-                await ApplicationService(db).withdraw(principal, application_id, Withdrawal())
+            refused = await visit.attempt(
+                lambda: ApplicationService(visit.db).withdraw(visit.principal, application_id, Withdrawal()),
+                not_found_raises=True,
+            )
         except NotFoundError:
             # Another person's application, or none: not found, as in the API.
-            return await _not_found(request, db, principal, languages, settings)
-        except DomainError as exc:
+            return await not_found(visit)
+        if refused:
             return await _applications_page(
-                request,
-                db,
-                principal,
-                languages,
-                settings,
+                visit,
                 None,
-                errors={application_id: language.gettext("This application can no longer be withdrawn.")},
-                status=domain_status(exc),
+                errors={application_id: visit.language.gettext("This application can no longer be withdrawn.")},
+                status=refused.status,
             )
         return Redirect("/applications", status_code=303)
 
 
-async def _not_found(
-    request: HTMXRequest, db: AsyncSession, principal: Principal, languages: Languages, settings: Settings
-) -> Template:
+async def not_found(visit: Visit) -> Template:
     """What the API answers 404 to (an opening the person may not see, another person's application):
-    a page that says it is not found, as if it did not exist."""
-    me, unread = await signed_in_header(db, principal)
-    response = page(request, languages, settings, "board_missing.html", me=me, unread=unread)
-    response.status_code = 404
-    return response
+    the refusal page, as if it did not exist, back to the board."""
+    return await visit.refused(404, "/board", visit.language.gettext("Back to the board"))
 
 
 async def _visible_openings(
@@ -418,11 +344,7 @@ async def _visible_openings(
 
 
 async def _opening_page(
-    request: HTMXRequest,
-    db: AsyncSession,
-    principal: Principal,
-    languages: Languages,
-    settings: Settings,
+    visit: Visit,
     opportunity_id: uuid.UUID,
     *,
     form: ApplyForm | None = None,
@@ -431,19 +353,17 @@ async def _opening_page(
 ) -> Template:
     """An opening as the person may see it (an opening they may not see is not found, as in the API)."""
     try:
-        opening = await OpportunityService(db).get(principal, opportunity_id)
+        opening = await OpportunityService(visit.db).get(visit.principal, opportunity_id)
     except NotFoundError:
-        return await _not_found(request, db, principal, languages, settings)
-    me, unread = await signed_in_header(db, principal)
-    had, missing = skills_against(opening, await my_levels(db, me.id))
-    application = await my_application_to(db, principal, opportunity_id)
-    policy = await MobilityPolicyService(db).get()
-    department = await OrgService(db).get_unit(opening.org_unit_id) if opening.org_unit_id else None
-    response = page(
-        request,
-        languages,
-        settings,
+        return await not_found(visit)
+    me, unread = await visit.header()
+    had, missing = skills_against(opening, await my_levels(visit.db, me.id))
+    application = await my_application_to(visit.db, visit.principal, opportunity_id)
+    policy = await MobilityPolicyService(visit.db).get()
+    department = await OrgService(visit.db).get_unit(opening.org_unit_id) if opening.org_unit_id else None
+    return await visit.page(
         "board_opening.html",
+        status=status,
         me=me,
         unread=unread,
         opening=opening,
@@ -460,46 +380,28 @@ async def _opening_page(
         here=f"/board/{opportunity_id}",
         errors=errors or {},
     )
-    response.status_code = status
-    return response
 
 
 async def _applications_page(
-    request: HTMXRequest,
-    db: AsyncSession,
-    principal: Principal,
-    languages: Languages,
-    settings: Settings,
-    cursor: str | None,
-    *,
-    errors: dict[uuid.UUID, str] | None = None,
-    status: int = 200,
+    visit: Visit, cursor: str | None, *, errors: dict[uuid.UUID, str] | None = None, status: int = 200
 ) -> Template:
-    me, unread = await signed_in_header(db, principal)
-    try:
-        mine, next_cursor = await ApplicationService(db).mine(
-            principal, stage=None, cursor=cursor, limit=APPLICATIONS_PAGE
-        )
-    except InvalidInputError:
-        mine, next_cursor = await ApplicationService(db).mine(
-            principal, stage=None, cursor=None, limit=APPLICATIONS_PAGE
-        )
-    policy = await MobilityPolicyService(db).get()
-    response = page(
-        request,
-        languages,
-        settings,
+    me, unread = await visit.header()
+    service = ApplicationService(visit.db)
+    # A cursor of another list (or made up) gives the first page (its link still shown).
+    mine, next_cursor, _ = await from_cursor(
+        lambda c: service.mine(visit.principal, stage=None, cursor=c, limit=APPLICATIONS_PAGE), cursor
+    )
+    policy = await MobilityPolicyService(visit.db).get()
+    return await visit.page(
         "applications.html",
+        status=status,
         me=me,
         unread=unread,
         applications=mine,
         final=FINAL_STAGES,
         policy=policy,
         has_manager=me.manager_id is not None,
-        next_page=f"/applications?{urlencode({'cursor': next_cursor})}" if next_cursor else None,
-        first_page="/applications" if cursor else None,
+        **paging("/applications", cursor, next_cursor),
         errors=errors or {},
         here="/applications",
     )
-    response.status_code = status
-    return response

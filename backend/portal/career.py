@@ -29,7 +29,6 @@ import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
-from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,10 +39,10 @@ from backend.errors import ConflictError, DomainError, InvalidInputError, NotFou
 from backend.framework.service import FrameworkService
 from backend.matching.schemas import NextRole
 from backend.matching.serving import MatchServingService
-from backend.portal.forms import FORM, field_of
-from backend.portal.i18n import Language, Languages
-from backend.portal.routes import language_of, page, refuse_cross_site, signed_in_header
-from backend.settings import Settings
+from backend.portal.forms import FORM, Refused, field_of
+from backend.portal.i18n import Language
+from backend.portal.lists import every, first
+from backend.portal.routes import Visit
 from backend.training.completions import CompletionService
 from backend.training.plans import TrainingPlanService
 from backend.training.schemas import CourseCompletionCreate, TrainingPlanRead
@@ -91,27 +90,19 @@ async def _plan_for(
 ) -> TrainingPlanRead | None:
     """My plan for one role, if one was made (one plan per role)."""
     service = TrainingPlanService(db)
-    cursor: str | None = None
-    while True:
-        plans, cursor = await service.plans(principal, employee_id, cursor, MAX_LIMIT)
-        for plan in plans:
-            if plan.target_role_id == role_id:
-                return plan
-        if cursor is None:
-            return None
+    return await first(
+        lambda cursor: service.plans(principal, employee_id, cursor, MAX_LIMIT),
+        lambda plan: plan.target_role_id == role_id,
+    )
 
 
 async def _done(db: AsyncSession, principal: Principal, employee_id: uuid.UUID) -> dict[uuid.UUID, dt.date]:
     """The courses I have completed, each with the last date I completed it."""
     done: dict[uuid.UUID, dt.date] = {}
     service = CompletionService(db)
-    cursor: str | None = None
-    while True:
-        completions, cursor = await service.history(principal, employee_id, cursor, MAX_LIMIT)
-        for completion in completions:
-            done[completion.course_id] = max(completion.completed_on, done.get(completion.course_id, dt.date.min))
-        if cursor is None:
-            return done
+    for completion in await every(lambda cursor: service.history(principal, employee_id, cursor, MAX_LIMIT)):
+        done[completion.course_id] = max(completion.completed_on, done.get(completion.course_id, dt.date.min))
+    return done
 
 
 def _role_id(typed: str) -> uuid.UUID | None:
@@ -159,27 +150,17 @@ class CareerController(Controller):
     include_in_schema = False
 
     @get("/career", opt={"scope": Scope.MATCHING_READ}, name="portal:career")
-    async def career(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-    ) -> Template:
-        me, unread = await signed_in_header(db, principal)
-        items = await _next_roles(db, principal, me.id)
-        current = await FrameworkService(db).get_role(me.role_id) if me.role_id else None
+    async def career(self, visit: NamedDependency[Visit]) -> Template:
+        me, unread = await visit.header()
+        items = await _next_roles(visit.db, visit.principal, me.id)
+        current = await FrameworkService(visit.db).get_role(me.role_id) if me.role_id else None
         path: list[PathStep] = []
         for count in (1, 2):
             on_step = sorted((i for i in items if i.steps == count), key=lambda i: (-i.match.score, i.title))
             if on_step:
                 path.append(PathStep(count, on_step))
         titles = {item.role_id: item.title for item in items}
-        return page(
-            request,
-            languages,
-            settings,
+        return await visit.page(
             "career.html",
             me=me,
             unread=unread,
@@ -193,93 +174,68 @@ class CareerController(Controller):
 
     async def _plan_page(
         self,
-        request: HTMXRequest,
-        db: AsyncSession,
-        principal: Principal,
-        languages: Languages,
-        settings: Settings,
+        visit: Visit,
         typed_role: str,
         *,
         errors: dict[str, str] | None = None,
         typed: dict[str, str] | None = None,
     ) -> Template:
-        language = language_of(request, languages)
+        language = visit.language
         errors = dict(errors or {})
-        me, unread = await signed_in_header(db, principal)
-        targets = _targets(await _next_roles(db, principal, me.id))
+        me, unread = await visit.header()
+        targets = _targets(await _next_roles(visit.db, visit.principal, me.id))
         role_id = _role_id(typed_role)
         role = next((t for t in targets if t.id == role_id), None)
         if role is None and role_id is not None:
             try:
-                found = await FrameworkService(db).get_role(role_id)
+                found = await FrameworkService(visit.db).get_role(role_id)
                 role = Target(found.id, found.title, found.level, False)
             except NotFoundError:
                 role_id = None
         if typed_role and role_id is None:
             errors.setdefault(ROLE, _choose_a_role(language))
-        plan = await _plan_for(db, principal, me.id, role_id) if role_id else None
-        response = page(
-            request,
-            languages,
-            settings,
+        plan = await _plan_for(visit.db, visit.principal, me.id, role_id) if role_id else None
+        return await visit.page(
             "career_plan.html",
+            status=422 if errors else 200,
             me=me,
             unread=unread,
             targets=targets,
             role=role,
             typed_role=typed_role,
             plan=plan,
-            done=await _done(db, principal, me.id) if plan else {},
+            done=await _done(visit.db, visit.principal, me.id) if plan else {},
             today=dt.date.today(),
             errors=errors,
             typed=typed or {},
         )
-        if errors:
-            response.status_code = 422
-        return response
 
     @get("/career/plan", opt={"scope": Scope.TRAINING_READ}, name="portal:career-plan")
-    async def plan(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        role: FromQuery[str] = "",
-    ) -> Template:
-        return await self._plan_page(request, db, principal, languages, settings, role.strip())
+    async def plan(self, visit: NamedDependency[Visit], role: FromQuery[str] = "") -> Template:
+        return await self._plan_page(visit, role.strip())
 
     @post("/career/plan", opt={"scope": Scope.TRAINING_WRITE}, name="portal:career-plan-make", status_code=303)
-    async def make_plan(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-    ) -> Response[Any]:
+    async def make_plan(self, visit: NamedDependency[Visit]) -> Response[Any]:
         """The plan for the chosen role, computed now (as `POST /employees/{id}/training-plans`)."""
-        refuse_cross_site(request, settings)
-        form = await request.form()
+        visit.refuse_cross_site()
+        form = await visit.request.form()
         typed_role = str(form.get(ROLE, "")).strip()
         role_id = _role_id(typed_role)
-        language = language_of(request, languages)
-        errors: dict[str, str] = {}
+        language = visit.language
+
+        def words(exc: Refused) -> dict[str, str]:
+            # Every plan is being made again (the recompute job holds them): this one will be too.
+            return {ROLE: _busy(language) if isinstance(exc, ConflictError) else _choose_a_role(language)}
+
         if role_id is None:
-            errors = {ROLE: _choose_a_role(language)}
+            errors: dict[str, str] = {ROLE: _choose_a_role(language)}
         else:
-            try:
-                # A savepoint: nothing of a refused request stays in the request's transaction.
-                async with db.begin_nested():
-                    await TrainingPlanService(db).request(principal, principal_employee(principal), role_id)
-            except ConflictError:
-                # Every plan is being made again (the recompute job holds them): this one will be too.
-                errors = {ROLE: _busy(language)}
-            except DomainError:
-                errors = {ROLE: _choose_a_role(language)}
+            me = principal_employee(visit.principal)
+            errors = await visit.attempt(
+                lambda: TrainingPlanService(visit.db).request(visit.principal, me, role_id), words
+            )
         if errors:
-            return await self._plan_page(request, db, principal, languages, settings, typed_role, errors=errors)
+            return await self._plan_page(visit, typed_role, errors=errors)
         return Redirect(f"/career/plan?role={role_id}", status_code=303)
 
     @post(
@@ -288,37 +244,26 @@ class CareerController(Controller):
         name="portal:career-course-done",
         status_code=303,
     )
-    async def course_done(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-    ) -> Response[Any]:
+    async def course_done(self, visit: NamedDependency[Visit]) -> Response[Any]:
         """A course of the plan marked done on a date (as `POST /employees/{id}/course-completions`)."""
-        refuse_cross_site(request, settings)
-        form = await request.form()
+        visit.refuse_cross_site()
+        form = await visit.request.form()
         typed = {name: str(form.get(name, "")).strip() for name in (ROLE, "course_id", COMPLETED_ON)}
-        language = language_of(request, languages)
+        language = visit.language
         course_id = _role_id(typed["course_id"])
         if course_id is None:
             errors = {ROLE: language.gettext("This course is no longer in the catalogue.")}
-            return await self._plan_page(
-                request, db, principal, languages, settings, typed[ROLE], errors=errors, typed=typed
-            )
-        try:
+            return await self._plan_page(visit, typed[ROLE], errors=errors, typed=typed)
+
+        async def record() -> object:
             data = msgspec.convert(
                 {"course_id": typed["course_id"], COMPLETED_ON: typed[COMPLETED_ON]},
                 CourseCompletionCreate,
                 strict=False,
             )
-            async with db.begin_nested():
-                await CompletionService(db).record(principal, principal_employee(principal), data)
-        except (DomainError, msgspec.ValidationError) as exc:
-            errors = _completion_refusal(language, course_id, exc)
-            return await self._plan_page(
-                request, db, principal, languages, settings, typed[ROLE], errors=errors, typed=typed
-            )
+            return await CompletionService(visit.db).record(visit.principal, principal_employee(visit.principal), data)
+
+        if errors := await visit.attempt(record, lambda exc: _completion_refusal(language, course_id, exc)):
+            return await self._plan_page(visit, typed[ROLE], errors=errors, typed=typed)
         back = _role_id(typed[ROLE])
         return Redirect(f"/career/plan?role={back}#course-{course_id}" if back else "/career/plan", status_code=303)

@@ -1,16 +1,19 @@
-"""What every portal form does with a refusal: the same problem details the API answers, turned into
-{field: message} beside the field it concerns, the write undone (a savepoint) and the request's
-transaction still usable to read the page again."""
+"""The portal's one write flow: every form's write runs in `attempt`, in a savepoint. A refusal (the same
+problem details the API answers) becomes {field: message} beside the field it concerns, in the page's
+words when it has a translator, with the status the API would answer; the write is undone and the
+request's transaction still usable to read the page again."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from typing import TypeAlias
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.errors import DomainError, InvalidInputError
+from backend.api.problems import domain_status
+from backend.errors import DomainError, InvalidInputError, NotFoundError
 
 # The key of a refusal that concerns the whole form rather than one field.
 FORM = "form"
@@ -34,12 +37,39 @@ def field_errors(exc: DomainError | msgspec.ValidationError) -> dict[str, str]:
     return {FORM: exc.detail}
 
 
-async def attempt(db: AsyncSession, write: Callable[[], Awaitable[object]]) -> dict[str, str]:
-    """Runs a write in a savepoint: {} once done; else its refusal as field errors, the write undone
-    and the request's transaction still usable to read the page again (answered 422)."""
+# A refusal: the service's (or the API's schema's) reason a write was not done.
+Refused: TypeAlias = DomainError | msgspec.ValidationError
+# A page's translator: a refusal as {field: message} in the person's words.
+Words: TypeAlias = Callable[[Refused], dict[str, str]]
+
+
+class Refusal(dict[str, str]):
+    """Field errors ({} once the write is done), with the status the API would answer the refused write
+    with (`status`) and the refusal itself (`error`, None once done)."""
+
+    status: int = 422
+    error: Refused | None = None
+
+
+async def attempt(
+    db: AsyncSession,
+    write: Callable[[], Awaitable[object]],
+    words: Words | None = None,
+    *,
+    not_found_raises: bool = False,
+) -> Refusal:
+    """Runs a write in a savepoint: an empty `Refusal` once done; else its refusal as field errors (the
+    API's, or the page's words from `words`) with the API's status, nothing of the write kept and the
+    request's transaction still usable to read the page again. `not_found_raises`: a missing object
+    (the API's 404) is left to the caller, which shows its not-found page."""
     try:
         async with db.begin_nested():
             await write()
     except (DomainError, msgspec.ValidationError) as exc:
-        return field_errors(exc)
-    return {}
+        if not_found_raises and isinstance(exc, NotFoundError):
+            raise
+        refusal = Refusal((words or field_errors)(exc))
+        refusal.status = domain_status(exc) if isinstance(exc, DomainError) else 422
+        refusal.error = exc
+        return refusal
+    return Refusal()

@@ -27,6 +27,7 @@ import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,7 +37,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery
-from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+from litestar.plugins.htmx import HTMXTemplate
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,9 +62,10 @@ from backend.matching.serving import MatchServingService
 from backend.org.models import OrgUnitKind
 from backend.org.service import OrgService
 from backend.portal.forms import FORM, field_of
-from backend.portal.i18n import Language, Languages
-from backend.portal.routes import language_of, page, refuse_cross_site, signed_in_header
-from backend.settings import Settings
+from backend.portal.i18n import Language
+from backend.portal.lists import every
+from backend.portal.routes import Visit
+from backend.portal.skills import skill_search
 from backend.skills.service import SkillService
 
 # What the API's bearer middleware leaves to these pages (their guard is the portal's).
@@ -72,8 +74,6 @@ HIRING_PATHS = ["^/openings(/.*)?$"]
 POSTED_KINDS = (OpportunityKind.GIG, OpportunityKind.PROJECT, OpportunityKind.ROLE)
 # The order of the sections of /openings.
 STATUS_ORDER = (OpportunityStatus.DRAFT, OpportunityStatus.OPEN, OpportunityStatus.CLOSED, OpportunityStatus.FILLED)
-# How many of the library's skills a search shows (the API's default page, as on /profile).
-SEARCH_RESULTS = 20
 # Applicants a page (the API's maximum page).
 APPLICANTS_PAGE = MAX_LIMIT
 # The text fields of the posting form, kept as typed.
@@ -162,14 +162,6 @@ async def _skill_label(db: AsyncSession, value: str) -> str | None:
         return None
 
 
-async def _search(db: AsyncSession, q: str, chosen: set[str]) -> list[Any]:
-    """The library's skills found for `q` (as `GET /skills?q=`), less those already chosen."""
-    if not q:
-        return []
-    found, _ = await SkillService(db).list_skills(q=q, category_id=None, cursor=None, limit=SEARCH_RESULTS)
-    return [skill for skill in found if str(skill.id) not in chosen]
-
-
 def posting_refusal(language: Language, exc: DomainError | msgspec.ValidationError) -> dict[str, str]:
     """A refused posting or edit as {field: message} in the person's language, beside the field the
     API's problem names."""
@@ -253,10 +245,9 @@ def stage_refusal(language: Language, exc: DomainError | msgspec.ValidationError
 
 async def _mine(db: AsyncSession, principal: Principal, manager_id: uuid.UUID) -> list[OpportunityRead]:
     """Every opening the person is the hiring manager of, as the API lists them for them."""
-    openings: list[OpportunityRead] = []
-    cursor: str | None = None
-    while True:
-        found, cursor = await OpportunityService(db).list_visible(
+    service = OpportunityService(db)
+    return await every(
+        lambda cursor: service.list_visible(
             principal,
             status=None,
             kind=None,
@@ -270,30 +261,24 @@ async def _mine(db: AsyncSession, principal: Principal, manager_id: uuid.UUID) -
             cursor=cursor,
             limit=MAX_LIMIT,
         )
-        openings.extend(found)
-        if cursor is None:
-            return openings
+    )
 
 
-async def _refused_page(
-    request: HTMXRequest,
-    db: AsyncSession,
-    principal: Principal,
-    languages: Languages,
-    settings: Settings,
-    status: int,
-    *,
-    about: str,
-) -> Template:
-    """A 404 (an opening one may not see, as if it did not exist) or 403 (not one's own, or not a
-    manager's page) page, as the API answers."""
-    me, unread = await signed_in_header(db, principal)
-    if status == 404:
-        response = page(request, languages, settings, "board_missing.html", me=me, unread=unread)
-    else:
-        response = page(request, languages, settings, "hiring_forbidden.html", me=me, unread=unread, about=about)
-    response.status_code = status
-    return response
+async def _refused_page(visit: Visit, status: int, *, about: str) -> Template:
+    """The refusal page, as the API answers: a 404 (an opening one may not see, as if it did not exist)
+    or a 403 (not one's own opening, or not a manager's page), with why; back to the board."""
+    language = visit.language
+    reason = None
+    if status != 404:
+        reason = (
+            language.gettext(
+                "Posting openings and gigs, and following their applicants, is for managers. If you lead a "
+                "team, ask HR to give your sign-in the manager role."
+            )
+            if about == "openings"
+            else language.gettext("Only the opening's hiring manager and HR see its applicants and candidates.")
+        )
+    return await visit.refused(status, "/board", language.gettext("Back to the board"), reason=reason)
 
 
 class HiringController(Controller):
@@ -303,38 +288,25 @@ class HiringController(Controller):
     # --- my openings and posting --------------------------------------------------------------------
 
     async def _openings_page(
-        self,
-        request: HTMXRequest,
-        db: AsyncSession,
-        principal: Principal,
-        languages: Languages,
-        settings: Settings,
-        *,
-        form: PostingForm | None = None,
-        errors: dict[str, str] | None = None,
-        status: int = 200,
+        self, visit: Visit, *, form: PostingForm | None = None, errors: dict[str, str] | None = None, status: int = 200
     ) -> Template:
         try:
-            OpportunityService.require_poster(principal)
+            OpportunityService.require_poster(visit.principal)
         except PermissionDeniedError:
-            return await _refused_page(request, db, principal, languages, settings, 403, about="openings")
-        me, unread = await signed_in_header(db, principal)
-        openings = await _mine(db, principal, me.id)
+            return await _refused_page(visit, 403, about="openings")
+        me, unread = await visit.header()
+        openings = await _mine(visit.db, visit.principal, me.id)
         by_status = {s: [o for o in openings if o.status == s] for s in STATUS_ORDER}
         form = form or PostingForm()
-        response = page(
-            request,
-            languages,
-            settings,
+        return await visit.page(
             "hiring.html",
+            status=status,
             me=me,
             unread=unread,
             by_status=by_status,
-            **await self._form_context(db, form, errors),
+            **await self._form_context(visit.db, form, errors),
             action="/openings",
         )
-        response.status_code = status
-        return response
 
     async def _form_context(self, db: AsyncSession, form: PostingForm, errors: dict[str, str] | None) -> dict[str, Any]:
         """What the posting form shows: its choices (departments, roles, levels), the skill search's
@@ -361,27 +333,18 @@ class HiringController(Controller):
             "roles": sorted(roles, key=lambda r: (r.title.casefold(), r.level or 0)),
             "levels": await SkillService(db).proficiency_levels(),
             "importances": [i.value for i in Importance],
-            "results": await _search(db, form.q, form.skill_ids()),
+            "results": await skill_search(db, form.q, form.skill_ids()),
             "errors": errors or {},
         }
 
     @get("/openings", opt={"scope": Scope.OPPORTUNITIES_READ}, name="portal:openings")
-    async def openings(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-    ) -> Template:
-        return await self._openings_page(request, db, principal, languages, settings)
+    async def openings(self, visit: NamedDependency[Visit]) -> Template:
+        return await self._openings_page(visit)
 
     @get("/openings/skills", opt={"scope": Scope.TAXONOMY_READ}, name="portal:openings-skills")
     async def skills(
         self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        languages: NamedDependency[Languages],
+        visit: NamedDependency[Visit],
         q: FromQuery[str] = "",
         skill_row: FromQuery[list[str] | None] = None,
         skill_id: FromQuery[list[str] | None] = None,
@@ -392,68 +355,47 @@ class HiringController(Controller):
         the search and the rows of skills already there, as the form would)."""
         rows = {"skill_row": skill_row, "skill_id": skill_id, "level": level, "importance": importance}
         sent = FormMultiDict([(name, value) for name, values in rows.items() for value in values or []])
-        form = await read_posting_form(db, sent)
+        form = await read_posting_form(visit.db, sent)
         form.q = q.strip()
         return HTMXTemplate(
             template_name="hiring_skills.html",
             context={
-                "i18n": language_of(request, languages),
+                "i18n": visit.language,
                 "form": form,
-                "levels": await SkillService(db).proficiency_levels(),
+                "levels": await SkillService(visit.db).proficiency_levels(),
                 "importances": [i.value for i in Importance],
-                "results": await _search(db, form.q, form.skill_ids()),
+                "results": await skill_search(visit.db, form.q, form.skill_ids()),
                 "errors": {},
             },
         )
 
     @post("/openings", opt={"scope": Scope.OPPORTUNITIES_WRITE}, name="portal:openings-post", media_type=MediaType.HTML)
-    async def post_opening(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-    ) -> Any:
-        refuse_cross_site(request, settings)
-        raw = await request.form()
-        form = await read_posting_form(db, raw)
+    async def post_opening(self, visit: NamedDependency[Visit]) -> Any:
+        visit.refuse_cross_site()
+        raw = await visit.request.form()
+        form = await read_posting_form(visit.db, raw)
         if raw.get("intent") == "search":
             # Without script, the search sends the whole form: it comes back with the results, as typed.
-            return await self._openings_page(request, db, principal, languages, settings, form=form)
+            return await self._openings_page(visit, form=form)
         created: list[OpportunityRead] = []
 
         async def create() -> None:
             data = msgspec.convert(form.payload(creating=True), OpportunityCreate, strict=False)
-            created.append(await OpportunityService(db).create(principal, data))
+            created.append(await OpportunityService(visit.db).create(visit.principal, data))
 
-        if errors := await _attempt(db, language_of(request, languages), create, posting_refusal):
-            return await self._openings_page(
-                request, db, principal, languages, settings, form=form, errors=errors, status=errors.status
-            )
+        if errors := await visit.attempt(create, partial(posting_refusal, visit.language), not_found_raises=True):
+            return await self._openings_page(visit, form=form, errors=errors, status=errors.status)
         return Redirect(f"/openings/{created[0].id}", status_code=303)
 
     # --- one opening --------------------------------------------------------------------------------
 
     @get("/openings/{opportunity_id:uuid}/edit", opt={"scope": Scope.OPPORTUNITIES_READ}, name="portal:opening-edit")
-    async def edit(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        opportunity_id: FromPath[uuid.UUID],
-    ) -> Template:
-        return await self._edit_page(request, db, principal, languages, settings, opportunity_id)
+    async def edit(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Template:
+        return await self._edit_page(visit, opportunity_id)
 
     async def _edit_page(
         self,
-        request: HTMXRequest,
-        db: AsyncSession,
-        principal: Principal,
-        languages: Languages,
-        settings: Settings,
+        visit: Visit,
         opportunity_id: uuid.UUID,
         *,
         form: PostingForm | None = None,
@@ -461,23 +403,19 @@ class HiringController(Controller):
         status: int = 200,
     ) -> Template:
         try:
-            opening = await OpportunityService(db).get_managed(principal, opportunity_id)
+            opening = await OpportunityService(visit.db).get_managed(visit.principal, opportunity_id)
         except DomainError as exc:
-            return await _refused_page(request, db, principal, languages, settings, domain_status(exc), about="opening")
-        me, unread = await signed_in_header(db, principal)
-        response = page(
-            request,
-            languages,
-            settings,
+            return await _refused_page(visit, domain_status(exc), about="opening")
+        me, unread = await visit.header()
+        return await visit.page(
             "hiring_edit.html",
+            status=status,
             me=me,
             unread=unread,
             opening=opening,
-            **await self._form_context(db, form or PostingForm.of(opening), errors),
+            **await self._form_context(visit.db, form or PostingForm.of(opening), errors),
             action=f"/openings/{opening.id}/edit",
         )
-        response.status_code = status
-        return response
 
     @post(
         "/openings/{opportunity_id:uuid}/edit",
@@ -485,36 +423,24 @@ class HiringController(Controller):
         name="portal:opening-save",
         media_type=MediaType.HTML,
     )
-    async def save(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        opportunity_id: FromPath[uuid.UUID],
-    ) -> Any:
-        refuse_cross_site(request, settings)
-        raw = await request.form()
-        form = await read_posting_form(db, raw)
+    async def save(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Any:
+        visit.refuse_cross_site()
+        raw = await visit.request.form()
+        form = await read_posting_form(visit.db, raw)
         if raw.get("intent") == "search":
-            return await self._edit_page(request, db, principal, languages, settings, opportunity_id, form=form)
+            return await self._edit_page(visit, opportunity_id, form=form)
 
         async def update() -> None:
             data = msgspec.convert(form.payload(creating=False), OpportunityUpdate, strict=False)
-            await OpportunityService(db).update(principal, opportunity_id, data)
+            await OpportunityService(visit.db).update(visit.principal, opportunity_id, data)
 
         try:
-            errors = await _attempt(db, language_of(request, languages), update, posting_refusal)
+            errors = await visit.attempt(update, partial(posting_refusal, visit.language), not_found_raises=True)
         except NotFoundError:
-            return await _refused_page(request, db, principal, languages, settings, 404, about="opening")
+            return await _refused_page(visit, 404, about="opening")
         if errors:
             return await self._edit_page(
-                request,
-                db,
-                principal,
-                languages,
-                settings,
+                visit,
                 opportunity_id,
                 form=form,
                 errors=errors,
@@ -528,19 +454,9 @@ class HiringController(Controller):
         name="portal:opening-open",
         media_type=MediaType.HTML,
     )
-    async def open_opening(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        opportunity_id: FromPath[uuid.UUID],
-    ) -> Any:
-        refuse_cross_site(request, settings)
-        return await self._change_status(
-            request, db, principal, languages, settings, opportunity_id, OpportunityService(db).open
-        )
+    async def open_opening(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Any:
+        visit.refuse_cross_site()
+        return await self._change_status(visit, opportunity_id, OpportunityService(visit.db).open)
 
     @post(
         "/openings/{opportunity_id:uuid}/close",
@@ -548,69 +464,38 @@ class HiringController(Controller):
         name="portal:opening-close",
         media_type=MediaType.HTML,
     )
-    async def close_opening(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        opportunity_id: FromPath[uuid.UUID],
-    ) -> Any:
-        refuse_cross_site(request, settings)
-        return await self._change_status(
-            request, db, principal, languages, settings, opportunity_id, OpportunityService(db).close
-        )
+    async def close_opening(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Any:
+        visit.refuse_cross_site()
+        return await self._change_status(visit, opportunity_id, OpportunityService(visit.db).close)
 
     async def _change_status(
         self,
-        request: HTMXRequest,
-        db: AsyncSession,
-        principal: Principal,
-        languages: Languages,
-        settings: Settings,
+        visit: Visit,
         opportunity_id: uuid.UUID,
         change: Callable[[Principal, uuid.UUID], Awaitable[OpportunityRead]],
     ) -> Any:
-        language = language_of(request, languages)
         try:
-            async with db.begin_nested():
-                await change(principal, opportunity_id)
+            refused = await visit.attempt(lambda: change(visit.principal, opportunity_id), not_found_raises=True)
         except NotFoundError:
-            return await _refused_page(request, db, principal, languages, settings, 404, about="opening")
-        except DomainError as exc:
+            return await _refused_page(visit, 404, about="opening")
+        if isinstance(refused.error, DomainError):
             return await self._opening_page(
-                request,
-                db,
-                principal,
-                languages,
-                settings,
+                visit,
                 opportunity_id,
-                status_error=status_refusal(language, exc),
-                status=domain_status(exc),
+                status_error=status_refusal(visit.language, refused.error),
+                status=refused.status,
             )
         return Redirect(f"/openings/{opportunity_id}", status_code=303)
 
     @get("/openings/{opportunity_id:uuid}", opt={"scope": Scope.APPLICATIONS_READ}, name="portal:managed-opening")
     async def opening(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        opportunity_id: FromPath[uuid.UUID],
-        cursor: FromQuery[str | None] = None,
+        self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID], cursor: FromQuery[str | None] = None
     ) -> Template:
-        return await self._opening_page(request, db, principal, languages, settings, opportunity_id, cursor=cursor)
+        return await self._opening_page(visit, opportunity_id, cursor=cursor)
 
     async def _opening_page(
         self,
-        request: HTMXRequest,
-        db: AsyncSession,
-        principal: Principal,
-        languages: Languages,
-        settings: Settings,
+        visit: Visit,
         opportunity_id: uuid.UUID,
         *,
         cursor: str | None = None,
@@ -622,28 +507,26 @@ class HiringController(Controller):
     ) -> Template:
         """The opening, its applicants best match first and its candidates, for its hiring manager."""
         try:
-            opening = await OpportunityService(db).get(principal, opportunity_id)
-            ranking = ApplicantRankingService(db)
+            opening = await OpportunityService(visit.db).get(visit.principal, opportunity_id)
+            ranking = ApplicantRankingService(visit.db)
             try:
                 applicants, next_cursor = await ranking.ranked(
-                    principal, opportunity_id, stage=None, cursor=cursor or None, limit=APPLICANTS_PAGE
+                    visit.principal, opportunity_id, stage=None, cursor=cursor or None, limit=APPLICANTS_PAGE
                 )
             except InvalidInputError:
                 # A cursor of another ranking (or made up): the first page.
                 applicants, next_cursor = await ranking.ranked(
-                    principal, opportunity_id, stage=None, cursor=None, limit=APPLICANTS_PAGE
+                    visit.principal, opportunity_id, stage=None, cursor=None, limit=APPLICANTS_PAGE
                 )
                 cursor = None
-            candidates = await MatchServingService(db).candidates(principal, opportunity_id, TOP_CANDIDATES)
+            candidates = await MatchServingService(visit.db).candidates(visit.principal, opportunity_id, TOP_CANDIDATES)
         except DomainError as exc:
-            return await _refused_page(request, db, principal, languages, settings, domain_status(exc), about="opening")
-        me, unread = await signed_in_header(db, principal)
-        department = await OrgService(db).get_unit(opening.org_unit_id) if opening.org_unit_id else None
-        response = page(
-            request,
-            languages,
-            settings,
+            return await _refused_page(visit, domain_status(exc), about="opening")
+        me, unread = await visit.header()
+        department = await OrgService(visit.db).get_unit(opening.org_unit_id) if opening.org_unit_id else None
+        return await visit.page(
             "hiring_opening.html",
+            status=status,
             me=me,
             unread=unread,
             opening=opening,
@@ -651,7 +534,7 @@ class HiringController(Controller):
             applicants=applicants,
             moves={a.id: hiring_moves(a.stage) for a in applicants},
             candidates=candidates,
-            policy=await MobilityPolicyService(db).get(),
+            policy=await MobilityPolicyService(visit.db).get(),
             next_page=f"/openings/{opening.id}?{urlencode({'cursor': next_cursor})}" if next_cursor else None,
             first_page=f"/openings/{opening.id}" if cursor else None,
             status_error=status_error,
@@ -660,8 +543,6 @@ class HiringController(Controller):
             errors=errors or {},
             here=f"/openings/{opening.id}",
         )
-        response.status_code = status
-        return response
 
     @post(
         "/openings/{opportunity_id:uuid}/applications/{application_id:uuid}/stage",
@@ -670,38 +551,29 @@ class HiringController(Controller):
         media_type=MediaType.HTML,
     )
     async def move(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        opportunity_id: FromPath[uuid.UUID],
-        application_id: FromPath[uuid.UUID],
+        self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID], application_id: FromPath[uuid.UUID]
     ) -> Any:
         """One application moved on (or rejected with its reason), as `POST /applications/{id}/stage`."""
-        refuse_cross_site(request, settings)
-        raw = await request.form()
+        visit.refuse_cross_site()
+        raw = await visit.request.form()
         typed = {name: str(raw.get(name, "")) for name in ("to", "note", "reason_shared")}
-        language = language_of(request, languages)
+        language = visit.language
 
         async def move() -> None:
             body = {"to": typed["to"], "note": typed["note"].strip() or None}
             if typed["reason_shared"].strip():
                 body["reason_shared"] = typed["reason_shared"].strip()
-            await ApplicationService(db).move(principal, application_id, msgspec.convert(body, StageChange))
+            await ApplicationService(visit.db).move(visit.principal, application_id, msgspec.convert(body, StageChange))
 
         try:
-            errors = await _attempt(db, language, move, lambda lang, exc: stage_refusal(lang, exc, typed["to"]))
+            errors = await visit.attempt(
+                move, lambda exc: stage_refusal(language, exc, typed["to"]), not_found_raises=True
+            )
         except NotFoundError:
-            return await _refused_page(request, db, principal, languages, settings, 404, about="opening")
+            return await _refused_page(visit, 404, about="opening")
         if errors:
             return await self._opening_page(
-                request,
-                db,
-                principal,
-                languages,
-                settings,
+                visit,
                 opportunity_id,
                 moving=application_id,
                 typed=typed,
@@ -709,33 +581,3 @@ class HiringController(Controller):
                 status=errors.status,
             )
         return Redirect(f"/openings/{opportunity_id}#application-{application_id}", status_code=303)
-
-
-class Refusal(dict[str, str]):
-    """Field errors, with the status the API would answer the refused write with."""
-
-    status: int = 422
-
-
-async def _attempt(
-    db: AsyncSession,
-    language: Language,
-    write: Callable[[], Awaitable[None]],
-    words: Callable[[Language, Any], dict[str, str]],
-) -> Refusal:
-    """Runs a write in a savepoint: an empty refusal once done; else its reasons in the person's words
-    (`words`) with the API's status, nothing of it kept. A missing object (404) is left to the caller."""
-    try:
-        async with db.begin_nested():
-            await write()
-    except NotFoundError:
-        raise
-    except msgspec.ValidationError as exc:
-        refusal = Refusal(words(language, exc))
-        refusal.status = 422
-        return refusal
-    except DomainError as exc:
-        refusal = Refusal(words(language, exc))
-        refusal.status = domain_status(exc)
-        return refusal
-    return Refusal()

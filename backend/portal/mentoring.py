@@ -31,7 +31,6 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,10 +57,10 @@ from backend.mentoring.schemas import (
     Rematch,
 )
 from backend.org.service import OrgService
-from backend.portal.forms import FORM, attempt
-from backend.portal.i18n import DEFAULT_LANGUAGE, Language, Languages
-from backend.portal.routes import language_of, page, refuse_cross_site, signed_in_header
-from backend.settings import Settings
+from backend.portal.forms import FORM, Refused, Words, field_errors
+from backend.portal.i18n import DEFAULT_LANGUAGE, Language
+from backend.portal.lists import every
+from backend.portal.routes import Visit
 from backend.skills.service import SkillService
 
 # What the API's bearer middleware leaves to these pages (their guard is the portal's).
@@ -317,15 +316,17 @@ def refusals(language: Language, prefix: str, errors: dict[str, str]) -> dict[st
     return shown
 
 
-async def every(fetch: Callable[[str | None], Awaitable[tuple[Sequence[T], str | None]]]) -> list[T]:
-    """Every page of a service's list, in order."""
-    found: list[T] = []
-    cursor: str | None = None
-    while True:
-        items, cursor = await fetch(cursor)
-        found.extend(items)
-        if cursor is None:
-            return found
+def in_words(language: Language, form: str) -> Words:
+    """The translator of a form's refusals (the write flow's `words`): each field's message under
+    `<form>-<field>`; a reason to end a pairing, or to ask for a new mentor, is at most 2,000 characters."""
+
+    def words(exc: Refused) -> dict[str, str]:
+        shown = refusals(language, form, field_errors(exc))
+        if form in ("end", "rematch") and f"{form}-reason" in shown:
+            shown[f"{form}-reason"] = language.gettext("Your reason is too long (at most 2,000 characters).")
+        return shown
+
+    return words
 
 
 async def my_request(db: AsyncSession, principal: Principal, programme_id: uuid.UUID) -> MenteeRequestRead | None:
@@ -376,18 +377,11 @@ class MentoringController(Controller):
     include_in_schema = False
 
     @get("/mentoring", opt={"scope": Scope.MENTORING_READ}, name="portal:mentoring")
-    async def mentoring(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-    ) -> Template:
-        language = language_of(request, languages)
-        me, unread = await signed_in_header(db, principal)
-        service = ProgrammeService(db)
-        programmes = await every(lambda c: service.list(principal, status=None, cursor=c, limit=MAX_LIMIT))
+    async def mentoring(self, visit: NamedDependency[Visit]) -> Template:
+        language = visit.language
+        me, unread = await visit.header()
+        service = ProgrammeService(visit.db)
+        programmes = await every(lambda c: service.list(visit.principal, status=None, cursor=c, limit=MAX_LIMIT))
         rows = []
         for programme in sorted(programmes, key=lambda p: (p.status == ProgrammeStatus.CLOSED, p.name.casefold())):
             if programme.status == ProgrammeStatus.DRAFT:
@@ -395,34 +389,23 @@ class MentoringController(Controller):
             rows.append(
                 {
                     "programme": programme,
-                    "why_not": await why_not_enrolling(db, principal, programme, language),
-                    "request": await my_request(db, principal, programme.id),
-                    "offer": await my_offer(db, principal, programme.id),
+                    "why_not": await why_not_enrolling(visit.db, visit.principal, programme, language),
+                    "request": await my_request(visit.db, visit.principal, programme.id),
+                    "offer": await my_offer(visit.db, visit.principal, programme.id),
                 }
             )
-        pairings = await my_pairings(db, principal)
-        return page(
-            request,
-            languages,
-            settings,
+        pairings = await my_pairings(visit.db, visit.principal)
+        return await visit.page(
             "mentoring.html",
             me=me,
             unread=unread,
             rows=rows,
-            pairings=await _pairing_rows(db, principal, pairings),
+            pairings=await _pairing_rows(visit.db, visit.principal, pairings),
         )
 
     @get("/mentoring/programmes/{programme_id:uuid}", opt={"scope": Scope.MENTORING_READ}, name="portal:programme")
-    async def programme(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        programme_id: FromPath[uuid.UUID],
-    ) -> Template:
-        return await _programme_page(request, db, principal, languages, settings, programme_id)
+    async def programme(self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID]) -> Template:
+        return await _programme_page(visit, programme_id)
 
     @post(
         "/mentoring/programmes/{programme_id:uuid}/request",
@@ -430,24 +413,16 @@ class MentoringController(Controller):
         name="portal:mentoring-ask",
         status_code=303,
     )
-    async def ask(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        programme_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def ask(self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Ask for a mentor: `POST /mentoring/programmes/{id}/mentee-requests`."""
-        refuse_cross_site(request, settings)
-        typed = request_typed(await request.form())
+        visit.refuse_cross_site()
+        typed = request_typed(await visit.request.form())
 
         async def write() -> object:
             data = msgspec.convert(request_values(typed), MenteeRequestCreate, strict=False)
-            return await MenteeRequestService(db).create(principal, programme_id, data)
+            return await MenteeRequestService(visit.db).create(visit.principal, programme_id, data)
 
-        return await self._written(request, db, principal, languages, settings, programme_id, write, "request", typed)
+        return await self._written(visit, programme_id, write, "request", typed)
 
     @post(
         "/mentoring/programmes/{programme_id:uuid}/requests/{request_id:uuid}",
@@ -456,24 +431,17 @@ class MentoringController(Controller):
         status_code=303,
     )
     async def update_request(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        programme_id: FromPath[uuid.UUID],
-        request_id: FromPath[uuid.UUID],
+        self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID], request_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
         """Update the request: `PATCH /mentoring/mentee-requests/{id}`."""
-        refuse_cross_site(request, settings)
-        typed = request_typed(await request.form())
+        visit.refuse_cross_site()
+        typed = request_typed(await visit.request.form())
 
         async def write() -> object:
             data = msgspec.convert(request_values(typed), MenteeRequestUpdate, strict=False)
-            return await MenteeRequestService(db).update(principal, request_id, data)
+            return await MenteeRequestService(visit.db).update(visit.principal, request_id, data)
 
-        return await self._written(request, db, principal, languages, settings, programme_id, write, "request", typed)
+        return await self._written(visit, programme_id, write, "request", typed)
 
     @post(
         "/mentoring/programmes/{programme_id:uuid}/requests/{request_id:uuid}/withdraw",
@@ -482,22 +450,15 @@ class MentoringController(Controller):
         status_code=303,
     )
     async def withdraw(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        programme_id: FromPath[uuid.UUID],
-        request_id: FromPath[uuid.UUID],
+        self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID], request_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
         """Withdraw the request: `POST /mentoring/mentee-requests/{id}/withdraw`."""
-        refuse_cross_site(request, settings)
+        visit.refuse_cross_site()
 
         async def write() -> object:
-            return await MenteeRequestService(db).withdraw(principal, request_id)
+            return await MenteeRequestService(visit.db).withdraw(visit.principal, request_id)
 
-        return await self._written(request, db, principal, languages, settings, programme_id, write, "withdraw", {})
+        return await self._written(visit, programme_id, write, "withdraw", {})
 
     @post(
         "/mentoring/programmes/{programme_id:uuid}/offer",
@@ -505,24 +466,16 @@ class MentoringController(Controller):
         name="portal:mentoring-offer",
         status_code=303,
     )
-    async def offer(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        programme_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def offer(self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Offer to mentor: `POST /mentoring/programmes/{id}/mentor-profiles`."""
-        refuse_cross_site(request, settings)
-        typed = offer_typed(await request.form())
+        visit.refuse_cross_site()
+        typed = offer_typed(await visit.request.form())
 
         async def write() -> object:
             data = msgspec.convert(offer_values(typed), MentorProfileCreate, strict=False)
-            return await MentorProfileService(db).create(principal, programme_id, data)
+            return await MentorProfileService(visit.db).create(visit.principal, programme_id, data)
 
-        return await self._written(request, db, principal, languages, settings, programme_id, write, "offer", typed)
+        return await self._written(visit, programme_id, write, "offer", typed)
 
     @post(
         "/mentoring/programmes/{programme_id:uuid}/offers/{profile_id:uuid}",
@@ -531,67 +484,32 @@ class MentoringController(Controller):
         status_code=303,
     )
     async def update_offer(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        programme_id: FromPath[uuid.UUID],
-        profile_id: FromPath[uuid.UUID],
+        self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID], profile_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
         """Update the offer (or pause it: `active`): `PATCH /mentoring/mentor-profiles/{id}`."""
-        refuse_cross_site(request, settings)
-        typed = offer_typed(await request.form())
+        visit.refuse_cross_site()
+        typed = offer_typed(await visit.request.form())
 
         async def write() -> object:
             data = msgspec.convert(offer_values(typed), MentorProfileUpdate, strict=False)
-            return await MentorProfileService(db).update(principal, profile_id, data)
+            return await MentorProfileService(visit.db).update(visit.principal, profile_id, data)
 
-        return await self._written(request, db, principal, languages, settings, programme_id, write, "offer", typed)
+        return await self._written(visit, programme_id, write, "offer", typed)
 
     async def _written(
-        self,
-        request: HTMXRequest,
-        db: AsyncSession,
-        principal: Principal,
-        languages: Languages,
-        settings: Settings,
-        programme_id: uuid.UUID,
-        write: Callable[[], Awaitable[object]],
-        form: str,
-        typed: Typed,
+        self, visit: Visit, programme_id: uuid.UUID, write: Callable[[], Awaitable[object]], form: str, typed: Typed
     ) -> Response[Any]:
-        """The write in a savepoint; done, back to the programme (303); refused, the programme again
+        """The write (the one write flow); done, back to the programme (303); refused, the programme again
         (422) with the reason beside its field and what was typed kept."""
-        errors = await attempt(db, write)
-        if not errors:
-            return Redirect(f"/mentoring/programmes/{programme_id}#{form}", status_code=303)
-        language = language_of(request, languages)
-        response = await _programme_page(
-            request,
-            db,
-            principal,
-            languages,
-            settings,
-            programme_id,
-            errors=refusals(language, form, errors),
-            typed={form: typed} if typed else {},
-        )
-        response.status_code = 422 if response.status_code == 200 else response.status_code
-        return response
+        if errors := await visit.attempt(write, in_words(visit.language, form)):
+            return await _programme_page(
+                visit, programme_id, errors=errors, typed={form: typed} if typed else {}, status=422
+            )
+        return Redirect(f"/mentoring/programmes/{programme_id}#{form}", status_code=303)
 
     @get("/mentoring/pairings/{pairing_id:uuid}", opt={"scope": Scope.MENTORING_READ}, name="portal:pairing")
-    async def pairing(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        pairing_id: FromPath[uuid.UUID],
-    ) -> Template:
-        return await _pairing_page(request, db, principal, languages, settings, pairing_id)
+    async def pairing(self, visit: NamedDependency[Visit], pairing_id: FromPath[uuid.UUID]) -> Template:
+        return await _pairing_page(visit, pairing_id)
 
     @post(
         "/mentoring/pairings/{pairing_id:uuid}/check-ins",
@@ -599,18 +517,10 @@ class MentoringController(Controller):
         name="portal:check-in",
         status_code=303,
     )
-    async def check_in(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        pairing_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def check_in(self, visit: NamedDependency[Visit], pairing_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Record a check-in: `POST /mentoring/pairings/{id}/check-ins`."""
-        refuse_cross_site(request, settings)
-        form = await request.form()
+        visit.refuse_cross_site()
+        form = await visit.request.form()
         typed = {name: str(form.get(name, "")) for name in CHECK_IN_FIELDS}
 
         async def write() -> object:
@@ -620,11 +530,9 @@ class MentoringController(Controller):
                 "rating": typed["rating"] or None,
             }
             data = msgspec.convert(values, CheckInCreate, strict=False)
-            return await PairingService(db).add_check_in(principal, pairing_id, data)
+            return await PairingService(visit.db).add_check_in(visit.principal, pairing_id, data)
 
-        return await self._pairing_written(
-            request, db, principal, languages, settings, pairing_id, write, "check-in", typed
-        )
+        return await self._pairing_written(visit, pairing_id, write, "check-in", typed)
 
     @post(
         "/mentoring/pairings/{pairing_id:uuid}/start",
@@ -632,22 +540,14 @@ class MentoringController(Controller):
         name="portal:pairing-start",
         status_code=303,
     )
-    async def start(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        pairing_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def start(self, visit: NamedDependency[Visit], pairing_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Mark the pairing started: `POST /mentoring/pairings/{id}/start`."""
-        refuse_cross_site(request, settings)
+        visit.refuse_cross_site()
 
         async def write() -> object:
-            return await PairingService(db).start(principal, pairing_id)
+            return await PairingService(visit.db).start(visit.principal, pairing_id)
 
-        return await self._pairing_written(request, db, principal, languages, settings, pairing_id, write, "state", {})
+        return await self._pairing_written(visit, pairing_id, write, "state", {})
 
     @post(
         "/mentoring/pairings/{pairing_id:uuid}/end",
@@ -655,25 +555,17 @@ class MentoringController(Controller):
         name="portal:pairing-end",
         status_code=303,
     )
-    async def end(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        pairing_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def end(self, visit: NamedDependency[Visit], pairing_id: FromPath[uuid.UUID]) -> Response[Any]:
         """End the pairing, with a reason: `POST /mentoring/pairings/{id}/end`."""
-        refuse_cross_site(request, settings)
-        form = await request.form()
+        visit.refuse_cross_site()
+        form = await visit.request.form()
         typed = {"reason": str(form.get("reason", ""))}
 
         async def write() -> object:
             data = msgspec.convert({"reason": typed["reason"].strip() or None}, PairingEnd)
-            return await PairingService(db).end(principal, pairing_id, data)
+            return await PairingService(visit.db).end(visit.principal, pairing_id, data)
 
-        return await self._pairing_written(request, db, principal, languages, settings, pairing_id, write, "end", typed)
+        return await self._pairing_written(visit, pairing_id, write, "end", typed)
 
     @post(
         "/mentoring/pairings/{pairing_id:uuid}/rematch",
@@ -681,76 +573,46 @@ class MentoringController(Controller):
         name="portal:pairing-rematch",
         status_code=303,
     )
-    async def rematch(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        pairing_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def rematch(self, visit: NamedDependency[Visit], pairing_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Ask for a new mentor (the mentee): `POST /mentoring/pairings/{id}/rematch`. The pairing ends,
-        its mentor is excluded and the request joins the next run: back to the programme."""
-        refuse_cross_site(request, settings)
-        form = await request.form()
+        its mentor is excluded and the visit.request joins the next run: back to the programme."""
+        visit.refuse_cross_site()
+        form = await visit.request.form()
         typed = {"reason": str(form.get("reason", ""))}
-        service = PairingService(db)
+        service = PairingService(visit.db)
         found: list[uuid.UUID] = []
 
         async def write() -> object:
             data = msgspec.convert({"reason": typed["reason"].strip() or None}, Rematch)
-            done = await service.rematch(principal, pairing_id, data)
+            done = await service.rematch(visit.principal, pairing_id, data)
             found.append(done.pairing.programme_id)
             return done
 
-        errors = await attempt(db, write)
-        if not errors:
-            return Redirect(f"/mentoring/programmes/{found[0]}#request", status_code=303)
-        language = language_of(request, languages)
-        shown = refusals(language, "rematch", errors)
-        if "rematch-reason" in shown:
-            shown["rematch-reason"] = language.gettext("Your reason is too long (at most 2,000 characters).")
-        response = await _pairing_page(
-            request, db, principal, languages, settings, pairing_id, errors=shown, typed={"rematch": typed}
+        return await self._pairing_written(
+            visit, pairing_id, write, "rematch", typed, back=lambda: f"/mentoring/programmes/{found[0]}#request"
         )
-        response.status_code = 422 if response.status_code == 200 else response.status_code
-        return response
 
     async def _pairing_written(
         self,
-        request: HTMXRequest,
-        db: AsyncSession,
-        principal: Principal,
-        languages: Languages,
-        settings: Settings,
+        visit: Visit,
         pairing_id: uuid.UUID,
         write: Callable[[], Awaitable[object]],
         form: str,
         typed: Typed,
+        *,
+        back: Callable[[], str] | None = None,
     ) -> Response[Any]:
-        errors = await attempt(db, write)
-        if not errors:
-            return Redirect(f"/mentoring/pairings/{pairing_id}#{form}", status_code=303)
-        language = language_of(request, languages)
-        shown = refusals(language, form, errors)
-        if "end-reason" in shown:
-            shown["end-reason"] = language.gettext("Your reason is too long (at most 2,000 characters).")
-        response = await _pairing_page(
-            request, db, principal, languages, settings, pairing_id, errors=shown, typed={form: typed}
-        )
-        response.status_code = 422 if response.status_code == 200 else response.status_code
-        return response
+        """The write (the one write flow); done, back to the pairing (or to `back()`, 303); refused, the
+        pairing again (422) with the reason beside its field and what was typed kept."""
+        if errors := await visit.attempt(write, in_words(visit.language, form)):
+            return await _pairing_page(visit, pairing_id, errors=errors, typed={form: typed}, status=422)
+        return Redirect(back() if back else f"/mentoring/pairings/{pairing_id}#{form}", status_code=303)
 
 
-async def _not_found(
-    request: HTMXRequest, db: AsyncSession, principal: Principal, languages: Languages, settings: Settings
-) -> Template:
-    """What the API answers 404 to (a draft programme, another person's pairing): not found."""
-    me, unread = await signed_in_header(db, principal)
-    response = page(request, languages, settings, "mentoring_missing.html", me=me, unread=unread)
-    response.status_code = 404
-    return response
+async def _not_found(visit: Visit) -> Template:
+    """What the API answers 404 to (a draft programme, another person's pairing): the refusal page, as
+    if it did not exist, back to mentoring."""
+    return await visit.refused(404, "/mentoring", visit.language.gettext("Back to mentoring"))
 
 
 async def _names(db: AsyncSession, people: set[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -782,40 +644,39 @@ async def _pairing_rows(db: AsyncSession, principal: Principal, pairings: Sequen
 
 
 async def _programme_page(
-    request: HTMXRequest,
-    db: AsyncSession,
-    principal: Principal,
-    languages: Languages,
-    settings: Settings,
+    visit: Visit,
     programme_id: uuid.UUID,
     *,
     errors: dict[str, str] | None = None,
     typed: dict[str, Typed] | None = None,
+    status: int = 200,
 ) -> Template:
-    language = language_of(request, languages)
+    language = visit.language
     try:
-        programme = await ProgrammeService(db).get(principal, programme_id)
+        programme = await ProgrammeService(visit.db).get(visit.principal, programme_id)
     except NotFoundError:
-        return await _not_found(request, db, principal, languages, settings)
-    me, unread = await signed_in_header(db, principal)
-    mine = await my_request(db, principal, programme_id)
-    offer = await my_offer(db, principal, programme_id)
-    skills = await every(lambda c: SkillService(db).list_skills(q=None, category_id=None, cursor=c, limit=MAX_LIMIT))
+        return await _not_found(visit)
+    me, unread = await visit.header()
+    mine = await my_request(visit.db, visit.principal, programme_id)
+    offer = await my_offer(visit.db, visit.principal, programme_id)
+    skills = await every(
+        lambda c: SkillService(visit.db).list_skills(q=None, category_id=None, cursor=c, limit=MAX_LIMIT)
+    )
     roles = await every(
-        lambda c: FrameworkService(db).list_roles(job_family_id=None, level=None, q=None, cursor=c, limit=MAX_LIMIT)
+        lambda c: FrameworkService(visit.db).list_roles(
+            job_family_id=None, level=None, q=None, cursor=c, limit=MAX_LIMIT
+        )
     )
     typed = typed or {}
     live = mine is not None and mine.status != RequestStatus.WITHDRAWN
-    pairings = [p for p in await my_pairings(db, principal) if p.programme_id == programme_id]
-    return page(
-        request,
-        languages,
-        settings,
+    pairings = [p for p in await my_pairings(visit.db, visit.principal) if p.programme_id == programme_id]
+    return await visit.page(
         "mentoring_programme.html",
+        status=status,
         me=me,
         unread=unread,
         programme=programme,
-        why_not=await why_not_enrolling(db, principal, programme, language),
+        why_not=await why_not_enrolling(visit.db, visit.principal, programme, language),
         mine=mine if live else None,
         withdrawn=mine is not None and not live,
         offer=offer,
@@ -826,7 +687,7 @@ async def _programme_page(
         roles=sorted(roles, key=lambda r: (r.title.casefold(), r.level or 0)),
         role_names={str(r.id): r.title for r in roles},
         offsets=[(str(m), offset_name(m)) for m in UTC_OFFSETS],
-        pairings=await _pairing_rows(db, principal, pairings),
+        pairings=await _pairing_rows(visit.db, visit.principal, pairings),
         waiting=waitlist_reason(language, mine.waitlist_reason) if mine and mine.waitlist_reason else None,
         errors=errors or {},
         # Where the language switch comes back to (not a form's target).
@@ -835,41 +696,36 @@ async def _programme_page(
 
 
 async def _pairing_page(
-    request: HTMXRequest,
-    db: AsyncSession,
-    principal: Principal,
-    languages: Languages,
-    settings: Settings,
+    visit: Visit,
     pairing_id: uuid.UUID,
     *,
     errors: dict[str, str] | None = None,
     typed: dict[str, Typed] | None = None,
+    status: int = 200,
 ) -> Template:
     try:
-        pairing = await PairingService(db).get(principal, pairing_id)
+        pairing = await PairingService(visit.db).get(visit.principal, pairing_id)
         check_ins = await every(
-            lambda c: PairingService(db).check_ins(principal, pairing_id, cursor=c, limit=MAX_LIMIT)
+            lambda c: PairingService(visit.db).check_ins(visit.principal, pairing_id, cursor=c, limit=MAX_LIMIT)
         )
     except NotFoundError:
-        return await _not_found(request, db, principal, languages, settings)
-    me, unread = await signed_in_header(db, principal)
-    language = language_of(request, languages)
-    programme = await ProgrammeService(db).get(principal, pairing.programme_id)
-    names = await _names(db, {pairing.mentor_employee_id, pairing.mentee_employee_id})
-    member = principal.employee_id in (pairing.mentor_employee_id, pairing.mentee_employee_id)
+        return await _not_found(visit)
+    me, unread = await visit.header()
+    language = visit.language
+    programme = await ProgrammeService(visit.db).get(visit.principal, pairing.programme_id)
+    names = await _names(visit.db, {pairing.mentor_employee_id, pairing.mentee_employee_id})
+    member = visit.principal.employee_id in (pairing.mentor_employee_id, pairing.mentee_employee_id)
     typed = typed or {}
-    return page(
-        request,
-        languages,
-        settings,
+    return await visit.page(
         "mentoring_pairing.html",
+        status=status,
         me=me,
         unread=unread,
         pairing=pairing,
         sentences=reasons_in_words(language, pairing.reasons),
         programme=programme,
         names=names,
-        i_mentor=pairing.mentor_employee_id == principal.employee_id,
+        i_mentor=pairing.mentor_employee_id == visit.principal.employee_id,
         member=member,
         live=pairing.state in LIVE_STATES,
         check_ins=sorted(check_ins, key=lambda c: (c.happened_on, c.created_at), reverse=True),

@@ -26,20 +26,17 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
-from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from msgspec import Struct
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.middleware import principal_employee
-from backend.auth.principal import Principal, Scope
-from backend.errors import InvalidInputError, NotFoundError
+from backend.auth.principal import Scope
+from backend.errors import NotFoundError
 from backend.notifications.service import NotificationService
-from backend.portal.i18n import Languages
+from backend.portal.lists import from_cursor, paging
 from backend.portal.notices import shown
-from backend.portal.routes import language_of, page, refuse_cross_site, signed_in_header
+from backend.portal.routes import Visit
 from backend.portal.visitors import safe_return_path
-from backend.settings import Settings
 
 NOTIFICATIONS_PATHS = ["^/notifications(/|$)"]
 NOTIFICATIONS = "/notifications"
@@ -75,46 +72,32 @@ class NotificationsController(Controller):
 
     @get("/notifications", opt={"scope": Scope.NOTIFICATIONS_READ}, name="portal:notifications")
     async def notifications(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        unread: FromQuery[str] = "",
-        cursor: FromQuery[str | None] = None,
+        self, visit: NamedDependency[Visit], unread: FromQuery[str] = "", cursor: FromQuery[str | None] = None
     ) -> Template:
         only_unread = unread == "yes"
-        service = NotificationService(db)
-        employee_id = principal_employee(principal)
+        service = NotificationService(visit.db)
+        employee_id = principal_employee(visit.principal)
         filter_query = {"unread": "yes"} if only_unread else {}
-        try:
-            items, next_cursor = await service.list(
-                employee_id, unread=True if only_unread else None, cursor=cursor or None, limit=NOTIFICATIONS_PAGE
-            )
-        except InvalidInputError:
-            # A cursor of another list (or made up): the first page.
-            cursor = None
-            items, next_cursor = await service.list(
-                employee_id, unread=True if only_unread else None, cursor=None, limit=NOTIFICATIONS_PAGE
-            )
-        me, unread_count = await signed_in_header(db, principal)
+        # A cursor of another list (or made up): the first page.
+        items, next_cursor, cursor = await from_cursor(
+            lambda c: service.list(
+                employee_id, unread=True if only_unread else None, cursor=c, limit=NOTIFICATIONS_PAGE
+            ),
+            cursor,
+        )
+        me, unread_count = await visit.header()
         here = f"{NOTIFICATIONS}?{urlencode({**filter_query, 'cursor': cursor})}" if cursor else None
         first = f"{NOTIFICATIONS}?{urlencode(filter_query)}" if filter_query else NOTIFICATIONS
-        return page(
-            request,
-            languages,
-            settings,
+        return await visit.page(
             "notifications.html",
             me=me,
             unread=unread_count,
             # Each in the page's language (backend/portal/notices.py), else as stored, in English.
-            notifications=shown(language_of(request, languages), items),
+            notifications=shown(visit.language, items),
             only_unread=only_unread,
             shown_at=dt.datetime.now(dt.UTC).isoformat(),
             back=here or first,
-            next_page=f"{NOTIFICATIONS}?{urlencode({**filter_query, 'cursor': next_cursor})}" if next_cursor else None,
-            first_page=first if cursor else None,
+            **paging(NOTIFICATIONS, cursor, next_cursor, **filter_query),
         )
 
     # Answered with a redirect, or a page when not found: HTML either way.
@@ -126,23 +109,16 @@ class NotificationsController(Controller):
     )
     async def read_one(
         self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
+        visit: NamedDependency[Visit],
         notification_id: FromPath[uuid.UUID],
         data: Annotated[ReadForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Any:
-        refuse_cross_site(request, settings)
+        visit.refuse_cross_site()
         try:
-            await NotificationService(db).mark_read(principal_employee(principal), notification_id)
+            await NotificationService(visit.db).mark_read(principal_employee(visit.principal), notification_id)
         except NotFoundError:
             # Another person's, or none: not found, as in the API.
-            me, unread_count = await signed_in_header(db, principal)
-            response = page(request, languages, settings, "notifications_missing.html", me=me, unread=unread_count)
-            response.status_code = 404
-            return response
+            return await visit.refused(404, NOTIFICATIONS, visit.language.gettext("Back to my notifications"))
         return Redirect(back_to(data.next), status_code=303)
 
     @post(
@@ -152,13 +128,10 @@ class NotificationsController(Controller):
         media_type=MediaType.HTML,
     )
     async def read_all(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        settings: NamedDependency[Settings],
-        data: Annotated[ReadForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        self, visit: NamedDependency[Visit], data: Annotated[ReadForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
     ) -> Any:
-        refuse_cross_site(request, settings)
-        await NotificationService(db).mark_all_read(principal_employee(principal), up_to=shown_at(data.up_to))
+        visit.refuse_cross_site()
+        await NotificationService(visit.db).mark_all_read(
+            principal_employee(visit.principal), up_to=shown_at(data.up_to)
+        )
         return Redirect(back_to(data.next), status_code=303)

@@ -27,7 +27,7 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+from litestar.plugins.htmx import HTMXTemplate
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,17 +39,14 @@ from backend.auth.middleware import principal_employee
 from backend.auth.principal import Principal, Scope
 from backend.framework.service import FrameworkService
 from backend.org.skill_profiles import SkillProfileService, writable_sources
-from backend.portal.forms import attempt
-from backend.portal.i18n import Language, Languages
-from backend.portal.routes import language_of, page, refuse_cross_site, signed_in_header
-from backend.settings import Settings
+from backend.portal.i18n import Language
+from backend.portal.routes import Visit
+from backend.portal.skills import skill_search
 from backend.skills.schemas import EmployeeSkillSet
 from backend.skills.service import SkillService
 
 # What the API's bearer middleware leaves to these pages (their guard is the portal's).
 PROFILE_PATHS = ["^/profile(/.*)?$", "^/aspirations$"]
-# How many of the library's skills a search shows (the API's default page).
-SEARCH_RESULTS = 20
 # A field error not tied to one field (a skill that no longer exists, a profile now read-only).
 
 
@@ -69,31 +66,20 @@ class ProfileController(Controller):
     include_in_schema = False
 
     async def _profile_page(
-        self,
-        request: HTMXRequest,
-        db: AsyncSession,
-        principal: Principal,
-        languages: Languages,
-        settings: Settings,
-        *,
-        q: str = "",
-        errors: dict[str, str] | None = None,
-        typed: dict[str, str] | None = None,
+        self, visit: Visit, *, q: str = "", errors: dict[str, str] | None = None, typed: dict[str, str] | None = None
     ) -> Template:
-        me, unread = await signed_in_header(db, principal)
-        skills, _ = await SkillProfileService(db).profile(me.id, None, None, MAX_LIMIT)
-        levels = await SkillService(db).proficiency_levels()
-        results = await _search(db, q)
-        stale_before = dt.date.today() - dt.timedelta(days=settings.skill_stale_days)
-        return page(
-            request,
-            languages,
-            settings,
+        me, unread = await visit.header()
+        skills, _ = await SkillProfileService(visit.db).profile(me.id, None, None, MAX_LIMIT)
+        levels = await SkillService(visit.db).proficiency_levels()
+        results = await skill_search(visit.db, q)
+        stale_before = dt.date.today() - dt.timedelta(days=visit.settings.skill_stale_days)
+        return await visit.page(
             "profile.html",
+            status=422 if errors else 200,
             me=me,
             unread=unread,
             skills=sorted(skills, key=lambda s: (s.skill_label.casefold(), s.source)),
-            own_sources=writable_sources(principal, me),
+            own_sources=writable_sources(visit.principal, me),
             stale_before=stale_before,
             levels=levels,
             q=q,
@@ -103,33 +89,19 @@ class ProfileController(Controller):
         )
 
     @get("/profile", opt={"scope": Scope.SKILLS_READ}, name="portal:profile")
-    async def profile(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        q: FromQuery[str] = "",
-    ) -> Template:
-        return await self._profile_page(request, db, principal, languages, settings, q=q.strip())
+    async def profile(self, visit: NamedDependency[Visit], q: FromQuery[str] = "") -> Template:
+        return await self._profile_page(visit, q=q.strip())
 
     @get("/profile/search", opt={"scope": Scope.TAXONOMY_READ}, name="portal:profile-search")
-    async def search(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        languages: NamedDependency[Languages],
-        q: FromQuery[str] = "",
-    ) -> Template:
+    async def search(self, visit: NamedDependency[Visit], q: FromQuery[str] = "") -> Template:
         """The search's results alone, for htmx to put under the field as the person types."""
-        levels = await SkillService(db).proficiency_levels()
+        levels = await SkillService(visit.db).proficiency_levels()
         return HTMXTemplate(
             template_name="profile_search.html",
             context={
-                "i18n": language_of(request, languages),
+                "i18n": visit.language,
                 "q": q.strip(),
-                "results": await _search(db, q.strip()),
+                "results": await skill_search(visit.db, q.strip()),
                 "levels": levels,
                 "errors": {},
                 "typed": {},
@@ -137,23 +109,18 @@ class ProfileController(Controller):
         )
 
     @post("/profile/skills", opt={"scope": Scope.SKILLS_WRITE}, name="portal:profile-add", status_code=303)
-    async def add_skill(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-    ) -> Response[Any]:
-        refuse_cross_site(request, settings)
-        form = await request.form()
+    async def add_skill(self, visit: NamedDependency[Visit]) -> Response[Any]:
+        visit.refuse_cross_site()
+        form = await visit.request.form()
         typed = {name: str(form.get(name, "")) for name in ("skill_id", "level", "q")}
         try:
             skill_id = uuid.UUID(typed["skill_id"])
         except ValueError:
-            return await self._refused(request, db, principal, languages, settings, {"skill_id": ""}, typed)
-        if errors := await attempt(db, lambda: rate_own_skill(db, principal, skill_id, {"level": typed["level"]})):
-            return await self._refused(request, db, principal, languages, settings, errors, typed)
+            return await self._refused(visit, {"skill_id": ""}, typed)
+        if errors := await visit.attempt(
+            lambda: rate_own_skill(visit.db, visit.principal, skill_id, {"level": typed["level"]})
+        ):
+            return await self._refused(visit, errors, typed)
         return Redirect(f"/profile#skill-{skill_id}", status_code=303)
 
     @post(
@@ -162,61 +129,29 @@ class ProfileController(Controller):
         name="portal:profile-confirm",
         status_code=303,
     )
-    async def confirm_skill(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        skill_id: FromPath[uuid.UUID],
-    ) -> Response[Any]:
+    async def confirm_skill(self, visit: NamedDependency[Visit], skill_id: FromPath[uuid.UUID]) -> Response[Any]:
         """One rating confirmed at its level (only its date moves) or updated to another, in one click;
         its source and evidence stay as they are."""
-        refuse_cross_site(request, settings)
-        form = await request.form()
+        visit.refuse_cross_site()
+        form = await visit.request.form()
         fields = {name: str(form.get(name, "")) for name in ("level", "source", "evidence_url")}
-        if errors := await attempt(db, lambda: rate_own_skill(db, principal, skill_id, fields)):
+        if errors := await visit.attempt(lambda: rate_own_skill(visit.db, visit.principal, skill_id, fields)):
             # A row's fields are named by its skill: the page has one form per rating.
             by_row = {f"{skill_id}:{field}": message for field, message in errors.items()}
-            return await self._refused(request, db, principal, languages, settings, by_row, {})
+            return await self._refused(visit, by_row, {})
         return Redirect(f"/profile#skill-{skill_id}", status_code=303)
 
-    async def _refused(
-        self,
-        request: HTMXRequest,
-        db: AsyncSession,
-        principal: Principal,
-        languages: Languages,
-        settings: Settings,
-        errors: dict[str, str],
-        typed: dict[str, str],
-    ) -> Template:
-        language = language_of(request, languages)
-        # In the person's language, never the API's English `detail` (a row's fields are "<skill>:<field>").
-        shown = {field: rating_refusal(language, field) for field in errors}
-        response = await self._profile_page(
-            request, db, principal, languages, settings, q=typed.get("q", ""), errors=shown, typed=typed
-        )
-        response.status_code = 422
-        return response
+    async def _refused(self, visit: Visit, errors: dict[str, str], typed: dict[str, str]) -> Template:
+        """The page again (422) with the refusals beside their fields, in the person's language (never the
+        API's English `detail`; a row's fields are "<skill>:<field>"), and what was typed kept."""
+        shown = {field: rating_refusal(visit.language, field) for field in errors}
+        return await self._profile_page(visit, q=typed.get("q", ""), errors=shown, typed=typed)
 
     @get("/profile/history", opt={"scope": Scope.SKILLS_READ}, name="portal:profile-history")
-    async def history(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        cursor: FromQuery[str | None] = None,
-    ) -> Template:
-        me, unread = await signed_in_header(db, principal)
-        versions, next_cursor = await SkillProfileService(db).history(me.id, None, cursor, MAX_LIMIT)
-        return page(
-            request,
-            languages,
-            settings,
+    async def history(self, visit: NamedDependency[Visit], cursor: FromQuery[str | None] = None) -> Template:
+        me, unread = await visit.header()
+        versions, next_cursor = await SkillProfileService(visit.db).history(me.id, None, cursor, MAX_LIMIT)
+        return await visit.page(
             "profile_history.html",
             me=me,
             unread=unread,
@@ -226,26 +161,20 @@ class ProfileController(Controller):
 
     async def _aspirations_page(
         self,
-        request: HTMXRequest,
-        db: AsyncSession,
-        principal: Principal,
-        languages: Languages,
-        settings: Settings,
+        visit: Visit,
         chosen: AspirationRead | None = None,
         errors: dict[str, str] | None = None,
         saved: bool = False,
     ) -> Template:
-        me, unread = await signed_in_header(db, principal)
-        current = await AspirationService(db).get(principal, me.id)
-        roles, _ = await FrameworkService(db).list_roles(
+        me, unread = await visit.header()
+        current = await AspirationService(visit.db).get(visit.principal, me.id)
+        roles, _ = await FrameworkService(visit.db).list_roles(
             job_family_id=None, level=None, q=None, cursor=None, limit=MAX_LIMIT
         )
-        skills, _ = await SkillService(db).list_skills(q=None, category_id=None, cursor=None, limit=MAX_LIMIT)
-        return page(
-            request,
-            languages,
-            settings,
+        skills, _ = await SkillService(visit.db).list_skills(q=None, category_id=None, cursor=None, limit=MAX_LIMIT)
+        return await visit.page(
             "aspirations.html",
+            status=422 if errors else 200,
             me=me,
             unread=unread,
             # The form shows what was chosen (kept after a refusal); "who sees them now", what is saved.
@@ -259,42 +188,27 @@ class ProfileController(Controller):
         )
 
     @get("/aspirations", opt={"scope": Scope.ASPIRATIONS_READ}, name="portal:aspirations")
-    async def aspirations(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        saved: FromQuery[bool] = False,
-    ) -> Template:
+    async def aspirations(self, visit: NamedDependency[Visit], saved: FromQuery[bool] = False) -> Template:
         """My aspirations; `saved` says the form was just saved (where the form sends the browser back)."""
-        return await self._aspirations_page(request, db, principal, languages, settings, saved=saved)
+        return await self._aspirations_page(visit, saved=saved)
 
     @post("/aspirations", opt={"scope": Scope.ASPIRATIONS_WRITE}, name="portal:aspirations-set", status_code=303)
-    async def set_aspirations(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-    ) -> Response[Any]:
-        refuse_cross_site(request, settings)
-        form = await request.form()
+    async def set_aspirations(self, visit: NamedDependency[Visit]) -> Response[Any]:
+        visit.refuse_cross_site()
+        form = await visit.request.form()
         typed = {
             "open_to_move": str(form.get("open_to_move", "")) or None,
             "target_role_ids": _form_ids(form, "target_role_ids"),
             "skill_ids": _form_ids(form, "skill_ids"),
         }
-        me = principal_employee(principal)
+        me = principal_employee(visit.principal)
 
         async def save() -> object:
-            return await AspirationService(db).replace(
-                principal, me, msgspec.convert(typed, AspirationSet, strict=False)
+            return await AspirationService(visit.db).replace(
+                visit.principal, me, msgspec.convert(typed, AspirationSet, strict=False)
             )
 
-        if errors := await attempt(db, save):
+        if errors := await visit.attempt(save):
             # What was chosen stays chosen (ids that are not ids cannot be shown, and are dropped).
             chosen = AspirationRead(
                 employee_id=me,
@@ -305,18 +219,8 @@ class ProfileController(Controller):
                 skill_ids=_uuids(typed["skill_ids"]),
                 updated_at=None,
             )
-            response = await self._aspirations_page(request, db, principal, languages, settings, chosen, errors)
-            response.status_code = 422
-            return response
+            return await self._aspirations_page(visit, chosen, errors)
         return Redirect("/aspirations?saved=true", status_code=303)
-
-
-async def _search(db: AsyncSession, q: str) -> list[Any]:
-    """The library's skills whose label or alternative labels contain `q`, as `GET /skills?q=` finds them."""
-    if not q:
-        return []
-    found, _ = await SkillService(db).list_skills(q=q, category_id=None, cursor=None, limit=SEARCH_RESULTS)
-    return list(found)
 
 
 def _uuids(values: Any) -> list[uuid.UUID]:

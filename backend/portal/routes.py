@@ -7,11 +7,17 @@ request and template classes).
 - `/home`: the person's best-matching opportunities with their reasons (`MatchServingService`, as
   `GET /api/v1/me/recommendations`).
 - `/language`: the language switch (a POST form from our own pages).
+
+Every signed-in page takes one `Visit` (the `visit` dependency, `provide_visit`): the request, its
+session, its principal, the languages and the settings, with what every page does with them (render a
+page with the signed-in header, the person's language, the refusal page, the same-origin wall, the
+write flow).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -34,6 +40,7 @@ from backend.matching.serving import MatchServingService
 from backend.notifications.service import NotificationService
 from backend.org.models import Employee
 from backend.org.service import OrgService
+from backend.portal.forms import Refusal, Words, attempt
 from backend.portal.i18n import LANGUAGE_COOKIE, LANGUAGES, Language, Languages
 from backend.portal.visitors import (
     COMPANY_COOKIE,
@@ -116,6 +123,63 @@ async def signed_in_header(db: AsyncSession, principal: Principal) -> tuple[Empl
     """Who is signed in and their unread notifications: what the layout's header shows."""
     me = await OrgService(db).get_employee(principal_employee(principal))
     return me, await NotificationService(db).unread_count(me.id)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One signed-in person's request of a page, and what every page does with it: the handlers take
+    this (the `visit` dependency) and their own parameters."""
+
+    request: HTMXRequest
+    db: AsyncSession
+    principal: Principal
+    languages: Languages
+    settings: Settings
+
+    @property
+    def language(self) -> Language:
+        """The person's language (their choice, their session's, else their browser's)."""
+        return language_of(self.request, self.languages)
+
+    async def header(self) -> tuple[Employee, int]:
+        """Who is signed in and their unread notifications (for a page that needs `me` before rendering)."""
+        return await signed_in_header(self.db, self.principal)
+
+    async def page(self, template: str, *, status: int = 200, **context: Any) -> Template:
+        """A page with the signed-in header (`me` and `unread`, read now unless given), answered `status`."""
+        if "me" not in context:
+            context["me"], context["unread"] = await self.header()
+        response = page(self.request, self.languages, self.settings, template, **context)
+        response.status_code = status
+        return response
+
+    async def refused(self, status: int, back_to: str, back_label: str, *, reason: str | None = None) -> Template:
+        """The one refusal page, as the API answers: 404, what the person may not see, as if it did not
+        exist; 403, not theirs (with `reason`); each with a way back (`back_to`, `back_label`)."""
+        return await self.page(
+            "refused.html", status=status, code=status, reason=reason, back_to=back_to, back_label=back_label
+        )
+
+    def refuse_cross_site(self) -> None:
+        """The same-origin wall every POST form passes first."""
+        refuse_cross_site(self.request, self.settings)
+
+    async def attempt(
+        self, write: Callable[[], Awaitable[object]], words: Words | None = None, *, not_found_raises: bool = False
+    ) -> Refusal:
+        """The one write flow (`forms.attempt`): the write in a savepoint, a refusal as field errors."""
+        return await attempt(self.db, write, words, not_found_raises=not_found_raises)
+
+
+async def provide_visit(
+    request: HTMXRequest,
+    db: NamedDependency[AsyncSession],
+    principal: NamedDependency[Principal],
+    languages: NamedDependency[Languages],
+    settings: NamedDependency[Settings],
+) -> Visit:
+    """The `visit` dependency of every signed-in page."""
+    return Visit(request, db, principal, languages, settings)
 
 
 def sign_in_again(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
@@ -206,17 +270,10 @@ class PortalController(Controller):
         return redirect
 
     @get("/home", opt={"scope": Scope.MATCHING_READ}, name="portal:home")
-    async def home(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-    ) -> Template:
-        me, unread = await signed_in_header(db, principal)
-        recommendations = await MatchServingService(db).recommendations(principal)
-        return page(request, languages, settings, "home.html", me=me, recommendations=recommendations, unread=unread)
+    async def home(self, visit: NamedDependency[Visit]) -> Template:
+        me, unread = await visit.header()
+        recommendations = await MatchServingService(visit.db).recommendations(visit.principal)
+        return await visit.page("home.html", me=me, recommendations=recommendations, unread=unread)
 
     @post("/language", opt=_PUBLIC, status_code=303, name="portal:language")
     async def choose_language(

@@ -27,7 +27,7 @@ from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
 from backend.portal.profile import PROFILE_PATHS, ProfileController
-from backend.portal.routes import PortalController, company_unavailable, sign_in_again
+from backend.portal.routes import PortalController, company_unavailable, provide_visit, sign_in_again
 from backend.portal.team import TEAM_PATHS, TeamController
 from backend.portal.visitors import CompanyUnavailable, SignInRequired, portal_guard
 from tenants.registry import TenantRegistry
@@ -109,6 +109,8 @@ def portal_routers(
             "principal": Provide(provide_principal, sync_to_thread=False),
             "languages": Provide(lambda: languages, use_cache=True, sync_to_thread=False),
             "registry": Provide(lambda: registry, use_cache=True, sync_to_thread=False),
+            # What every signed-in page takes: the request, its session, principal, languages, settings.
+            "visit": Provide(provide_visit),
         },
         include_in_schema=False,
     )

@@ -25,24 +25,22 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery
-from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.pagination import MAX_LIMIT
-from backend.api.problems import domain_status
 from backend.auth.principal import Principal, Scope
-from backend.errors import DomainError, InvalidInputError, NotFoundError, PermissionDeniedError
+from backend.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.marketplace.applications import ApplicationService, MobilityPolicyService
 from backend.marketplace.models import ReleaseStatus
 from backend.marketplace.schemas import ReleaseAnswer, ReleaseAnswerAction, ReleaseRequestRead
 from backend.org.schemas import TeamMemberSkills
 from backend.org.service import OrgService
 from backend.org.skill_profiles import SkillProfileService
-from backend.portal.forms import FORM, field_errors
-from backend.portal.i18n import Language, Languages
-from backend.portal.routes import language_of, page, refuse_cross_site, signed_in_header
-from backend.settings import Settings
+from backend.portal.forms import FORM, Refused, field_errors
+from backend.portal.i18n import Language
+from backend.portal.lists import from_cursor, paging
+from backend.portal.routes import Visit
 
 # What the API's bearer middleware leaves to these pages (their guard is the portal's).
 TEAM_PATHS = ["^/team$", "^/releases(/.*)?$"]
@@ -120,50 +118,28 @@ class TeamController(Controller):
     include_in_schema = False
 
     @get("/team", opt={"scope": Scope.SKILLS_READ}, name="portal:team")
-    async def team(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        cursor: FromQuery[str | None] = None,
-    ) -> Template:
-        me, unread = await signed_in_header(db, principal)
-        stale_before = dt.date.today() - dt.timedelta(days=settings.skill_stale_days)
-        service = SkillProfileService(db)
-        try:
-            members, next_cursor = await service.team(principal, None, stale_before, cursor or None, MAX_LIMIT)
-        except InvalidInputError:
-            # A cursor of another list (or made up): the first page.
-            members, next_cursor = await service.team(principal, None, stale_before, None, MAX_LIMIT)
-            cursor = None
-        return page(
-            request,
-            languages,
-            settings,
+    async def team(self, visit: NamedDependency[Visit], cursor: FromQuery[str | None] = None) -> Template:
+        me, unread = await visit.header()
+        stale_before = dt.date.today() - dt.timedelta(days=visit.settings.skill_stale_days)
+        service = SkillProfileService(visit.db)
+        # A cursor of another list (or made up): the first page.
+        members, next_cursor, cursor = await from_cursor(
+            lambda c: service.team(visit.principal, None, stale_before, c, MAX_LIMIT), cursor
+        )
+        return await visit.page(
             "team.html",
             me=me,
             unread=unread,
             members=members,
-            columns=columns(members),
+            columns=columns(list(members)),
             stale_before=stale_before,
-            next_page=f"/team?cursor={next_cursor}" if next_cursor else None,
-            first_page="/team" if cursor else None,
+            **paging("/team", cursor, next_cursor),
         )
 
     @get("/releases", opt={"scope": Scope.APPLICATIONS_READ}, name="portal:releases")
-    async def releases(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        answered: FromQuery[uuid.UUID | None] = None,
-    ) -> Template:
+    async def releases(self, visit: NamedDependency[Visit], answered: FromQuery[uuid.UUID | None] = None) -> Template:
         """`answered`: the release just answered (where the form sends the browser back)."""
-        return await _releases_page(request, db, principal, languages, settings, answered=answered)
+        return await _releases_page(visit, answered=answered)
 
     @post(
         "/releases/{application_id:uuid}",
@@ -171,45 +147,32 @@ class TeamController(Controller):
         name="portal:release-answer",
         media_type=MediaType.HTML,
     )
-    async def answer(
-        self,
-        request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        languages: NamedDependency[Languages],
-        settings: NamedDependency[Settings],
-        application_id: FromPath[uuid.UUID],
-    ) -> Any:
-        refuse_cross_site(request, settings)
-        form = await request.form()
+    async def answer(self, visit: NamedDependency[Visit], application_id: FromPath[uuid.UUID]) -> Any:
+        visit.refuse_cross_site()
+        form = await visit.request.form()
         typed = {name: str(form.get(name, "")) for name in FIELDS}
-        language = language_of(request, languages)
-        try:
-            # A savepoint: nothing of a refused answer stays in the request's transaction.
-            async with db.begin_nested():
-                data = answer_of(typed)
-                await ApplicationService(db).answer_release(principal, application_id, data)
-        except NotFoundError:
-            # An application the person may not see, or none: not found, as in the API.
-            missing = {FORM: language.gettext("This release does not exist, or it is not yours to answer.")}
-            return await _releases_page(request, db, principal, languages, settings, errors=missing, status=404)
-        except (DomainError, msgspec.ValidationError) as exc:
-            shown = {
+        language = visit.language
+
+        def words(exc: Refused) -> dict[str, str]:
+            if isinstance(exc, PermissionDeniedError):
+                return {FORM: language.gettext("Only the manager asked, or HR, answers this release.")}
+            return {
                 field: refusal_message(language, field, typed["action"], detail)
                 for field, detail in field_errors(exc).items()
             }
-            if isinstance(exc, PermissionDeniedError):
-                shown = {FORM: language.gettext("Only the manager asked, or HR, answers this release.")}
+
+        async def write() -> object:
+            return await ApplicationService(visit.db).answer_release(visit.principal, application_id, answer_of(typed))
+
+        try:
+            refused = await visit.attempt(write, words, not_found_raises=True)
+        except NotFoundError:
+            # An application the person may not see, or none: not found, as in the API.
+            missing = {FORM: language.gettext("This release does not exist, or it is not yours to answer.")}
+            return await _releases_page(visit, errors=missing, status=404)
+        if refused:
             return await _releases_page(
-                request,
-                db,
-                principal,
-                languages,
-                settings,
-                refused=application_id,
-                errors=shown,
-                typed=typed,
-                status=domain_status(exc) if isinstance(exc, DomainError) else 422,
+                visit, refused=application_id, errors=refused, typed=typed, status=refused.status
             )
         return Redirect(f"/releases?answered={application_id}#release-{application_id}", status_code=303)
 
@@ -228,11 +191,7 @@ async def _asked(
 
 
 async def _releases_page(
-    request: HTMXRequest,
-    db: AsyncSession,
-    principal: Principal,
-    languages: Languages,
-    settings: Settings,
+    visit: Visit,
     *,
     refused: uuid.UUID | None = None,
     answered: uuid.UUID | None = None,
@@ -240,21 +199,19 @@ async def _releases_page(
     typed: dict[str, str] | None = None,
     status: int = 200,
 ) -> Template:
-    me, unread = await signed_in_header(db, principal)
-    waiting = sorted(await _asked(db, principal, (None,)), key=lambda r: r.deadline)
-    settled = sorted(await _asked(db, principal, SETTLED), key=lambda r: r.created_at, reverse=True)
-    policy = await MobilityPolicyService(db).get()
-    org = OrgService(db)
+    me, unread = await visit.header()
+    waiting = sorted(await _asked(visit.db, visit.principal, (None,)), key=lambda r: r.deadline)
+    settled = sorted(await _asked(visit.db, visit.principal, SETTLED), key=lambda r: r.created_at, reverse=True)
+    policy = await MobilityPolicyService(visit.db).get()
+    org = OrgService(visit.db)
     hiring_managers: dict[uuid.UUID, str] = {}
     for release in [*waiting, *settled]:
         hiring_manager = release.opportunity.hiring_manager_id
         if hiring_manager is not None and hiring_manager not in hiring_managers:
             hiring_managers[hiring_manager] = (await org.get_employee(hiring_manager)).full_name
-    response = page(
-        request,
-        languages,
-        settings,
+    return await visit.page(
         "releases.html",
+        status=status,
         me=me,
         unread=unread,
         waiting=waiting,
@@ -268,5 +225,3 @@ async def _releases_page(
         typed=typed or {},
         answers=[a.value for a in ANSWERS],
     )
-    response.status_code = status
-    return response
