@@ -29,7 +29,8 @@ _NUMBER_CONTROLS = """
     seen.add(key);
     el.dataset.kb = String(n);
     el.dataset.kbGroup = key;
-    controls.push({n, key, name: (el.getAttribute('aria-label') || el.textContent || el.name || el.id || el.tagName).trim().slice(0, 60)});
+    const name = el.getAttribute('aria-label') || el.textContent || el.name || el.id || el.tagName;
+    controls.push({n, key, name: name.trim().slice(0, 60)});
     n += 1;
   }
   return controls;
