@@ -61,12 +61,14 @@ def _is_manager_of(principal: Principal, employee: Employee) -> bool:
 
 def writable_sources(principal: Principal, employee: Employee) -> frozenset[SkillSource]:
     """The sources whose ratings `principal` may write on `employee`'s profile (empty: none)."""
+    if _is_self(principal, employee):
+        # One's own profile holds one's own claims whatever one's role: an HR admin does not write (or
+        # re-date, or end) their manager's, peers' or an assessment's rating of themselves.
+        return _SELF_SOURCES
     if principal.is_hr:
         return frozenset(SkillSource)
     if principal.client_id is not None:
         return _PARTNER_SOURCES
-    if _is_self(principal, employee):
-        return _SELF_SOURCES
     if _is_manager_of(principal, employee):
         return _MANAGER_SOURCES
     return frozenset()

@@ -383,7 +383,7 @@ class HiringController(Controller):
             data = msgspec.convert(form.payload(creating=True), OpportunityCreate, strict=False)
             created.append(await OpportunityService(visit.db).create(visit.principal, data))
 
-        if errors := await visit.attempt(create, partial(posting_refusal, visit.language), not_found_raises=True):
+        if errors := await visit.attempt(create, partial(posting_refusal, visit.language)):
             return await self._openings_page(visit, form=form, errors=errors, status=errors.status)
         return Redirect(f"/openings/{created[0].id}", status_code=303)
 
@@ -519,9 +519,14 @@ class HiringController(Controller):
                     visit.principal, opportunity_id, stage=None, cursor=None, limit=APPLICANTS_PAGE
                 )
                 cursor = None
-            candidates = await MatchServingService(visit.db).candidates(visit.principal, opportunity_id, TOP_CANDIDATES)
         except DomainError as exc:
             return await _refused_page(visit, domain_status(exc), about="opening")
+        try:
+            candidates = await MatchServingService(visit.db).candidates(visit.principal, opportunity_id, TOP_CANDIDATES)
+        except PermissionDeniedError:
+            # A hiring manager without the manager role reads the applicants (as the API serves them) but
+            # not the candidates: the page says so rather than refusing the whole opening.
+            candidates = None
         me, unread = await visit.header()
         department = await OrgService(visit.db).get_unit(opening.org_unit_id) if opening.org_unit_id else None
         return await visit.page(

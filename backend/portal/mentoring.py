@@ -283,13 +283,13 @@ def field_message(language: Language, field: str) -> str:
     return messages.get(field, language.gettext("This value was not accepted: check it and try again."))
 
 
-def form_message(language: Language, form: str) -> str:
+def form_message(language: Language, form: str, *, conflict: bool = False) -> str:
     """A refusal of a whole form (a conflict, a permission): what was not done, in the person's
     language (the API's `detail` is English words for a program, and is not shown). Such a refusal
     means the programme or the pairing changed since the page was shown, or it is not the person's
     to change."""
-    if form == "withdraw":
-        # The only refusal of a withdrawal (the request is the person's own): it has a live pairing.
+    if form == "withdraw" and conflict:
+        # The conflict of a withdrawal of one's own request: it has a live pairing.
         return language.gettext("Your request was not withdrawn: end your pairing first.")
     messages = {
         "request": language.gettext("Your request was not saved."),
@@ -305,12 +305,12 @@ def form_message(language: Language, form: str) -> str:
     )
 
 
-def refusals(language: Language, prefix: str, errors: dict[str, str]) -> dict[str, str]:
+def refusals(language: Language, prefix: str, errors: dict[str, str], *, conflict: bool = False) -> dict[str, str]:
     """{field: message} as the page shows them: each field's message under `<prefix>-<field>`."""
     shown = {}
     for field in errors:
         if field == FORM or field == "employee_id":
-            shown[f"{prefix}-form"] = form_message(language, prefix)
+            shown[f"{prefix}-form"] = form_message(language, prefix, conflict=conflict)
         else:
             shown[f"{prefix}-{field}"] = field_message(language, field)
     return shown
@@ -321,7 +321,7 @@ def in_words(language: Language, form: str) -> Words:
     `<form>-<field>`; a reason to end a pairing, or to ask for a new mentor, is at most 2,000 characters."""
 
     def words(exc: Refused) -> dict[str, str]:
-        shown = refusals(language, form, field_errors(exc))
+        shown = refusals(language, form, field_errors(exc), conflict=isinstance(exc, ConflictError))
         if form in ("end", "rematch") and f"{form}-reason" in shown:
             shown[f"{form}-reason"] = language.gettext("Your reason is too long (at most 2,000 characters).")
         return shown
@@ -500,10 +500,15 @@ class MentoringController(Controller):
         self, visit: Visit, programme_id: uuid.UUID, write: Callable[[], Awaitable[object]], form: str, typed: Typed
     ) -> Response[Any]:
         """The write (the one write flow); done, back to the programme (303); refused, the programme again
-        (422) with the reason beside its field and what was typed kept."""
-        if errors := await visit.attempt(write, in_words(visit.language, form)):
+        (with the API's status) with the reason beside its field and what was typed kept; another
+        person's object or none at all, the not-found page (404), as the API answers."""
+        try:
+            errors = await visit.attempt(write, in_words(visit.language, form), not_found_raises=True)
+        except NotFoundError:
+            return await _not_found(visit)
+        if errors:
             return await _programme_page(
-                visit, programme_id, errors=errors, typed={form: typed} if typed else {}, status=422
+                visit, programme_id, errors=errors, typed={form: typed} if typed else {}, status=errors.status
             )
         return Redirect(f"/mentoring/programmes/{programme_id}#{form}", status_code=303)
 
@@ -603,9 +608,14 @@ class MentoringController(Controller):
         back: Callable[[], str] | None = None,
     ) -> Response[Any]:
         """The write (the one write flow); done, back to the pairing (or to `back()`, 303); refused, the
-        pairing again (422) with the reason beside its field and what was typed kept."""
-        if errors := await visit.attempt(write, in_words(visit.language, form)):
-            return await _pairing_page(visit, pairing_id, errors=errors, typed={form: typed}, status=422)
+        pairing again (with the API's status) with the reason beside its field and what was typed kept;
+        a pairing that is not the person's, the not-found page (404)."""
+        try:
+            errors = await visit.attempt(write, in_words(visit.language, form), not_found_raises=True)
+        except NotFoundError:
+            return await _not_found(visit)
+        if errors:
+            return await _pairing_page(visit, pairing_id, errors=errors, typed={form: typed}, status=errors.status)
         return Redirect(back() if back else f"/mentoring/pairings/{pairing_id}#{form}", status_code=303)
 
 

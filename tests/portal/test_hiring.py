@@ -359,6 +359,35 @@ async def test_someone_not_a_manager_gets_no_link_and_no_page_and_nobodys_openin
         await expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
 
 
+async def test_a_hiring_manager_without_the_manager_role_reads_their_opening_without_its_candidates(
+    page: Page, portal: Portal, shots: Shots, database: Database, posted: None
+) -> None:
+    """Ben (no manager role) is named hiring manager of a gig: he reads its page and its applicants, as
+    the API serves them to him; only the candidates, a manager's or HR's list, are not his."""
+    async with database.tenant_session(portal.tenant) as session, session.begin():
+        gig = Opportunity(
+            id=new_id(),
+            title=f"{POSTED}Ben's gig",
+            kind=OpportunityKind.GIG,
+            hours_per_week=4,
+            duration_weeks=4,
+            status=OpportunityStatus.OPEN,
+            hiring_manager_id=portal.world.people["ben"],
+            created_by="test:hr",
+        )
+        session.add(gig)
+    await signed_in(page, portal, "ben")
+    response = await page.goto(f"{portal.base_url}/openings/{gig.id}")
+    assert response is not None
+    assert response.status == 200
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"{POSTED}Ben's gig")
+    await expect(page.locator("#no-candidates")).to_have_text(
+        "Candidates who have not applied are shown to managers and HR."
+    )
+    await assert_accessible(page)
+    await shots(page, "opening-of-a-hiring-manager-who-is-not-a-manager")
+
+
 async def test_an_opening_for_a_role_takes_the_roles_skills_and_a_gig_without_hours_is_refused_beside_them(
     page: Page, portal: Portal, posted: None
 ) -> None:

@@ -317,6 +317,47 @@ async def test_the_pair_read_why_they_were_paired_and_each_others_check_ins(
     await expect(ben.get_by_role("button", name="Vraag een andere mentor")).to_have_count(0)
 
 
+async def test_another_persons_request_or_offer_is_not_theirs_to_change_and_stays_as_it_was(
+    people: dict[str, Page], portal: Portal, database: Database, programme: uuid.UUID, paired: uuid.UUID
+) -> None:
+    """Hm posts to Ana's request and Ben's offer as the forms would: the API's answers (her request is
+    not found for him, his offer not his to change), never a refusal that blames him for a pairing."""
+    hm = people["hm"]
+    ana, ben = portal.world.people["ana"], portal.world.people["ben"]
+    async with database.tenant_session(portal.tenant) as session:
+        request = await session.scalar(
+            select(MenteeRequest).where(MenteeRequest.programme_id == programme, MenteeRequest.employee_id == ana)
+        )
+        offer = await session.scalar(
+            select(MentorProfile).where(MentorProfile.programme_id == programme, MentorProfile.employee_id == ben)
+        )
+    assert request is not None
+    assert offer is not None
+    before = (request.goals, request.status, offer.capacity, offer.active)
+    base = f"{portal.base_url}/mentoring/programmes/{programme}"
+    headers = {"Origin": portal.base_url, "Accept": "text/html"}
+    for path, form in (
+        (f"/requests/{request.id}/withdraw", {}),
+        (f"/requests/{request.id}", {"goals": "Hm's goals for Ana", "languages": "en"}),
+        (f"/requests/{uuid.uuid4()}/withdraw", {}),
+    ):
+        answer = await hm.request.post(base + path, form=form, headers=headers)
+        assert answer.status == 404, path
+        assert "end your pairing first" not in await answer.text()
+        assert "Not found" in await answer.text()
+    answer = await hm.request.post(
+        base + f"/offers/{offer.id}", form={"capacity": "3", "languages": "en"}, headers=headers
+    )
+    assert answer.status == 403
+    assert "Your offer was not saved." in await answer.text()
+    async with database.tenant_session(portal.tenant) as session:
+        request = await session.get(MenteeRequest, request.id)
+        offer = await session.get(MentorProfile, offer.id)
+    assert request is not None
+    assert offer is not None
+    assert (request.goals, request.status, offer.capacity, offer.active) == before
+
+
 # One statement of each code a run writes (backend/mentoring/reasons.py), with the values it names.
 STATEMENTS = [
     {"code": "mentor_level", "skill": "SQL", "theirs": 4, "mine": 2},

@@ -1,7 +1,7 @@
 """Skill ratings belong to their source: nobody records, supersedes or ends a rating of a source they
 may not write, on any path (PUT, DELETE, course completions); ending one records who ended it; a
 rating on one's own profile defaults to `self`, and `course` and `assessment` need evidence or the
-partner app that owns them."""
+partner app that owns them. On one's own profile an HR admin is the person rated, not HR."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from backend.auth.principal import UserRole
+from tenants.sessions import TenantRef
 from tests.api.world import World, build_world
 from tests.conftest import TenantFactory, TokenFactory
 from tests.helpers import problem
@@ -33,6 +34,7 @@ class Profile:
     me_subject: str
     boss_subject: str
     url: str
+    tenant: TenantRef
 
     @property
     def employee_id(self) -> str:
@@ -54,6 +56,7 @@ async def _profile(client: Client, make_tenant: TenantFactory, auth: TokenFactor
         me_subject=f"employee:{me_id}",
         boss_subject=f"employee:{boss_id}",
         url=f"{API}/employees/{me_id}/skills/{world.skill['id']}",
+        tenant=tenant,
     )
 
 
@@ -188,3 +191,22 @@ async def test_ones_own_rating_defaults_to_self_and_evidence_is_needed_for_cours
     # An employee does not assess themselves, even with a link.
     problem(await client.put(p.url, json={"level": 5, "source": "assessment", **evidence}, headers=p.me), 422)
     assert await _current(client, p) == {(2, "manager"), (4, "self"), (5, "course"), (4, "assessment")}
+
+
+async def test_an_hr_admin_writes_only_their_own_claims_on_their_own_profile(
+    client: Client, make_tenant: TenantFactory, auth: TokenFactory, register: Register
+) -> None:
+    p = await _profile(client, make_tenant, auth, register)
+    me_id = uuid.UUID(p.employee_id)
+    hr_self = auth(p.tenant, UserRole.HR_ADMIN, employee_id=me_id)
+    # Her manager's rating of her (level 3) stays her manager's: she may not re-rate, re-date or end it.
+    # (a source one may not write is a field's refusal on PUT, as for any employee; ending it, 403)
+    problem(await client.put(p.url, json={"level": 5, "source": "manager"}, headers=hr_self), 422)
+    problem(await client.put(p.url, json={"level": 5, "source": "peer"}, headers=hr_self), 422)
+    problem(await client.delete(p.url, params={"source": "manager"}, headers=hr_self), 403)
+    assert await _current(client, p) == {(3, "manager")}
+    # Her own claim she writes, as any employee does; on someone else's profile she is HR again.
+    await _ok(await client.put(p.url, json={"level": 4}, headers=hr_self))
+    assert await _current(client, p) == {(3, "manager"), (4, "self")}
+    other = f"{API}/employees/{p.world.manager['id']}/skills/{p.world.skill['id']}"
+    await _ok(await client.put(other, json={"level": 2, "source": "manager"}, headers=hr_self))
