@@ -20,13 +20,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.enums import MediaType, RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.enums import MediaType
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from msgspec import Struct
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,7 +43,7 @@ from backend.marketplace.schemas import ApplicationCreate, ApplicationRead, Oppo
 from backend.org.models import OrgUnitKind
 from backend.org.service import OrgService
 from backend.org.skill_profiles import SkillProfileService
-from backend.portal.forms import field_of
+from backend.portal.forms import field_of, read_form
 from backend.portal.i18n import Language
 from backend.portal.lists import every, first, from_cursor, paging
 from backend.portal.routes import Visit
@@ -250,9 +250,9 @@ class BoardController(Controller):
         self,
         visit: NamedDependency[Visit],
         opportunity_id: FromPath[uuid.UUID],
-        data: Annotated[ApplyForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Any:
         visit.refuse_cross_site()
+        data = await read_form(visit.request, ApplyForm)
         language = visit.language
         try:
             wanted = msgspec.convert({"kind": data.kind, "note": data.note.strip() or None}, ApplicationCreate)

@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import msgspec
+from litestar import Request
+from litestar.exceptions import ValidationException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.problems import domain_status
 from backend.errors import DomainError, InvalidInputError, NotFoundError
+
+# The shape of a form a page reads (`read_form`).
+FormShape = TypeVar("FormShape", bound=msgspec.Struct)
 
 # The key of a refusal that concerns the whole form rather than one field.
 FORM = "form"
@@ -73,3 +78,19 @@ async def attempt(
         refusal.error = exc
         return refusal
     return Refusal()
+
+
+async def read_form(request: Request[Any, Any, Any], shape: type[FormShape]) -> FormShape:
+    """A form's fields as `shape`, read only after the same-origin wall (so another site's form is
+    refused before anything of it is parsed): a field the form does not have, one given twice or a
+    missing one is refused (400), as an unknown query parameter is."""
+    form = await request.form()
+    fields = {name: [str(value) for value in form.getall(name)] for name in form}
+    if unknown := sorted(set(fields) - set(shape.__struct_fields__)):
+        raise ValidationException(f"unknown form fields: {unknown}")
+    if twice := sorted(name for name, values in fields.items() if len(values) > 1):
+        raise ValidationException(f"form fields given more than once: {twice}")
+    try:
+        return msgspec.convert({name: values[0] for name, values in fields.items()}, shape)
+    except msgspec.ValidationError as exc:
+        raise ValidationException(str(exc)) from exc

@@ -25,7 +25,6 @@ from urllib.parse import urlencode
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
-from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from msgspec import Struct
@@ -34,6 +33,7 @@ from backend.auth.middleware import principal_employee
 from backend.auth.principal import Scope
 from backend.errors import NotFoundError
 from backend.notifications.service import NotificationService
+from backend.portal.forms import read_form
 from backend.portal.lists import from_cursor, paging
 from backend.portal.notices import shown
 from backend.portal.routes import Visit
@@ -50,18 +50,6 @@ class ReadForm(Struct):
     next: str = NOTIFICATIONS
     # When the page was shown (ISO 8601): "all" is every unread one the person had in front of them.
     up_to: str = ""
-
-
-async def read_form(visit: Visit) -> ReadForm:
-    """The form's fields, read after the same-origin wall (as every form of the portal): a field the
-    form does not have, or one given twice, is refused (400) like an unknown parameter."""
-    form = await visit.request.form()
-    fields = {name: [str(value) for value in form.getall(name)] for name in form}
-    if unknown := set(fields) - set(ReadForm.__struct_fields__):
-        raise ValidationException(f"unknown form fields: {sorted(unknown)}")
-    if twice := [name for name, values in fields.items() if len(values) > 1]:
-        raise ValidationException(f"form fields given more than once: {sorted(twice)}")
-    return ReadForm(**{name: values[0] for name, values in fields.items()})
 
 
 def back_to(next_page: str) -> str:
@@ -122,7 +110,7 @@ class NotificationsController(Controller):
     )
     async def read_one(self, visit: NamedDependency[Visit], notification_id: FromPath[uuid.UUID]) -> Any:
         visit.refuse_cross_site()
-        data = await read_form(visit)
+        data = await read_form(visit.request, ReadForm)
         try:
             await NotificationService(visit.db).mark_read(principal_employee(visit.principal), notification_id)
         except NotFoundError:
@@ -138,7 +126,7 @@ class NotificationsController(Controller):
     )
     async def read_all(self, visit: NamedDependency[Visit]) -> Any:
         visit.refuse_cross_site()
-        data = await read_form(visit)
+        data = await read_form(visit.request, ReadForm)
         await NotificationService(visit.db).mark_all_read(
             principal_employee(visit.principal), up_to=shown_at(data.up_to)
         )

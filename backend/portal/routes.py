@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.plugins.htmx import ClientRedirect, HTMXDetails, HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 from msgspec import Struct
@@ -40,7 +39,7 @@ from backend.matching.serving import MatchServingService
 from backend.notifications.service import NotificationService
 from backend.org.models import Employee
 from backend.org.service import OrgService
-from backend.portal.forms import Refusal, Words, attempt
+from backend.portal.forms import Refusal, Words, attempt, read_form
 from backend.portal.i18n import LANGUAGE_COOKIE, LANGUAGES, Language, Languages
 from backend.portal.visitors import (
     COMPANY_COOKIE,
@@ -280,9 +279,9 @@ class PortalController(Controller):
         self,
         request: HTMXRequest,
         settings: NamedDependency[Settings],
-        data: Annotated[LanguageChoice, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[Any]:
         refuse_cross_site(request, settings)
+        data = await read_form(request, LanguageChoice)
         response: Response[Any] = Redirect(safe_return_path(data.next), status_code=303)
         if data.language in LANGUAGES:
             remember(response, LANGUAGE_COOKIE, data.language, settings)

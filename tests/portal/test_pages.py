@@ -83,6 +83,14 @@ async def test_the_language_switch_takes_posts_from_our_pages_only(portal: Porta
         page = await http.get("/")
         assert '<html lang="nl">' in page.text
         assert page.headers["content-security-policy"].startswith("default-src 'self'")
+        # Another site's form is refused before its fields are read, whatever they are; from our pages,
+        # a field the form does not have, or none at all, is a bad request and changes nothing.
+        for odd in ({"language": "en", "theme": "dark"}, {}):
+            forged = await http.post("/language", data=odd, headers={"Origin": "https://evil.example"})
+            assert forged.status_code == 403
+            bad = await http.post("/language", data=odd, headers={"Origin": portal.base_url})
+            assert bad.status_code == 400
+            assert "crosswalk_language" not in bad.headers.get("set-cookie", "")
 
 
 async def test_the_design_systems_files_are_served_by_the_app(portal: Portal) -> None:
