@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
+from dataclasses import dataclass
 
+import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Locator, Page
 from sqlalchemy import select
@@ -53,13 +56,18 @@ async def _figure(page: Page, tenant: TenantRef, figure: str) -> str:
     ).strip()
 
 
-async def test_a_consultant_reads_their_portfolio(
-    page: Page,
-    console_server: ConsoleServer,
-    collaborators: AppCollaborators,
-    database: Database,
-    make_tenant: TenantFactory,
-) -> None:
+@dataclass(frozen=True)
+class Portfolio:
+    """Ada runs Oak (three people) and Pine (two); Elm is not hers."""
+
+    oak: TenantRef
+    pine: TenantRef
+    elm: TenantRef
+    tag: str
+
+
+@pytest.fixture(scope="module")
+async def portfolio(collaborators: AppCollaborators, database: Database, make_tenant: TenantFactory) -> Portfolio:
     tag = secrets.token_hex(3)
     oak = make_tenant(f"oak_{tag}", f"Oak Foods {tag}")
     pine = make_tenant(f"pine_{tag}", f"Pine Media {tag}")
@@ -71,14 +79,21 @@ async def test_a_consultant_reads_their_portfolio(
         users = PlatformUserService(session, secretbox)
         await users.assign(CONSULTANTS["ada"]["email"], oak.id, by="test")
         await users.assign(CONSULTANTS["ada"]["email"], pine.id, by="test")
-    # Oak: three people; Pine: two.
-    await seed_org(database, oak, managers=[None, 0, 0], departments=[0, 0, 0], levels={}, skills=0, tag=tag)
-    await seed_org(database, pine, managers=[None, 0], departments=[0, 0], levels={}, skills=0, tag=tag)
+    await seed_org(database, oak, managers=[None, 0, 0], departments=[0, 0, 0], levels={}, skills=0, tag=f"o{tag}")
+    await seed_org(database, pine, managers=[None, 0], departments=[0, 0], levels={}, skills=0, tag=f"p{tag}")
+    await seed_org(database, elm, managers=[None], departments=[0], levels={}, skills=0, tag=f"e{tag}")
+    return Portfolio(oak, pine, elm, tag)
 
+
+async def test_a_consultant_reads_their_portfolio(
+    page: Page, console_server: ConsoleServer, portfolio: Portfolio, database: Database
+) -> None:
+    oak, pine, elm = portfolio.oak, portfolio.pine, portfolio.elm
     base = console_server.base_url
     await page.set_viewport_size({"width": 1440, "height": 900})
-    await sign_in_with_idp(page, base, "ada")
-    await page.goto(f"{base}/admin/portfolio")
+    landed = await sign_in_with_idp(page, base, "ada")
+    # A consultant lands on the portfolio.
+    assert landed.startswith(f"{base}/admin/portfolio")
     table = page.locator("#portfolio")
     assert await _row(page, oak).count() == 1
     assert await _row(page, pine).count() == 1
@@ -156,3 +171,36 @@ async def test_a_consultant_reads_their_portfolio(
     assert overflow <= 0
     await assert_accessible(page)
     await shot(page, "portfolio-820")
+
+
+async def test_lists_export_as_csv_with_the_lists_scoping(
+    page: Page, console_server: ConsoleServer, portfolio: Portfolio
+) -> None:
+    oak, pine, elm, tag = portfolio.oak, portfolio.pine, portfolio.elm, portfolio.tag
+    base = console_server.base_url
+    await sign_in_with_idp(page, base, "ada")
+    await page.locator("#tenant-select").select_option(oak.slug)
+    await page.wait_for_url("**/admin/dashboard")
+    await page.goto(f"{base}/admin/employee/list")
+    await shot(page, "employees-list-with-export")
+
+    # A tenant list: Oak's people, by name, their org unit by name, ISO dates; nobody of Pine or Elm.
+    response = await page.request.get(f"{base}/admin/employee/export/csv")
+    assert response.status == 200
+    rows = list(csv.DictReader(io.StringIO(await response.text())))
+    assert sorted(r["Full name"] for r in rows) == ["Person 0", "Person 1", "Person 2"]
+    assert sorted(r["Email"] for r in rows) == [f"p{i}.o{tag}@example.com" for i in range(3)]
+    assert {r["Org unit"] for r in rows} == {f"Team 0 o{tag}"}
+    text = await response.text()
+    assert f"p{tag}@" not in text
+    assert f"e{tag}@" not in text
+
+    # A control list: the client companies, Oak and Pine only.
+    response = await page.request.get(f"{base}/admin/tenant/export/csv")
+    assert response.status == 200
+    rows = list(csv.DictReader(io.StringIO(await response.text())))
+    slugs = {r["Slug"] for r in rows}
+    assert {oak.slug, pine.slug} <= slugs
+    assert elm.slug not in slugs
+    created = next(r["Created at"] for r in rows if r["Slug"] == oak.slug)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", created)
