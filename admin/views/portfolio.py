@@ -29,7 +29,7 @@ from backend.matching.staleness import stale
 from backend.org.models import Employee
 from backend.scim.models import ScimToken
 from backend.sso.models import IdentityProvider
-from tenants.models import Tenant
+from tenants.models import Tenant, TenantStatus
 from tenants.sessions import TenantRef
 
 PLATFORM = "Platform"
@@ -185,7 +185,10 @@ class PortfolioView(BaseView):
             async with gate, self.unit_of_work.tenant(refs[tenant_id]) as session:
                 await tenant_figures(session, rows[tenant_id])
 
-        await asyncio.gather(*(read(tid) for tid in rows))
+        # An archived tenant's data stays, but the serving role can no longer become its role: its row
+        # shows its status, without figures.
+        readable = [tid for tid, row in rows.items() if row.status != TenantStatus.ARCHIVED.value]
+        await asyncio.gather(*(read(tid) for tid in readable))
         return list(rows.values())
 
     @staticmethod

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Locator, Page
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from admin.models import PlatformRole, PlatformUser
 from admin.users import PlatformUserService
@@ -22,6 +22,8 @@ from backend.auth.secretbox import SecretBox
 from backend.core.changes import note_change
 from backend.core.jobs.models import JobStatus, PlatformJob
 from backend.scim.models import ScimToken
+from tenants.models import TenantStatus
+from tenants.provisioning import RoleNames, set_status
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory
 from tests.console.browser import shot, sign_in_with_idp
@@ -58,20 +60,28 @@ async def _figure(page: Page, tenant: TenantRef, figure: str) -> str:
 
 @dataclass(frozen=True)
 class Portfolio:
-    """Ada runs Oak (three people) and Pine (two); Elm is not hers."""
+    """Ada runs Oak (three people) and Pine (two), and ran Ash (archived); Elm is not hers."""
 
     oak: TenantRef
     pine: TenantRef
     elm: TenantRef
+    ash: TenantRef
     tag: str
 
 
 @pytest.fixture(scope="module")
-async def portfolio(collaborators: AppCollaborators, database: Database, make_tenant: TenantFactory) -> Portfolio:
+async def portfolio(
+    collaborators: AppCollaborators,
+    database: Database,
+    make_tenant: TenantFactory,
+    owner_engine: Engine,
+    roles: RoleNames,
+) -> Portfolio:
     tag = secrets.token_hex(3)
     oak = make_tenant(f"oak_{tag}", f"Oak Foods {tag}")
     pine = make_tenant(f"pine_{tag}", f"Pine Media {tag}")
     elm = make_tenant(f"elm_{tag}", f"Elm Secret {tag}")
+    ash = make_tenant(f"ash_{tag}", f"Ash Archive {tag}")
     secretbox = collaborators.secretbox
     assert isinstance(secretbox, SecretBox)
     await _consultant(database, secretbox, "ada", PlatformRole.CONSULTANT)
@@ -79,10 +89,12 @@ async def portfolio(collaborators: AppCollaborators, database: Database, make_te
         users = PlatformUserService(session, secretbox)
         await users.assign(CONSULTANTS["ada"]["email"], oak.id, by="test")
         await users.assign(CONSULTANTS["ada"]["email"], pine.id, by="test")
+        await users.assign(CONSULTANTS["ada"]["email"], ash.id, by="test")
     await seed_org(database, oak, managers=[None, 0, 0], departments=[0, 0, 0], levels={}, skills=0, tag=f"o{tag}")
     await seed_org(database, pine, managers=[None, 0], departments=[0, 0], levels={}, skills=0, tag=f"p{tag}")
     await seed_org(database, elm, managers=[None], departments=[0], levels={}, skills=0, tag=f"e{tag}")
-    return Portfolio(oak, pine, elm, tag)
+    set_status(owner_engine, roles, ash.slug, TenantStatus.ARCHIVED)
+    return Portfolio(oak, pine, elm, ash, tag)
 
 
 async def test_a_consultant_reads_their_portfolio(
@@ -97,6 +109,9 @@ async def test_a_consultant_reads_their_portfolio(
     table = page.locator("#portfolio")
     assert await _row(page, oak).count() == 1
     assert await _row(page, pine).count() == 1
+    # An archived company is listed with its status, without figures (its data is out of reach).
+    assert await _figure(page, portfolio.ash, "people") == ""
+    assert "archived" in await _row(page, portfolio.ash).inner_text()
     # The company not assigned to Ada is not there.
     assert elm.slug not in await table.inner_text()
     assert await _figure(page, oak, "people") == "3"
