@@ -38,6 +38,7 @@ from tenants.models import TenantStatus
 log = structlog.get_logger()
 
 CONSOLE_REALM = "console"
+LANDING = "/portfolio"  # where a platform user lands after signing in: the portfolio of their tenants
 LOGIN_BINDING_COOKIE = "crosswalk_console_login"
 
 
@@ -162,7 +163,7 @@ class ConsoleAuth(AuthenticationBackend):
         except LockoutsUnavailableError:
             log.warning("console_lockout_not_cleared")
         session_value = ConsoleSession(user_id=user.id, email=user.email, method="password", started_at=time.time())
-        return await self._signed_in(request, session_value, self.base_path + "/")
+        return await self._signed_in(request, session_value, self.base_path + LANDING)
 
     async def _audit_failure(self, email: str, outcome: str, lock: Lock) -> None:
         changes: dict[str, object] = {"method": "password", "outcome": outcome}
@@ -233,7 +234,7 @@ class ConsoleAuth(AuthenticationBackend):
         assert settings.console_oidc_issuer is not None
         try:
             start = await self.oidc.begin(
-                CONSOLE_REALM, settings.console_oidc_issuer, self._client(), self.base_path + "/"
+                CONSOLE_REALM, settings.console_oidc_issuer, self._client(), self.base_path + LANDING
             )
         except LoginError as exc:
             return await self.page(request, exc.detail, 502)

@@ -31,6 +31,7 @@ from admin.context import consultant_of, current_tenant
 from admin.views.base import RefusalStatus, current_csrftoken
 from admin.views.operations import OPERATION_VIEWS
 from admin.views.platform import PLATFORM_VIEWS
+from admin.views.portfolio import PORTFOLIO_VIEWS
 from admin.views.tenant_data import TENANT_VIEWS
 from backend.api.problems import UNAVAILABLE_ERRORS, database_unavailable, log_unavailable
 from backend.auth.ratelimits import RateLimiter
@@ -127,7 +128,8 @@ def build_console(
         "revocations": revocations,
     }
     views: list[Any] = [
-        _for_this_app(view, **collaborators) for view in (*OPERATION_VIEWS, *TENANT_VIEWS, *PLATFORM_VIEWS)
+        _for_this_app(view, **collaborators)
+        for view in (*OPERATION_VIEWS, *TENANT_VIEWS, *PORTFOLIO_VIEWS, *PLATFORM_VIEWS)
     ]
     views.append(_for_this_app(SwitchTenantView, unit_of_work=unit_of_work, auth=auth))
     plugin = SQLAdminPlugin(
