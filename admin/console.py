@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from admin import audit
 from admin.auth import ConsoleAuth
 from admin.context import consultant_of, current_tenant
+from admin.errors import ErrorPages, ServerErrors
 from admin.views.base import RefusalStatus, current_csrftoken
 from admin.views.operations import OPERATION_VIEWS
 from admin.views.platform import PLATFORM_VIEWS
@@ -130,6 +131,8 @@ def build_console(
         _for_this_app(view, **collaborators) for view in (*OPERATION_VIEWS, *TENANT_VIEWS, *PLATFORM_VIEWS)
     ]
     views.append(_for_this_app(SwitchTenantView, unit_of_work=unit_of_work, auth=auth))
+    # Errors and refusals shown inside the console's frame with a way back (admin/errors.py).
+    pages = ErrorPages()
     plugin = SQLAdminPlugin(
         views=views,
         engine=unit_of_work.database.engine,
@@ -150,6 +153,7 @@ def build_console(
             ),
             Middleware(CsrfTokenForTemplates),
             Middleware(RefusalStatus),
+            Middleware(ServerErrors, pages=pages),
         ],
     )
     admin = plugin.admin
@@ -179,6 +183,8 @@ def build_console(
     for error in errors:
         admin.admin.add_exception_handler(error, unavailable)
     admin.templates.env.globals["console_auth"] = auth
+    pages.templates, pages.auth = admin.templates, auth
+    admin.admin.add_exception_handler(HTTPException, pages.http_exception)
     admin.templates.env.globals["current_tenant"] = current_tenant.get
     auth.templates = admin.templates
     return plugin
