@@ -29,7 +29,7 @@ from admin import audit
 from admin.auth import ConsoleAuth
 from admin.context import consultant_of, current_tenant
 from admin.errors import ErrorPages, ServerErrors
-from admin.views.base import RefusalStatus, current_csrftoken
+from admin.views.base import RefusalStatus, current_csrftoken, readable
 from admin.views.operations import OPERATION_VIEWS
 from admin.views.platform import PLATFORM_VIEWS
 from admin.views.tenant_data import TENANT_VIEWS
@@ -186,5 +186,7 @@ def build_console(
     pages.templates, pages.auth = admin.templates, auth
     admin.admin.add_exception_handler(HTTPException, pages.http_exception)
     admin.templates.env.globals["current_tenant"] = current_tenant.get
+    # The console's own pages show values as its lists and details do (times to the minute, "-").
+    admin.templates.env.filters["readable"] = readable
     auth.templates = admin.templates
     return plugin

@@ -226,6 +226,19 @@ class AuditFilter:
             else:
                 found = [(str(t.id), t.name) for t in consultant.tenants.values()]
             return [("__all", "All"), *sorted(found, key=lambda item: item[1])]
+        if self.column is ConsoleAuditEvent.actor_email:
+            # People by name and email (the name as the platform user is called now).
+            query = (
+                select(ConsoleAuditEvent.actor_email, PlatformUser.name)
+                .outerjoin(PlatformUser, PlatformUser.id == ConsoleAuditEvent.actor_id)
+                .distinct()
+                .order_by(ConsoleAuditEvent.actor_email)
+            )
+            people = await run_query(_audit_rows(request, query))
+            return [
+                ("__all", "All"),
+                *[(str(email), f"{name} ({email})" if name else str(email)) for email, name in people],
+            ]
         rows = await run_query(_audit_rows(request, select(self.column).distinct().order_by(self.column)))
         return [("__all", "All"), *[(str(row[0]), str(row[0])) for row in rows]]
 

@@ -194,6 +194,10 @@ async def test_details_and_the_audit_log_read_plainly(
     )
     await expect(page.locator("table tbody tr", has_text=email)).to_have_count(1)
     await expect(page.locator("body")).to_contain_text(alder.name)
+    # The chosen filters read as names: the person and the client company.
+    chosen = page.locator("span.fw-bold")
+    await expect(chosen.filter(has_text="Ada Consultant (ada@crosswalk.example)")).to_have_count(1)
+    await expect(chosen.filter(has_text=alder.name)).to_have_count(1)
 
 
 async def test_an_unexpected_error_is_shown_in_the_frame_and_logged(
