@@ -28,7 +28,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from admin import audit
 from admin.auth import ConsoleAuth
 from admin.context import consultant_of, current_tenant
-from admin.views.base import RefusalStatus, current_csrftoken
+from admin.errors import ErrorPages, ServerErrors
+from admin.views.base import RefusalStatus, current_csrftoken, readable
 from admin.views.operations import OPERATION_VIEWS
 from admin.views.platform import PLATFORM_VIEWS
 from admin.views.portfolio import PORTFOLIO_VIEWS
@@ -132,6 +133,8 @@ def build_console(
         for view in (*OPERATION_VIEWS, *TENANT_VIEWS, *PORTFOLIO_VIEWS, *PLATFORM_VIEWS)
     ]
     views.append(_for_this_app(SwitchTenantView, unit_of_work=unit_of_work, auth=auth))
+    # Errors and refusals shown inside the console's frame with a way back (admin/errors.py).
+    pages = ErrorPages()
     plugin = SQLAdminPlugin(
         views=views,
         engine=unit_of_work.database.engine,
@@ -152,6 +155,7 @@ def build_console(
             ),
             Middleware(CsrfTokenForTemplates),
             Middleware(RefusalStatus),
+            Middleware(ServerErrors, pages=pages),
         ],
     )
     admin = plugin.admin
@@ -181,6 +185,10 @@ def build_console(
     for error in errors:
         admin.admin.add_exception_handler(error, unavailable)
     admin.templates.env.globals["console_auth"] = auth
+    pages.templates, pages.auth = admin.templates, auth
+    admin.admin.add_exception_handler(HTTPException, pages.http_exception)
     admin.templates.env.globals["current_tenant"] = current_tenant.get
+    # The console's own pages show values as its lists and details do (times to the minute, "-").
+    admin.templates.env.filters["readable"] = readable
     auth.templates = admin.templates
     return plugin

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import enum
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -15,7 +16,9 @@ from functools import cache
 from typing import Any, ClassVar, TypeVar
 
 import msgspec
+from markupsafe import Markup, escape
 from sqladmin import ModelView
+from sqladmin.formatters import bool_formatter
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -126,10 +129,63 @@ class TenantSessions:
         return self.database.tenant_session(chosen_tenant())
 
 
+# What an empty value reads as on every list and detail page.
+EMPTY = "-"
+
+
+def when(value: datetime) -> str:
+    """A time as every page shows it: UTC, to the minute ("2026-12-06 14:03 UTC")."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+# A time as JSON carries it (the audit log's changes): shown like any other time.
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
+
+
+def readable(value: Any) -> Any:
+    """A value as a consultant reads it: no `None`, no microseconds, no Python or JSON notation. A
+    dict is a list of "key: value" lines, a list its items joined by commas."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, str) and _ISO_TIME.fullmatch(value):
+        parsed = datetime.fromisoformat(value)
+        return when(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    if isinstance(value, bool):
+        return bool_formatter(value)
+    if isinstance(value, datetime):
+        return when(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, dict):
+        if not value:
+            return EMPTY
+        items = Markup("").join(
+            Markup('<li><span class="text-secondary">{}:</span> {}</li>').format(key, readable(item))
+            for key, item in value.items()
+        )
+        return Markup('<ul class="list-unstyled mb-0">{}</ul>').format(items)
+    if isinstance(value, list | tuple | set | frozenset):
+        return Markup(", ").join(escape(readable(item)) for item in value) if value else EMPTY
+    return value
+
+
 class ConsoleView(ModelView):
     """Nothing is ever deleted from the console (people leave with `active: false`, tenants are
-    archived); writes go through `write`, which subclasses give their domain service."""
+    archived); writes go through `write`, which subclasses give their domain service.
 
+    Every value on its lists and details reads the same way (`readable`): times in UTC to the minute,
+    an empty value as "-", dicts as "key: value" lines; a view's own formatters' results too."""
+
+    column_type_formatters: ClassVar[dict[Any, Callable[[Any], Any]]] = dict.fromkeys(
+        (type(None), bool, datetime, date, dict, list), readable
+    )
+    column_type_formatters_detail: ClassVar[dict[Any, Callable[[Any], Any]]] = column_type_formatters
     can_delete = False
     # Every list exports as CSV: its columns as the list shows them (references by name, see
     # TenantView), dates in ISO 8601, through the list's own query (so the same scoping).
@@ -167,6 +223,14 @@ class ConsoleView(ModelView):
                 **self.form_args,
             }
         super().__init__()
+
+    async def get_list_value(self, obj: Any, prop: str, request: Request | None = None) -> tuple[Any, Any]:
+        value, formatted = await super().get_list_value(obj, prop, request)
+        return value, formatted if prop in self._relation_names else readable(formatted)
+
+    async def get_detail_value(self, obj: Any, prop: str, request: Request | None = None) -> tuple[Any, Any]:
+        value, formatted = await super().get_detail_value(obj, prop, request)
+        return value, formatted if prop in self._relation_names else readable(formatted)
 
     async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
         form = await super().scaffold_form(rules)

@@ -8,7 +8,9 @@ import uuid
 from typing import Any, ClassVar
 
 import msgspec
+from markupsafe import Markup
 from sqladmin import expose
+from sqladmin._types import _UNSET
 from sqladmin.filters import StaticValuesFilter
 from sqladmin.secret import Secret
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
@@ -19,16 +21,15 @@ from starlette.responses import RedirectResponse, Response
 from wtforms import BooleanField, Form, HiddenField, PasswordField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Optional
 
-from admin.context import current_tenant, tenant_of
+from admin.context import consultant_of, current_tenant, tenant_of
 from admin.models import ConsoleAuditEvent, ConsultantAssignment, PlatformRole, PlatformUser
 from admin.users import Consultant, PlatformUserService
-from admin.views.base import ConsoleError, ConsoleView, current_csrftoken, snapshot
-from backend.auth.principal import Scope
+from admin.views.base import EMPTY, ConsoleError, ConsoleView, current_csrftoken, readable, snapshot
 from backend.auth.revocations import ClientRevocations
 from backend.core.jobs import platform as platform_jobs
 from backend.core.jobs.models import DeadLetter, JobStatus, PlatformJob
 from backend.partners.models import PartnerClient
-from backend.partners.service import PartnerClientService
+from backend.partners.service import PartnerClientService, grantable_scopes
 from backend.scim.models import ScimToken
 from backend.scim.tokens import ScimTokenService
 from backend.sso.models import IdentityProvider
@@ -194,8 +195,94 @@ class DeadLetterAdmin(ScopedToConsultant, model=DeadLetter):
     column_default_sort = [(DeadLetter.failed_at, True)]
 
 
+def _audit_rows(request: Request, stmt: Select[Any]) -> Select[Any]:
+    """The audit rows a person may read: their tenants' and their own (a superadmin: all)."""
+    consultant = consultant_of(request)
+    if consultant.is_superadmin:
+        return stmt
+    ids = [t.id for t in consultant.tenants.values()]
+    return stmt.where(or_(ConsoleAuditEvent.tenant_id.in_(ids), ConsoleAuditEvent.actor_id == consultant.id))
+
+
+class AuditFilter:
+    """A filter of the audit log whose choices come only from the rows the person may read (SQLAdmin's
+    own distinct-values filter would list every tenant's actors)."""
+
+    has_operator = False
+    template = "sqladmin/filters/lookup_filter.html"
+    default_value: Any = _UNSET
+
+    def __init__(self, column: Any, title: str, parameter_name: str, *, by_tenant: bool = False) -> None:
+        self.column = column
+        self.title = title
+        self.parameter_name = parameter_name
+        self.by_tenant = by_tenant
+
+    async def lookups(self, request: Request, model: Any, run_query: Any) -> list[tuple[str, str]]:
+        if self.by_tenant:
+            consultant = consultant_of(request)
+            if consultant.is_superadmin:
+                found = [(str(i), str(n)) for i, n in await run_query(select(Tenant.id, Tenant.name))]
+            else:
+                found = [(str(t.id), t.name) for t in consultant.tenants.values()]
+            return [("__all", "All"), *sorted(found, key=lambda item: item[1])]
+        if self.column is ConsoleAuditEvent.actor_email:
+            # People by name and email (the name as the platform user is called now).
+            query = (
+                select(ConsoleAuditEvent.actor_email, PlatformUser.name)
+                .outerjoin(PlatformUser, PlatformUser.id == ConsoleAuditEvent.actor_id)
+                .distinct()
+                .order_by(ConsoleAuditEvent.actor_email)
+            )
+            people = await run_query(_audit_rows(request, query))
+            return [
+                ("__all", "All"),
+                *[(str(email), f"{name} ({email})" if name else str(email)) for email, name in people],
+            ]
+        rows = await run_query(_audit_rows(request, select(self.column).distinct().order_by(self.column)))
+        return [("__all", "All"), *[(str(row[0]), str(row[0])) for row in rows]]
+
+    async def get_filtered_query(self, query: Select[Any], value: Any, model: Any) -> Select[Any]:
+        if value is _UNSET or value in (None, "", "__all"):
+            return query
+        if self.by_tenant:
+            try:
+                return query.where(self.column == uuid.UUID(str(value)))
+            except ValueError:
+                return query.where(false())
+        return query.where(self.column == value)
+
+
+def audit_changes(row: Any, attribute: str) -> Any:
+    """What changed, as "field: old → new" lines; other details of an action as "key: value" lines."""
+    changes = getattr(row, attribute) or {}
+    if not changes:
+        return EMPTY
+    lines = []
+    for key, value in changes.items():
+        if isinstance(value, dict) and set(value) == {"from", "to"}:
+            lines.append(
+                Markup('<li><span class="text-secondary">{}:</span> {} → {}</li>').format(
+                    key.replace("_", " "), readable(value["from"]), readable(value["to"])
+                )
+            )
+        else:
+            lines.append(Markup('<li><span class="text-secondary">{}:</span> {}</li>').format(key, readable(value)))
+    return Markup('<ul class="list-unstyled mb-0">{}</ul>').format(Markup("").join(lines))
+
+
+def _audit_actor(row: Any, attribute: str) -> str:
+    name = getattr(row, "console_actor", None)
+    return f"{name} ({row.actor_email})" if name else str(row.actor_email)
+
+
+def _audit_tenant(row: Any, attribute: str) -> Any:
+    return getattr(row, "console_tenant", None) or readable(row.tenant_id)
+
+
 class ConsoleAuditAdmin(ScopedToConsultant, model=ConsoleAuditEvent):
-    """Read-only: the serving role cannot change a row of it, and neither can the console."""
+    """Read-only: the serving role cannot change a row of it, and neither can the console. People and
+    tenants read as their names, changes as "field: old → new"."""
 
     name, name_plural, icon = "Console audit event", "Console audit log", "fa-solid fa-clipboard-list"
     category = PLATFORM
@@ -208,13 +295,71 @@ class ConsoleAuditAdmin(ScopedToConsultant, model=ConsoleAuditEvent):
         ConsoleAuditEvent.target,
         ConsoleAuditEvent.changes,
     ]
+    column_details_list = [*column_list]
+    column_labels: ClassVar[dict[Any, str]] = {
+        ConsoleAuditEvent.at: "When",
+        ConsoleAuditEvent.actor_email: "Who",
+        ConsoleAuditEvent.tenant_id: "Client company",
+        ConsoleAuditEvent.changes: "What changed",
+    }
+    column_formatters: ClassVar[dict[Any, Any]] = {
+        ConsoleAuditEvent.actor_email: _audit_actor,
+        ConsoleAuditEvent.tenant_id: _audit_tenant,
+        ConsoleAuditEvent.changes: audit_changes,
+    }
+    column_formatters_detail = column_formatters
     column_searchable_list = [ConsoleAuditEvent.actor_email, ConsoleAuditEvent.action, ConsoleAuditEvent.target]
     column_sortable_list = [ConsoleAuditEvent.at, ConsoleAuditEvent.actor_email, ConsoleAuditEvent.action]
     column_default_sort = [(ConsoleAuditEvent.at, True)]
+    column_filters = [
+        AuditFilter(ConsoleAuditEvent.tenant_id, "Client company", "tenant", by_tenant=True),
+        AuditFilter(ConsoleAuditEvent.actor_email, "Person", "person"),
+        AuditFilter(ConsoleAuditEvent.action, "Action", "action"),
+    ]
     tenant_key = "tenant_id"
 
     def own_rows(self, consultant: Consultant) -> ColumnElement[bool]:
         return ConsoleAuditEvent.actor_id == consultant.id
+
+    async def list(self, request: Request) -> Any:
+        page = await super().list(request)
+        await self._name(page.rows)
+        return page
+
+    async def get_object_for_details(self, request: Request) -> Any:
+        row = await super().get_object_for_details(request)
+        if row is not None:
+            await self._name([row])
+        return row
+
+    async def _name(self, rows: Any) -> None:
+        """The names of the people and tenants of the rows shown: one query each."""
+        actors = {row.actor_id for row in rows} - {None}
+        tenants = {row.tenant_id for row in rows} - {None}
+        async with self.transaction() as session:
+            people = (
+                dict(
+                    (
+                        await session.execute(
+                            select(PlatformUser.id, PlatformUser.name).where(PlatformUser.id.in_(actors))
+                        )
+                    )
+                    .tuples()
+                    .all()
+                )
+                if actors
+                else {}
+            )
+            names = (
+                dict(
+                    (await session.execute(select(Tenant.id, Tenant.name).where(Tenant.id.in_(tenants)))).tuples().all()
+                )
+                if tenants
+                else {}
+            )
+        for row in rows:
+            row.console_actor = people.get(row.actor_id)
+            row.console_tenant = names.get(row.tenant_id)
 
 
 class PlatformUserAdmin(SuperadminView, model=PlatformUser):
@@ -478,7 +623,8 @@ class CredentialView(TenantSettingsView):
 
 class PartnerClientForm(CsrfForm):
     name = StringField("Name", validators=[DataRequired()])
-    scopes = SelectMultipleField("Scopes", choices=[(s.value, s.value) for s in Scope], validators=[DataRequired()])
+    # Exactly what the service grants a partner app (`grantable_scopes`, the one rule).
+    scopes = SelectMultipleField("Scopes", choices=[(s, s) for s in grantable_scopes()], validators=[DataRequired()])
 
 
 class PartnerClientAdmin(CredentialView, model=PartnerClient):

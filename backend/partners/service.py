@@ -151,10 +151,16 @@ def check_secret(credentials: PartnerCredentials | None, secret: str, now: datet
     return SecretCheck(ok=ok)
 
 
+def grantable_scopes() -> list[str]:
+    """The scopes a partner app may be granted, sorted: the one rule, which the service checks and the
+    console's form offers."""
+    return sorted(s.value for s in PARTNER_SCOPES)
+
+
 def check_scopes(scopes: Iterable[str]) -> list[str]:
     """The scopes a partner app may be granted, sorted and without repeats; anything else is refused by name."""
     wanted = set(scopes)
-    known = {s.value for s in PARTNER_SCOPES}
+    known = set(grantable_scopes())
     for scope in sorted(wanted):
         if scope in {s.value for s in Scope} - known:
             raise InvalidInputError("scopes", f"the scope {scope!r} cannot be granted to a partner app")

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, Playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
@@ -217,3 +218,20 @@ async def confirm_idp_sign_out(page: Page, base_url: str) -> str:
             f"the provider did not sign out and send the browser back: {page.url}: {await _text(page)}"
         ) from None
     return page.url
+
+
+async def assert_accessible(page: Page) -> None:
+    """axe-core on the page as it is: no serious or critical violation."""
+    results = await Axe().run(page)
+    serious = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    assert not serious, "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']}: {[n['target'] for n in v['nodes']]}" for v in serious
+    )
+
+
+async def shots_at_widths(page: Page, name: str) -> None:
+    """The page at 820 px (a tablet) and at 1440 px wide, each checked by axe and saved as a shot."""
+    for width in (820, 1440):
+        await page.set_viewport_size({"width": width, "height": 900})
+        await assert_accessible(page)
+        await shot(page, f"{name}-{width}")

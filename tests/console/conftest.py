@@ -32,9 +32,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
+from sqlalchemy import select
 
+from admin.models import ConsultantAssignment, PlatformRole, PlatformUser
+from admin.users import PlatformUserService
+from backend.auth.secretbox import SecretBox
 from backend.demo.idp import DemoIdpUnavailableError, ensure_installed, local_provider
 from backend.settings import Settings
+from tenants.models import Tenant
+from tenants.sessions import Database
 from tests.conftest import free_port, log_tail, process_env, serve_app
 from tests.console.browser import (
     ChromiumMissingError,
@@ -54,6 +60,27 @@ CONSULTANTS: dict[str, dict[str, Any]] = {
     "carl": {"email": "carl@crosswalk.example", "name": "Carl Consultant"},
 }
 CONSOLE_CLIENT_ID = "crosswalk-console"
+
+
+async def ensure_consultant(database: Database, secretbox: SecretBox, login: str, role: PlatformRole) -> None:
+    """The platform user of `login` (CONSULTANTS), made unless an earlier test made them: the logins are
+    the provider's, so every console test that signs in as Ada shares her (tests run in any order)."""
+    async with database.control_session() as session, session.begin():
+        email = CONSULTANTS[login]["email"]
+        if await session.scalar(select(PlatformUser).where(PlatformUser.email == email)) is None:
+            await PlatformUserService(session, secretbox).create(email, CONSULTANTS[login]["name"], role)
+
+
+async def assigned_to(database: Database, login: str) -> set[str]:
+    """The slugs of the client companies assigned to `login` now (what their tenant switcher lists)."""
+    async with database.control_session() as session:
+        rows = await session.scalars(
+            select(Tenant.slug)
+            .join(ConsultantAssignment, ConsultantAssignment.tenant_id == Tenant.id)
+            .join(PlatformUser, PlatformUser.id == ConsultantAssignment.platform_user_id)
+            .where(PlatformUser.email == CONSULTANTS[login]["email"])
+        )
+        return set(rows.all())
 
 
 @dataclass(frozen=True)

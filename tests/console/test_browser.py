@@ -22,7 +22,7 @@ from backend.auth.secretbox import SecretBox
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
 from tests.console.browser import confirm_idp_sign_out, shot, sign_in_with_idp
-from tests.console.conftest import CONSULTANTS, ConsoleServer
+from tests.console.conftest import CONSULTANTS, ConsoleServer, assigned_to, ensure_consultant
 from tests.mentoring.seed import add_mentee, add_mentor, seed_org
 
 JOB_TIMEOUT_MS = 90_000
@@ -42,11 +42,11 @@ async def clients(collaborators: AppCollaborators, database: Database, make_tena
     birch = make_tenant(f"birch_{secrets.token_hex(3)}", "Birch Retail")
     secretbox = collaborators.secretbox
     assert isinstance(secretbox, SecretBox)
+    await ensure_consultant(database, secretbox, "sam", PlatformRole.SUPERADMIN)
+    await ensure_consultant(database, secretbox, "ada", PlatformRole.CONSULTANT)
+    await ensure_consultant(database, secretbox, "carl", PlatformRole.CONSULTANT)
     async with database.control_session() as session, session.begin():
         users = PlatformUserService(session, secretbox)
-        await users.create(CONSULTANTS["sam"]["email"], "Sam Superadmin", PlatformRole.SUPERADMIN)
-        await users.create(CONSULTANTS["ada"]["email"], "Ada Consultant", PlatformRole.CONSULTANT)
-        await users.create(CONSULTANTS["carl"]["email"], "Carl Consultant", PlatformRole.CONSULTANT)
         await users.assign(CONSULTANTS["ada"]["email"], alder.id, by="test")
         await users.assign(CONSULTANTS["carl"]["email"], birch.id, by="test")
     return Clients(alder, birch)
@@ -104,6 +104,7 @@ async def test_a_consultant_switches_tenant_and_edits_an_employee(
     clients: Clients,
     client: AsyncTestClient[Litestar],
     auth: TokenFactory,
+    database: Database,
 ) -> None:
     hr = auth(clients.alder)
     created = await client.post(
@@ -115,7 +116,13 @@ async def test_a_consultant_switches_tenant_and_edits_an_employee(
     employee_id = created.json()["id"]
     base = console_server.base_url
     await sign_in_with_idp(page, base, "ada")
-    await expect(page.locator("#tenant-select option")).to_have_count(2)  # "Choose…" and Alder only
+    # "Choose…" and exactly Ada's client companies (Alder, and any another test of the run gave her).
+    hers = await assigned_to(database, "ada")
+    assert clients.alder.slug in hers
+    assert clients.birch.slug not in hers
+    await expect(page.locator("#tenant-select option")).to_have_count(1 + len(hers))
+    await expect(page.locator(f'#tenant-select option[value="{clients.alder.slug}"]')).to_have_count(1)
+    await expect(page.locator(f'#tenant-select option[value="{clients.birch.slug}"]')).to_have_count(0)
     await shot(page, "home")
     await _choose(page, clients.alder)
     await expect(page.locator("#dashboard-title")).to_contain_text("Alder Logistics")

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Locator, Page
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from admin.models import PlatformRole, PlatformUser
+from admin.models import PlatformRole
 from admin.users import PlatformUserService
 from backend.app import AppCollaborators
 from backend.auth.secretbox import SecretBox
@@ -27,7 +27,7 @@ from tenants.provisioning import RoleNames, set_status
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory
 from tests.console.browser import shot, sign_in_with_idp
-from tests.console.conftest import CONSULTANTS, ConsoleServer
+from tests.console.conftest import CONSULTANTS, ConsoleServer, ensure_consultant
 from tests.mentoring.seed import seed_org
 
 
@@ -39,13 +39,6 @@ async def assert_accessible(page: Page) -> None:
     assert not serious, "\n".join(
         f"{v['id']} ({v['impact']}): {v['help']}: {[n['target'] for n in v['nodes']]}" for v in serious
     )
-
-
-async def _consultant(database: Database, secretbox: SecretBox, login: str, role: PlatformRole) -> None:
-    async with database.control_session() as session, session.begin():
-        email = CONSULTANTS[login]["email"]
-        if await session.scalar(select(PlatformUser).where(PlatformUser.email == email)) is None:
-            await PlatformUserService(session, secretbox).create(email, CONSULTANTS[login]["name"], role)
 
 
 def _row(page: Page, tenant: TenantRef) -> Locator:
@@ -84,7 +77,7 @@ async def portfolio(
     ash = make_tenant(f"ash_{tag}", f"Ash Archive {tag}")
     secretbox = collaborators.secretbox
     assert isinstance(secretbox, SecretBox)
-    await _consultant(database, secretbox, "ada", PlatformRole.CONSULTANT)
+    await ensure_consultant(database, secretbox, "ada", PlatformRole.CONSULTANT)
     async with database.control_session() as session, session.begin():
         users = PlatformUserService(session, secretbox)
         await users.assign(CONSULTANTS["ada"]["email"], oak.id, by="test")
