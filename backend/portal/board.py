@@ -291,6 +291,7 @@ class BoardController(Controller):
     )
     async def withdraw(self, visit: NamedDependency[Visit], application_id: FromPath[uuid.UUID]) -> Any:
         visit.refuse_cross_site()
+        await visit.form()  # a form of one button: any field sent is refused
         try:
             refused = await visit.attempt(
                 lambda: ApplicationService(visit.db).withdraw(visit.principal, application_id, Withdrawal()),

@@ -218,7 +218,7 @@ class CareerController(Controller):
     async def make_plan(self, visit: NamedDependency[Visit]) -> Response[Any]:
         """The plan for the chosen role, computed now (as `POST /employees/{id}/training-plans`)."""
         visit.refuse_cross_site()
-        form = await visit.request.form()
+        form = await visit.form(ROLE)
         typed_role = str(form.get(ROLE, "")).strip()
         role_id = _role_id(typed_role)
         language = visit.language
@@ -247,7 +247,7 @@ class CareerController(Controller):
     async def course_done(self, visit: NamedDependency[Visit]) -> Response[Any]:
         """A course of the plan marked done on a date (as `POST /employees/{id}/course-completions`)."""
         visit.refuse_cross_site()
-        form = await visit.request.form()
+        form = await visit.form(ROLE, "course_id", COMPLETED_ON)
         typed = {name: str(form.get(name, "")).strip() for name in (ROLE, "course_id", COMPLETED_ON)}
         language = visit.language
         course_id = _role_id(typed["course_id"])

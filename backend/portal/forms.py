@@ -6,11 +6,12 @@ request's transaction still usable to read the page again."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, TypeAlias, TypeVar
 
 import msgspec
 from litestar import Request
+from litestar.datastructures import FormMultiDict
 from litestar.exceptions import ValidationException
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,17 +81,29 @@ async def attempt(
     return Refusal()
 
 
+async def read_fields(
+    request: Request[Any, Any, Any], names: Collection[str], *, repeated: Collection[str] = ()
+) -> FormMultiDict:
+    """A form whose fields a page picks by name (`form.get`, `form.getall`), read only after the
+    same-origin wall (so another site's form is refused before anything of it is parsed): a field not in
+    `names` (the fields the page's form sends: hidden inputs, named buttons, checkboxes, htmx-only
+    fields), or one given twice that is not in `repeated` (a multiple select, a row of a list), is
+    refused (400), as an unknown query parameter is. A field left out is the form's own business (an
+    unticked checkbox sends nothing): the page reads it as empty."""
+    form = await request.form()
+    if unknown := sorted(set(form) - set(names) - set(repeated)):
+        raise ValidationException(f"unknown form fields: {unknown}")
+    if twice := sorted(name for name in set(form) - set(repeated) if len(form.getall(name)) > 1):
+        raise ValidationException(f"form fields given more than once: {twice}")
+    return form
+
+
 async def read_form(request: Request[Any, Any, Any], shape: type[FormShape]) -> FormShape:
     """A form's fields as `shape`, read only after the same-origin wall (so another site's form is
     refused before anything of it is parsed): a field the form does not have, one given twice or a
     missing one is refused (400), as an unknown query parameter is."""
-    form = await request.form()
-    fields = {name: [str(value) for value in form.getall(name)] for name in form}
-    if unknown := sorted(set(fields) - set(shape.__struct_fields__)):
-        raise ValidationException(f"unknown form fields: {unknown}")
-    if twice := sorted(name for name, values in fields.items() if len(values) > 1):
-        raise ValidationException(f"form fields given more than once: {twice}")
+    fields = await read_fields(request, shape.__struct_fields__)
     try:
-        return msgspec.convert({name: values[0] for name, values in fields.items()}, shape)
+        return msgspec.convert({name: str(fields[name]) for name in fields}, shape)
     except msgspec.ValidationError as exc:
         raise ValidationException(str(exc)) from exc

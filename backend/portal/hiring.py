@@ -78,6 +78,11 @@ STATUS_ORDER = (OpportunityStatus.DRAFT, OpportunityStatus.OPEN, OpportunityStat
 APPLICANTS_PAGE = MAX_LIMIT
 # The text fields of the posting form, kept as typed.
 TEXT_FIELDS = ("title", "kind", "description", "role_id", "org_unit_id", "location", "hours_per_week", "duration_weeks")
+# Everything the posting form sends: its fields, the remote box, the skill search and the button pressed
+# (`intent`: search or save); and, once per row of skills, the row's skill, level and importance, and
+# the skill again when ticked.
+POSTING_FIELDS = (*TEXT_FIELDS, "remote", "q", "intent")
+POSTING_ROWS = ("skill_row", "skill_id", "level", "importance")
 
 
 @dataclass
@@ -372,7 +377,7 @@ class HiringController(Controller):
     @post("/openings", opt={"scope": Scope.OPPORTUNITIES_WRITE}, name="portal:openings-post", media_type=MediaType.HTML)
     async def post_opening(self, visit: NamedDependency[Visit]) -> Any:
         visit.refuse_cross_site()
-        raw = await visit.request.form()
+        raw = await visit.form(*POSTING_FIELDS, repeated=POSTING_ROWS)
         form = await read_posting_form(visit.db, raw)
         if raw.get("intent") == "search":
             # Without script, the search sends the whole form: it comes back with the results, as typed.
@@ -425,7 +430,7 @@ class HiringController(Controller):
     )
     async def save(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Any:
         visit.refuse_cross_site()
-        raw = await visit.request.form()
+        raw = await visit.form(*POSTING_FIELDS, repeated=POSTING_ROWS)
         form = await read_posting_form(visit.db, raw)
         if raw.get("intent") == "search":
             return await self._edit_page(visit, opportunity_id, form=form)
@@ -456,6 +461,7 @@ class HiringController(Controller):
     )
     async def open_opening(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Any:
         visit.refuse_cross_site()
+        await visit.form()  # a form of one button: any field sent is refused
         return await self._change_status(visit, opportunity_id, OpportunityService(visit.db).open)
 
     @post(
@@ -466,6 +472,7 @@ class HiringController(Controller):
     )
     async def close_opening(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Any:
         visit.refuse_cross_site()
+        await visit.form()  # a form of one button: any field sent is refused
         return await self._change_status(visit, opportunity_id, OpportunityService(visit.db).close)
 
     async def _change_status(
@@ -560,7 +567,7 @@ class HiringController(Controller):
     ) -> Any:
         """One application moved on (or rejected with its reason), as `POST /applications/{id}/stage`."""
         visit.refuse_cross_site()
-        raw = await visit.request.form()
+        raw = await visit.form("to", "note", "reason_shared")
         typed = {name: str(raw.get(name, "")) for name in ("to", "note", "reason_shared")}
         language = visit.language
 

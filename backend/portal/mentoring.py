@@ -416,7 +416,7 @@ class MentoringController(Controller):
     async def ask(self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Ask for a mentor: `POST /mentoring/programmes/{id}/mentee-requests`."""
         visit.refuse_cross_site()
-        typed = request_typed(await visit.request.form())
+        typed = request_typed(await visit.form(*REQUEST_FIELDS, repeated=("skill_ids",)))
 
         async def write() -> object:
             data = msgspec.convert(request_values(typed), MenteeRequestCreate, strict=False)
@@ -435,7 +435,7 @@ class MentoringController(Controller):
     ) -> Response[Any]:
         """Update the request: `PATCH /mentoring/mentee-requests/{id}`."""
         visit.refuse_cross_site()
-        typed = request_typed(await visit.request.form())
+        typed = request_typed(await visit.form(*REQUEST_FIELDS, repeated=("skill_ids",)))
 
         async def write() -> object:
             data = msgspec.convert(request_values(typed), MenteeRequestUpdate, strict=False)
@@ -454,6 +454,7 @@ class MentoringController(Controller):
     ) -> Response[Any]:
         """Withdraw the request: `POST /mentoring/mentee-requests/{id}/withdraw`."""
         visit.refuse_cross_site()
+        await visit.form()  # a form of one button: any field sent is refused
 
         async def write() -> object:
             return await MenteeRequestService(visit.db).withdraw(visit.principal, request_id)
@@ -469,7 +470,7 @@ class MentoringController(Controller):
     async def offer(self, visit: NamedDependency[Visit], programme_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Offer to mentor: `POST /mentoring/programmes/{id}/mentor-profiles`."""
         visit.refuse_cross_site()
-        typed = offer_typed(await visit.request.form())
+        typed = offer_typed(await visit.form(*OFFER_FIELDS, repeated=("skill_ids",)))
 
         async def write() -> object:
             data = msgspec.convert(offer_values(typed), MentorProfileCreate, strict=False)
@@ -488,7 +489,7 @@ class MentoringController(Controller):
     ) -> Response[Any]:
         """Update the offer (or pause it: `active`): `PATCH /mentoring/mentor-profiles/{id}`."""
         visit.refuse_cross_site()
-        typed = offer_typed(await visit.request.form())
+        typed = offer_typed(await visit.form(*OFFER_FIELDS, repeated=("skill_ids",)))
 
         async def write() -> object:
             data = msgspec.convert(offer_values(typed), MentorProfileUpdate, strict=False)
@@ -525,7 +526,7 @@ class MentoringController(Controller):
     async def check_in(self, visit: NamedDependency[Visit], pairing_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Record a check-in: `POST /mentoring/pairings/{id}/check-ins`."""
         visit.refuse_cross_site()
-        form = await visit.request.form()
+        form = await visit.form(*CHECK_IN_FIELDS)
         typed = {name: str(form.get(name, "")) for name in CHECK_IN_FIELDS}
 
         async def write() -> object:
@@ -548,6 +549,7 @@ class MentoringController(Controller):
     async def start(self, visit: NamedDependency[Visit], pairing_id: FromPath[uuid.UUID]) -> Response[Any]:
         """Mark the pairing started: `POST /mentoring/pairings/{id}/start`."""
         visit.refuse_cross_site()
+        await visit.form()  # a form of one button: any field sent is refused
 
         async def write() -> object:
             return await PairingService(visit.db).start(visit.principal, pairing_id)
@@ -563,7 +565,7 @@ class MentoringController(Controller):
     async def end(self, visit: NamedDependency[Visit], pairing_id: FromPath[uuid.UUID]) -> Response[Any]:
         """End the pairing, with a reason: `POST /mentoring/pairings/{id}/end`."""
         visit.refuse_cross_site()
-        form = await visit.request.form()
+        form = await visit.form("reason")
         typed = {"reason": str(form.get("reason", ""))}
 
         async def write() -> object:
@@ -582,7 +584,7 @@ class MentoringController(Controller):
         """Ask for a new mentor (the mentee): `POST /mentoring/pairings/{id}/rematch`. The pairing ends,
         its mentor is excluded and the visit.request joins the next run: back to the programme."""
         visit.refuse_cross_site()
-        form = await visit.request.form()
+        form = await visit.form("reason")
         typed = {"reason": str(form.get("reason", ""))}
         service = PairingService(visit.db)
         found: list[uuid.UUID] = []

@@ -111,7 +111,7 @@ class ProfileController(Controller):
     @post("/profile/skills", opt={"scope": Scope.SKILLS_WRITE}, name="portal:profile-add", status_code=303)
     async def add_skill(self, visit: NamedDependency[Visit]) -> Response[Any]:
         visit.refuse_cross_site()
-        form = await visit.request.form()
+        form = await visit.form("skill_id", "level", "q")
         typed = {name: str(form.get(name, "")) for name in ("skill_id", "level", "q")}
         try:
             skill_id = uuid.UUID(typed["skill_id"])
@@ -133,7 +133,7 @@ class ProfileController(Controller):
         """One rating confirmed at its level (only its date moves) or updated to another, in one click;
         its source and evidence stay as they are."""
         visit.refuse_cross_site()
-        form = await visit.request.form()
+        form = await visit.form("level", "source", "evidence_url")
         fields = {name: str(form.get(name, "")) for name in ("level", "source", "evidence_url")}
         if errors := await visit.attempt(lambda: rate_own_skill(visit.db, visit.principal, skill_id, fields)):
             # A row's fields are named by its skill: the page has one form per rating.
@@ -195,7 +195,7 @@ class ProfileController(Controller):
     @post("/aspirations", opt={"scope": Scope.ASPIRATIONS_WRITE}, name="portal:aspirations-set", status_code=303)
     async def set_aspirations(self, visit: NamedDependency[Visit]) -> Response[Any]:
         visit.refuse_cross_site()
-        form = await visit.request.form()
+        form = await visit.form("open_to_move", repeated=("target_role_ids", "skill_ids"))
         typed = {
             "open_to_move": str(form.get("open_to_move", "")) or None,
             "target_role_ids": _form_ids(form, "target_role_ids"),

@@ -16,12 +16,13 @@ write flow).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
+from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromQuery
@@ -39,7 +40,7 @@ from backend.matching.serving import MatchServingService
 from backend.notifications.service import NotificationService
 from backend.org.models import Employee
 from backend.org.service import OrgService
-from backend.portal.forms import Refusal, Words, attempt, read_form
+from backend.portal.forms import Refusal, Words, attempt, read_fields, read_form
 from backend.portal.i18n import LANGUAGE_COOKIE, LANGUAGES, Language, Languages
 from backend.portal.visitors import (
     COMPANY_COOKIE,
@@ -162,6 +163,11 @@ class Visit:
     def refuse_cross_site(self) -> None:
         """The same-origin wall every POST form passes first."""
         refuse_cross_site(self.request, self.settings)
+
+    async def form(self, *names: str, repeated: Collection[str] = ()) -> FormMultiDict:
+        """The POST form's fields, after the same-origin wall (`refuse_cross_site` first): only `names`
+        (and `repeated`, the ones that may come more than once), else 400 (`forms.read_fields`)."""
+        return await read_fields(self.request, names, repeated=repeated)
 
     async def attempt(
         self, write: Callable[[], Awaitable[object]], words: Words | None = None, *, not_found_raises: bool = False

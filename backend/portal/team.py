@@ -149,7 +149,7 @@ class TeamController(Controller):
     )
     async def answer(self, visit: NamedDependency[Visit], application_id: FromPath[uuid.UUID]) -> Any:
         visit.refuse_cross_site()
-        form = await visit.request.form()
+        form = await visit.form(*FIELDS)
         typed = {name: str(form.get(name, "")) for name in FIELDS}
         language = visit.language
 

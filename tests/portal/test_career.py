@@ -20,7 +20,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from playwright.async_api import Page, expect
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from backend.auth.principal import Principal, UserRole, scopes_for
 from backend.portal.i18n import LANGUAGE_COOKIE, Languages
@@ -311,3 +311,29 @@ async def test_while_every_plan_is_being_made_again_asking_for_one_is_refused_be
         assert made.status_code == 303
         plan = await browser.get(made.headers["location"])
         assert f'id="course-{catalogue.tableau}"' in plan.text
+
+
+async def test_a_form_with_a_field_it_does_not_have_is_refused_and_changes_nothing(
+    page: Page, portal: Portal, catalogue: Catalogue, database: Database
+) -> None:
+    """Every form is read by the one reader: a field the page's form does not send is a bad request
+    (400), as an unknown query parameter is, and nothing is made or recorded."""
+    await signed_in(page, portal, "ana")
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies(portal.base_url)}
+    analyst = str(portal.world.roles["Analyst"])
+    async with httpx.AsyncClient(base_url=portal.base_url, headers=HTML, cookies=cookies) as browser:
+        own = {"Origin": portal.base_url}
+        odd = await browser.post("/career/plan", data={"role": analyst, "priority": "high"}, headers=own)
+        assert odd.status_code == 400
+        done = {"role": analyst, "course_id": str(catalogue.tableau), "completed_on": dt.date.today().isoformat()}
+        odd = await browser.post("/career/plan/completions", data={**done, "grade": "A"}, headers=own)
+        assert odd.status_code == 400
+        plan = await browser.get("/career/plan", params={"role": analyst})
+        # Nothing was made: no plan for Analyst.
+        assert 'id="no-plan"' in plan.text
+    async with database.tenant_session(portal.tenant) as session:
+        # Nor was the course recorded as done.
+        recorded = await session.scalar(
+            select(CourseCompletion).where(CourseCompletion.employee_id == portal.world.people["ana"])
+        )
+    assert recorded is None

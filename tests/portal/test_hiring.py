@@ -454,3 +454,38 @@ async def test_the_pages_answer_scripts_as_the_api_and_take_writes_from_our_page
         forged = await hm.post(f"/openings/{analyst}/close", headers={"Origin": "https://evil.example"})
         assert forged.status_code == 403
         assert "Status: Open" in (await hm.get(f"/openings/{analyst}")).text
+
+
+async def test_a_form_with_a_field_it_does_not_have_is_refused_and_changes_nothing(
+    page: Page, portal: Portal, posted: None, database: Database
+) -> None:
+    """Every form is read by the one reader: a field the page's form does not send (or a single one
+    sent twice) is a bad request (400), as an unknown query parameter is, and nothing is written."""
+    analyst = portal.world.analyst
+    title = f"{POSTED}{secrets.token_hex(3)} odd gig"
+    sql = str(portal.world.skills["SQL"])
+    gig = {
+        "title": title,
+        "kind": "gig",
+        "description": "Two hours a week.",
+        "hours_per_week": "2",
+        "duration_weeks": "4",
+        "skill_row": sql,
+        "skill_id": sql,
+        "level": "2",
+        "importance": "important",
+        "intent": "save",
+    }
+    await signed_in(page, portal, "hm")
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies(portal.base_url)}
+    async with httpx.AsyncClient(base_url=portal.base_url, headers=HTML, cookies=cookies) as hm:
+        own = {"Origin": portal.base_url}
+        for form in ({**gig, "salary": "90000"}, {**gig, "title": [title, "Another title"]}):
+            odd = await hm.post("/openings", data=form, headers=own)
+            assert odd.status_code == 400, form
+        odd = await hm.post(f"/openings/{analyst}/close", data={"reason": "filled"}, headers=own)
+        assert odd.status_code == 400
+        assert "Status: Open" in (await hm.get(f"/openings/{analyst}")).text
+    async with database.tenant_session(portal.tenant) as session:
+        made = await session.scalar(select(Opportunity).where(Opportunity.title == title))
+    assert made is None

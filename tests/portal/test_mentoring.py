@@ -11,6 +11,7 @@ import datetime as dt
 import secrets
 import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import urlencode
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
@@ -420,3 +421,31 @@ def test_reasons_without_statements_are_shown_as_the_run_wrote_them_in_english()
         ("U zit in dezelfde tijdzone", None),
         ("Mentor sings in your choir", "en"),
     ]
+
+
+async def test_a_form_with_a_field_it_does_not_have_is_refused_and_changes_nothing(
+    people: dict[str, Page], portal: Portal, database: Database, programme: uuid.UUID
+) -> None:
+    """Every form is read by the one reader: a field the page's form does not send (or a single one
+    sent twice) is a bad request (400), as an unknown query parameter is, and nothing is written; the
+    skills, a multiple choice, may come more than once."""
+    ana = people["ana"]
+    base = f"{portal.base_url}/mentoring/programmes/{programme}"
+    headers = {"Origin": portal.base_url, "Accept": "text/html", "Content-Type": "application/x-www-form-urlencoded"}
+    skills = [("skill_ids", str(portal.world.skills["Negotiation"])), ("skill_ids", str(portal.world.skills["SQL"]))]
+    asked = [("goals", "Negotiate my first budget"), ("languages", "en"), *skills]
+    for path, form in (
+        ("/request", [*asked, ("urgent", "yes")]),
+        ("/request", [*asked, ("goals", "Another goal")]),
+        ("/offer", [("capacity", "2"), ("languages", "en"), *skills, ("salary", "1")]),
+    ):
+        answer = await ana.request.post(base + path, data=urlencode(form), headers=headers)
+        assert answer.status == 400, (path, form)
+    async with database.tenant_session(portal.tenant) as session:
+        request = await session.scalar(select(MenteeRequest).where(MenteeRequest.programme_id == programme))
+        offer = await session.scalar(select(MentorProfile).where(MentorProfile.programme_id == programme))
+    assert request is None
+    assert offer is None
+    # The request as the page's form sends it, two skills chosen, is taken.
+    answer = await ana.request.post(base + "/request", data=urlencode(asked), headers=headers, max_redirects=0)
+    assert answer.status == 303

@@ -11,13 +11,14 @@ import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from playwright.async_api import Page, expect
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from backend.aspirations.models import Aspiration, AspirationRole, AspirationSkill, OpenToMove
 from backend.auth.principal import UserRole
@@ -340,3 +341,43 @@ async def test_a_dutch_refusal_is_dutch_with_no_english_words_of_the_api(
         error_text = refused.text.split('id="target_role_ids-error" role="alert">')[1].split("</div>")[0]
         assert error_text == "Kies maximaal 20 functies uit het functiehuis van uw bedrijf."
         assert "unknown ids" not in refused.text
+
+
+async def test_a_form_with_a_field_it_does_not_have_is_refused_and_changes_nothing(
+    bens_page: Page, portal: Portal, database: Database
+) -> None:
+    """Every form is read by the one reader: a field the page's form does not send, or a single-valued
+    one sent twice, is a bad request (400), as an unknown query parameter is; nothing is written."""
+    own = {**HTML, "Origin": portal.base_url}
+    python = str(portal.world.skills["Python"])
+    for path, form in (
+        ("/profile/skills", {"skill_id": python, "level": "2", "q": "", "weight": "9"}),
+        ("/aspirations", {"open_to_move": "everyone", "theme": "dark"}),
+        ("/aspirations", [("open_to_move", "everyone"), ("open_to_move", "hidden")]),
+    ):
+        sent = urlencode(form)
+        answer = await bens_page.request.post(
+            portal.base_url + path,
+            data=sent,
+            headers={**own, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert answer.status == 400, (path, form)
+    async with database.tenant_session(portal.tenant) as session:
+        added = await session.scalar(
+            select(EmployeeSkill).where(
+                EmployeeSkill.employee_id == portal.world.people[PERSON],
+                EmployeeSkill.skill_id == portal.world.skills["Python"],
+            )
+        )
+    assert added is None
+    page = await bens_page.request.get(f"{portal.base_url}/aspirations", headers=HTML)
+    # Nothing was saved: Ben is still open to HR only.
+    assert re.search(r'value="hr_only"[^>]*checked', await page.text())
+    # The same form without the odd field is taken.
+    added_answer = await bens_page.request.post(
+        f"{portal.base_url}/profile/skills",
+        form={"skill_id": python, "level": "2", "q": ""},
+        headers=own,
+        max_redirects=0,
+    )
+    assert added_answer.status == 303

@@ -361,3 +361,19 @@ async def test_the_pages_answer_scripts_as_the_api_and_answers_come_from_our_pag
         # Still waiting: nothing Ben tried was kept.
         waiting = await hms_client.get("/releases")
         assert "Status: Waiting for your answer" in waiting.text
+
+
+async def test_an_answer_with_a_field_the_form_does_not_have_is_refused_and_changes_nothing(
+    team: Asked, page: Page, portal: Portal
+) -> None:
+    """Every form is read by the one reader: a field the release form does not send (or a single one
+    sent twice) is a bad request (400), as an unknown query parameter is; the release still waits."""
+    await signed_in(page, portal, "hm")
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies(portal.base_url)}
+    async with httpx.AsyncClient(base_url=portal.base_url, headers=HTML, cookies=cookies) as hms:
+        own = {"Origin": portal.base_url}
+        for form in ({"action": "release", "notify": "ben"}, {"action": ["release", "block"]}):
+            odd = await hms.post(f"/releases/{team.application_id}", data=form, headers=own)
+            assert odd.status_code == 400, form
+        waiting = await hms.get("/releases")
+        assert "Status: Waiting for your answer" in waiting.text
