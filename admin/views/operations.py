@@ -18,12 +18,13 @@ from admin import audit, charts
 from admin.context import consultant_of, current_tenant, tenant_of
 from admin.views.base import chosen_tenant, console_principal, problem_text
 from backend.analytics.service import AnalyticsService
+from backend.api.pagination import MAX_LIMIT
 from backend.api.problems import domain_status
 from backend.core.jobs.models import Job
 from backend.core.unit_of_work import UnitOfWork
 from backend.errors import DomainError
 from backend.matching.service import MatchingService
-from backend.mentoring.models import Pairing, PairingRun, Programme
+from backend.mentoring.models import MenteeRequest, Pairing, PairingRun, Programme, WaitlistEntry
 from backend.mentoring.runs import PairingRunService
 from backend.mentoring.schemas import RunCreate
 from backend.org.models import Employee
@@ -112,13 +113,39 @@ class OperationsView(TenantPage):
             pairs = (
                 await session.scalars(select(Pairing).where(Pairing.run_id == run_id).order_by(Pairing.score.desc()))
             ).all()
-            people_ids = {p.mentor_employee_id for p in pairs} | {p.mentee_employee_id for p in pairs}
+            # The waiting list as the API serves it (`GET /mentoring/runs/{id}/waitlist`), every page of it,
+            # with each mentee's name: who the run left without a mentor, and why.
+            principal = console_principal(consultant_of(request), tenant_of(request))
+            runs = PairingRunService(session)
+            waiting: list[WaitlistEntry] = []
+            cursor: str | None = None
+            while True:
+                entries, cursor = await runs.waitlist(principal, run_id, cursor=cursor, limit=MAX_LIMIT)
+                waiting.extend(entries)
+                if cursor is None:
+                    break
+            rows = await session.execute(
+                select(MenteeRequest.id, MenteeRequest.employee_id).where(
+                    MenteeRequest.id.in_([w.mentee_request_id for w in waiting])
+                )
+            )
+            mentee_of = {request_id: employee_id for request_id, employee_id in rows}
+            people_ids = (
+                {p.mentor_employee_id for p in pairs} | {p.mentee_employee_id for p in pairs} | set(mentee_of.values())
+            )
             people = {
                 e.id: e.full_name for e in await session.scalars(select(Employee).where(Employee.id.in_(people_ids)))
             }
             programme = await session.get(Programme, run.programme_id)
+        waitlist = [(w, people.get(mentee_of[w.mentee_request_id], "")) for w in waiting]
         return await self.render(
-            request, "console/pairing_run.html", run=run, pairs=pairs, people=people, programme=programme
+            request,
+            "console/pairing_run.html",
+            run=run,
+            pairs=pairs,
+            people=people,
+            programme=programme,
+            waitlist=waitlist,
         )
 
     @expose("/operations/pairing-runs/{run_id}/publish", methods=["POST"], identity="operations-run-publish")

@@ -28,6 +28,11 @@ from tests.mentoring.seed import add_mentee, add_mentor, seed_org
 JOB_TIMEOUT_MS = 90_000
 
 
+def run_id_of(url: str) -> str:
+    """The pairing run's id in the address of its review page (/admin/operations/pairing-runs/{id})."""
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
 @dataclass(frozen=True)
 class Clients:
     """Ada is a consultant of Alder; Carl of Birch only; Sam a superadmin."""
@@ -156,9 +161,9 @@ async def test_a_consultant_runs_and_publishes_a_pairing(
     org = await seed_org(
         database,
         tenant,
-        managers=[None, 0, None, 2],
-        departments=[0, 0, 1, 1],
-        levels={(0, 0): 4, (2, 1): 4, (1, 0): 1, (3, 1): 1},
+        managers=[None, 0, None, 2, 2],
+        departments=[0, 0, 1, 1, 1],
+        levels={(0, 0): 4, (2, 1): 4, (1, 0): 1, (3, 1): 1, (4, 0): 1},
         skills=2,
         tag=secrets.token_hex(2),
     )
@@ -183,6 +188,8 @@ async def test_a_consultant_runs_and_publishes_a_pairing(
         await add_mentee(
             database, tenant, programme_id, org.people[mentee], languages=["en"], wants=[org.skills[skill]]
         )
+    # A third mentee who speaks only Dutch: no mentor shares a language, so the run waitlists her.
+    await add_mentee(database, tenant, programme_id, org.people[4], languages=["nl"], wants=[org.skills[0]])
     base = console_server.base_url
     await sign_in_with_idp(page, base, "ada")
     await _choose(page, tenant)
@@ -199,6 +206,13 @@ async def test_a_consultant_runs_and_publishes_a_pairing(
     rows = page.locator("#pairings tbody tr")
     await expect(rows).to_have_count(2)
     await expect(rows.first).to_contain_text("You both speak en")
+    # The waiting list: who has no mentor, and why, in the API's words.
+    waiting = await client.get(f"/api/v1/mentoring/runs/{run_id_of(page.url)}/waitlist", headers=hr)
+    assert waiting.status_code == 200, waiting.text
+    assert len(waiting.json()["items"]) == 1
+    await expect(page.locator("#waitlist-title")).to_contain_text("1 mentee without a mentor")
+    await expect(page.locator("#waitlist tbody tr")).to_have_count(1)
+    await expect(page.locator("#waitlist tbody tr")).to_contain_text(waiting.json()["items"][0]["reason"])
     await shot(page, "proposed-pairings")
     await page.locator("#publish-run").click()
     await expect(page.locator("#run-status")).to_have_text("published")
