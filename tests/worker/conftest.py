@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from backend.app import create_app
 from backend.core.jobs.enqueue import enqueue
-from backend.core.jobs.models import Job, JobStatus
+from backend.core.jobs.models import DeadLetter, Job, JobStatus
 from backend.core.unit_of_work import UnitOfWork
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
@@ -109,6 +109,27 @@ async def wait_for_job(
             return job
         if loop.time() > deadline:
             raise AssertionError(f"job {job_id} is still {job.status} ({job.error}) after {timeout} s")
+        await asyncio.sleep(0.1)
+
+
+async def dead_letters(
+    database: Database,
+    message_id: str,
+    *,
+    wait: bool = True,
+    timeout: float = 30.0,  # noqa: ASYNC109 - a deadline for polling the database
+) -> list[DeadLetter]:
+    """The dead letters of one message. The worker writes a job's record and its dead letter in two
+    transactions (the job's own, then the middleware's after Dramatiq gives up), so a test that saw the
+    job fail waits for the letter too; `wait=False` reads once, to show that none was written."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        async with database.control_session() as session:
+            query = select(DeadLetter).where(DeadLetter.message_id == message_id)
+            letters = list((await session.scalars(query)).all())
+        if letters or not wait or loop.time() > deadline:
+            return letters
         await asyncio.sleep(0.1)
 
 

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from backend.app import create_app
 from backend.core.jobs import outbox
 from backend.core.jobs.enqueue import enqueue
-from backend.core.jobs.models import DeadLetter, Job, JobStatus
+from backend.core.jobs.models import Job, JobStatus
 from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
-from tests.worker.conftest import broker_settings, env_of, wait_for_job
+from tests.worker.conftest import broker_settings, dead_letters, env_of, wait_for_job
 from tests.worker.processes import SCHEDULER, WORKER, RedisServer, running
 from worker.broker import DramatiqSender, build_broker, queue_name
 
@@ -60,8 +60,7 @@ async def test_a_poison_message_ends_in_the_dead_letter_not_in_a_loop(
         assert (await wait_for_job(database, tenant, good, timeout=60)).status == JobStatus.SUCCEEDED
         await asyncio.sleep(3)  # past the first retry's backoff: a looping message would have run again
         assert (await wait_for_job(database, tenant, poison)).attempts == 1
-    async with database.control_session() as session:
-        letters = (await session.scalars(select(DeadLetter).where(DeadLetter.message_id == str(poison)))).all()
+    letters = await dead_letters(database, str(poison))
     assert [(d.tenant_id, d.actor, d.attempts) for d in letters] == [(tenant.id, "training.recommend_all", 1)]
 
 

@@ -17,7 +17,7 @@ from dramatiq.message import Message
 from sqlalchemy import Connection, Engine, func, select, text, update
 
 from backend.core.jobs import outbox, platform
-from backend.core.jobs.models import DeadLetter, Job, JobStatus, PlatformJob
+from backend.core.jobs.models import Job, JobStatus, PlatformJob
 from backend.core.jobs.platform import (
     PROVISION_JOB,
     SET_STATUS_JOB,
@@ -33,6 +33,7 @@ from tenants.provisioning import SCHEMA_CHANGE_LOCK, RoleNames, get_tenant
 from tenants.registry import TenantRegistry
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, process_env
+from tests.worker.conftest import dead_letters
 from tests.worker.processes import WORKER, Process, running
 from tests.worker.test_outbox import RecordingSender
 from worker.broker import PLATFORM_JOB_OPTION, DramatiqSender, build_broker, queue_name
@@ -121,17 +122,6 @@ async def abandon(database: Database, job_id: uuid.UUID) -> None:
             .where(PlatformJob.id == job_id)
             .values(status=JobStatus.FAILED, sent_at=func.now(), error="abandoned by the test")
         )
-
-
-async def dead_letters(database: Database, message_id: str, *, wait: bool = True) -> list[DeadLetter]:
-    for _ in range(300 if wait else 1):
-        async with database.control_session() as session:
-            query = select(DeadLetter).where(DeadLetter.message_id == message_id)
-            letters = list((await session.scalars(query)).all())
-        if letters or not wait:
-            return letters
-        await asyncio.sleep(0.1)
-    return []
 
 
 def member_of(owner_engine: Engine, roles: RoleNames, role: str) -> bool:

@@ -11,7 +11,7 @@ import pytest
 from dramatiq.message import Message
 from sqlalchemy import func, select
 
-from backend.core.jobs.models import DeadLetter, JobStatus
+from backend.core.jobs.models import JobStatus
 from backend.core.jobs.outbox import OutboxMessage
 from backend.core.unit_of_work import UnitOfWork
 from backend.org.models import OrgUnit
@@ -19,7 +19,7 @@ from backend.settings import Settings
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory
 from tests.worker import actors
-from tests.worker.conftest import Enqueue, job_of, wait_for_job
+from tests.worker.conftest import Enqueue, dead_letters, job_of, wait_for_job
 from worker.broker import DramatiqSender
 from worker.errors import JobBusyError
 from worker.middleware import TenantMiddleware
@@ -32,11 +32,6 @@ async def markers(database: Database, tenant: TenantRef, marker: str) -> int:
     async with database.tenant_session(tenant) as session:
         count = await session.scalar(select(func.count()).where(OrgUnit.name.startswith(f"{marker}-")))
     return int(count or 0)
-
-
-async def dead_letters(database: Database, message_id: str) -> list[DeadLetter]:
-    async with database.control_session() as session:
-        return list((await session.scalars(select(DeadLetter).where(DeadLetter.message_id == message_id))).all())
 
 
 async def test_a_job_runs_pinned_to_its_tenant_and_keeps_its_record(
@@ -99,7 +94,7 @@ async def test_transient_errors_are_retried_with_backoff_until_the_job_succeeds(
     assert job.status == JobStatus.SUCCEEDED
     assert job.attempts == 3
     assert job.result == {"attempt": 3}
-    assert await dead_letters(database, str(job_id)) == []
+    assert await dead_letters(database, str(job_id), wait=False) == []
 
 
 async def test_retries_stop_at_the_actors_limit_and_the_message_is_dead_lettered(
@@ -131,7 +126,7 @@ async def test_an_error_a_retry_cannot_fix_fails_at_once_into_the_dead_letter(
     assert "traceback" not in letter.message["options"]
     await asyncio.sleep(3)  # longer than the first backoff: a retry would have run by now
     assert (await job_of(database, tenant, job_id)).attempts == 1
-    assert len(await dead_letters(database, str(job_id))) == 1
+    assert len(await dead_letters(database, str(job_id), wait=False)) == 1
 
 
 async def test_a_message_for_an_unknown_tenant_goes_to_the_dead_letter_without_running(
@@ -139,11 +134,7 @@ async def test_a_message_for_an_unknown_tenant_goes_to_the_dead_letter_without_r
 ) -> None:
     message_id = uuid.uuid4()
     sender.send([OutboxMessage(message_id, uuid.uuid4(), "test.write_marker", {"marker": "nowhere"})])
-    for _ in range(100):
-        if letters := await dead_letters(database, str(message_id)):
-            break
-        await asyncio.sleep(0.1)
-    [letter] = letters
+    [letter] = await dead_letters(database, str(message_id))
     assert letter.tenant_id is None
     assert letter.error.startswith("tenant ")
     assert letter.error.endswith(" does not exist")
