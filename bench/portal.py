@@ -110,6 +110,7 @@ IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "managed": first_link("/openings", "/openings/"),
 }
 MANAGERS = ("manager",)
+HR_ONLY = ("hr",)
 
 # Every GET page of backend/portal. Add a line for a new page.
 PAGES: list[Page] = [
@@ -135,6 +136,7 @@ PAGES: list[Page] = [
     Page("/openings/skills?q=data", MANAGERS),
     Page("/openings/{managed}", MANAGERS),
     Page("/openings/{managed}/edit", MANAGERS),
+    Page("/hr", HR_ONLY),
 ]
 
 

@@ -160,6 +160,14 @@ class Visit:
             "refused.html", status=status, code=status, reason=reason, back_to=back_to, back_label=back_label
         )
 
+    async def refuse_unless_hr(self) -> Template | None:
+        """The HR workspace's door (`backend/portal/hr.py`): the refusal page (403) for anyone who is
+        not HR, as the API refuses them (`require_hr`); None for HR."""
+        if self.principal.is_hr:
+            return None
+        reason = self.language.gettext("Only your company's HR admins may use the HR workspace.")
+        return await self.refused(403, "/home", self.language.gettext("Back to your home page"), reason=reason)
+
     def refuse_cross_site(self) -> None:
         """The same-origin wall every POST form passes first."""
         refuse_cross_site(self.request, self.settings)

@@ -23,6 +23,7 @@ from backend.core.unit_of_work import UnitOfWork
 from backend.portal.board import BoardController
 from backend.portal.career import CAREER_PATHS, CareerController
 from backend.portal.hiring import HIRING_PATHS, HiringController
+from backend.portal.hr import HR_PATHS, HRController
 from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
@@ -53,6 +54,7 @@ PORTAL_PATHS = [
     *HIRING_PATHS,
     *TEAM_PATHS,
     *NOTIFICATIONS_PATHS,
+    *HR_PATHS,
 ]
 
 
@@ -100,6 +102,7 @@ def portal_routers(
             HiringController,
             TeamController,
             NotificationsController,
+            HRController,
         ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,

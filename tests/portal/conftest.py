@@ -38,11 +38,14 @@ from tests.sso.conftest import idp_installed, provider_settings, start_provider 
 # The company's people as its provider knows them (the login is the subject; any password). Ben's
 # provider says he reads Dutch; Hm is the openings' hiring manager, to whom nothing is recommended, and
 # signs in as a manager (Ana's manager: the provider puts him in `leads`, the group the company maps to
-# the manager role).
+# the manager role); Hilde is HR.
 ACCOUNTS: dict[str, dict[str, Any]] = {
     "ana": {"email": "ana@example.com", "name": "Ana", "given_name": "Ana"},
     "ben": {"email": "ben@example.com", "name": "Ben", "given_name": "Ben", "locale": "nl-NL"},
     "hm": {"email": "hm@example.com", "name": "Hm", "groups": ["leads"]},
+    # HR's admin: the provider puts her in `HR-Team`, the group the company maps to the HR role; her
+    # first sign-in makes her an employee of the company (no role, no manager).
+    "hilde": {"email": "hilde@example.com", "name": "Hilde", "given_name": "Hilde", "groups": ["HR-Team"]},
 }
 WIDTHS = {"phone": 390, "desktop": 1440}
 
