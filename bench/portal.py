@@ -108,6 +108,7 @@ IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "programme": first_link("/mentoring", "/mentoring/programmes/"),
     "pairing": first_link("/mentoring", "/mentoring/pairings/"),
     "managed": first_link("/openings", "/openings/"),
+    "course": first_link("/hr/learning?status=all", "/hr/learning/"),
 }
 MANAGERS = ("manager",)
 HR_ONLY = ("hr",)
@@ -137,6 +138,13 @@ PAGES: list[Page] = [
     Page("/openings/{managed}", MANAGERS),
     Page("/openings/{managed}/edit", MANAGERS),
     Page("/hr", HR_ONLY),
+    Page("/hr/learning", HR_ONLY),
+    Page("/hr/learning?q=a&status=all", HR_ONLY),
+    Page("/hr/learning/new", HR_ONLY),
+    Page("/hr/learning/skills?q=data", HR_ONLY),
+    Page("/hr/learning/{course}", HR_ONLY),
+    Page("/hr/learning/import", HR_ONLY),
+    Page("/hr/learning/import/sample.csv", HR_ONLY),
 ]
 
 

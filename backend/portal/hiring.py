@@ -65,7 +65,7 @@ from backend.portal.forms import FORM, field_of
 from backend.portal.i18n import Language
 from backend.portal.lists import every
 from backend.portal.routes import Visit
-from backend.portal.skills import skill_search
+from backend.portal.skills import sent_rows, skill_search
 from backend.skills.service import SkillService
 
 # What the API's bearer middleware leaves to these pages (their guard is the portal's).
@@ -358,8 +358,7 @@ class HiringController(Controller):
     ) -> Template:
         """The skills chosen and those found, for htmx to put in the form as the person types (it sends
         the search and the rows of skills already there, as the form would)."""
-        rows = {"skill_row": skill_row, "skill_id": skill_id, "level": level, "importance": importance}
-        sent = FormMultiDict([(name, value) for name, values in rows.items() for value in values or []])
+        sent = sent_rows(skill_row=skill_row, skill_id=skill_id, level=level, importance=importance)
         form = await read_posting_form(visit.db, sent)
         form.q = q.strip()
         return HTMXTemplate(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from litestar.datastructures import FormMultiDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.skills.models import Skill
@@ -21,3 +22,9 @@ async def skill_search(db: AsyncSession, q: str, chosen: Collection[str] = ()) -
         return []
     found, _ = await SkillService(db).list_skills(q=q, category_id=None, cursor=None, limit=SEARCH_RESULTS)
     return [skill for skill in found if str(skill.id) not in chosen]
+
+
+def sent_rows(**rows: list[str] | None) -> FormMultiDict:
+    """The rows of skills htmx sends with a search (`skill_row`, `skill_id`, `level`, ..., each a list
+    in the form's order), as the form's fields, for the form's own reader."""
+    return FormMultiDict([(name, value) for name, values in rows.items() for value in values or []])

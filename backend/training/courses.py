@@ -73,10 +73,18 @@ class CourseService:
         include_inactive: bool,
         cursor: str | None,
         limit: int,
+        provider: str | None = None,
+        only_inactive: bool = False,
     ) -> tuple[list[CourseRead], str | None]:
+        """The catalogue in creation order: active courses (`include_inactive`: all of them;
+        `only_inactive`: the deactivated ones alone), of one `provider` (exactly) if given."""
         query = select(Course)
-        if not include_inactive:
+        if only_inactive:
+            query = query.where(~Course.active)
+        elif not include_inactive:
             query = query.where(Course.active)
+        if provider:
+            query = query.where(Course.provider == provider.strip())
         if format is not None:
             query = query.where(Course.format == format)
         if skill_id is not None:
@@ -86,6 +94,13 @@ class CourseService:
             query = query.where(or_(Course.title.ilike(pattern), Course.provider.ilike(pattern)))
         courses, next_cursor = await paginate(self.session, query, Course.id, cursor, limit)
         return await self._reads(courses), next_cursor
+
+    async def providers(self, *, include_inactive: bool) -> list[str]:
+        """The providers of the catalogue's courses (of the active ones unless `include_inactive`), by name."""
+        query = select(Course.provider).distinct().order_by(Course.provider)
+        if not include_inactive:
+            query = query.where(Course.active)
+        return list((await self.session.scalars(query)).all())
 
     async def get(self, course_id: uuid.UUID) -> CourseRead:
         course = await get_or_404(self.session, Course, course_id, "course")
@@ -253,6 +268,8 @@ class CatalogImportRefused(DomainError):
         more = f" (the first {len(shown)} are listed)" if len(problems) > len(shown) else ""
         super().__init__(f"the file was refused, nothing was imported: {len(problems)} problem(s){more}")
         self.problems = shown
+        # How many there were in all.
+        self.total = len(problems)
 
 
 @dataclass

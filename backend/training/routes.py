@@ -66,7 +66,8 @@ class CourseController(Controller):
         opt=_READ,
         summary="List or search the course catalogue",
         description="Active courses, in creation order; `q` searches title and provider, `skill_id` keeps the "
-        "courses teaching that skill. HR may add inactive ones with `include_inactive=true`.",
+        "courses teaching that skill, `provider` those of one provider (its exact name). HR may add inactive "
+        "ones with `include_inactive=true`, or list the inactive ones alone with `inactive_only=true`.",
     )
     async def list_courses(
         self,
@@ -76,6 +77,8 @@ class CourseController(Controller):
         skill_id: FromQuery[uuid.UUID | None] = None,
         format: FromQuery[CourseFormat | None] = None,
         include_inactive: FromQuery[bool] = False,
+        inactive_only: FromQuery[bool] = False,
+        provider: FromQuery[str | None] = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[CourseRead]:
@@ -86,6 +89,8 @@ class CourseController(Controller):
             include_inactive=include_inactive and principal.is_hr,
             cursor=cursor,
             limit=limit,
+            provider=provider,
+            only_inactive=inactive_only and principal.is_hr,
         )
         return page_of(items, next_cursor, limit)
 

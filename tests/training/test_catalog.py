@@ -168,8 +168,18 @@ async def test_crud_and_filters(client: Client, build_training: BuildTraining) -
     assert len(await listed("include_inactive=true")) == 1  # only HR sees inactive ones
     page = await ok(await client.get("/api/v1/courses?include_inactive=true", headers=t.hr))
     assert len(page["items"]) == 2
+    # HR lists the inactive ones alone; anyone else asking for them gets the active ones, as before.
+    inactive = await ok(await client.get("/api/v1/courses?inactive_only=true", headers=t.hr))
+    assert [c["id"] for c in inactive["items"]] == [created["id"]]
+    assert await listed("inactive_only=true") == [other["id"]]
     assert (await ok(await client.post(f"{url}/activate", headers=t.hr)))["active"] is True
     assert await listed("") == [created["id"], other["id"]]
+    # One provider's courses, named exactly.
+    elsewhere = {**body, "provider": "Other", "external_id": "S5", "title": "Negotiation", "skills": []}
+    third = await ok(await client.post("/api/v1/courses", json=elsewhere, headers=t.hr), 201)
+    assert await listed("provider=Other") == [third["id"]]
+    assert await listed("provider=Acme") == [created["id"], other["id"]]
+    assert await listed("provider=Acm") == []
 
 
 async def test_only_hr_edits_and_other_tenants_see_nothing(
