@@ -108,6 +108,7 @@ IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "programme": first_link("/mentoring", "/mentoring/programmes/"),
     "pairing": first_link("/mentoring", "/mentoring/pairings/"),
     "managed": first_link("/openings", "/openings/"),
+    "hr_person": first_link("/hr/people", "/hr/people/"),
 }
 MANAGERS = ("manager",)
 HR_ONLY = ("hr",)
@@ -137,6 +138,9 @@ PAGES: list[Page] = [
     Page("/openings/{managed}", MANAGERS),
     Page("/openings/{managed}/edit", MANAGERS),
     Page("/hr", HR_ONLY),
+    Page("/hr/people", HR_ONLY),
+    Page("/hr/people?q=a&status=any", HR_ONLY),
+    Page("/hr/people/{hr_person}", HR_ONLY),
 ]
 
 
