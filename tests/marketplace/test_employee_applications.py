@@ -1,6 +1,7 @@
-"""One employee's applications for HR's People page (`ApplicationService.of_employee`): HR reads them
-all, as `GET /applications/{id}` shows each to HR, and every one shown is an audit entry; the employee
-reads their own (no entry); anyone else is refused (403), and nobody's is not found."""
+"""One employee's applications for HR's People page (`ApplicationService.of_employee`, and the API's
+`GET /employees/{id}/applications`): HR reads them all, as `GET /applications/{id}` shows each to HR, and
+every one shown is an audit entry; the employee reads their own (no entry); anyone else is refused
+(403), and nobody's is not found."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from backend.marketplace.models import ApplicationKind, ApplicationStage
 from backend.marketplace.schemas import ApplicationCreate
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory
+from tests.helpers import problem
+from tests.marketplace.market import API, Client, Market, ok
 from tests.matching.world import build_world
 
 
@@ -58,3 +61,16 @@ async def test_hr_reads_an_employees_applications_and_each_view_is_logged(
             await service.of_employee(caller(tenant, world.people["hm"], UserRole.MANAGER), ana, cursor=None, limit=10)
         with pytest.raises(NotFoundError):
             await service.of_employee(hr, uuid.uuid4(), cursor=None, limit=10)
+
+
+async def test_the_api_lists_an_employees_applications_for_hr_and_the_employee_only(m: Market, client: Client) -> None:
+    opening = await m.opening()
+    applied = await m.apply(opening["id"], "ana")
+    path = f"{API}/employees/{m.people['ana']}/applications"
+    listed = await ok(await client.get(path, headers=m.hr))
+    assert [(a["id"], a["stage"]) for a in listed["items"]] == [(applied["id"], "applied")]
+    assert [v["object_id"] for v in await m.audit(action="application.viewed")] == [applied["id"]]
+    assert [a["id"] for a in (await ok(await client.get(path, headers=m.as_("ana"))))["items"]] == [applied["id"]]
+    for other in ("lead", "hm", "tom"):
+        problem(await client.get(path, headers=m.as_(other)), 403)
+    problem(await client.get(f"{API}/employees/{uuid.uuid4()}/applications", headers=m.hr), 404)
