@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 from sqlalchemy import delete, select
 
 from backend.audit.models import AuditEvent
@@ -48,6 +48,7 @@ from tenants.base import new_id
 from tenants.sessions import Database
 from tests.mentoring.seed import add_mentee, add_mentor, add_pairing, add_programme
 from tests.portal.conftest import Portal, Shots, assert_accessible, sign_in
+from tests.portal.test_keyboard import assert_keyboard_reaches_everything
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 
@@ -308,25 +309,30 @@ async def test_a_search_too_long_is_refused_beside_its_field_as_typed_and_the_pa
     await shots(page, "hr-person-nl")
 
 
-async def test_hr_searches_by_keyboard_alone(page: Page, portal: Portal) -> None:
+async def tab_to(page: Page, target: Locator) -> None:
+    """Tab (and nothing else) until `target` has the focus."""
+    for _ in range(60):
+        await page.keyboard.press("Tab")
+        if await target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"Tab never reaches {target}")
+
+
+async def test_hr_searches_by_keyboard_alone_and_every_control_shows_its_focus(page: Page, portal: Portal) -> None:
     await signed_in(page, portal, "hilde")
     await page.goto(f"{portal.base_url}/hr/people")
-    await page.locator("#q").focus()
+    await page.evaluate("document.activeElement && document.activeElement.blur()")
+    await tab_to(page, page.locator("#q"))
     await page.keyboard.type("Ana")
     await page.keyboard.press("Enter")
     await expect(page).to_have_url(re.compile(r"/hr/people\?q=Ana"))
-    link = page.get_by_role("link", name="Ana", exact=True)
-    await expect(link).to_be_visible()
-    # From the search field, Tab reaches the person's link; Enter opens it.
-    await page.locator("#q").focus()
-    for _ in range(30):
-        await page.keyboard.press("Tab")
-        if await link.evaluate("element => element === document.activeElement"):
-            break
-    else:
-        raise AssertionError("Ana's link is not reachable by Tab")
+    await tab_to(page, page.get_by_role("link", name="Ana", exact=True))
     await page.keyboard.press("Enter")
-    await expect(page).to_have_url(f"{portal.base_url}/hr/people/{portal.world.people['ana']}")
+    ana = f"/hr/people/{portal.world.people['ana']}"
+    await expect(page).to_have_url(f"{portal.base_url}{ana}")
+    for path in ("/hr/people?q=Ana", ana):
+        await page.goto(f"{portal.base_url}{path}")
+        await assert_keyboard_reaches_everything(page, path)
 
 
 async def test_only_hr_reads_the_people_pages_and_the_query_is_held_to_its_fields(page: Page, portal: Portal) -> None:
