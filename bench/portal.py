@@ -109,6 +109,7 @@ IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "pairing": first_link("/mentoring", "/mentoring/pairings/"),
     "managed": first_link("/openings", "/openings/"),
     "course": first_link("/hr/learning?status=all", "/hr/learning/"),
+    "hr_person": first_link("/hr/people", "/hr/people/"),
 }
 MANAGERS = ("manager",)
 HR_ONLY = ("hr",)
@@ -145,6 +146,9 @@ PAGES: list[Page] = [
     Page("/hr/learning/{course}", HR_ONLY),
     Page("/hr/learning/import", HR_ONLY),
     Page("/hr/learning/import/sample.csv", HR_ONLY),
+    Page("/hr/people", HR_ONLY),
+    Page("/hr/people?q=a&status=any", HR_ONLY),
+    Page("/hr/people/{hr_person}", HR_ONLY),
 ]
 
 

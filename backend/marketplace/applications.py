@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.pagination import paginate
 from backend.audit.service import Viewed, record_change, record_views
 from backend.auth.principal import Principal
-from backend.crud import ancestors
+from backend.crud import ancestors, get_or_404
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from backend.marketplace.models import (
     Application,
@@ -328,6 +328,26 @@ class ApplicationService:
         rows, next_cursor = await paginate(self.session, query, Application.id, cursor, limit)
         opportunities = await self._opportunities([a.opportunity_id for a in rows])
         seen = [_Seen(a, opportunities[a.opportunity_id], Access.APPLICANT) for a in rows]
+        return await self._reads(seen, principal), next_cursor
+
+    async def of_employee(
+        self, principal: Principal, employee_id: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> tuple[list[ApplicationRead], str | None]:
+        """A page of one employee's applications, for HR (as `get` shows HR each one, every note and the
+        release; each is recorded in the audit log as viewed) or for the employee themselves (as `mine`).
+        Anyone else: 403, as a list across openings is HR's alone."""
+        await get_or_404(self.session, Employee, employee_id, "employee")
+        if principal.employee_id == employee_id:
+            access = Access.APPLICANT
+        elif principal.is_hr:
+            access = Access.HR
+        else:
+            raise PermissionDeniedError("only HR (or the employee) lists an employee's applications")
+        query = select(Application).where(Application.employee_id == employee_id)
+        rows, next_cursor = await paginate(self.session, query, Application.id, cursor, limit)
+        opportunities = await self._opportunities([a.opportunity_id for a in rows])
+        seen = [_Seen(a, opportunities[a.opportunity_id], access) for a in rows]
+        await self._record_views(principal, seen)
         return await self._reads(seen, principal), next_cursor
 
     async def of_opening(

@@ -324,6 +324,31 @@ class EmployeeMoveController(Controller):
         return page_of(items, next_cursor, limit, lambda m: to_schema(m, MoveRead))
 
 
+class EmployeeApplicationController(Controller):
+    path = "/employees/{employee_id:uuid}/applications"
+    tags = ["Marketplace"]
+
+    @get(
+        "/",
+        opt=_APPLICATIONS_READ,
+        summary="An employee's applications and interests (HR, or the employee)",
+        description="Each as `GET /applications/{id}` shows it to the caller; every one HR is shown is audit-logged "
+        "(`application.viewed`). Anyone else: 403.",
+    )
+    async def list_employee_applications(
+        self,
+        db: Db,
+        principal: Who,
+        employee_id: FromPath[uuid.UUID],
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[ApplicationRead]:
+        items, next_cursor = await ApplicationService(db).of_employee(
+            principal, employee_id, cursor=cursor, limit=limit
+        )
+        return page_of(items, next_cursor, limit)
+
+
 class MobilityPolicyController(Controller):
     path = "/mobility-policy"
     tags = ["Marketplace"]
@@ -347,5 +372,6 @@ MARKETPLACE_CONTROLLERS: list[Any] = [
     MyApplicationController,
     MyReleaseController,
     EmployeeMoveController,
+    EmployeeApplicationController,
     MobilityPolicyController,
 ]

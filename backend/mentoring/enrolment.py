@@ -8,11 +8,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.principal import Principal
 from backend.errors import InvalidInputError, PermissionDeniedError
+from backend.mentoring.models import Programme, ProgrammeStatus
 from backend.mentoring.programmes import ProgrammeService
 from backend.org.models import Employee
 
@@ -35,6 +36,15 @@ async def enrol(
     if employee is None or not employee.active:
         raise InvalidInputError("employee_id", f"employee {employee_id} does not exist or has left")
     return employee_id
+
+
+def enrolments_of(principal: Principal, model: Any, employee_id: uuid.UUID, *others_see: Any) -> Select[Any]:
+    """One person's profiles or requests (`model`) in every programme, in the order they were made, as the
+    caller sees them: HR all; anyone else none in a draft, and only those `others_see` admits."""
+    query = select(model).join(Programme, Programme.id == model.programme_id).where(model.employee_id == employee_id)
+    if not principal.is_hr:
+        query = query.where(Programme.status != ProgrammeStatus.DRAFT, *others_see)
+    return query.order_by(model.id)
 
 
 def languages(codes: Sequence[str]) -> list[str]:

@@ -42,8 +42,15 @@ class PairingService:
         state: PairingState | None,
         cursor: str | None,
         limit: int,
+        employee_id: uuid.UUID | None = None,
     ) -> tuple[Sequence[Pairing], str | None]:
+        """A page of pairings: HR's all of them, anyone else's their own published ones; `employee_id`:
+        only the pairings in which that person is the mentor or the mentee."""
         query = select(Pairing)
+        if employee_id is not None:
+            query = query.where(
+                or_(Pairing.mentor_employee_id == employee_id, Pairing.mentee_employee_id == employee_id)
+            )
         if not principal.is_hr:
             me = principal.employee_id
             query = query.where(

@@ -15,7 +15,7 @@ from backend.api.pagination import paginate
 from backend.auth.principal import Principal
 from backend.crud import apply, changes, require_all
 from backend.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from backend.mentoring.enrolment import enrol, languages, set_skills, skills_of
+from backend.mentoring.enrolment import enrol, enrolments_of, languages, set_skills, skills_of
 from backend.mentoring.models import MentorProfile, MentorProfileSkill
 from backend.mentoring.programmes import ProgrammeService
 from backend.mentoring.schemas import MentorProfileCreate, MentorProfileRead, MentorProfileUpdate
@@ -38,6 +38,17 @@ class MentorProfileService:
             query = query.where(or_(MentorProfile.active, MentorProfile.employee_id == principal.employee_id))
         rows, next_cursor = await paginate(self.session, query, MentorProfile.id, cursor, limit)
         return await self._reads(rows), next_cursor
+
+    async def of_employee(self, principal: Principal, employee_id: uuid.UUID) -> list[MentorProfileRead]:
+        """One person's offers to mentor, in every programme the caller may see (drafts: HR only), as
+        `of_programme` shows them: an inactive one to HR and its owner only."""
+        query = enrolments_of(
+            principal,
+            MentorProfile,
+            employee_id,
+            or_(MentorProfile.active, MentorProfile.employee_id == principal.employee_id),
+        )
+        return await self._reads((await self.session.scalars(query)).all())
 
     async def get(self, principal: Principal, profile_id: uuid.UUID) -> MentorProfileRead:
         profile = await self._visible(principal, profile_id)

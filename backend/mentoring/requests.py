@@ -15,7 +15,7 @@ from backend.auth.principal import Principal
 from backend.crud import apply, changes, require_all
 from backend.errors import ConflictError, NotFoundError
 from backend.framework.models import Role
-from backend.mentoring.enrolment import enrol, languages, set_skills, skills_of
+from backend.mentoring.enrolment import enrol, enrolments_of, languages, set_skills, skills_of
 from backend.mentoring.models import (
     LIVE_STATES,
     MenteeRequest,
@@ -53,6 +53,12 @@ class MenteeRequestService:
             query = query.where(MenteeRequest.status == status)
         rows, next_cursor = await paginate(self.session, query, MenteeRequest.id, cursor, limit)
         return await self.reads(rows), next_cursor
+
+    async def of_employee(self, principal: Principal, employee_id: uuid.UUID) -> list[MenteeRequestRead]:
+        """One person's requests for a mentor, in every programme, as `of_programme` shows them: HR's
+        anyone's; anyone else only their own (in programmes that are not drafts)."""
+        query = enrolments_of(principal, MenteeRequest, employee_id, MenteeRequest.employee_id == principal.employee_id)
+        return await self.reads((await self.session.scalars(query)).all())
 
     async def get(self, principal: Principal, request_id: uuid.UUID) -> MenteeRequestRead:
         return (await self.reads([await self._own(principal, request_id)]))[0]

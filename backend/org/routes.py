@@ -89,6 +89,15 @@ LookupExternalId = Annotated[
 ]
 
 
+WithinUnit = Annotated[
+    uuid.UUID | None,
+    QueryParameter(
+        description="The employees of this org unit and of every unit below it (a department with its teams); "
+        "`org_unit_id` keeps to the unit itself.",
+    ),
+]
+
+
 class EmployeeController(Controller):
     path = "/employees"
     tags = ["Employees"]
@@ -103,6 +112,7 @@ class EmployeeController(Controller):
         self,
         db: NamedDependency[AsyncSession],
         org_unit_id: FromQuery[uuid.UUID | None] = None,
+        within_org_unit_id: WithinUnit = None,
         manager_id: FromQuery[uuid.UUID | None] = None,
         role_id: FromQuery[uuid.UUID | None] = None,
         location: Search = None,
@@ -117,6 +127,7 @@ class EmployeeController(Controller):
             email=email,
             external_id=external_id,
             org_unit_id=org_unit_id,
+            within_unit=within_org_unit_id,
             manager_id=manager_id,
             role_id=role_id,
             location=location,

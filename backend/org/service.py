@@ -15,12 +15,14 @@ from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from backend.api.pagination import paginate
 from backend.core.changes import note_change
 from backend.crud import (
     apply,
     changes,
+    descendants,
     ensure_unique,
     get_or_404,
     like_pattern,
@@ -50,6 +52,10 @@ def email_for_lookup(email: str) -> str:
 # these is the fact "employee.changed" in the change log; names, emails, titles and identifiers are
 # details, recorded as no fact.
 _PLACEMENT = {"org_unit_id", "role_id", "level", "location", "manager_id", "active"}
+
+
+# An employee seen as someone's manager (a second name for the table, to compare it with itself).
+Manager = aliased(Employee)
 
 
 def reports_of(manager_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
@@ -111,18 +117,25 @@ class OrgService:
     async def list_employees(
         self,
         *,
-        org_unit_id: uuid.UUID | None,
-        manager_id: uuid.UUID | None,
-        role_id: uuid.UUID | None,
-        location: str | None,
-        active: bool | None,
-        q: str | None,
-        cursor: str | None,
         limit: int,
+        cursor: str | None = None,
+        org_unit_id: uuid.UUID | None = None,
+        manager_id: uuid.UUID | None = None,
+        role_id: uuid.UUID | None = None,
+        location: str | None = None,
+        active: bool | None = None,
+        q: str | None = None,
         email: str | None = None,
         external_id: str | None = None,
+        within_unit: uuid.UUID | None = None,
     ) -> tuple[Sequence[Employee], str | None]:
+        """A page of employees, by id, filtered by what is given (nothing: everyone). `org_unit_id`: the
+        people placed in that unit itself; `within_unit`: those in that unit or any unit below it (a
+        department with its teams)."""
         query = select(Employee)
+        if within_unit is not None:
+            units = {within_unit} | await descendants(self.session, OrgUnit, "parent_id", within_unit)
+            query = query.where(Employee.org_unit_id.in_(units))
         if email is not None:
             query = query.where(Employee.email == email_for_lookup(email))
         if external_id is not None:
@@ -141,6 +154,13 @@ class OrgService:
             pattern = like_pattern(q)
             query = query.where(or_(Employee.full_name.ilike(pattern), Employee.email.ilike(pattern)))
         return await paginate(self.session, query, Employee.id, cursor, limit)
+
+    async def managers(self) -> Sequence[Employee]:
+        """Everyone whom at least one employee (active or not) reports to, by name: the choices of a
+        filter by manager."""
+        has_reports = exists().where(Employee.manager_id == Manager.id)
+        query = select(Manager).where(has_reports).order_by(Manager.full_name, Manager.id)
+        return (await self.session.scalars(query)).all()
 
     async def get_employee(self, employee_id: uuid.UUID) -> Employee:
         return await get_or_404(self.session, Employee, employee_id, "employee")

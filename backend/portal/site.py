@@ -25,6 +25,7 @@ from backend.portal.career import CAREER_PATHS, CareerController
 from backend.portal.hiring import HIRING_PATHS, HiringController
 from backend.portal.hr import HR_PATHS, HRController
 from backend.portal.hr_learning import LearningController
+from backend.portal.hr_people import PeopleController
 from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
@@ -105,6 +106,7 @@ def portal_routers(
             NotificationsController,
             HRController,
             LearningController,
+            PeopleController,
         ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,

@@ -50,6 +50,10 @@ async def test_employees_crud_filters_and_deactivation(
     assert got["active"] is True
     reports = (await client.get(f"/api/v1/employees?manager_id={w.manager['id']}", headers=hr)).json()["items"]
     assert [e["id"] for e in reports] == [w.employee["id"]]
+    # Both sit in the department's Analytics team: in the department's people, not placed in it itself.
+    within = (await client.get(f"/api/v1/employees?within_org_unit_id={w.department['id']}", headers=hr)).json()
+    assert {e["id"] for e in within["items"]} == {w.manager["id"], w.employee["id"]}
+    assert (await client.get(f"/api/v1/employees?org_unit_id={w.department['id']}", headers=hr)).json()["items"] == []
     found = (await client.get("/api/v1/employees?q=ANA", headers=hr)).json()["items"]
     assert [e["email"] for e in found] == ["ana.e@example.com"]
     assert (await client.get("/api/v1/employees?location=lisbon", headers=hr)).json()["items"][0]["id"] == w.employee[

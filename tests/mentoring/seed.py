@@ -9,7 +9,20 @@ from dataclasses import dataclass, field
 
 from backend.auth.principal import Principal, UserRole, scopes_for
 from backend.framework.models import JobFamily, Role
-from backend.mentoring.models import MenteeRequest, MenteeRequestSkill, MentorProfile, MentorProfileSkill
+from backend.mentoring.models import (
+    MenteeRequest,
+    MenteeRequestSkill,
+    MentorProfile,
+    MentorProfileSkill,
+    Pairing,
+    PairingObjective,
+    PairingRun,
+    PairingState,
+    Programme,
+    ProgrammeKind,
+    ProgrammeStatus,
+    RunStatus,
+)
 from backend.mentoring.runs import PairingRunService
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.skills.models import EmployeeSkill, Skill, SkillSource
@@ -164,6 +177,63 @@ async def add_mentee(
         await session.flush()
         session.add_all([MenteeRequestSkill(request_id=request.id, skill_id=s) for s in set(wants)])
     return request.id
+
+
+async def add_programme(database: Database, tenant: TenantRef, name: str, status: ProgrammeStatus) -> uuid.UUID:
+    """An evergreen programme, as HR left it (`status`)."""
+    async with database.tenant_session(tenant) as session, session.begin():
+        programme = Programme(
+            id=new_id(),
+            name=name,
+            kind=ProgrammeKind.EVERGREEN,
+            status=status,
+            objective=PairingObjective.TOTAL_SCORE,
+            created_by="test:hr",
+        )
+        session.add(programme)
+    return programme.id
+
+
+async def add_pairing(
+    database: Database,
+    tenant: TenantRef,
+    programme_id: uuid.UUID,
+    *,
+    profile_id: uuid.UUID,
+    request_id: uuid.UUID,
+    state: PairingState,
+) -> uuid.UUID:
+    """A pair of a mentor's profile and a mentee's request, in a run of its own (published unless the
+    pair is only proposed)."""
+    async with database.tenant_session(tenant) as session, session.begin():
+        profile = await session.get(MentorProfile, profile_id)
+        request = await session.get(MenteeRequest, request_id)
+        assert profile is not None
+        assert request is not None
+        published = state != PairingState.PROPOSED
+        run = PairingRun(
+            id=new_id(),
+            programme_id=programme_id,
+            status=RunStatus.PUBLISHED if published else RunStatus.PROPOSED,
+            objective=PairingObjective.TOTAL_SCORE,
+            created_by="test:hr",
+        )
+        session.add(run)
+        await session.flush()
+        pairing = Pairing(
+            id=new_id(),
+            run_id=run.id,
+            programme_id=programme_id,
+            mentor_profile_id=profile.id,
+            mentee_request_id=request.id,
+            mentor_employee_id=profile.employee_id,
+            mentee_employee_id=request.employee_id,
+            state=state,
+            score=0.5,
+            reasons={"factors": {}, "sentences": []},
+        )
+        session.add(pairing)
+    return pairing.id
 
 
 async def compute(database: Database, tenant: TenantRef, run_id: uuid.UUID) -> dict[str, object]:
