@@ -108,6 +108,7 @@ IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "programme": first_link("/mentoring", "/mentoring/programmes/"),
     "pairing": first_link("/mentoring", "/mentoring/pairings/"),
     "managed": first_link("/openings", "/openings/"),
+    "framework_role": first_link("/hr/framework", "/hr/framework/roles/"),
 }
 MANAGERS = ("manager",)
 HR_ONLY = ("hr",)
@@ -137,6 +138,10 @@ PAGES: list[Page] = [
     Page("/openings/{managed}", MANAGERS),
     Page("/openings/{managed}/edit", MANAGERS),
     Page("/hr", HR_ONLY),
+    Page("/hr/framework", HR_ONLY),
+    Page("/hr/framework/roles/{framework_role}", HR_ONLY),
+    Page("/hr/framework/roles/{framework_role}/skills/search?q=data", HR_ONLY),
+    Page("/hr/framework/paths", HR_ONLY),
 ]
 
 
