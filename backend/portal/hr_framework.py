@@ -396,12 +396,12 @@ class FrameworkController(Controller):
                 raise InvalidInputError("skill_id", "skill_id must be a skill's id") from None
             requirement = {name: typed[name] for name in SKILL_FIELDS}
             data = msgspec.convert(body_of(requirement, SKILL_FIELDS), RoleSkillSet, strict=False)
+            await service.get_role(role_id)  # a role that is not there: the not-found page
             try:
                 return await service.set_role_skill(role_id, skill_id, data)
             except NotFoundError as exc:
-                if "skill" in exc.detail and "role" not in exc.detail:
-                    raise InvalidInputError("skill_id", exc.detail) from None
-                raise
+                # The role is there: it is the skill that is not in the library (the form's field).
+                raise InvalidInputError("skill_id", exc.detail) from None
 
         try:
             done = await self._write(
