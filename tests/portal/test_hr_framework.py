@@ -382,10 +382,23 @@ async def test_only_hr_reaches_the_framework_and_its_forms_take_exactly_their_fi
             "/hr/framework/families", data={"name": [f"{MADE}{two_roles.token} A", "B"], "description": ""}, headers=own
         )
         assert twice.status_code == 400
-        # A row's refusal, asked by htmx: the row alone, its reason beside the level.
-        await hilde.post(
+        # Without script, a row's form posts and the page comes back at the row; a role that is not
+        # there is not found.
+        added = await hilde.post(
             f"/hr/framework/roles/{role.id}/skills", data=writes[f"/hr/framework/roles/{role.id}/skills"], headers=own
         )
+        assert added.status_code == 303
+        assert added.headers["location"] == f"/hr/framework/roles/{role.id}#skill-{sql}"
+        changed = await hilde.post(
+            f"/hr/framework/roles/{role.id}/skills/{sql}",
+            data={"target_level": "2", "importance": "important"},
+            headers=own,
+        )
+        assert changed.status_code == 303
+        assert changed.headers["location"] == f"/hr/framework/roles/{role.id}#skill-{sql}"
+        missing = await hilde.get(f"/hr/framework/roles/{uuid.uuid4()}")
+        assert missing.status_code == 404
+        # A row's refusal, asked by htmx: the row alone, its reason beside the level.
         row = await hilde.post(
             f"/hr/framework/roles/{role.id}/skills/{sql}",
             data={"target_level": "9", "importance": "essential"},
@@ -404,4 +417,4 @@ async def test_only_hr_reaches_the_framework_and_its_forms_take_exactly_their_fi
         paths, _ = await service.list_paths(from_role_id=role.id, to_role_id=None, kind=None, cursor=None, limit=10)
         assert list(paths) == []
         required, _ = await service.role_skills(role.id, None, 10)
-        assert [(r.skill_label, r.target_level) for r in required] == [("SQL", 3)]
+        assert [(r.skill_label, r.target_level, r.importance) for r in required] == [("SQL", 2, Importance.IMPORTANT)]
