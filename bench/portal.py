@@ -110,6 +110,7 @@ IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "managed": first_link("/openings", "/openings/"),
     "course": first_link("/hr/learning?status=all", "/hr/learning/"),
     "hr_person": first_link("/hr/people", "/hr/people/"),
+    "framework_role": first_link("/hr/framework", "/hr/framework/roles/"),
 }
 MANAGERS = ("manager",)
 HR_ONLY = ("hr",)
@@ -149,6 +150,10 @@ PAGES: list[Page] = [
     Page("/hr/people", HR_ONLY),
     Page("/hr/people?q=a&status=any", HR_ONLY),
     Page("/hr/people/{hr_person}", HR_ONLY),
+    Page("/hr/framework", HR_ONLY),
+    Page("/hr/framework/roles/{framework_role}", HR_ONLY),
+    Page("/hr/framework/roles/{framework_role}/skills/search?q=data", HR_ONLY),
+    Page("/hr/framework/paths", HR_ONLY),
 ]
 
 

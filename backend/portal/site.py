@@ -26,6 +26,7 @@ from backend.portal.hiring import HIRING_PATHS, HiringController
 from backend.portal.hr import HR_PATHS, HRController
 from backend.portal.hr_learning import LearningController
 from backend.portal.hr_people import PeopleController
+from backend.portal.hr_framework import FrameworkController
 from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
@@ -107,6 +108,7 @@ def portal_routers(
             HRController,
             LearningController,
             PeopleController,
+            FrameworkController,
         ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,
