@@ -108,6 +108,7 @@ IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "programme": first_link("/mentoring", "/mentoring/programmes/"),
     "pairing": first_link("/mentoring", "/mentoring/pairings/"),
     "managed": first_link("/openings", "/openings/"),
+    "hr_opening": first_link("/hr/openings", "/hr/openings/"),
 }
 MANAGERS = ("manager",)
 HR_ONLY = ("hr",)
@@ -137,6 +138,12 @@ PAGES: list[Page] = [
     Page("/openings/{managed}", MANAGERS),
     Page("/openings/{managed}/edit", MANAGERS),
     Page("/hr", HR_ONLY),
+    Page("/hr/openings", HR_ONLY),
+    Page("/hr/openings?status=open", HR_ONLY),
+    Page("/hr/openings/new", HR_ONLY),
+    Page("/hr/openings/managers?manager_q=a", HR_ONLY),
+    Page("/hr/openings/{hr_opening}", HR_ONLY),
+    Page("/hr/openings/{hr_opening}/edit", HR_ONLY),
 ]
 
 

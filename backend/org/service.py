@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from backend.api.pagination import paginate
 from backend.core.changes import note_change
@@ -121,8 +122,15 @@ class OrgService:
         limit: int,
         email: str | None = None,
         external_id: str | None = None,
+        manages_people: bool | None = None,
     ) -> tuple[Sequence[Employee], str | None]:
+        """`manages_people`: true keeps those with at least one active direct report (who may be named an
+        opening's hiring manager), false those with none."""
         query = select(Employee)
+        if manages_people is not None:
+            report = aliased(Employee)
+            leads = exists().where(report.manager_id == Employee.id, report.active.is_(True))
+            query = query.where(leads if manages_people else ~leads)
         if email is not None:
             query = query.where(Employee.email == email_for_lookup(email))
         if external_id is not None:
