@@ -24,14 +24,25 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from playwright.async_api import Page, expect
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.principal import Principal, UserRole, scopes_for
 from backend.marketplace.applications import ApplicationService
-from backend.marketplace.models import Application, ManagerRelease, Opportunity, OpportunityKind
+from backend.marketplace.models import (
+    Application,
+    ApplicationStage,
+    ManagerRelease,
+    ManagerReleaseEvent,
+    Move,
+    Opportunity,
+    OpportunityKind,
+)
 from backend.marketplace.opportunities import OpportunityService
-from backend.marketplace.schemas import ApplicationCreate, OpportunityCreate, OpportunitySkillSet
+from backend.marketplace.schemas import ApplicationCreate, OpportunityCreate, OpportunitySkillSet, StageChange
 from backend.notifications.models import Notification
+from backend.org.models import Employee
 from backend.portal.i18n import LANGUAGE_COOKIE
+from tenants.base import new_id
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TokenFactory
 from tests.portal.conftest import Portal, Shots, assert_accessible, sign_in
@@ -66,31 +77,44 @@ async def session_of(page: Page, portal: Portal, login: str) -> httpx.AsyncClien
 
 
 @pytest.fixture
-async def made(portal: Portal, database: Database) -> AsyncIterator[None]:
-    """Whatever these tests make goes again afterwards: the openings, their applications, releases and
-    the notifications those sent."""
-    yield
+async def made(portal: Portal, database: Database) -> AsyncIterator[list[uuid.UUID]]:
+    """Whatever these tests make goes again afterwards: the openings, their applications, releases,
+    moves and the notifications those sent, and the people a test adds (it appends their ids)."""
+    people: list[uuid.UUID] = []
+    yield people
     async with database.tenant_session(portal.tenant) as session, session.begin():
         openings = select(Opportunity.id).where(Opportunity.title.startswith(MADE))
-        applications = [
-            str(i)
-            for i in await session.scalars(select(Application.id).where(Application.opportunity_id.in_(openings)))
-        ]
-        await session.execute(delete(Notification).where(Notification.data["application_id"].astext.in_(applications)))
-        await session.execute(
-            delete(Notification).where(
-                Notification.data["opportunity_id"].astext.in_([str(i) for i in await session.scalars(openings)])
-            )
-        )
-        await session.execute(
-            delete(ManagerRelease).where(
-                ManagerRelease.application_id.in_(
-                    select(Application.id).where(Application.opportunity_id.in_(openings))
-                )
-            )
-        )
+        applications = select(Application.id).where(Application.opportunity_id.in_(openings))
+        releases = select(ManagerRelease.id).where(ManagerRelease.application_id.in_(applications))
+        told = [str(i) for i in await session.scalars(applications)]
+        await session.execute(delete(Notification).where(Notification.data["application_id"].astext.in_(told)))
+        await session.execute(delete(ManagerReleaseEvent).where(ManagerReleaseEvent.release_id.in_(releases)))
+        await session.execute(delete(ManagerRelease).where(ManagerRelease.application_id.in_(applications)))
+        await session.execute(delete(Move).where(Move.opportunity_id.in_(openings)))
         await session.execute(delete(Application).where(Application.opportunity_id.in_(openings)))
         await session.execute(delete(Opportunity).where(Opportunity.title.startswith(MADE)))
+        await session.execute(delete(Notification).where(Notification.employee_id.in_(people)))
+        for employee_id in reversed(people):
+            await session.execute(delete(Employee).where(Employee.id == employee_id))
+
+
+async def open_gig(session: AsyncSession, portal: Portal, title: str) -> uuid.UUID:
+    """An open gig of HR's, Hm its hiring manager, asking SQL at level 3."""
+    service = OpportunityService(session)
+    opening = await service.create(
+        hr(portal.tenant),
+        OpportunityCreate(
+            title=title,
+            kind=OpportunityKind.GIG,
+            description="Two hours a week on the pricing data.",
+            hiring_manager_id=portal.world.people["hm"],
+            hours_per_week=2,
+            duration_weeks=8,
+            skills=[OpportunitySkillSet(skill_id=portal.world.skills["SQL"], level=3)],
+        ),
+    )
+    await service.open(hr(portal.tenant), opening.id)
+    return opening.id
 
 
 @dataclass(frozen=True)
@@ -102,36 +126,56 @@ class Pipeline:
 
 
 @pytest.fixture
-async def pipeline(portal: Portal, database: Database, made: None) -> Pipeline:
-    """An open gig of HR's, Hm its hiring manager, to which Dan and Cara applied (each through the
-    service the API's apply route calls, as themselves)."""
+async def pipeline(portal: Portal, database: Database, made: list[uuid.UUID]) -> Pipeline:
+    """An open gig of HR's to which Dan and Cara applied (each through the service the API's apply
+    route calls, as themselves)."""
     world = portal.world
     title = f"{MADE}{secrets.token_hex(3)} pipeline gig"
     async with database.tenant_session(portal.tenant) as session, session.begin():
-        service = OpportunityService(session)
-        opening = await service.create(
-            hr(portal.tenant),
-            OpportunityCreate(
-                title=title,
-                kind=OpportunityKind.GIG,
-                description="Two hours a week on the pricing data.",
-                hiring_manager_id=world.people["hm"],
-                hours_per_week=2,
-                duration_weeks=8,
-                skills=[OpportunitySkillSet(skill_id=world.skills["SQL"], level=3)],
-            ),
-        )
-        await service.open(hr(portal.tenant), opening.id)
+        opening = await open_gig(session, portal, title)
         applications = ApplicationService(session)
         dan = await applications.apply(
-            person(portal.tenant, world.people["dan"]), opening.id, ApplicationCreate(note="Pricing is my thing.")
+            person(portal.tenant, world.people["dan"]), opening, ApplicationCreate(note="Pricing is my thing.")
         )
-        cara = await applications.apply(person(portal.tenant, world.people["cara"]), opening.id, ApplicationCreate())
-    return Pipeline(opening.id, title, dan.id, cara.id)
+        cara = await applications.apply(person(portal.tenant, world.people["cara"]), opening, ApplicationCreate())
+    return Pipeline(opening, title, dan.id, cara.id)
+
+
+@dataclass(frozen=True)
+class Offered:
+    opening: uuid.UUID
+    application: uuid.UUID
+    name: str
+
+
+@pytest.fixture
+async def offered(portal: Portal, database: Database, made: list[uuid.UUID]) -> Offered:
+    """Piet (added for this test, as is Olga, his manager) applied to an open gig of HR's and HR moved
+    him to Offer: the mobility policy (at offer) asks Olga to release him."""
+    tag = secrets.token_hex(3)
+    olga = Employee(id=new_id(), email=f"olga.{tag}@example.com", full_name=f"Olga {tag}", level=5)
+    piet = Employee(id=new_id(), email=f"piet.{tag}@example.com", full_name=f"Piet {tag}", manager_id=olga.id, level=3)
+    made.extend([olga.id, piet.id])
+    async with database.tenant_session(portal.tenant) as session, session.begin():
+        session.add(olga)
+        await session.flush()
+        session.add(piet)
+        await session.flush()
+        opening = await open_gig(session, portal, f"{MADE}{tag} release gig")
+        applications = ApplicationService(session)
+        applied = await applications.apply(person(portal.tenant, piet.id), opening, ApplicationCreate())
+        at_offer = await applications.move(hr(portal.tenant), applied.id, StageChange(to=ApplicationStage.OFFER))
+        assert at_offer.release is not None
+    return Offered(opening, applied.id, piet.full_name)
 
 
 async def test_hr_posts_a_gig_for_a_hiring_manager_chosen_by_name_and_opens_it(
-    page: Page, portal: Portal, shots: Shots, made: None, client: AsyncTestClient[Litestar], auth: TokenFactory
+    page: Page,
+    portal: Portal,
+    shots: Shots,
+    made: list[uuid.UUID],
+    client: AsyncTestClient[Litestar],
+    auth: TokenFactory,
 ) -> None:
     world = portal.world
     title = f"{MADE}{secrets.token_hex(3)} pricing gig"
@@ -311,6 +355,44 @@ async def test_hr_moves_an_application_across_the_board_by_keyboard_and_a_reject
     assert (await client.get(f"{API}/applications/{pipeline.dan}", headers=headers)).json()["stage"] == "interview"
     cara_read = (await client.get(f"{API}/applications/{pipeline.cara}", headers=headers)).json()
     assert (cara_read["stage"], cara_read["reason_shared"]) == ("rejected", told)
+
+
+async def test_hr_overrides_a_release_the_manager_has_not_given_and_the_hire_goes_ahead(
+    page: Page, portal: Portal, shots: Shots, offered: Offered, client: AsyncTestClient[Litestar], auth: TokenFactory
+) -> None:
+    board_url = f"{portal.base_url}/hr/openings/{offered.opening}"
+    await signed_in(page, portal, "hilde")
+    await page.goto(board_url)
+    card = page.locator(f"#application-{offered.application}")
+    await expect(page.locator("#column-offer")).to_contain_text(offered.name)
+    await expect(card.locator(".release-status")).to_contain_text("Release by their manager: waiting for an answer")
+    await expect(card.locator(".release-status")).to_contain_text("answer due by")
+    # Without a reason, the override is refused beside its field.
+    await card.locator("summary", has_text="Override the release").click()
+    async with page.expect_response(lambda r: r.url.endswith("/override")) as answered:
+        await card.get_by_role("button", name="Override").click()
+    assert (await answered.value).status == 422
+    reason = card.get_by_label("Why the move goes ahead without their manager's release")
+    await expect(page.locator(f"#override-error-{offered.application}")).to_have_text(
+        "An override needs a reason: say why the move goes ahead."
+    )
+    await expect(reason).to_have_attribute("aria-describedby", f"override-error-{offered.application}")
+    await assert_accessible(page)
+    await shots(page, "hr-board-override-refused")
+    await reason.fill("The project starts on Monday; agreed with the department head.")
+    await card.get_by_role("button", name="Override").click()
+    await page.wait_for_url(f"{board_url}#application-{offered.application}")
+    await expect(card.locator(".release-status")).to_contain_text("overridden by HR")
+    await expect(card.locator("summary", has_text="Override the release")).to_have_count(0)
+    # The hire waits no more.
+    await card.get_by_role("button", name=f"Move {offered.name} to Hired").click()
+    await page.wait_for_url(f"{board_url}#application-{offered.application}")
+    await expect(page.locator("#column-hired")).to_contain_text(offered.name)
+    await expect(page.locator("#status-title")).to_have_text("Status: Filled")
+    got = (
+        await client.get(f"{API}/applications/{offered.application}", headers=auth(portal.tenant, UserRole.HR_ADMIN))
+    ).json()
+    assert (got["stage"], got["release"]["status"]) == ("hired", "overridden")
 
 
 async def test_the_candidates_are_the_apis_for_hr_and_the_board_speaks_dutch(
