@@ -477,6 +477,11 @@ async def test_only_hr_reaches_the_openings_and_writes_come_from_our_pages_only(
         assert odd.status_code == 400
         board = await hilde.get(f"/hr/openings/{opening}")
         assert "Status: Open" in board.text
+        # An opening that does not exist: the refusal page, back to the openings.
+        for path in (f"/hr/openings/{uuid.uuid4()}", f"/hr/openings/{uuid.uuid4()}/edit"):
+            missing = await hilde.get(path)
+            assert missing.status_code == 404, path
+            assert 'href="/hr/openings"' in missing.text
     async with database.tenant_session(portal.tenant) as session:
         stage = await session.scalar(select(Application.stage).where(Application.id == dan))
         title = await session.scalar(select(Opportunity.title).where(Opportunity.id == opening))
