@@ -111,6 +111,7 @@ IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "course": first_link("/hr/learning?status=all", "/hr/learning/"),
     "hr_person": first_link("/hr/people", "/hr/people/"),
     "framework_role": first_link("/hr/framework", "/hr/framework/roles/"),
+    "hr_opening": first_link("/hr/openings", "/hr/openings/"),
 }
 MANAGERS = ("manager",)
 HR_ONLY = ("hr",)
@@ -154,6 +155,12 @@ PAGES: list[Page] = [
     Page("/hr/framework/roles/{framework_role}", HR_ONLY),
     Page("/hr/framework/roles/{framework_role}/skills/search?q=data", HR_ONLY),
     Page("/hr/framework/paths", HR_ONLY),
+    Page("/hr/openings", HR_ONLY),
+    Page("/hr/openings?status=open", HR_ONLY),
+    Page("/hr/openings/new", HR_ONLY),
+    Page("/hr/openings/managers?manager_q=a", HR_ONLY),
+    Page("/hr/openings/{hr_opening}", HR_ONLY),
+    Page("/hr/openings/{hr_opening}/edit", HR_ONLY),
 ]
 
 

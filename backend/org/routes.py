@@ -106,7 +106,8 @@ class EmployeeController(Controller):
         "/",
         opt={"scope": Scope.EMPLOYEES_READ},
         summary="List employees",
-        description="`email` or `external_id` looks one person up: a list of at most one, empty if nobody has it.",
+        description="`email` or `external_id` looks one person up: a list of at most one, empty if nobody has it. "
+        "`manages_people=true` keeps those with an active direct report (who may be an opening's hiring manager).",
     )
     async def list_employees(
         self,
@@ -120,12 +121,14 @@ class EmployeeController(Controller):
         q: Search = None,
         email: LookupEmail = None,
         external_id: LookupExternalId = None,
+        manages_people: FromQuery[bool | None] = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[EmployeeRead]:
         items, next_cursor = await OrgService(db).list_employees(
             email=email,
             external_id=external_id,
+            manages_people=manages_people,
             org_unit_id=org_unit_id,
             within_unit=within_org_unit_id,
             manager_id=manager_id,

@@ -128,14 +128,20 @@ class OrgService:
         email: str | None = None,
         external_id: str | None = None,
         within_unit: uuid.UUID | None = None,
+        manages_people: bool | None = None,
     ) -> tuple[Sequence[Employee], str | None]:
         """A page of employees, by id, filtered by what is given (nothing: everyone). `org_unit_id`: the
         people placed in that unit itself; `within_unit`: those in that unit or any unit below it (a
-        department with its teams)."""
+        department with its teams). `manages_people`: true keeps those with at least one active direct
+        report (who may be named an opening's hiring manager), false those with none."""
         query = select(Employee)
         if within_unit is not None:
             units = {within_unit} | await descendants(self.session, OrgUnit, "parent_id", within_unit)
             query = query.where(Employee.org_unit_id.in_(units))
+        if manages_people is not None:
+            report = aliased(Employee)
+            leads = exists().where(report.manager_id == Employee.id, report.active.is_(True))
+            query = query.where(leads if manages_people else ~leads)
         if email is not None:
             query = query.where(Employee.email == email_for_lookup(email))
         if external_id is not None:

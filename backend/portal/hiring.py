@@ -61,7 +61,7 @@ from backend.matching.schemas import TOP_CANDIDATES
 from backend.matching.serving import MatchServingService
 from backend.org.models import OrgUnitKind
 from backend.org.service import OrgService
-from backend.portal.forms import FORM, field_of
+from backend.portal.forms import FORM, Refusal, field_of
 from backend.portal.i18n import Language
 from backend.portal.lists import every
 from backend.portal.routes import Visit
@@ -83,6 +83,20 @@ TEXT_FIELDS = ("title", "kind", "description", "role_id", "org_unit_id", "locati
 # the skill again when ticked.
 POSTING_FIELDS = (*TEXT_FIELDS, "remote", "q", "intent")
 POSTING_ROWS = ("skill_row", "skill_id", "level", "importance")
+# HR's posting form (`hr_openings.py`) also names the hiring manager, chosen by name: the one chosen
+# (`hiring_manager_id`, a radio button) and the search of people who may be one (`manager_q`).
+MANAGER_FIELDS = ("hiring_manager_id", "manager_q")
+# How many people a search of hiring managers shows (the API's default page).
+MANAGER_RESULTS = 20
+
+
+@dataclass
+class ChosenManager:
+    """A person named (or to name) the opening's hiring manager, as the form shows them."""
+
+    employee_id: str
+    name: str
+    title: str | None
 
 
 @dataclass
@@ -103,15 +117,21 @@ class PostingForm:
     remote: bool = False
     skills: list[ChosenSkill] = field(default_factory=list)
     q: str = ""
+    # Whether the form names the hiring manager (HR's does; a manager's posts as the hiring manager),
+    # the one chosen and the search of people who may be one.
+    names_manager: bool = False
+    manager: ChosenManager | None = None
+    manager_q: str = ""
 
     @classmethod
-    def of(cls, opening: OpportunityRead) -> PostingForm:
+    async def of(cls, db: AsyncSession, opening: OpportunityRead, *, names_manager: bool = False) -> PostingForm:
         def text(value: object) -> str:
             return "" if value is None else str(value)
 
         fields = {name: text(getattr(opening, name)) for name in TEXT_FIELDS}
         skills = [ChosenSkill(str(s.skill_id), s.label, str(s.level), s.importance.value) for s in opening.skills]
-        return cls(fields, opening.remote, skills)
+        manager = await _manager(db, text(opening.hiring_manager_id)) if names_manager else None
+        return cls(fields, opening.remote, skills, names_manager=names_manager, manager=manager)
 
     def skill_ids(self) -> set[str]:
         return {s.skill_id for s in self.skills}
@@ -129,7 +149,9 @@ class PostingForm:
         ]
         if creating and not skills and self.fields.get("kind") == OpportunityKind.ROLE:
             skills = None
+        named = {"hiring_manager_id": self.manager.employee_id if self.manager else None} if self.names_manager else {}
         return {
+            **named,
             "title": self.fields.get("title", ""),
             "kind": self.fields.get("kind", ""),
             "description": value("description"),
@@ -143,10 +165,12 @@ class PostingForm:
         }
 
 
-async def read_posting_form(db: AsyncSession, form: FormMultiDict) -> PostingForm:
+async def read_posting_form(db: AsyncSession, form: FormMultiDict, *, names_manager: bool = False) -> PostingForm:
     """The posting form as sent: its fields, and the skills ticked with their level and importance
     (each row of skills sends `skill_row`, `level` and `importance` in the same order, and `skill_id`
-    when ticked; labels come from the library: a skill that is not in it is left out)."""
+    when ticked; labels come from the library: a skill that is not in it is left out); with
+    `names_manager`, the hiring manager chosen (a person not in the directory is left out) and the
+    search for one."""
     fields = {name: str(form.get(name, "")) for name in TEXT_FIELDS}
     ticked = {value for value in form.getall("skill_id", []) if isinstance(value, str)}
     rows = zip(form.getall("skill_row", []), form.getall("level", []), form.getall("importance", []), strict=False)
@@ -157,7 +181,15 @@ async def read_posting_form(db: AsyncSession, form: FormMultiDict) -> PostingFor
         label = await _skill_label(db, str(skill_id))
         if label is not None:
             skills.append(ChosenSkill(str(skill_id), label, str(level), str(importance)))
-    return PostingForm(fields, form.get("remote") == "yes", skills, str(form.get("q", "")).strip())
+    return PostingForm(
+        fields,
+        form.get("remote") == "yes",
+        skills,
+        str(form.get("q", "")).strip(),
+        names_manager=names_manager,
+        manager=await _manager(db, str(form.get("hiring_manager_id", ""))) if names_manager else None,
+        manager_q=str(form.get("manager_q", "")).strip() if names_manager else "",
+    )
 
 
 async def _skill_label(db: AsyncSession, value: str) -> str | None:
@@ -165,6 +197,35 @@ async def _skill_label(db: AsyncSession, value: str) -> str | None:
         return (await SkillService(db).get_skill(uuid.UUID(value))).label
     except (ValueError, NotFoundError):
         return None
+
+
+async def _manager(db: AsyncSession, value: str) -> ChosenManager | None:
+    try:
+        person = await OrgService(db).get_employee(uuid.UUID(value))
+    except (ValueError, NotFoundError):
+        return None
+    return ChosenManager(str(person.id), person.full_name, person.title)
+
+
+async def manager_search(db: AsyncSession, q: str, chosen: ChosenManager | None) -> list[ChosenManager]:
+    """The people who may be named hiring manager (active, with an active direct report: the rule the
+    service checks) whose name or email contains `q` (none for an empty `q`), as
+    `GET /employees?active=true&manages_people=true&q=` finds them, less the one already chosen."""
+    if not q:
+        return []
+    found, _ = await OrgService(db).list_employees(
+        org_unit_id=None,
+        manager_id=None,
+        role_id=None,
+        location=None,
+        active=True,
+        q=q,
+        cursor=None,
+        limit=MANAGER_RESULTS,
+        manages_people=True,
+    )
+    taken = chosen.employee_id if chosen else None
+    return [ChosenManager(str(p.id), p.full_name, p.title) for p in found if str(p.id) != taken]
 
 
 def posting_refusal(language: Language, exc: DomainError | msgspec.ValidationError) -> dict[str, str]:
@@ -205,6 +266,9 @@ def _field_message(language: Language, name: str) -> str | None:
             "A gig or a project needs the weeks it lasts, from 1 to 260; an opening for a role has none."
         ),
         "skills": gettext("Choose a level, from 1 to 5, for each skill asked for."),
+        "hiring_manager_id": gettext(
+            "Choose the hiring manager by name: someone who manages at least one person and has not applied to it."
+        ),
     }
     return messages.get(name)
 
@@ -269,6 +333,120 @@ async def _mine(db: AsyncSession, principal: Principal, manager_id: uuid.UUID) -
     )
 
 
+async def posting_context(db: AsyncSession, form: PostingForm, errors: dict[str, str] | None) -> dict[str, Any]:
+    """What the posting form shows: its choices (departments, roles, levels), the skill search's
+    results (and, on HR's form, the hiring manager search's) and what was typed."""
+    departments, _ = await OrgService(db).list_units(
+        parent_id=None, kind=OrgUnitKind.DEPARTMENT, q=None, cursor=None, limit=MAX_LIMIT
+    )
+    units = {str(unit.id): unit.name for unit in departments}
+    unit_id = form.fields.get("org_unit_id", "")
+    if unit_id and unit_id not in units:
+        # An opening HR placed in a team keeps it.
+        with contextlib.suppress(ValueError, NotFoundError):
+            units[unit_id] = (await OrgService(db).get_unit(uuid.UUID(unit_id))).name
+    roles, _ = await FrameworkService(db).list_roles(
+        job_family_id=None, level=None, q=None, cursor=None, limit=MAX_LIMIT
+    )
+    kinds = [k.value for k in POSTED_KINDS]
+    if form.fields.get("kind") and form.fields["kind"] not in kinds:
+        kinds.append(form.fields["kind"])
+    return {
+        "form": form,
+        "kinds": kinds,
+        "units": sorted(units.items(), key=lambda item: item[1].casefold()),
+        "roles": sorted(roles, key=lambda r: (r.title.casefold(), r.level or 0)),
+        "levels": await SkillService(db).proficiency_levels(),
+        "importances": [i.value for i in Importance],
+        "results": await skill_search(db, form.q, form.skill_ids()),
+        "managers": await manager_search(db, form.manager_q, form.manager),
+        "errors": errors or {},
+    }
+
+
+# A page shown again after a search (no refusal) or a refusal (at its status): (form, refusal) -> the page.
+ShowForm = Callable[[PostingForm, Refusal | None], Awaitable[Template]]
+
+
+async def submit_posting(
+    visit: Visit,
+    write: Callable[[PostingForm], Awaitable[uuid.UUID]],
+    show: ShowForm,
+    gone: Callable[[], Awaitable[Template]],
+    done: str,
+    *,
+    names_manager: bool = False,
+) -> Any:
+    """The posting form sent (a new opening, or an edit): after the same-origin wall, its fields read
+    (HR's with the hiring manager's); a search (`intent=search`, the form without script) shows it
+    again with the results; else `write` saves it (the service's create or update, in a savepoint)
+    and the browser goes to `done` (`{id}`: the opening's), or the form comes back with the refusal
+    beside its field (the API's status). An opening gone (404): `gone`."""
+    visit.refuse_cross_site()
+    fields = (*POSTING_FIELDS, *MANAGER_FIELDS) if names_manager else POSTING_FIELDS
+    raw = await visit.form(*fields, repeated=POSTING_ROWS)
+    form = await read_posting_form(visit.db, raw, names_manager=names_manager)
+    if raw.get("intent") == "search":
+        return await show(form, None)
+    saved: list[uuid.UUID] = []
+
+    async def save() -> None:
+        saved.append(await write(form))
+
+    try:
+        errors = await visit.attempt(save, partial(posting_refusal, visit.language), not_found_raises=True)
+    except NotFoundError:
+        return await gone()
+    if errors:
+        return await show(form, errors)
+    return Redirect(done.format(id=saved[0]), status_code=303)
+
+
+async def create_opening(visit: Visit, form: PostingForm) -> uuid.UUID:
+    """A new draft, as `POST /opportunities` makes it."""
+    data = msgspec.convert(form.payload(creating=True), OpportunityCreate, strict=False)
+    return (await OpportunityService(visit.db).create(visit.principal, data)).id
+
+
+async def update_opening(visit: Visit, opportunity_id: uuid.UUID, form: PostingForm) -> uuid.UUID:
+    """An opening changed, as `PATCH /opportunities/{id}` changes it."""
+    data = msgspec.convert(form.payload(creating=False), OpportunityUpdate, strict=False)
+    return (await OpportunityService(visit.db).update(visit.principal, opportunity_id, data)).id
+
+
+async def change_status(
+    visit: Visit, opportunity_id: uuid.UUID, change: Callable[[Principal, uuid.UUID], Awaitable[OpportunityRead]]
+) -> tuple[str, int] | None:
+    """Open or close an opening (a form of one button: any field is refused), as the API's routes do:
+    None once done; else why not in the person's words, with the API's status. One the person may
+    not see raises `NotFoundError`."""
+    visit.refuse_cross_site()
+    await visit.form()
+    refused = await visit.attempt(lambda: change(visit.principal, opportunity_id), not_found_raises=True)
+    if isinstance(refused.error, DomainError):
+        return status_refusal(visit.language, refused.error), refused.status
+    return None
+
+
+async def move_application(visit: Visit, application_id: uuid.UUID) -> tuple[dict[str, str], Refusal]:
+    """One application moved on (or rejected with its reason), as `POST /applications/{id}/stage`:
+    what was typed and the refusal (empty once done). One the person may not see raises
+    `NotFoundError`."""
+    visit.refuse_cross_site()
+    raw = await visit.form("to", "note", "reason_shared")
+    typed = {name: str(raw.get(name, "")) for name in ("to", "note", "reason_shared")}
+    language = visit.language
+
+    async def move() -> None:
+        body = {"to": typed["to"], "note": typed["note"].strip() or None}
+        if typed["reason_shared"].strip():
+            body["reason_shared"] = typed["reason_shared"].strip()
+        await ApplicationService(visit.db).move(visit.principal, application_id, msgspec.convert(body, StageChange))
+
+    errors = await visit.attempt(move, lambda exc: stage_refusal(language, exc, typed["to"]), not_found_raises=True)
+    return typed, errors
+
+
 async def _refused_page(visit: Visit, status: int, *, about: str) -> Template:
     """The refusal page, as the API answers: a 404 (an opening one may not see, as if it did not exist)
     or a 403 (not one's own opening, or not a manager's page), with why; back to the board."""
@@ -309,38 +487,9 @@ class HiringController(Controller):
             me=me,
             unread=unread,
             by_status=by_status,
-            **await self._form_context(visit.db, form, errors),
+            **await posting_context(visit.db, form, errors),
             action="/openings",
         )
-
-    async def _form_context(self, db: AsyncSession, form: PostingForm, errors: dict[str, str] | None) -> dict[str, Any]:
-        """What the posting form shows: its choices (departments, roles, levels), the skill search's
-        results and what was typed."""
-        departments, _ = await OrgService(db).list_units(
-            parent_id=None, kind=OrgUnitKind.DEPARTMENT, q=None, cursor=None, limit=MAX_LIMIT
-        )
-        units = {str(unit.id): unit.name for unit in departments}
-        unit_id = form.fields.get("org_unit_id", "")
-        if unit_id and unit_id not in units:
-            # An opening HR placed in a team keeps it.
-            with contextlib.suppress(ValueError, NotFoundError):
-                units[unit_id] = (await OrgService(db).get_unit(uuid.UUID(unit_id))).name
-        roles, _ = await FrameworkService(db).list_roles(
-            job_family_id=None, level=None, q=None, cursor=None, limit=MAX_LIMIT
-        )
-        kinds = [k.value for k in POSTED_KINDS]
-        if form.fields.get("kind") and form.fields["kind"] not in kinds:
-            kinds.append(form.fields["kind"])
-        return {
-            "form": form,
-            "kinds": kinds,
-            "units": sorted(units.items(), key=lambda item: item[1].casefold()),
-            "roles": sorted(roles, key=lambda r: (r.title.casefold(), r.level or 0)),
-            "levels": await SkillService(db).proficiency_levels(),
-            "importances": [i.value for i in Importance],
-            "results": await skill_search(db, form.q, form.skill_ids()),
-            "errors": errors or {},
-        }
 
     @get("/openings", opt={"scope": Scope.OPPORTUNITIES_READ}, name="portal:openings")
     async def openings(self, visit: NamedDependency[Visit]) -> Template:
@@ -375,21 +524,16 @@ class HiringController(Controller):
 
     @post("/openings", opt={"scope": Scope.OPPORTUNITIES_WRITE}, name="portal:openings-post", media_type=MediaType.HTML)
     async def post_opening(self, visit: NamedDependency[Visit]) -> Any:
-        visit.refuse_cross_site()
-        raw = await visit.form(*POSTING_FIELDS, repeated=POSTING_ROWS)
-        form = await read_posting_form(visit.db, raw)
-        if raw.get("intent") == "search":
-            # Without script, the search sends the whole form: it comes back with the results, as typed.
-            return await self._openings_page(visit, form=form)
-        created: list[OpportunityRead] = []
+        async def show(form: PostingForm, errors: Refusal | None) -> Template:
+            return await self._openings_page(visit, form=form, errors=errors, status=errors.status if errors else 200)
 
-        async def create() -> None:
-            data = msgspec.convert(form.payload(creating=True), OpportunityCreate, strict=False)
-            created.append(await OpportunityService(visit.db).create(visit.principal, data))
-
-        if errors := await visit.attempt(create, partial(posting_refusal, visit.language)):
-            return await self._openings_page(visit, form=form, errors=errors, status=errors.status)
-        return Redirect(f"/openings/{created[0].id}", status_code=303)
+        return await submit_posting(
+            visit,
+            partial(create_opening, visit),
+            show,
+            partial(_refused_page, visit, 404, about="opening"),
+            "/openings/{id}",
+        )
 
     # --- one opening --------------------------------------------------------------------------------
 
@@ -417,7 +561,7 @@ class HiringController(Controller):
             me=me,
             unread=unread,
             opening=opening,
-            **await self._form_context(visit.db, form or PostingForm.of(opening), errors),
+            **await posting_context(visit.db, form or await PostingForm.of(visit.db, opening), errors),
             action=f"/openings/{opening.id}/edit",
         )
 
@@ -428,29 +572,17 @@ class HiringController(Controller):
         media_type=MediaType.HTML,
     )
     async def save(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Any:
-        visit.refuse_cross_site()
-        raw = await visit.form(*POSTING_FIELDS, repeated=POSTING_ROWS)
-        form = await read_posting_form(visit.db, raw)
-        if raw.get("intent") == "search":
-            return await self._edit_page(visit, opportunity_id, form=form)
+        async def show(form: PostingForm, errors: Refusal | None) -> Template:
+            status = errors.status if errors else 200
+            return await self._edit_page(visit, opportunity_id, form=form, errors=errors, status=status)
 
-        async def update() -> None:
-            data = msgspec.convert(form.payload(creating=False), OpportunityUpdate, strict=False)
-            await OpportunityService(visit.db).update(visit.principal, opportunity_id, data)
-
-        try:
-            errors = await visit.attempt(update, partial(posting_refusal, visit.language), not_found_raises=True)
-        except NotFoundError:
-            return await _refused_page(visit, 404, about="opening")
-        if errors:
-            return await self._edit_page(
-                visit,
-                opportunity_id,
-                form=form,
-                errors=errors,
-                status=errors.status,
-            )
-        return Redirect(f"/openings/{opportunity_id}", status_code=303)
+        return await submit_posting(
+            visit,
+            partial(update_opening, visit, opportunity_id),
+            show,
+            partial(_refused_page, visit, 404, about="opening"),
+            "/openings/{id}",
+        )
 
     @post(
         "/openings/{opportunity_id:uuid}/open",
@@ -459,8 +591,6 @@ class HiringController(Controller):
         media_type=MediaType.HTML,
     )
     async def open_opening(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Any:
-        visit.refuse_cross_site()
-        await visit.form()  # a form of one button: any field sent is refused
         return await self._change_status(visit, opportunity_id, OpportunityService(visit.db).open)
 
     @post(
@@ -470,8 +600,6 @@ class HiringController(Controller):
         media_type=MediaType.HTML,
     )
     async def close_opening(self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID]) -> Any:
-        visit.refuse_cross_site()
-        await visit.form()  # a form of one button: any field sent is refused
         return await self._change_status(visit, opportunity_id, OpportunityService(visit.db).close)
 
     async def _change_status(
@@ -481,16 +609,11 @@ class HiringController(Controller):
         change: Callable[[Principal, uuid.UUID], Awaitable[OpportunityRead]],
     ) -> Any:
         try:
-            refused = await visit.attempt(lambda: change(visit.principal, opportunity_id), not_found_raises=True)
+            refused = await change_status(visit, opportunity_id, change)
         except NotFoundError:
             return await _refused_page(visit, 404, about="opening")
-        if isinstance(refused.error, DomainError):
-            return await self._opening_page(
-                visit,
-                opportunity_id,
-                status_error=status_refusal(visit.language, refused.error),
-                status=refused.status,
-            )
+        if refused:
+            return await self._opening_page(visit, opportunity_id, status_error=refused[0], status=refused[1])
         return Redirect(f"/openings/{opportunity_id}", status_code=303)
 
     @get("/openings/{opportunity_id:uuid}", opt={"scope": Scope.APPLICATIONS_READ}, name="portal:managed-opening")
@@ -565,21 +688,8 @@ class HiringController(Controller):
         self, visit: NamedDependency[Visit], opportunity_id: FromPath[uuid.UUID], application_id: FromPath[uuid.UUID]
     ) -> Any:
         """One application moved on (or rejected with its reason), as `POST /applications/{id}/stage`."""
-        visit.refuse_cross_site()
-        raw = await visit.form("to", "note", "reason_shared")
-        typed = {name: str(raw.get(name, "")) for name in ("to", "note", "reason_shared")}
-        language = visit.language
-
-        async def move() -> None:
-            body = {"to": typed["to"], "note": typed["note"].strip() or None}
-            if typed["reason_shared"].strip():
-                body["reason_shared"] = typed["reason_shared"].strip()
-            await ApplicationService(visit.db).move(visit.principal, application_id, msgspec.convert(body, StageChange))
-
         try:
-            errors = await visit.attempt(
-                move, lambda exc: stage_refusal(language, exc, typed["to"]), not_found_raises=True
-            )
+            typed, errors = await move_application(visit, application_id)
         except NotFoundError:
             return await _refused_page(visit, 404, about="opening")
         if errors:

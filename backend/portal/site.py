@@ -27,6 +27,7 @@ from backend.portal.hr import HR_PATHS, HRController
 from backend.portal.hr_learning import LearningController
 from backend.portal.hr_people import PeopleController
 from backend.portal.hr_framework import FrameworkController
+from backend.portal.hr_openings import HROpeningsController
 from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
@@ -109,6 +110,7 @@ def portal_routers(
             LearningController,
             PeopleController,
             FrameworkController,
+            HROpeningsController,
         ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,

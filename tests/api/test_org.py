@@ -54,6 +54,12 @@ async def test_employees_crud_filters_and_deactivation(
     within = (await client.get(f"/api/v1/employees?within_org_unit_id={w.department['id']}", headers=hr)).json()
     assert {e["id"] for e in within["items"]} == {w.manager["id"], w.employee["id"]}
     assert (await client.get(f"/api/v1/employees?org_unit_id={w.department['id']}", headers=hr)).json()["items"] == []
+    # Who may be named an opening's hiring manager: those with an active direct report.
+    leads = (await client.get("/api/v1/employees?manages_people=true", headers=hr)).json()["items"]
+    assert [e["id"] for e in leads] == [w.manager["id"]]
+    others = (await client.get("/api/v1/employees?manages_people=false", headers=hr)).json()["items"]
+    assert w.manager["id"] not in [e["id"] for e in others]
+    assert w.employee["id"] in [e["id"] for e in others]
     found = (await client.get("/api/v1/employees?q=ANA", headers=hr)).json()["items"]
     assert [e["email"] for e in found] == ["ana.e@example.com"]
     assert (await client.get("/api/v1/employees?location=lisbon", headers=hr)).json()["items"][0]["id"] == w.employee[
@@ -65,6 +71,9 @@ async def test_employees_crud_filters_and_deactivation(
     assert left.json()["active"] is False
     active = (await client.get("/api/v1/employees?active=true", headers=hr)).json()["items"]
     assert w.employee["id"] not in [e["id"] for e in active]
+    # A manager whose only report has left manages nobody now.
+    leads = (await client.get("/api/v1/employees?manages_people=true", headers=hr)).json()["items"]
+    assert w.manager["id"] not in [e["id"] for e in leads]
     # Still there, with history: nobody is deleted.
     assert (await client.get(f"/api/v1/employees/{w.employee['id']}", headers=hr)).status_code == 200
     assert len((await client.get(f"/api/v1/employees/{w.employee['id']}/skills", headers=hr)).json()["items"]) == 1
