@@ -101,6 +101,14 @@ def first_link(list_page: str, prefix: str) -> Callable[[httpx.Client], str | No
     return find
 
 
+def hr_run(client: httpx.Client) -> str | None:
+    """A pairing run, as HR finds one: the first run linked from the first programme of the list."""
+    programme = first_link("/hr/mentoring", "/hr/mentoring/programmes/")(client)
+    if programme is None:
+        return None
+    return first_link(f"/hr/mentoring/programmes/{programme}", "/hr/mentoring/runs/")(client)
+
+
 # How a detail page's id is found for a person. Add one for a new detail page.
 IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "opening": first_link("/board", "/board/"),
@@ -108,6 +116,8 @@ IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "programme": first_link("/mentoring", "/mentoring/programmes/"),
     "pairing": first_link("/mentoring", "/mentoring/pairings/"),
     "managed": first_link("/openings", "/openings/"),
+    "hr_programme": first_link("/hr/mentoring", "/hr/mentoring/programmes/"),
+    "hr_run": hr_run,
 }
 MANAGERS = ("manager",)
 HR_ONLY = ("hr",)
@@ -137,6 +147,9 @@ PAGES: list[Page] = [
     Page("/openings/{managed}", MANAGERS),
     Page("/openings/{managed}/edit", MANAGERS),
     Page("/hr", HR_ONLY),
+    Page("/hr/mentoring", HR_ONLY),
+    Page("/hr/mentoring/programmes/{hr_programme}", HR_ONLY),
+    Page("/hr/mentoring/runs/{hr_run}", HR_ONLY),
 ]
 
 
