@@ -178,10 +178,23 @@ async def test_hr_runs_a_programme_from_creation_to_a_published_pairing(
     await expect(page.locator("#programme-status")).to_contain_text("Open for enrolment.")
     async with database.tenant_session(portal.tenant) as session:
         saved = await ProgrammeService(session).get(hr(portal.tenant), programme_id)
-        assert (saved.name, saved.status, saved.goals) == (
+
+    # Edited: a description, read back through the service.
+    edit = page.locator("#edit")
+    await edit.get_by_label("Description").fill("Practise running a workshop with a colleague.")
+    await edit.get_by_role("button", name="Save the programme").click()
+    await expect(page.locator("#done")).to_have_text("The programme is saved.")
+    await expect(page.locator("#edit").get_by_label("Description")).to_have_value(
+        "Practise running a workshop with a colleague."
+    )
+
+    async with database.tenant_session(portal.tenant) as session:
+        saved = await ProgrammeService(session).get(hr(portal.tenant), programme_id)
+        assert (saved.name, saved.status, saved.goals, saved.description) == (
             setting.title,
             ProgrammeStatus.OPEN,
             "Everyone leads a workshop by June.",
+            "Practise running a workshop with a colleague.",
         )
 
     # Enrolment, by name, and its counts on the list.
@@ -333,6 +346,14 @@ async def test_hr_runs_a_programme_from_creation_to_a_published_pairing(
         people["dan"]: RequestStatus.WAITLISTED,
         people["hm"]: RequestStatus.WAITLISTED,
     }
+    # Closed: no more runs or enrolments.
+    await page.get_by_role("link", name=f"Back to {setting.title}").click()
+    await page.get_by_role("button", name="Close the programme").click()
+    await expect(page.locator("#programme-status")).to_contain_text("Closed.")
+    await expect(page.get_by_role("button", name="Run a pairing")).to_have_count(0)
+    await expect(page.locator("#run-list tbody tr")).to_have_count(1)
+    await expect(page.locator("#run-list tbody tr")).to_contain_text("Published")
+
     context = await browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900}, locale="en-GB")
     try:
         ana = await context.new_page()
