@@ -101,6 +101,14 @@ def first_link(list_page: str, prefix: str) -> Callable[[httpx.Client], str | No
     return find
 
 
+def hr_run(client: httpx.Client) -> str | None:
+    """A pairing run, as HR finds one: the first run linked from the first programme of the list."""
+    programme = first_link("/hr/mentoring", "/hr/mentoring/programmes/")(client)
+    if programme is None:
+        return None
+    return first_link(f"/hr/mentoring/programmes/{programme}", "/hr/mentoring/runs/")(client)
+
+
 # How a detail page's id is found for a person. Add one for a new detail page.
 IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "opening": first_link("/board", "/board/"),
@@ -112,6 +120,8 @@ IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "hr_person": first_link("/hr/people", "/hr/people/"),
     "framework_role": first_link("/hr/framework", "/hr/framework/roles/"),
     "hr_opening": first_link("/hr/openings", "/hr/openings/"),
+    "hr_programme": first_link("/hr/mentoring", "/hr/mentoring/programmes/"),
+    "hr_run": hr_run,
 }
 MANAGERS = ("manager",)
 HR_ONLY = ("hr",)
@@ -161,6 +171,9 @@ PAGES: list[Page] = [
     Page("/hr/openings/managers?manager_q=a", HR_ONLY),
     Page("/hr/openings/{hr_opening}", HR_ONLY),
     Page("/hr/openings/{hr_opening}/edit", HR_ONLY),
+    Page("/hr/mentoring", HR_ONLY),
+    Page("/hr/mentoring/programmes/{hr_programme}", HR_ONLY),
+    Page("/hr/mentoring/runs/{hr_run}", HR_ONLY),
 ]
 
 

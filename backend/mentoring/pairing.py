@@ -332,6 +332,18 @@ def pair_factors(pool: Pool, mentees: IntArray, mentors: IntArray) -> dict[str, 
     return {"skill_lead": lead, "wants_to_teach": teaches, "made_the_move": made_move, "time_zone_overlap": overlap}
 
 
+def scores_of(
+    pool: Pool, mentees: IntArray, mentors: IntArray, *, weights: dict[str, float] | None = None
+) -> FloatArray:
+    """The scores of the pairs (mentees[k], mentors[k]) exactly as a solve scores them (the same
+    `_Scorer`), -1 where a hard constraint forbids the pair: for a pair HR makes by hand in a review."""
+    scorer = _Scorer(pool, weights or DEFAULT_WEIGHTS)
+    return np.array(
+        [float(scorer.block(np.array([i]), np.array([j]))[0, 0]) for i, j in zip(mentees, mentors, strict=True)],
+        np.float64,
+    )
+
+
 @dataclass(frozen=True)
 class Assignment:
     """The mentor index of each mentee (-1: unmatched), and the chosen candidate row of each pair."""
@@ -777,6 +789,8 @@ UNMATCHED_REASONS = {
     "same_department": "every remaining mentor is in your department, and the programme pairs across departments",
     "excluded": "every remaining mentor is excluded for you (asked for, or a former mentor)",
     "at_capacity": "every suitable mentor is at capacity",
+    # Not a constraint: HR took the mentee's proposed pair out of the run while reviewing it.
+    "removed": "HR took your proposed pair out of the run while reviewing it",
 }
 
 

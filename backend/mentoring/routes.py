@@ -17,7 +17,7 @@ from backend.mentoring.pairings import PairingService
 from backend.mentoring.profiles import MentorProfileService
 from backend.mentoring.programmes import ProgrammeService, programme_read
 from backend.mentoring.requests import MenteeRequestService
-from backend.mentoring.runs import PairingRunService
+from backend.mentoring.runs import PairingRunService, RunEdit
 from backend.mentoring.schemas import (
     CheckInCreate,
     CheckInRead,
@@ -35,7 +35,10 @@ from backend.mentoring.schemas import (
     Rematch,
     RematchRead,
     RunCreate,
+    RunEditRead,
     RunRead,
+    RunRemove,
+    RunSwap,
     WaitlistRead,
 )
 
@@ -250,6 +253,37 @@ class RunController(Controller):
         return to_schema(await PairingRunService(db).publish(principal, run_id), RunRead)
 
     @post(
+        "/{run_id:uuid}/swap",
+        opt={"scope": Scope.MENTORING_WRITE},
+        status_code=200,
+        summary="Swap the mentors of two proposed pairs of a proposed run (HR)",
+        description="Both new pairs are scored as the run scored its pairs, with new reasons; the run's total "
+        "moves by the difference. 422 when a hard constraint forbids a new pair, 409 once the run is not "
+        "proposed. With `dry_run` the effect is answered and nothing is written.",
+    )
+    async def swap_run_pairs(
+        self, db: Db, principal: Who, run_id: FromPath[uuid.UUID], data: JSONBody[RunSwap]
+    ) -> RunEditRead:
+        edit = await PairingRunService(db).swap(
+            principal, run_id, data.first_pairing_id, data.second_pairing_id, dry_run=data.dry_run
+        )
+        return _edit_read(edit)
+
+    @post(
+        "/{run_id:uuid}/remove",
+        opt={"scope": Scope.MENTORING_WRITE},
+        status_code=200,
+        summary="Remove a proposed pair from a proposed run (HR)",
+        description="Its mentee joins the end of the run's waitlist (reason code `removed`); the run's total "
+        "loses the pair's score. 409 once the run is not proposed. With `dry_run` nothing is written.",
+    )
+    async def remove_run_pair(
+        self, db: Db, principal: Who, run_id: FromPath[uuid.UUID], data: JSONBody[RunRemove]
+    ) -> RunEditRead:
+        edit = await PairingRunService(db).remove(principal, run_id, data.pairing_id, dry_run=data.dry_run)
+        return _edit_read(edit)
+
+    @post(
         "/{run_id:uuid}/discard",
         opt={"scope": Scope.MENTORING_WRITE},
         status_code=200,
@@ -257,6 +291,17 @@ class RunController(Controller):
     )
     async def discard_run(self, db: Db, principal: Who, run_id: FromPath[uuid.UUID]) -> RunRead:
         return to_schema(await PairingRunService(db).discard(principal, run_id), RunRead)
+
+
+def _edit_read(edit: RunEdit) -> RunEditRead:
+    return RunEditRead(
+        run=to_schema(edit.run, RunRead),
+        total_before=edit.total_before,
+        total_after=edit.total_after,
+        pairings=[to_schema(p, PairingRead) for p in edit.pairings],
+        waitlisted=to_schema(edit.waitlisted, WaitlistRead) if edit.waitlisted is not None else None,
+        dry_run=edit.dry_run,
+    )
 
 
 class PairingController(Controller):

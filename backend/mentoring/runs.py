@@ -1,6 +1,9 @@
 """Pairing runs: HR starts a run of a programme's whole pool, a job computes it (`PairingRunService.run`,
 the solver is `backend.mentoring.pairing`), and it stays `proposed`, seen by HR only, until HR
-publishes it (its pairs become visible to their members) or discards it."""
+publishes it (its pairs become visible to their members) or discards it. While it is proposed, HR may
+review it by hand: swap the mentors of two of its pairs, or remove a pair (its mentee joins the end of
+the waitlist); each change is scored by the solve's own scoring, its reasons written as the run writes
+them, and may be previewed first (`dry_run`)."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.pagination import paginate
 from backend.auth.principal import Principal, require_hr
 from backend.core.jobs.enqueue import Progress, enqueue_for
-from backend.errors import ConflictError, NotFoundError
+from backend.errors import ConflictError, InvalidInputError, NotFoundError
 from backend.framework.models import Role, RoleSkill
 from backend.mentoring import reasons
 from backend.mentoring.models import (
@@ -44,6 +47,7 @@ from backend.mentoring.pairing import (
     Objective,
     Pool,
     pair_factors,
+    scores_of,
     solve_pool,
     unmatched_reason,
 )
@@ -52,6 +56,7 @@ from backend.mentoring.reasons import Statement
 from backend.mentoring.schemas import RunCreate
 from backend.org.models import Employee, OrgUnit, OrgUnitKind
 from backend.skills.models import EmployeeSkill, Skill
+from tenants.base import new_id
 
 PAIRING_RUN_JOB = "mentoring.pairing_run"
 
@@ -80,6 +85,25 @@ class _PoolData:
     teaches: set[tuple[uuid.UUID, uuid.UUID]]
     skill_labels: dict[uuid.UUID, str]
     role_titles: dict[uuid.UUID, str]
+
+
+# The waitlist's reason code of a mentee whose proposed pair HR removed in review.
+REMOVED = "removed"
+_STALE = "the pool changed since this run was computed; start a new run"
+
+
+@dataclass(frozen=True)
+class RunEdit:
+    """A change HR makes to a proposed run in review (a swap, a removal), or would make (`dry_run`):
+    the run's total score before and after it, the pairs it makes (as they are, or would be, with
+    their new mentors, scores and reasons; none for a removal) and the waitlist entry it adds."""
+
+    run: PairingRun
+    total_before: float
+    total_after: float
+    pairings: list[Pairing]
+    waitlisted: WaitlistEntry | None
+    dry_run: bool
 
 
 # Language bits: one per language, up to this many; rarer languages share the last bit and the pairs
@@ -235,6 +259,113 @@ class PairingRunService:
         await self.session.flush()
         await self.session.refresh(run)
         return run
+
+    # --- reviewing a proposed run by hand ------------------------------------------------------
+
+    async def swap(
+        self,
+        principal: Principal,
+        run_id: uuid.UUID,
+        first_id: uuid.UUID,
+        second_id: uuid.UUID,
+        *,
+        dry_run: bool = False,
+    ) -> RunEdit:
+        """Exchange the mentors of two proposed pairs of a proposed run. Each new pair is scored as the
+        solve scores it, with the weights the run used, and gets its reasons as the run writes them;
+        the run's total moves by the difference. Refused when a hard constraint forbids a new pair
+        (422) or the pool changed since the run (409). `dry_run`: the effect, nothing written."""
+        require_hr(principal, "change pairing runs")
+        run, programme = await self._reviewing(principal, run_id)
+        first = await self._pair_of(run, first_id, "first_pairing_id")
+        second = await self._pair_of(run, second_id, "second_pairing_id")
+        if first.id == second.id:
+            raise InvalidInputError("second_pairing_id", "choose two different pairs to swap")
+        if first.mentor_profile_id == second.mentor_profile_id:
+            raise InvalidInputError("second_pairing_id", "both pairs have the same mentor: a swap changes nothing")
+        data = await self._load(programme)
+        weights = _weights_of(programme, first)
+        mentee_at = {m.request.id: i for i, m in enumerate(data.mentees)}
+        mentor_at = {m.profile.id: j for j, m in enumerate(data.mentors)}
+        wanted = ((first, second.mentor_profile_id), (second, first.mentor_profile_id))
+        if any(p.mentee_request_id not in mentee_at or mentor not in mentor_at for p, mentor in wanted):
+            raise ConflictError(f"{_STALE} (a mentee or a mentor of these pairs left the pool)")
+        mentees = np.array([mentee_at[p.mentee_request_id] for p, _ in wanted], np.int64)
+        mentors = np.array([mentor_at[mentor] for _, mentor in wanted], np.int64)
+        scores = scores_of(data.pool, mentees, mentors, weights=weights)
+        if (scores < 0).any():
+            raise InvalidInputError(
+                "second_pairing_id",
+                "a hard constraint forbids a swapped pair (no shared language, a reporting line, the same "
+                "department, an excluded mentor or one without capacity)",
+            )
+        factor_values = pair_factors(data.pool, mentees, mentors)
+        replaced = first.score + second.score
+        changed = []
+        for k, (pair, _) in enumerate(wanted):
+            mentee, mentor = data.mentees[int(mentees[k])], data.mentors[int(mentors[k])]
+            factors = {name: float(factor_values[name][k]) for name in FACTORS}
+            values = {
+                "mentor_profile_id": mentor.profile.id,
+                "mentor_employee_id": mentor.employee.id,
+                "score": round(float(scores[k]), 6),
+                "reasons": _reasons(data, mentee, mentor, factors, weights, programme),
+            }
+            changed.append(_changed(pair, values, write=not dry_run))
+        before = run.total_score or 0.0
+        after = round(before - replaced + sum(p.score for p in changed), 6)
+        if dry_run:
+            return RunEdit(run, before, after, changed, None, True)
+        run.total_score = after
+        await self.session.flush()
+        return RunEdit(run, before, after, changed, None, False)
+
+    async def remove(
+        self, principal: Principal, run_id: uuid.UUID, pairing_id: uuid.UUID, *, dry_run: bool = False
+    ) -> RunEdit:
+        """Take a proposed pair out of a proposed run: its mentee joins the end of the run's waitlist
+        (reason `removed`), its mentor's place is free, the run's total loses its score. `dry_run`:
+        the effect, nothing written."""
+        require_hr(principal, "change pairing runs")
+        run, _ = await self._reviewing(principal, run_id)
+        pair = await self._pair_of(run, pairing_id, "pairing_id")
+        before = run.total_score or 0.0
+        after = round(before - pair.score, 6)
+        last = await self.session.scalar(select(func.max(WaitlistEntry.position)).where(WaitlistEntry.run_id == run.id))
+        entry = WaitlistEntry(
+            id=new_id(),
+            run_id=run.id,
+            mentee_request_id=pair.mentee_request_id,
+            position=(last or 0) + 1,
+            reason_code=REMOVED,
+            reason=UNMATCHED_REASONS[REMOVED],
+        )
+        if dry_run:
+            return RunEdit(run, before, after, [], entry, True)
+        await self.session.delete(pair)
+        await self.session.flush()
+        self.session.add(entry)
+        run.matched = (run.matched or 1) - 1
+        run.unmatched = (run.unmatched or 0) + 1
+        run.total_score = after
+        await self.session.flush()
+        return RunEdit(run, before, after, [], entry, False)
+
+    async def _reviewing(self, principal: Principal, run_id: uuid.UUID) -> tuple[PairingRun, Programme]:
+        """The run and its programme, locked in the order publishing takes them, if the run is still
+        proposed (409 otherwise)."""
+        run = await self.get(principal, run_id)
+        programme = await self.session.get_one(Programme, run.programme_id, with_for_update=True)
+        await self.session.refresh(run, with_for_update=True)
+        if run.status != RunStatus.PROPOSED:
+            raise ConflictError(f"only a proposed run can be changed; this one is {run.status.value}")
+        return run, programme
+
+    async def _pair_of(self, run: PairingRun, pairing_id: uuid.UUID, field: str) -> Pairing:
+        pair = await self.session.get(Pairing, pairing_id, with_for_update=True)
+        if pair is None or pair.run_id != run.id or pair.state != PairingState.PROPOSED:
+            raise InvalidInputError(field, f"pairing {pairing_id} is not a proposed pair of this run")
+        return pair
 
     # --- computing a run (the job's body) ---------------------------------------------------------
 
@@ -457,6 +588,25 @@ async def _used_capacity(session: AsyncSession, programme_id: uuid.UUID) -> dict
         .group_by(Pairing.mentor_profile_id)
     )
     return {profile_id: count for profile_id, count in rows}
+
+
+def _weights_of(programme: Programme, pair: Pairing) -> dict[str, float]:
+    """The factor weights a run scored its pairs with (stored in each pair's reasons), else the
+    programme's: a pair made in review is scored as the run scored the others."""
+    stored = pair.reasons.get("factors", {})
+    if all(name in stored for name in FACTORS):
+        return {name: float(stored[name]["weight"]) for name in FACTORS}
+    return {**DEFAULT_WEIGHTS, **(programme.weights or {})}
+
+
+def _changed(pair: Pairing, values: dict[str, Any], *, write: bool) -> Pairing:
+    """The pair with `values`: the stored pair changed (`write`), else a copy of it (a preview)."""
+    if write:
+        for name, value in values.items():
+            setattr(pair, name, value)
+        return pair
+    kept = {column.key: getattr(pair, column.key) for column in Pairing.__table__.columns}
+    return Pairing(**(kept | values))
 
 
 def _summary(run: PairingRun) -> dict[str, Any]:

@@ -242,6 +242,34 @@ class WaitlistRead(Struct):
     reason: str
 
 
+class RunSwap(Struct, forbid_unknown_fields=True, frozen=True):
+    """Two proposed pairs of the run whose mentors to exchange."""
+
+    first_pairing_id: uuid.UUID
+    second_pairing_id: uuid.UUID
+    # The effect only (the new pairs, their scores and the run's total after), nothing written.
+    dry_run: bool = False
+
+
+class RunRemove(Struct, forbid_unknown_fields=True, frozen=True):
+    """A proposed pair of the run to take out: its mentee joins the end of the waitlist."""
+
+    pairing_id: uuid.UUID
+    dry_run: bool = False
+
+
+class RunEditRead(Struct):
+    """A review's change of a proposed run (or its effect, `dry_run`): the run's total score before and
+    after, the pairs it makes with their new mentors, scores and reasons, the waitlist entry it adds."""
+
+    run: RunRead
+    total_before: float
+    total_after: float
+    pairings: list[PairingRead]
+    waitlisted: WaitlistRead | None
+    dry_run: bool
+
+
 class PairingEnd(Struct, forbid_unknown_fields=True, frozen=True):
     reason: Reason | None = None
 

@@ -254,6 +254,7 @@ def waitlist_reason(language: Language, reason: str) -> tuple[str, bool]:
         ),
         "excluded": language.gettext("every remaining mentor is excluded for you (asked for, or a former mentor)"),
         "at_capacity": language.gettext("every suitable mentor is at capacity"),
+        "removed": language.gettext("HR took your proposed pair out of the run while reviewing it"),
     }
     if code is None:
         return reason, language.code == DEFAULT_LANGUAGE
@@ -627,7 +628,7 @@ async def _not_found(visit: Visit) -> Template:
     return await visit.refused(404, "/mentoring", visit.language.gettext("Back to mentoring"))
 
 
-async def _names(db: AsyncSession, people: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+async def names_of(db: AsyncSession, people: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     org = OrgService(db)
     return {person: (await org.get_employee(person)).full_name for person in people}
 
@@ -638,7 +639,7 @@ async def _pairing_rows(db: AsyncSession, principal: Principal, pairings: Sequen
         p.mentee_employee_id if p.mentor_employee_id == principal.employee_id else p.mentor_employee_id
         for p in pairings
     }
-    names = await _names(db, others)
+    names = await names_of(db, others)
     programmes = ProgrammeService(db)
     rows = []
     for p in sorted(pairings, key=lambda p: (p.state == PairingState.ENDED, p.created_at)):
@@ -725,7 +726,7 @@ async def _pairing_page(
     me, unread = await visit.header()
     language = visit.language
     programme = await ProgrammeService(visit.db).get(visit.principal, pairing.programme_id)
-    names = await _names(visit.db, {pairing.mentor_employee_id, pairing.mentee_employee_id})
+    names = await names_of(visit.db, {pairing.mentor_employee_id, pairing.mentee_employee_id})
     member = visit.principal.employee_id in (pairing.mentor_employee_id, pairing.mentee_employee_id)
     typed = typed or {}
     return await visit.page(

@@ -28,6 +28,7 @@ from backend.portal.hr_learning import LearningController
 from backend.portal.hr_people import PeopleController
 from backend.portal.hr_framework import FrameworkController
 from backend.portal.hr_openings import HROpeningsController
+from backend.portal.hr_mentoring import HRMentoringController
 from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
@@ -111,6 +112,7 @@ def portal_routers(
             PeopleController,
             FrameworkController,
             HROpeningsController,
+            HRMentoringController,
         ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,
