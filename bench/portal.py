@@ -88,6 +88,8 @@ class Page:
 
     path: str
     who: tuple[str, ...] = EVERYONE
+    # What it answers: an HTML page, or a file (the HR workspace's CSV files: "text/csv").
+    media_type: str = "text/html"
 
 
 def first_link(list_page: str, prefix: str) -> Callable[[httpx.Client], str | None]:
@@ -110,6 +112,8 @@ IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "managed": first_link("/openings", "/openings/"),
 }
 MANAGERS = ("manager",)
+# The HR workspace's analytics charts, each with its CSV file.
+CHARTS = ("mobility", "fill-rate", "pipeline", "skill-gaps", "mentoring")
 HR_ONLY = ("hr",)
 
 # Every GET page of backend/portal. Add a line for a new page.
@@ -137,6 +141,10 @@ PAGES: list[Page] = [
     Page("/openings/{managed}", MANAGERS),
     Page("/openings/{managed}/edit", MANAGERS),
     Page("/hr", HR_ONLY),
+    Page("/hr/analytics", HR_ONLY),
+    Page("/hr/analytics?start=2025-01&end=2025-12", HR_ONLY),
+    *[Page(f"/hr/analytics/{chart}.csv", HR_ONLY, "text/csv") for chart in CHARTS],
+    Page("/hr/analytics/audit", HR_ONLY),
 ]
 
 
@@ -295,7 +303,9 @@ def measure(
                 response = clients[key].get(path)
                 elapsed = (time.perf_counter() - started) * 1000
                 cpu = cpu_seconds(server_pid) - cpu_before
-                if response.status_code != 200 or not response.headers.get("content-type", "").startswith("text/html"):
+                if response.status_code != 200 or not response.headers.get("content-type", "").startswith(
+                    spec.media_type
+                ):
                     tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
                     raise SystemExit(f"{key} GET {path}: {response.status_code}\n{response.text[:500]}\n{tail}")
                 if round_number >= warmup:

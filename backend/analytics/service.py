@@ -131,11 +131,11 @@ class AnalyticsService:
         """One point per calendar month of the last `months`, oldest first, `today`'s month (the current
         one unless given) included. `org_unit_id`: the people of that unit and the units below it, the
         moves into or out of it, and its openings (by their department) only."""
-        if not 1 <= months <= MAX_MONTHS:
-            raise InvalidInputError("months", f"months must be between 1 and {MAX_MONTHS}")
         now = datetime.now(UTC).date()
         if today is not None and (today.year, today.month) > (now.year, now.month):
             raise InvalidInputError("until", "the period cannot end after the current month")
+        if not 1 <= months <= MAX_MONTHS:
+            raise InvalidInputError("months", f"months must be between 1 and {MAX_MONTHS}")
         units = await self._units(org_unit_id)
         starts = month_starts(today or now, months)
         since = datetime.combine(starts[0], time(), UTC)

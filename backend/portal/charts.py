@@ -21,17 +21,17 @@ from backend.analytics.axes import Axis
 # The portal's palette (Tabler's blue, orange, green): distinguishable in grey too, and each series
 # is named in the legend and in the table.
 COLOURS = ("#206bc4", "#f76707", "#2fb344")
-WIDTH = 640
-LABEL_WIDTH = 170
-RIGHT = 56
+WIDTH = 560
+LABEL_WIDTH = 150
+RIGHT = 48
 TOP = 8
-BAR = 14
+BAR = 16
 GAP = 10
-AXIS_HEIGHT = 26
+AXIS_HEIGHT = 28
 LEGEND_HEIGHT = 22
-FONT = 13
+FONT = 15
 # A category label longer than this is cut (its whole text stays in the table and in its <title>).
-LABEL_CHARS = 24
+LABEL_CHARS = 18
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,6 @@ def bar_chart(
             )
             left += 16 + 8 * len(one.name) + 24
     return Markup(
-        '<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{id}" viewBox="0 0 {w} {h}" role="img" '
+        '<svg xmlns="http://www.w3.org/2000/svg" id="{id}" viewBox="0 0 {w} {h}" role="img" '
         'aria-labelledby="{id}-title" aria-describedby="{id}-desc" font-family="inherit">{body}</svg>'
     ).format(id=chart_id, w=WIDTH, h=_n(height), body=Markup("").join(parts))

@@ -24,6 +24,7 @@ from backend.portal.board import BoardController
 from backend.portal.career import CAREER_PATHS, CareerController
 from backend.portal.hiring import HIRING_PATHS, HiringController
 from backend.portal.hr import HR_PATHS, HRController
+from backend.portal.hr_analytics import HRAnalyticsController
 from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
@@ -103,6 +104,7 @@ def portal_routers(
             TeamController,
             NotificationsController,
             HRController,
+            HRAnalyticsController,
         ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,
