@@ -1,5 +1,6 @@
 """The dashboard's charts, rendered on the server as SVG (pygal) from the analytics service's answers:
-no script runs in the consultant's browser and nothing is fetched from elsewhere."""
+no script runs in the consultant's browser and nothing is fetched from elsewhere. Their value axes are
+the portal's (`backend.analytics.axes`): whole numbers for counts, rates scaled to the data."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pygal
 from markupsafe import Markup
 from pygal.style import Style
 
+from backend.analytics.axes import count_axis, rate_axis
 from backend.analytics.schemas import MentoringParticipation, MobilitySeries, Pipeline, SkillGaps
 
 # Tabler's palette, so that the charts look like the rest of the console.
@@ -55,8 +57,16 @@ def _svg(chart: pygal.graph.graph.Graph) -> Markup:
     return Markup(chart.render(is_unicode=True))  # noqa: S704
 
 
+def _counts(*values: float) -> dict[str, Any]:
+    """A count axis's range and ticks (whole numbers) for pygal."""
+    ticks = count_axis(max(values, default=0)).ticks
+    return {"range": (0, ticks[-1]), "y_labels": list(ticks)}
+
+
 def mobility_chart(series: MobilitySeries) -> Chart:
-    chart = _config(pygal.Line(style=STYLE, range=(0, 100), y_title="%", show_dots=True))
+    rates = [p.mobility_rate for p in series.points] + [p.internal_fill_rate or 0 for p in series.points]
+    ticks = [round(100 * t, 2) for t in rate_axis(max(rates, default=0)).ticks]
+    chart = _config(pygal.Line(style=STYLE, range=(0, ticks[-1]), y_labels=ticks, y_title="%", show_dots=True))
     chart.x_labels = [p.month.strftime("%b %Y") for p in series.points]
     chart.add("Internal mobility rate", [round(100 * p.mobility_rate, 2) for p in series.points])
     chart.add(
@@ -67,19 +77,19 @@ def mobility_chart(series: MobilitySeries) -> Chart:
 
 
 def pipeline_charts(pipeline: Pipeline) -> list[Chart]:
-    kinds = _config(pygal.Bar(style=STYLE))
+    kinds = _config(pygal.Bar(style=STYLE, **_counts(*(max(k.opportunities, k.positions) for k in pipeline.by_kind))))
     kinds.x_labels = [k.name for k in pipeline.by_kind]
     kinds.add("Open opportunities", [k.opportunities for k in pipeline.by_kind])
     kinds.add("Open positions", [k.positions for k in pipeline.by_kind])
-    stages = _config(pygal.HorizontalBar(style=STYLE))
+    stages = _config(pygal.HorizontalBar(style=STYLE, **_counts(*(s.applications for s in pipeline.by_stage))))
     stages.x_labels = [s.stage.value for s in pipeline.by_stage]
     stages.add("Applications", [s.applications for s in pipeline.by_stage])
     return [Chart("Open opportunities by kind", _svg(kinds)), Chart("Applications by stage", _svg(stages))]
 
 
 def skill_gap_chart(gaps: SkillGaps) -> Chart:
-    chart = _config(pygal.StackedBar(style=STYLE))
     departments = gaps.departments[:8]
+    chart = _config(pygal.StackedBar(style=STYLE, **_counts(*(d.demand for d in departments))))
     chart.x_labels = [d.name for d in departments]
     chart.add("Covered by people in the department", [d.demand - d.gap for d in departments])
     chart.add("Gap", [d.gap for d in departments])
@@ -87,7 +97,12 @@ def skill_gap_chart(gaps: SkillGaps) -> Chart:
 
 
 def mentoring_chart(mentoring: MentoringParticipation) -> Chart:
-    chart = _config(pygal.Bar(style=STYLE))
+    chart = _config(
+        pygal.Bar(
+            style=STYLE,
+            **_counts(*(max(p.mentors, p.mentees, p.waiting_requests) for p in mentoring.programmes)),
+        )
+    )
     chart.x_labels = [p.name for p in mentoring.programmes]
     chart.add("Mentors", [p.mentors for p in mentoring.programmes])
     chart.add("Mentees", [p.mentees for p in mentoring.programmes])

@@ -88,6 +88,8 @@ class Page:
 
     path: str
     who: tuple[str, ...] = EVERYONE
+    # What it answers: an HTML page, or a file (the HR workspace's CSV files: "text/csv").
+    media_type: str = "text/html"
 
 
 def first_link(list_page: str, prefix: str) -> Callable[[httpx.Client], str | None]:
@@ -124,6 +126,8 @@ IDS: dict[str, Callable[[httpx.Client], str | None]] = {
     "hr_run": hr_run,
 }
 MANAGERS = ("manager",)
+# The HR workspace's analytics charts, each with its CSV file.
+CHARTS = ("mobility", "fill-rate", "pipeline", "skill-gaps", "mentoring")
 HR_ONLY = ("hr",)
 
 # Every GET page of backend/portal. Add a line for a new page.
@@ -157,7 +161,7 @@ PAGES: list[Page] = [
     Page("/hr/learning/skills?q=data", HR_ONLY),
     Page("/hr/learning/{course}", HR_ONLY),
     Page("/hr/learning/import", HR_ONLY),
-    Page("/hr/learning/import/sample.csv", HR_ONLY),
+    Page("/hr/learning/import/sample.csv", HR_ONLY, "text/csv"),
     Page("/hr/people", HR_ONLY),
     Page("/hr/people?q=a&status=any", HR_ONLY),
     Page("/hr/people/{hr_person}", HR_ONLY),
@@ -174,6 +178,10 @@ PAGES: list[Page] = [
     Page("/hr/mentoring", HR_ONLY),
     Page("/hr/mentoring/programmes/{hr_programme}", HR_ONLY),
     Page("/hr/mentoring/runs/{hr_run}", HR_ONLY),
+    Page("/hr/analytics", HR_ONLY),
+    Page("/hr/analytics?start=2025-01&end=2025-12", HR_ONLY),
+    *[Page(f"/hr/analytics/{chart}.csv", HR_ONLY, "text/csv") for chart in CHARTS],
+    Page("/hr/analytics/audit", HR_ONLY),
 ]
 
 
@@ -332,7 +340,9 @@ def measure(
                 response = clients[key].get(path)
                 elapsed = (time.perf_counter() - started) * 1000
                 cpu = cpu_seconds(server_pid) - cpu_before
-                if response.status_code != 200 or not response.headers.get("content-type", "").startswith("text/html"):
+                if response.status_code != 200 or not response.headers.get("content-type", "").startswith(
+                    spec.media_type
+                ):
                     tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
                     raise SystemExit(f"{key} GET {path}: {response.status_code}\n{response.text[:500]}\n{tail}")
                 if round_number >= warmup:

@@ -46,6 +46,7 @@ from backend.analytics.schemas import (
     SkillGaps,
     StageCount,
 )
+from backend.crud import descendants
 from backend.errors import InvalidInputError
 from backend.framework.models import Importance
 from backend.marketplace.models import (
@@ -113,13 +114,30 @@ class AnalyticsService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def _units(self, org_unit_id: uuid.UUID | None) -> list[uuid.UUID] | None:
+        """A department filter: the unit and every unit below it (None: the whole company). An unknown
+        unit is refused as the argument it came in, as a bad number of months is."""
+        if org_unit_id is None:
+            return None
+        if await self.session.get(OrgUnit, org_unit_id) is None:
+            raise InvalidInputError("org_unit_id", "no such org unit")
+        return [org_unit_id, *await descendants(self.session, OrgUnit, "parent_id", org_unit_id)]
+
     # --- mobility -----------------------------------------------------------------------------------
 
-    async def mobility(self, months: int = 12, *, today: date | None = None) -> MobilitySeries:
-        """One point per calendar month of the last `months`, oldest first, the current month included."""
+    async def mobility(
+        self, months: int = 12, *, today: date | None = None, org_unit_id: uuid.UUID | None = None
+    ) -> MobilitySeries:
+        """One point per calendar month of the last `months`, oldest first, `today`'s month (the current
+        one unless given) included. `org_unit_id`: the people of that unit and the units below it, the
+        moves into or out of it, and its openings (by their department) only."""
+        now = datetime.now(UTC).date()
+        if today is not None and (today.year, today.month) > (now.year, now.month):
+            raise InvalidInputError("until", "the period cannot end after the current month")
         if not 1 <= months <= MAX_MONTHS:
             raise InvalidInputError("months", f"months must be between 1 and {MAX_MONTHS}")
-        starts = month_starts(today or datetime.now(UTC).date(), months)
+        units = await self._units(org_unit_id)
+        starts = month_starts(today or now, months)
         since = datetime.combine(starts[0], time(), UTC)
         until = datetime.combine(_next_month(starts[-1]), time(), UTC)
         # One array parameter rather than a VALUES row per month: the statement's text is the same
@@ -136,7 +154,7 @@ class AnalyticsService:
         started = _date_month(Employee.start_date)
         cohorts = (
             select(started.label("month"), func.count().label("people"))
-            .where(Employee.active)
+            .where(Employee.active, *_within(Employee.org_unit_id, units))
             .group_by(started)
             .subquery("cohorts")
         )
@@ -150,7 +168,7 @@ class AnalyticsService:
         moved = _utc_month(Move.moved_at)
         moves = (
             select(moved.label("month"), func.count().label("moves"))
-            .where(Move.moved_at >= since, Move.moved_at < until)
+            .where(Move.moved_at >= since, Move.moved_at < until, *_moved_within(units))
             .group_by(moved)
             .subquery("moves")
         )
@@ -173,6 +191,7 @@ class AnalyticsService:
                 Opportunity.status.in_((OpportunityStatus.CLOSED, OpportunityStatus.FILLED)),
                 settled_at >= since,
                 settled_at < until,
+                *_within(Opportunity.org_unit_id, units),
             )
             .group_by(settled)
             .subquery("closings")
@@ -211,9 +230,12 @@ class AnalyticsService:
 
     # --- pipeline -----------------------------------------------------------------------------------
 
-    async def pipeline(self) -> Pipeline:
-        """Open openings by kind (the tenant's types by name) and their applications by stage."""
-        is_open = Opportunity.status == OpportunityStatus.OPEN
+    async def pipeline(self, *, org_unit_id: uuid.UUID | None = None) -> Pipeline:
+        """Open openings by kind (the tenant's types by name) and their applications by stage;
+        `org_unit_id`: the openings of that unit and the units below it only."""
+        units = await self._units(org_unit_id)
+        of_units = _within(Opportunity.org_unit_id, units)
+        is_open = and_(Opportunity.status == OpportunityStatus.OPEN, *of_units)
         kinds = await self.session.execute(
             select(
                 Opportunity.kind,
@@ -241,6 +263,7 @@ class AnalyticsService:
             .where(
                 Application.stage.in_(LIVE_STAGES),
                 Opportunity.status.in_((OpportunityStatus.OPEN, OpportunityStatus.CLOSED)),
+                *of_units,
             )
         )
         built_in = {kind: KindCount(kind, None, kind.value, 0, 0) for kind in BUILT_IN_KINDS}
@@ -273,11 +296,13 @@ class AnalyticsService:
 
     # --- skill gaps ---------------------------------------------------------------------------------
 
-    async def skill_gaps(self, limit: int = 10) -> SkillGaps:
+    async def skill_gaps(self, limit: int = 10, *, org_unit_id: uuid.UUID | None = None) -> SkillGaps:
         """Demand for required skills by the open openings of each department against the people of
-        the department (its sub-units included) at the level asked."""
+        the department (its sub-units included) at the level asked; `org_unit_id`: the departments of
+        that unit and the units below it only."""
         if not 1 <= limit <= MAX_SKILLS:
             raise InvalidInputError("limit", f"limit must be between 1 and {MAX_SKILLS}")
+        units = await self._units(org_unit_id)
         # Units of demand per (department, skill, level asked): one per position of an opening.
         demand = (
             select(
@@ -291,6 +316,7 @@ class AnalyticsService:
                 Opportunity.status == OpportunityStatus.OPEN,
                 Opportunity.org_unit_id.is_not(None),
                 OpportunitySkill.importance != Importance.NICE_TO_HAVE,
+                *_within(Opportunity.org_unit_id, units),
             )
             .group_by(Opportunity.org_unit_id, OpportunitySkill.skill_id, OpportunitySkill.level)
             .cte("demand")
@@ -407,14 +433,26 @@ class AnalyticsService:
 
     # --- mentoring ----------------------------------------------------------------------------------
 
-    async def mentoring(self) -> MentoringParticipation:
+    async def mentoring(self, *, org_unit_id: uuid.UUID | None = None) -> MentoringParticipation:
         """Per programme its live pairings and the people in them; overall the share of active
-        employees in a live pairing of any programme."""
+        employees in a live pairing of any programme. `org_unit_id`: the people of that unit and the
+        units below it only (a pairing counts when either of its two is one of them)."""
+        units = await self._units(org_unit_id)
+        members = _within(Employee.org_unit_id, units)
         live = Pairing.state.in_(LIVE_STATES)
         of_programme = and_(Pairing.programme_id == Programme.id, live)
+        if units is not None:
+            people_of_units = select(Employee.id).where(*members)
+            of_programme = and_(
+                of_programme,
+                or_(Pairing.mentor_employee_id.in_(people_of_units), Pairing.mentee_employee_id.in_(people_of_units)),
+            )
 
         def distinct_people(person: ColumnExpressionArgument[Any]) -> Any:
-            return select(func.count(func.distinct(person))).where(of_programme).scalar_subquery()
+            counted = select(func.count(func.distinct(person))).where(of_programme)
+            if units is not None:
+                counted = counted.where(person.in_(select(Employee.id).where(*members)))  # type: ignore[union-attr]
+            return counted.scalar_subquery()
 
         waiting = (
             select(func.count())
@@ -424,6 +462,7 @@ class AnalyticsService:
                 MenteeRequest.programme_id == Programme.id,
                 MenteeRequest.status.in_(IN_POOL),
                 Employee.active,
+                *members,
                 ~exists().where(Pairing.mentee_request_id == MenteeRequest.id, live),
             )
             .scalar_subquery()
@@ -450,10 +489,14 @@ class AnalyticsService:
                     select(func.count())
                     .select_from(people)
                     .join(Employee, Employee.id == people.c.employee_id)
-                    .where(Employee.active)
+                    .where(Employee.active, *members)
                     .scalar_subquery()
                     .label("participants"),
-                    select(func.count()).select_from(Employee).where(Employee.active).scalar_subquery().label("active"),
+                    select(func.count())
+                    .select_from(Employee)
+                    .where(Employee.active, *members)
+                    .scalar_subquery()
+                    .label("active"),
                 )
             )
         ).one()
@@ -463,6 +506,16 @@ class AnalyticsService:
             active_employees=int(totals.active),
             participation_rate=_rate(int(totals.participants), int(totals.active)),
         )
+
+
+def _within(unit: ColumnElement[Any] | Any, units: list[uuid.UUID] | None) -> tuple[ColumnElement[bool], ...]:
+    """The condition that `unit` is one of a department filter's units (none without a filter)."""
+    return () if units is None else (unit.in_(units),)
+
+
+def _moved_within(units: list[uuid.UUID] | None) -> tuple[ColumnElement[bool], ...]:
+    """A move concerns a department when it left it or went into it (filled one of its openings)."""
+    return () if units is None else (or_(Move.from_org_unit_id.in_(units), Move.to_org_unit_id.in_(units)),)
 
 
 def _programmes(rows: Sequence[Any]) -> list[ProgrammeParticipation]:

@@ -28,7 +28,8 @@ class AuditEventController(Controller):
         summary="The audit log of confidential views and changes, oldest first (HR)",
         description="One entry per employee signal seen or changed by someone: `action` such as "
         "`application.viewed`, `aspirations.viewed`, `application.stage_changed`, `aspirations.changed`, "
-        "`matching_weights.changed`; `subject_employee_id` is whose signal it was. The log cannot be edited.",
+        "`matching_weights.changed`; `subject_employee_id` is whose signal it was. `since` and `until` bound when "
+        "(from `since`, before `until`). The log cannot be edited.",
     )
     async def list_audit_events(
         self,
@@ -39,6 +40,7 @@ class AuditEventController(Controller):
         actor_subject: Name = None,
         action: Annotated[str | None, QueryParameter(min_length=1, max_length=50, pattern=r"^[a-z_.]+$")] = None,
         since: Moment = None,
+        until: Moment = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[AuditEventRead]:
@@ -49,6 +51,7 @@ class AuditEventController(Controller):
             actor_subject=actor_subject,
             action=action,
             since=parse_moment(since, "since"),
+            until=parse_moment(until, "until"),
             cursor=cursor,
             limit=limit,
         )

@@ -120,7 +120,9 @@ class AuditService:
         since: datetime | None,
         cursor: str | None,
         limit: int,
+        until: datetime | None = None,
     ) -> tuple[Sequence[AuditEvent], str | None]:
+        """Oldest first; `since` and `until` bound `at` (from `since`, before `until`)."""
         if not principal.is_hr:
             raise PermissionDeniedError("only HR reads the audit log")
         query = select(AuditEvent)
@@ -134,4 +136,15 @@ class AuditService:
             query = query.where(AuditEvent.action == action)
         if since is not None:
             query = query.where(AuditEvent.at >= since)
+        if until is not None:
+            query = query.where(AuditEvent.at < until)
         return await paginate(self.session, query, AuditEvent.id, cursor, limit)
+
+    async def actors(self, principal: Principal) -> Sequence[uuid.UUID]:
+        """The employees who appear in the log as its actors (HR's choice of whom to filter by)."""
+        if not principal.is_hr:
+            raise PermissionDeniedError("only HR reads the audit log")
+        found = await self.session.scalars(
+            select(AuditEvent.actor_employee_id).where(AuditEvent.actor_employee_id.is_not(None)).distinct()
+        )
+        return [actor for actor in found if actor is not None]

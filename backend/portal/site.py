@@ -29,6 +29,7 @@ from backend.portal.hr_people import PeopleController
 from backend.portal.hr_framework import FrameworkController
 from backend.portal.hr_openings import HROpeningsController
 from backend.portal.hr_mentoring import HRMentoringController
+from backend.portal.hr_analytics import HRAnalyticsController
 from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
@@ -113,6 +114,7 @@ def portal_routers(
             FrameworkController,
             HROpeningsController,
             HRMentoringController,
+            HRAnalyticsController,
         ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,

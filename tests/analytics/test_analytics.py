@@ -529,3 +529,70 @@ async def test_a_closed_opening_that_hired_was_filled_internally(
     assert now == point(months_ago(0), 2, 1, 1, 1)
     # Closed, so no longer in the pipeline.
     assert (await c.get("pipeline"))["open_opportunities"] == 0
+
+
+async def test_a_department_and_the_units_below_it(company: Company) -> None:
+    """`org_unit_id`: Data (with its Analytics team) holds dan, ana, tom and eva, O1, O2 and O4; Sales
+    holds sam and lia, O5, O6 and O7; O8 has no department and counts only for the whole company."""
+    data, sales = company.units["Data"], company.units["Sales"]
+    # Tom left Analytics for Sales' O5 this month; lia's hire was within Sales.
+    assert (await company.get(f"mobility?months=3&org_unit_id={data}"))["points"] == [
+        point(months_ago(2), 4, 0, 0, 0),
+        point(months_ago(1), 4, 0, 0, 0),
+        point(months_ago(0), 4, 1, 0, 0),
+    ]
+    assert (await company.get(f"mobility?months=3&org_unit_id={sales}"))["points"] == [
+        point(months_ago(2), 1, 1, 1, 1),
+        point(months_ago(1), 1, 0, 1, 0),
+        point(months_ago(0), 2, 1, 1, 1),
+    ]
+
+    pipeline = await company.get(f"pipeline?org_unit_id={data}")
+    assert [(k["name"], k["opportunities"], k["positions"]) for k in pipeline["by_kind"]] == [
+        ("role", 0, 0),
+        ("gig", 2, 3),
+        ("project", 0, 0),
+        ("Rotation", 1, 1),
+    ]
+    assert [s["applications"] for s in pipeline["by_stage"]] == [1, 1, 1, 0, 0, 0, 0, 0]
+    assert (pipeline["open_opportunities"], pipeline["open_positions"], pipeline["applications"]) == (3, 4, 3)
+    assert pipeline["live_applications"] == 3
+    assert (await company.get(f"pipeline?org_unit_id={sales}"))["open_opportunities"] == 0
+
+    analytics = await company.get(f"skill-gaps?org_unit_id={company.units['Analytics']}")
+    assert [(d["name"], d["demand"], d["gap"]) for d in analytics["departments"]] == [("Analytics", 1, 0)]
+    assert (await company.get(f"skill-gaps?org_unit_id={sales}"))["departments"] == []
+
+    def programmes(answer: dict[str, Any]) -> list[tuple[str, int, int, int, int]]:
+        return [
+            (p["name"], p["mentors"], p["mentees"], p["active_pairings"], p["waiting_requests"])
+            for p in answer["programmes"]
+        ]
+
+    # ana mentors tom (Data) and lia (Sales); eva and dan (Data) wait.
+    in_data = await company.get(f"mentoring?org_unit_id={data}")
+    assert programmes(in_data) == [("Data mentoring", 1, 1, 2, 1), ("Sales circle", 0, 0, 0, 1)]
+    assert (in_data["participants"], in_data["active_employees"], in_data["participation_rate"]) == (2, 4, 0.5)
+    in_sales = await company.get(f"mentoring?org_unit_id={sales}")
+    assert programmes(in_sales) == [("Data mentoring", 0, 1, 1, 0), ("Sales circle", 0, 0, 0, 0)]
+    assert (in_sales["participants"], in_sales["active_employees"], in_sales["participation_rate"]) == (1, 2, 0.5)
+
+
+async def test_a_window_ending_in_an_earlier_month(company: Company) -> None:
+    last_month = months_ago(1)
+    series = await company.get(f"mobility?months=2&until={(last_month + timedelta(days=3)).isoformat()}")
+    assert series["points"] == [point(months_ago(2), 5, 1, 1, 1), point(last_month, 5, 0, 1, 0)]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_an_unknown_department_is_refused(company: Company, route: str) -> None:
+    body = problem(await company.client.get(f"{ANALYTICS}/{route}?org_unit_id={uuid.uuid4()}", headers=company.hr), 422)
+    assert body["errors"] == [{"field": "org_unit_id", "message": "no such org unit"}]
+
+
+async def test_a_window_cannot_end_after_the_current_month(company: Company) -> None:
+    next_month = months_ago(0) + timedelta(days=40)
+    body = problem(
+        await company.client.get(f"{ANALYTICS}/mobility?until={next_month.isoformat()}", headers=company.hr), 422
+    )
+    assert body["errors"] == [{"field": "until", "message": "the period cannot end after the current month"}]

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from backend.auth.principal import Scope, UserRole
+from backend.audit.service import AuditService
+from backend.auth.principal import Principal, Scope, UserRole, scopes_for
+from backend.errors import PermissionDeniedError
 from tenants.sessions import Database
 from tests.helpers import problem
 from tests.marketplace.market import API, Client, Market, ok
@@ -107,3 +109,31 @@ async def test_only_hr_reads_the_log_and_nobody_edits_it(m: Market, client: Clie
             async with database.tenant_session(m.tenant) as session, session.begin():
                 await session.execute(text(statement))
     assert await m.audit() == before
+
+
+async def test_the_log_is_bounded_by_a_period_and_names_its_actors(
+    m: Market, client: Client, database: Database
+) -> None:
+    opening = await m.opening()
+    application = await m.apply(opening["id"])
+    await ok(await client.get(f"{API}/applications/{application['id']}", headers=m.as_("hm")))
+    everything = await m.audit()
+    assert everything
+    first, last = everything[0]["at"], everything[-1]["at"]
+    # `until` is exclusive, `since` inclusive: the first entry alone, then all but it.
+    assert await m.audit(until=first.replace("+", "%2B")) == []
+    assert await m.audit(since=first.replace("+", "%2B")) == everything
+    assert len(await m.audit(until=last.replace("+", "%2B"))) < len(everything)
+    problem(await client.get(f"{API}/audit-events?until=tomorrow", headers=m.hr), 400)
+    # HR's choice of whom to filter by: the employees who appear as actors, each once.
+    hr = Principal(m.tenant, "test:hr", None, frozenset({UserRole.HR_ADMIN}), scopes_for({UserRole.HR_ADMIN}))
+    ana = uuid.UUID(m.people["ana"])
+    employee = Principal(
+        m.tenant, f"employee:{ana}", ana, frozenset({UserRole.EMPLOYEE}), scopes_for({UserRole.EMPLOYEE})
+    )
+    async with database.tenant_session(m.tenant) as session:
+        actors = await AuditService(session).actors(hr)
+        with pytest.raises(PermissionDeniedError):
+            await AuditService(session).actors(employee)
+    assert sorted(map(str, actors)) == sorted({e["actor_employee_id"] for e in everything if e["actor_employee_id"]})
+    assert m.people["hm"] in {str(a) for a in actors}
