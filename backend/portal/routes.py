@@ -41,12 +41,13 @@ from backend.notifications.service import NotificationService
 from backend.org.models import Employee
 from backend.org.service import OrgService
 from backend.portal.forms import Refusal, Words, attempt, read_fields, read_form
-from backend.portal.i18n import LANGUAGE_COOKIE, LANGUAGES, Language, Languages
+from backend.portal.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, Language, Languages
 from backend.portal.visitors import (
     COMPANY_COOKIE,
     PUBLIC_PAGE,
     SESSION_KEY,
     CompanyUnavailable,
+    PageNotPermitted,
     SignInRequired,
     company_of,
     page_path,
@@ -62,6 +63,10 @@ HOME = DEFAULT_RETURN_TO
 # A year: the company and the language are remembered choices, not credentials.
 _REMEMBER_SECONDS = 365 * 24 * 3600
 _PUBLIC = {PUBLIC_PAGE: True}
+
+
+# Why the HR workspace refuses someone who is not HR (its door and the scope guard's page say the same).
+HR_ONLY_REASON = N_("Only your company's HR admins may use the HR workspace.")
 
 
 class LanguageChoice(Struct):
@@ -165,7 +170,7 @@ class Visit:
         not HR, as the API refuses them (`require_hr`); None for HR."""
         if self.principal.is_hr:
             return None
-        reason = self.language.gettext("Only your company's HR admins may use the HR workspace.")
+        reason = self.language.gettext(HR_ONLY_REASON)
         return await self.refused(403, "/home", self.language.gettext("Back to your home page"), reason=reason)
 
     def refuse_cross_site(self) -> None:
@@ -223,6 +228,38 @@ def company_unavailable(languages: Languages) -> Callable[[Request[Any, Any, Any
                 "status": exc.status.value,
             },
             status_code=exc.status_code,
+        )
+
+    return handler
+
+
+def page_not_permitted(languages: Languages) -> Callable[[Request[Any, Any, Any], PageNotPermitted], Response[Any]]:
+    """The refusal page (403) for a signed-in person whose roles do not give a page's scope, instead
+    of the API's JSON: in their language, saying why, with a way back home. The HR workspace names
+    who may use it."""
+
+    def handler(request: Request[Any, Any, Any], exc: PageNotPermitted) -> Response[Any]:
+        language = language_of(request, languages)
+        path = request.scope["path"]
+        reason = (
+            language.gettext(HR_ONLY_REASON)
+            if path == "/hr" or path.startswith("/hr/")
+            else language.gettext("Your roles in your company do not give you this page.")
+        )
+        return HTMXTemplate(
+            template_name="refused.html",
+            context={
+                "i18n": language,
+                "language": language.code,
+                "languages": LANGUAGES,
+                "principal": request.user if isinstance(request.user, Principal) else None,
+                "here": page_path(request),
+                "code": 403,
+                "reason": reason,
+                "back_to": "/home",
+                "back_label": language.gettext("Back to your home page"),
+            },
+            status_code=403,
         )
 
     return handler

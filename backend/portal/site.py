@@ -24,19 +24,25 @@ from backend.portal.board import BoardController
 from backend.portal.career import CAREER_PATHS, CareerController
 from backend.portal.hiring import HIRING_PATHS, HiringController
 from backend.portal.hr import HR_PATHS, HRController
-from backend.portal.hr_learning import LearningController
-from backend.portal.hr_people import PeopleController
-from backend.portal.hr_framework import FrameworkController
-from backend.portal.hr_openings import HROpeningsController
-from backend.portal.hr_mentoring import HRMentoringController
 from backend.portal.hr_analytics import HRAnalyticsController
+from backend.portal.hr_framework import FrameworkController
+from backend.portal.hr_learning import LearningController
+from backend.portal.hr_mentoring import HRMentoringController
+from backend.portal.hr_openings import HROpeningsController
+from backend.portal.hr_people import PeopleController
 from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
 from backend.portal.profile import PROFILE_PATHS, ProfileController
-from backend.portal.routes import PortalController, company_unavailable, provide_visit, sign_in_again
+from backend.portal.routes import (
+    PortalController,
+    company_unavailable,
+    page_not_permitted,
+    provide_visit,
+    sign_in_again,
+)
 from backend.portal.team import TEAM_PATHS, TeamController
-from backend.portal.visitors import CompanyUnavailable, SignInRequired, portal_guard
+from backend.portal.visitors import CompanyUnavailable, PageNotPermitted, SignInRequired, portal_guard
 from tenants.registry import TenantRegistry
 
 HERE = Path(__file__).parent
@@ -118,7 +124,11 @@ def portal_routers(
         ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,
-        exception_handlers={SignInRequired: sign_in_again, CompanyUnavailable: company_unavailable(languages)},
+        exception_handlers={
+            SignInRequired: sign_in_again,
+            CompanyUnavailable: company_unavailable(languages),
+            PageNotPermitted: page_not_permitted(languages),
+        },
         dependencies={
             "db": Provide(tenant_db_provider(unit_of_work)),
             "principal": Provide(provide_principal, sync_to_thread=False),

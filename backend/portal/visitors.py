@@ -56,6 +56,11 @@ class CompanyUnavailable(PermissionDeniedException):
         self.status = status
 
 
+class PageNotPermitted(PermissionDeniedException):
+    """A signed-in person whose roles do not give the scope a page needs: the API's 403, which the
+    portal's handler answers a browser with the refusal page, in the person's language."""
+
+
 def wants_html(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     return "text/html" in connection.headers.get("accept", "")
 
@@ -116,7 +121,13 @@ def portal_guard(principals: Principals, portal_sessions: PortalSessions) -> Gua
             raise SignInRequired(page_path(connection))
         if handler.opt.get(PUBLIC_PAGE):
             return
-        await scope_guard(connection, handler)
+        try:
+            await scope_guard(connection, handler)
+        except PermissionDeniedException as exc:
+            # A program gets the API's 403 as it is; a browser the refusal page with the same status.
+            if not wants_html(connection):
+                raise
+            raise PageNotPermitted(exc.detail) from exc
 
     return guard
 

@@ -42,11 +42,15 @@ async def test_only_hr_reaches_the_workspace(page: Page, portal: Portal) -> None
         await page.goto(f"{portal.base_url}/auth/{portal.tenant.slug}/login")
         await sign_in(page, portal, login)
         await expect(page.get_by_role("link", name="HR workspace")).to_have_count(0)
-        response = await page.goto(f"{portal.base_url}/hr")
-        assert response is not None
-        assert response.status == 403
-        await expect(page.get_by_role("heading", level=1)).to_have_text("Not yours to see")
-        await expect(page.locator("#forbidden-reason")).to_have_text(
-            "Only your company's HR admins may use the HR workspace."
-        )
-        await assert_accessible(page)
+        # The door, and pages whose scope only HR holds (the scope guard's refusal is the same page).
+        for path in ("/hr", "/hr/analytics", "/hr/analytics/audit"):
+            response = await page.goto(f"{portal.base_url}{path}")
+            assert response is not None
+            assert response.status == 403, path
+            assert response.headers["content-type"].startswith("text/html"), path
+            await expect(page.get_by_role("heading", level=1)).to_have_text("Not yours to see")
+            await expect(page.locator("#forbidden-reason")).to_have_text(
+                "Only your company's HR admins may use the HR workspace."
+            )
+            await expect(page.get_by_role("link", name="Back to your home page")).to_have_attribute("href", "/home")
+            await assert_accessible(page)
