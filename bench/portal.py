@@ -137,6 +137,12 @@ PAGES: list[Page] = [
     Page("/openings/{managed}", MANAGERS),
     Page("/openings/{managed}/edit", MANAGERS),
     Page("/hr", HR_ONLY),
+    Page("/hr/settings", HR_ONLY),
+    Page("/hr/settings/policy", HR_ONLY),
+    Page("/hr/settings/weights", HR_ONLY),
+    Page("/hr/settings/sso", HR_ONLY),
+    Page("/hr/settings/partners", HR_ONLY),
+    Page("/hr/settings/scim", HR_ONLY),
 ]
 
 

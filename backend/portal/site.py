@@ -16,7 +16,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from backend.api.deps import provide_principal, tenant_db_provider
+from backend.api.deps import control_db_provider, provide_principal, tenant_db_provider
 from backend.auth.portal_sessions import PortalSessions
 from backend.auth.principals import Principals
 from backend.core.unit_of_work import UnitOfWork
@@ -24,6 +24,7 @@ from backend.portal.board import BoardController
 from backend.portal.career import CAREER_PATHS, CareerController
 from backend.portal.hiring import HIRING_PATHS, HiringController
 from backend.portal.hr import HR_PATHS, HRController
+from backend.portal.hr_settings import HRSettingsController
 from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
@@ -31,6 +32,7 @@ from backend.portal.profile import PROFILE_PATHS, ProfileController
 from backend.portal.routes import PortalController, company_unavailable, provide_visit, sign_in_again
 from backend.portal.team import TEAM_PATHS, TeamController
 from backend.portal.visitors import CompanyUnavailable, SignInRequired, portal_guard
+from backend.sso.oidc import RelyingParty
 from tenants.registry import TenantRegistry
 
 HERE = Path(__file__).parent
@@ -88,6 +90,7 @@ def portal_routers(
     principals: Principals,
     portal_sessions: PortalSessions,
     registry: TenantRegistry,
+    relying_party: RelyingParty,
 ) -> list[Any]:
     """The pages (behind the portal's guard) and the files they load (public: styles and fonts)."""
     languages = Languages()
@@ -103,12 +106,17 @@ def portal_routers(
             TeamController,
             NotificationsController,
             HRController,
+            HRSettingsController,
         ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,
         exception_handlers={SignInRequired: sign_in_again, CompanyUnavailable: company_unavailable(languages)},
         dependencies={
             "db": Provide(tenant_db_provider(unit_of_work)),
+            # The company's identity settings (its provider, partner apps, SCIM tokens) for the HR
+            # workspace's settings, as the API's routes read them; the provider's discovery for its issuer.
+            "control_db": Provide(control_db_provider(unit_of_work)),
+            "relying_party": Provide(lambda: relying_party, use_cache=True, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "languages": Provide(lambda: languages, use_cache=True, sync_to_thread=False),
             "registry": Provide(lambda: registry, use_cache=True, sync_to_thread=False),
