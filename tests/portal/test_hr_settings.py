@@ -231,7 +231,7 @@ async def test_hr_changes_a_matching_weight_and_puts_it_back(
     await page.goto(f"{portal.base_url}{SETTINGS}/weights")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Matching weights")
     row = page.locator("#factor-location_fit")
-    await expect(row.get_by_role("rowheader")).to_have_text("Location fit")
+    await expect(row.locator(".factor-name")).to_have_text("Location fit")
     await expect(row.get_by_label("Weight of Location fit")).to_have_value(f"{before['location_fit']:g}")
     await expect(page.locator("#recompute")).to_contain_text("A recompute reads every person, opening and weight")
     await assert_accessible(page)
