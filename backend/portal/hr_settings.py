@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -551,13 +551,10 @@ class HRSettingsController(Controller):
         if refusal := await visit.refuse_unless_hr():
             return refusal
         visit.refuse_cross_site()
-        await visit.form()
         service = PartnerClientService(control_db, visit.principal.tenant.id)
-        try:
-            await attempt(control_db, lambda: service.revoke(client, revocations), not_found_raises=True)
-        except NotFoundError:
-            return await _partner_not_found(visit)
-        return Redirect(f"{SETTINGS}/partners?revoked=true", status_code=303)
+        return await _revoke(
+            visit, control_db, lambda: service.revoke(client, revocations), "partners", N_("Back to the partner apps")
+        )
 
     # -- SCIM tokens
 
@@ -605,13 +602,8 @@ class HRSettingsController(Controller):
         if refusal := await visit.refuse_unless_hr():
             return refusal
         visit.refuse_cross_site()
-        await visit.form()
         service = ScimTokenService(control_db, visit.principal.tenant.id)
-        try:
-            await attempt(control_db, lambda: service.revoke(token), not_found_raises=True)
-        except NotFoundError:
-            return await visit.refused(404, f"{SETTINGS}/scim", visit.language.gettext("Back to the SCIM tokens"))
-        return Redirect(f"{SETTINGS}/scim?revoked=true", status_code=303)
+        return await _revoke(visit, control_db, lambda: service.revoke(token), "scim", N_("Back to the SCIM tokens"))
 
 
 def field_of_refusal(exc: Refused) -> str:
@@ -621,6 +613,19 @@ def field_of_refusal(exc: Refused) -> str:
     if isinstance(exc, msgspec.ValidationError):
         return field_of(exc)
     return FORM
+
+
+async def _revoke(
+    visit: Visit, control_db: AsyncSession, revoke: Callable[[], Awaitable[object]], section: str, back_label: str
+) -> Any:
+    """A revoking form of one button (any field refused): the revocation, then 303 back to the section's
+    list saying so; one not of this company, or none, is the refusal page (404), as in the API."""
+    await visit.form()
+    try:
+        await attempt(control_db, revoke, not_found_raises=True)
+    except NotFoundError:
+        return await visit.refused(404, f"{SETTINGS}/{section}", visit.language.gettext(back_label))
+    return Redirect(f"{SETTINGS}/{section}?revoked=true", status_code=303)
 
 
 async def _partner_not_found(visit: Visit) -> Template:
