@@ -48,7 +48,7 @@ from backend.matching.schemas import MatchingWeights
 from backend.matching.service import MIN_WEIGHT, MatchingService, MatchingSettingsService
 from backend.matching.serving import freshness
 from backend.org.service import OrgService
-from backend.partners.schemas import MAX_GRACE_SECONDS, SecretRotate
+from backend.partners.schemas import MAX_GRACE_SECONDS, PartnerClientCreate, SecretRotate
 from backend.partners.service import PartnerClientService, grantable_scopes
 from backend.portal.forms import FORM, Refused, attempt, field_errors, field_of
 from backend.portal.hr import AREAS
@@ -56,6 +56,7 @@ from backend.portal.i18n import N_, Language
 from backend.portal.lists import every
 from backend.portal.routes import Visit
 from backend.scim.routes import SCIM_PATH
+from backend.scim.schemas import ScimTokenCreate
 from backend.scim.tokens import ScimTokenService
 from backend.sso.oidc import RelyingParty
 from backend.sso.routes import provider_read
@@ -246,6 +247,8 @@ def sso_words(language: Language) -> Callable[[Refused], dict[str, str]]:
 
     def words(exc: Refused) -> dict[str, str]:
         field = _sso_field(exc)
+        if field == "issuer" and isinstance(exc, msgspec.ValidationError):
+            return {field: language.gettext("Give the issuer as a web address, such as https://login.example.com.")}
         if field in messages:
             return {field: language.gettext(messages[field])}
         return {FORM: language.gettext("These settings were not saved: %(reason)s") % {"reason": exc}}
@@ -469,10 +472,9 @@ class HRSettingsController(Controller):
         language = visit.language
 
         async def write() -> object:
-            if not typed["name"].strip():
-                raise InvalidInputError("name", "a partner app needs a name")
+            data = msgspec.convert({"name": typed["name"], "scopes": scopes}, PartnerClientCreate)
             new = await PartnerClientService(control_db, visit.principal.tenant.id).create(
-                name=typed["name"][:200], scopes=scopes, created_by=visit.principal.subject
+                name=data.name, scopes=data.scopes, created_by=visit.principal.subject
             )
             made.append(Shown("partner", new.client.name, new.secret, new.client.client_id))
             return new
@@ -576,8 +578,9 @@ class HRSettingsController(Controller):
         language = visit.language
 
         async def write() -> object:
+            data = msgspec.convert(typed, ScimTokenCreate)
             issued = await ScimTokenService(control_db, visit.principal.tenant.id).create(
-                typed["name"], visit.principal.subject
+                data.name, visit.principal.subject
             )
             made.append(Shown("scim", issued.row.name, issued.token))
             return issued
