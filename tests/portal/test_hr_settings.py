@@ -214,12 +214,15 @@ async def test_hr_edits_the_mobility_policy_by_keyboard_and_reads_it_back(
     try:
         async with database.tenant_session(portal.tenant) as session:
             saved = await MobilityPolicyService(session).get()
-        assert (saved.manager_notice, saved.release_days) == (policy.manager_notice, days)
-        await expect(page.locator("#policy-set-by")).to_contain_text("Last changed by Hilde on")
-        await expect(page.locator("#release_days")).to_have_value(str(days))
     finally:
-        # Put back at once: other tests ask releases under this policy.
+        # Put back at once, before anything else: other tests ask releases under this policy.
         await put_policy_back(database, portal, policy_kept)
+    assert (saved.manager_notice, saved.release_days) == (policy.manager_notice, days)
+    assert saved.updated_by is not None
+    assert saved.updated_by.startswith("sso:")
+    # The page as it answered the save.
+    await expect(page.locator("#policy-set-by")).to_contain_text("Last changed by Hilde on")
+    await expect(page.locator("#release_days")).to_have_value(str(days))
 
 
 async def test_hr_changes_a_matching_weight_and_puts_it_back(
