@@ -140,7 +140,6 @@ _FIELD_PATH = re.compile(r"at `\$\.(\w+)(?:\.(\w+))?")
 class Shown:
     """A secret just made, for this one answer: what it opens, and the secret itself."""
 
-    kind: str
     name: str
     secret: str
     client_id: str | None = None
@@ -476,7 +475,7 @@ class HRSettingsController(Controller):
             new = await PartnerClientService(control_db, visit.principal.tenant.id).create(
                 name=data.name, scopes=data.scopes, created_by=visit.principal.subject
             )
-            made.append(Shown("partner", new.client.name, new.secret, new.client.client_id))
+            made.append(Shown(new.client.name, new.secret, new.client.client_id))
             return new
 
         def words(exc: Refused) -> dict[str, str]:
@@ -516,7 +515,7 @@ class HRSettingsController(Controller):
             new = await PartnerClientService(control_db, visit.principal.tenant.id).rotate(
                 client, grace_seconds=data.grace_seconds or 0
             )
-            made.append(Shown("partner", new.client.name, new.secret, new.client.client_id))
+            made.append(Shown(new.client.name, new.secret, new.client.client_id))
             return new
 
         def words(exc: Refused) -> dict[str, str]:
@@ -582,7 +581,7 @@ class HRSettingsController(Controller):
             issued = await ScimTokenService(control_db, visit.principal.tenant.id).create(
                 data.name, visit.principal.subject
             )
-            made.append(Shown("scim", issued.row.name, issued.token))
+            made.append(Shown(issued.row.name, issued.token))
             return issued
 
         def words(exc: Refused) -> dict[str, str]:
