@@ -341,6 +341,7 @@ def create_app(settings: Settings | None = None, collaborators: AppCollaborators
                 principals=principals,
                 portal_sessions=collaborators.portal_sessions,
                 registry=collaborators.registry,
+                relying_party=collaborators.relying_party,
             ),
         ],
         template_config=template_config(),

@@ -182,6 +182,12 @@ PAGES: list[Page] = [
     Page("/hr/analytics?start=2025-01&end=2025-12", HR_ONLY),
     *[Page(f"/hr/analytics/{chart}.csv", HR_ONLY, "text/csv") for chart in CHARTS],
     Page("/hr/analytics/audit", HR_ONLY),
+    Page("/hr/settings", HR_ONLY),
+    Page("/hr/settings/policy", HR_ONLY),
+    Page("/hr/settings/weights", HR_ONLY),
+    Page("/hr/settings/sso", HR_ONLY),
+    Page("/hr/settings/partners", HR_ONLY),
+    Page("/hr/settings/scim", HR_ONLY),
 ]
 
 

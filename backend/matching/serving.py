@@ -166,7 +166,7 @@ _FRESHNESS = select(
 )
 
 
-async def _freshness(session: AsyncSession) -> tuple[dt.datetime | None, bool, int | None]:
+async def freshness(session: AsyncSession) -> tuple[dt.datetime | None, bool, int | None]:
     """When the newest run computed, whether changes wait for the next, and its weights' version."""
     computed_at, pending, weights_version = (await session.execute(_FRESHNESS)).one()
     return computed_at, bool(pending), weights_version
@@ -227,7 +227,7 @@ class MatchServingService:
         employee_id = principal.employee_id
         if employee_id is None:
             raise PermissionDeniedError("recommendations are for employees")
-        computed_at, pending, weights_version = await _freshness(self.session)
+        computed_at, pending, weights_version = await freshness(self.session)
         employee = await self.session.get(Employee, employee_id)
         if employee is None or not employee.active:
             return RecommendationsRead(employee_id, computed_at, pending, [], weights_version=weights_version)
@@ -287,7 +287,7 @@ class MatchServingService:
             # manager whose sign-in does not hold the manager role sees nobody's.
             raise PermissionDeniedError("a hiring manager sees candidates while holding the manager role")
         pool = HR_POOL if principal.is_hr else MANAGER_POOL
-        computed_at, pending, weights_version = await _freshness(self.session)
+        computed_at, pending, weights_version = await freshness(self.session)
         if not accepting_applications(opportunity, dt.datetime.now(dt.UTC)):
             # Candidates are people to invite to apply: none for an opening that takes no applications.
             return CandidatesRead(opportunity_id, computed_at, pending, pool, [], weights_version=weights_version)

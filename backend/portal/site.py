@@ -16,7 +16,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from backend.api.deps import provide_principal, tenant_db_provider
+from backend.api.deps import control_db_provider, provide_principal, tenant_db_provider
 from backend.auth.portal_sessions import PortalSessions
 from backend.auth.principals import Principals
 from backend.core.unit_of_work import UnitOfWork
@@ -30,6 +30,7 @@ from backend.portal.hr_learning import LearningController
 from backend.portal.hr_mentoring import HRMentoringController
 from backend.portal.hr_openings import HROpeningsController
 from backend.portal.hr_people import PeopleController
+from backend.portal.hr_settings import HRSettingsController
 from backend.portal.i18n import Languages
 from backend.portal.mentoring import MENTORING_PATHS, MentoringController
 from backend.portal.notifications import NOTIFICATIONS_PATHS, NotificationsController
@@ -43,6 +44,7 @@ from backend.portal.routes import (
 )
 from backend.portal.team import TEAM_PATHS, TeamController
 from backend.portal.visitors import CompanyUnavailable, PageNotPermitted, SignInRequired, portal_guard
+from backend.sso.oidc import RelyingParty
 from tenants.registry import TenantRegistry
 
 HERE = Path(__file__).parent
@@ -100,6 +102,7 @@ def portal_routers(
     principals: Principals,
     portal_sessions: PortalSessions,
     registry: TenantRegistry,
+    relying_party: RelyingParty,
 ) -> list[Any]:
     """The pages (behind the portal's guard) and the files they load (public: styles and fonts)."""
     languages = Languages()
@@ -121,6 +124,7 @@ def portal_routers(
             HROpeningsController,
             HRMentoringController,
             HRAnalyticsController,
+            HRSettingsController,
         ],
         guards=[portal_guard(principals, portal_sessions)],
         request_class=HTMXRequest,
@@ -131,6 +135,10 @@ def portal_routers(
         },
         dependencies={
             "db": Provide(tenant_db_provider(unit_of_work)),
+            # The company's identity settings (its provider, partner apps, SCIM tokens) for the HR
+            # workspace's settings, as the API's routes read them; the provider's discovery for its issuer.
+            "control_db": Provide(control_db_provider(unit_of_work)),
+            "relying_party": Provide(lambda: relying_party, use_cache=True, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "languages": Provide(lambda: languages, use_cache=True, sync_to_thread=False),
             "registry": Provide(lambda: registry, use_cache=True, sync_to_thread=False),

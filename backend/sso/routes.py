@@ -321,7 +321,9 @@ async def _current_session(request: Request[Any, Any, Any], portal_sessions: Por
     return await portal_sessions.get(session_id)
 
 
-def _read(provider: IdentityProvider, tenant: TenantRef, base_url: str) -> IdentityProviderRead:
+def provider_read(provider: IdentityProvider, tenant: TenantRef, base_url: str) -> IdentityProviderRead:
+    """The settings as the API and the HR workspace's page show them: never the secret, only whether one
+    is stored; with the addresses the company's IT registers at its provider."""
     return IdentityProviderRead(
         issuer=provider.issuer,
         client_id=provider.client_id,
@@ -357,7 +359,7 @@ class IdentityProviderController(Controller):
         settings: NamedDependency[Settings],
     ) -> IdentityProviderRead:
         provider = await IdentityProviderService(control_db, principal.tenant.id, secretbox).get()
-        return _read(provider, principal.tenant, settings.base_url)
+        return provider_read(provider, principal.tenant, settings.base_url)
 
     @put("/", opt={"scope": Scope.IDENTITY_ADMIN}, summary="Configure SSO (the issuer is checked by discovery)")
     async def put_provider(
@@ -371,7 +373,7 @@ class IdentityProviderController(Controller):
     ) -> IdentityProviderRead:
         service = IdentityProviderService(control_db, principal.tenant.id, secretbox)
         provider = await service.configure(data, relying_party)
-        return _read(provider, principal.tenant, settings.base_url)
+        return provider_read(provider, principal.tenant, settings.base_url)
 
     @delete("/", opt={"scope": Scope.IDENTITY_ADMIN}, summary="Remove the SSO settings")
     async def delete_provider(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from backend.auth.principal import UserRole
 from backend.core.changes import Change
 from backend.matching.service import enqueue_if_due
+from backend.matching.serving import freshness
 from tenants.sessions import Database
 from tests.conftest import TokenFactory
 from tests.matching.world import World
@@ -78,3 +79,21 @@ async def test_a_career_path_is_recorded_but_changes_no_stored_match(
     async with database.tenant_session(world.tenant) as session, session.begin():
         assert list((await session.scalars(select(Change.fact))).all()) == ["career_paths.changed"]
         assert await enqueue_if_due(session, debounce=0, max_wait=3600) is None
+
+
+async def test_freshness_says_when_the_newest_run_computed_with_which_weights_and_whether_changes_wait(
+    client: Client, auth: TokenFactory, world: World, database: Database
+) -> None:
+    """What the HR workspace's weights page shows of the matches (`freshness`), as the API's
+    recommendations say it (`computed_at`, `pending_changes`, `weights_version`)."""
+    ana = auth(world.tenant, UserRole.EMPLOYEE, employee_id=world.people["ana"])
+    served = (await client.get(f"{API}/me/recommendations", headers=ana)).json()
+    async with database.tenant_session(world.tenant) as session:
+        computed_at, pending, version = await freshness(session)
+    assert computed_at is not None
+    assert computed_at.isoformat().replace("+00:00", "Z")[:19] == served["computed_at"][:19]
+    assert (pending, version) == (False, served["weights_version"])
+    response = await _change_a_role(client, world, auth(world.tenant))
+    assert response.status_code == 200, response.text
+    async with database.tenant_session(world.tenant) as session:
+        assert (await freshness(session))[1] is True
