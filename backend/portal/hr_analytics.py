@@ -629,6 +629,7 @@ class HRAnalyticsController(Controller):
             status=422 if filters.errors else 200,
             areas=AREAS,
             filters=filters,
+            errors=filters.errors,
             units=await departments(visit),
             charts=charts(answers, language) if answers else [],
             presets=presets,

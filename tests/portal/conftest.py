@@ -97,7 +97,11 @@ async def page(
 ) -> AsyncIterator[Page]:
     """A page in a fresh context (own cookies). Every portal page must work under its
     Content-Security-Policy: a violation the browser reports on our pages fails the test."""
-    context = await browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900}, locale="en-GB")
+    # Reduced motion (Tabler then has no transitions): axe reads each control in its settled colours,
+    # never half-way through a hover's fade (a button that came to lie under the pointer).
+    context = await browser.new_context(
+        viewport={"width": WIDTHS["desktop"], "height": 900}, locale="en-GB", reduced_motion="reduce"
+    )
     context.set_default_timeout(15_000)
     context.set_default_navigation_timeout(30_000)
     opened = await context.new_page()
@@ -148,7 +152,8 @@ async def assert_accessible(page: Page) -> None:
     results = await Axe().run(page)
     serious = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     assert not serious, "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']}: {[n['target'] for n in v['nodes']]}" for v in serious
+        f"{v['id']} ({v['impact']}): {v['help']}: {[(n['target'], n.get('failureSummary')) for n in v['nodes']]}"
+        for v in serious
     )
 
 
