@@ -315,11 +315,15 @@ class ApplicationAdmin(TenantView, model=Application):
         await self._audit_views(request, page.rows)
         return page
 
-    async def get_object_for_details(self, request: Request) -> Any:
-        application = await super().get_object_for_details(request)
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        """Its page is audited once per page shown (SQLAdmin reads the row twice for it: to check it may
+        be shown, then to show it), once the row was found."""
+        context = await super().details_context(request)
+        async with self.transaction() as session:
+            application = await session.get(Application, uuid.UUID(request.path_params["pk"]))
         if application is not None:
             await self._audit_views(request, [application])
-        return application
+        return context
 
     async def get_model_objects(self, request: Request, limit: int | None = 0) -> builtins.list[Any]:
         """An export shows every application in it: each is audited as viewed, as in the list."""

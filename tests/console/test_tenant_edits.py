@@ -20,6 +20,7 @@ from backend.marketplace.models import Opportunity
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
 from tests.console.test_access import Browserless, Staff, _chosen, _make_staff
+from tests.marketplace.market import build_market
 
 
 @pytest.fixture(scope="module")
@@ -522,3 +523,32 @@ async def test_an_employee_page_shows_skills_aspirations_by_the_rules_and_applic
         f"/api/v1/audit-events?action=aspirations.viewed&subject_employee_id={hidden_person['id']}", headers=hr
     )
     assert none.json()["items"] == []
+
+
+async def test_an_application_page_is_audited_once_per_view(
+    client: AsyncTestClient[Litestar],
+    collaborators: AppCollaborators,
+    database: Database,
+    make_tenant: TenantFactory,
+    auth: TokenFactory,
+) -> None:
+    """As the API logs one view per application shown, the console logs one per page shown (SQLAdmin
+    reads the row twice for a detail page), and the employee's page one per application it lists."""
+    tenant = make_tenant(f"edit_v_{secrets.token_hex(3)}")
+    market = await build_market(client, tenant, auth)
+    opening = await market.opening()
+    application = await market.apply(opening["id"], "ana")
+    secretbox = collaborators.secretbox
+    assert isinstance(secretbox, SecretBox)
+    staff = await _make_staff(database, secretbox, PlatformRole.CONSULTANT, [tenant])
+    tab = await _chosen(client, staff, tenant)
+
+    async def views_by_console() -> list[dict[str, Any]]:
+        seen = await market.audit(action="application.viewed")
+        return [e for e in seen if e["actor_subject"] == f"console:{staff.email}"]
+
+    assert (await tab.get(f"/admin/application/details/{application['id']}")).status_code == 200
+    assert [e["object_id"] for e in await views_by_console()] == [application["id"]]
+    page = await tab.get(f"/admin/employee/details/{market.people['ana']}")
+    assert re.search(rf">\s*{re.escape(opening['title'])}\s*</a>", page.text)
+    assert [e["object_id"] for e in await views_by_console()] == [application["id"]] * 2
