@@ -17,16 +17,19 @@ from typing import Any, ClassVar, TypeVar
 
 import msgspec
 from markupsafe import Markup, escape
-from sqladmin import ModelView
+from sqladmin import ModelView, expose
 from sqladmin.formatters import bool_formatter
+from sqladmin.helpers import get_object_identifier
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wtforms import Form, HiddenField, SelectField
 from wtforms.fields.core import UnboundField
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired, Optional, ValidationError
 
 from admin import audit
 from admin.context import consultant_of, current_tenant, tenant_of
@@ -35,7 +38,7 @@ from backend.api.problems import domain_status
 from backend.auth.principal import Principal, UserRole, scopes_for
 from backend.auth.secretbox import SecretBox
 from backend.core.unit_of_work import UnitOfWork
-from backend.errors import DomainError, NotFoundError
+from backend.errors import DomainError, InvalidInputError, NotFoundError
 from tenants.sessions import Database, TenantRef
 
 SchemaT = TypeVar("SchemaT", bound=msgspec.Struct)
@@ -48,18 +51,32 @@ class ConsoleError(Exception):
     """A change the console refuses; SQLAdmin shows the message above the form, and nothing changed.
     `status` is what the API answers the same refusal with (400 for input the schema refuses)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        # The form field the refusal names, if it names one (the message is then shown beside it too).
+        self.field = field
+
+
+# msgspec names the field it refuses: "Expected `int` >= 1 - at `$.level`".
+_SCHEMA_FIELD = re.compile(r"at `\$\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def refusal(exc: Exception) -> ConsoleError:
-    """A service's or a schema's refusal as the console's, with the API's status for it."""
-    return ConsoleError(problem_text(exc), domain_status(exc) if isinstance(exc, DomainError) else 400)
+    """A service's or a schema's refusal as the console's, with the API's status for it and the field it
+    names, if any."""
+    field: str | None = None
+    if isinstance(exc, InvalidInputError):
+        field = exc.field
+    elif isinstance(exc, msgspec.ValidationError) and (named := _SCHEMA_FIELD.search(str(exc))):
+        field = named.group(1)
+    return ConsoleError(problem_text(exc), domain_status(exc) if isinstance(exc, DomainError) else 400, field)
 
 
-# Where a request of the console keeps the status of the refusal it met (see RefusalStatus).
+# Where a request of the console keeps the status of the refusal it met (see RefusalStatus), and the
+# form field it names (the form template shows the message beside that field).
 REFUSAL_STATUS = "crosswalk.console_refusal_status"
+REFUSAL_FIELD = "crosswalk.console_refusal_field"
 
 
 class RefusalStatus:
@@ -243,6 +260,11 @@ class ConsoleView(ModelView):
     def consultant(self, request: Request) -> Consultant:
         return consultant_of(request)
 
+    def title_of(self, row: Any) -> str:
+        """What a detail page is titled: the row's name (a person's, a role's title...), else its id."""
+        named = next((v for n in _NAME_COLUMNS if (v := getattr(row, n, None)) is not None), None)
+        return str(named if named is not None else get_object_identifier(row))
+
     async def custom_export_cell(self, row: Any, name: str, value: Any) -> str | None:
         """A cell of the CSV export: times in UTC and dates in ISO 8601, choices by their value; other
         cells as the list shows them."""
@@ -267,25 +289,32 @@ class ConsoleView(ModelView):
         tenant_id: uuid.UUID | Callable[[Any], uuid.UUID | None] | None,
         target: Callable[[Any], str],
         before: dict[str, Any] | None = None,
+        changes: Callable[[], dict[str, Any]] | None = None,
     ) -> Any:
         """Run `change` in one transaction with the audit record of it (the unit of work's extra here);
         errors become the form's message and leave nothing behind. Jobs the change asked for (the
-        tenant's, or platform jobs) go to the broker once it committed."""
+        tenant's, or platform jobs) go to the broker once it committed. The record's changes are the
+        row's fields that changed, or what `changes` says once `change` ran (a row's skills)."""
         try:
             async with self.transaction() as session:
                 obj = await change(session)
-                changes = audit.diff(before or {}, snapshot(obj)) if hasattr(obj, "__table__") else {}
+                if changes is not None:
+                    changed = changes()
+                else:
+                    changed = audit.diff(before or {}, snapshot(obj)) if hasattr(obj, "__table__") else {}
                 await audit.record(
                     session,
                     self.consultant(request),
                     action,
                     tenant_id=tenant_id(obj) if callable(tenant_id) else tenant_id,
                     target=target(obj),
-                    changes=changes,
+                    changes=changed,
                 )
         except (DomainError, msgspec.ValidationError) as exc:
             refused = refusal(exc)
             request.scope[REFUSAL_STATUS] = refused.status
+            if refused.field:
+                request.scope[REFUSAL_FIELD] = refused.field
             raise refused from exc
         return obj
 
@@ -306,7 +335,7 @@ class TenantView(ConsoleView):
         model = getattr(self, "model", None)
         if model is not None:
             # A reference to another row reads as that row's name (see `_name_references`).
-            named: dict[Any, Any] = dict.fromkeys(references(model, people=True), _reference_name)
+            named: dict[Any, Any] = dict.fromkeys(references(model), _reference_name)
             type(self).column_formatters = {**named, **self.column_formatters}
             type(self).column_formatters_detail = {**named, **self.column_formatters_detail}
         super().__init__()
@@ -334,7 +363,7 @@ class TenantView(ConsoleView):
         """One query per referenced list for the names of the rows on the page."""
         found: dict[str, dict[Any, str]] = {}
         async with self.transaction() as session:
-            for attribute, (model, label) in references(self.model, people=True).items():
+            for attribute, (model, label) in references(self.model).items():
                 ids = {getattr(row, attribute) for row in rows} - {None}
                 if ids:
                     result = await session.execute(select(model.id, label).where(model.id.in_(ids)))
@@ -363,8 +392,11 @@ class TenantView(ConsoleView):
         *,
         target: Callable[[Any], str],
         before: dict[str, Any] | None = None,
+        changes: Callable[[], dict[str, Any]] | None = None,
     ) -> Any:
-        return await self.write(request, action, change, tenant_id=tenant_of(request).id, target=target, before=before)
+        return await self.write(
+            request, action, change, tenant_id=tenant_of(request).id, target=target, before=before, changes=changes
+        )
 
 
 class ServiceEditedView(TenantView):
@@ -391,29 +423,71 @@ class ServiceEditedView(TenantView):
         raise NotImplementedError
 
     async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
-        """A reference to another list (an org unit, a role, a job family) is a choice among the chosen
-        tenant's rows by name; people, too many for a list, are given by id."""
+        """A reference to another row (an org unit, a role, a person) is chosen by name: a select of the
+        chosen tenant's rows by name, which SQLAdmin's script turns into search-as-you-type on this view's
+        `lookup` (select2); without script it stays the plain select."""
         form = await super().scaffold_form(rules)
         unbound = {name: value for name in dir(form) if isinstance(value := getattr(form, name), UnboundField)}
         choices: dict[str, Any] = {}
         async with self.transaction() as session:
-            for name, column in references(self.model, people=False).items():
+            for name, (model, label) in references(self.model).items():
                 if name not in unbound:
                     continue
-                model, label = column
-                rows = (await session.execute(select(model.id, label).order_by(label).limit(_MAX_CHOICES))).all()
-                options = [(str(row_id), str(text)) for row_id, text in rows]
+                options = await named_rows(session, model, label, limit=_MAX_CHOICES)
                 nullable = bool(sa_inspect(self.model).columns[name].nullable)
-                field: Any = SelectField(
-                    self.column_labels.get(name, name),
-                    choices=([("", "—")] if nullable else []) + options,
-                    validators=[Optional()] if nullable else [InputRequired()],
-                    render_kw={"class": "form-select"},
+                field: Any = reference_field(
+                    self.column_labels.get(name, name), options, self.lookup_url, nullable=nullable
                 )
                 # Same place in the form as the field it replaces.
                 field.creation_counter = unbound[name].creation_counter
                 choices[name] = field
         return type(form.__name__, (form,), choices) if choices else form
+
+    @property
+    def lookup_url(self) -> str:
+        """This view's `lookup` (SQLAdmin sets its own ajax lookup's URL on each view it mounts)."""
+        return self.ajax_lookup_url.removesuffix("/ajax/lookup") + "/lookup"
+
+    def lookups(self) -> dict[str, tuple[Any, Any]]:
+        """The references this view's forms choose by name: field name → (model, name column)."""
+        return references(self.model)
+
+    @expose("/lookup")
+    async def lookup(self, request: Request) -> Response:
+        """Search-as-you-type for a reference field (`?name=manager_id&term=ad`): the chosen tenant's rows
+        whose name (or a person's email) holds the term, by name, as select2 reads them. Pinned to the
+        tenant like every query of the view."""
+        target = self.lookups().get(request.query_params.get("name", ""))
+        if target is None:
+            raise HTTPException(404, "There is no such field to look up.")
+        model, label = target
+        term = request.query_params.get("term", "").strip()[:100]
+        async with self.transaction() as session:
+            rows = await named_rows(session, model, label, term=term, limit=_LOOKUP_RESULTS)
+        return JSONResponse({"results": [{"id": value, "text": text} for value, text in rows]})
+
+    async def create_context(self, request: Request) -> dict[str, Any]:
+        await self._name_chosen(request, None)
+        return await super().create_context(request)
+
+    async def edit_context(self, request: Request) -> dict[str, Any]:
+        await self._name_chosen(request, uuid.UUID(request.path_params["pk"]))
+        return await super().edit_context(request)
+
+    async def _name_chosen(self, request: Request, row_id: uuid.UUID | None) -> None:
+        """The names of the rows the form's references hold (the row's own, and those just posted, found
+        by the search beyond the listed names), so a re-shown form keeps them by name."""
+        posted = await request.form() if request.method == "POST" else {}
+        names: dict[str, str] = {}
+        async with self.transaction() as session:
+            row = await self._row(session, row_id) if row_id else None
+            for name, (model, label) in self.lookups().items():
+                ids = {str(v) for v in (posted.get(name), getattr(row, name, None)) if v}
+                valid = [uuid.UUID(i) for i in ids if is_uuid(i)]
+                if valid:
+                    found = await session.execute(select(model.id, *_shown(model, label)).where(model.id.in_(valid)))
+                    names.update({str(r[0]): _text(r[1:]) for r in found.all()})
+        chosen_names.set(names)
 
     def _fields(self, schema: type[msgspec.Struct]) -> list[str]:
         named = [c if isinstance(c, str) else c.key for c in self.form_columns]
@@ -423,13 +497,20 @@ class ServiceEditedView(TenantView):
         model: Any = self.model
         return await session.get(model, row_id)
 
+    async def existing(self, session: AsyncSession, row_id: uuid.UUID) -> Any:
+        """The row, or the refusal (404) saying it is not there."""
+        row = await self._row(session, row_id)
+        if row is None:
+            raise NotFoundError(f"this {self.noun.replace('_', ' ')} no longer exists")
+        return row
+
     async def _stored(self, session: AsyncSession, result: Any) -> Any:
         # Services answer with the row or with its API read schema; the audit diff needs the row.
         return result if hasattr(result, "__table__") else await self._row(session, result.id)
 
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
         values = form_values(data, self._fields(self.create_schema))
-        create = as_schema({k: v for k, v in values.items() if v is not None}, self.create_schema)
+        create = as_schema({k: v for k, v in values.items() if v is not None}, self.create_schema, request)
         principal = self.principal(request)
 
         async def change(session: AsyncSession) -> Any:
@@ -438,32 +519,28 @@ class ServiceEditedView(TenantView):
         return await self.write_tenant(request, f"{self.noun}.create", change, target=self.describe)
 
     async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
-        patch = as_schema(form_values(data, self._fields(self.update_schema)), self.update_schema)
+        patch = as_schema(form_values(data, self._fields(self.update_schema)), self.update_schema, request)
         principal = self.principal(request)
         row_id = uuid.UUID(pk)
         before: dict[str, Any] = {}
 
         async def change(session: AsyncSession) -> Any:
-            current = await self._row(session, row_id)
-            if current is None:
-                raise NotFoundError(f"this {self.noun.replace('_', ' ')} no longer exists")
-            before.update(snapshot(current))
+            before.update(snapshot(await self.existing(session, row_id)))
             return await self._stored(session, await self.update_row(session, principal, row_id, patch))
 
         return await self.write_tenant(request, f"{self.noun}.update", change, target=self.describe, before=before)
 
 
 @cache
-def references(model: Any, *, people: bool) -> dict[str, tuple[Any, Any]]:
-    """Each foreign key of `model` to a list with names: the referenced model and its name column.
-    People are left out of forms' choice lists (too many to list); lists and details name them."""
+def references(model: Any) -> dict[str, tuple[Any, Any]]:
+    """Each foreign key of `model` to a list with names: the referenced model and its name column."""
     mapper: Any = sa_inspect(model)
     by_table = {m.local_table: m for m in mapper.registry.mappers}
     found: dict[str, tuple[Any, Any]] = {}
     for attr in mapper.column_attrs:
         for key in attr.columns[0].foreign_keys:
             target = by_table.get(key.column.table)
-            if target is None or (not people and target.local_table.name in _PEOPLE_TABLES):
+            if target is None:
                 continue
             label = next((target.columns[n] for n in _NAME_COLUMNS if n in target.columns), None)
             if label is not None:
@@ -475,18 +552,95 @@ def _reference_name(row: Any, attribute: str) -> Any:
     return getattr(row, "console_names", {}).get(attribute, getattr(row, attribute))
 
 
-# Choices in a form's reference lists; a tenant has tens of org units and roles, never thousands.
+# Choices in a form's reference lists without script (the search finds any row); a tenant has tens of
+# org units and roles, and people beyond this are found by the search.
 _MAX_CHOICES = 2000
-_PEOPLE_TABLES = frozenset({"employees"})
+_LOOKUP_RESULTS = 20
 _NAME_COLUMNS = ("full_name", "name", "title", "label")
 
+# The names of the rows a form's references hold now (see ServiceEditedView._name_chosen): a choice not
+# among the listed options is still shown by name.
+chosen_names: ContextVar[dict[str, str]] = ContextVar("console_chosen_names", default={})  # noqa: B039
 
-def as_schema(values: dict[str, Any], schema: type[SchemaT]) -> SchemaT:
-    """The form's values as the API's write schema, or the form's message saying which field is wrong."""
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _shown(model: Any, label: Any) -> list[Any]:
+    """What names a row in a choice: its name, and a person's email too (two people share a name)."""
+    email = sa_inspect(model).columns.get("email")
+    return [label] if email is None else [label, email]
+
+
+def _text(values: Sequence[Any]) -> str:
+    return str(values[0]) if len(values) == 1 else f"{values[0]} ({values[1]})"
+
+
+async def named_rows(
+    session: AsyncSession, model: Any, label: Any, *, term: str = "", limit: int
+) -> list[tuple[str, str]]:
+    """(id, name) of the tenant's rows of `model` by name, those whose name (or email) holds `term`."""
+    shown = _shown(model, label)
+    query = select(model.id, *shown).order_by(*shown).limit(limit)
+    if term:
+        query = query.where(or_(*(column.icontains(term, autoescape=True) for column in shown)))
+    return [(str(row[0]), _text(row[1:])) for row in (await session.execute(query)).all()]
+
+
+class ReferenceField(SelectField):
+    """A reference to another of the tenant's rows, chosen by name. Renders a select of the rows' names
+    (enough without script); SQLAdmin's script makes it search-as-you-type on `data-url` (select2). A row
+    the search found beyond the listed names is accepted when it is the chosen tenant's (`chosen_names`
+    holds it, read pinned to the tenant) and shown by its name, so a refused save keeps it."""
+
+    def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
+        super().process(formdata, data, extra_filters)
+        value = "" if self.data is None else str(self.data)
+        named = chosen_names.get()
+        if value in named and value not in self._listed():
+            self.choices = [*list(self.choices or []), (value, named[value])]  # type: ignore[list-item]
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data not in (None, "") and str(self.data) not in self._listed():
+            raise ValidationError("Not one of this client company's: choose one from the list.")
+
+    def _listed(self) -> set[str]:
+        return {str(choice[0]) for choice in list(self.choices or [])}
+
+
+def reference_field(label: str, options: list[tuple[str, str]], lookup_url: str, *, nullable: bool) -> Any:
+    """An unbound ReferenceField: `options` (id, name) listed, the search on `lookup_url`."""
+    render_kw = {
+        "class": "form-select",
+        "data-role": "select2-ajax",
+        "data-url": lookup_url,
+        "placeholder": "Type a name to search",
+    }
+    if nullable:
+        render_kw["data-allow-blank"] = "1"
+    return ReferenceField(
+        label,
+        choices=([("", "—")] if nullable else []) + options,
+        validators=[Optional()] if nullable else [InputRequired()],
+        render_kw=render_kw,
+    )
+
+
+def as_schema(values: dict[str, Any], schema: type[SchemaT], request: Request | None = None) -> SchemaT:
+    """The form's values as the API's write schema, or the form's message saying which field is wrong
+    (noted on the request, for the form to show it beside that field)."""
     try:
         return msgspec.convert(values, schema)
     except msgspec.ValidationError as exc:
-        raise refusal(exc) from exc
+        refused = refusal(exc)
+        if request is not None and refused.field:
+            request.scope[REFUSAL_FIELD] = refused.field
+        raise refused from exc
 
 
 def _enum_value(value: Any) -> str:

@@ -14,16 +14,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from admin.views.base import ConsoleError, ServiceEditedView, TenantView, as_schema, snapshot
+from admin.views.skills import SkillLine, SkillListView, SkillsEditedView, employee_profile, skill_line
 from backend.audit.service import Viewed, record_views
 from backend.auth.principal import Principal
 from backend.errors import NotFoundError
-from backend.framework.models import CareerPath, Role
-from backend.framework.schemas import CareerPathCreate, CareerPathUpdate, RoleCreate, RoleUpdate
+from backend.framework.models import CareerPath, Importance, Role
+from backend.framework.schemas import CareerPathCreate, CareerPathUpdate, RoleCreate, RoleSkillSet, RoleUpdate
 from backend.framework.service import FrameworkService
 from backend.marketplace.applications import ApplicationService
 from backend.marketplace.models import Application, ApplicationStage, Opportunity, OpportunityKind, OpportunityStatus
 from backend.marketplace.opportunities import OpportunityService
-from backend.marketplace.schemas import OpportunityCreate, OpportunityUpdate, StageChange
+from backend.marketplace.schemas import OpportunityCreate, OpportunitySkillSet, OpportunityUpdate, StageChange
 from backend.mentoring.models import Pairing, PairingState, Programme, ProgrammeStatus
 from backend.mentoring.programmes import ProgrammeService
 from backend.mentoring.schemas import ProgrammeCreate, ProgrammeUpdate
@@ -35,7 +36,7 @@ from backend.skills.schemas import SkillCreate, SkillUpdate
 from backend.skills.service import SkillService
 from backend.training.courses import CourseService
 from backend.training.models import Course
-from backend.training.schemas import CourseCreate, CourseUpdate
+from backend.training.schemas import CourseCreate, CourseSkillSet, CourseUpdate
 
 
 def _values(enum_type: Any) -> list[tuple[str, str]]:
@@ -43,8 +44,12 @@ def _values(enum_type: Any) -> list[tuple[str, str]]:
 
 
 class EmployeeAdmin(ServiceEditedView, model=Employee):
+    """An employee's page shows their skills, their aspirations as HR may see them (the open-to-move
+    rules; the view audited as the API audits it) and their applications (each audited as viewed)."""
+
     name, name_plural, icon = "Employee", "Employees", "fa-solid fa-user"
     noun, create_schema, update_schema = "employee", EmployeeCreate, EmployeeUpdate
+    details_template = "console/employee_details.html"
     column_list = [
         Employee.full_name,
         Employee.email,
@@ -60,9 +65,6 @@ class EmployeeAdmin(ServiceEditedView, model=Employee):
     column_default_sort = [(Employee.full_name, False)]
     column_filters = [BooleanFilter(Employee.active)]
     column_details_exclude_list = [Employee.scim_external_id]
-    column_labels: ClassVar[dict[Any, str]] = {
-        "manager_id": "Manager (employee id)",
-    }
     form_columns = [
         Employee.full_name,
         Employee.email,
@@ -79,6 +81,14 @@ class EmployeeAdmin(ServiceEditedView, model=Employee):
 
     def describe(self, row: Employee) -> str:
         return f"employee {row.email}"
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        """Their profile, read (and its views audited) once per page shown, once the row was found."""
+        context = await super().details_context(request)
+        async with self.transaction() as session:
+            employee_id = uuid.UUID(request.path_params["pk"])
+            context["profile"] = await employee_profile(session, self.principal(request), employee_id)
+        return context
 
     async def create_row(self, session: AsyncSession, principal: Principal, data: EmployeeCreate) -> Employee:
         return await OrgService(session).create_employee(data)
@@ -129,8 +139,8 @@ class SkillAdmin(ServiceEditedView, model=Skill):
         return await SkillService(session).update_skill(row_id, patch)
 
 
-class RoleAdmin(ServiceEditedView, model=Role):
-    """Roles and their attributes; the skills a role requires are set through the API."""
+class RoleAdmin(SkillsEditedView, model=Role):
+    """Roles and their attributes; the skills a role requires are added, levelled and removed on its page."""
 
     name, name_plural, icon = "Role", "Roles", "fa-solid fa-briefcase"
     noun, create_schema, update_schema = "role", RoleCreate, RoleUpdate
@@ -147,6 +157,23 @@ class RoleAdmin(ServiceEditedView, model=Role):
         self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, patch: RoleUpdate
     ) -> Role:
         return await FrameworkService(session).update_role(row_id, patch)
+
+    async def read_skills(self, session: AsyncSession, principal: Principal, row_id: uuid.UUID) -> list[SkillLine]:
+        found, _ = await FrameworkService(session).role_skills(row_id, None, 200)
+        return sorted(
+            (SkillLine(s.skill_id, s.skill_label, s.target_level, s.importance) for s in found), key=_by_label
+        )
+
+    async def set_skill(
+        self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, line: dict[str, Any]
+    ) -> None:
+        data = skill_line(line, RoleSkillSet, "target_level")
+        await FrameworkService(session).set_role_skill(row_id, uuid.UUID(line["skill_id"]), data)
+
+    async def drop_skill(
+        self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, skill_id: uuid.UUID
+    ) -> None:
+        await FrameworkService(session).remove_role_skill(row_id, skill_id)
 
 
 class CareerPathAdmin(ServiceEditedView, model=CareerPath):
@@ -170,13 +197,15 @@ class CareerPathAdmin(ServiceEditedView, model=CareerPath):
         return await FrameworkService(session).update_path(row_id, patch)
 
 
-class OpportunityAdmin(ServiceEditedView, model=Opportunity):
+class OpportunityAdmin(SkillListView, model=Opportunity):
     """Openings are added as drafts and opened or closed from their page, by the service's rules (an
-    opening needs a description and a hiring manager to open; a filled one is final). Their skills
-    and visibility are set through the API."""
+    opening needs a description and a hiring manager to open; a filled one is final); their skills are
+    added, levelled and removed there too (the service's update with the new list). Their visibility is
+    set through the API."""
 
     name, name_plural, icon = "Opportunity", "Opportunities", "fa-solid fa-door-open"
     noun, create_schema, update_schema = "opportunity", OpportunityCreate, OpportunityUpdate
+    skill_schema, level_field = OpportunitySkillSet, "level"
     details_template = "console/opportunity_details.html"
     column_list = [
         Opportunity.title,
@@ -193,7 +222,6 @@ class OpportunityAdmin(ServiceEditedView, model=Opportunity):
         StaticValuesFilter(Opportunity.kind, values=_values(OpportunityKind)),
     ]
     column_labels: ClassVar[dict[Any, str]] = {
-        "hiring_manager_id": "Hiring manager (employee id)",
         "opens_at": "Opens at (UTC)",
         "closes_at": "Closes at (UTC)",
     }
@@ -224,6 +252,18 @@ class OpportunityAdmin(ServiceEditedView, model=Opportunity):
         self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, patch: OpportunityUpdate
     ) -> Any:
         return await OpportunityService(session).update(principal, row_id, patch)
+
+    async def read_skills(self, session: AsyncSession, principal: Principal, row_id: uuid.UUID) -> list[SkillLine]:
+        read = await OpportunityService(session).get(principal, row_id)
+        return sorted((SkillLine(s.skill_id, s.label, s.level, s.importance) for s in read.skills), key=_by_label)
+
+    def as_set(self, line: SkillLine) -> OpportunitySkillSet:
+        return OpportunitySkillSet(line.skill_id, line.level, line.importance or Importance.ESSENTIAL)
+
+    async def replace_skills(
+        self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, skills: list[Any]
+    ) -> None:
+        await OpportunityService(session).update(principal, row_id, OpportunityUpdate(skills=skills))
 
     @expose("/{pk}/status", methods=["POST"])
     async def change_status(self, request: Request) -> Response:
@@ -275,11 +315,15 @@ class ApplicationAdmin(TenantView, model=Application):
         await self._audit_views(request, page.rows)
         return page
 
-    async def get_object_for_details(self, request: Request) -> Any:
-        application = await super().get_object_for_details(request)
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        """Its page is audited once per page shown (SQLAdmin reads the row twice for it: to check it may
+        be shown, then to show it), once the row was found."""
+        context = await super().details_context(request)
+        async with self.transaction() as session:
+            application = await session.get(Application, uuid.UUID(request.path_params["pk"]))
         if application is not None:
             await self._audit_views(request, [application])
-        return application
+        return context
 
     async def get_model_objects(self, request: Request, limit: int | None = 0) -> builtins.list[Any]:
         """An export shows every application in it: each is audited as viewed, as in the list."""
@@ -377,11 +421,14 @@ class PairingAdmin(TenantView, model=Pairing):
     column_filters = [StaticValuesFilter(Pairing.state, values=_values(PairingState))]
 
 
-class CourseAdmin(ServiceEditedView, model=Course):
-    """The catalogue's courses; the skills a course teaches come with the API or a CSV import."""
+class CourseAdmin(SkillListView, model=Course):
+    """The catalogue's courses; the skills a course teaches (and the level a learner reaches) are added
+    and removed on its page (the service's update with the new list), or come with a CSV import."""
 
     name, name_plural, icon = "Course", "Courses", "fa-solid fa-book"
     noun, create_schema, update_schema = "course", CourseCreate, CourseUpdate
+    skills_heading, level_label, with_importance = "Skills taught", "Level reached", False
+    skill_schema, level_field = CourseSkillSet, "level_reached"
     column_list = [Course.title, Course.provider, Course.format, Course.duration_hours, Course.cost, Course.currency]
     column_searchable_list = [Course.title, Course.provider]
     column_sortable_list = [Course.title, Course.duration_hours, Course.cost]
@@ -404,6 +451,22 @@ class CourseAdmin(ServiceEditedView, model=Course):
         self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, patch: CourseUpdate
     ) -> Any:
         return await CourseService(session).update(principal, row_id, patch)
+
+    async def read_skills(self, session: AsyncSession, principal: Principal, row_id: uuid.UUID) -> list[SkillLine]:
+        read = await CourseService(session).get(row_id)
+        return sorted((SkillLine(s.skill_id, s.skill_label, s.level_reached) for s in read.skills), key=_by_label)
+
+    def as_set(self, line: SkillLine) -> CourseSkillSet:
+        return CourseSkillSet(line.skill_id, line.level)
+
+    async def replace_skills(
+        self, session: AsyncSession, principal: Principal, row_id: uuid.UUID, skills: list[Any]
+    ) -> None:
+        await CourseService(session).update(principal, row_id, CourseUpdate(skills=skills))
+
+
+def _by_label(line: SkillLine) -> str:
+    return line.label.casefold()
 
 
 TENANT_VIEWS: list[type[TenantView]] = [
