@@ -4,6 +4,8 @@ tests do (tests/portal/test_hr_people.py)."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 from playwright.async_api import Page
 
@@ -33,3 +35,22 @@ async def test_a_period_out_of_the_calendar_is_refused_beside_its_field_not_a_50
             answer = await hers.get(path, params=params)
             wrong.extend([(path, params, answer.status_code)] if answer.status_code not in (400, 422) else [])
     assert wrong == []
+
+
+async def test_a_grace_that_is_not_a_finite_number_is_refused_beside_its_field_not_a_500(
+    page: Page, portal: Portal
+) -> None:
+    """Class 4. hr_settings.py `rotate_partner`: `float("nan")` and `float("inf")` are read as numbers, and
+    `round(hours * 3600)` then raises ValueError / OverflowError inside the write, which `attempt` does
+    not turn into a refusal: the page answers 500 instead of "Give a number of hours from 0 to ..."
+    beside the field (422). (Nothing is rotated: the error comes before the service is called, so any
+    partner id shows it.)"""
+    async with await hildes_client(page, portal) as hers:
+        for typed in ("nan", "inf"):
+            answer = await hers.post(
+                f"/hr/settings/partners/{uuid.uuid4()}/rotate",
+                data={"grace_hours": typed},
+                headers={"Origin": portal.base_url},
+            )
+            assert answer.status_code == 422, (typed, answer.status_code)
+            assert 'id="grace_hours' in answer.text or "grace_hours" in answer.text
