@@ -4,13 +4,16 @@ tests do (tests/portal/test_hr_people.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from typing import Any
 
 import httpx
 from playwright.async_api import Page
 
 from tests.portal.conftest import Portal
 from tests.portal.test_hr_people import HTML, signed_in
+from tests.portal.test_hr_settings import policy_kept  # noqa: F401 - the mobility policy put back afterwards
 
 
 async def hildes_client(page: Page, portal: Portal, language: str = "en") -> httpx.AsyncClient:
@@ -54,3 +57,29 @@ async def test_a_grace_that_is_not_a_finite_number_is_refused_beside_its_field_n
             )
             assert answer.status_code == 422, (typed, answer.status_code)
             assert 'id="grace_hours' in answer.text or "grace_hours" in answer.text
+
+
+async def test_the_audit_log_in_dutch_names_the_policy_it_changed_in_dutch(
+    policy_kept: dict[str, Any] | None,  # noqa: F811
+    page: Page,
+    portal: Portal,
+) -> None:
+    """Class 4 (strings not through gettext). hr_analytics.py `_readable`: a value of an entry's details
+    that is not a stage or a release is shown as stored with its underscores made spaces, so a change
+    of the mobility policy reads "at application → never before move" in English on the Dutch page,
+    while the policy page itself names these choices in Dutch (hr_settings.py's NOTICES words)."""
+    current = policy_kept["manager_notice"].value if policy_kept else None
+    new = "never_before_move" if current != "never_before_move" else "at_application"
+    async with await hildes_client(page, portal, "nl") as hers:
+        saved = await hers.post(
+            "/hr/settings/policy",
+            data={"manager_notice": new, "release_days": str(policy_kept["release_days"] if policy_kept else 14)},
+            headers={"Origin": portal.base_url},
+        )
+        assert saved.status_code == 303, saved.text
+        today = dt.datetime.now(dt.UTC).date().isoformat()
+        log = await hers.get("/hr/analytics/audit", params={"action": "mobility_policy.changed", "since": today})
+        assert log.status_code == 200
+        assert 'lang="nl"' in log.text
+        english = [words for words in ("at application", "at offer", "never before move") if words in log.text]
+        assert english == []
