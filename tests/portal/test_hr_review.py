@@ -11,7 +11,11 @@ from typing import Any
 import httpx
 from playwright.async_api import Page
 
+from backend.training.courses import CourseService
+from backend.training.schemas import CourseRead
+from tenants.sessions import Database
 from tests.portal.conftest import Portal
+from tests.portal.test_hr_learning import a_course, made  # noqa: F401 - a course, removed afterwards
 from tests.portal.test_hr_people import HTML, signed_in
 from tests.portal.test_hr_settings import policy_kept  # noqa: F401 - the mobility policy put back afterwards
 
@@ -83,3 +87,34 @@ async def test_the_audit_log_in_dutch_names_the_policy_it_changed_in_dutch(
         assert 'lang="nl"' in log.text
         english = [words for words in ("at application", "at offer", "never before move") if words in log.text]
         assert english == []
+
+
+async def test_a_currency_typed_in_lower_case_is_refused_as_the_api_refuses_it(
+    page: Page,
+    portal: Portal,
+    database: Database,
+    a_course: CourseRead,  # noqa: F811
+) -> None:
+    """Class 3 (identifiers compared loosely). hr_learning.py `CourseForm.payload` sends
+    `currency.strip().upper()`: the API's `Currency` is exactly `^[A-Z]{3}$` and refuses "eur" (422),
+    the page turns it into EUR and saves, and upper() also makes lookalikes into codes (the dotless
+    "\u0131" of "\u0131dr" becomes IDR). The form should be refused beside the currency, nothing saved."""
+    form = {
+        "title": "Renamed by a lower-case currency",
+        "provider": a_course.provider,
+        "format": "online",
+        "duration_hours": "2",
+        "cost": "10",
+        "currency": "eur",
+        "external_id": "",
+        "url": "",
+        "description": "",
+        "q": "",
+        "intent": "save",
+    }
+    async with await hildes_client(page, portal) as hers:
+        answer = await hers.post(f"/hr/learning/{a_course.id}", data=form, headers={"Origin": portal.base_url})
+        assert answer.status_code == 422, answer.status_code
+        assert 'id="currency-error"' in answer.text
+    async with database.tenant_session(portal.tenant) as session:
+        assert (await CourseService(session).get(a_course.id)).title == a_course.title
