@@ -11,11 +11,16 @@ from typing import Any
 import httpx
 from playwright.async_api import Page
 
+from backend.marketplace.models import Opportunity, OpportunityKind
+from backend.marketplace.opportunities import OpportunityService
+from backend.marketplace.schemas import OpportunityCreate
 from backend.training.courses import CourseService
 from backend.training.schemas import CourseRead
 from tenants.sessions import Database
 from tests.portal.conftest import Portal
 from tests.portal.test_hr_learning import a_course, made  # noqa: F401 - a course, removed afterwards
+from tests.portal.test_hr_openings import MADE, hr
+from tests.portal.test_hr_openings import made as openings_made  # noqa: F401 - openings removed afterwards
 from tests.portal.test_hr_people import HTML, signed_in
 from tests.portal.test_hr_settings import policy_kept  # noqa: F401 - the mobility policy put back afterwards
 
@@ -118,3 +123,50 @@ async def test_a_currency_typed_in_lower_case_is_refused_as_the_api_refuses_it(
         assert 'id="currency-error"' in answer.text
     async with database.tenant_session(portal.tenant) as session:
         assert (await CourseService(session).get(a_course.id)).title == a_course.title
+
+
+async def test_an_edit_naming_a_hiring_manager_not_in_the_directory_is_refused_and_keeps_the_one_there(
+    page: Page,
+    portal: Portal,
+    database: Database,
+    openings_made: list[uuid.UUID],  # noqa: F811
+) -> None:
+    """Class 3 (an id not refused; a refusal that changes data). hiring.py `read_posting_form` /
+    `_manager`: a `hiring_manager_id` that is nobody in the directory (made up, or another company's
+    person) is "left out", and `PostingForm.payload` then sends `hiring_manager_id: null`, so the edit
+    is saved (303) with the opening's hiring manager removed. The API refuses the same PATCH (422,
+    "employee ... does not exist or has left"); the page should refuse it beside the hiring manager and
+    keep Hm."""
+    async with database.tenant_session(portal.tenant) as session, session.begin():
+        opening = await OpportunityService(session).create(
+            hr(portal.tenant),
+            OpportunityCreate(
+                title=f"{MADE}review draft",
+                kind=OpportunityKind.GIG,
+                description="A draft whose hiring manager is Hm.",
+                hiring_manager_id=portal.world.people["hm"],
+                hours_per_week=2,
+                duration_weeks=8,
+            ),
+        )
+    form = {
+        "title": f"{MADE}review draft",
+        "kind": "gig",
+        "description": "A draft whose hiring manager is Hm.",
+        "role_id": "",
+        "org_unit_id": "",
+        "location": "",
+        "hours_per_week": "2",
+        "duration_weeks": "8",
+        "q": "",
+        "intent": "save",
+        "hiring_manager_id": str(uuid.uuid4()),
+        "manager_q": "",
+    }
+    async with await hildes_client(page, portal) as hers:
+        answer = await hers.post(f"/hr/openings/{opening.id}/edit", data=form, headers={"Origin": portal.base_url})
+    async with database.tenant_session(portal.tenant) as session:
+        kept = await session.get(Opportunity, opening.id)
+        assert kept is not None
+        manager = kept.hiring_manager_id
+    assert (answer.status_code, manager) == (422, portal.world.people["hm"])
