@@ -35,6 +35,7 @@ from admin import audit
 from admin.context import consultant_of, current_tenant, tenant_of
 from admin.users import Consultant
 from backend.api.problems import domain_status
+from backend.api.spreadsheets import safe_cell
 from backend.auth.principal import Principal, UserRole, scopes_for
 from backend.auth.secretbox import SecretBox
 from backend.core.unit_of_work import UnitOfWork
@@ -266,8 +267,14 @@ class ConsoleView(ModelView):
         return str(named if named is not None else get_object_identifier(row))
 
     async def custom_export_cell(self, row: Any, name: str, value: Any) -> str | None:
-        """A cell of the CSV export: times in UTC and dates in ISO 8601, choices by their value; other
-        cells as the list shows them."""
+        """A cell of the CSV export: times in UTC and dates in ISO 8601, choices by their value, text
+        and references by name safe to open in a spreadsheet (`safe_cell`); other cells as the list
+        shows them."""
+        if name in references(self.model):
+            named = _reference_name(row, name)
+            return None if named is None else str(safe_cell(str(named)))
+        if isinstance(value, str):
+            return str(safe_cell(value))
         if isinstance(value, datetime):
             return (value.astimezone(UTC) if value.tzinfo else value).isoformat(timespec="seconds")
         if isinstance(value, date):

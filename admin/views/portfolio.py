@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from admin.context import consultant_of
 from backend.analytics.service import AnalyticsService
+from backend.api.spreadsheets import safe_cell
 from backend.core.jobs.models import JobStatus, PlatformJob
 from backend.core.unit_of_work import UnitOfWork
 from backend.marketplace.models import Application, Opportunity, OpportunityStatus
@@ -226,7 +227,8 @@ class PortfolioView(BaseView):
         writer.writerow(["Client company", "Slug", *[heading for k, heading in COLUMNS if k != "name"]])
         for row in rows:
             writer.writerow(
-                [
+                safe_cell(cell)
+                for cell in [
                     row.name,
                     row.slug,
                     row.status,

@@ -122,6 +122,9 @@ class PostingForm:
     names_manager: bool = False
     manager: ChosenManager | None = None
     manager_q: str = ""
+    # The hiring manager's id as sent, kept when it names nobody in the directory: the service then
+    # refuses it (as the API does) rather than the form reading it as no one.
+    manager_sent: str = ""
 
     @classmethod
     async def of(cls, db: AsyncSession, opening: OpportunityRead, *, names_manager: bool = False) -> PostingForm:
@@ -149,7 +152,8 @@ class PostingForm:
         ]
         if creating and not skills and self.fields.get("kind") == OpportunityKind.ROLE:
             skills = None
-        named = {"hiring_manager_id": self.manager.employee_id if self.manager else None} if self.names_manager else {}
+        chosen = self.manager.employee_id if self.manager else (self.manager_sent or None)
+        named = {"hiring_manager_id": chosen} if self.names_manager else {}
         return {
             **named,
             "title": self.fields.get("title", ""),
@@ -189,6 +193,7 @@ async def read_posting_form(db: AsyncSession, form: FormMultiDict, *, names_mana
         names_manager=names_manager,
         manager=await _manager(db, str(form.get("hiring_manager_id", ""))) if names_manager else None,
         manager_q=str(form.get("manager_q", "")).strip() if names_manager else "",
+        manager_sent=str(form.get("hiring_manager_id", "")).strip() if names_manager else "",
     )
 
 

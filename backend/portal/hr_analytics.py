@@ -39,6 +39,7 @@ from backend.analytics.axes import Axis, count_axis, rate_axis
 from backend.analytics.schemas import MentoringParticipation, MobilitySeries, Pipeline, SkillGaps
 from backend.analytics.service import MAX_MONTHS, AnalyticsService
 from backend.api.pagination import MAX_LIMIT
+from backend.api.spreadsheets import safe_cell
 from backend.audit.models import AuditEvent
 from backend.audit.service import AuditService
 from backend.auth.principal import Scope
@@ -346,7 +347,8 @@ class Filters:
 
 def _month(text: str) -> dt.date | None:
     found = _MONTH.match(text)
-    if not found or not 1 <= int(found.group(2)) <= 12:
+    # A month of the calendar Python counts (year 1 to 9998: a period's last month has a next one).
+    if not found or not 1 <= int(found.group(2)) <= 12 or not dt.MINYEAR <= int(found.group(1)) < dt.MAXYEAR:
         return None
     return dt.date(int(found.group(1)), int(found.group(2)), 1)
 
@@ -419,7 +421,7 @@ def csv_text(figures: Figures) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.key for c in figures.columns])
     for row in figures.rows:
-        writer.writerow([raw(c, v) for c, v in zip(figures.columns, row, strict=True)])
+        writer.writerow([safe_cell(raw(c, v)) for c, v in zip(figures.columns, row, strict=True)])
     return out.getvalue()
 
 
@@ -458,6 +460,27 @@ DETAIL_NAMES: dict[str, str] = {
     "manager_notice": N_("Manager told"),
     "release_days": N_("Days to answer a release"),
     "version": N_("Version"),
+}
+# The values an entry's details hold from the product's own lists (the mobility policy's choices, the
+# open-to-move levels, a release's answers, the parts of aspirations that changed), in words; anything
+# else is shown as stored.
+VALUE_NAMES: dict[str, str] = {
+    "at_application": N_("When they apply"),
+    "at_offer": N_("At the offer stage"),
+    "never_before_move": N_("Not before the move"),
+    "hidden": N_("Hidden"),
+    "hr_only": N_("HR only"),
+    "hiring_managers": N_("Open to hiring managers"),
+    "requested": N_("Asked"),
+    "release": N_("Release"),
+    "delay": N_("Delay"),
+    "block": N_("Block"),
+    "override": N_("Override"),
+    "lapsed": N_("Lapsed"),
+    "cancelled": N_("Cancelled"),
+    "target_role_ids": N_("Target roles"),
+    "skill_ids": N_("Skills to grow"),
+    "open_to_move": N_("Open to move"),
 }
 # The one line of an entry whose details are just {"from", "to"}: what it was a change of.
 FROM_TO_NAMES = {"application.stage_changed": N_("Stage"), "opportunity.hiring_manager_changed": N_("Hiring manager")}
@@ -520,7 +543,9 @@ def _readable(language: Language, names: Mapping[str, str], value: Any) -> str:
             return _(STAGE_NAMES[value])
         if value in RELEASE_NAMES:
             return _(RELEASE_NAMES[value])
-        return value.replace("_", " ")
+        if value in VALUE_NAMES:
+            return _(VALUE_NAMES[value])
+        return value
     if isinstance(value, Mapping):
         return "; ".join(f"{k.replace('_', ' ')}: {_readable(language, names, v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
@@ -708,7 +733,10 @@ class HRAnalyticsController(Controller):
                     actor_subject=None,
                     action=action or None,
                     since=dt.datetime.combine(first, dt.time(), dt.UTC) if first else None,
-                    until=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC) if last else None,
+                    # Up to the end of the last day; the calendar's last day has no end to count to.
+                    until=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC)
+                    if last and last < dt.date.max
+                    else None,
                     cursor=c,
                     limit=AUDIT_PAGE,
                 ),

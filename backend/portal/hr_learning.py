@@ -132,7 +132,8 @@ class CourseForm:
             "format": self.fields["format"],
             "duration_hours": value("duration_hours"),
             "cost": value("cost"),
-            "currency": self.fields["currency"].strip().upper(),
+            # As typed: the API takes a currency's code exactly (three capitals), never folded.
+            "currency": self.fields["currency"],
             "url": value("url"),
             "description": value("description"),
             "skills": [{"skill_id": s.skill_id, "level_reached": s.level or None} for s in self.skills],

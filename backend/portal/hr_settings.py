@@ -20,6 +20,7 @@ A new secret (a partner app's, a SCIM token) is shown once, in the answer to the
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -511,6 +512,9 @@ class HRSettingsController(Controller):
                 hours = float(typed["grace_hours"])
             except ValueError:
                 raise InvalidInputError("grace_hours", "not a number") from None
+            # float() reads "nan" and "inf" too: numbers no grace can be.
+            if not math.isfinite(hours):
+                raise InvalidInputError("grace_hours", "not a number")
             data = msgspec.convert({"grace_seconds": round(hours * _SECONDS_PER_HOUR)}, SecretRotate)
             new = await PartnerClientService(control_db, visit.principal.tenant.id).rotate(
                 client, grace_seconds=data.grace_seconds or 0
