@@ -50,6 +50,7 @@ async def test_a_consultant_chooses_dutch_for_the_dashboard_and_an_edit_form(
     await expect(page.get_by_role("button", name="Afmelden")).to_be_visible()
     await expect(page.locator('label[for="tenant-select"]')).to_have_text("Klantbedrijf")
     await expect(page.get_by_role("button", name="Nederlands")).to_have_attribute("aria-pressed", "true")
+    await expect(page.locator("html")).to_have_attribute("lang", "nl")
     await assert_accessible(page)
     await shot(page, "dashboard-nl")
 
