@@ -11,6 +11,7 @@ import pygal
 from markupsafe import Markup
 from pygal.style import Style
 
+from admin.i18n import gettext as _
 from backend.analytics.axes import count_axis, rate_axis
 from backend.analytics.schemas import MentoringParticipation, MobilitySeries, Pipeline, SkillGaps
 
@@ -68,32 +69,32 @@ def mobility_chart(series: MobilitySeries) -> Chart:
     ticks = [round(100 * t, 2) for t in rate_axis(max(rates, default=0)).ticks]
     chart = _config(pygal.Line(style=STYLE, range=(0, ticks[-1]), y_labels=ticks, y_title="%", show_dots=True))
     chart.x_labels = [p.month.strftime("%b %Y") for p in series.points]
-    chart.add("Internal mobility rate", [round(100 * p.mobility_rate, 2) for p in series.points])
+    chart.add(_("Internal mobility rate"), [round(100 * p.mobility_rate, 2) for p in series.points])
     chart.add(
-        "Internal fill rate",
+        _("Internal fill rate"),
         [None if p.internal_fill_rate is None else round(100 * p.internal_fill_rate, 1) for p in series.points],
     )
-    return Chart("Internal mobility and fill rate by month", _svg(chart))
+    return Chart(_("Internal mobility and fill rate by month"), _svg(chart))
 
 
 def pipeline_charts(pipeline: Pipeline) -> list[Chart]:
     kinds = _config(pygal.Bar(style=STYLE, **_counts(*(max(k.opportunities, k.positions) for k in pipeline.by_kind))))
     kinds.x_labels = [k.name for k in pipeline.by_kind]
-    kinds.add("Open opportunities", [k.opportunities for k in pipeline.by_kind])
-    kinds.add("Open positions", [k.positions for k in pipeline.by_kind])
+    kinds.add(_("Open opportunities"), [k.opportunities for k in pipeline.by_kind])
+    kinds.add(_("Open positions"), [k.positions for k in pipeline.by_kind])
     stages = _config(pygal.HorizontalBar(style=STYLE, **_counts(*(s.applications for s in pipeline.by_stage))))
     stages.x_labels = [s.stage.value for s in pipeline.by_stage]
-    stages.add("Applications", [s.applications for s in pipeline.by_stage])
-    return [Chart("Open opportunities by kind", _svg(kinds)), Chart("Applications by stage", _svg(stages))]
+    stages.add(_("Applications"), [s.applications for s in pipeline.by_stage])
+    return [Chart(_("Open opportunities by kind"), _svg(kinds)), Chart(_("Applications by stage"), _svg(stages))]
 
 
 def skill_gap_chart(gaps: SkillGaps) -> Chart:
     departments = gaps.departments[:8]
     chart = _config(pygal.StackedBar(style=STYLE, **_counts(*(d.demand for d in departments))))
     chart.x_labels = [d.name for d in departments]
-    chart.add("Covered by people in the department", [d.demand - d.gap for d in departments])
-    chart.add("Gap", [d.gap for d in departments])
-    return Chart("Demand of open roles vs supply in profiles, by department", _svg(chart))
+    chart.add(_("Covered by people in the department"), [d.demand - d.gap for d in departments])
+    chart.add(_("Gap"), [d.gap for d in departments])
+    return Chart(_("Demand of open roles vs supply in profiles, by department"), _svg(chart))
 
 
 def mentoring_chart(mentoring: MentoringParticipation) -> Chart:
@@ -104,10 +105,10 @@ def mentoring_chart(mentoring: MentoringParticipation) -> Chart:
         )
     )
     chart.x_labels = [p.name for p in mentoring.programmes]
-    chart.add("Mentors", [p.mentors for p in mentoring.programmes])
-    chart.add("Mentees", [p.mentees for p in mentoring.programmes])
-    chart.add("Waiting", [p.waiting_requests for p in mentoring.programmes])
-    return Chart("Mentoring participation by programme", _svg(chart))
+    chart.add(_("Mentors"), [p.mentors for p in mentoring.programmes])
+    chart.add(_("Mentees"), [p.mentees for p in mentoring.programmes])
+    chart.add(_("Waiting"), [p.waiting_requests for p in mentoring.programmes])
+    return Chart(_("Mentoring participation by programme"), _svg(chart))
 
 
 def dashboard_charts(

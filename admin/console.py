@@ -29,6 +29,16 @@ from admin import audit
 from admin.auth import ConsoleAuth
 from admin.context import consultant_of, current_tenant
 from admin.errors import ErrorPages, ServerErrors
+from admin.i18n import (
+    LANGUAGES,
+    N_,
+    ConsoleLanguage,
+    ConsoleLanguages,
+    current_language,
+    gettext,
+    language_switch,
+    ngettext,
+)
 from admin.views.base import RefusalStatus, current_csrftoken, readable
 from admin.views.operations import OPERATION_VIEWS
 from admin.views.platform import PLATFORM_VIEWS
@@ -139,10 +149,12 @@ def build_console(
         views=views,
         engine=unit_of_work.database.engine,
         base_url=BASE_PATH,
-        title="Crosswalk console",
+        title=N_("Crosswalk console"),
         templates_dir=str(TEMPLATES),
         authentication_backend=auth,
         middlewares=[
+            # The consultant's language, for every page (the sign-in's too): admin/i18n.py.
+            Middleware(ConsoleLanguage, catalogues=ConsoleLanguages()),
             Middleware(
                 asgi_csrf,
                 signing_secret=secretbox.derive("console-csrf"),
@@ -170,6 +182,9 @@ def build_console(
         else route
         for route in admin.admin.router.routes
     ]
+    admin.admin.router.routes.append(
+        Route("/language", endpoint=language_switch(BASE_PATH), methods=["POST"], name="language")
+    )
     admin.admin.router.routes.append(Mount("/console-static", app=StaticFiles(directory=STATIC), name="console-static"))
     # A database that cannot serve is a 503 here too, on the sign-in page, saying when to come back.
     retry_after = settings.db_unavailable_retry_after_seconds
@@ -185,6 +200,10 @@ def build_console(
     for error in errors:
         admin.admin.add_exception_handler(error, unavailable)
     admin.templates.env.globals["console_auth"] = auth
+    # One gettext for the console's strings and SQLAdmin's, in the request's language (admin/i18n.py).
+    admin.templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    admin.templates.env.globals["console_languages"] = LANGUAGES
+    admin.templates.env.globals["current_language"] = current_language.get
     pages.templates, pages.auth = admin.templates, auth
     admin.admin.add_exception_handler(HTTPException, pages.http_exception)
     admin.templates.env.globals["current_tenant"] = current_tenant.get

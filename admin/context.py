@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from admin.i18n import N_
 from admin.users import Consultant
 from tenants.sessions import TenantRef
 
@@ -20,13 +21,13 @@ current_tenant: ContextVar[TenantRef | None] = ContextVar("console_tenant", defa
 
 class NoTenantChosenError(HTTPException):
     def __init__(self) -> None:
-        super().__init__(409, "Choose a client company in the tenant switcher first.")
+        super().__init__(409, N_("Choose a client company in the tenant switcher first."))
 
 
 def consultant_of(request: Request) -> Consultant:
     consultant = getattr(request.state, "consultant", None)
     if not isinstance(consultant, Consultant):
-        raise HTTPException(401, "Sign in first.")
+        raise HTTPException(401, N_("Sign in first."))
     return consultant
 
 

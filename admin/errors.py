@@ -15,17 +15,18 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admin.auth import ConsoleAuth
+from admin.i18n import N_, gettext
 
 log = logging.getLogger(__name__)
 
 _TITLES = {
-    400: "This cannot be done",
-    401: "Sign in first",
-    403: "Not allowed",
-    404: "Not found",
-    409: "This cannot be done now",
-    422: "This cannot be done",
-    500: "Something went wrong",
+    400: N_("This cannot be done"),
+    401: N_("Sign in first"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("This cannot be done now"),
+    422: N_("This cannot be done"),
+    500: N_("Something went wrong"),
 }
 
 
@@ -55,10 +56,10 @@ class ErrorPages:
             await self.auth.authenticate(request)
         context = {
             "status_code": status,
-            "status_title": _TITLES.get(status, HTTPStatus(status).phrase),
-            "message": message,
+            "status_title": gettext(_TITLES.get(status, HTTPStatus(status).phrase)),
+            "message": gettext(message),
             "back_url": _back(request),
-            "title": _TITLES.get(status, HTTPStatus(status).phrase),
+            "title": gettext(_TITLES.get(status, HTTPStatus(status).phrase)),
         }
         response: Response = await self.templates.TemplateResponse(
             request, "sqladmin/error.html", context, status_code=status
@@ -101,6 +102,6 @@ class ServerErrors:
             if started or self.pages.templates is None:
                 raise
             log.exception("console error on %s %s", scope.get("method"), scope.get("path"))
-            message = "The console could not do this; the error is logged. Try again, or tell the platform team."
+            message = N_("The console could not do this; the error is logged. Try again, or tell the platform team.")
             response = await self.pages.render(Request(scope, receive), 500, message)
             await response(scope, receive, send)

@@ -33,6 +33,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 
 from admin import audit
 from admin.context import consultant_of, current_tenant, tenant_of
+from admin.i18n import N_
 from admin.users import Consultant
 from backend.api.problems import domain_status
 from backend.api.spreadsheets import safe_cell
@@ -336,7 +337,7 @@ class TenantView(ConsoleView):
     """A list of the chosen tenant's data. Reachable only once a tenant is chosen; every query of it
     runs pinned to that tenant (see TenantSessions)."""
 
-    category = "Client company"
+    category = N_("Client company")
 
     def __init__(self) -> None:
         model = getattr(self, "model", None)
@@ -466,7 +467,7 @@ class ServiceEditedView(TenantView):
         tenant like every query of the view."""
         target = self.lookups().get(request.query_params.get("name", ""))
         if target is None:
-            raise HTTPException(404, "There is no such field to look up.")
+            raise HTTPException(404, N_("There is no such field to look up."))
         model, label = target
         term = request.query_params.get("term", "").strip()[:100]
         async with self.transaction() as session:

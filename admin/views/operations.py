@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin import audit, charts
 from admin.context import consultant_of, current_tenant, tenant_of
+from admin.i18n import N_
 from admin.views.base import chosen_tenant, console_principal, problem_text
 from backend.analytics.service import AnalyticsService
 from backend.api.pagination import MAX_LIMIT
@@ -29,7 +30,7 @@ from backend.mentoring.runs import PairingRunService
 from backend.mentoring.schemas import RunCreate
 from backend.org.models import Employee
 
-TENANT = "Client company"
+TENANT = N_("Client company")
 
 
 class TenantPage(BaseView):
@@ -62,7 +63,7 @@ class TenantPage(BaseView):
 
 
 class OperationsView(TenantPage):
-    name, icon = "Operations", "fa-solid fa-play"
+    name, icon = N_("Operations"), "fa-solid fa-play"
 
     @expose("/operations", methods=["GET"], identity="operations")
     async def operations(self, request: Request) -> Response:
@@ -100,7 +101,7 @@ class OperationsView(TenantPage):
             job = await session.get(Job, job_id)
             run = await session.scalar(select(PairingRun).where(PairingRun.job_id == job_id))
         if job is None:
-            raise HTTPException(404, "No such job in this client company.")
+            raise HTTPException(404, N_("No such job in this client company."))
         return await self.render(request, "console/job.html", job=job, run=run)
 
     @expose("/operations/pairing-runs/{run_id}", methods=["GET"], identity="operations-run")
@@ -109,7 +110,7 @@ class OperationsView(TenantPage):
         async with self.transaction() as session:
             run = await session.get(PairingRun, run_id)
             if run is None:
-                raise HTTPException(404, "No such pairing run in this client company.")
+                raise HTTPException(404, N_("No such pairing run in this client company."))
             pairs = (
                 await session.scalars(select(Pairing).where(Pairing.run_id == run_id).order_by(Pairing.score.desc()))
             ).all()
@@ -160,7 +161,7 @@ class OperationsView(TenantPage):
 
 
 class DashboardView(TenantPage):
-    name, icon = "Dashboard", "fa-solid fa-chart-line"
+    name, icon = N_("Dashboard"), "fa-solid fa-chart-line"
 
     @expose("/dashboard", methods=["GET"], identity="dashboard")
     async def dashboard(self, request: Request) -> Response:

@@ -22,6 +22,7 @@ from wtforms import BooleanField, Form, HiddenField, PasswordField, SelectMultip
 from wtforms.validators import DataRequired, Optional
 
 from admin.context import consultant_of, current_tenant, tenant_of
+from admin.i18n import N_
 from admin.models import ConsoleAuditEvent, ConsultantAssignment, PlatformRole, PlatformUser
 from admin.users import Consultant, PlatformUserService
 from admin.views.base import EMPTY, ConsoleError, ConsoleView, current_csrftoken, readable, snapshot
@@ -40,7 +41,7 @@ from tenants.models import Tenant, TenantStatus
 from tenants.sessions import TenantRef
 
 PLATFORM = "Platform"
-SETTINGS = "Client company settings"
+SETTINGS = N_("Client company settings")
 
 
 class CsrfForm(Form):
@@ -98,7 +99,7 @@ class ScopedToConsultant(ScopedView):
 
 
 class TenantAdmin(ScopedToConsultant, model=Tenant):
-    name, name_plural, icon = "Client company", "Client companies", "fa-solid fa-building"
+    name, name_plural, icon = N_("Client company"), N_("Client companies"), "fa-solid fa-building"
     tenant_key = "id"
     can_edit = False
     column_list = [Tenant.name, Tenant.slug, Tenant.status, Tenant.placement, Tenant.created_at]
@@ -141,9 +142,9 @@ class TenantAdmin(ScopedToConsultant, model=Tenant):
         tenant_id = uuid.UUID(request.path_params["pk"])
         status = TenantStatus(str((await request.form()).get("status", "")))
         if not consultant.may_act_for(tenant_id) and not consultant.is_superadmin:
-            raise HTTPException(403, "This client company is not assigned to you.")
+            raise HTTPException(403, N_("This client company is not assigned to you."))
         if status == TenantStatus.ARCHIVED and not consultant.is_superadmin:
-            raise HTTPException(403, "Only superadmins archive client companies.")
+            raise HTTPException(403, N_("Only superadmins archive client companies."))
 
         async def change(session: AsyncSession) -> PlatformJob:
             return await platform_jobs.request_status_change(
@@ -163,7 +164,7 @@ class TenantAdmin(ScopedToConsultant, model=Tenant):
 
 
 class PlatformJobAdmin(ScopedToConsultant, model=PlatformJob):
-    name, name_plural, icon = "Platform job", "Platform jobs", "fa-solid fa-gears"
+    name, name_plural, icon = N_("Platform job"), N_("Platform jobs"), "fa-solid fa-gears"
     category = PLATFORM
     can_create = can_edit = False
     column_list = [
@@ -186,7 +187,7 @@ class PlatformJobAdmin(ScopedToConsultant, model=PlatformJob):
 
 
 class DeadLetterAdmin(ScopedToConsultant, model=DeadLetter):
-    name, name_plural, icon = "Dead letter", "Dead letters", "fa-solid fa-skull-crossbones"
+    name, name_plural, icon = N_("Dead letter"), N_("Dead letters"), "fa-solid fa-skull-crossbones"
     tenant_key = "tenant_id"
     can_create = can_edit = False
     column_list = [DeadLetter.failed_at, DeadLetter.actor, DeadLetter.tenant_id, DeadLetter.attempts, DeadLetter.error]
@@ -284,7 +285,7 @@ class ConsoleAuditAdmin(ScopedToConsultant, model=ConsoleAuditEvent):
     """Read-only: the serving role cannot change a row of it, and neither can the console. People and
     tenants read as their names, changes as "field: old → new"."""
 
-    name, name_plural, icon = "Console audit event", "Console audit log", "fa-solid fa-clipboard-list"
+    name, name_plural, icon = N_("Console audit event"), N_("Console audit log"), "fa-solid fa-clipboard-list"
     category = PLATFORM
     can_create = can_edit = False
     column_list = [
@@ -363,7 +364,7 @@ class ConsoleAuditAdmin(ScopedToConsultant, model=ConsoleAuditEvent):
 
 
 class PlatformUserAdmin(SuperadminView, model=PlatformUser):
-    name, name_plural, icon = "Platform user", "Platform users", "fa-solid fa-user-tie"
+    name, name_plural, icon = N_("Platform user"), N_("Platform users"), "fa-solid fa-user-tie"
     column_list = [
         PlatformUser.email,
         PlatformUser.name,
@@ -408,7 +409,7 @@ class AssignmentForm(CsrfForm):
 
 
 class AssignmentAdmin(SuperadminView, model=ConsultantAssignment):
-    name, name_plural, icon = "Consultant assignment", "Consultant assignments", "fa-solid fa-user-check"
+    name, name_plural, icon = N_("Consultant assignment"), N_("Consultant assignments"), "fa-solid fa-user-check"
     can_edit = False
     form = AssignmentForm
     column_list = [
@@ -425,7 +426,7 @@ class AssignmentAdmin(SuperadminView, model=ConsultantAssignment):
     async def withdraw(self, request: Request) -> Response:
         """The consultant loses the tenant at their next click (authentication re-reads assignments)."""
         if not self.consultant(request).is_superadmin:
-            raise HTTPException(403, "Only superadmins withdraw assignments.")
+            raise HTTPException(403, N_("Only superadmins withdraw assignments."))
         assignment_id = uuid.UUID(request.path_params["pk"])
         before: dict[str, Any] = {}
 
@@ -504,7 +505,7 @@ class IdentityProviderForm(CsrfForm):
 
 
 class IdentityProviderAdmin(TenantSettingsView, model=IdentityProvider):
-    name, name_plural, icon = "Identity provider", "Identity provider (SSO)", "fa-solid fa-key"
+    name, name_plural, icon = N_("Identity provider"), N_("Identity provider (SSO)"), "fa-solid fa-key"
     # Set by the console builder: the provider's issuer is checked by discovery.
     relying_party: ClassVar[RelyingParty]
     tenant_key = "tenant_id"
@@ -628,7 +629,7 @@ class PartnerClientForm(CsrfForm):
 
 
 class PartnerClientAdmin(CredentialView, model=PartnerClient):
-    name, name_plural, icon = "Partner app", "Partner apps", "fa-solid fa-plug"
+    name, name_plural, icon = N_("Partner app"), N_("Partner apps"), "fa-solid fa-plug"
     # Set by the console builder: a revocation is known to every API process at once.
     revocations: ClassVar[ClientRevocations]
     tenant_key = "tenant_id"
@@ -663,7 +664,7 @@ class ScimTokenForm(CsrfForm):
 
 
 class ScimTokenAdmin(CredentialView, model=ScimToken):
-    name, name_plural, icon = "SCIM token", "SCIM tokens", "fa-solid fa-id-card"
+    name, name_plural, icon = N_("SCIM token"), N_("SCIM tokens"), "fa-solid fa-id-card"
     tenant_key = "tenant_id"
     kind = "scim_token"
     form = ScimTokenForm

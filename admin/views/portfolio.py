@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin.context import consultant_of
+from admin.i18n import N_, gettext
 from backend.analytics.service import AnalyticsService
 from backend.api.spreadsheets import safe_cell
 from backend.core.jobs.models import JobStatus, PlatformJob
@@ -40,10 +41,10 @@ PERIOD_MONTHS = 12
 # Tenants read at once: each holds a pooled connection for a few short statements.
 CONCURRENCY = 4
 
-FLAG_JOB_FAILED = "Platform job failed"
-FLAG_NO_SSO = "SSO not configured"
-FLAG_SCIM_UNUSED = "SCIM token never used"
-FLAG_STALE = "Recommendations stale"
+FLAG_JOB_FAILED = N_("Platform job failed")
+FLAG_NO_SSO = N_("SSO not configured")
+FLAG_SCIM_UNUSED = N_("SCIM token never used")
+FLAG_STALE = N_("Recommendations stale")
 
 
 @dataclass
@@ -62,15 +63,15 @@ class PortfolioRow:
 
 # (key, heading, value used for sorting)
 COLUMNS: list[tuple[str, str]] = [
-    ("name", "Client company"),
-    ("status", "Status"),
-    ("people", "People"),
-    ("open_openings", "Open openings"),
-    ("mobility_rate", "Internal mobility rate"),
-    ("fill_rate", "Internal fill rate"),
-    ("mentoring_rate", "Mentoring participation"),
-    ("last_activity", "Last activity"),
-    ("flags", "Needs attention"),
+    ("name", N_("Client company")),
+    ("status", N_("Status")),
+    ("people", N_("People")),
+    ("open_openings", N_("Open openings")),
+    ("mobility_rate", N_("Internal mobility rate")),
+    ("fill_rate", N_("Internal fill rate")),
+    ("mentoring_rate", N_("Mentoring participation")),
+    ("last_activity", N_("Last activity")),
+    ("flags", N_("Needs attention")),
 ]
 SORT_KEYS = {key for key, _ in COLUMNS}
 
@@ -136,7 +137,7 @@ async def tenant_figures(session: AsyncSession, row: PortfolioRow) -> None:
 
 
 class PortfolioView(BaseView):
-    name, icon = "Portfolio", "fa-solid fa-briefcase"
+    name, icon = N_("Portfolio"), "fa-solid fa-briefcase"
     category = PLATFORM
     # Set by the console builder.
     unit_of_work: UnitOfWork
@@ -208,7 +209,7 @@ class PortfolioView(BaseView):
             "console/portfolio.html",
             {
                 "rows": rows,
-                "columns": COLUMNS,
+                "columns": [(key, gettext(heading)) for key, heading in COLUMNS],
                 "sort": key,
                 "descending": descending,
                 "percent": percent,

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from wtforms import Form
 
+from admin.i18n import N_
 from admin.views.base import (
     ConsoleError,
     SchemaT,
@@ -98,7 +99,7 @@ class SkillsEditedView(ServiceEditedView):
         form = await request.form()
         line = {name: str(form.get(name, "")).strip() for name in ("skill_id", "level", "importance")}
         if not line["skill_id"]:
-            raise HTTPException(422, "Choose a skill to add.")
+            raise HTTPException(422, N_("Choose a skill to add."))
         return await self._skill_change(request, row_id, "skill_set", line)
 
     @expose("/{pk}/skills/remove", methods=["POST"])
@@ -109,7 +110,7 @@ class SkillsEditedView(ServiceEditedView):
         try:
             skill_id = uuid.UUID(str(form.get("skill_id", "")))
         except ValueError:
-            raise HTTPException(422, "Choose a skill to remove.") from None
+            raise HTTPException(422, N_("Choose a skill to remove.")) from None
         return await self._skill_change(request, row_id, "skill_removed", {"skill_id": str(skill_id)})
 
     async def _skill_change(self, request: Request, row_id: uuid.UUID, verb: str, line: dict[str, Any]) -> Response:
@@ -192,7 +193,7 @@ def _row_id(request: Request) -> uuid.UUID:
     try:
         return uuid.UUID(request.path_params["pk"])
     except ValueError:
-        raise HTTPException(404, "There is no such row in this client company.") from None
+        raise HTTPException(404, N_("There is no such row in this client company.")) from None
 
 
 def skill_line(line: dict[str, Any], schema: type[SchemaT], level_name: str) -> SchemaT:

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from admin.i18n import N_
 from admin.views.base import ConsoleError, ServiceEditedView, TenantView, as_schema, snapshot
 from admin.views.skills import SkillLine, SkillListView, SkillsEditedView, employee_profile, skill_line
 from backend.audit.service import Viewed, record_views
@@ -47,7 +48,7 @@ class EmployeeAdmin(ServiceEditedView, model=Employee):
     """An employee's page shows their skills, their aspirations as HR may see them (the open-to-move
     rules; the view audited as the API audits it) and their applications (each audited as viewed)."""
 
-    name, name_plural, icon = "Employee", "Employees", "fa-solid fa-user"
+    name, name_plural, icon = N_("Employee"), N_("Employees"), "fa-solid fa-user"
     noun, create_schema, update_schema = "employee", EmployeeCreate, EmployeeUpdate
     details_template = "console/employee_details.html"
     column_list = [
@@ -100,7 +101,7 @@ class EmployeeAdmin(ServiceEditedView, model=Employee):
 
 
 class OrgUnitAdmin(ServiceEditedView, model=OrgUnit):
-    name, name_plural, icon = "Org unit", "Org units", "fa-solid fa-sitemap"
+    name, name_plural, icon = N_("Org unit"), N_("Org units"), "fa-solid fa-sitemap"
     noun, create_schema, update_schema = "org_unit", OrgUnitCreate, OrgUnitUpdate
     column_list = [OrgUnit.name, OrgUnit.kind, OrgUnit.parent_id, OrgUnit.created_at]
     column_searchable_list = [OrgUnit.name]
@@ -122,7 +123,7 @@ class SkillAdmin(ServiceEditedView, model=Skill):
     """The tenant's own skills are added here; adopting catalogue (ESCO) skills stays with the API's
     catalogue search."""
 
-    name, name_plural, icon = "Skill", "Skills", "fa-solid fa-graduation-cap"
+    name, name_plural, icon = N_("Skill"), N_("Skills"), "fa-solid fa-graduation-cap"
     noun, create_schema, update_schema = "skill", SkillCreate, SkillUpdate
     column_list = [Skill.label, Skill.catalog_uri, Skill.category_id, Skill.created_at]
     column_searchable_list = [Skill.label]
@@ -142,7 +143,7 @@ class SkillAdmin(ServiceEditedView, model=Skill):
 class RoleAdmin(SkillsEditedView, model=Role):
     """Roles and their attributes; the skills a role requires are added, levelled and removed on its page."""
 
-    name, name_plural, icon = "Role", "Roles", "fa-solid fa-briefcase"
+    name, name_plural, icon = N_("Role"), N_("Roles"), "fa-solid fa-briefcase"
     noun, create_schema, update_schema = "role", RoleCreate, RoleUpdate
     column_list = [Role.title, Role.level, Role.job_family_id]
     column_searchable_list = [Role.title]
@@ -177,7 +178,7 @@ class RoleAdmin(SkillsEditedView, model=Role):
 
 
 class CareerPathAdmin(ServiceEditedView, model=CareerPath):
-    name, name_plural, icon = "Career path step", "Career paths", "fa-solid fa-route"
+    name, name_plural, icon = N_("Career path step"), N_("Career paths"), "fa-solid fa-route"
     noun, create_schema, update_schema = "career_path", CareerPathCreate, CareerPathUpdate
     column_list = [CareerPath.from_role_id, CareerPath.to_role_id, CareerPath.kind, CareerPath.typical_months]
     column_sortable_list = [CareerPath.kind, CareerPath.typical_months]
@@ -203,7 +204,7 @@ class OpportunityAdmin(SkillListView, model=Opportunity):
     added, levelled and removed there too (the service's update with the new list). Their visibility is
     set through the API."""
 
-    name, name_plural, icon = "Opportunity", "Opportunities", "fa-solid fa-door-open"
+    name, name_plural, icon = N_("Opportunity"), N_("Opportunities"), "fa-solid fa-door-open"
     noun, create_schema, update_schema = "opportunity", OpportunityCreate, OpportunityUpdate
     skill_schema, level_field = OpportunitySkillSet, "level"
     details_template = "console/opportunity_details.html"
@@ -271,7 +272,7 @@ class OpportunityAdmin(SkillListView, model=Opportunity):
         opportunity_id = uuid.UUID(request.path_params["pk"])
         verb = _STATUS_VERBS.get(str((await request.form()).get("status", "")))
         if verb is None:
-            raise HTTPException(400, "An opening is opened or closed here, nothing else.")
+            raise HTTPException(400, N_("An opening is opened or closed here, nothing else."))
         principal = self.principal(request)
         before: dict[str, Any] = {}
 
@@ -303,7 +304,7 @@ class ApplicationAdmin(TenantView, model=Application):
     moves one through its stages from its page, with HR's rights, by the API's service: the same
     rules, the same refusals with the same status (a move backwards is 409 naming both stages)."""
 
-    name, name_plural, icon = "Application", "Applications", "fa-solid fa-file-signature"
+    name, name_plural, icon = N_("Application"), N_("Applications"), "fa-solid fa-file-signature"
     can_create = can_edit = False
     details_template = "console/application_details.html"
     column_list = [Application.opportunity_id, Application.employee_id, Application.kind, Application.stage]
@@ -337,7 +338,7 @@ class ApplicationAdmin(TenantView, model=Application):
         try:
             application_id = uuid.UUID(request.path_params["pk"])
         except ValueError:
-            raise HTTPException(404, "There is no such application in this client company.") from None
+            raise HTTPException(404, N_("There is no such application in this client company.")) from None
         form = await request.form()
         principal = self.principal(request)
         before: dict[str, Any] = {}
@@ -377,7 +378,7 @@ class ApplicationAdmin(TenantView, model=Application):
 
 
 class ProgrammeAdmin(ServiceEditedView, model=Programme):
-    name, name_plural, icon = "Mentoring programme", "Mentoring programmes", "fa-solid fa-people-arrows"
+    name, name_plural, icon = N_("Mentoring programme"), N_("Mentoring programmes"), "fa-solid fa-people-arrows"
     noun, create_schema, update_schema = "programme", ProgrammeCreate, ProgrammeUpdate
     column_list = [Programme.name, Programme.kind, Programme.status, Programme.starts_on, Programme.ends_on]
     column_searchable_list = [Programme.name]
@@ -408,7 +409,7 @@ class ProgrammeAdmin(ServiceEditedView, model=Programme):
 
 
 class PairingAdmin(TenantView, model=Pairing):
-    name, name_plural, icon = "Pairing", "Pairings", "fa-solid fa-handshake"
+    name, name_plural, icon = N_("Pairing"), N_("Pairings"), "fa-solid fa-handshake"
     can_create = can_edit = False
     column_list = [
         Pairing.programme_id,
@@ -425,7 +426,7 @@ class CourseAdmin(SkillListView, model=Course):
     """The catalogue's courses; the skills a course teaches (and the level a learner reaches) are added
     and removed on its page (the service's update with the new list), or come with a CSV import."""
 
-    name, name_plural, icon = "Course", "Courses", "fa-solid fa-book"
+    name, name_plural, icon = N_("Course"), N_("Courses"), "fa-solid fa-book"
     noun, create_schema, update_schema = "course", CourseCreate, CourseUpdate
     skills_heading, level_label, with_importance = "Skills taught", "Level reached", False
     skill_schema, level_field = CourseSkillSet, "level_reached"

@@ -36,12 +36,13 @@ from sqlalchemy import select
 
 from admin.models import ConsultantAssignment, PlatformRole, PlatformUser
 from admin.users import PlatformUserService
+from backend.app import AppCollaborators
 from backend.auth.secretbox import SecretBox
 from backend.demo.idp import DemoIdpUnavailableError, ensure_installed, local_provider
 from backend.settings import Settings
 from tenants.models import Tenant
-from tenants.sessions import Database
-from tests.conftest import free_port, log_tail, process_env, serve_app
+from tenants.sessions import Database, TenantRef
+from tests.conftest import TenantFactory, free_port, log_tail, process_env, serve_app
 from tests.console.browser import (
     ChromiumMissingError,
     ShotFolder,
@@ -69,6 +70,19 @@ async def ensure_consultant(database: Database, secretbox: SecretBox, login: str
         email = CONSULTANTS[login]["email"]
         if await session.scalar(select(PlatformUser).where(PlatformUser.email == email)) is None:
             await PlatformUserService(session, secretbox).create(email, CONSULTANTS[login]["name"], role)
+
+
+async def client_company_of_ada(
+    collaborators: AppCollaborators, database: Database, make_tenant: TenantFactory, slug: str, name: str
+) -> TenantRef:
+    """A new client company assigned to Ada (the console's other browser tests may have made Ada already)."""
+    tenant = make_tenant(slug, name)
+    secretbox = collaborators.secretbox
+    assert isinstance(secretbox, SecretBox)
+    await ensure_consultant(database, secretbox, "ada", PlatformRole.CONSULTANT)
+    async with database.control_session() as session, session.begin():
+        await PlatformUserService(session, secretbox).assign(CONSULTANTS["ada"]["email"], tenant.id, by="test")
+    return tenant
 
 
 async def assigned_to(database: Database, login: str) -> set[str]:

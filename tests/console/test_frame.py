@@ -17,7 +17,6 @@ from litestar.testing import AsyncTestClient
 from playwright.async_api import ConsoleMessage, Page, expect
 
 from admin.models import PlatformRole
-from admin.users import PlatformUserService
 from admin.views.base import TenantView
 from backend.app import AppCollaborators
 from backend.auth.secretbox import SecretBox
@@ -25,7 +24,7 @@ from backend.partners.service import grantable_scopes
 from tenants.sessions import Database, TenantRef
 from tests.conftest import TenantFactory, TokenFactory
 from tests.console.browser import shots_at_widths, sign_in_with_idp
-from tests.console.conftest import CONSULTANTS, ConsoleServer, ensure_consultant
+from tests.console.conftest import ConsoleServer, client_company_of_ada
 from tests.console.test_access import _chosen, _make_staff
 
 # What must never show on a page a consultant reads.
@@ -34,14 +33,10 @@ RAW = re.compile(r"\bNone\b|\{'|\d{2}:\d{2}:\d{2}\.\d+")
 
 @pytest.fixture(scope="module")
 async def alder(collaborators: AppCollaborators, database: Database, make_tenant: TenantFactory) -> TenantRef:
-    """A client company of Ada's (the console's other browser tests may have made Ada already)."""
-    tenant = make_tenant(f"alder_{secrets.token_hex(3)}", f"Alder Frames {secrets.token_hex(2)}")
-    secretbox = collaborators.secretbox
-    assert isinstance(secretbox, SecretBox)
-    await ensure_consultant(database, secretbox, "ada", PlatformRole.CONSULTANT)
-    async with database.control_session() as session, session.begin():
-        await PlatformUserService(session, secretbox).assign(CONSULTANTS["ada"]["email"], tenant.id, by="test")
-    return tenant
+    """A client company of Ada's."""
+    return await client_company_of_ada(
+        collaborators, database, make_tenant, f"alder_{secrets.token_hex(3)}", f"Alder Frames {secrets.token_hex(2)}"
+    )
 
 
 @pytest.fixture(autouse=True)
