@@ -721,6 +721,11 @@ class HRAnalyticsController(Controller):
                 errors[name] = _("Give a day as year, month and day, e.g. 2026-06-30.")
         if first and last and last < first:
             errors["until"] = _("The last day cannot be before the first.")
+        # The log holds nothing yet to come (and the calendar's last day has no next one to count to).
+        today = dt.datetime.now(dt.UTC).date()
+        for name, day in (("since", first), ("until", last)):
+            if day is not None and day > today and name not in errors:
+                errors[name] = _("Choose a day up to today.")
         service = AuditService(visit.db)
         events: Sequence[AuditEvent] = []
         next_cursor = None
@@ -733,10 +738,7 @@ class HRAnalyticsController(Controller):
                     actor_subject=None,
                     action=action or None,
                     since=dt.datetime.combine(first, dt.time(), dt.UTC) if first else None,
-                    # Up to the end of the last day; the calendar's last day has no end to count to.
-                    until=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC)
-                    if last and last < dt.date.max
-                    else None,
+                    until=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC) if last else None,
                     cursor=c,
                     limit=AUDIT_PAGE,
                 ),

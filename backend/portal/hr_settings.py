@@ -508,6 +508,9 @@ class HRSettingsController(Controller):
         language = visit.language
 
         async def write() -> object:
+            partners = PartnerClientService(control_db, visit.principal.tenant.id)
+            # An app that is not the company's is not found, whatever was typed.
+            await partners.get(client)
             try:
                 hours = float(typed["grace_hours"])
             except ValueError:
@@ -516,9 +519,7 @@ class HRSettingsController(Controller):
             if not math.isfinite(hours):
                 raise InvalidInputError("grace_hours", "not a number")
             data = msgspec.convert({"grace_seconds": round(hours * _SECONDS_PER_HOUR)}, SecretRotate)
-            new = await PartnerClientService(control_db, visit.principal.tenant.id).rotate(
-                client, grace_seconds=data.grace_seconds or 0
-            )
+            new = await partners.rotate(client, grace_seconds=data.grace_seconds or 0)
             made.append(Shown(new.client.name, new.secret, new.client.client_id))
             return new
 

@@ -10,7 +10,7 @@ from backend.api.spreadsheets import safe_cell
 
 
 def test_text_that_would_start_a_formula_is_written_as_text() -> None:
-    for formula in ("=HYPERLINK(\"http://x\")", "+1+cmd", "-2+3", "@SUM(A1)", "\tTab", "\rReturn"):
+    for formula in ('=HYPERLINK("http://x")', "+1+cmd", "-2+3", "@SUM(A1)", "\tTab", "\rReturn"):
         assert safe_cell(formula) == "'" + formula
     # What a spreadsheet reads back: the apostrophe keeps it text.
     out = io.StringIO()

@@ -100,7 +100,7 @@ async def test_hr_adds_a_course_with_two_skills_by_keyboard_edits_and_deactivate
     await page.keyboard.press("Tab")
     await page.keyboard.type("480")
     await page.keyboard.press("Tab")
-    await page.keyboard.type("eur")
+    await page.keyboard.type("EUR")
     await page.keyboard.press("Tab")
     await page.keyboard.press("Tab")  # the web address, left empty
     await page.keyboard.type("Two days of practice.")

@@ -10,10 +10,13 @@ from typing import Any
 
 import httpx
 from playwright.async_api import Page
+from sqlalchemy import delete
 
 from backend.marketplace.models import Opportunity, OpportunityKind
 from backend.marketplace.opportunities import OpportunityService
 from backend.marketplace.schemas import OpportunityCreate
+from backend.partners.models import PartnerClient
+from backend.partners.service import PartnerClientService
 from backend.training.courses import CourseService
 from backend.training.schemas import CourseRead
 from tenants.sessions import Database
@@ -50,22 +53,40 @@ async def test_a_period_out_of_the_calendar_is_refused_beside_its_field_not_a_50
 
 
 async def test_a_grace_that_is_not_a_finite_number_is_refused_beside_its_field_not_a_500(
-    page: Page, portal: Portal
+    page: Page, portal: Portal, database: Database
 ) -> None:
     """Class 4. hr_settings.py `rotate_partner`: `float("nan")` and `float("inf")` are read as numbers, and
     `round(hours * 3600)` then raises ValueError / OverflowError inside the write, which `attempt` does
-    not turn into a refusal: the page answers 500 instead of "Give a number of hours from 0 to ..."
-    beside the field (422). (Nothing is rotated: the error comes before the service is called, so any
-    partner id shows it.)"""
-    async with await hildes_client(page, portal) as hers:
-        for typed in ("nan", "inf"):
-            answer = await hers.post(
+    not turn into a refusal: the page answered 500 instead of "Give a number of hours from 0 to ..."
+    beside the field (422). Nothing is rotated. (An app that is not the company's is not found.)"""
+    async with database.control_session() as session, session.begin():
+        made = await PartnerClientService(session, portal.tenant.id).create(
+            name=f"Grace test {uuid.uuid4().hex[:6]}", scopes=["org:read"], created_by="test:hr"
+        )
+    client = made.client
+    try:
+        async with await hildes_client(page, portal) as hers:
+            for typed in ("nan", "inf"):
+                answer = await hers.post(
+                    f"/hr/settings/partners/{client.id}/rotate",
+                    data={"grace_hours": typed},
+                    headers={"Origin": portal.base_url},
+                )
+                assert answer.status_code == 422, (typed, answer.status_code)
+                assert 'id="grace_hours-error"' in answer.text
+            unknown = await hers.post(
                 f"/hr/settings/partners/{uuid.uuid4()}/rotate",
-                data={"grace_hours": typed},
+                data={"grace_hours": "nan"},
                 headers={"Origin": portal.base_url},
             )
-            assert answer.status_code == 422, (typed, answer.status_code)
-            assert 'id="grace_hours' in answer.text or "grace_hours" in answer.text
+            assert unknown.status_code == 404
+        async with database.control_session() as session:
+            kept = await session.get(PartnerClient, client.id)
+            assert kept is not None
+            assert kept.secret_hash == client.secret_hash
+    finally:
+        async with database.control_session() as session, session.begin():
+            await session.execute(delete(PartnerClient).where(PartnerClient.id == client.id))
 
 
 async def test_the_audit_log_in_dutch_names_the_policy_it_changed_in_dutch(

@@ -24,7 +24,8 @@ _NUMBER_CONTROLS = """
   let n = 0;
   const controls = [];
   for (const el of document.querySelectorAll(selector)) {
-    if (el.closest('[inert]') || el.getClientRects().length === 0) continue;
+    // checkVisibility: not rendered, or inside a closed <details> (whose content Tab skips).
+    if (el.closest('[inert]') || !el.checkVisibility()) continue;
     const style = getComputedStyle(el);
     if (style.visibility === 'hidden') continue;
     const key = el.type === 'radio' ? 'radio:' + el.form?.id + ':' + el.name : 'n' + n;
